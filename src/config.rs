@@ -1,0 +1,72 @@
+//! Settings: every one a `--flag` with a `PROJECTFLO_*` env var of the same name, validated once
+//! at start-up by clap. A bad value stops start-up with one line naming the setting.
+use clap::Args;
+use std::{net::SocketAddr, path::PathBuf};
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "PROJECTFLO_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+
+    /// Where the embedded PostgreSQL cluster and uploaded files live.
+    #[arg(long, env = "PROJECTFLO_DATA_DIR", default_value = "projectflo-data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Use this PostgreSQL server instead of starting the embedded one.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Log filter (tracing-subscriber EnvFilter syntax), e.g. `info` or `projectflo=debug`.
+    #[arg(long, env = "PROJECTFLO_LOG", default_value = "info,sqlx=warn", global = true)]
+    pub log: String,
+
+    /// Seconds after which a request is answered 408.
+    #[arg(long, env = "PROJECTFLO_REQUEST_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600), global = true)]
+    pub request_timeout_secs: u64,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "PROJECTFLO_BODY_LIMIT_BYTES", default_value_t = 10 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..), global = true)]
+    pub body_limit_bytes: u64,
+
+    /// Size of the database connection pool.
+    #[arg(long, env = "PROJECTFLO_DB_MAX_CONNECTIONS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=500), global = true)]
+    pub db_max_connections: u32,
+
+    /// Directory with the PostgreSQL server binaries (initdb, postgres); found on PATH or
+    /// under /usr/lib/postgresql/*/bin when unset.
+    #[arg(long, env = "PROJECTFLO_PG_BIN_DIR", global = true)]
+    pub pg_bin_dir: Option<PathBuf>,
+
+    /// Operating-system user that runs the embedded cluster when ProjectFlo runs as root
+    /// (default: `postgres` when it exists, else `nobody`).
+    #[arg(long, env = "PROJECTFLO_PG_USER", global = true)]
+    pub pg_user: Option<String>,
+
+    /// Also let the embedded cluster listen on 127.0.0.1 at this TCP port (default: Unix socket only).
+    #[arg(long, env = "PROJECTFLO_PG_PORT", global = true)]
+    pub pg_port: Option<u16>,
+}
+
+impl Settings {
+    /// Settings for tests and tools: the defaults, with nothing read from the environment.
+    pub fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            s: Settings,
+        }
+        let cmd = <Only as clap::CommandFactory>::command();
+        // Parse an empty command line with env lookups disabled.
+        let m = cmd
+            .mut_args(|a| a.env(None::<&str>))
+            .try_get_matches_from(["projectflo"])
+            .expect("defaults parse");
+        <Only as clap::FromArgMatches>::from_arg_matches(&m)
+            .expect("defaults parse")
+            .s
+    }
+}

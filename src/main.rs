@@ -1,0 +1,71 @@
+use clap::{CommandFactory, Parser, Subcommand};
+use projectflo::{config::Settings, run};
+
+/// ProjectFlo: runs a wedding videography studio end to end.
+#[derive(Parser)]
+#[command(name = "projectflo", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply pending migrations, then serve (the default).
+    Serve,
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Load data: `--demo` loads the demo studio (safe to run again).
+    Seed {
+        /// Load the demo studio.
+        #[arg(long, required = true)]
+        demo: bool,
+    },
+    /// Migrate, load the demo studio, and serve.
+    Demo,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return bad_setting(e),
+    };
+    let cmd = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => run::Cmd::Serve,
+        Command::Migrate => run::Cmd::Migrate,
+        Command::Seed { .. } => run::Cmd::SeedDemo,
+        Command::Demo => run::Cmd::Demo,
+    };
+    match run::main(cmd, cli.settings) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("projectflo: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// A bad value stops start-up with one line that names the setting (flag and env var).
+fn bad_setting(e: clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+        e.exit();
+    }
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let flag = arg.split_whitespace().next().unwrap_or("").to_string();
+    let env = Cli::command()
+        .get_arguments()
+        .find(|a| a.get_long().map(|l| format!("--{l}")) == Some(flag.clone()))
+        .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()));
+    let first = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+    match env {
+        Some(env) => eprintln!("projectflo: bad setting {flag} (env {env}): {first}"),
+        None => eprintln!("projectflo: {first}"),
+    }
+    std::process::ExitCode::from(2)
+}

@@ -1,0 +1,52 @@
+//! Money: `Decimal`, rounded to cents half away from zero, shown in the studio's currency.
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Round to cents, half away from zero (decisions.md).
+pub fn cents(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// `1234.5` in USD -> `$1,234.50`; unknown codes show the code: `CHF 1,234.50`.
+pub fn format(amount: Decimal, currency: &str) -> String {
+    let a = cents(amount);
+    let neg = a.is_sign_negative() && !a.is_zero();
+    let s = format!("{:.2}", a.abs());
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let symbol = match currency {
+        "USD" | "CAD" | "AUD" | "NZD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        _ => "",
+    };
+    let body = if symbol.is_empty() { format!("{currency} {grouped}.{frac}") } else { format!("{symbol}{grouped}.{frac}") };
+    if neg { format!("-{body}") } else { body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn rounds_half_away_from_zero() {
+        assert_eq!(cents(Decimal::from_str("2.345").unwrap()).to_string(), "2.35");
+        assert_eq!(cents(Decimal::from_str("-2.345").unwrap()).to_string(), "-2.35");
+        assert_eq!(cents(Decimal::from_str("2.344").unwrap()).to_string(), "2.34");
+    }
+
+    #[test]
+    fn formats_in_the_studio_currency() {
+        assert_eq!(format(Decimal::from_str("1234567.5").unwrap(), "USD"), "$1,234,567.50");
+        assert_eq!(format(Decimal::from_str("999").unwrap(), "EUR"), "€999.00");
+        assert_eq!(format(Decimal::from_str("-12.345").unwrap(), "GBP"), "-£12.35");
+        assert_eq!(format(Decimal::ZERO, "CHF"), "CHF 0.00");
+    }
+}

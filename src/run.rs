@@ -1,0 +1,63 @@
+//! What each command does: open the database, migrate, seed, serve, and shut down cleanly.
+use crate::{config::Settings, db, http, seed};
+use anyhow::{Context, Result};
+use std::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+pub enum Cmd {
+    Serve,
+    Migrate,
+    SeedDemo,
+    Demo,
+}
+
+pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {
+    let filter = EnvFilter::try_new(&settings.log)
+        .map_err(|e| anyhow::anyhow!("bad setting --log (env PROJECTFLO_LOG): {e}"))?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cmd, settings))
+}
+
+async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
+    let started = Instant::now();
+    let database = db::Database::open(&settings).await?;
+    let result = async {
+        db::migrate(&database.pool).await?;
+        if matches!(cmd, Cmd::SeedDemo | Cmd::Demo) {
+            let loaded = seed::demo(&database.pool).await.context("loading the demo studio")?;
+            if loaded {
+                tracing::info!("demo studio loaded");
+            } else {
+                tracing::info!("demo studio already present; nothing to load");
+            }
+        }
+        if matches!(cmd, Cmd::Serve | Cmd::Demo) {
+            let listener = tokio::net::TcpListener::bind(settings.bind)
+                .await
+                .with_context(|| format!("bad setting --bind (env PROJECTFLO_BIND): cannot listen on {}", settings.bind))?;
+            let addr = listener.local_addr()?;
+            let state = http::AppState::new(database.pool.clone(), settings.clone());
+            println!("ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)", started.elapsed().as_secs_f64());
+            http::serve(listener, state, shutdown_signal()).await?;
+            tracing::info!("server stopped; stopping the database");
+        }
+        Ok(())
+    }
+    .await;
+    database.close().await;
+    result
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
