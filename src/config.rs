@@ -6,11 +6,21 @@ use std::{net::SocketAddr, path::PathBuf};
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
     /// Address the HTTP server listens on.
-    #[arg(long, env = "PROJECTFLO_BIND", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "PROJECTFLO_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub bind: SocketAddr,
 
     /// Where the embedded PostgreSQL cluster and uploaded files live.
-    #[arg(long, env = "PROJECTFLO_DATA_DIR", default_value = "projectflo-data", global = true)]
+    #[arg(
+        long,
+        env = "PROJECTFLO_DATA_DIR",
+        default_value = "projectflo-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Use this PostgreSQL server instead of starting the embedded one.
@@ -18,7 +28,12 @@ pub struct Settings {
     pub database_url: Option<String>,
 
     /// Log filter (tracing-subscriber EnvFilter syntax), e.g. `info` or `projectflo=debug`.
-    #[arg(long, env = "PROJECTFLO_LOG", default_value = "info,sqlx=warn", global = true)]
+    #[arg(
+        long,
+        env = "PROJECTFLO_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
     pub log: String,
 
     /// Seconds after which a request is answered 408.

@@ -50,7 +50,10 @@ fn main() -> std::process::ExitCode {
 /// A bad value stops start-up with one line that names the setting (flag and env var).
 fn bad_setting(e: clap::Error) -> std::process::ExitCode {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if !matches!(e.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+    if !matches!(
+        e.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
         e.exit();
     }
     let arg = match e.get(ContextKind::InvalidArg) {
@@ -62,7 +65,13 @@ fn bad_setting(e: clap::Error) -> std::process::ExitCode {
         .get_arguments()
         .find(|a| a.get_long().map(|l| format!("--{l}")) == Some(flag.clone()))
         .and_then(|a| a.get_env().map(|v| v.to_string_lossy().into_owned()));
-    let first = e.to_string().lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+    let first = e
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_string();
     match env {
         Some(env) => eprintln!("projectflo: bad setting {flag} (env {env}): {first}"),
         None => eprintln!("projectflo: {first}"),

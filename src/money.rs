@@ -26,7 +26,11 @@ pub fn format(amount: Decimal, currency: &str) -> String {
         "JPY" => "¥",
         _ => "",
     };
-    let body = if symbol.is_empty() { format!("{currency} {grouped}.{frac}") } else { format!("{symbol}{grouped}.{frac}") };
+    let body = if symbol.is_empty() {
+        format!("{currency} {grouped}.{frac}")
+    } else {
+        format!("{symbol}{grouped}.{frac}")
+    };
     if neg { format!("-{body}") } else { body }
 }
 
@@ -37,16 +41,31 @@ mod tests {
 
     #[test]
     fn rounds_half_away_from_zero() {
-        assert_eq!(cents(Decimal::from_str("2.345").unwrap()).to_string(), "2.35");
-        assert_eq!(cents(Decimal::from_str("-2.345").unwrap()).to_string(), "-2.35");
-        assert_eq!(cents(Decimal::from_str("2.344").unwrap()).to_string(), "2.34");
+        assert_eq!(
+            cents(Decimal::from_str("2.345").unwrap()).to_string(),
+            "2.35"
+        );
+        assert_eq!(
+            cents(Decimal::from_str("-2.345").unwrap()).to_string(),
+            "-2.35"
+        );
+        assert_eq!(
+            cents(Decimal::from_str("2.344").unwrap()).to_string(),
+            "2.34"
+        );
     }
 
     #[test]
     fn formats_in_the_studio_currency() {
-        assert_eq!(format(Decimal::from_str("1234567.5").unwrap(), "USD"), "$1,234,567.50");
+        assert_eq!(
+            format(Decimal::from_str("1234567.5").unwrap(), "USD"),
+            "$1,234,567.50"
+        );
         assert_eq!(format(Decimal::from_str("999").unwrap(), "EUR"), "€999.00");
-        assert_eq!(format(Decimal::from_str("-12.345").unwrap(), "GBP"), "-£12.35");
+        assert_eq!(
+            format(Decimal::from_str("-12.345").unwrap(), "GBP"),
+            "-£12.35"
+        );
         assert_eq!(format(Decimal::ZERO, "CHF"), "CHF 0.00");
     }
 }

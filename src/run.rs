@@ -14,7 +14,11 @@ pub enum Cmd {
 pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {
     let filter = EnvFilter::try_new(&settings.log)
         .map_err(|e| anyhow::anyhow!("bad setting --log (env PROJECTFLO_LOG): {e}"))?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -27,7 +31,9 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
     let result = async {
         db::migrate(&database.pool).await?;
         if matches!(cmd, Cmd::SeedDemo | Cmd::Demo) {
-            let loaded = seed::demo(&database.pool).await.context("loading the demo studio")?;
+            let loaded = seed::demo(&database.pool)
+                .await
+                .context("loading the demo studio")?;
             if loaded {
                 tracing::info!("demo studio loaded");
             } else {
@@ -37,10 +43,18 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
         if matches!(cmd, Cmd::Serve | Cmd::Demo) {
             let listener = tokio::net::TcpListener::bind(settings.bind)
                 .await
-                .with_context(|| format!("bad setting --bind (env PROJECTFLO_BIND): cannot listen on {}", settings.bind))?;
+                .with_context(|| {
+                    format!(
+                        "bad setting --bind (env PROJECTFLO_BIND): cannot listen on {}",
+                        settings.bind
+                    )
+                })?;
             let addr = listener.local_addr()?;
             let state = http::AppState::new(database.pool.clone(), settings.clone());
-            println!("ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)", started.elapsed().as_secs_f64());
+            println!(
+                "ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)",
+                started.elapsed().as_secs_f64()
+            );
             http::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("server stopped; stopping the database");
         }

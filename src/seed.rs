@@ -9,10 +9,11 @@ const DEMO_SQL: &str = include_str!("seed/demo.sql");
 /// Load the demo studio. Returns false when it was already loaded.
 pub async fn demo(pool: &PgPool) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    let fresh: Option<String> =
-        sqlx::query_scalar("INSERT INTO seed_history (name) VALUES ('demo') ON CONFLICT DO NOTHING RETURNING name")
-            .fetch_optional(&mut *tx)
-            .await?;
+    let fresh: Option<String> = sqlx::query_scalar(
+        "INSERT INTO seed_history (name) VALUES ('demo') ON CONFLICT DO NOTHING RETURNING name",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if fresh.is_none() {
         tx.rollback().await?;
         return Ok(false);

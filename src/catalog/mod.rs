@@ -46,10 +46,16 @@ impl NewScene {
         }
         if let Some(h) = self.default_hours {
             if h <= Decimal::ZERO || h > Decimal::from(24) {
-                return Err(AppError::field("default_hours", "must be more than 0 and at most 24"));
+                return Err(AppError::field(
+                    "default_hours",
+                    "must be more than 0 and at most 24",
+                ));
             }
             if h.normalize().scale() > 2 {
-                return Err(AppError::field("default_hours", "must have at most 2 decimals"));
+                return Err(AppError::field(
+                    "default_hours",
+                    "must have at most 2 decimals",
+                ));
             }
         }
         Ok(())
@@ -62,9 +68,11 @@ const SCENE_COLUMNS: &str = "id, name, description, default_hours";
 #[utoipa::path(get, path = "/api/v1/coverage-scenes", tag = "catalog",
     responses((status = 200, body = Vec<Scene>)))]
 async fn list_scenes(State(state): State<AppState>) -> AppResult<Json<Vec<Scene>>> {
-    let rows = sqlx::query_as(&format!("SELECT {SCENE_COLUMNS} FROM coverage_scenes ORDER BY id"))
-        .fetch_all(&state.db)
-        .await?;
+    let rows = sqlx::query_as(&format!(
+        "SELECT {SCENE_COLUMNS} FROM coverage_scenes ORDER BY id"
+    ))
+    .fetch_all(&state.db)
+    .await?;
     Ok(Json(rows))
 }
 
@@ -72,20 +80,28 @@ async fn list_scenes(State(state): State<AppState>) -> AppResult<Json<Vec<Scene>
 #[utoipa::path(get, path = "/api/v1/coverage-scenes/{id}", tag = "catalog",
     params(("id" = i32, Path, description = "Scene id")),
     responses((status = 200, body = Scene), (status = 404, body = crate::http::error::Problem)))]
-async fn get_scene(State(state): State<AppState>, ApiPath(id): ApiPath<i32>) -> AppResult<Json<Scene>> {
-    sqlx::query_as(&format!("SELECT {SCENE_COLUMNS} FROM coverage_scenes WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&state.db)
-        .await?
-        .map(Json)
-        .ok_or_else(|| AppError::not_found(&format!("coverage scene {id}")))
+async fn get_scene(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<Scene>> {
+    sqlx::query_as(&format!(
+        "SELECT {SCENE_COLUMNS} FROM coverage_scenes WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&state.db)
+    .await?
+    .map(Json)
+    .ok_or_else(|| AppError::not_found(&format!("coverage scene {id}")))
 }
 
 /// Create a coverage scene.
 #[utoipa::path(post, path = "/api/v1/coverage-scenes", tag = "catalog", request_body = NewScene,
     responses((status = 201, body = Scene), (status = 409, body = crate::http::error::Problem),
               (status = 422, body = crate::http::error::Problem)))]
-async fn create_scene(State(state): State<AppState>, ApiJson(new): ApiJson<NewScene>) -> AppResult<(StatusCode, Json<Scene>)> {
+async fn create_scene(
+    State(state): State<AppState>,
+    ApiJson(new): ApiJson<NewScene>,
+) -> AppResult<(StatusCode, Json<Scene>)> {
     new.validate()?;
     let mut tx = state.db.begin().await?;
     let scene: Scene = sqlx::query_as(&format!(

@@ -31,7 +31,7 @@ pub struct Cluster {
     socket_dir: PathBuf,
     tcp_port: Option<u16>,
     pid: Pid,
-    exited: mpsc::Receiver<()>,
+    exited: std::sync::Mutex<mpsc::Receiver<()>>,
 }
 
 /// The directory holding `initdb` and `postgres`.
@@ -52,7 +52,10 @@ pub fn find_bin_dir(explicit: Option<&Path>) -> Result<PathBuf> {
             .map(|e| e.path().join("bin"))
             .collect();
         versions.sort_by_key(|p| {
-            let v = p.parent().and_then(|v| v.file_name()).and_then(|v| v.to_str());
+            let v = p
+                .parent()
+                .and_then(|v| v.file_name())
+                .and_then(|v| v.to_str());
             std::cmp::Reverse(v.and_then(|v| v.parse::<u32>().ok()).unwrap_or(0))
         });
         candidates.extend(versions);
@@ -87,19 +90,21 @@ fn cluster_user(requested: Option<&str>) -> Result<Option<User>> {
 
 /// Whether `user` can reach (search every ancestor of) `path`.
 fn reachable(path: &Path, user: &User) -> bool {
-    path.ancestors().skip(1).all(|dir| match std::fs::metadata(dir) {
-        Err(_) => true, // does not exist yet: we create it below, owned by the user
-        Ok(m) => {
-            let mode = m.permissions().mode();
-            if m.uid() == user.uid.as_raw() {
-                mode & 0o100 != 0
-            } else if m.gid() == user.gid.as_raw() {
-                mode & 0o010 != 0
-            } else {
-                mode & 0o001 != 0
+    path.ancestors()
+        .skip(1)
+        .all(|dir| match std::fs::metadata(dir) {
+            Err(_) => true, // does not exist yet: we create it below, owned by the user
+            Ok(m) => {
+                let mode = m.permissions().mode();
+                if m.uid() == user.uid.as_raw() {
+                    mode & 0o100 != 0
+                } else if m.gid() == user.gid.as_raw() {
+                    mode & 0o010 != 0
+                } else {
+                    mode & 0o001 != 0
+                }
             }
-        }
-    })
+        })
 }
 
 fn short_hash(s: &str) -> String {
@@ -123,16 +128,24 @@ fn make_dir_for(dir: &Path, user: Option<&User>) -> Result<()> {
 fn command(bin: &Path, user: Option<&User>) -> Command {
     let mut c = Command::new(bin);
     if let Some(u) = user {
-        c.uid(u.uid.as_raw()).gid(u.gid.as_raw()).env("HOME", &u.dir).env("USER", &u.name);
+        c.uid(u.uid.as_raw())
+            .gid(u.gid.as_raw())
+            .env("HOME", &u.dir)
+            .env("USER", &u.name);
     }
     c
 }
 
 /// Remove postmaster.pid and socket lock files left by a process that is gone.
 fn remove_stale_locks(pgdata: &Path, socket_dir: &Path) {
-    let lock_files = [pgdata.join("postmaster.pid"), socket_dir.join(format!(".s.PGSQL.{PORT}.lock"))];
+    let lock_files = [
+        pgdata.join("postmaster.pid"),
+        socket_dir.join(format!(".s.PGSQL.{PORT}.lock")),
+    ];
     for lock in lock_files {
-        let Ok(text) = std::fs::read_to_string(&lock) else { continue };
+        let Ok(text) = std::fs::read_to_string(&lock) else {
+            continue;
+        };
         let pid: Option<i32> = text.lines().next().and_then(|l| l.trim().parse().ok());
         let alive = pid.is_some_and(|p| {
             std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "postgres")
@@ -150,7 +163,8 @@ impl Cluster {
     pub fn start(data_dir: &Path, opts: &Options) -> Result<Cluster> {
         let bin = find_bin_dir(opts.bin_dir)?;
         let user = cluster_user(opts.run_as)?;
-        std::fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating {}", data_dir.display()))?;
         let data_dir = std::fs::canonicalize(data_dir)?;
         let mut pgdata = data_dir.join("postgres");
         if let Some(u) = &user {
@@ -162,7 +176,10 @@ impl Cluster {
                 tracing::info!(user = %u.name, data_dir = %data_dir.display(), cluster = %elsewhere.display(),
                     "data dir not reachable by the cluster's user; keeping the cluster elsewhere");
                 std::fs::create_dir_all("/var/lib/projectflo/clusters")?;
-                std::fs::write(data_dir.join("postgres-location.txt"), format!("{}\n", elsewhere.display()))?;
+                std::fs::write(
+                    data_dir.join("postgres-location.txt"),
+                    format!("{}\n", elsewhere.display()),
+                )?;
                 pgdata = elsewhere;
             }
         }
@@ -170,7 +187,10 @@ impl Cluster {
         let socket_dir = if pgdata.as_os_str().len() < 90 {
             pgdata.clone()
         } else {
-            std::env::temp_dir().join(format!("projectflo-{}", short_hash(&pgdata.to_string_lossy())))
+            std::env::temp_dir().join(format!(
+                "projectflo-{}",
+                short_hash(&pgdata.to_string_lossy())
+            ))
         };
         if !pgdata.join("PG_VERSION").exists() {
             init(&bin, &pgdata, user.as_ref(), opts.ephemeral)?;
@@ -180,7 +200,10 @@ impl Cluster {
         }
         remove_stale_locks(&pgdata, &socket_dir);
         let log_path = pgdata.join("server.log");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)?;
         if let Some(u) = &user {
             nix::unistd::chown(&log_path, Some(u.uid), Some(u.gid))?;
         }
@@ -190,12 +213,32 @@ impl Cluster {
         };
         let port = opts.tcp_port.unwrap_or(PORT);
         let mut cmd = command(&bin.join("postgres"), user.as_ref());
-        cmd.arg("-D").arg(&pgdata).arg("-k").arg(&socket_dir)
-            .args(["-p", &port.to_string(), "-c", &format!("listen_addresses={listen}")])
-            .args(["-c", "unix_socket_permissions=0700", "-c", "max_connections=200"])
+        cmd.arg("-D")
+            .arg(&pgdata)
+            .arg("-k")
+            .arg(&socket_dir)
+            .args([
+                "-p",
+                &port.to_string(),
+                "-c",
+                &format!("listen_addresses={listen}"),
+            ])
+            .args([
+                "-c",
+                "unix_socket_permissions=0700",
+                "-c",
+                "max_connections=200",
+            ])
             .args(["-c", "shared_buffers=64MB"])
             .args(if opts.ephemeral {
-                &["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"][..]
+                &[
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                ][..]
             } else {
                 &[][..]
             })
@@ -215,20 +258,29 @@ impl Cluster {
         // lives exactly as long as the postmaster.
         let (pid_tx, pid_rx) = mpsc::channel();
         let (exit_tx, exited) = mpsc::channel();
-        std::thread::Builder::new().name("postgres".into()).spawn(move || {
-            match cmd.spawn() {
-                Ok(mut child) => {
-                    let _ = pid_tx.send(Ok(child.id()));
-                    let _ = child.wait();
+        std::thread::Builder::new()
+            .name("postgres".into())
+            .spawn(move || {
+                match cmd.spawn() {
+                    Ok(mut child) => {
+                        let _ = pid_tx.send(Ok(child.id()));
+                        let _ = child.wait();
+                    }
+                    Err(e) => {
+                        let _ = pid_tx.send(Err(e));
+                    }
                 }
-                Err(e) => {
-                    let _ = pid_tx.send(Err(e));
-                }
-            }
-            let _ = exit_tx.send(());
-        })?;
+                let _ = exit_tx.send(());
+            })?;
         let pid = pid_rx.recv()?.context("starting postgres")?;
-        let cluster = Cluster { bin, pgdata, socket_dir, tcp_port: opts.tcp_port, pid: Pid::from_raw(pid as i32), exited };
+        let cluster = Cluster {
+            bin,
+            pgdata,
+            socket_dir,
+            tcp_port: opts.tcp_port,
+            pid: Pid::from_raw(pid as i32),
+            exited: exited.into(),
+        };
         cluster.wait_ready(&log_path)?;
         Ok(cluster)
     }
@@ -237,7 +289,7 @@ impl Cluster {
         let sock = self.socket_dir.join(format!(".s.PGSQL.{}", self.port()));
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            if self.exited.try_recv().is_ok() {
+            if self.exited.lock().unwrap().try_recv().is_ok() {
                 let log = std::fs::read_to_string(log_path).unwrap_or_default();
                 let tail: Vec<&str> = log.lines().rev().take(5).collect();
                 bail!(
@@ -250,7 +302,8 @@ impl Cluster {
             if sock.exists() && std::os::unix::net::UnixStream::connect(&sock).is_ok() {
                 // The socket accepts before recovery ends; ask the server itself.
                 let ok = Command::new(self.bin.join("pg_isready"))
-                    .args(["-q", "-h"]).arg(&self.socket_dir)
+                    .args(["-q", "-h"])
+                    .arg(&self.socket_dir)
                     .args(["-p", &self.port().to_string()])
                     .status();
                 match ok {
@@ -260,7 +313,10 @@ impl Cluster {
                 }
             }
             if Instant::now() > deadline {
-                bail!("the embedded PostgreSQL did not become ready in 120 s; see {}", log_path.display());
+                bail!(
+                    "the embedded PostgreSQL did not become ready in 120 s; see {}",
+                    log_path.display()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -284,9 +340,10 @@ impl Cluster {
         if kill(self.pid, Signal::SIGINT).is_err() {
             return;
         }
-        if self.exited.recv_timeout(grace).is_err() {
+        let exited = self.exited.lock().unwrap();
+        if exited.recv_timeout(grace).is_err() {
             let _ = kill(self.pid, Signal::SIGQUIT);
-            let _ = self.exited.recv_timeout(Duration::from_secs(2));
+            let _ = exited.recv_timeout(Duration::from_secs(2));
         }
     }
 }
@@ -301,16 +358,31 @@ fn init(bin: &Path, pgdata: &Path, user: Option<&User>, ephemeral: bool) -> Resu
     make_dir_for(&tmp, user)?;
     tracing::info!(dir = %pgdata.display(), "initialising the embedded PostgreSQL cluster");
     let out = command(&bin.join("initdb"), user)
-        .arg("-D").arg(&tmp)
-        .args(["-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-locale"])
-        .args(if ephemeral { &["--no-sync"][..] } else { &[][..] })
+        .arg("-D")
+        .arg(&tmp)
+        .args([
+            "-U",
+            SUPERUSER,
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ])
+        .args(if ephemeral {
+            &["--no-sync"][..]
+        } else {
+            &[][..]
+        })
         .current_dir(&tmp)
         .output()
         .context("running initdb")?;
     if !out.status.success() {
-        bail!("initdb failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     std::fs::rename(&tmp, pgdata)?;
     Ok(())
 }
-

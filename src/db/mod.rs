@@ -22,7 +22,11 @@ impl Database {
     /// Connect to DATABASE_URL, or start the embedded cluster in the data dir.
     pub async fn open(settings: &Settings) -> Result<Database> {
         let (options, cluster) = match &settings.database_url {
-            Some(url) => (url.parse::<PgConnectOptions>().context("DATABASE_URL is not a valid PostgreSQL URL")?, None),
+            Some(url) => (
+                url.parse::<PgConnectOptions>()
+                    .context("DATABASE_URL is not a valid PostgreSQL URL")?,
+                None,
+            ),
             None => {
                 let s = settings.clone();
                 let cluster = tokio::task::spawn_blocking(move || {
@@ -65,11 +69,14 @@ pub async fn pool(options: PgConnectOptions, max: u32) -> Result<PgPool> {
 }
 
 pub async fn create_database_if_missing(admin: &PgConnectOptions, name: &str) -> Result<()> {
-    let mut conn = PgConnection::connect_with(admin).await.context("connecting to PostgreSQL")?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(name)
-        .fetch_one(&mut conn)
-        .await?;
+    let mut conn = PgConnection::connect_with(admin)
+        .await
+        .context("connecting to PostgreSQL")?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await?;
     if !exists {
         // Two instances racing here: the loser gets 42P04 (duplicate_database), which is fine.
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
@@ -95,6 +102,10 @@ pub async fn migrations_current(pool: &PgPool) -> Result<bool, sqlx::Error> {
         sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
             .fetch_all(pool)
             .await?;
-    let known: Vec<i64> = MIGRATOR.iter().filter(|m| !m.migration_type.is_down_migration()).map(|m| m.version).collect();
+    let known: Vec<i64> = MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .map(|m| m.version)
+        .collect();
     Ok(applied == known)
 }

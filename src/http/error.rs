@@ -16,7 +16,10 @@ pub enum AppError {
     #[error("{0}")]
     NotFound(String),
     #[error("{message}")]
-    Validation { message: String, errors: Vec<FieldError> },
+    Validation {
+        message: String,
+        errors: Vec<FieldError>,
+    },
     /// A request the server could not read (malformed JSON, wrong type, bad path parameter).
     #[error("{message}")]
     BadRequest { status: StatusCode, message: String },
@@ -61,7 +64,10 @@ impl AppError {
         let message = message.into();
         AppError::Validation {
             message: format!("{field}: {message}"),
-            errors: vec![FieldError { field: field.into(), message }],
+            errors: vec![FieldError {
+                field: field.into(),
+                message,
+            }],
         }
     }
 
@@ -100,14 +106,18 @@ impl IntoResponse for AppError {
                 // Logged once here, inside the request's span (which carries the request id);
                 // never shown to the user.
                 tracing::error!(error = ?e, "internal error");
-                "Something went wrong on our side. The error has been logged; please try again.".to_string()
+                "Something went wrong on our side. The error has been logged; please try again."
+                    .to_string()
             }
             other => other.to_string(),
         };
         let errors = match &self {
             AppError::Validation { errors, .. } => errors
                 .iter()
-                .map(|e| ProblemField { field: e.field.clone(), message: e.message.clone() })
+                .map(|e| ProblemField {
+                    field: e.field.clone(),
+                    message: e.message.clone(),
+                })
                 .collect(),
             _ => vec![],
         };
@@ -119,10 +129,13 @@ impl IntoResponse for AppError {
             errors,
         };
         let mut resp = (status, axum::Json(problem)).into_response();
-        resp.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let AppError::RateLimited { retry_after_secs } = self {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
         }
         resp
     }
@@ -140,11 +153,15 @@ impl From<sqlx::Error> for AppError {
             let constraint = db.constraint().unwrap_or("").to_string();
             match code.as_ref() {
                 "23505" | "23P01" => {
-                    return AppError::Conflict(format!("this conflicts with an existing record ({constraint})"));
+                    return AppError::Conflict(format!(
+                        "this conflicts with an existing record ({constraint})"
+                    ));
                 }
                 "23503" => {
                     return AppError::Validation {
-                        message: format!("a referenced record does not exist or is still in use ({constraint})"),
+                        message: format!(
+                            "a referenced record does not exist or is still in use ({constraint})"
+                        ),
                         errors: vec![],
                     };
                 }
@@ -155,10 +172,16 @@ impl From<sqlx::Error> for AppError {
                     };
                 }
                 c if c.starts_with("22") => {
-                    return AppError::Validation { message: format!("invalid value: {}", db.message()), errors: vec![] };
+                    return AppError::Validation {
+                        message: format!("invalid value: {}", db.message()),
+                        errors: vec![],
+                    };
                 }
                 "40001" | "40P01" => {
-                    return AppError::Conflict("another change to the same record happened at the same time; please retry".into());
+                    return AppError::Conflict(
+                        "another change to the same record happened at the same time; please retry"
+                            .into(),
+                    );
                 }
                 _ => {}
             }
@@ -170,24 +193,40 @@ impl From<sqlx::Error> for AppError {
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         let message = match &r {
-            JsonRejection::JsonDataError(e) => format!("the request body has a field of the wrong type or a missing field: {}", inner_message(e)),
-            JsonRejection::JsonSyntaxError(e) => format!("the request body is not valid JSON: {}", inner_message(e)),
-            JsonRejection::MissingJsonContentType(_) => "send the body as JSON with Content-Type: application/json".into(),
+            JsonRejection::JsonDataError(e) => format!(
+                "the request body has a field of the wrong type or a missing field: {}",
+                inner_message(e)
+            ),
+            JsonRejection::JsonSyntaxError(e) => {
+                format!("the request body is not valid JSON: {}", inner_message(e))
+            }
+            JsonRejection::MissingJsonContentType(_) => {
+                "send the body as JSON with Content-Type: application/json".into()
+            }
             other => other.body_text(),
         };
-        AppError::BadRequest { status: r.status(), message }
+        AppError::BadRequest {
+            status: r.status(),
+            message,
+        }
     }
 }
 
 impl From<PathRejection> for AppError {
     fn from(r: PathRejection) -> Self {
-        AppError::BadRequest { status: StatusCode::BAD_REQUEST, message: format!("invalid path: {}", r.body_text()) }
+        AppError::BadRequest {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("invalid path: {}", r.body_text()),
+        }
     }
 }
 
 impl From<QueryRejection> for AppError {
     fn from(r: QueryRejection) -> Self {
-        AppError::BadRequest { status: StatusCode::BAD_REQUEST, message: format!("invalid query: {}", r.body_text()) }
+        AppError::BadRequest {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("invalid query: {}", r.body_text()),
+        }
     }
 }
 

@@ -30,13 +30,19 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: PgPool, settings: Settings) -> Self {
-        AppState { db, settings: Arc::new(settings) }
+        AppState {
+            db,
+            settings: Arc::new(settings),
+        }
     }
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ProjectFlo API", description = "The JSON API of ProjectFlo. Errors are application/problem+json (RFC 9457)."),
+    info(
+        title = "ProjectFlo API",
+        description = "The JSON API of ProjectFlo. Errors are application/problem+json (RFC 9457)."
+    ),
     components(schemas(error::Problem, error::ProblemField))
 )]
 struct ApiDoc;
@@ -91,9 +97,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 /// 200 when the database answers and every migration is applied, else 503.
@@ -111,25 +120,46 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// Static files, embedded in the binary.
 async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
     let (body, mime): (&'static [u8], &str) = match file.as_str() {
-        "app.css" => (include_bytes!("../../static/app.css"), "text/css; charset=utf-8"),
-        "htmx.min.js" => (include_bytes!("../../static/htmx.min.js"), "text/javascript; charset=utf-8"),
-        "app.js" => (include_bytes!("../../static/app.js"), "text/javascript; charset=utf-8"),
+        "app.css" => (
+            include_bytes!("../../static/app.css"),
+            "text/css; charset=utf-8",
+        ),
+        "htmx.min.js" => (
+            include_bytes!("../../static/htmx.min.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        "app.js" => (
+            include_bytes!("../../static/app.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "favicon.svg" => (include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
         _ => return AppError::NotFound("There is no such file.".into()).into_response(),
     };
-    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Outside `/api`, a problem+json answer becomes a friendly page with the same status.
 async fn ui_errors(req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with("/api/");
     let resp = next.run(req).await;
-    let is_problem = resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v == "application/problem+json");
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json");
     if is_api || !is_problem {
         return resp;
     }
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, 64 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
     let problem: Option<error::Problem> = serde_json::from_slice(&bytes).ok();
     let (title, detail) = problem.map(|p| (p.title, p.detail)).unwrap_or_default();
     let mut page = pages::error_page(parts.status, &title, &detail);

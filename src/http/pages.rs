@@ -2,11 +2,11 @@
 use super::{AppError, AppResult, AppState};
 use crate::money;
 use askama::Template;
+use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -32,8 +32,14 @@ pub struct Layout {
 
 impl Layout {
     pub async fn load(db: &sqlx::PgPool, title: &str, active: &'static str) -> AppResult<Layout> {
-        let studio: String = sqlx::query_scalar("SELECT studio_name FROM studio_settings").fetch_one(db).await?;
-        Ok(Layout { title: title.into(), active, studio })
+        let studio: String = sqlx::query_scalar("SELECT studio_name FROM studio_settings")
+            .fetch_one(db)
+            .await?;
+        Ok(Layout {
+            title: title.into(),
+            active,
+            studio,
+        })
     }
 
     pub fn nav(&self) -> &'static [(&'static str, &'static str)] {
@@ -56,7 +62,10 @@ pub fn render(t: &impl Template) -> Response {
 pub fn router() -> Router<AppState> {
     let mut r = Router::new().route("/", get(dashboard));
     for &(path, label) in &NAV[1..] {
-        r = r.route(path, get(move |s: State<AppState>| coming_soon(s, path, label)));
+        r = r.route(
+            path,
+            get(move |s: State<AppState>| coming_soon(s, path, label)),
+        );
     }
     r
 }
@@ -70,7 +79,11 @@ struct ErrorPage<'a> {
 }
 
 pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
-    let page = ErrorPage { status: status.as_u16(), title, detail };
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        detail,
+    };
     (status, render(&page)).into_response()
 }
 
@@ -128,7 +141,11 @@ async fn dashboard(State(state): State<AppState>) -> AppResult<Response> {
     let open_leads = count("New") + count("Contacted") + count("Proposal Sent");
     let pipeline = counts
         .iter()
-        .map(|(status, n)| StatusBar { status: status.clone(), count: *n, percent: n * 100 / max })
+        .map(|(status, n)| StatusBar {
+            status: status.clone(),
+            count: *n,
+            percent: n * 100 / max,
+        })
         .collect();
     let weddings_next_90: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM inquiries WHERE status <> 'Closed-Lost'
@@ -137,7 +154,9 @@ async fn dashboard(State(state): State<AppState>) -> AppResult<Response> {
     .fetch_one(db)
     .await?;
     let (rate, currency): (Decimal, String) =
-        sqlx::query_as("SELECT editing_hourly_rate, currency_code FROM studio_settings").fetch_one(db).await?;
+        sqlx::query_as("SELECT editing_hourly_rate, currency_code FROM studio_settings")
+            .fetch_one(db)
+            .await?;
     let recent = sqlx::query_as::<_, (i32, Option<String>, Option<String>, String, Option<NaiveDate>, String, Option<String>)>(
         "SELECT i.id, c.first_name, c.last_name, c.email, i.wedding_date, i.status::text, i.lead_source
          FROM inquiries i JOIN contacts c ON c.id = i.contact_id
@@ -188,15 +207,31 @@ struct ComingSoon {
     what: &'static str,
 }
 
-async fn coming_soon(State(state): State<AppState>, path: &'static str, label: &'static str) -> AppResult<Response> {
+async fn coming_soon(
+    State(state): State<AppState>,
+    path: &'static str,
+    label: &'static str,
+) -> AppResult<Response> {
     let what = match label {
-        "Leads" => "The leads board: every inquiry from your website form and your inbox, by status, with follow-ups.",
-        "Quotes" => "The quote builder: coverage, films and editing styles, with a price that follows the work.",
-        "Projects" => "Booked weddings: contract price, change orders and everything that happens after the yes.",
-        "Tasks" => "Editing and shooting tasks generated from each quote, with planned hours from each editor's real speed.",
-        "Calendar" => "The team calendar: shoots, absences and holidays, so no one is booked twice.",
+        "Leads" => {
+            "The leads board: every inquiry from your website form and your inbox, by status, with follow-ups."
+        }
+        "Quotes" => {
+            "The quote builder: coverage, films and editing styles, with a price that follows the work."
+        }
+        "Projects" => {
+            "Booked weddings: contract price, change orders and everything that happens after the yes."
+        }
+        "Tasks" => {
+            "Editing and shooting tasks generated from each quote, with planned hours from each editor's real speed."
+        }
+        "Calendar" => {
+            "The team calendar: shoots, absences and holidays, so no one is booked twice."
+        }
         "Invoices" => "Deposits, balances and payments, in your currency.",
-        "Reports" => "Profit per project from real hours, team speed, and which lead sources pay off.",
+        "Reports" => {
+            "Profit per project from real hours, team speed, and which lead sources pay off."
+        }
         _ => "Your studio's catalogs, pricing rules, team, roles and settings.",
     };
     let layout = Layout::load(&state.db, label, path).await?;

@@ -1,1 +1,11 @@
-fn main(){}
+//! The one integration-test binary: real PostgreSQL (one throwaway cluster per run, a fresh
+//! database per test cloned from a migrated template) and real Chromium.
+mod helpers;
+
+mod api_errors;
+mod browser;
+mod cli;
+mod health;
+mod openapi;
+mod schema;
+mod seed;

@@ -1,0 +1,179 @@
+//! The command line as a user runs it: the real binary, its own embedded cluster.
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn projectflo() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_projectflo"));
+    c.env_remove("DATABASE_URL");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PROJECTFLO_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("projectflo-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_with_one_line_naming_it() {
+    let out = projectflo()
+        .args(["serve", "--bind", "nonsense"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--bind") && err.contains("PROJECTFLO_BIND"),
+        "{err}"
+    );
+
+    let out = projectflo()
+        .arg("migrate")
+        .env("PROJECTFLO_REQUEST_TIMEOUT_SECS", "0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("PROJECTFLO_REQUEST_TIMEOUT_SECS"), "{err}");
+}
+
+#[test]
+fn missing_postgresql_binaries_say_what_to_do() {
+    let dir = temp_dir("nobin");
+    let out = projectflo()
+        .arg("migrate")
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["--pg-bin-dir", "/nonexistent"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("install PostgreSQL") && err.contains("DATABASE_URL"),
+        "{err}"
+    );
+}
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+/// Start `projectflo demo` on a random port and wait for the URL it prints. The caller waits
+/// for the child.
+#[allow(clippy::zombie_processes)]
+fn start_demo(data_dir: &std::path::Path) -> Running {
+    let mut child = projectflo()
+        .arg("demo")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(["--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let line = rx
+            .recv_timeout(deadline - Instant::now())
+            .expect("projectflo printed its URL");
+        if let Some(rest) = line.split("running at ").nth(1) {
+            let url = rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
+            return Running { child, url };
+        }
+    }
+}
+
+async fn get(url: &str) -> (u16, String) {
+    let resp = reqwest::get(url).await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn demo_inquiries(data_dir: &std::path::Path) -> i64 {
+    use sqlx::Connection;
+    let opts = sqlx::postgres::PgConnectOptions::new_without_pgpass()
+        .socket(data_dir.join("postgres"))
+        .username("projectflo")
+        .database("projectflo");
+    let mut conn = sqlx::PgConnection::connect_with(&opts).await.unwrap();
+    sqlx::query_scalar("SELECT count(*) FROM inquiries")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+fn postmaster_running(data_dir: &std::path::Path) -> bool {
+    data_dir.join("postgres/postmaster.pid").exists()
+}
+
+#[tokio::test]
+async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9() {
+    let dir = temp_dir("demo");
+
+    // First run: initdb, migrate, seed, serve.
+    let mut run = start_demo(&dir);
+    assert_eq!(get(&format!("{}/healthz", run.url)).await.0, 200);
+    assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
+    let (status, html) = get(&format!("{}/", run.url)).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Golden Hour Films") && html.contains("Emma Rodriguez"));
+    assert_eq!(demo_inquiries(&dir).await, 8);
+
+    // Ctrl-C: the server and the cluster stop cleanly within 5 s.
+    let t = Instant::now();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(run.child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let status = run.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "stopped in {:?}",
+        t.elapsed()
+    );
+    assert!(!postmaster_running(&dir), "the cluster stopped too");
+
+    // Second run: same data, nothing loaded twice.
+    let mut run = start_demo(&dir);
+    assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
+    assert_eq!(demo_inquiries(&dir).await, 8);
+
+    // kill -9: the next start recovers by itself.
+    run.child.kill().unwrap();
+    run.child.wait().unwrap();
+    let mut run = start_demo(&dir);
+    assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
+    assert_eq!(demo_inquiries(&dir).await, 8);
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(run.child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(run.child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&dir);
+}

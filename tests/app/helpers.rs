@@ -1,0 +1,234 @@
+//! Test harness: the database server, per-test databases, the app on a random port, the browser.
+use projectflo::config::Settings;
+use projectflo::db::{self, embedded};
+use projectflo::http::{self, AppState};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Which template a test's database is cloned from.
+#[derive(Clone, Copy)]
+pub enum Template {
+    /// Migrated, nothing else.
+    Empty,
+    /// Migrated and loaded with the demo studio.
+    Demo,
+}
+
+struct Server {
+    admin: PgConnectOptions,
+    prefix: String,
+    _cluster: Option<embedded::Cluster>,
+}
+
+fn server() -> &'static Server {
+    static SERVER: OnceLock<Server> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        // Its own thread and runtime: this may be first called from inside a test's runtime.
+        std::thread::spawn(start_server)
+            .join()
+            .expect("test database server")
+    })
+}
+
+fn start_server() -> Server {
+    let pid = std::process::id();
+    let (admin, cluster) = match std::env::var("DATABASE_URL") {
+        Ok(url) => (url.parse::<PgConnectOptions>().expect("DATABASE_URL"), None),
+        Err(_) => {
+            remove_stale_test_dirs();
+            let dir = std::env::temp_dir().join(format!("projectflo-test-{pid}"));
+            let cluster = embedded::Cluster::start(
+                &dir,
+                &embedded::Options {
+                    bin_dir: None,
+                    run_as: None,
+                    tcp_port: None,
+                    ephemeral: true,
+                },
+            )
+            .expect("starting the test PostgreSQL cluster");
+            (cluster.connect_options("postgres"), Some(cluster))
+        }
+    };
+    let prefix = format!("pft_{pid}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut conn = PgConnection::connect_with(&admin)
+            .await
+            .expect("connecting to the test server");
+        drop_stale_databases(&mut conn).await;
+        for (template, demo) in [
+            (format!("{prefix}_empty"), false),
+            (format!("{prefix}_demo"), true),
+        ] {
+            conn.execute(format!("CREATE DATABASE {template}").as_str())
+                .await
+                .unwrap();
+            let pool = db::pool(admin.clone().database(&template), 2)
+                .await
+                .unwrap();
+            db::migrate(&pool).await.expect("migrating the template");
+            if demo {
+                assert!(projectflo::seed::demo(&pool).await.expect("demo seed"));
+            }
+            pool.close().await;
+        }
+    });
+    Server {
+        admin,
+        prefix,
+        _cluster: cluster,
+    }
+}
+
+/// Clusters of earlier runs whose process is gone.
+fn remove_stale_test_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name
+            .strip_prefix("projectflo-test-")
+            .and_then(|p| p.parse::<u32>().ok())
+        {
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+/// With a shared DATABASE_URL server: databases of earlier runs whose process is gone.
+async fn drop_stale_databases(conn: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'pft\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = conn
+                .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                .await;
+        }
+    }
+}
+
+/// A fresh database cloned from a template; returns its connection options.
+pub async fn fresh_database(template: Template) -> PgConnectOptions {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let s = server();
+    let name = format!("{}_{}", s.prefix, N.fetch_add(1, Ordering::Relaxed));
+    let source = match template {
+        Template::Empty => format!("{}_empty", s.prefix),
+        Template::Demo => format!("{}_demo", s.prefix),
+    };
+    let mut conn = PgConnection::connect_with(&s.admin).await.unwrap();
+    conn.execute(format!("CREATE DATABASE {name} TEMPLATE {source}").as_str())
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    s.admin.clone().database(&name)
+}
+
+/// An empty database with no migrations at all (for migration tests).
+pub async fn blank_database() -> PgConnectOptions {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let s = server();
+    let name = format!("{}_blank_{}", s.prefix, N.fetch_add(1, Ordering::Relaxed));
+    let mut conn = PgConnection::connect_with(&s.admin).await.unwrap();
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .unwrap();
+    s.admin.clone().database(&name)
+}
+
+/// The app, served on a random port against its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: PgPool,
+    pub client: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        Self::with(Template::Empty).await
+    }
+
+    pub async fn demo() -> TestApp {
+        Self::with(Template::Demo).await
+    }
+
+    pub async fn with(template: Template) -> TestApp {
+        let pool = db::pool(fresh_database(template).await, 5).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = AppState::new(pool.clone(), Settings::defaults());
+        tokio::spawn(http::serve(listener, state, std::future::pending()));
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            addr,
+            db: pool,
+            client,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Assert an RFC 9457 problem answer with this status; returns its body.
+pub async fn assert_problem(resp: reqwest::Response, status: u16) -> serde_json::Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(ct, "application/problem+json");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], status);
+    assert!(
+        !body["detail"].as_str().unwrap_or("").is_empty(),
+        "a readable detail: {body}"
+    );
+    body
+}

@@ -1,0 +1,51 @@
+//! The OpenAPI 3.1 document parses and lists every `/api` route.
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_api_route() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/api/openapi.json").await;
+    assert_eq!(resp.status(), 200);
+    let doc: utoipa::openapi::OpenApi = resp.json().await.expect("a parseable OpenAPI document");
+    let json = serde_json::to_value(&doc).unwrap();
+    assert!(
+        json["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        json["openapi"]
+    );
+    let documented: Vec<(String, String)> = doc
+        .paths
+        .paths
+        .iter()
+        .flat_map(|(path, item)| {
+            let v = serde_json::to_value(item).unwrap();
+            v.as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+                .map(|m| (m.to_uppercase(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(!documented.is_empty());
+    // Every documented route answers (not 404/405), and every /api route the router serves is
+    // documented: the router is built from the same OpenApiRouter (`http::api`).
+    let (_router, from_router) = projectflo::http::api();
+    assert_eq!(
+        from_router.paths.paths.keys().collect::<Vec<_>>(),
+        doc.paths.paths.keys().collect::<Vec<_>>()
+    );
+    for (method, path) in &documented {
+        assert!(path.starts_with("/api/v1/"), "{path}");
+        let concrete = path.replace("{id}", "1");
+        let req = app
+            .client
+            .request(method.parse().unwrap(), app.url(&concrete))
+            .json(&serde_json::json!({}));
+        let status = req.send().await.unwrap().status().as_u16();
+        assert!(
+            status != 405 && (status != 404 || path.contains('{')),
+            "{method} {path}: {status}"
+        );
+    }
+}

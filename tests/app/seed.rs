@@ -1,0 +1,107 @@
+//! The demo studio: believable, complete, and loaded once however often the command runs.
+use crate::helpers::TestApp;
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_studio_has_what_the_pricing_engine_needs() {
+    let app = TestApp::demo().await;
+    let scenes: Vec<String> = sqlx::query_scalar("SELECT name FROM coverage_scenes")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    for s in [
+        "Getting Ready",
+        "First Look",
+        "Ceremony",
+        "Cocktail Hour",
+        "Reception",
+        "Drone Aerials",
+    ] {
+        assert!(scenes.iter().any(|x| x == s), "scene {s}");
+    }
+    let films: Vec<String> = sqlx::query_scalar("SELECT name FROM deliverables")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    for f in [
+        "Highlight Film",
+        "Feature Film",
+        "Ceremony Edit",
+        "Teaser",
+        "Raw Footage",
+    ] {
+        assert!(films.iter().any(|x| x == f), "film {f}");
+    }
+    assert!(count(&app, "SELECT count(*) FROM editing_styles").await >= 3);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(DISTINCT pricing_type) FROM operator_types"
+        )
+        .await,
+        2
+    );
+    assert!(count(&app, "SELECT count(*) FROM operator_types").await >= 4);
+    assert!(count(&app, "SELECT count(*) FROM billable_items").await >= 10);
+    assert!(count(&app, "SELECT count(*) FROM task_templates").await >= 15);
+    assert!(count(&app, "SELECT count(DISTINCT phase) FROM task_templates").await >= 3);
+    assert!(count(&app, "SELECT count(*) FROM task_templates WHERE pricing_type = 'Fixed' AND fixed_price IS NOT NULL").await >= 3);
+    assert!(count(&app, "SELECT count(*) FROM task_templates WHERE pricing_type = 'Hourly' AND effort_calculation_rules IS NOT NULL").await >= 5);
+    // Every film has default components; one expands to every covered scene (NULL scene).
+    assert_eq!(count(&app, "SELECT count(*) FROM deliverables d WHERE NOT EXISTS (SELECT 1 FROM deliverable_default_components x WHERE x.deliverable_id = d.id)").await, 0);
+    assert!(
+        count(
+            &app,
+            "SELECT count(*) FROM deliverable_default_components WHERE coverage_scene_id IS NULL"
+        )
+        .await
+            >= 1
+    );
+    assert!(count(&app, "SELECT count(*) FROM editing_style_requirements").await >= 3);
+    // Every style selects at least one task template through the recipes.
+    assert_eq!(count(&app, "SELECT count(*) FROM editing_styles s WHERE NOT EXISTS (SELECT 1 FROM component_task_recipes r WHERE r.editing_style_id = s.id)").await, 0);
+    // One staff member per role; contacts and inquiries in several statuses.
+    assert_eq!(
+        count(&app, "SELECT count(DISTINCT role_id) FROM contributors").await,
+        6
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM contributors").await, 6);
+    assert!(count(&app, "SELECT count(DISTINCT status) FROM inquiries").await >= 4);
+    assert!(
+        count(
+            &app,
+            "SELECT count(*) FROM activities WHERE activity_type = 'To-Do' AND status = 'Pending'"
+        )
+        .await
+            >= 5
+    );
+    assert!(count(&app, "SELECT count(*) FROM role_permissions").await > 14);
+}
+
+#[tokio::test]
+async fn seeding_twice_loads_nothing_twice() {
+    let app = TestApp::demo().await;
+    let before = count(&app, "SELECT (SELECT count(*) FROM inquiries) + (SELECT count(*) FROM contacts) + (SELECT count(*) FROM deliverable_default_components)").await;
+    let (a, b) = tokio::join!(
+        projectflo::seed::demo(&app.db),
+        projectflo::seed::demo(&app.db)
+    );
+    assert!(!a.unwrap() && !b.unwrap());
+    let after = count(&app, "SELECT (SELECT count(*) FROM inquiries) + (SELECT count(*) FROM contacts) + (SELECT count(*) FROM deliverable_default_components)").await;
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn two_seeds_at_once_on_an_empty_studio_load_it_once() {
+    let app = TestApp::spawn().await;
+    let (a, b) = tokio::join!(
+        projectflo::seed::demo(&app.db),
+        projectflo::seed::demo(&app.db)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one of them loads");
+    assert_eq!(count(&app, "SELECT count(*) FROM coverage_scenes").await, 6);
+    assert_eq!(count(&app, "SELECT count(*) FROM inquiries").await, 8);
+}
