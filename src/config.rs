@@ -64,9 +64,47 @@ pub struct Settings {
     /// Also let the embedded cluster listen on 127.0.0.1 at this TCP port (default: Unix socket only).
     #[arg(long, env = "PROJECTFLO_PG_PORT", global = true)]
     pub pg_port: Option<u16>,
+
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "PROJECTFLO_SESSION_IDLE_MINUTES", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=10080), global = true)]
+    pub session_idle_minutes: u32,
+
+    /// Hours after login at which a session ends however active it is.
+    #[arg(long, env = "PROJECTFLO_SESSION_ABSOLUTE_HOURS", default_value_t = 12,
+          value_parser = clap::value_parser!(u32).range(1..=720), global = true)]
+    pub session_absolute_hours: u32,
+
+    /// The address people use to reach ProjectFlo (for links in emails); an https address
+    /// also marks cookies Secure. Default: http://<bind>.
+    #[arg(long, env = "PROJECTFLO_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// SMTP server for outgoing email, e.g. `smtps://user:pass@smtp.example.com:465` or
+    /// `smtp://localhost:25`. Unset: emails are recorded in the communications log and the
+    /// server log instead.
+    #[arg(long, env = "PROJECTFLO_SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of outgoing email.
+    #[arg(long, env = "PROJECTFLO_MAIL_FROM", default_value = "ProjectFlo <no-reply@localhost>", global = true)]
+    pub mail_from: String,
 }
 
 impl Settings {
+    /// The base URL for links, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        match &self.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
+    /// Cookies are Secure when ProjectFlo is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    }
+
     /// Settings for tests and tools: the defaults, with nothing read from the environment.
     pub fn defaults() -> Self {
         #[derive(clap::Parser)]

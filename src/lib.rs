@@ -1,8 +1,10 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod http;
 pub mod money;
+pub mod portal;
 pub mod run;
 pub mod seed;

@@ -25,6 +25,30 @@ enum Command {
     },
     /// Migrate, load the demo studio, and serve.
     Demo,
+    /// Administration.
+    #[command(subcommand)]
+    Admin(Admin),
+}
+
+#[derive(Subcommand)]
+enum Admin {
+    /// Create a staff login (the first Owner, for example). Prints a generated password unless
+    /// --password-stdin is given.
+    CreateUser {
+        /// Email address to log in with.
+        #[arg(long)]
+        email: String,
+        /// Role: Owner, Admin, Sales, Editor, Videographer or Bookkeeper (or one you added).
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        first_name: String,
+        #[arg(long, default_value = "")]
+        last_name: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +61,9 @@ fn main() -> std::process::ExitCode {
         Command::Migrate => run::Cmd::Migrate,
         Command::Seed { .. } => run::Cmd::SeedDemo,
         Command::Demo => run::Cmd::Demo,
+        Command::Admin(Admin::CreateUser { email, role, first_name, last_name, password_stdin }) => {
+            run::Cmd::CreateUser { email, role, first_name, last_name, password_stdin }
+        }
     };
     match run::main(cmd, cli.settings) {
         Ok(()) => std::process::ExitCode::SUCCESS,

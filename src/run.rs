@@ -9,6 +9,7 @@ pub enum Cmd {
     Migrate,
     SeedDemo,
     Demo,
+    CreateUser { email: String, role: String, first_name: String, last_name: String, password_stdin: bool },
 }
 
 pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {
@@ -40,6 +41,21 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
                 tracing::info!("demo studio already present; nothing to load");
             }
         }
+        if let Cmd::CreateUser { email, role, first_name, last_name, password_stdin } = &cmd {
+            let password = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\n', '\r']).to_string()
+            } else {
+                crate::auth::crypto::random_token()[..20].to_string()
+            };
+            crate::auth::admin::create_user(&database.pool, email, role, first_name, last_name, &password).await?;
+            if *password_stdin {
+                println!("Created {email} ({role}).");
+            } else {
+                println!("Created {email} ({role}). Password: {password}\nChange it after the first login (My account).");
+            }
+        }
         if matches!(cmd, Cmd::Serve | Cmd::Demo) {
             let listener = tokio::net::TcpListener::bind(settings.bind)
                 .await
@@ -55,6 +71,12 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
                 "ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)",
                 started.elapsed().as_secs_f64()
             );
+            if matches!(cmd, Cmd::Demo) {
+                println!("Demo logins (password \"{}\" for each):", seed::DEMO_PASSWORD);
+                for (email, role) in seed::DEMO_STAFF {
+                    println!("  {role:<13} {email}");
+                }
+            }
             http::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("server stopped; stopping the database");
         }

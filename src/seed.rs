@@ -19,9 +19,24 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
         return Ok(false);
     }
     sqlx::raw_sql(DEMO_SQL).execute(&mut *tx).await?;
+    for (email, _) in DEMO_STAFF {
+        let hash = crate::auth::crypto::hash_password(DEMO_PASSWORD.to_string()).await?;
+        sqlx::query(
+            "INSERT INTO staff_credentials (contributor_id, password_hash, password_changed_at)
+             SELECT co.id, $2, now() FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = $1
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(email)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
+
+/// The password of every demo login. Change it (My account) before real use.
+pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// The demo logins (email, role), in the order the demo command prints them.
 pub const DEMO_STAFF: &[(&str, &str)] = &[

@@ -1,4 +1,6 @@
 //! Phase 1: the studio's catalogs and rules. So far: coverage scenes.
+use crate::auth::{Access, Staff, audit};
+use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, AppError, AppResult, AppState};
 use axum::Json;
 use axum::extract::State;
@@ -6,12 +8,13 @@ use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::routes;
 
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_scenes, create_scene))
-        .routes(routes!(get_scene))
+pub fn routes() -> Routes {
+    Routes::new()
+        .api(Access::Staff, routes!(list_scenes))
+        .api(Access::Staff, routes!(get_scene))
+        .api(Access::Perm("catalog.edit"), routes!(create_scene))
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
@@ -65,7 +68,7 @@ impl NewScene {
 const SCENE_COLUMNS: &str = "id, name, description, default_hours";
 
 /// List coverage scenes.
-#[utoipa::path(get, path = "/api/v1/coverage-scenes", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/coverage-scenes", tag = "catalog", security(("bearer" = [])),
     responses((status = 200, body = Vec<Scene>)))]
 async fn list_scenes(State(state): State<AppState>) -> AppResult<Json<Vec<Scene>>> {
     let rows = sqlx::query_as(&format!(
@@ -77,7 +80,7 @@ async fn list_scenes(State(state): State<AppState>) -> AppResult<Json<Vec<Scene>
 }
 
 /// One coverage scene.
-#[utoipa::path(get, path = "/api/v1/coverage-scenes/{id}", tag = "catalog",
+#[utoipa::path(get, path = "/api/v1/coverage-scenes/{id}", tag = "catalog", security(("bearer" = [])),
     params(("id" = i32, Path, description = "Scene id")),
     responses((status = 200, body = Scene), (status = 404, body = crate::http::error::Problem)))]
 async fn get_scene(
@@ -96,10 +99,12 @@ async fn get_scene(
 
 /// Create a coverage scene.
 #[utoipa::path(post, path = "/api/v1/coverage-scenes", tag = "catalog", request_body = NewScene,
+    security(("bearer" = ["catalog.edit"])),
     responses((status = 201, body = Scene), (status = 409, body = crate::http::error::Problem),
               (status = 422, body = crate::http::error::Problem)))]
 async fn create_scene(
     State(state): State<AppState>,
+    staff: Staff,
     ApiJson(new): ApiJson<NewScene>,
 ) -> AppResult<(StatusCode, Json<Scene>)> {
     new.validate()?;
@@ -116,6 +121,8 @@ async fn create_scene(
         AppError::Conflict(_) => AppError::Conflict(format!("a coverage scene named \"{}\" already exists", new.name.trim())),
         other => other,
     })?;
+    let details = serde_json::json!({ "after": { "name": scene.name, "default_hours": scene.default_hours } });
+    audit::record(&mut tx, Some(staff.contributor_id), "catalog.scene.create", "coverage_scene", Some(scene.id), details).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(scene)))
 }

@@ -1,6 +1,7 @@
 //! Router assembly, middleware, health checks, static assets and the UI error pages.
 pub mod error;
 pub mod pages;
+pub mod routes;
 
 use crate::config::Settings;
 use crate::db;
@@ -10,7 +11,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use crate::auth::Access;
 pub use error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
+use routes::{RouteInfo, Routes};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,27 +50,36 @@ impl AppState {
 )]
 struct ApiDoc;
 
-/// The `/api` routes and their OpenAPI document, built from the same router.
-pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(crate::catalog::api())
-        .split_for_parts()
+/// Every route of the app, each with the access it needs.
+fn all_routes() -> Routes {
+    Routes::new()
+        .get("/healthz", Access::Public, || async { "ok" })
+        .get("/readyz", Access::Public, readyz)
+        .get("/static/{file}", Access::Public, asset)
+        .merge(pages::routes())
+        .merge(crate::auth::pages::routes())
+        .merge(crate::catalog::routes())
+        .merge(crate::portal::routes())
+}
+
+/// The app's routes, their OpenAPI document (built from the same router), and the table of
+/// every route with its access.
+pub fn app() -> (Router<AppState>, utoipa::openapi::OpenApi, Vec<RouteInfo>) {
+    let (routes, mut table) = all_routes().into_parts();
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts();
+    table.push(RouteInfo { method: axum::http::Method::GET, path: "/api/openapi.json".into(), access: Access::Public });
+    (router, openapi, table)
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api();
+    let (app, openapi, _) = app();
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     let s = &state.settings;
-    Router::new()
-        .merge(api)
-        .route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(readyz))
-        .route("/static/{file}", get(asset))
-        .merge(pages::router())
+    app.route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
         .fallback(|| async { AppError::NotFound("There is no page at this address.".into()) })
         .layer(middleware::from_fn(ui_errors))
+        .layer(axum::Extension(state.clone()))
         .layer(DefaultBodyLimit::max(s.body_limit_bytes as usize))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(s.request_timeout_secs)))
         .layer(CompressionLayer::new())

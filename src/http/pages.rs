@@ -2,11 +2,11 @@
 use super::{AppError, AppResult, AppState};
 use crate::money;
 use askama::Template;
-use axum::Router;
+use crate::auth::{Access, Staff};
+use crate::http::routes::Routes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
@@ -28,22 +28,38 @@ pub struct Layout {
     pub title: String,
     pub active: &'static str,
     pub studio: String,
+    pub user: String,
+    pub role: String,
+    pub csrf: String,
+    /// The areas this person may open.
+    pub nav: Vec<(&'static str, &'static str)>,
+}
+
+/// The access each navigation area needs.
+pub fn area_access(path: &str) -> Access {
+    AREA_ACCESS.iter().find(|a| a.0 == path).map_or(Access::Staff, |a| a.1)
+}
+
+pub fn allows(staff: &Staff, access: Access) -> bool {
+    match access {
+        Access::Perm(p) => staff.can(p),
+        Access::Staff => true,
+        Access::Public | Access::Portal => false,
+    }
 }
 
 impl Layout {
-    pub async fn load(db: &sqlx::PgPool, title: &str, active: &'static str) -> AppResult<Layout> {
-        let studio: String = sqlx::query_scalar("SELECT studio_name FROM studio_settings")
-            .fetch_one(db)
-            .await?;
+    pub async fn load(db: &sqlx::PgPool, staff: &Staff, title: &str, active: &'static str) -> AppResult<Layout> {
+        let studio: String = sqlx::query_scalar("SELECT studio_name FROM studio_settings").fetch_one(db).await?;
         Ok(Layout {
             title: title.into(),
             active,
             studio,
+            user: staff.name.clone(),
+            role: staff.role.clone(),
+            csrf: staff.csrf.clone().unwrap_or_default(),
+            nav: NAV.iter().copied().filter(|(p, _)| allows(staff, area_access(p))).collect(),
         })
-    }
-
-    pub fn nav(&self) -> &'static [(&'static str, &'static str)] {
-        NAV
     }
 
     pub fn is_active(&self, path: &str) -> bool {
@@ -59,13 +75,21 @@ pub fn render(t: &impl Template) -> Response {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    let mut r = Router::new().route("/", get(dashboard));
-    for &(path, label) in &NAV[1..] {
-        r = r.route(
-            path,
-            get(move |s: State<AppState>| coming_soon(s, path, label)),
-        );
+/// What each not-yet-built area will need once it exists.
+const AREA_ACCESS: &[(&str, Access)] = &[
+    ("/leads", Access::Perm("leads.view")),
+    ("/quotes", Access::Perm("builds.view")),
+    ("/projects", Access::Perm("projects.view")),
+    ("/tasks", Access::Staff),
+    ("/calendar", Access::Staff),
+    ("/invoices", Access::Perm("invoices.manage")),
+    ("/reports", Access::Perm("reports.view")),
+];
+
+pub fn routes() -> Routes {
+    let mut r = Routes::new().get("/", Access::Staff, dashboard);
+    for &(path, label) in &NAV[1..NAV.len() - 1] {
+        r = r.get(path, area_access(path), move |s: State<AppState>, staff: Staff| coming_soon(s, staff, path, label));
     }
     r
 }
@@ -126,9 +150,9 @@ struct Dashboard {
     catalog: Vec<(&'static str, i64)>,
 }
 
-async fn dashboard(State(state): State<AppState>) -> AppResult<Response> {
+async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
     let db = &state.db;
-    let layout = Layout::load(db, "Dashboard", "/").await?;
+    let layout = Layout::load(db, &staff, "Dashboard", "/").await?;
     // One query per panel; none loops over rows.
     let counts: Vec<(String, i64)> = sqlx::query_as(
         "SELECT s::text AS status_name, count(i.id) FROM unnest(enum_range(NULL::inquiries_status)) s
@@ -209,6 +233,7 @@ struct ComingSoon {
 
 async fn coming_soon(
     State(state): State<AppState>,
+    staff: Staff,
     path: &'static str,
     label: &'static str,
 ) -> AppResult<Response> {
@@ -229,11 +254,8 @@ async fn coming_soon(
             "The team calendar: shoots, absences and holidays, so no one is booked twice."
         }
         "Invoices" => "Deposits, balances and payments, in your currency.",
-        "Reports" => {
-            "Profit per project from real hours, team speed, and which lead sources pay off."
-        }
-        _ => "Your studio's catalogs, pricing rules, team, roles and settings.",
+        _ => "Profit per project from real hours, team speed, and which lead sources pay off.",
     };
-    let layout = Layout::load(&state.db, label, path).await?;
+    let layout = Layout::load(&state.db, &staff, label, path).await?;
     Ok(render(&ComingSoon { layout, what }))
 }

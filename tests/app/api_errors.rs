@@ -13,7 +13,8 @@ async fn scene_count(app: &TestApp) -> i64 {
 #[tokio::test]
 async fn malformed_json_is_a_400_problem() {
     let app = TestApp::spawn().await;
-    let resp = app
+    let s = app.owner().await;
+    let resp = s
         .post_raw(
             "/api/v1/coverage-scenes",
             "application/json",
@@ -31,7 +32,8 @@ async fn malformed_json_is_a_400_problem() {
 #[tokio::test]
 async fn a_field_of_the_wrong_type_is_a_422_problem_naming_it() {
     let app = TestApp::spawn().await;
-    let resp = app
+    let s = app.owner().await;
+    let resp = s
         .post_json(
             "/api/v1/coverage-scenes",
             &json!({"name": "Vows", "default_hours": [1]}),
@@ -44,7 +46,7 @@ async fn a_field_of_the_wrong_type_is_a_422_problem_naming_it() {
         detail.contains("default_hours") || detail.contains("invalid type"),
         "{detail}"
     );
-    let resp = app
+    let resp = s
         .post_json("/api/v1/coverage-scenes", &json!({"name": 42}))
         .await;
     assert_problem(resp, 422).await;
@@ -54,7 +56,8 @@ async fn a_field_of_the_wrong_type_is_a_422_problem_naming_it() {
 #[tokio::test]
 async fn a_missing_content_type_is_a_415_problem() {
     let app = TestApp::spawn().await;
-    let resp = app
+    let s = app.owner().await;
+    let resp = s
         .post_raw("/api/v1/coverage-scenes", "text/plain", "{}")
         .await;
     assert_problem(resp, 415).await;
@@ -63,12 +66,13 @@ async fn a_missing_content_type_is_a_415_problem() {
 #[tokio::test]
 async fn validation_names_the_field() {
     let app = TestApp::spawn().await;
-    let resp = app
+    let s = app.owner().await;
+    let resp = s
         .post_json("/api/v1/coverage-scenes", &json!({"name": "  "}))
         .await;
     let body = assert_problem(resp, 422).await;
     assert_eq!(body["errors"][0]["field"], "name");
-    let resp = app
+    let resp = s
         .post_json(
             "/api/v1/coverage-scenes",
             &json!({"name": "Vows", "default_hours": "1.255"}),
@@ -82,7 +86,8 @@ async fn validation_names_the_field() {
 #[tokio::test]
 async fn a_created_scene_can_be_read_back_and_a_duplicate_is_a_409() {
     let app = TestApp::spawn().await;
-    let resp = app
+    let s = app.owner().await;
+    let resp = s
         .post_json(
             "/api/v1/coverage-scenes",
             &json!({"name": "Vows", "default_hours": 1.5}),
@@ -91,14 +96,14 @@ async fn a_created_scene_can_be_read_back_and_a_duplicate_is_a_409() {
     assert_eq!(resp.status(), 201);
     let scene: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(scene["default_hours"], "1.50");
-    let got: serde_json::Value = app
+    let got: serde_json::Value = s
         .get(&format!("/api/v1/coverage-scenes/{}", scene["id"]))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(got, scene);
-    let resp = app
+    let resp = s
         .post_json("/api/v1/coverage-scenes", &json!({"name": "Vows"}))
         .await;
     let body = assert_problem(resp, 409).await;
@@ -112,16 +117,18 @@ async fn a_created_scene_can_be_read_back_and_a_duplicate_is_a_409() {
 #[tokio::test]
 async fn an_unknown_id_is_a_404_problem_and_a_bad_id_a_400() {
     let app = TestApp::spawn().await;
-    let body = assert_problem(app.get("/api/v1/coverage-scenes/4242").await, 404).await;
+    let s = app.owner().await;
+    let body = assert_problem(s.get("/api/v1/coverage-scenes/4242").await, 404).await;
     assert!(body["detail"].as_str().unwrap().contains("4242"), "{body}");
-    assert_problem(app.get("/api/v1/coverage-scenes/abc").await, 400).await;
+    assert_problem(s.get("/api/v1/coverage-scenes/abc").await, 400).await;
 }
 
 #[tokio::test]
 async fn an_unknown_route_is_a_404_problem_on_the_api_and_a_page_in_the_ui() {
     let app = TestApp::spawn().await;
-    assert_problem(app.get("/api/v1/no-such-thing").await, 404).await;
-    let resp = app.get("/no-such-page").await;
+    let s = app.owner().await;
+    assert_problem(s.get("/api/v1/no-such-thing").await, 404).await;
+    let resp = s.get("/no-such-page").await;
     assert_eq!(resp.status(), 404);
     assert!(
         resp.headers()["content-type"]
@@ -137,8 +144,9 @@ async fn an_unknown_route_is_a_404_problem_on_the_api_and_a_page_in_the_ui() {
 #[tokio::test]
 async fn a_body_over_the_limit_is_a_413_problem() {
     let app = TestApp::spawn().await;
+    let s = app.owner().await;
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(11 * 1024 * 1024));
-    let resp = app
+    let resp = s
         .post_raw("/api/v1/coverage-scenes", "application/json", &big)
         .await;
     assert_problem(resp, 413).await;

@@ -95,11 +95,35 @@ pub async fn browser() -> Option<Client> {
     Some(client)
 }
 
+/// Log in through the login page with the keyboard, as a person would.
+pub async fn login(c: &Client, app: &TestApp, email: &str, password: &str) {
+    c.goto(&app.url("/")).await.unwrap();
+    assert!(c.current_url().await.unwrap().path().starts_with("/login"), "the dashboard needs a login");
+    c.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
+    let pw = c.find(Locator::Id("password")).await.unwrap();
+    pw.send_keys(password).await.unwrap();
+    pw.send_keys("\u{E007}").await.unwrap(); // Enter submits the form
+    wait_for_path(c, "/").await;
+}
+
+/// Wait (bounded) until the browser is on `path`.
+pub async fn wait_for_path(c: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.unwrap();
+        if url.path() == path {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still on {url}, expected {path}");
+        c.wait().at_most(Duration::from_millis(200)).for_element(Locator::Css("body")).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn dashboard_shows_every_area_in_the_navigation() {
     let app = TestApp::demo().await;
     let Some(c) = browser().await else { return };
-    c.goto(&app.url("/")).await.unwrap();
+    login(&c, &app, "maya@goldenhour.example", projectflo::seed::DEMO_PASSWORD).await;
     let h1 = c
         .find(Locator::Css("main h1"))
         .await

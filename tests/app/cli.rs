@@ -68,6 +68,8 @@ fn missing_postgresql_binaries_say_what_to_do() {
 struct Running {
     child: Child,
     url: String,
+    /// What it printed after the URL line (the demo logins).
+    printed: Vec<String>,
 }
 
 /// Start `projectflo demo` on a random port and wait for the URL it prints. The caller waits
@@ -96,13 +98,10 @@ fn start_demo(data_dir: &std::path::Path) -> Running {
             .recv_timeout(deadline - Instant::now())
             .expect("projectflo printed its URL");
         if let Some(rest) = line.split("running at ").nth(1) {
-            let url = rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_string();
-            return Running { child, url };
+            let url = rest.split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+            // The demo logins follow at once.
+            let printed = (0..7).filter_map(|_| rx.recv_timeout(Duration::from_secs(5)).ok()).collect();
+            return Running { child, url, printed };
         }
     }
 }
@@ -137,9 +136,10 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     let mut run = start_demo(&dir);
     assert_eq!(get(&format!("{}/healthz", run.url)).await.0, 200);
     assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
-    let (status, html) = get(&format!("{}/", run.url)).await;
+    assert!(run.printed.iter().any(|l| l.contains("maya@goldenhour.example") && l.contains("Owner")), "{:?}", run.printed);
+    let (status, html) = get(&format!("{}/login", run.url)).await;
     assert_eq!(status, 200);
-    assert!(html.contains("Golden Hour Films") && html.contains("Emma Rodriguez"));
+    assert!(html.contains("Log in"));
     assert_eq!(demo_inquiries(&dir).await, 8);
 
     // Ctrl-C: the server and the cluster stop cleanly within 5 s.

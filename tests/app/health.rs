@@ -37,7 +37,7 @@ async fn readyz_is_503_when_the_database_is_gone() {
 #[tokio::test]
 async fn every_answer_has_a_request_id_and_security_headers() {
     let app = TestApp::spawn().await;
-    let resp = app.get("/").await;
+    let resp = app.get("/login").await;
     assert_eq!(resp.status(), 200);
     let h = resp.headers();
     assert_eq!(h["x-request-id"].to_str().unwrap().len(), 36);
@@ -94,8 +94,9 @@ async fn static_files_are_embedded() {
 #[tokio::test]
 async fn every_area_has_a_page() {
     let app = TestApp::spawn().await;
+    let s = app.owner().await;
     for (path, label) in projectflo::http::pages::NAV {
-        let resp = app.get(path).await;
+        let resp = s.get(path).await;
         assert_eq!(resp.status(), 200, "{path}");
         let html = resp.text().await.unwrap();
         assert!(

@@ -193,23 +193,87 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+}
+
+/// A logged-in browser-like client: its own cookie jar and the session's CSRF token.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+}
+
+static STAFF_N: AtomicUsize = AtomicUsize::new(0);
+pub const TEST_PASSWORD: &str = "a long test password";
+
+impl TestApp {
+    /// Log in through the login form; panics unless it succeeds.
+    pub async fn login(&self, email: &str, password: &str) -> Session {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let resp = client.post(self.url("/login")).form(&[("email", email), ("password", password)]).send().await.unwrap();
+        assert_eq!(resp.status(), 303, "login of {email}: {}", resp.text().await.unwrap());
+        let html = client.get(self.url("/account")).send().await.unwrap().text().await.unwrap();
+        let csrf = html.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf token on the page");
+        Session { client, csrf: csrf.to_string(), base: self.url("") }
+    }
+
+    /// A new staff member with this role (created by the same code as `admin create-user`),
+    /// logged in. Returns the session and the email.
+    pub async fn staff(&self, role: &str) -> (Session, String) {
+        let email = format!("{}-{}@test.example", role.to_lowercase(), STAFF_N.fetch_add(1, Ordering::Relaxed));
+        projectflo::auth::admin::create_user(&self.db, &email, role, "Test", role, TEST_PASSWORD).await.unwrap();
+        (self.login(&email, TEST_PASSWORD).await, email)
+    }
+
+    pub async fn owner(&self) -> Session {
+        self.staff("Owner").await.0
+    }
+
+    /// Log in as the demo studio's member with this role.
+    pub async fn demo_login(&self, role: &str) -> Session {
+        let email = projectflo::seed::DEMO_STAFF.iter().find(|s| s.1 == role).expect("a demo role").0;
+        self.login(email, projectflo::seed::DEMO_PASSWORD).await
+    }
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).json(body).send().await.unwrap()
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> reqwest::Response {
         self.client
             .post(self.url(path))
+            .header("x-csrf-token", &self.csrf)
             .header("content-type", content_type)
             .body(body.to_string())
             .send()
             .await
             .unwrap()
+    }
+
+    /// Submit a form the way the page does: with the CSRF field.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &self.csrf));
+        self.client.post(self.url(path)).form(&all).send().await.unwrap()
+    }
+
+    /// Create a personal API token through My account; returns the token shown once.
+    pub async fn api_token(&self, name: &str) -> String {
+        let html = self.post_form("/account/tokens", &[("name", name)]).await.text().await.unwrap();
+        html.split("id=\"new-token\">").nth(1).and_then(|s| s.split('<').next()).expect("the new token").to_string()
     }
 }
 

@@ -30,7 +30,8 @@ async fn the_openapi_document_lists_every_api_route() {
     assert!(!documented.is_empty());
     // Every documented route answers (not 404/405), and every /api route the router serves is
     // documented: the router is built from the same OpenApiRouter (`http::api`).
-    let (_router, from_router) = projectflo::http::api();
+    let (_router, from_router, _) = projectflo::http::app();
+    let s = app.owner().await;
     assert_eq!(
         from_router.paths.paths.keys().collect::<Vec<_>>(),
         doc.paths.paths.keys().collect::<Vec<_>>()
@@ -38,9 +39,10 @@ async fn the_openapi_document_lists_every_api_route() {
     for (method, path) in &documented {
         assert!(path.starts_with("/api/v1/"), "{path}");
         let concrete = path.replace("{id}", "1");
-        let req = app
+        let req = s
             .client
-            .request(method.parse().unwrap(), app.url(&concrete))
+            .request(method.parse().unwrap(), s.url(&concrete))
+            .header("x-csrf-token", &s.csrf)
             .json(&serde_json::json!({}));
         let status = req.send().await.unwrap().status().as_u16();
         assert!(

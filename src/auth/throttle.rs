@@ -1,0 +1,59 @@
+//! Login throttling: after 5 failures in 15 minutes for one account, or from one IP address,
+//! further tries get 429 with Retry-After. Attempts are rows in login_attempts; an advisory
+//! lock per account and per IP makes concurrent tries count one after another.
+use crate::http::{AppError, AppResult};
+use sqlx::PgPool;
+
+pub const MAX_FAILURES: i64 = 5;
+pub const WINDOW_SECS: i64 = 15 * 60;
+
+/// Refuse when the account or the IP is over the limit; otherwise record the attempt as failed
+/// (until `succeeded` says otherwise) and return its id.
+pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) -> AppResult<i64> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-account:' || $1 || ':' || $2))")
+        .bind(realm)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-ip:' || $1))").bind(ip).execute(&mut *tx).await?;
+    // Seconds until the oldest failure that keeps each key over the limit leaves the window.
+    let wait: Option<f64> = sqlx::query_scalar(
+        "SELECT max(w)::float8 FROM (
+           SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now())) AS w
+           FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
+                 FROM login_attempts WHERE realm = $1 AND account = $2 AND NOT succeeded
+                   AND attempted_at > now() - make_interval(secs => $4)) a WHERE n = $5
+           UNION ALL
+           SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now()))
+           FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
+                 FROM login_attempts WHERE ip = $3 AND NOT succeeded
+                   AND attempted_at > now() - make_interval(secs => $4)) b WHERE n = $5
+         ) x",
+    )
+    .bind(realm)
+    .bind(account)
+    .bind(ip)
+    .bind(WINDOW_SECS as f64)
+    .bind(MAX_FAILURES)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(w) = wait {
+        tx.rollback().await?;
+        return Err(AppError::RateLimited { retry_after_secs: (w.ceil() as u64).max(1) });
+    }
+    let id: i64 =
+        sqlx::query_scalar("INSERT INTO login_attempts (realm, account, ip) VALUES ($1, $2, $3) RETURNING id")
+            .bind(realm)
+            .bind(account)
+            .bind(ip)
+            .fetch_one(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn succeeded(tx: &mut sqlx::PgConnection, attempt: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_attempts SET succeeded = true WHERE id = $1").bind(attempt).execute(tx).await?;
+    Ok(())
+}
