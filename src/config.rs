@@ -83,11 +83,21 @@ pub struct Settings {
     /// SMTP server for outgoing email, e.g. `smtps://user:pass@smtp.example.com:465` or
     /// `smtp://localhost:25`. Unset: emails are recorded in the communications log and the
     /// server log instead.
-    #[arg(long, env = "PROJECTFLO_SMTP_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PROJECTFLO_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub smtp_url: Option<String>,
 
     /// Sender of outgoing email.
-    #[arg(long, env = "PROJECTFLO_MAIL_FROM", default_value = "ProjectFlo <no-reply@localhost>", global = true)]
+    #[arg(
+        long,
+        env = "PROJECTFLO_MAIL_FROM",
+        default_value = "ProjectFlo <no-reply@localhost>",
+        global = true
+    )]
     pub mail_from: String,
 }
 
@@ -102,7 +112,9 @@ impl Settings {
 
     /// Cookies are Secure when ProjectFlo is served over https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 
     /// Settings for tests and tools: the defaults, with nothing read from the environment.

@@ -61,9 +61,19 @@ fn main() -> std::process::ExitCode {
         Command::Migrate => run::Cmd::Migrate,
         Command::Seed { .. } => run::Cmd::SeedDemo,
         Command::Demo => run::Cmd::Demo,
-        Command::Admin(Admin::CreateUser { email, role, first_name, last_name, password_stdin }) => {
-            run::Cmd::CreateUser { email, role, first_name, last_name, password_stdin }
-        }
+        Command::Admin(Admin::CreateUser {
+            email,
+            role,
+            first_name,
+            last_name,
+            password_stdin,
+        }) => run::Cmd::CreateUser {
+            email,
+            role,
+            first_name,
+            last_name,
+            password_stdin,
+        },
     };
     match run::main(cmd, cli.settings) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -9,7 +9,13 @@ pub enum Cmd {
     Migrate,
     SeedDemo,
     Demo,
-    CreateUser { email: String, role: String, first_name: String, last_name: String, password_stdin: bool },
+    CreateUser {
+        email: String,
+        role: String,
+        first_name: String,
+        last_name: String,
+        password_stdin: bool,
+    },
 }
 
 pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {

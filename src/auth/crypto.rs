@@ -1,6 +1,8 @@
 //! Passwords (argon2id, OWASP parameters, hashed off the async runtime) and random tokens.
 use anyhow::anyhow;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -8,13 +10,20 @@ use std::sync::LazyLock;
 
 /// OWASP's recommended argon2id configuration: 19 MiB, 2 iterations, 1 lane.
 fn argon2() -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(19 * 1024, 2, 1, None).expect("valid params"))
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid params"),
+    )
 }
 
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| anyhow!("hashing: {e}"))
+        argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow!("hashing: {e}"))
     })
     .await?
 }
@@ -22,7 +31,10 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 /// A hash of nothing anyone knows: verifying against it costs what a real check costs, so an
 /// unknown email takes as long as a wrong password.
 static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    argon2().hash_password(b"no such account", &SaltString::generate(&mut OsRng)).unwrap().to_string()
+    argon2()
+        .hash_password(b"no such account", &SaltString::generate(&mut OsRng))
+        .unwrap()
+        .to_string()
 });
 
 /// Checks `password` against `hash` (or against a dummy hash when there is none).
@@ -30,7 +42,8 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     tokio::task::spawn_blocking(move || {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
-        let ok = PasswordHash::new(&hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
+        let ok = PasswordHash::new(&hash)
+            .is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok());
         ok && real
     })
     .await

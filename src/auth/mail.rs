@@ -15,19 +15,35 @@ pub struct Mail {
 }
 
 /// Record the mail (inside `tx`); returns a sender to call after the commit.
-pub async fn queue(tx: &mut PgConnection, settings: &Settings, mail: Mail) -> Result<Outgoing, sqlx::Error> {
+pub async fn queue(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    mail: Mail,
+) -> Result<Outgoing, sqlx::Error> {
     let smtp = settings.smtp_url.is_some();
     let notes = if smtp {
-        format!("To: {}\nSubject: {}\n\n{}", mail.to, mail.subject, mail.log_summary)
+        format!(
+            "To: {}\nSubject: {}\n\n{}",
+            mail.to, mail.subject, mail.log_summary
+        )
     } else {
-        format!("To: {}\nSubject: {}\n\n{}", mail.to, mail.subject, mail.body)
+        format!(
+            "To: {}\nSubject: {}\n\n{}",
+            mail.to, mail.subject, mail.body
+        )
     };
-    sqlx::query("INSERT INTO communications_log (contact_id, type, notes) VALUES ($1, 'Email', $2)")
-        .bind(mail.to_contact_id)
-        .bind(notes)
-        .execute(tx)
-        .await?;
-    Ok(Outgoing { mail, smtp_url: settings.smtp_url.clone(), from: settings.mail_from.clone() })
+    sqlx::query(
+        "INSERT INTO communications_log (contact_id, type, notes) VALUES ($1, 'Email', $2)",
+    )
+    .bind(mail.to_contact_id)
+    .bind(notes)
+    .execute(tx)
+    .await?;
+    Ok(Outgoing {
+        mail,
+        smtp_url: settings.smtp_url.clone(),
+        from: settings.mail_from.clone(),
+    })
 }
 
 pub struct Outgoing {

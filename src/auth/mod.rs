@@ -80,14 +80,22 @@ pub struct PortalUser {
 impl<S: Send + Sync> FromRequestParts<S> for Staff {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts.extensions.get::<Staff>().cloned().ok_or(AppError::Unauthorized)
+        parts
+            .extensions
+            .get::<Staff>()
+            .cloned()
+            .ok_or(AppError::Unauthorized)
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PortalUser {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
-        parts.extensions.get::<PortalUser>().cloned().ok_or(AppError::Unauthorized)
+        parts
+            .extensions
+            .get::<PortalUser>()
+            .cloned()
+            .ok_or(AppError::Unauthorized)
     }
 }
 
@@ -106,12 +114,22 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// Set-Cookie for a session: HttpOnly, SameSite=Lax, Secure over https.
 pub fn session_cookie(state: &AppState, name: &str, value: &str) -> HeaderValue {
     let max_age = state.settings.session_absolute_hours as u64 * 3600;
-    let secure = if state.settings.secure_cookies() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")).unwrap()
+    let secure = if state.settings.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .unwrap()
 }
 
 pub fn clear_cookie(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")).unwrap()
+    HeaderValue::from_str(&format!(
+        "{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+    ))
+    .unwrap()
 }
 
 /// Start a session for a staff member or a portal user; returns the session id.
@@ -145,7 +163,10 @@ type StaffRow = (i32, String, String, String, Vec<String>);
 
 /// The staff member behind a session cookie or an `Authorization: Bearer` token, if valid.
 /// Sessions past their idle or absolute lifetime are deleted; a valid one is touched.
-pub async fn authenticate_staff(state: &AppState, headers: &HeaderMap) -> Result<Option<Staff>, AppError> {
+pub async fn authenticate_staff(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Staff>, AppError> {
     let db = &state.db;
     if let Some(token) = bearer(headers) {
         let row: Option<StaffRow> = sqlx::query_as(&format!(
@@ -157,28 +178,56 @@ pub async fn authenticate_staff(state: &AppState, headers: &HeaderMap) -> Result
         .bind(crypto::token_hash(&token))
         .fetch_optional(db)
         .await?;
-        return Ok(row.map(|(contributor_id, name, email, role, permissions)| Staff {
-            contributor_id, name, email, role, permissions, csrf: None, session_id: None,
-        }));
+        return Ok(
+            row.map(|(contributor_id, name, email, role, permissions)| Staff {
+                contributor_id,
+                name,
+                email,
+                role,
+                permissions,
+                csrf: None,
+                session_id: None,
+            }),
+        );
     }
-    let Some(sid) = cookie(headers, STAFF_COOKIE) else { return Ok(None) };
-    let Some((session_hash, csrf, contributor_id)) = touch_session(state, &sid, "contributor_id").await? else {
+    let Some(sid) = cookie(headers, STAFF_COOKIE) else {
         return Ok(None);
     };
-    let row: Option<StaffRow> =
-        sqlx::query_as(&format!("{STAFF_SELECT} WHERE co.id = $1 GROUP BY co.id, c.id, r.id"))
-            .bind(contributor_id)
-            .fetch_optional(db)
-            .await?;
-    Ok(row.map(|(contributor_id, name, email, role, permissions)| Staff {
-        contributor_id, name, email, role, permissions, csrf: Some(csrf), session_id: Some(session_hash),
-    }))
+    let Some((session_hash, csrf, contributor_id)) =
+        touch_session(state, &sid, "contributor_id").await?
+    else {
+        return Ok(None);
+    };
+    let row: Option<StaffRow> = sqlx::query_as(&format!(
+        "{STAFF_SELECT} WHERE co.id = $1 GROUP BY co.id, c.id, r.id"
+    ))
+    .bind(contributor_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(
+        row.map(|(contributor_id, name, email, role, permissions)| Staff {
+            contributor_id,
+            name,
+            email,
+            role,
+            permissions,
+            csrf: Some(csrf),
+            session_id: Some(session_hash),
+        }),
+    )
 }
 
 /// The portal user behind the portal session cookie, if valid.
-pub async fn authenticate_portal(state: &AppState, headers: &HeaderMap) -> Result<Option<PortalUser>, AppError> {
-    let Some(sid) = cookie(headers, PORTAL_COOKIE) else { return Ok(None) };
-    let Some((session_id, csrf, client_user_id)) = touch_session(state, &sid, "client_user_id").await? else {
+pub async fn authenticate_portal(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<PortalUser>, AppError> {
+    let Some(sid) = cookie(headers, PORTAL_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((session_id, csrf, client_user_id)) =
+        touch_session(state, &sid, "client_user_id").await?
+    else {
         return Ok(None);
     };
     let row: Option<(i32, String, String)> = sqlx::query_as(
@@ -189,11 +238,22 @@ pub async fn authenticate_portal(state: &AppState, headers: &HeaderMap) -> Resul
     .bind(client_user_id)
     .fetch_optional(&state.db)
     .await?;
-    Ok(row.map(|(client_id, email, name)| PortalUser { client_user_id, client_id, email, name, csrf, session_id }))
+    Ok(row.map(|(client_id, email, name)| PortalUser {
+        client_user_id,
+        client_id,
+        email,
+        name,
+        csrf,
+        session_id,
+    }))
 }
 
 /// Validate and touch a session of one kind; returns (stored id, csrf, owner id).
-async fn touch_session(state: &AppState, sid: &str, owner: &str) -> Result<Option<(String, String, i32)>, AppError> {
+async fn touch_session(
+    state: &AppState,
+    sid: &str,
+    owner: &str,
+) -> Result<Option<(String, String, i32)>, AppError> {
     let idle = state.settings.session_idle_minutes as f64 * 60.0;
     let absolute = state.settings.session_absolute_hours as f64 * 3600.0;
     let hash = crypto::token_hash(sid);
@@ -210,7 +270,10 @@ async fn touch_session(state: &AppState, sid: &str, owner: &str) -> Result<Optio
     .fetch_optional(&state.db)
     .await?;
     if alive.is_none() {
-        sqlx::query("DELETE FROM auth_sessions WHERE id = $1").bind(&hash).execute(&state.db).await?;
+        sqlx::query("DELETE FROM auth_sessions WHERE id = $1")
+            .bind(&hash)
+            .execute(&state.db)
+            .await?;
     }
     Ok(alive)
 }
@@ -218,7 +281,9 @@ async fn touch_session(state: &AppState, sid: &str, owner: &str) -> Result<Optio
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 fn is_api(path: &str) -> bool {
@@ -235,7 +300,11 @@ fn unauthenticated(req: &Request, portal: bool) -> Response {
     if is_api(path) {
         return AppError::Unauthorized.into_response();
     }
-    let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let next = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
     let login = if portal { "/portal/login" } else { "/login" };
     let to = format!("{login}?next={}", urlencode(next));
     if req.headers().contains_key("hx-request") {
@@ -245,7 +314,10 @@ fn unauthenticated(req: &Request, portal: bool) -> Response {
 }
 
 pub fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).unwrap_or_default().trim_start_matches('=').to_string()
+    serde_urlencoded::to_string([("", s)])
+        .unwrap_or_default()
+        .trim_start_matches('=')
+        .to_string()
 }
 
 /// Enforce `access` for one route: authenticate, check the permission, check CSRF on
@@ -261,16 +333,26 @@ async fn check(access: Access, mut req: Request) -> Result<Request, Response> {
     if access == Access::Public {
         return Ok(req);
     }
-    let state = req.extensions().get::<AppState>().cloned().expect("AppState extension");
+    let state = req
+        .extensions()
+        .get::<AppState>()
+        .cloned()
+        .expect("AppState extension");
     let csrf = if access == Access::Portal {
-        let Some(user) = authenticate_portal(&state, req.headers()).await.map_err(|e| e.into_response())? else {
+        let Some(user) = authenticate_portal(&state, req.headers())
+            .await
+            .map_err(|e| e.into_response())?
+        else {
             return Err(unauthenticated(&req, true));
         };
         let csrf = Some(user.csrf.clone());
         req.extensions_mut().insert(user);
         csrf
     } else {
-        let Some(staff) = authenticate_staff(&state, req.headers()).await.map_err(|e| e.into_response())? else {
+        let Some(staff) = authenticate_staff(&state, req.headers())
+            .await
+            .map_err(|e| e.into_response())?
+        else {
             return Err(unauthenticated(&req, false));
         };
         if let Access::Perm(p) = access {
@@ -296,11 +378,18 @@ async fn check(access: Access, mut req: Request) -> Result<Request, Response> {
 /// The CSRF token must come as the X-CSRF-Token header (htmx, fetch) or the `csrf` form field.
 async fn verify_csrf(req: Request, expected: &str) -> Result<Request, Response> {
     let forbidden = || {
-        AppError::Forbidden("This form has expired or did not come from ProjectFlo. Reload the page and try again.".into())
-            .into_response()
+        AppError::Forbidden(
+            "This form has expired or did not come from ProjectFlo. Reload the page and try again."
+                .into(),
+        )
+        .into_response()
     };
     if let Some(h) = req.headers().get(CSRF_HEADER) {
-        return if h.as_bytes() == expected.as_bytes() { Ok(req) } else { Err(forbidden()) };
+        return if h.as_bytes() == expected.as_bytes() {
+            Ok(req)
+        } else {
+            Err(forbidden())
+        };
     }
     let is_form = req
         .headers()
@@ -311,7 +400,9 @@ async fn verify_csrf(req: Request, expected: &str) -> Result<Request, Response> 
         return Err(forbidden());
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 1024 * 1024).await.map_err(|_| forbidden())?;
+    let bytes = axum::body::to_bytes(body, 1024 * 1024)
+        .await
+        .map_err(|_| forbidden())?;
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
     let ok = fields.iter().any(|(k, v)| k == CSRF_FIELD && v == expected);
     if !ok {
@@ -321,16 +412,26 @@ async fn verify_csrf(req: Request, expected: &str) -> Result<Request, Response> 
 }
 
 /// End every session and API token of a staff member (deactivation, password reset).
-pub async fn end_all_access(tx: &mut sqlx::PgConnection, contributor_id: i32) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM auth_sessions WHERE contributor_id = $1").bind(contributor_id).execute(&mut *tx).await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE contributor_id = $1 AND revoked_at IS NULL")
+pub async fn end_all_access(
+    tx: &mut sqlx::PgConnection,
+    contributor_id: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM auth_sessions WHERE contributor_id = $1")
         .bind(contributor_id)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now() WHERE contributor_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(contributor_id)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 
 /// The role names a contributor may be given.
 pub async fn role_names(db: &PgPool) -> Result<Vec<(i32, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name FROM roles ORDER BY id").fetch_all(db).await
+    sqlx::query_as("SELECT id, name FROM roles ORDER BY id")
+        .fetch_all(db)
+        .await
 }

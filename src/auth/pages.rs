@@ -30,12 +30,32 @@ pub fn routes() -> Routes {
         .get("/settings", Access::Staff, settings_index)
         .get("/settings/users", Access::Perm("users.manage"), users)
         .post("/settings/users", Access::Perm("users.manage"), invite_user)
-        .post("/settings/users/{id}/role", Access::Perm("users.manage"), change_role)
-        .post("/settings/users/{id}/deactivate", Access::Perm("users.manage"), deactivate)
-        .post("/settings/users/{id}/activate", Access::Perm("users.manage"), activate)
+        .post(
+            "/settings/users/{id}/role",
+            Access::Perm("users.manage"),
+            change_role,
+        )
+        .post(
+            "/settings/users/{id}/deactivate",
+            Access::Perm("users.manage"),
+            deactivate,
+        )
+        .post(
+            "/settings/users/{id}/activate",
+            Access::Perm("users.manage"),
+            activate,
+        )
         .get("/settings/roles", Access::Perm("users.manage"), roles)
-        .post("/settings/roles/{id}", Access::Perm("users.manage"), save_role)
-        .get("/settings/audit", Access::Perm("settings.manage"), audit_log)
+        .post(
+            "/settings/roles/{id}",
+            Access::Perm("users.manage"),
+            save_role,
+        )
+        .get(
+            "/settings/audit",
+            Access::Perm("settings.manage"),
+            audit_log,
+        )
         .api(Access::Staff, utoipa_axum::routes!(me))
 }
 
@@ -101,10 +121,19 @@ pub const BAD_LOGIN: &str = "That email and password do not match an account.";
 
 /// The shared login check of staff and portal: throttle, look up, verify (in constant-ish time).
 /// Returns the account id on success.
-pub async fn check_login(db: &PgPool, realm: &str, lookup_sql: &str, form: &LoginForm, ip: &str) -> AppResult<Option<(i32, i64)>> {
+pub async fn check_login(
+    db: &PgPool,
+    realm: &str,
+    lookup_sql: &str,
+    form: &LoginForm,
+    ip: &str,
+) -> AppResult<Option<(i32, i64)>> {
     let account = form.email.trim().to_lowercase();
     let attempt = throttle::begin_attempt(db, realm, &account, ip).await?;
-    let row: Option<(i32, Option<String>)> = sqlx::query_as(lookup_sql).bind(&account).fetch_optional(db).await?;
+    let row: Option<(i32, Option<String>)> = sqlx::query_as(lookup_sql)
+        .bind(&account)
+        .fetch_optional(db)
+        .await?;
     let (id, hash) = match row {
         Some((id, hash)) => (Some(id), hash),
         None => (None, None),
@@ -131,39 +160,78 @@ async fn login(
         notice: None,
         reset_link: true,
     };
-    let checked = match check_login(&state.db, "staff", lookup, &form, &peer.ip().to_string()).await {
+    let checked = match check_login(&state.db, "staff", lookup, &form, &peer.ip().to_string()).await
+    {
         Err(AppError::RateLimited { retry_after_secs }) => {
-            let msg = format!("Too many attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60));
-            let mut resp = (axum::http::StatusCode::TOO_MANY_REQUESTS, render(&page(&msg))).into_response();
-            resp.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+            let msg = format!(
+                "Too many attempts. Try again in {} minutes.",
+                retry_after_secs.div_ceil(60)
+            );
+            let mut resp = (
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                render(&page(&msg)),
+            )
+                .into_response();
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, retry_after_secs.into());
             return Ok(resp);
         }
         other => other?,
     };
     let Some((contributor_id, attempt)) = checked else {
-        return Ok((axum::http::StatusCode::UNAUTHORIZED, render(&page(BAD_LOGIN))).into_response());
+        return Ok((
+            axum::http::StatusCode::UNAUTHORIZED,
+            render(&page(BAD_LOGIN)),
+        )
+            .into_response());
     };
     let mut tx = state.db.begin().await?;
     throttle::succeeded(&mut tx, attempt).await?;
     // A new session id at every login; the old one (if any) ends.
     if let Some(old) = super::cookie(&headers, STAFF_COOKIE) {
-        sqlx::query("DELETE FROM auth_sessions WHERE id = $1").bind(crypto::token_hash(&old)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM auth_sessions WHERE id = $1")
+            .bind(crypto::token_hash(&old))
+            .execute(&mut *tx)
+            .await?;
     }
     let sid = super::create_session(&mut tx, Some(contributor_id), None).await?;
-    audit::record(&mut tx, Some(contributor_id), "auth.login", "contributor", Some(contributor_id), serde_json::json!({ "ip": peer.ip().to_string() })).await?;
+    audit::record(
+        &mut tx,
+        Some(contributor_id),
+        "auth.login",
+        "contributor",
+        Some(contributor_id),
+        serde_json::json!({ "ip": peer.ip().to_string() }),
+    )
+    .await?;
     tx.commit().await?;
     let mut resp = Redirect::to(&safe_next(&form.next, "/")).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, super::session_cookie(&state, STAFF_COOKIE, &sid));
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        super::session_cookie(&state, STAFF_COOKIE, &sid),
+    );
     Ok(resp)
 }
 
 async fn logout(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM auth_sessions WHERE id = $1").bind(&staff.session_id).execute(&mut *tx).await?;
-    audit::record(&mut tx, Some(staff.contributor_id), "auth.logout", "contributor", Some(staff.contributor_id), serde_json::json!({})).await?;
+    sqlx::query("DELETE FROM auth_sessions WHERE id = $1")
+        .bind(&staff.session_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "auth.logout",
+        "contributor",
+        Some(staff.contributor_id),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     let mut resp = Redirect::to("/login?notice=logged-out").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, super::clear_cookie(STAFF_COOKIE));
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, super::clear_cookie(STAFF_COOKIE));
     Ok(resp)
 }
 
@@ -177,7 +245,10 @@ struct ResetRequestPage {
 }
 
 async fn reset_page() -> Response {
-    render(&ResetRequestPage { sent: false, email: String::new() })
+    render(&ResetRequestPage {
+        sent: false,
+        email: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -187,7 +258,10 @@ struct EmailForm {
 }
 
 /// Same answer whether or not the account exists.
-async fn reset_request(State(state): State<AppState>, Form(form): Form<EmailForm>) -> AppResult<Response> {
+async fn reset_request(
+    State(state): State<AppState>,
+    Form(form): Form<EmailForm>,
+) -> AppResult<Response> {
     let email = form.email.trim().to_lowercase();
     let mut tx = state.db.begin().await?;
     let who: Option<(i32, i32, String)> = sqlx::query_as(
@@ -211,13 +285,24 @@ async fn reset_request(State(state): State<AppState>, Form(form): Form<EmailForm
             })
             .await?,
         );
-        audit::record(&mut tx, Some(contributor_id), "auth.password_reset.request", "contributor", Some(contributor_id), serde_json::json!({})).await?;
+        audit::record(
+            &mut tx,
+            Some(contributor_id),
+            "auth.password_reset.request",
+            "contributor",
+            Some(contributor_id),
+            serde_json::json!({}),
+        )
+        .await?;
     }
     tx.commit().await?;
     if let Some(o) = outgoing {
         o.send().await;
     }
-    Ok(render(&ResetRequestPage { sent: true, email: form.email }))
+    Ok(render(&ResetRequestPage {
+        sent: true,
+        email: form.email,
+    }))
 }
 
 /// A single-use token (stored hashed) valid for `hours`.
@@ -266,9 +351,16 @@ pub async fn token_valid(db: &PgPool, token: &str, purposes: &[&str]) -> Result<
 
 const STAFF_TOKENS: &[&str] = &["password_reset", "staff_invite"];
 
-async fn set_password_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+async fn set_password_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
     let valid = token_valid(&state.db, &token, STAFF_TOKENS).await?;
-    Ok(render(&SetPasswordPage { action: format!("/set-password/{token}"), error: None, invalid: !valid }))
+    Ok(render(&SetPasswordPage {
+        action: format!("/set-password/{token}"),
+        error: None,
+        invalid: !valid,
+    }))
 }
 
 #[derive(Deserialize)]
@@ -307,16 +399,30 @@ pub async fn consume_token(
     .await
 }
 
-async fn set_password(State(state): State<AppState>, Path(token): Path<String>, Form(form): Form<NewPasswordForm>) -> AppResult<Response> {
+async fn set_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<NewPasswordForm>,
+) -> AppResult<Response> {
     let action = format!("/set-password/{token}");
     if let Err(e) = form.check() {
-        let page = SetPasswordPage { action, error: Some(e), invalid: false };
+        let page = SetPasswordPage {
+            action,
+            error: Some(e),
+            invalid: false,
+        };
         return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
     }
     let hash = crypto::hash_password(form.password.clone()).await?;
     let mut tx = state.db.begin().await?;
-    let Some((Some(contributor_id), _, purpose)) = consume_token(&mut tx, &token, STAFF_TOKENS).await? else {
-        let page = SetPasswordPage { action, error: None, invalid: true };
+    let Some((Some(contributor_id), _, purpose)) =
+        consume_token(&mut tx, &token, STAFF_TOKENS).await?
+    else {
+        let page = SetPasswordPage {
+            action,
+            error: None,
+            invalid: true,
+        };
         return Ok((axum::http::StatusCode::GONE, render(&page)).into_response());
     };
     sqlx::query("UPDATE staff_credentials SET password_hash = $2, password_changed_at = now() WHERE contributor_id = $1")
@@ -326,7 +432,15 @@ async fn set_password(State(state): State<AppState>, Path(token): Path<String>, 
         .await?;
     // A reset ends every session and token: whoever knew the old password is out.
     super::end_all_access(&mut tx, contributor_id).await?;
-    audit::record(&mut tx, Some(contributor_id), &format!("auth.{purpose}.complete"), "contributor", Some(contributor_id), serde_json::json!({})).await?;
+    audit::record(
+        &mut tx,
+        Some(contributor_id),
+        &format!("auth.{purpose}.complete"),
+        "contributor",
+        Some(contributor_id),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/login?notice=password-set").into_response())
 }
@@ -372,7 +486,13 @@ struct FlashQuery {
     done: String,
 }
 
-async fn account_page(state: &AppState, staff: &Staff, new_token: Option<String>, flash: Option<String>, error: Option<(String, String)>) -> AppResult<AccountPage> {
+async fn account_page(
+    state: &AppState,
+    staff: &Staff,
+    new_token: Option<String>,
+    flash: Option<String>,
+    error: Option<(String, String)>,
+) -> AppResult<AccountPage> {
     let tokens = sqlx::query_as(
         "SELECT id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
          WHERE contributor_id = $1 ORDER BY revoked_at IS NOT NULL, created_at DESC LIMIT 100",
@@ -390,18 +510,38 @@ async fn account_page(state: &AppState, staff: &Staff, new_token: Option<String>
     })
 }
 
-async fn account_error(state: &AppState, staff: &Staff, field: &str, msg: &str) -> AppResult<Response> {
-    let page = account_page(state, staff, None, None, Some((field.to_string(), msg.to_string()))).await?;
+async fn account_error(
+    state: &AppState,
+    staff: &Staff,
+    field: &str,
+    msg: &str,
+) -> AppResult<Response> {
+    let page = account_page(
+        state,
+        staff,
+        None,
+        None,
+        Some((field.to_string(), msg.to_string())),
+    )
+    .await?;
     Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
 
-async fn account(State(state): State<AppState>, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
+async fn account(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<FlashQuery>,
+) -> AppResult<Response> {
     let flash = match q.done.as_str() {
-        "password" => Some("Your password is changed. Your other sessions have been logged out.".to_string()),
+        "password" => {
+            Some("Your password is changed. Your other sessions have been logged out.".to_string())
+        }
         "revoked" => Some("The token is revoked.".to_string()),
         _ => None,
     };
-    Ok(render(&account_page(&state, &staff, None, flash, None).await?))
+    Ok(render(
+        &account_page(&state, &staff, None, flash, None).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -414,15 +554,29 @@ struct ChangePasswordForm {
     confirm: String,
 }
 
-async fn change_password(State(state): State<AppState>, staff: Staff, Form(form): Form<ChangePasswordForm>) -> AppResult<Response> {
-    let current: Option<String> = sqlx::query_scalar("SELECT password_hash FROM staff_credentials WHERE contributor_id = $1")
-        .bind(staff.contributor_id)
-        .fetch_one(&state.db)
-        .await?;
+async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<ChangePasswordForm>,
+) -> AppResult<Response> {
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM staff_credentials WHERE contributor_id = $1")
+            .bind(staff.contributor_id)
+            .fetch_one(&state.db)
+            .await?;
     if !crypto::verify_password(form.current.clone(), current).await {
-        return account_error(&state, &staff, "current", "This is not your current password.").await;
+        return account_error(
+            &state,
+            &staff,
+            "current",
+            "This is not your current password.",
+        )
+        .await;
     }
-    let new = NewPasswordForm { password: form.password, confirm: form.confirm };
+    let new = NewPasswordForm {
+        password: form.password,
+        confirm: form.confirm,
+    };
     if let Err(e) = new.check() {
         return account_error(&state, &staff, "password", &e).await;
     }
@@ -439,7 +593,15 @@ async fn change_password(State(state): State<AppState>, staff: Staff, Form(form)
         .bind(&staff.session_id)
         .execute(&mut *tx)
         .await?;
-    audit::record(&mut tx, Some(staff.contributor_id), "auth.password.change", "contributor", Some(staff.contributor_id), serde_json::json!({})).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "auth.password.change",
+        "contributor",
+        Some(staff.contributor_id),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/account?done=password").into_response())
 }
@@ -453,16 +615,34 @@ struct NewTokenForm {
     expires_in_days: String,
 }
 
-async fn create_token(State(state): State<AppState>, staff: Staff, Form(form): Form<NewTokenForm>) -> AppResult<Response> {
+async fn create_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<NewTokenForm>,
+) -> AppResult<Response> {
     let name = form.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 100 {
-        return account_error(&state, &staff, "name", "Give the token a name of 1 to 100 characters, e.g. the app that will use it.").await;
+        return account_error(
+            &state,
+            &staff,
+            "name",
+            "Give the token a name of 1 to 100 characters, e.g. the app that will use it.",
+        )
+        .await;
     }
     let days: Option<i32> = match form.expires_in_days.trim() {
         "" => None,
         d => match d.parse::<i32>() {
             Ok(n) if (1..=3650).contains(&n) => Some(n),
-            _ => return account_error(&state, &staff, "expires_in_days", "Enter a number of days from 1 to 3650, or leave it empty.").await,
+            _ => {
+                return account_error(
+                    &state,
+                    &staff,
+                    "expires_in_days",
+                    "Enter a number of days from 1 to 3650, or leave it empty.",
+                )
+                .await;
+            }
         },
     };
     let token = format!("pf_{}", crypto::random_token());
@@ -477,12 +657,26 @@ async fn create_token(State(state): State<AppState>, staff: Staff, Form(form): F
     .bind(days)
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(staff.contributor_id), "auth.token.create", "api_token", Some(id), serde_json::json!({ "name": name, "expires_in_days": days })).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "auth.token.create",
+        "api_token",
+        Some(id),
+        serde_json::json!({ "name": name, "expires_in_days": days }),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(render(&account_page(&state, &staff, Some(token), None, None).await?))
+    Ok(render(
+        &account_page(&state, &staff, Some(token), None, None).await?,
+    ))
 }
 
-async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let done = sqlx::query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1 AND contributor_id = $2 AND revoked_at IS NULL")
         .bind(id)
@@ -492,7 +686,15 @@ async fn revoke_token(State(state): State<AppState>, staff: Staff, Path(id): Pat
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("API token"));
     }
-    audit::record(&mut tx, Some(staff.contributor_id), "auth.token.revoke", "api_token", Some(id), serde_json::json!({})).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "auth.token.revoke",
+        "api_token",
+        Some(id),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/account?done=revoked").into_response())
 }
@@ -508,13 +710,40 @@ struct SettingsIndex {
 
 async fn settings_index(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
     let all = [
-        ("/settings/users", "Users", "users.manage", "Invite staff, change their role, deactivate logins."),
-        ("/settings/roles", "Roles", "users.manage", "What each role may do."),
-        ("/settings/audit", "Audit log", "settings.manage", "Every change: who, what and when."),
-        ("/settings/portal", "Client portal", "bookings.manage", "Invite couples to their portal."),
+        (
+            "/settings/users",
+            "Users",
+            "users.manage",
+            "Invite staff, change their role, deactivate logins.",
+        ),
+        (
+            "/settings/roles",
+            "Roles",
+            "users.manage",
+            "What each role may do.",
+        ),
+        (
+            "/settings/audit",
+            "Audit log",
+            "settings.manage",
+            "Every change: who, what and when.",
+        ),
+        (
+            "/settings/portal",
+            "Client portal",
+            "bookings.manage",
+            "Invite couples to their portal.",
+        ),
     ];
-    let sections = all.iter().filter(|s| staff.can(s.2)).map(|s| (s.0, s.1, s.3)).collect();
-    let page = SettingsIndex { layout: Layout::load(&state.db, &staff, "Settings", "/settings").await?, sections };
+    let sections = all
+        .iter()
+        .filter(|s| staff.can(s.2))
+        .map(|s| (s.0, s.1, s.3))
+        .collect();
+    let page = SettingsIndex {
+        layout: Layout::load(&state.db, &staff, "Settings", "/settings").await?,
+        sections,
+    };
     Ok(render(&page))
 }
 
@@ -554,7 +783,14 @@ struct InviteForm {
     role_id: i32,
 }
 
-async fn users_page(state: &AppState, staff: &Staff, flash: Option<String>, invite_link: Option<String>, error: Option<(String, String)>, form: InviteForm) -> AppResult<UsersPage> {
+async fn users_page(
+    state: &AppState,
+    staff: &Staff,
+    flash: Option<String>,
+    invite_link: Option<String>,
+    error: Option<(String, String)>,
+    form: InviteForm,
+) -> AppResult<UsersPage> {
     let users = sqlx::query_as(
         "SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email, r.id AS role_id, r.name AS role,
                 COALESCE(cr.is_active, false) AS active, (cr.password_hash IS NULL) AS invited
@@ -576,14 +812,22 @@ async fn users_page(state: &AppState, staff: &Staff, flash: Option<String>, invi
     })
 }
 
-async fn users(State(state): State<AppState>, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
+async fn users(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<FlashQuery>,
+) -> AppResult<Response> {
     let flash = match q.done.as_str() {
         "role" => Some("The role is changed.".to_string()),
-        "deactivated" => Some("The login is deactivated; its sessions and tokens ended.".to_string()),
+        "deactivated" => {
+            Some("The login is deactivated; its sessions and tokens ended.".to_string())
+        }
         "activated" => Some("The login is active again.".to_string()),
         _ => None,
     };
-    Ok(render(&users_page(&state, &staff, flash, None, None, InviteForm::default()).await?))
+    Ok(render(
+        &users_page(&state, &staff, flash, None, None, InviteForm::default()).await?,
+    ))
 }
 
 /// A plausible email address (the real check is the email that arrives).
@@ -599,7 +843,11 @@ pub fn valid_email(email: &str) -> bool {
         && !parts[1].ends_with('.')
 }
 
-async fn invite_user(State(state): State<AppState>, staff: Staff, Form(form): Form<InviteForm>) -> AppResult<Response> {
+async fn invite_user(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<InviteForm>,
+) -> AppResult<Response> {
     let fail = |field: &str, msg: &str, status| {
         let (state, staff, form) = (&state, &staff, form.clone());
         let (field, msg) = (field.to_string(), msg.to_string());
@@ -617,7 +865,12 @@ async fn invite_user(State(state): State<AppState>, staff: Staff, Form(form): Fo
         return fail("last_name", "The last name is too long.", unprocessable).await;
     }
     if !valid_email(&email) {
-        return fail("email", "Enter an email address like name@studio.com.", unprocessable).await;
+        return fail(
+            "email",
+            "Enter an email address like name@studio.com.",
+            unprocessable,
+        )
+        .await;
     }
     let roles = super::role_names(&state.db).await?;
     if !roles.iter().any(|r| r.0 == form.role_id) {
@@ -653,28 +906,55 @@ async fn invite_user(State(state): State<AppState>, staff: Staff, Form(form): Fo
     .bind(form.role_id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO staff_credentials (contributor_id) VALUES ($1)").bind(contributor_id).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO staff_credentials (contributor_id) VALUES ($1)")
+        .bind(contributor_id)
+        .execute(&mut *tx)
+        .await?;
     let token = issue_token(&mut tx, "staff_invite", Some(contributor_id), None, 7 * 24).await?;
     let link = format!("{}/set-password/{token}", state.settings.base_url());
-    let outgoing = mail::queue(&mut tx, &state.settings, mail::Mail {
-        to_contact_id: contact_id,
-        to: email.clone(),
-        subject: format!("{} invited you to ProjectFlo", staff.name),
-        body: format!("{} invited you to ProjectFlo. Choose your password within 7 days here:\n\n{link}", staff.name),
-        log_summary: "Invitation link sent (valid 7 days).".into(),
-    })
+    let outgoing = mail::queue(
+        &mut tx,
+        &state.settings,
+        mail::Mail {
+            to_contact_id: contact_id,
+            to: email.clone(),
+            subject: format!("{} invited you to ProjectFlo", staff.name),
+            body: format!(
+                "{} invited you to ProjectFlo. Choose your password within 7 days here:\n\n{link}",
+                staff.name
+            ),
+            log_summary: "Invitation link sent (valid 7 days).".into(),
+        },
+    )
     .await?;
-    let role = roles.iter().find(|r| r.0 == form.role_id).map(|r| r.1.clone()).unwrap_or_default();
-    audit::record(&mut tx, Some(staff.contributor_id), "users.invite", "contributor", Some(contributor_id), serde_json::json!({ "after": { "email": email, "role": role } })).await?;
+    let role = roles
+        .iter()
+        .find(|r| r.0 == form.role_id)
+        .map(|r| r.1.clone())
+        .unwrap_or_default();
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "users.invite",
+        "contributor",
+        Some(contributor_id),
+        serde_json::json!({ "after": { "email": email, "role": role } }),
+    )
+    .await?;
     tx.commit().await?;
     outgoing.send().await;
     let shown = state.settings.smtp_url.is_none().then_some(link);
     let flash = Some(format!("{email} is invited as {role}."));
-    Ok(render(&users_page(&state, &staff, flash, shown, None, InviteForm::default()).await?))
+    Ok(render(
+        &users_page(&state, &staff, flash, shown, None, InviteForm::default()).await?,
+    ))
 }
 
 /// Lock the active Owners and say whether `contributor_id` is the last one.
-async fn is_last_owner(tx: &mut sqlx::PgConnection, contributor_id: i32) -> Result<bool, sqlx::Error> {
+async fn is_last_owner(
+    tx: &mut sqlx::PgConnection,
+    contributor_id: i32,
+) -> Result<bool, sqlx::Error> {
     let owners: Vec<i32> = sqlx::query_scalar(
         "SELECT co.id FROM contributors co JOIN roles r ON r.id = co.role_id
          JOIN staff_credentials cr ON cr.contributor_id = co.id
@@ -691,7 +971,12 @@ struct RoleForm {
     role_id: i32,
 }
 
-async fn change_role(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>, Form(form): Form<RoleForm>) -> AppResult<Response> {
+async fn change_role(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(form): Form<RoleForm>,
+) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let before: Option<(String, String)> = sqlx::query_as(
         "SELECT r.name, (SELECT name FROM roles WHERE id = $2) FROM contributors co JOIN roles r ON r.id = co.role_id WHERE co.id = $1 FOR UPDATE OF co",
@@ -700,47 +985,95 @@ async fn change_role(State(state): State<AppState>, staff: Staff, Path(id): Path
     .bind(form.role_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((old, Some(new))) = before.map(|(o, n)| (o, Some(n))) else { return Err(AppError::not_found("team member")) };
+    let Some((old, Some(new))) = before.map(|(o, n)| (o, Some(n))) else {
+        return Err(AppError::not_found("team member"));
+    };
     if old == "Owner" && new != "Owner" && is_last_owner(&mut tx, id).await? {
-        return Err(AppError::Conflict("This is the studio's only Owner. Make someone else Owner first.".into()));
+        return Err(AppError::Conflict(
+            "This is the studio's only Owner. Make someone else Owner first.".into(),
+        ));
     }
-    sqlx::query("UPDATE contributors SET role_id = $2 WHERE id = $1").bind(id).bind(form.role_id).execute(&mut *tx).await?;
-    audit::record(&mut tx, Some(staff.contributor_id), "users.role.change", "contributor", Some(id), serde_json::json!({ "before": { "role": old }, "after": { "role": new } })).await?;
+    sqlx::query("UPDATE contributors SET role_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(form.role_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "users.role.change",
+        "contributor",
+        Some(id),
+        serde_json::json!({ "before": { "role": old }, "after": { "role": new } }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/users?done=role").into_response())
 }
 
-async fn deactivate(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+async fn deactivate(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     if id == staff.contributor_id {
-        return Err(AppError::Conflict("You cannot deactivate your own login.".into()));
+        return Err(AppError::Conflict(
+            "You cannot deactivate your own login.".into(),
+        ));
     }
     let mut tx = state.db.begin().await?;
     if is_last_owner(&mut tx, id).await? {
-        return Err(AppError::Conflict("This is the studio's only active Owner.".into()));
+        return Err(AppError::Conflict(
+            "This is the studio's only active Owner.".into(),
+        ));
     }
-    let done = sqlx::query("UPDATE staff_credentials SET is_active = false WHERE contributor_id = $1 AND is_active")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE staff_credentials SET is_active = false WHERE contributor_id = $1 AND is_active",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("active login"));
     }
     super::end_all_access(&mut tx, id).await?;
-    audit::record(&mut tx, Some(staff.contributor_id), "users.deactivate", "contributor", Some(id), serde_json::json!({ "before": { "active": true }, "after": { "active": false } })).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "users.deactivate",
+        "contributor",
+        Some(id),
+        serde_json::json!({ "before": { "active": true }, "after": { "active": false } }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/users?done=deactivated").into_response())
 }
 
-async fn activate(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+async fn activate(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
-    let done = sqlx::query("UPDATE staff_credentials SET is_active = true WHERE contributor_id = $1 AND NOT is_active")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE staff_credentials SET is_active = true WHERE contributor_id = $1 AND NOT is_active",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     if done.rows_affected() == 0 {
         return Err(AppError::not_found("inactive login"));
     }
-    audit::record(&mut tx, Some(staff.contributor_id), "users.activate", "contributor", Some(id), serde_json::json!({ "before": { "active": false }, "after": { "active": true } })).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "users.activate",
+        "contributor",
+        Some(id),
+        serde_json::json!({ "before": { "active": false }, "after": { "active": true } }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/users?done=activated").into_response())
 }
@@ -763,11 +1096,19 @@ struct RolesPage {
     flash: Option<String>,
 }
 
-async fn roles(State(state): State<AppState>, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
+async fn roles(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<FlashQuery>,
+) -> AppResult<Response> {
     let roles: Vec<RoleColumn> = super::role_names(&state.db)
         .await?
         .into_iter()
-        .map(|(id, name)| RoleColumn { id, locked: name == "Owner", name })
+        .map(|(id, name)| RoleColumn {
+            id,
+            locked: name == "Owner",
+            name,
+        })
         .collect();
     let grants: Vec<(String, String, Vec<i32>)> = sqlx::query_as(
         "SELECT p.action_name, COALESCE(p.description, ''), COALESCE(array_agg(rp.role_id) FILTER (WHERE rp.role_id IS NOT NULL), '{}')
@@ -783,23 +1124,51 @@ async fn roles(State(state): State<AppState>, staff: Staff, Query(q): Query<Flas
         })
         .collect();
     let flash = (q.done == "saved").then(|| "The role's permissions are saved.".to_string());
-    Ok(render(&RolesPage { layout: Layout::load(&state.db, &staff, "Roles", "/settings").await?, roles, rows, flash }))
+    Ok(render(&RolesPage {
+        layout: Layout::load(&state.db, &staff, "Roles", "/settings").await?,
+        roles,
+        rows,
+        flash,
+    }))
 }
 
-async fn save_role(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>, Form(fields): Form<Vec<(String, String)>>) -> AppResult<Response> {
-    let wanted: Vec<String> = fields.into_iter().filter(|(k, _)| k == "perm").map(|(_, v)| v).collect();
+async fn save_role(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let wanted: Vec<String> = fields
+        .into_iter()
+        .filter(|(k, _)| k == "perm")
+        .map(|(_, v)| v)
+        .collect();
     let mut tx = state.db.begin().await?;
-    let name: Option<String> = sqlx::query_scalar("SELECT name FROM roles WHERE id = $1 FOR UPDATE").bind(id).fetch_optional(&mut *tx).await?;
-    let Some(name) = name else { return Err(AppError::not_found("role")) };
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT name FROM roles WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(name) = name else {
+        return Err(AppError::not_found("role"));
+    };
     if name == "Owner" {
-        return Err(AppError::Conflict("The Owner role always has every permission, so the studio can never lock itself out.".into()));
+        return Err(AppError::Conflict(
+            "The Owner role always has every permission, so the studio can never lock itself out."
+                .into(),
+        ));
     }
-    let unknown: Vec<String> = sqlx::query_scalar("SELECT w FROM unnest($1::text[]) w WHERE w NOT IN (SELECT action_name FROM permissions)")
-        .bind(&wanted)
-        .fetch_all(&mut *tx)
-        .await?;
+    let unknown: Vec<String> = sqlx::query_scalar(
+        "SELECT w FROM unnest($1::text[]) w WHERE w NOT IN (SELECT action_name FROM permissions)",
+    )
+    .bind(&wanted)
+    .fetch_all(&mut *tx)
+    .await?;
     if !unknown.is_empty() {
-        return Err(AppError::field("perm", format!("unknown permission(s): {}", unknown.join(", "))));
+        return Err(AppError::field(
+            "perm",
+            format!("unknown permission(s): {}", unknown.join(", ")),
+        ));
     }
     let before: Vec<String> = sqlx::query_scalar(
         "SELECT p.action_name FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id WHERE rp.role_id = $1 ORDER BY 1",
@@ -807,7 +1176,10 @@ async fn save_role(State(state): State<AppState>, staff: Staff, Path(id): Path<i
     .bind(id)
     .fetch_all(&mut *tx)
     .await?;
-    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO role_permissions (role_id, permission_id) SELECT $1, id FROM permissions WHERE action_name = ANY($2)")
         .bind(id)
         .bind(&wanted)
@@ -816,7 +1188,15 @@ async fn save_role(State(state): State<AppState>, staff: Staff, Path(id): Path<i
     let mut after = wanted.clone();
     after.sort();
     after.dedup();
-    audit::record(&mut tx, Some(staff.contributor_id), "roles.permissions.change", "role", Some(id), serde_json::json!({ "role": name, "before": before, "after": after })).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "roles.permissions.change",
+        "role",
+        Some(id),
+        serde_json::json!({ "role": name, "before": before, "after": after }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/roles?done=saved").into_response())
 }
@@ -855,7 +1235,10 @@ impl AuditPage {
 
 impl AuditRow {
     pub fn details_text(&self) -> String {
-        self.details.as_ref().map(|d| d.to_string()).unwrap_or_default()
+        self.details
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default()
     }
 }
 
@@ -877,8 +1260,17 @@ struct AuditPage {
 
 const AUDIT_PAGE: i64 = 50;
 
-async fn audit_log(State(state): State<AppState>, staff: Staff, q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>) -> AppResult<Response> {
-    let Query(f) = q.map_err(|_| AppError::field("filters", "use a person from the list and dates like 2026-11-25"))?;
+async fn audit_log(
+    State(state): State<AppState>,
+    staff: Staff,
+    q: Result<Query<AuditFilter>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Response> {
+    let Query(f) = q.map_err(|_| {
+        AppError::field(
+            "filters",
+            "use a person from the list and dates like 2026-11-25",
+        )
+    })?;
     let page = f.page.unwrap_or(1).max(1);
     let mut rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT a.\"timestamp\" AS at, trim(concat_ws(' ', c.first_name, c.last_name)) AS who, a.action,
@@ -905,13 +1297,18 @@ async fn audit_log(State(state): State<AppState>, staff: Staff, q: Result<Query<
     )
     .fetch_all(&state.db)
     .await?;
-    let entities = sqlx::query_scalar("SELECT DISTINCT entity_type FROM audit_log WHERE entity_type IS NOT NULL ORDER BY 1")
-        .fetch_all(&state.db)
-        .await?;
+    let entities = sqlx::query_scalar(
+        "SELECT DISTINCT entity_type FROM audit_log WHERE entity_type IS NOT NULL ORDER BY 1",
+    )
+    .fetch_all(&state.db)
+    .await?;
     let from = f.from.map(|d| d.to_string()).unwrap_or_default();
     let to = f.to.map(|d| d.to_string()).unwrap_or_default();
     let query_base = serde_urlencoded::to_string([
-        ("person", f.person.map(|p| p.to_string()).unwrap_or_default()),
+        (
+            "person",
+            f.person.map(|p| p.to_string()).unwrap_or_default(),
+        ),
         ("entity", f.entity.clone()),
         ("from", from.clone()),
         ("to", to.clone()),
@@ -947,6 +1344,11 @@ pub struct Me {
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = crate::http::error::Problem)))]
 async fn me(staff: Staff) -> Json<Me> {
-    Json(Me { contributor_id: staff.contributor_id, name: staff.name, email: staff.email, role: staff.role, permissions: staff.permissions })
+    Json(Me {
+        contributor_id: staff.contributor_id,
+        name: staff.name,
+        email: staff.email,
+        role: staff.role,
+        permissions: staff.permissions,
+    })
 }
-

@@ -16,7 +16,10 @@ pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) ->
         .bind(account)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-ip:' || $1))").bind(ip).execute(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-ip:' || $1))")
+        .bind(ip)
+        .execute(&mut *tx)
+        .await?;
     // Seconds until the oldest failure that keeps each key over the limit leaves the window.
     let wait: Option<f64> = sqlx::query_scalar(
         "SELECT max(w)::float8 FROM (
@@ -40,20 +43,26 @@ pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) ->
     .await?;
     if let Some(w) = wait {
         tx.rollback().await?;
-        return Err(AppError::RateLimited { retry_after_secs: (w.ceil() as u64).max(1) });
+        return Err(AppError::RateLimited {
+            retry_after_secs: (w.ceil() as u64).max(1),
+        });
     }
-    let id: i64 =
-        sqlx::query_scalar("INSERT INTO login_attempts (realm, account, ip) VALUES ($1, $2, $3) RETURNING id")
-            .bind(realm)
-            .bind(account)
-            .bind(ip)
-            .fetch_one(&mut *tx)
-            .await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO login_attempts (realm, account, ip) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(realm)
+    .bind(account)
+    .bind(ip)
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
 
 pub async fn succeeded(tx: &mut sqlx::PgConnection, attempt: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE login_attempts SET succeeded = true WHERE id = $1").bind(attempt).execute(tx).await?;
+    sqlx::query("UPDATE login_attempts SET succeeded = true WHERE id = $1")
+        .bind(attempt)
+        .execute(tx)
+        .await?;
     Ok(())
 }

@@ -122,7 +122,15 @@ async fn create_scene(
         other => other,
     })?;
     let details = serde_json::json!({ "after": { "name": scene.name, "default_hours": scene.default_hours } });
-    audit::record(&mut tx, Some(staff.contributor_id), "catalog.scene.create", "coverage_scene", Some(scene.id), details).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "catalog.scene.create",
+        "coverage_scene",
+        Some(scene.id),
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(scene)))
 }

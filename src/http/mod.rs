@@ -3,6 +3,7 @@ pub mod error;
 pub mod pages;
 pub mod routes;
 
+use crate::auth::Access;
 use crate::config::Settings;
 use crate::db;
 use axum::extract::{DefaultBodyLimit, Request, State};
@@ -11,7 +12,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use crate::auth::Access;
 pub use error::{ApiJson, ApiPath, ApiQuery, AppError, AppResult};
 use routes::{RouteInfo, Routes};
 use sqlx::PgPool;
@@ -66,8 +66,14 @@ fn all_routes() -> Routes {
 /// every route with its access.
 pub fn app() -> (Router<AppState>, utoipa::openapi::OpenApi, Vec<RouteInfo>) {
     let (routes, mut table) = all_routes().into_parts();
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(routes).split_for_parts();
-    table.push(RouteInfo { method: axum::http::Method::GET, path: "/api/openapi.json".into(), access: Access::Public });
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes)
+        .split_for_parts();
+    table.push(RouteInfo {
+        method: axum::http::Method::GET,
+        path: "/api/openapi.json".into(),
+        access: Access::Public,
+    });
     (router, openapi, table)
 }
 

@@ -1,9 +1,9 @@
 //! The staff UI shell: the layout, the dashboard, and the areas still to come.
 use super::{AppError, AppResult, AppState};
-use crate::money;
-use askama::Template;
 use crate::auth::{Access, Staff};
 use crate::http::routes::Routes;
+use crate::money;
+use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -37,7 +37,10 @@ pub struct Layout {
 
 /// The access each navigation area needs.
 pub fn area_access(path: &str) -> Access {
-    AREA_ACCESS.iter().find(|a| a.0 == path).map_or(Access::Staff, |a| a.1)
+    AREA_ACCESS
+        .iter()
+        .find(|a| a.0 == path)
+        .map_or(Access::Staff, |a| a.1)
 }
 
 pub fn allows(staff: &Staff, access: Access) -> bool {
@@ -49,8 +52,15 @@ pub fn allows(staff: &Staff, access: Access) -> bool {
 }
 
 impl Layout {
-    pub async fn load(db: &sqlx::PgPool, staff: &Staff, title: &str, active: &'static str) -> AppResult<Layout> {
-        let studio: String = sqlx::query_scalar("SELECT studio_name FROM studio_settings").fetch_one(db).await?;
+    pub async fn load(
+        db: &sqlx::PgPool,
+        staff: &Staff,
+        title: &str,
+        active: &'static str,
+    ) -> AppResult<Layout> {
+        let studio: String = sqlx::query_scalar("SELECT studio_name FROM studio_settings")
+            .fetch_one(db)
+            .await?;
         Ok(Layout {
             title: title.into(),
             active,
@@ -58,7 +68,11 @@ impl Layout {
             user: staff.name.clone(),
             role: staff.role.clone(),
             csrf: staff.csrf.clone().unwrap_or_default(),
-            nav: NAV.iter().copied().filter(|(p, _)| allows(staff, area_access(p))).collect(),
+            nav: NAV
+                .iter()
+                .copied()
+                .filter(|(p, _)| allows(staff, area_access(p)))
+                .collect(),
         })
     }
 
@@ -89,7 +103,11 @@ const AREA_ACCESS: &[(&str, Access)] = &[
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
     for &(path, label) in &NAV[1..NAV.len() - 1] {
-        r = r.get(path, area_access(path), move |s: State<AppState>, staff: Staff| coming_soon(s, staff, path, label));
+        r = r.get(
+            path,
+            area_access(path),
+            move |s: State<AppState>, staff: Staff| coming_soon(s, staff, path, label),
+        );
     }
     r
 }

@@ -21,12 +21,17 @@ pub struct Routes {
 
 impl Default for Routes {
     fn default() -> Self {
-        Routes { router: OpenApiRouter::new(), table: vec![] }
+        Routes {
+            router: OpenApiRouter::new(),
+            table: vec![],
+        }
     }
 }
 
 fn guarded(access: Access, mr: MethodRouter<AppState>) -> MethodRouter<AppState> {
-    mr.route_layer(axum::middleware::from_fn(move |req, next| auth::guard(access, req, next)))
+    mr.route_layer(axum::middleware::from_fn(move |req, next| {
+        auth::guard(access, req, next)
+    }))
 }
 
 impl Routes {
@@ -39,11 +44,19 @@ impl Routes {
             access != Access::Public || auth::PUBLIC_ROUTES.contains(&path),
             "{method} {path} is Public but not listed in auth::PUBLIC_ROUTES"
         );
-        self.table.push(RouteInfo { method, path: path.to_string(), access });
+        self.table.push(RouteInfo {
+            method,
+            path: path.to_string(),
+            access,
+        });
     }
 
     /// Documented API routes (`utoipa_axum::routes!`), all needing `access`.
-    pub fn api(mut self, access: Access, (schemas, paths, mr): UtoipaMethodRouter<AppState>) -> Self {
+    pub fn api(
+        mut self,
+        access: Access,
+        (schemas, paths, mr): UtoipaMethodRouter<AppState>,
+    ) -> Self {
         for (path, item) in &paths.paths {
             let ops = [
                 (Method::GET, &item.get),
@@ -62,15 +75,31 @@ impl Routes {
         self
     }
 
-    pub fn get<H: Handler<T, AppState>, T: 'static>(self, path: &str, access: Access, h: H) -> Self {
+    pub fn get<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        access: Access,
+        h: H,
+    ) -> Self {
         self.add(Method::GET, path, access, h)
     }
 
-    pub fn post<H: Handler<T, AppState>, T: 'static>(self, path: &str, access: Access, h: H) -> Self {
+    pub fn post<H: Handler<T, AppState>, T: 'static>(
+        self,
+        path: &str,
+        access: Access,
+        h: H,
+    ) -> Self {
         self.add(Method::POST, path, access, h)
     }
 
-    fn add<H: Handler<T, AppState>, T: 'static>(mut self, method: Method, path: &str, access: Access, h: H) -> Self {
+    fn add<H: Handler<T, AppState>, T: 'static>(
+        mut self,
+        method: Method,
+        path: &str,
+        access: Access,
+        h: H,
+    ) -> Self {
         self.record(method.clone(), path, access);
         let filter = MethodFilter::try_from(method).expect("a routable method");
         self.router = self.router.route(path, guarded(access, on(filter, h)));

@@ -1,6 +1,9 @@
 //! The couple's portal: its own login and session; a portal user sees only their own client's
 //! projects, quotes, invoices, documents and deliveries (anything else is a 404).
-use crate::auth::pages::{LoginForm, LoginPage, NewPasswordForm, SetPasswordPage, check_login, consume_token, issue_token, safe_next, token_valid};
+use crate::auth::pages::{
+    LoginForm, LoginPage, NewPasswordForm, SetPasswordPage, check_login, consume_token,
+    issue_token, safe_next, token_valid,
+};
 use crate::auth::{Access, PORTAL_COOKIE, PortalUser, Staff, audit, crypto, mail};
 use crate::http::pages::{Layout, render};
 use crate::http::routes::Routes;
@@ -21,7 +24,11 @@ pub fn routes() -> Routes {
         .get("/portal/login", Access::Public, login_page)
         .post("/portal/login", Access::Public, login)
         .post("/portal/logout", Access::Portal, logout)
-        .get("/portal/set-password/{token}", Access::Public, set_password_page)
+        .get(
+            "/portal/set-password/{token}",
+            Access::Public,
+            set_password_page,
+        )
         .post("/portal/set-password/{token}", Access::Public, set_password)
         .get("/portal", Access::Portal, home)
         .get("/portal/projects/{id}", Access::Portal, project)
@@ -30,11 +37,28 @@ pub fn routes() -> Routes {
         .get("/portal/documents/{id}", Access::Portal, document)
         .get("/portal/deliveries/{id}", Access::Portal, delivery)
         .get("/settings/portal", Access::Perm("bookings.manage"), clients)
-        .post("/settings/portal/{client_id}/invite", Access::Perm("bookings.manage"), invite)
+        .post(
+            "/settings/portal/{client_id}/invite",
+            Access::Perm("bookings.manage"),
+            invite,
+        )
 }
 
-fn login_form(email: String, next: String, error: Option<String>, notice: Option<String>) -> LoginPage {
-    LoginPage { title: "Your wedding film portal", action: "/portal/login", email, next, error, notice, reset_link: false }
+fn login_form(
+    email: String,
+    next: String,
+    error: Option<String>,
+    notice: Option<String>,
+) -> LoginPage {
+    LoginPage {
+        title: "Your wedding film portal",
+        action: "/portal/login",
+        email,
+        next,
+        error,
+        notice,
+        reset_link: false,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -51,63 +75,143 @@ async fn login_page(Query(q): Query<LoginQuery>) -> Response {
         "password-set" => Some("Your password is set. Log in with it now.".to_string()),
         _ => None,
     };
-    render(&login_form(String::new(), safe_next(&q.next, "/portal"), None, notice))
+    render(&login_form(
+        String::new(),
+        safe_next(&q.next, "/portal"),
+        None,
+        notice,
+    ))
 }
 
-async fn login(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Form(form): Form<LoginForm>) -> AppResult<Response> {
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
     let lookup = "SELECT id, NULLIF(password_hash, '!') FROM client_users WHERE lower(email) = $1 AND is_active";
     let next = safe_next(&form.next, "/portal");
-    let next = if next.starts_with("/portal") { next } else { "/portal".into() };
-    let checked = match check_login(&state.db, "portal", lookup, &form, &peer.ip().to_string()).await {
-        Err(AppError::RateLimited { retry_after_secs }) => {
-            let msg = format!("Too many attempts. Try again in {} minutes.", retry_after_secs.div_ceil(60));
-            let mut resp = (StatusCode::TOO_MANY_REQUESTS, render(&login_form(form.email.clone(), next, Some(msg), None))).into_response();
-            resp.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
-            return Ok(resp);
-        }
-        other => other?,
+    let next = if next.starts_with("/portal") {
+        next
+    } else {
+        "/portal".into()
     };
+    let checked =
+        match check_login(&state.db, "portal", lookup, &form, &peer.ip().to_string()).await {
+            Err(AppError::RateLimited { retry_after_secs }) => {
+                let msg = format!(
+                    "Too many attempts. Try again in {} minutes.",
+                    retry_after_secs.div_ceil(60)
+                );
+                let mut resp = (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    render(&login_form(form.email.clone(), next, Some(msg), None)),
+                )
+                    .into_response();
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, retry_after_secs.into());
+                return Ok(resp);
+            }
+            other => other?,
+        };
     let Some((client_user_id, attempt)) = checked else {
-        let page = login_form(form.email.clone(), next, Some(crate::auth::pages::BAD_LOGIN.into()), None);
+        let page = login_form(
+            form.email.clone(),
+            next,
+            Some(crate::auth::pages::BAD_LOGIN.into()),
+            None,
+        );
         return Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response());
     };
     let mut tx = state.db.begin().await?;
     crate::auth::throttle::succeeded(&mut tx, attempt).await?;
     let sid = crate::auth::create_session(&mut tx, None, Some(client_user_id)).await?;
-    sqlx::query("UPDATE client_users SET last_login_date = now() WHERE id = $1").bind(client_user_id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE client_users SET last_login_date = now() WHERE id = $1")
+        .bind(client_user_id)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let mut resp = Redirect::to(&next).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, crate::auth::session_cookie(&state, PORTAL_COOKIE, &sid));
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::auth::session_cookie(&state, PORTAL_COOKIE, &sid),
+    );
     Ok(resp)
 }
 
 async fn logout(State(state): State<AppState>, user: PortalUser) -> AppResult<Response> {
-    sqlx::query("DELETE FROM auth_sessions WHERE id = $1").bind(&user.session_id).execute(&state.db).await?;
+    sqlx::query("DELETE FROM auth_sessions WHERE id = $1")
+        .bind(&user.session_id)
+        .execute(&state.db)
+        .await?;
     let mut resp = Redirect::to("/portal/login?notice=logged-out").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, crate::auth::clear_cookie(PORTAL_COOKIE));
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, crate::auth::clear_cookie(PORTAL_COOKIE));
     Ok(resp)
 }
 
 const PORTAL_TOKENS: &[&str] = &["portal_invite", "password_reset"];
 
-async fn set_password_page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
+async fn set_password_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
     let valid = token_valid(&state.db, &token, PORTAL_TOKENS).await?;
-    Ok(render(&SetPasswordPage { action: format!("/portal/set-password/{token}"), error: None, invalid: !valid }))
+    Ok(render(&SetPasswordPage {
+        action: format!("/portal/set-password/{token}"),
+        error: None,
+        invalid: !valid,
+    }))
 }
 
-async fn set_password(State(state): State<AppState>, Path(token): Path<String>, Form(form): Form<NewPasswordForm>) -> AppResult<Response> {
+async fn set_password(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Form(form): Form<NewPasswordForm>,
+) -> AppResult<Response> {
     let action = format!("/portal/set-password/{token}");
     if let Err(e) = form.check() {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&SetPasswordPage { action, error: Some(e), invalid: false })).into_response());
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&SetPasswordPage {
+                action,
+                error: Some(e),
+                invalid: false,
+            }),
+        )
+            .into_response());
     }
     let hash = crypto::hash_password(form.password.clone()).await?;
     let mut tx = state.db.begin().await?;
-    let Some((_, Some(client_user_id), _)) = consume_token(&mut tx, &token, PORTAL_TOKENS).await? else {
-        return Ok((StatusCode::GONE, render(&SetPasswordPage { action, error: None, invalid: true })).into_response());
+    let Some((_, Some(client_user_id), _)) = consume_token(&mut tx, &token, PORTAL_TOKENS).await?
+    else {
+        return Ok((
+            StatusCode::GONE,
+            render(&SetPasswordPage {
+                action,
+                error: None,
+                invalid: true,
+            }),
+        )
+            .into_response());
     };
-    sqlx::query("UPDATE client_users SET password_hash = $2 WHERE id = $1").bind(client_user_id).bind(&hash).execute(&mut *tx).await?;
-    sqlx::query("DELETE FROM auth_sessions WHERE client_user_id = $1").bind(client_user_id).execute(&mut *tx).await?;
-    audit::record(&mut tx, None, "portal.password.set", "client_user", Some(client_user_id), serde_json::json!({})).await?;
+    sqlx::query("UPDATE client_users SET password_hash = $2 WHERE id = $1")
+        .bind(client_user_id)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM auth_sessions WHERE client_user_id = $1")
+        .bind(client_user_id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        None,
+        "portal.password.set",
+        "client_user",
+        Some(client_user_id),
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Redirect::to("/portal/login?notice=password-set").into_response())
 }
@@ -129,7 +233,11 @@ struct Home {
 }
 
 async fn studio(db: &sqlx::PgPool) -> AppResult<(String, String)> {
-    Ok(sqlx::query_as("SELECT studio_name, currency_code FROM studio_settings").fetch_one(db).await?)
+    Ok(
+        sqlx::query_as("SELECT studio_name, currency_code FROM studio_settings")
+            .fetch_one(db)
+            .await?,
+    )
 }
 
 /// The client's own projects, as a subquery bound to $1 (client id).
@@ -171,33 +279,74 @@ async fn home(State(state): State<AppState>, user: PortalUser) -> AppResult<Resp
     .fetch_all(db)
     .await?;
     let sections = vec![
-        ("Your wedding", projects.into_iter().map(|(id, name, date)| Item {
-            href: format!("/portal/projects/{id}"),
-            title: name.unwrap_or_else(|| "Your wedding".into()),
-            detail: date.format("%B %-d, %Y").to_string(),
-        }).collect()),
-        ("Quotes", quotes.into_iter().map(|(id, status, live, approved)| Item {
-            href: format!("/portal/quotes/{id}"),
-            title: format!("Quote #{id}"),
-            detail: format!("{status} · {}", money::format(if approved.is_zero() { live } else { approved }, &currency)),
-        }).collect()),
-        ("Invoices", invoices.into_iter().map(|(id, number, total, status)| Item {
-            href: format!("/portal/invoices/{id}"),
-            title: number.unwrap_or_else(|| format!("Invoice #{id}")),
-            detail: format!("{} · {}", money::format(total, &currency), status.unwrap_or_default()),
-        }).collect()),
-        ("Documents", documents.into_iter().map(|(id, name, kind)| Item {
-            href: format!("/portal/documents/{id}"),
-            title: name.unwrap_or_else(|| format!("Document #{id}")),
-            detail: kind.unwrap_or_default(),
-        }).collect()),
-        ("Your films", deliveries.into_iter().map(|(id, name)| Item {
-            href: format!("/portal/deliveries/{id}"),
-            title: name.unwrap_or_else(|| format!("Film #{id}")),
-            detail: String::new(),
-        }).collect()),
+        (
+            "Your wedding",
+            projects
+                .into_iter()
+                .map(|(id, name, date)| Item {
+                    href: format!("/portal/projects/{id}"),
+                    title: name.unwrap_or_else(|| "Your wedding".into()),
+                    detail: date.format("%B %-d, %Y").to_string(),
+                })
+                .collect(),
+        ),
+        (
+            "Quotes",
+            quotes
+                .into_iter()
+                .map(|(id, status, live, approved)| Item {
+                    href: format!("/portal/quotes/{id}"),
+                    title: format!("Quote #{id}"),
+                    detail: format!(
+                        "{status} · {}",
+                        money::format(if approved.is_zero() { live } else { approved }, &currency)
+                    ),
+                })
+                .collect(),
+        ),
+        (
+            "Invoices",
+            invoices
+                .into_iter()
+                .map(|(id, number, total, status)| Item {
+                    href: format!("/portal/invoices/{id}"),
+                    title: number.unwrap_or_else(|| format!("Invoice #{id}")),
+                    detail: format!(
+                        "{} · {}",
+                        money::format(total, &currency),
+                        status.unwrap_or_default()
+                    ),
+                })
+                .collect(),
+        ),
+        (
+            "Documents",
+            documents
+                .into_iter()
+                .map(|(id, name, kind)| Item {
+                    href: format!("/portal/documents/{id}"),
+                    title: name.unwrap_or_else(|| format!("Document #{id}")),
+                    detail: kind.unwrap_or_default(),
+                })
+                .collect(),
+        ),
+        (
+            "Your films",
+            deliveries
+                .into_iter()
+                .map(|(id, name)| Item {
+                    href: format!("/portal/deliveries/{id}"),
+                    title: name.unwrap_or_else(|| format!("Film #{id}")),
+                    detail: String::new(),
+                })
+                .collect(),
+        ),
     ];
-    Ok(render(&Home { studio, user, sections }))
+    Ok(render(&Home {
+        studio,
+        user,
+        sections,
+    }))
 }
 
 #[derive(Template)]
@@ -209,28 +358,68 @@ struct Detail {
     rows: Vec<(&'static str, String)>,
 }
 
-fn detail(studio: String, user: PortalUser, title: String, rows: Vec<(&'static str, String)>) -> Response {
-    render(&Detail { studio, user, title, rows })
+fn detail(
+    studio: String,
+    user: PortalUser,
+    title: String,
+    rows: Vec<(&'static str, String)>,
+) -> Response {
+    render(&Detail {
+        studio,
+        user,
+        title,
+        rows,
+    })
 }
+
+/// (number, issued, due, total, paid, status)
+type InvoiceRow = (
+    Option<String>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+    Decimal,
+    Option<Decimal>,
+    Option<String>,
+);
+/// (file name, kind, uploaded)
+type DocumentRow = (Option<String>, Option<String>, Option<DateTime<Utc>>);
 
 fn date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.format("%B %-d, %Y").to_string()).unwrap_or_else(|| "—".into())
+    d.map(|d| d.format("%B %-d, %Y").to_string())
+        .unwrap_or_else(|| "—".into())
 }
 
-async fn project(State(state): State<AppState>, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+async fn project(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let (studio, _) = studio(&state.db).await?;
-    let row: Option<(Option<String>, NaiveDate, Option<String>)> =
-        sqlx::query_as("SELECT project_name, wedding_date, phase FROM projects WHERE id = $2 AND client_id = $1")
-            .bind(user.client_id)
-            .bind(id)
-            .fetch_optional(&state.db)
-            .await?;
+    let row: Option<(Option<String>, NaiveDate, Option<String>)> = sqlx::query_as(
+        "SELECT project_name, wedding_date, phase FROM projects WHERE id = $2 AND client_id = $1",
+    )
+    .bind(user.client_id)
+    .bind(id)
+    .fetch_optional(&state.db)
+    .await?;
     let (name, wedding, phase) = row.ok_or_else(|| AppError::not_found("project"))?;
-    let rows = vec![("Wedding date", date(Some(wedding))), ("Stage", phase.unwrap_or_else(|| "Planning".into()))];
-    Ok(detail(studio, user, name.unwrap_or_else(|| "Your wedding".into()), rows))
+    let rows = vec![
+        ("Wedding date", date(Some(wedding))),
+        ("Stage", phase.unwrap_or_else(|| "Planning".into())),
+    ];
+    Ok(detail(
+        studio,
+        user,
+        name.unwrap_or_else(|| "Your wedding".into()),
+        rows,
+    ))
 }
 
-async fn quote(State(state): State<AppState>, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+async fn quote(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let (studio, currency) = studio(&state.db).await?;
     let row: Option<(String, Decimal, Decimal, Decimal)> = sqlx::query_as(&format!(
         "SELECT status::text, live_price, approved_price, total_paid FROM builds
@@ -243,15 +432,22 @@ async fn quote(State(state): State<AppState>, user: PortalUser, Path(id): Path<i
     let (status, live, approved, paid) = row.ok_or_else(|| AppError::not_found("quote"))?;
     let rows = vec![
         ("Status", status),
-        ("Price", money::format(if approved.is_zero() { live } else { approved }, &currency)),
+        (
+            "Price",
+            money::format(if approved.is_zero() { live } else { approved }, &currency),
+        ),
         ("Paid so far", money::format(paid, &currency)),
     ];
     Ok(detail(studio, user, format!("Quote #{id}"), rows))
 }
 
-async fn invoice(State(state): State<AppState>, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+async fn invoice(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let (studio, currency) = studio(&state.db).await?;
-    let row: Option<(Option<String>, Option<NaiveDate>, Option<NaiveDate>, Decimal, Option<Decimal>, Option<String>)> = sqlx::query_as(&format!(
+    let row: Option<InvoiceRow> = sqlx::query_as(&format!(
         "SELECT invoice_number, issue_date, due_date, total_amount, amount_paid, status FROM invoices
          WHERE id = $2 AND project_id IN ({OWN_PROJECTS})"
     ))
@@ -259,7 +455,8 @@ async fn invoice(State(state): State<AppState>, user: PortalUser, Path(id): Path
     .bind(id)
     .fetch_optional(&state.db)
     .await?;
-    let (number, issued, due, total, paid, status) = row.ok_or_else(|| AppError::not_found("invoice"))?;
+    let (number, issued, due, total, paid, status) =
+        row.ok_or_else(|| AppError::not_found("invoice"))?;
     let paid = paid.unwrap_or_default();
     let rows = vec![
         ("Issued", date(issued)),
@@ -269,12 +466,21 @@ async fn invoice(State(state): State<AppState>, user: PortalUser, Path(id): Path
         ("Still to pay", money::format(total - paid, &currency)),
         ("Status", status.unwrap_or_default()),
     ];
-    Ok(detail(studio, user, number.unwrap_or_else(|| format!("Invoice #{id}")), rows))
+    Ok(detail(
+        studio,
+        user,
+        number.unwrap_or_else(|| format!("Invoice #{id}")),
+        rows,
+    ))
 }
 
-async fn document(State(state): State<AppState>, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+async fn document(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let (studio, _) = studio(&state.db).await?;
-    let row: Option<(Option<String>, Option<String>, Option<DateTime<Utc>>)> = sqlx::query_as(&format!(
+    let row: Option<DocumentRow> = sqlx::query_as(&format!(
         "SELECT file_name, document_type, upload_date FROM documents
          WHERE id = $2 AND status = 'Active' AND (project_id IN ({OWN_PROJECTS})
                OR inquiry_id = (SELECT inquiry_id FROM clients WHERE id = $1))"
@@ -284,11 +490,23 @@ async fn document(State(state): State<AppState>, user: PortalUser, Path(id): Pat
     .fetch_optional(&state.db)
     .await?;
     let (name, kind, uploaded) = row.ok_or_else(|| AppError::not_found("document"))?;
-    let rows = vec![("Kind", kind.unwrap_or_default()), ("Added", date(uploaded.map(|u| u.date_naive())))];
-    Ok(detail(studio, user, name.unwrap_or_else(|| format!("Document #{id}")), rows))
+    let rows = vec![
+        ("Kind", kind.unwrap_or_default()),
+        ("Added", date(uploaded.map(|u| u.date_naive()))),
+    ];
+    Ok(detail(
+        studio,
+        user,
+        name.unwrap_or_else(|| format!("Document #{id}")),
+        rows,
+    ))
 }
 
-async fn delivery(State(state): State<AppState>, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+async fn delivery(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let (studio, _) = studio(&state.db).await?;
     let row: Option<(Option<String>,)> = sqlx::query_as(&format!(
         "SELECT file_name FROM project_assets WHERE id = $2 AND asset_type = 'Export' AND project_id IN ({OWN_PROJECTS})"
@@ -298,7 +516,12 @@ async fn delivery(State(state): State<AppState>, user: PortalUser, Path(id): Pat
     .fetch_optional(&state.db)
     .await?;
     let (name,) = row.ok_or_else(|| AppError::not_found("film"))?;
-    Ok(detail(studio, user, name.unwrap_or_else(|| format!("Film #{id}")), vec![("Status", "Ready".into())]))
+    Ok(detail(
+        studio,
+        user,
+        name.unwrap_or_else(|| format!("Film #{id}")),
+        vec![("Status", "Ready".into())],
+    ))
 }
 
 // ---------------------------------------------------------------- staff: invite couples
@@ -320,7 +543,12 @@ struct ClientsPage {
     invite_link: Option<String>,
 }
 
-async fn clients_page(state: &AppState, staff: &Staff, flash: Option<String>, invite_link: Option<String>) -> AppResult<ClientsPage> {
+async fn clients_page(
+    state: &AppState,
+    staff: &Staff,
+    flash: Option<String>,
+    invite_link: Option<String>,
+) -> AppResult<ClientsPage> {
     let clients = sqlx::query_as(
         "SELECT cl.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email,
                 CASE WHEN cu.id IS NULL THEN 'Not invited'
@@ -332,14 +560,23 @@ async fn clients_page(state: &AppState, staff: &Staff, flash: Option<String>, in
     )
     .fetch_all(&state.db)
     .await?;
-    Ok(ClientsPage { layout: Layout::load(&state.db, staff, "Client portal", "/settings").await?, clients, flash, invite_link })
+    Ok(ClientsPage {
+        layout: Layout::load(&state.db, staff, "Client portal", "/settings").await?,
+        clients,
+        flash,
+        invite_link,
+    })
 }
 
 async fn clients(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
     Ok(render(&clients_page(&state, &staff, None, None).await?))
 }
 
-async fn invite(State(state): State<AppState>, staff: Staff, Path(client_id): Path<i32>) -> AppResult<Response> {
+async fn invite(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(client_id): Path<i32>,
+) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let client: Option<(i32, String, String)> = sqlx::query_as(
         "SELECT c.id, c.email, COALESCE(c.first_name, '') FROM clients cl JOIN contacts c ON c.id = cl.contact_id WHERE cl.id = $1 FOR UPDATE OF cl",
@@ -367,9 +604,25 @@ async fn invite(State(state): State<AppState>, staff: Staff, Path(client_id): Pa
         log_summary: "Portal invitation sent (valid 7 days).".into(),
     })
     .await?;
-    audit::record(&mut tx, Some(staff.contributor_id), "portal.invite", "client", Some(client_id), serde_json::json!({ "email": email })).await?;
+    audit::record(
+        &mut tx,
+        Some(staff.contributor_id),
+        "portal.invite",
+        "client",
+        Some(client_id),
+        serde_json::json!({ "email": email }),
+    )
+    .await?;
     tx.commit().await?;
     outgoing.send().await;
     let shown = state.settings.smtp_url.is_none().then_some(link);
-    Ok(render(&clients_page(&state, &staff, Some(format!("{email} is invited to the portal.")), shown).await?))
+    Ok(render(
+        &clients_page(
+            &state,
+            &staff,
+            Some(format!("{email} is invited to the portal.")),
+            shown,
+        )
+        .await?,
+    ))
 }

@@ -98,8 +98,16 @@ pub async fn browser() -> Option<Client> {
 /// Log in through the login page with the keyboard, as a person would.
 pub async fn login(c: &Client, app: &TestApp, email: &str, password: &str) {
     c.goto(&app.url("/")).await.unwrap();
-    assert!(c.current_url().await.unwrap().path().starts_with("/login"), "the dashboard needs a login");
-    c.find(Locator::Id("email")).await.unwrap().send_keys(email).await.unwrap();
+    assert!(
+        c.current_url().await.unwrap().path().starts_with("/login"),
+        "the dashboard needs a login"
+    );
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
     let pw = c.find(Locator::Id("password")).await.unwrap();
     pw.send_keys(password).await.unwrap();
     pw.send_keys("\u{E007}").await.unwrap(); // Enter submits the form
@@ -115,7 +123,11 @@ pub async fn wait_for_path(c: &Client, path: &str) {
             return;
         }
         assert!(Instant::now() < deadline, "still on {url}, expected {path}");
-        c.wait().at_most(Duration::from_millis(200)).for_element(Locator::Css("body")).await.unwrap();
+        c.wait()
+            .at_most(Duration::from_millis(200))
+            .for_element(Locator::Css("body"))
+            .await
+            .unwrap();
     }
 }
 
@@ -123,7 +135,13 @@ pub async fn wait_for_path(c: &Client, path: &str) {
 async fn dashboard_shows_every_area_in_the_navigation() {
     let app = TestApp::demo().await;
     let Some(c) = browser().await else { return };
-    login(&c, &app, "maya@goldenhour.example", projectflo::seed::DEMO_PASSWORD).await;
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
     let h1 = c
         .find(Locator::Css("main h1"))
         .await
@@ -192,5 +210,152 @@ async fn dashboard_shows_every_area_in_the_navigation() {
         .await
         .unwrap();
     assert!(body.contains("not built yet"), "{body}");
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_staff_member_logs_in_sees_the_dashboard_and_logs_out() {
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    // A wrong password first: the message is by the form, and nothing else happens.
+    c.goto(&app.url("/login")).await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("priya@goldenhour.example")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("not it\u{E007}")
+        .await
+        .unwrap();
+    let err = c
+        .wait()
+        .for_element(Locator::Id("login-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(err.contains("do not match"), "{err}");
+    login(
+        &c,
+        &app,
+        "priya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    let user = c
+        .find(Locator::Css(".usermenu a"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        user.contains("Priya Patel") && user.contains("Sales"),
+        "{user}"
+    );
+    // Sales sees Leads but not Invoices.
+    let nav = c
+        .find(Locator::Css("nav#nav"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(nav.contains("Leads") && !nav.contains("Invoices"), "{nav}");
+    c.find(Locator::Css(".usermenu button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(&c, "/login").await;
+    let notice = c
+        .find(Locator::Css(".flash.ok"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(notice, "You are logged out.");
+    // The dashboard is closed again.
+    c.goto(&app.url("/")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/login");
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_couple_logs_into_the_portal() {
+    let app = TestApp::demo().await;
+    let couple = crate::portal::couple(&app, "Anna", "anna@example.org").await;
+    let Some(c) = browser().await else { return };
+    // The invitation link from the studio, then the portal login.
+    let sales = app.demo_login("Sales").await;
+    sales
+        .post_form(
+            &format!("/settings/portal/{}/invite", couple.client_id),
+            &[],
+        )
+        .await;
+    let link = app.last_link_to("anna@example.org").await;
+    c.goto(&link).await.unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("our wedding film 2027")
+        .await
+        .unwrap();
+    c.find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .send_keys("our wedding film 2027\u{E007}")
+        .await
+        .unwrap();
+    wait_for_path(&c, "/portal/login").await;
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("anna@example.org")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("our wedding film 2027\u{E007}")
+        .await
+        .unwrap();
+    wait_for_path(&c, "/portal").await;
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("Welcome, Anna Test")
+            && body.contains("GHF-Anna")
+            && body.contains("$1,260.00"),
+        "{body}"
+    );
+    c.find(Locator::LinkText("GHF-Anna"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let h1 = c
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "GHF-Anna");
     c.close().await.unwrap();
 }

@@ -98,10 +98,21 @@ fn start_demo(data_dir: &std::path::Path) -> Running {
             .recv_timeout(deadline - Instant::now())
             .expect("projectflo printed its URL");
         if let Some(rest) = line.split("running at ").nth(1) {
-            let url = rest.split_whitespace().next().unwrap().trim_end_matches('/').to_string();
+            let url = rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_string();
             // The demo logins follow at once.
-            let printed = (0..7).filter_map(|_| rx.recv_timeout(Duration::from_secs(5)).ok()).collect();
-            return Running { child, url, printed };
+            let printed = (0..7)
+                .filter_map(|_| rx.recv_timeout(Duration::from_secs(5)).ok())
+                .collect();
+            return Running {
+                child,
+                url,
+                printed,
+            };
         }
     }
 }
@@ -136,7 +147,13 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     let mut run = start_demo(&dir);
     assert_eq!(get(&format!("{}/healthz", run.url)).await.0, 200);
     assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
-    assert!(run.printed.iter().any(|l| l.contains("maya@goldenhour.example") && l.contains("Owner")), "{:?}", run.printed);
+    assert!(
+        run.printed
+            .iter()
+            .any(|l| l.contains("maya@goldenhour.example") && l.contains("Owner")),
+        "{:?}",
+        run.printed
+    );
     let (status, html) = get(&format!("{}/login", run.url)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Log in"));

@@ -156,6 +156,48 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: PgPool,
     pub client: reqwest::Client,
+    /// How to reach this test's database (for running the real binary against it).
+    pub options: PgConnectOptions,
+}
+
+impl TestApp {
+    /// A DATABASE_URL for this test's database.
+    pub fn database_url(&self) -> String {
+        let o = &self.options;
+        let db = o.get_database().unwrap_or("postgres");
+        match o.get_socket() {
+            Some(dir) => format!(
+                "postgres://{}@localhost/{db}?host={}&port={}",
+                o.get_username(),
+                dir.display(),
+                o.get_port()
+            ),
+            None => format!(
+                "postgres://{}@{}:{}/{db}",
+                o.get_username(),
+                o.get_host(),
+                o.get_port()
+            ),
+        }
+    }
+
+    /// The link in the last email recorded for this address (emails are kept in the
+    /// communications log when no SMTP server is set).
+    pub async fn last_link_to(&self, email: &str) -> String {
+        let notes: String = sqlx::query_scalar(
+            "SELECT notes FROM communications_log WHERE notes LIKE 'To: ' || $1 || '%' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(email)
+        .fetch_one(&self.db)
+        .await
+        .expect("an email to this address");
+        let start = notes.find("http").expect("a link in the email");
+        notes[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    }
 }
 
 impl TestApp {
@@ -168,10 +210,19 @@ impl TestApp {
     }
 
     pub async fn with(template: Template) -> TestApp {
-        let pool = db::pool(fresh_database(template).await, 5).await.unwrap();
+        Self::with_settings(template, |_| {}).await
+    }
+
+    /// The app with some settings changed (e.g. a public https URL, short sessions).
+    pub async fn with_settings(template: Template, change: impl FnOnce(&mut Settings)) -> TestApp {
+        let options = fresh_database(template).await;
+        let pool = db::pool(options.clone(), 5).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(pool.clone(), Settings::defaults());
+        let mut settings = Settings::defaults();
+        settings.public_url = Some(format!("http://{addr}"));
+        change(&mut settings);
+        let state = AppState::new(pool.clone(), settings);
         tokio::spawn(http::serve(listener, state, std::future::pending()));
         let client = reqwest::Client::builder()
             .cookie_store(true)
@@ -182,6 +233,7 @@ impl TestApp {
             addr,
             db: pool,
             client,
+            options,
         }
     }
 
@@ -192,7 +244,6 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
-
 }
 
 /// A logged-in browser-like client: its own cookie jar and the session's CSRF token.
@@ -213,18 +264,49 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let resp = client.post(self.url("/login")).form(&[("email", email), ("password", password)]).send().await.unwrap();
-        assert_eq!(resp.status(), 303, "login of {email}: {}", resp.text().await.unwrap());
-        let html = client.get(self.url("/account")).send().await.unwrap().text().await.unwrap();
-        let csrf = html.split("name=\"csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).expect("csrf token on the page");
-        Session { client, csrf: csrf.to_string(), base: self.url("") }
+        let resp = client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            303,
+            "login of {email}: {}",
+            resp.text().await.unwrap()
+        );
+        let html = client
+            .get(self.url("/account"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("csrf token on the page");
+        Session {
+            client,
+            csrf: csrf.to_string(),
+            base: self.url(""),
+        }
     }
 
     /// A new staff member with this role (created by the same code as `admin create-user`),
     /// logged in. Returns the session and the email.
     pub async fn staff(&self, role: &str) -> (Session, String) {
-        let email = format!("{}-{}@test.example", role.to_lowercase(), STAFF_N.fetch_add(1, Ordering::Relaxed));
-        projectflo::auth::admin::create_user(&self.db, &email, role, "Test", role, TEST_PASSWORD).await.unwrap();
+        let email = format!(
+            "{}-{}@test.example",
+            role.to_lowercase(),
+            STAFF_N.fetch_add(1, Ordering::Relaxed)
+        );
+        projectflo::auth::admin::create_user(&self.db, &email, role, "Test", role, TEST_PASSWORD)
+            .await
+            .unwrap();
         (self.login(&email, TEST_PASSWORD).await, email)
     }
 
@@ -234,7 +316,11 @@ impl TestApp {
 
     /// Log in as the demo studio's member with this role.
     pub async fn demo_login(&self, role: &str) -> Session {
-        let email = projectflo::seed::DEMO_STAFF.iter().find(|s| s.1 == role).expect("a demo role").0;
+        let email = projectflo::seed::DEMO_STAFF
+            .iter()
+            .find(|s| s.1 == role)
+            .expect("a demo role")
+            .0;
         self.login(email, projectflo::seed::DEMO_PASSWORD).await
     }
 }
@@ -249,7 +335,13 @@ impl Session {
     }
 
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).json(body).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: &str) -> reqwest::Response {
@@ -267,13 +359,27 @@ impl Session {
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf", &self.csrf));
-        self.client.post(self.url(path)).form(&all).send().await.unwrap()
+        self.client
+            .post(self.url(path))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Create a personal API token through My account; returns the token shown once.
     pub async fn api_token(&self, name: &str) -> String {
-        let html = self.post_form("/account/tokens", &[("name", name)]).await.text().await.unwrap();
-        html.split("id=\"new-token\">").nth(1).and_then(|s| s.split('<').next()).expect("the new token").to_string()
+        let html = self
+            .post_form("/account/tokens", &[("name", name)])
+            .await
+            .text()
+            .await
+            .unwrap();
+        html.split("id=\"new-token\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("the new token")
+            .to_string()
     }
 }
 

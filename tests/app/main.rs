@@ -3,9 +3,13 @@
 mod helpers;
 
 mod api_errors;
+mod audit;
+mod auth;
 mod browser;
 mod cli;
 mod health;
 mod openapi;
+mod permissions;
+mod portal;
 mod schema;
 mod seed;

@@ -1,0 +1,231 @@
+//! The client portal: its own login and session; a couple sees only their own records.
+use crate::helpers::TestApp;
+
+pub struct Couple {
+    pub client_id: i32,
+    email: String,
+    /// (portal route, id) of every record of theirs.
+    records: Vec<(String, i32)>,
+}
+
+/// A booked couple with a project, a quote, an invoice, a document and a delivered film.
+pub async fn couple(app: &TestApp, first: &str, email: &str) -> Couple {
+    let mut tx = app.db.begin().await.unwrap();
+    let contact: i32 = sqlx::query_scalar("INSERT INTO contacts (first_name, last_name, email, type) VALUES ($1, 'Test', $2, 'Client') RETURNING id")
+        .bind(first).bind(email).fetch_one(&mut *tx).await.unwrap();
+    let inquiry: i32 = sqlx::query_scalar(
+        "INSERT INTO inquiries (contact_id, status) VALUES ($1, 'Booked') RETURNING id",
+    )
+    .bind(contact)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let client: i32 = sqlx::query_scalar(
+        "INSERT INTO clients (contact_id, inquiry_id) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(contact)
+    .bind(inquiry)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    let project: i32 = sqlx::query_scalar("INSERT INTO projects (client_id, project_name, wedding_date) VALUES ($1, $2, current_date + 90) RETURNING id")
+        .bind(client).bind(format!("{first}'s wedding")).fetch_one(&mut *tx).await.unwrap();
+    let build: i32 = sqlx::query_scalar("INSERT INTO builds (client_id, inquiry_id, project_id, status, approved_price, live_price) VALUES ($1, $2, $3, 'Booked', 4200, 4200) RETURNING id")
+        .bind(client).bind(inquiry).bind(project).fetch_one(&mut *tx).await.unwrap();
+    let invoice: i32 = sqlx::query_scalar("INSERT INTO invoices (project_id, invoice_number, issue_date, total_amount, status) VALUES ($1, $2, current_date, 1260, 'Sent') RETURNING id")
+        .bind(project).bind(format!("GHF-{first}")).fetch_one(&mut *tx).await.unwrap();
+    let doc: i32 = sqlx::query_scalar("INSERT INTO documents (project_id, file_name, document_type) VALUES ($1, 'contract.pdf', 'Contract') RETURNING id")
+        .bind(project).fetch_one(&mut *tx).await.unwrap();
+    let film: i32 = sqlx::query_scalar("INSERT INTO project_assets (project_id, file_name, asset_type) VALUES ($1, 'highlight.mp4', 'Export') RETURNING id")
+        .bind(project).fetch_one(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    Couple {
+        client_id: client,
+        email: email.into(),
+        records: vec![
+            ("projects".into(), project),
+            ("quotes".into(), build),
+            ("invoices".into(), invoice),
+            ("documents".into(), doc),
+            ("deliveries".into(), film),
+        ],
+    }
+}
+
+/// Invite through Settings > Client portal, set the password from the emailed link, log in.
+pub async fn portal_login(app: &TestApp, c: &Couple, password: &str) -> reqwest::Client {
+    let sales = app.demo_login("Sales").await;
+    let resp = sales
+        .post_form(&format!("/settings/portal/{}/invite", c.client_id), &[])
+        .await;
+    assert_eq!(resp.status(), 200);
+    let link = app.last_link_to(&c.email).await;
+    let path = link.trim_start_matches(&app.url(""));
+    assert!(path.starts_with("/portal/set-password/"), "{link}");
+    let resp = app
+        .client
+        .post(app.url(path))
+        .form(&[("password", password), ("confirm", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = client
+        .post(app.url("/portal/login"))
+        .form(&[("email", c.email.as_str()), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/portal");
+    client
+}
+
+#[tokio::test]
+async fn a_couple_sees_only_their_own_records() {
+    let app = TestApp::demo().await;
+    let a = couple(&app, "Anna", "anna@example.org").await;
+    let b = couple(&app, "Bea", "bea@example.org").await;
+    let portal = portal_login(&app, &a, "anna's portal password").await;
+    let home = portal
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("Anna&#39;s wedding")
+            && home.contains("GHF-Anna")
+            && home.contains("$4,200.00"),
+        "{home}"
+    );
+    assert!(!home.contains("Bea"), "{home}");
+    for (route, id) in &a.records {
+        let resp = portal
+            .get(app.url(&format!("/portal/{route}/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "own {route} {id}");
+    }
+    let mut tried = 0;
+    for (route, id) in &b.records {
+        let resp = portal
+            .get(app.url(&format!("/portal/{route}/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 404, "another couple's {route} {id}");
+        let html = resp.text().await.unwrap();
+        assert!(!html.contains("Bea") && !html.contains("GHF-Bea"), "{html}");
+        tried += 1;
+    }
+    assert_eq!(tried, 5);
+}
+
+#[tokio::test]
+async fn portal_and_staff_sessions_are_separate() {
+    let app = TestApp::demo().await;
+    let a = couple(&app, "Anna", "anna@example.org").await;
+    let portal = portal_login(&app, &a, "anna's portal password").await;
+    // A portal session opens no staff page, and a staff session no portal page.
+    let resp = portal.get(app.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let staff = app.demo_login("Owner").await;
+    let resp = staff.get("/portal").await;
+    assert_eq!(resp.status(), 303);
+    assert!(
+        resp.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/portal/login")
+    );
+    // Staff credentials do not open the portal.
+    let resp = app
+        .client
+        .post(app.url("/portal/login"))
+        .form(&[
+            ("email", "maya@goldenhour.example"),
+            ("password", projectflo::seed::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    // Logging out of the portal ends only that session.
+    let csrf_page = portal
+        .get(app.url("/portal"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let resp = portal
+        .post(app.url("/portal/logout"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        portal
+            .get(app.url("/portal"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    assert_eq!(staff.get("/").await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_invitation_before_the_password_is_set_gives_no_access() {
+    let app = TestApp::demo().await;
+    let a = couple(&app, "Anna", "anna@example.org").await;
+    let sales = app.demo_login("Sales").await;
+    sales
+        .post_form(&format!("/settings/portal/{}/invite", a.client_id), &[])
+        .await;
+    let resp = app
+        .client
+        .post(app.url("/portal/login"))
+        .form(&[("email", "anna@example.org"), ("password", "!")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let page = sales.get("/settings/portal").await.text().await.unwrap();
+    assert!(page.contains("Invited"));
+    // An Editor may not invite couples.
+    let editor = app.demo_login("Editor").await;
+    assert_eq!(
+        editor
+            .post_form(&format!("/settings/portal/{}/invite", a.client_id), &[])
+            .await
+            .status(),
+        403
+    );
+}
