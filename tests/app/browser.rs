@@ -359,3 +359,30 @@ async fn a_couple_logs_into_the_portal() {
     assert_eq!(h1, "GHF-Anna");
     c.close().await.unwrap();
 }
+
+/// Not a check: saves screenshots of the main pages to `target/screenshots/` for people to
+/// look at (`cargo test -- --ignored screenshots`).
+#[tokio::test]
+#[ignore]
+async fn screenshots() {
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    c.goto(&app.url("/login")).await.unwrap();
+    std::fs::write(dir.join("login.png"), c.screenshot().await.unwrap()).unwrap();
+    login(&c, &app, "maya@goldenhour.example", projectflo::seed::DEMO_PASSWORD).await;
+    for (name, path) in [("dashboard", "/"), ("account", "/account"), ("users", "/settings/users"), ("roles", "/settings/roles"), ("audit", "/settings/audit"), ("settings", "/settings"), ("leads", "/leads")] {
+        c.goto(&app.url(path)).await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await.unwrap()).unwrap();
+    }
+    let couple = crate::portal::couple(&app, "Anna", "anna@example.org").await;
+    let portal = crate::portal::portal_login(&app, &couple, "anna's portal password").await;
+    drop(portal);
+    c.goto(&app.url("/portal/login")).await.unwrap();
+    c.find(Locator::Id("email")).await.unwrap().send_keys("anna@example.org").await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("anna's portal password\u{E007}").await.unwrap();
+    wait_for_path(&c, "/portal").await;
+    std::fs::write(dir.join("portal.png"), c.screenshot().await.unwrap()).unwrap();
+    c.close().await.unwrap();
+}

@@ -51,3 +51,11 @@ async fn the_openapi_document_lists_every_api_route() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_document_describes_bearer_tokens() {
+    let app = TestApp::spawn().await;
+    let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(doc["paths"]["/api/v1/me"]["get"]["security"][0]["bearer"], serde_json::json!([]));
+}
