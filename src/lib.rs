@@ -6,5 +6,6 @@ pub mod db;
 pub mod http;
 pub mod money;
 pub mod portal;
+pub mod quote;
 pub mod run;
 pub mod seed;

@@ -391,12 +391,19 @@ async fn verify_csrf(req: Request, expected: &str) -> Result<Request, Response> 
             Err(forbidden())
         };
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("");
+    // File uploads (multipart) carry the token in the form's action URL: `?csrf=...`.
+    if content_type.starts_with("multipart/form-data") {
+        let query: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.uri().query().unwrap_or("")).unwrap_or_default();
+        let ok = query.iter().any(|(k, v)| k == CSRF_FIELD && v == expected);
+        return if ok { Ok(req) } else { Err(forbidden()) };
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Err(forbidden());
     }
     let (parts, body) = req.into_parts();

@@ -44,11 +44,21 @@ impl AppState {
 #[openapi(
     info(
         title = "ProjectFlo API",
-        description = "The JSON API of ProjectFlo. Errors are application/problem+json (RFC 9457)."
+        description = "The JSON API of ProjectFlo. Send a personal API token (My account) as `Authorization: Bearer <token>`; it has its owner's permissions. Errors are application/problem+json (RFC 9457)."
     ),
     components(schemas(error::Problem, error::ProblemField))
 )]
 struct ApiDoc;
+
+/// The `bearer` security scheme the operations name.
+fn add_bearer_scheme(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+    );
+}
 
 /// Every route of the app, each with the access it needs.
 fn all_routes() -> Routes {
@@ -66,9 +76,10 @@ fn all_routes() -> Routes {
 /// every route with its access.
 pub fn app() -> (Router<AppState>, utoipa::openapi::OpenApi, Vec<RouteInfo>) {
     let (routes, mut table) = all_routes().into_parts();
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes)
         .split_for_parts();
+    add_bearer_scheme(&mut openapi);
     table.push(RouteInfo {
         method: axum::http::Method::GET,
         path: "/api/openapi.json".into(),

@@ -16,7 +16,7 @@ async fn malformed_json_is_a_400_problem() {
     let s = app.owner().await;
     let resp = s
         .post_raw(
-            "/api/v1/coverage-scenes",
+            "/api/v1/catalog/coverage-scenes",
             "application/json",
             "{\"name\": \"Vows\",",
         )
@@ -35,7 +35,7 @@ async fn a_field_of_the_wrong_type_is_a_422_problem_naming_it() {
     let s = app.owner().await;
     let resp = s
         .post_json(
-            "/api/v1/coverage-scenes",
+            "/api/v1/catalog/coverage-scenes",
             &json!({"name": "Vows", "default_hours": [1]}),
         )
         .await;
@@ -47,7 +47,7 @@ async fn a_field_of_the_wrong_type_is_a_422_problem_naming_it() {
         "{detail}"
     );
     let resp = s
-        .post_json("/api/v1/coverage-scenes", &json!({"name": 42}))
+        .post_json("/api/v1/catalog/coverage-scenes", &json!({"name": 42}))
         .await;
     assert_problem(resp, 422).await;
     assert_eq!(scene_count(&app).await, 0);
@@ -58,7 +58,7 @@ async fn a_missing_content_type_is_a_415_problem() {
     let app = TestApp::spawn().await;
     let s = app.owner().await;
     let resp = s
-        .post_raw("/api/v1/coverage-scenes", "text/plain", "{}")
+        .post_raw("/api/v1/catalog/coverage-scenes", "text/plain", "{}")
         .await;
     assert_problem(resp, 415).await;
 }
@@ -68,13 +68,13 @@ async fn validation_names_the_field() {
     let app = TestApp::spawn().await;
     let s = app.owner().await;
     let resp = s
-        .post_json("/api/v1/coverage-scenes", &json!({"name": "  "}))
+        .post_json("/api/v1/catalog/coverage-scenes", &json!({"name": "  "}))
         .await;
     let body = assert_problem(resp, 422).await;
     assert_eq!(body["errors"][0]["field"], "name");
     let resp = s
         .post_json(
-            "/api/v1/coverage-scenes",
+            "/api/v1/catalog/coverage-scenes",
             &json!({"name": "Vows", "default_hours": "1.255"}),
         )
         .await;
@@ -89,7 +89,7 @@ async fn a_created_scene_can_be_read_back_and_a_duplicate_is_a_409() {
     let s = app.owner().await;
     let resp = s
         .post_json(
-            "/api/v1/coverage-scenes",
+            "/api/v1/catalog/coverage-scenes",
             &json!({"name": "Vows", "default_hours": 1.5}),
         )
         .await;
@@ -97,14 +97,14 @@ async fn a_created_scene_can_be_read_back_and_a_duplicate_is_a_409() {
     let scene: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(scene["default_hours"], "1.50");
     let got: serde_json::Value = s
-        .get(&format!("/api/v1/coverage-scenes/{}", scene["id"]))
+        .get(&format!("/api/v1/catalog/coverage-scenes/{}", scene["id"]))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(got, scene);
     let resp = s
-        .post_json("/api/v1/coverage-scenes", &json!({"name": "Vows"}))
+        .post_json("/api/v1/catalog/coverage-scenes", &json!({"name": "Vows"}))
         .await;
     let body = assert_problem(resp, 409).await;
     assert!(
@@ -118,9 +118,9 @@ async fn a_created_scene_can_be_read_back_and_a_duplicate_is_a_409() {
 async fn an_unknown_id_is_a_404_problem_and_a_bad_id_a_400() {
     let app = TestApp::spawn().await;
     let s = app.owner().await;
-    let body = assert_problem(s.get("/api/v1/coverage-scenes/4242").await, 404).await;
+    let body = assert_problem(s.get("/api/v1/catalog/coverage-scenes/4242").await, 404).await;
     assert!(body["detail"].as_str().unwrap().contains("4242"), "{body}");
-    assert_problem(s.get("/api/v1/coverage-scenes/abc").await, 400).await;
+    assert_problem(s.get("/api/v1/catalog/coverage-scenes/abc").await, 400).await;
 }
 
 #[tokio::test]
@@ -147,7 +147,7 @@ async fn a_body_over_the_limit_is_a_413_problem() {
     let s = app.owner().await;
     let big = format!("{{\"name\": \"{}\"}}", "x".repeat(11 * 1024 * 1024));
     let resp = s
-        .post_raw("/api/v1/coverage-scenes", "application/json", &big)
+        .post_raw("/api/v1/catalog/coverage-scenes", "application/json", &big)
         .await;
     assert_problem(resp, 413).await;
 }

@@ -8,7 +8,7 @@ async fn a_write_is_audited_in_its_own_transaction() {
     let s = app.demo_login("Admin").await;
     let resp = s
         .post_json(
-            "/api/v1/coverage-scenes",
+            "/api/v1/catalog/coverage-scenes",
             &serde_json::json!({"name": "Sparkler Exit", "default_hours": 0.5}),
         )
         .await;
@@ -21,14 +21,14 @@ async fn a_write_is_audited_in_its_own_transaction() {
     .unwrap();
     let jordan: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'jordan@goldenhour.example'").fetch_one(&app.db).await.unwrap();
     assert_eq!(who, Some(jordan));
-    assert_eq!(action, "catalog.scene.create");
-    assert_eq!(entity.as_deref(), Some("coverage_scene"));
+    assert_eq!(action, "catalog.coverage-scenes.create");
+    assert_eq!(entity.as_deref(), Some("coverage_scenes"));
     assert!(id.is_some());
     assert_eq!(details["after"]["name"], "Sparkler Exit");
     // A failed write leaves no audit entry either.
     let resp = s
         .post_json(
-            "/api/v1/coverage-scenes",
+            "/api/v1/catalog/coverage-scenes",
             &serde_json::json!({"name": "Sparkler Exit"}),
         )
         .await;
@@ -47,28 +47,33 @@ async fn the_audit_page_filters_by_person_record_and_date() {
     let admin = app.demo_login("Admin").await;
     admin
         .post_json(
-            "/api/v1/coverage-scenes",
+            "/api/v1/catalog/coverage-scenes",
             &serde_json::json!({"name": "Sparkler Exit"}),
         )
         .await;
     owner.api_token("reports").await;
     let jordan: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'jordan@goldenhour.example'").fetch_one(&app.db).await.unwrap();
     let all = owner.get("/settings/audit").await.text().await.unwrap();
-    assert!(all.contains("catalog.scene.create") && all.contains("auth.token.create"));
+    assert!(all.contains("catalog.coverage-scenes.create") && all.contains("auth.token.create"));
     let by_jordan = owner
         .get(&format!("/settings/audit?person={jordan}"))
         .await
         .text()
         .await
         .unwrap();
-    assert!(by_jordan.contains("catalog.scene.create") && !by_jordan.contains("auth.token.create"));
+    assert!(
+        by_jordan.contains("catalog.coverage-scenes.create")
+            && !by_jordan.contains("auth.token.create")
+    );
     let tokens = owner
         .get("/settings/audit?entity=api_token")
         .await
         .text()
         .await
         .unwrap();
-    assert!(tokens.contains("auth.token.create") && !tokens.contains("catalog.scene.create"));
+    assert!(
+        tokens.contains("auth.token.create") && !tokens.contains("catalog.coverage-scenes.create")
+    );
     let old = owner
         .get("/settings/audit?from=2020-01-01&to=2020-12-31")
         .await

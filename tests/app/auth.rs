@@ -211,7 +211,7 @@ async fn state_changing_requests_need_the_csrf_token() {
     assert_eq!(resp.status(), 403);
     let resp = s
         .client
-        .post(s.url("/api/v1/coverage-scenes"))
+        .post(s.url("/api/v1/catalog/coverage-scenes"))
         .header("x-csrf-token", "forged")
         .json(&serde_json::json!({"name": "X"}))
         .send()
@@ -254,7 +254,7 @@ async fn api_tokens_act_as_their_owner_until_revoked_or_expired() {
     // The token has its owner's permissions: Sales may not edit the catalog.
     let resp = app
         .client
-        .post(app.url("/api/v1/coverage-scenes"))
+        .post(app.url("/api/v1/catalog/coverage-scenes"))
         .bearer_auth(&token)
         .json(&serde_json::json!({"name": "Vows"}))
         .send()
@@ -829,20 +829,51 @@ async fn with_smtp_configured_the_reset_email_is_sent_and_the_log_keeps_no_secre
         s.mail_from = "Golden Hour Films <hello@goldenhour.example>".into();
     })
     .await;
-    let resp = app.client.post(app.url("/password-reset")).form(&[("email", MAYA)]).send().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url("/password-reset"))
+        .form(&[("email", MAYA)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
-    let raw = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv()).await.unwrap().unwrap();
+    let raw = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
+        .await
+        .unwrap()
+        .unwrap();
     // Long lines travel quoted-printable, as mail clients expect; decode soft breaks and '='.
     let message = raw.replace("=\n", "").replace("=3D", "=");
     assert!(message.contains("To: maya@goldenhour.example"), "{message}");
-    assert!(message.contains("Subject: Reset your ProjectFlo password"), "{message}");
+    assert!(
+        message.contains("Subject: Reset your ProjectFlo password"),
+        "{message}"
+    );
     let link_start = message.find("/set-password/").expect("the link");
-    let token: String = message[link_start + 14..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    let token: String = message[link_start + 14..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
     assert_eq!(token.len(), 64);
-    let log: String = sqlx::query_scalar("SELECT notes FROM communications_log ORDER BY id DESC LIMIT 1").fetch_one(&app.db).await.unwrap();
-    assert!(log.contains("Password reset link sent") && !log.contains(&token), "{log}");
+    let log: String =
+        sqlx::query_scalar("SELECT notes FROM communications_log ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(
+        log.contains("Password reset link sent") && !log.contains(&token),
+        "{log}"
+    );
     // The emailed link works.
-    let resp = app.client.post(app.url(&format!("/set-password/{token}"))).form(&[("password", "from the email!"), ("confirm", "from the email!")]).send().await.unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/set-password/{token}")))
+        .form(&[
+            ("password", "from the email!"),
+            ("confirm", "from the email!"),
+        ])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 303);
     assert_eq!(try_login(&app, MAYA, "from the email!").await.status(), 303);
 }

@@ -371,17 +371,45 @@ async fn screenshots() {
     std::fs::create_dir_all(&dir).unwrap();
     c.goto(&app.url("/login")).await.unwrap();
     std::fs::write(dir.join("login.png"), c.screenshot().await.unwrap()).unwrap();
-    login(&c, &app, "maya@goldenhour.example", projectflo::seed::DEMO_PASSWORD).await;
-    for (name, path) in [("dashboard", "/"), ("account", "/account"), ("users", "/settings/users"), ("roles", "/settings/roles"), ("audit", "/settings/audit"), ("settings", "/settings"), ("leads", "/leads")] {
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    for (name, path) in [
+        ("dashboard", "/"),
+        ("account", "/account"),
+        ("users", "/settings/users"),
+        ("roles", "/settings/roles"),
+        ("audit", "/settings/audit"),
+        ("settings", "/settings"),
+        ("leads", "/leads"),
+    ] {
         c.goto(&app.url(path)).await.unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await.unwrap()).unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
     }
     let couple = crate::portal::couple(&app, "Anna", "anna@example.org").await;
     let portal = crate::portal::portal_login(&app, &couple, "anna's portal password").await;
     drop(portal);
     c.goto(&app.url("/portal/login")).await.unwrap();
-    c.find(Locator::Id("email")).await.unwrap().send_keys("anna@example.org").await.unwrap();
-    c.find(Locator::Id("password")).await.unwrap().send_keys("anna's portal password\u{E007}").await.unwrap();
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("anna@example.org")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("anna's portal password\u{E007}")
+        .await
+        .unwrap();
     wait_for_path(&c, "/portal").await;
     std::fs::write(dir.join("portal.png"), c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();

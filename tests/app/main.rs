@@ -6,6 +6,7 @@ mod api_errors;
 mod audit;
 mod auth;
 mod browser;
+mod catalog;
 mod cli;
 mod health;
 mod openapi;

@@ -38,7 +38,9 @@ async fn the_openapi_document_lists_every_api_route() {
     );
     for (method, path) in &documented {
         assert!(path.starts_with("/api/v1/"), "{path}");
-        let concrete = path.replace("{id}", "1");
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{catalog}", "coverage-scenes");
         let req = s
             .client
             .request(method.parse().unwrap(), s.url(&concrete))
@@ -56,6 +58,12 @@ async fn the_openapi_document_lists_every_api_route() {
 async fn the_document_describes_bearer_tokens() {
     let app = TestApp::spawn().await;
     let doc: serde_json::Value = app.get("/api/openapi.json").await.json().await.unwrap();
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
-    assert_eq!(doc["paths"]["/api/v1/me"]["get"]["security"][0]["bearer"], serde_json::json!([]));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        doc["paths"]["/api/v1/me"]["get"]["security"][0]["bearer"],
+        serde_json::json!([])
+    );
 }

@@ -27,7 +27,9 @@ async fn every_route_is_public_by_list_or_needs_a_login() {
             .replace("{id}", "1")
             .replace("{client_id}", "1")
             .replace("{token}", "x")
-            .replace("{file}", "app.css");
+            .replace("{file}", "app.css")
+            .replace("{slug}", "deliverables")
+            .replace("{catalog}", "deliverables");
         let resp = app
             .client
             .request(route.method.clone(), app.url(&path))
@@ -93,8 +95,12 @@ const SAMPLE: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/settings/portal", Some("bookings.manage")),
     ("GET", "/account", None),
     ("GET", "/api/v1/me", None),
-    ("GET", "/api/v1/coverage-scenes", None),
-    ("POST", "/api/v1/coverage-scenes", Some("catalog.edit")),
+    ("GET", "/api/v1/catalog/coverage-scenes", None),
+    (
+        "POST",
+        "/api/v1/catalog/coverage-scenes",
+        Some("catalog.edit"),
+    ),
 ];
 
 /// What each seeded role may do (migration 0003).

@@ -1,0 +1,578 @@
+//! Phase 1: catalogs and rules through the API and the pages; validation by field; deletes
+//! that say what uses a row; CSV round trip; studio settings; the rules preview.
+use crate::helpers::{TestApp, assert_problem};
+use serde_json::json;
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_catalog_lists_and_creates_through_the_api() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    for (slug, body) in [
+        (
+            "coverage-scenes",
+            json!({"name": "Sparkler Exit", "default_hours": "0.5"}),
+        ),
+        ("deliverables", json!({"name": "Instagram Reel"})),
+        ("editing-styles", json!({"name": "Black and White"})),
+        (
+            "operator-types",
+            json!({"name": "Assistant", "pricing_type": "Hourly", "default_hourly_rate": 40}),
+        ),
+        (
+            "billable-items",
+            json!({"name": "Drone Permit", "price": "75.50", "pricing_type": "Fixed", "is_active": true}),
+        ),
+        (
+            "task-templates",
+            json!({"name": "Reel Cut", "phase": "Post-Production", "pricing_type": "Hourly", "effort_calculation_rules": {"base_hours": 1, "hours_per_target_minute": 2}}),
+        ),
+        (
+            "default-components",
+            json!({"deliverable_id": 1, "default_editing_style_id": 1, "default_target_minutes": 1}),
+        ),
+        (
+            "style-requirements",
+            json!({"editing_style_id": 3, "billable_item_id": 4, "quantity": 2}),
+        ),
+        (
+            "task-recipes",
+            json!({"deliverable_id": 4, "task_template_id": 1, "priority": 5}),
+        ),
+    ] {
+        let before = s
+            .get(&format!("/api/v1/catalog/{slug}"))
+            .await
+            .json::<Vec<serde_json::Value>>()
+            .await
+            .unwrap()
+            .len();
+        let resp = s.post_json(&format!("/api/v1/catalog/{slug}"), &body).await;
+        assert_eq!(resp.status(), 201, "{slug}: {}", resp.text().await.unwrap());
+        let after: Vec<serde_json::Value> = s
+            .get(&format!("/api/v1/catalog/{slug}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(after.len(), before + 1, "{slug}");
+    }
+    let item: serde_json::Value = s
+        .get("/api/v1/catalog/billable-items")
+        .await
+        .json::<Vec<serde_json::Value>>()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i["name"] == "Drone Permit")
+        .unwrap();
+    assert_eq!(item["price"], "75.50", "money stays exact, as a string");
+    assert_eq!(item["is_active"], true);
+}
+
+#[tokio::test]
+async fn bad_values_are_named_and_nothing_is_written() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Admin").await;
+    let before = count(&app, "billable_items").await
+        + count(&app, "operator_types").await
+        + count(&app, "task_templates").await;
+    let cases = [
+        (
+            "billable-items",
+            json!({"name": "X", "price": -1, "pricing_type": "Fixed"}),
+            "price",
+        ),
+        (
+            "billable-items",
+            json!({"name": "X", "price": "10.001", "pricing_type": "Fixed"}),
+            "price",
+        ),
+        (
+            "billable-items",
+            json!({"name": "X", "price": "ten", "pricing_type": "Fixed"}),
+            "price",
+        ),
+        (
+            "billable-items",
+            json!({"name": "", "price": 1, "pricing_type": "Fixed"}),
+            "name",
+        ),
+        (
+            "billable-items",
+            json!({"name": "X", "price": 1, "pricing_type": "Weekly"}),
+            "pricing_type",
+        ),
+        (
+            "billable-items",
+            json!({"name": "X", "price": 1, "pricing_type": "Fixed", "colour": "red"}),
+            "colour",
+        ),
+        (
+            "operator-types",
+            json!({"name": "Y", "pricing_type": "Hourly"}),
+            "default_hourly_rate",
+        ),
+        (
+            "operator-types",
+            json!({"name": "Y", "pricing_type": "Fixed", "default_hourly_rate": 50}),
+            "default_fixed_price",
+        ),
+        (
+            "task-templates",
+            json!({"name": "Z", "pricing_type": "Fixed"}),
+            "fixed_price",
+        ),
+        (
+            "task-templates",
+            json!({"name": "Z", "pricing_type": "Hourly", "effort_calculation_rules": {"base_hours": -1}}),
+            "effort_calculation_rules",
+        ),
+        (
+            "task-templates",
+            json!({"name": "Z", "pricing_type": "Hourly", "effort_calculation_rules": {"speed": 2}}),
+            "effort_calculation_rules",
+        ),
+        (
+            "task-templates",
+            json!({"name": "Z", "pricing_type": "Hourly", "effort_calculation_rules": {"min_hours": 5, "max_hours": 1}}),
+            "effort_calculation_rules",
+        ),
+        (
+            "default-components",
+            json!({"deliverable_id": 9999, "default_editing_style_id": 1}),
+            "deliverable_id",
+        ),
+        (
+            "style-requirements",
+            json!({"editing_style_id": 1, "billable_item_id": 1, "quantity": 0}),
+            "quantity",
+        ),
+    ];
+    for (slug, body, field) in cases {
+        let resp = s.post_json(&format!("/api/v1/catalog/{slug}"), &body).await;
+        let problem = assert_problem(resp, 422).await;
+        assert_eq!(
+            problem["errors"][0]["field"], field,
+            "{slug} {body}: {problem}"
+        );
+    }
+    let after = count(&app, "billable_items").await
+        + count(&app, "operator_types").await
+        + count(&app, "task_templates").await;
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn a_duplicate_name_is_a_friendly_409() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let p = assert_problem(
+        s.post_json("/api/v1/catalog/deliverables", &json!({"name": "Teaser"}))
+            .await,
+        409,
+    )
+    .await;
+    assert_eq!(p["detail"], "a film named \"Teaser\" already exists");
+    let p = assert_problem(
+        s.post_json(
+            "/api/v1/catalog/style-requirements",
+            &json!({"editing_style_id": 1, "billable_item_id": 1, "quantity": 1}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("already exists"));
+    // Renaming onto another name too.
+    let p = assert_problem(
+        s.client
+            .put(s.url("/api/v1/catalog/deliverables/1"))
+            .header("x-csrf-token", &s.csrf)
+            .json(&json!({"name": "Teaser"}))
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("Teaser"));
+}
+
+#[tokio::test]
+async fn deleting_something_in_use_says_what_uses_it() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let ceremony: i32 =
+        sqlx::query_scalar("SELECT id FROM coverage_scenes WHERE name = 'Ceremony'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let resp = s
+        .client
+        .delete(s.url(&format!("/api/v1/catalog/coverage-scenes/{ceremony}")))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(resp, 409).await;
+    let detail = p["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("\"Ceremony\" is still used by 1 film default components"),
+        "{detail}"
+    );
+    assert_eq!(count(&app, "coverage_scenes").await, 6, "nothing deleted");
+    // A quote line pointing at a billable item keeps it too (no quote silently loses lines).
+    let item: i32 =
+        sqlx::query_scalar("SELECT id FROM billable_items WHERE name = 'Rush Delivery'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let contact: i32 =
+        sqlx::query_scalar("SELECT id FROM contacts WHERE email = 'ava.t@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let inquiry: i32 = sqlx::query_scalar("SELECT id FROM inquiries WHERE contact_id = $1")
+        .bind(contact)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let build: i32 = sqlx::query_scalar(
+        "INSERT INTO builds (inquiry_id, status) VALUES ($1, 'Inquiry') RETURNING id",
+    )
+    .bind(inquiry)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO build_billable_items (build_id, billable_item_id, price_at_time_of_add) VALUES ($1, $2, 350)").bind(build).bind(item).execute(&app.db).await.unwrap();
+    let resp = s
+        .client
+        .delete(s.url(&format!("/api/v1/catalog/billable-items/{item}")))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap();
+    let p = assert_problem(resp, 409).await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("1 quote add-on lines"),
+        "{p}"
+    );
+    // Something unused goes, and the audit log keeps what it was.
+    let created: serde_json::Value = s
+        .post_json(
+            "/api/v1/catalog/deliverables",
+            &json!({"name": "Drone Reel"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let resp = s
+        .client
+        .delete(s.url(&format!("/api/v1/catalog/deliverables/{}", created["id"])))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let details: serde_json::Value = sqlx::query_scalar(
+        "SELECT details FROM audit_log WHERE action = 'catalog.deliverables.delete'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(details["before"]["name"], "Drone Reel");
+}
+
+#[tokio::test]
+async fn csv_export_and_import_round_trip_and_a_bad_row_writes_nothing() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let snapshot = || async {
+        s.get("/api/v1/catalog/billable-items")
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let before = snapshot().await;
+    let resp = s.get("/settings/catalog/billable-items/export.csv").await;
+    assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = resp.text().await.unwrap();
+    assert!(
+        csv.starts_with("id,name,description,category,price,pricing_type,is_active\n"),
+        "{csv}"
+    );
+    let upload = |body: String| {
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::text(body).file_name("items.csv"),
+        );
+        s.client
+            .post(s.url(&format!(
+                "/settings/catalog/billable-items/import?csrf={}",
+                s.csrf
+            )))
+            .multipart(form)
+            .send()
+    };
+    // Round trip: the same file changes nothing.
+    let resp = upload(csv.clone()).await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers()["location"],
+        "/settings/catalog/billable-items?done=imported-0-added-10-updated"
+    );
+    assert_eq!(snapshot().await, before);
+    // A new row and a changed price, plus two bad rows: nothing is written, the bad rows are listed.
+    let mut changed = csv.replace(
+        ",Rush Delivery,Highlight film within 3 weeks,Delivery,350.00,",
+        ",Rush Delivery,Highlight film within 3 weeks,Delivery,375.00,",
+    );
+    changed.push_str(",Photo Booth,,Add-ons,300,Fixed,true\n,Bad Price,,Add-ons,-5,Fixed,true\n,,,,1,Monthly,true\n");
+    let resp = upload(changed.clone()).await.unwrap();
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("row 13: price: must not be negative"),
+        "{html}"
+    );
+    assert!(
+        html.contains("row 14: name: is required")
+            && html.contains("row 14: pricing_type: must be one of Fixed, Unit"),
+        "{html}"
+    );
+    assert_eq!(snapshot().await, before, "nothing imported");
+    // Without the bad rows it all goes in.
+    let good: String = changed
+        .lines()
+        .filter(|l| !l.contains("Bad Price") && !l.contains("Monthly"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let resp = upload(good).await.unwrap();
+    assert_eq!(
+        resp.headers()["location"],
+        "/settings/catalog/billable-items?done=imported-1-added-10-updated"
+    );
+    let price: String =
+        sqlx::query_scalar("SELECT price::text FROM billable_items WHERE name = 'Rush Delivery'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(price, "375.00");
+    assert_eq!(count(&app, "billable_items").await, 11);
+}
+
+#[tokio::test]
+async fn the_pages_show_problems_by_the_field_and_keep_what_was_typed() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let resp = s
+        .post_form(
+            "/settings/catalog/operator-types",
+            &[
+                ("name", "Gimbal Op"),
+                ("pricing_type", "Hourly"),
+                ("default_fixed_price", "12"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("id=\"error-default_hourly_rate\""), "{html}");
+    assert!(html.contains("value=\"Gimbal Op\""), "kept what was typed");
+    let resp = s
+        .post_form(
+            "/settings/catalog/operator-types",
+            &[
+                ("name", "Gimbal Op"),
+                ("pricing_type", "Hourly"),
+                ("default_hourly_rate", "60"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let list = s
+        .get("/settings/catalog/operator-types?done=created")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("Gimbal Op") && list.contains("The operator type is added."));
+    // Edit, then delete from its page.
+    let id: i32 = sqlx::query_scalar("SELECT id FROM operator_types WHERE name = 'Gimbal Op'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let edit = s
+        .get(&format!("/settings/catalog/operator-types/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(edit.contains("value=\"60.00\""));
+    let resp = s
+        .post_form(
+            &format!("/settings/catalog/operator-types/{id}"),
+            &[
+                ("name", "Gimbal Operator"),
+                ("pricing_type", "Hourly"),
+                ("default_hourly_rate", "65"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        s.post_form(
+            &format!("/settings/catalog/operator-types/{id}/delete"),
+            &[]
+        )
+        .await
+        .status(),
+        303
+    );
+    // An Editor may look but not change.
+    let editor = app.demo_login("Editor").await;
+    let page = editor
+        .get("/settings/catalog/operator-types")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Lead Videographer")
+            && !page.contains("Add a operator type")
+            && !page.contains("Add an operator type")
+    );
+    assert_eq!(
+        editor
+            .post_form(
+                "/settings/catalog/operator-types",
+                &[
+                    ("name", "X"),
+                    ("pricing_type", "Fixed"),
+                    ("default_fixed_price", "1")
+                ]
+            )
+            .await
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn studio_settings_are_validated_and_saved() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let page = s.get("/settings/studio").await.text().await.unwrap();
+    assert!(page.contains("value=\"Golden Hour Films\"") && page.contains("value=\"85.00\""));
+    let mut form = vec![
+        ("studio_name", "Golden Hour Films"),
+        ("currency_code", "eur"),
+        ("time_zone", "Mars/Olympus"),
+        ("editing_hourly_rate", "-3"),
+        ("tax_rate_percent", "120"),
+        ("deposit_percent", "30"),
+        ("balance_due_days_before_wedding", "30"),
+        ("invoice_prefix", "GHF-"),
+        ("task_phase_order", "Edit\nDeliver"),
+    ];
+    let resp = s.post_form("/settings/studio", &form).await;
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    for f in [
+        "currency_code",
+        "time_zone",
+        "editing_hourly_rate",
+        "tax_rate_percent",
+    ] {
+        assert!(html.contains(&format!("id=\"error-{f}\"")), "{f}");
+    }
+    form[1].1 = "EUR";
+    form[2].1 = "Europe/Lisbon";
+    form[3].1 = "90";
+    form[4].1 = "23";
+    assert_eq!(s.post_form("/settings/studio", &form).await.status(), 303);
+    let (cur, rate, phases): (String, String, Vec<String>) = sqlx::query_as("SELECT currency_code::text, editing_hourly_rate::text, task_phase_order FROM studio_settings").fetch_one(&app.db).await.unwrap();
+    assert_eq!((cur.as_str(), rate.as_str()), ("EUR", "90.00"));
+    assert_eq!(phases, ["Edit", "Deliver"]);
+    // Money is shown in the studio's currency from now on.
+    assert!(s.get("/").await.text().await.unwrap().contains("€90.00"));
+    // Only settings.manage may change them.
+    assert_eq!(
+        app.demo_login("Sales")
+            .await
+            .post_form("/settings/studio", &form)
+            .await
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn the_rules_preview_prices_a_film_by_hand_arithmetic() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let id = |sql: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i32>(sql)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let film = id("SELECT id FROM deliverables WHERE name = 'Highlight Film'").await;
+    let ceremony = id("SELECT id FROM coverage_scenes WHERE name = 'Ceremony'").await;
+    let reception = id("SELECT id FROM coverage_scenes WHERE name = 'Reception'").await;
+    let html = s
+        .get(&format!(
+            "/settings/rules-preview?film={film}&scene={ceremony}&scene={reception}"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // Per component (1 target minute, Cinematic, editing rate $85):
+    //   Sync & Organise         1 + 0.1 x 1 = 1.1 h  -> $93.50
+    //   Highlight Rough Cut     2 + 1.5 x 1 = 3.5 h  -> $297.50 (within 3..16)
+    //   Cinematic Colour Grade  0.5 + 0.5 x 1 = 1 h  -> $85.00
+    //   = $476.00; two scenes = $952.00
+    // Cinematic adds per component: Licensed Music Track $85 and Colour Grade Pack $250
+    //   2 x 85 = $170.00, 2 x 250 = $500.00
+    // Total $952.00 + $170.00 + $500.00 = $1,622.00
+    for part in [
+        "$93.50", "$297.50", "$85.00", "$476.00", "$170.00", "$500.00",
+    ] {
+        assert!(html.contains(part), "{part} in {html}");
+    }
+    assert!(
+        html.contains("<strong id=\"preview-total\">$1,622.00</strong>"),
+        "{html}"
+    );
+    // Vintage Film instead: its own grade task (1.5 h = $127.50) and its own add-on ($180 each).
+    let vintage = id("SELECT id FROM editing_styles WHERE name = 'Vintage Film'").await;
+    let html = s
+        .get(&format!(
+            "/settings/rules-preview?film={film}&scene={ceremony}&style={vintage}"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // 93.50 + 297.50 + 127.50 = 518.50; + 180.00 = 698.50
+    assert!(
+        html.contains("<strong id=\"preview-total\">$698.50</strong>"),
+        "{html}"
+    );
+}
