@@ -91,6 +91,11 @@ pub struct Settings {
     )]
     pub smtp_url: Option<String>,
 
+    /// Public lead form submissions accepted per IP address per hour (spam guard).
+    #[arg(long, env = "PROJECTFLO_LEAD_FORM_PER_HOUR", default_value_t = 30,
+          value_parser = clap::value_parser!(u32).range(1..=100000), global = true)]
+    pub lead_form_per_hour: u32,
+
     /// Sender of outgoing email.
     #[arg(
         long,

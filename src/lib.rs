@@ -2,6 +2,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod crm;
 pub mod db;
 pub mod http;
 pub mod money;

@@ -9,3 +9,33 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Leads board: drag a card to another column to move it (buttons do the same without a mouse).
+document.addEventListener("DOMContentLoaded", () => {
+  const board = document.querySelector(".board");
+  if (!board) return;
+  const csrf = board.dataset.csrf;
+  const errorBox = document.getElementById("board-error");
+  board.addEventListener("dragstart", (e) => {
+    const card = e.target.closest(".lead-card");
+    if (card) e.dataTransfer.setData("text/plain", card.dataset.id);
+  });
+  board.querySelectorAll(".column").forEach((col) => {
+    col.addEventListener("dragover", (e) => { e.preventDefault(); col.classList.add("drop-target"); });
+    col.addEventListener("dragleave", () => col.classList.remove("drop-target"));
+    col.addEventListener("drop", async (e) => {
+      e.preventDefault();
+      col.classList.remove("drop-target");
+      const id = e.dataTransfer.getData("text/plain");
+      const resp = await fetch(`/api/v1/inquiries/${id}/status`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ status: col.dataset.status }),
+      });
+      if (resp.ok) { location.reload(); return; }
+      const problem = await resp.json().catch(() => ({ detail: "The move failed." }));
+      errorBox.textContent = `Not moved: ${problem.detail}`;
+      errorBox.hidden = false;
+    });
+  });
+});

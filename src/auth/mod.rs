@@ -40,6 +40,7 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/set-password/{token}",
     "/portal/login",
     "/portal/set-password/{token}",
+    "/inquire",
 ];
 
 pub const STAFF_COOKIE: &str = "pf_session";

@@ -69,6 +69,7 @@ fn all_routes() -> Routes {
         .merge(pages::routes())
         .merge(crate::auth::pages::routes())
         .merge(crate::catalog::routes())
+        .merge(crate::crm::routes())
         .merge(crate::portal::routes())
 }
 

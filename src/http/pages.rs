@@ -102,7 +102,8 @@ const AREA_ACCESS: &[(&str, Access)] = &[
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
-    for &(path, label) in &NAV[1..NAV.len() - 1] {
+    // Leads (Phase 2) has its own pages; the rest are still to come.
+    for &(path, label) in NAV[2..NAV.len() - 1].iter() {
         r = r.get(
             path,
             area_access(path),
@@ -166,6 +167,10 @@ struct Dashboard {
     pipeline: Vec<StatusBar>,
     recent: Vec<RecentInquiry>,
     catalog: Vec<(&'static str, i64)>,
+    /// Overdue follow-ups: everyone's for people who see leads, else their own.
+    overdue: Vec<crate::crm::ActivityRow>,
+    /// Lead numbers and names only for people who may see leads.
+    show_leads: bool,
 }
 
 async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
@@ -223,7 +228,11 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     )
     .fetch_one(db)
     .await?;
+    let who = (!staff.can("leads.view")).then_some(staff.contributor_id);
+    let overdue = crate::crm::todos(db, who, true).await?;
     let page = Dashboard {
+        show_leads: staff.can("leads.view"),
+        overdue,
         layout,
         open_leads,
         proposals_out: count("Proposal Sent"),

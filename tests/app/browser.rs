@@ -414,3 +414,86 @@ async fn screenshots() {
     std::fs::write(dir.join("portal.png"), c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_couple_fills_in_the_public_form_and_the_lead_is_on_the_board() {
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    c.goto(&app.url("/inquire?utm_source=pinterest&utm_campaign=boho"))
+        .await
+        .unwrap();
+    for (id, text) in [
+        ("first_name", "Lena"),
+        ("last_name", "Park"),
+        ("email", "lena.park@example.net"),
+        ("venue", "Carmel Mission"),
+    ] {
+        c.find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    c.find(Locator::Id("message"))
+        .await
+        .unwrap()
+        .send_keys("A small October wedding.")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let thanks = c
+        .wait()
+        .for_element(Locator::Id("thanks"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.contains("We have your message"));
+    // The studio sees it on the board, in New, with its follow-up.
+    login(
+        &c,
+        &app,
+        "priya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    c.goto(&app.url("/leads")).await.unwrap();
+    let new_col = c
+        .find(Locator::Css("section.column[data-status='New']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        new_col.contains("Lena Park") && new_col.contains("Follow-up: Priya Patel"),
+        "{new_col}"
+    );
+    c.find(Locator::LinkText("Lena Park"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let body = c.wait().for_element(Locator::Id("act-h")).await.unwrap();
+    drop(body);
+    let page = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Follow up with Lena Park") && page.contains("pinterest"),
+        "{page}"
+    );
+    c.close().await.unwrap();
+}

@@ -9,6 +9,7 @@ mod browser;
 mod catalog;
 mod cli;
 mod health;
+mod leads;
 mod openapi;
 mod permissions;
 mod portal;

@@ -1,0 +1,718 @@
+//! Phase 2: the public lead form, new inquiries, the board and its moves, the inquiry and
+//! contact pages, to-dos.
+use crate::helpers::{Template, TestApp, assert_problem};
+use serde_json::json;
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
+    app.client
+        .post(app.url("/inquire"))
+        .form(fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+const JANE: &[(&str, &str)] = &[
+    ("first_name", "Jane"),
+    ("last_name", "Doe"),
+    ("email", "jane.doe@example.net"),
+    ("phone", "+1 555 0100"),
+    ("wedding_date", "2027-09-18"),
+    ("venue", "Sonoma Barn"),
+    ("lead_source", "Instagram"),
+    ("message", "We love your films!"),
+    (
+        "lead_source_details",
+        "utm_source=instagram&utm_medium=social&utm_campaign=fall-27",
+    ),
+    ("campaign_id", "fall-27"),
+];
+
+#[tokio::test]
+async fn the_public_form_makes_a_contact_an_inquiry_a_follow_up_and_tells_the_owner() {
+    let app = TestApp::demo().await;
+    let resp = submit(&app, JANE).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors *"),
+        "embeddable"
+    );
+    assert!(resp.text().await.unwrap().contains("id=\"thanks\""));
+    let (kind, first): (String, String) = sqlx::query_as(
+        "SELECT type::text, first_name FROM contacts WHERE email = 'jane.doe@example.net'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((kind.as_str(), first.as_str()), ("Client Lead", "Jane"));
+    let (status, follow_up_ok, source, details, campaign, returning): (String, bool, String, String, String, bool) = sqlx::query_as(
+        "SELECT i.status::text, i.follow_up_due_date = (now() AT TIME ZONE 'America/Los_Angeles')::date + 1, i.lead_source, i.lead_source_details, i.campaign_id, i.is_returning
+         FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'jane.doe@example.net'",
+    ).fetch_one(&app.db).await.unwrap();
+    assert_eq!(status, "New");
+    assert!(follow_up_ok, "follow-up due the studio's next day");
+    assert_eq!(
+        (source.as_str(), campaign.as_str()),
+        ("Instagram", "fall-27")
+    );
+    assert!(details.contains("utm_medium=social"));
+    assert!(!returning);
+    let (title, assignee, due_ok): (String, String, bool) = sqlx::query_as(
+        "SELECT a.title, c.email, a.due_date = i.follow_up_due_date FROM activities a JOIN inquiries i ON i.id = a.inquiry_id
+         JOIN contributors co ON co.id = a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id
+         JOIN contacts lc ON lc.id = i.contact_id WHERE lc.email = 'jane.doe@example.net' AND a.activity_type = 'To-Do'",
+    ).fetch_one(&app.db).await.unwrap();
+    assert_eq!(title, "Follow up with Jane Doe");
+    assert_eq!(
+        assignee, "priya@goldenhour.example",
+        "the only Sales person"
+    );
+    assert!(due_ok);
+    let (msg, link): (String, String) = sqlx::query_as(
+        "SELECT n.message, n.link_url FROM notifications n JOIN contributors co ON co.id = n.recipient_contributor_id
+         JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'",
+    ).fetch_one(&app.db).await.unwrap();
+    assert!(
+        msg.contains("New inquiry from Jane Doe (wedding Sep 18, 2027)"),
+        "{msg}"
+    );
+    assert!(link.starts_with("/leads/"));
+}
+
+#[tokio::test]
+async fn the_form_keeps_the_pages_utm_parameters() {
+    let app = TestApp::demo().await;
+    let html = app
+        .get("/inquire?utm_source=google&utm_campaign=spring&gclid=x")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            "name=\"lead_source_details\" value=\"utm_source=google&#38;utm_campaign=spring\""
+        ),
+        "{html}"
+    );
+    assert!(html.contains("name=\"campaign_id\" value=\"spring\""));
+    // No source chosen: the UTM source stands in.
+    let mut f: Vec<(&str, &str)> = JANE
+        .iter()
+        .copied()
+        .filter(|(k, _)| *k != "lead_source" && *k != "campaign_id")
+        .collect();
+    f.retain(|(k, _)| *k != "lead_source_details");
+    f.push((
+        "lead_source_details",
+        "utm_source=google&utm_campaign=spring",
+    ));
+    submit(&app, &f).await;
+    let (source, campaign): (String, String) =
+        sqlx::query_as("SELECT lead_source, campaign_id FROM inquiries ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!((source.as_str(), campaign.as_str()), ("google", "spring"));
+}
+
+#[tokio::test]
+async fn a_second_inquiry_from_a_known_email_joins_the_contact_and_is_flagged() {
+    let app = TestApp::demo().await;
+    let contacts = count(&app, "SELECT count(*) FROM contacts").await;
+    let resp = submit(
+        &app,
+        &[
+            ("first_name", "Em"),
+            ("email", "EMMA.Rodriguez@Example.com"),
+            ("message", "Asking again"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM contacts").await,
+        contacts,
+        "no new contact"
+    );
+    let (n, flagged, first): (i64, bool, String) = sqlx::query_as(
+        "SELECT count(*), bool_or(i.is_returning), max(c.first_name) FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'",
+    ).fetch_one(&app.db).await.unwrap();
+    assert_eq!(n, 2);
+    assert!(flagged);
+    assert_eq!(first, "Emma", "the studio's record is not overwritten");
+    let s = app.demo_login("Sales").await;
+    let board = s.get("/leads").await.text().await.unwrap();
+    assert!(board.contains("Returning"));
+}
+
+#[tokio::test]
+async fn bad_input_is_named_by_the_field_and_writes_nothing() {
+    let app = TestApp::demo().await;
+    let before = count(&app, "SELECT count(*) FROM inquiries").await;
+    let resp = submit(
+        &app,
+        &[
+            ("first_name", ""),
+            ("email", "not-an-email"),
+            ("wedding_date", "next summer"),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    for f in ["first_name", "email", "wedding_date"] {
+        assert!(html.contains(&format!("id=\"error-{f}\"")), "{f}");
+    }
+    assert!(
+        html.contains("value=\"next summer\""),
+        "what was typed is kept"
+    );
+    let s = app.demo_login("Sales").await;
+    let p = assert_problem(
+        s.post_json(
+            "/api/v1/inquiries",
+            &json!({"first_name": "A", "email": "x"}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "email");
+    assert_eq!(count(&app, "SELECT count(*) FROM inquiries").await, before);
+}
+
+#[tokio::test]
+async fn the_honeypot_and_the_rate_limit_stop_spam() {
+    let app = TestApp::with_settings(Template::Demo, |s| s.lead_form_per_hour = 3).await;
+    let before = count(&app, "SELECT count(*) FROM inquiries").await;
+    let mut bot: Vec<(&str, &str)> = JANE.to_vec();
+    bot.push(("website", "http://spam.example"));
+    let resp = submit(&app, &bot).await;
+    assert_eq!(resp.status(), 200, "bots see a thank-you");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM inquiries").await,
+        before,
+        "and nothing is stored"
+    );
+    for _ in 0..3 {
+        assert_eq!(submit(&app, JANE).await.status(), 200);
+    }
+    let resp = submit(&app, JANE).await;
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers()["retry-after"], "3600");
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM inquiries").await,
+        before + 3
+    );
+}
+
+#[tokio::test]
+async fn twenty_forms_at_once_with_one_email_make_one_contact_and_twenty_inquiries() {
+    let app = TestApp::demo().await;
+    let tasks: Vec<_> = (0..20)
+        .map(|n| {
+            let (c, url) = (app.client.clone(), app.url("/inquire"));
+            let email = if n % 2 == 0 {
+                "Same.Person@Example.net".to_string()
+            } else {
+                "same.person@example.NET".to_string()
+            };
+            tokio::spawn(async move {
+                c.post(url)
+                    .form(&[("first_name", "Sam"), ("email", email.as_str())])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM contacts WHERE lower(email) = 'same.person@example.net'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE lower(c.email) = 'same.person@example.net'").await, 20);
+    assert_eq!(count(&app, "SELECT count(*) FROM activities a JOIN contacts c ON c.id = a.contact_id WHERE lower(c.email) = 'same.person@example.net'").await, 20);
+    assert_eq!(count(&app, "SELECT count(*) FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE lower(c.email) = 'same.person@example.net' AND NOT i.is_returning").await, 1);
+}
+
+#[tokio::test]
+async fn follow_ups_go_round_robin_among_sales_and_fall_back_to_the_owner() {
+    let app = TestApp::demo().await;
+    let (_, second) = app.staff("Sales").await;
+    let mut assignees = vec![];
+    for n in 0..4 {
+        submit(
+            &app,
+            &[
+                ("first_name", "Lead"),
+                ("email", &format!("lead{n}@example.net")),
+            ],
+        )
+        .await;
+        let a: String = sqlx::query_scalar(
+            "SELECT c.email FROM activities a JOIN contributors co ON co.id = a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id ORDER BY a.id DESC LIMIT 1",
+        ).fetch_one(&app.db).await.unwrap();
+        assignees.push(a);
+    }
+    assert_ne!(assignees[0], assignees[1]);
+    assert_eq!(assignees[0], assignees[2]);
+    assert_eq!(assignees[1], assignees[3]);
+    assert!(
+        assignees.contains(&second) && assignees.contains(&"priya@goldenhour.example".to_string())
+    );
+    // No active Sales: the Owner follows up.
+    sqlx::query("UPDATE staff_credentials SET is_active = false WHERE contributor_id IN (SELECT co.id FROM contributors co JOIN roles r ON r.id = co.role_id WHERE r.name = 'Sales')").execute(&app.db).await.unwrap();
+    submit(
+        &app,
+        &[("first_name", "Late"), ("email", "late@example.net")],
+    )
+    .await;
+    let a: String = sqlx::query_scalar("SELECT c.email FROM activities a JOIN contributors co ON co.id = a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id ORDER BY a.id DESC LIMIT 1").fetch_one(&app.db).await.unwrap();
+    assert_eq!(a, "maya@goldenhour.example");
+}
+
+async fn inquiry_of(app: &TestApp, email: &str) -> i32 {
+    sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1 ORDER BY i.id LIMIT 1").bind(email).fetch_one(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn moves_follow_the_allowed_transitions() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let emma = inquiry_of(&app, "emma.rodriguez@example.com").await;
+    let status = |id: i32| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT status::text FROM inquiries WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let p = assert_problem(
+        s.post_json(
+            &format!("/api/v1/inquiries/{emma}/status"),
+            &json!({"status": "Booked"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("only by booking"));
+    let p = assert_problem(
+        s.post_json(
+            &format!("/api/v1/inquiries/{emma}/status"),
+            &json!({"status": "Proposal Sent"}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("from New to Contacted")
+    );
+    assert_eq!(status(emma).await, "New", "nothing changed");
+    let resp = s
+        .post_json(
+            &format!("/api/v1/inquiries/{emma}/status"),
+            &json!({"status": "Contacted"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // Through the page: the button, then an illegal move shows the reason and changes nothing.
+    assert_eq!(
+        s.post_form(
+            &format!("/leads/{emma}/status"),
+            &[("status", "Proposal Sent")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let resp = s
+        .post_form(&format!("/leads/{emma}/status"), &[("status", "Contacted")])
+        .await;
+    assert_eq!(resp.status(), 409);
+    assert!(resp.text().await.unwrap().contains("not to Contacted"));
+    assert_eq!(status(emma).await, "Proposal Sent");
+    assert_eq!(
+        s.post_form(
+            &format!("/leads/{emma}/status"),
+            &[("status", "Closed-Lost")]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(status(emma).await, "Closed-Lost");
+    assert_problem(
+        s.post_json(
+            "/api/v1/inquiries/99999/status",
+            &json!({"status": "Contacted"}),
+        )
+        .await,
+        404,
+    )
+    .await;
+    let moves: i64 = count(
+        &app,
+        "SELECT count(*) FROM audit_log WHERE action = 'leads.inquiry.status'",
+    )
+    .await;
+    assert_eq!(moves, 3);
+    // A Bookkeeper may not move leads.
+    assert_eq!(
+        app.demo_login("Bookkeeper")
+            .await
+            .post_form(&format!("/leads/{emma}/status"), &[("status", "Contacted")])
+            .await
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn the_board_filters_by_source_date_assignee_and_search() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let all = s.get("/leads").await.text().await.unwrap();
+    for name in [
+        "Emma Rodriguez",
+        "Olivia Nguyen",
+        "Ava Thompson",
+        "Ethan Brown",
+    ] {
+        assert!(all.contains(name), "{name}");
+    }
+    let insta = s.get("/leads?source=Instagram").await.text().await.unwrap();
+    assert!(
+        insta.contains("Emma Rodriguez")
+            && insta.contains("Ava Thompson")
+            && !insta.contains("Noah Williams")
+    );
+    let q = s.get("/leads?q=NGUYEN").await.text().await.unwrap();
+    assert!(q.contains("Olivia Nguyen") && !q.contains("Emma Rodriguez"));
+    let by_email = s.get("/leads?q=noah.w%40").await.text().await.unwrap();
+    assert!(by_email.contains("Noah Williams") && !by_email.contains("Olivia Nguyen"));
+    let soon = s
+        .get(&format!(
+            "/leads?to={}",
+            (chrono::Utc::now().date_naive() + chrono::Days::new(100))
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        soon.contains("Olivia Nguyen") && !soon.contains("Liam Johnson"),
+        "weddings within 100 days"
+    );
+    let priya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'priya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    let mine = s
+        .get(&format!("/leads?assignee={priya}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(mine.contains("Emma Rodriguez"));
+    let maya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    let none = s
+        .get(&format!("/leads?assignee={maya}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!none.contains("Emma Rodriguez"));
+    assert_eq!(
+        s.get("/leads?from=soon").await.status(),
+        422,
+        "a bad date is named, not a 500"
+    );
+    // The API filters the same way.
+    let api: Vec<serde_json::Value> = s
+        .get("/api/v1/inquiries?source=Google")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api.len(), 2);
+}
+
+#[tokio::test]
+async fn the_inquiry_page_logs_communications_and_keeps_documents() {
+    let app = TestApp::with_settings(Template::Demo, |_| {}).await;
+    let dir = std::env::temp_dir().join(format!("projectflo-uploads-{}", std::process::id()));
+    let _ = dir;
+    let s = app.demo_login("Sales").await;
+    let ava = inquiry_of(&app, "ava.t@example.com").await;
+    let page = s.get(&format!("/leads/{ava}")).await.text().await.unwrap();
+    assert!(
+        page.contains("Follow up with Ava Thompson")
+            && page.contains("Coffee meeting at the studio")
+    );
+    assert_eq!(
+        s.post_form(
+            &format!("/leads/{ava}/communications"),
+            &[("type", "Call"), ("notes", "Confirmed the date")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let resp = s
+        .post_form(
+            &format!("/leads/{ava}/communications"),
+            &[("type", "Fax"), ("notes", "x")],
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("choose Call, Email or Meeting")
+    );
+    let p = assert_problem(
+        s.post_json(
+            &format!("/api/v1/inquiries/{ava}/communications"),
+            &json!({"type": "Email", "notes": ""}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "notes");
+    let detail: serde_json::Value = s
+        .get(&format!("/api/v1/inquiries/{ava}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["communications"][0]["notes"], "Confirmed the date");
+    assert_eq!(detail["moves"], json!(["Closed-Lost"]));
+}
+
+#[tokio::test]
+async fn documents_upload_to_the_data_dir_and_download() {
+    let dir = std::env::temp_dir().join(format!(
+        "projectflo-docs-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let d2 = dir.clone();
+    let app = TestApp::with_settings(Template::Demo, move |s| s.data_dir = d2).await;
+    let s = app.demo_login("Sales").await;
+    let ava = inquiry_of(&app, "ava.t@example.com").await;
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"Q1: your story".to_vec())
+                .file_name("../../etc/questionnaire.txt"),
+        )
+        .text("document_type", "Questionnaire");
+    let resp = s
+        .client
+        .post(s.url(&format!("/leads/{ava}/documents?csrf={}", s.csrf)))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let (id, name, path): (i32, String, String) =
+        sqlx::query_as("SELECT id, file_name, file_path FROM documents WHERE inquiry_id = $1")
+            .bind(ava)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        name, "questionnaire.txt",
+        "no path from the client reaches the disk"
+    );
+    assert!(dir.join(&path).exists());
+    let body = s
+        .get(&format!("/documents/{id}"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"Q1: your story");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn rand_suffix() -> u32 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos()
+}
+
+#[tokio::test]
+async fn contacts_show_every_inquiry_and_conversation() {
+    let app = TestApp::demo().await;
+    submit(
+        &app,
+        &[
+            ("first_name", "Ava"),
+            ("email", "ava.t@example.com"),
+            ("message", "For my sister too"),
+        ],
+    )
+    .await;
+    let s = app.demo_login("Sales").await;
+    let list = s.get("/contacts?q=thompson").await.text().await.unwrap();
+    assert!(list.contains("ava.t@example.com") && !list.contains("emma.rodriguez"));
+    let id: i32 = sqlx::query_scalar("SELECT id FROM contacts WHERE email = 'ava.t@example.com'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = s
+        .get(&format!("/contacts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.matches("/leads/").count() - page.matches("href=\"/leads/new\"").count(),
+        2,
+        "both inquiries"
+    );
+    assert!(page.contains("Sent the proposal link."));
+    assert_eq!(
+        s.get("/contacts/1").await.status(),
+        404,
+        "staff contacts are not leads"
+    );
+}
+
+#[tokio::test]
+async fn my_to_dos_put_overdue_first_and_can_be_done_or_reassigned() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let html = s.get("/todos").await.text().await.unwrap();
+    // Liam (due 2 days ago) and Sofia (due yesterday) are overdue and come first.
+    let liam = html.find("Follow up with Liam Johnson").unwrap();
+    let sofia = html.find("Follow up with Sofia Garcia").unwrap();
+    let emma = html.find("Follow up with Emma Rodriguez").unwrap();
+    assert!(liam < sofia && sofia < emma, "overdue first");
+    assert!(html.contains("Overdue"));
+    // The dashboard lists them too.
+    let dash = s.get("/").await.text().await.unwrap();
+    assert!(dash.contains("id=\"overdue\"") && dash.contains("Follow up with Liam Johnson"));
+    let todo: i32 =
+        sqlx::query_scalar("SELECT id FROM activities WHERE title = 'Follow up with Liam Johnson'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        s.post_form(&format!("/todos/{todo}/complete"), &[])
+            .await
+            .status(),
+        303
+    );
+    assert!(
+        !s.get("/todos")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Follow up with Liam Johnson")
+    );
+    assert_problem(
+        s.client
+            .post(s.url(&format!("/api/v1/activities/{todo}/complete")))
+            .header("x-csrf-token", &s.csrf)
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    let sofia_todo: i32 =
+        sqlx::query_scalar("SELECT id FROM activities WHERE title = 'Follow up with Sofia Garcia'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let maya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(
+        s.post_form(
+            &format!("/todos/{sofia_todo}/reassign"),
+            &[("assignee", &maya.to_string())]
+        )
+        .await
+        .status(),
+        303
+    );
+    let mine: Vec<serde_json::Value> = app
+        .demo_login("Owner")
+        .await
+        .get("/api/v1/activities/mine")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine[0]["title"], "Follow up with Sofia Garcia");
+    assert_eq!(mine[0]["overdue"], true);
+}
+
+#[tokio::test]
+async fn staff_enter_an_inquiry_by_hand() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let resp = s
+        .post_form(
+            "/leads",
+            &[
+                ("first_name", "Walk"),
+                ("last_name", "In"),
+                ("email", "walk.in@example.net"),
+                ("wedding_date", "2027-05-01"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    let page = s.get(&to).await.text().await.unwrap();
+    assert!(page.contains("Walk In") && page.contains("Follow up with Walk In"));
+    let resp = s
+        .post_form("/leads", &[("first_name", "No"), ("email", "nope")])
+        .await;
+    assert_eq!(resp.status(), 422);
+    assert!(resp.text().await.unwrap().contains("id=\"error-email\""));
+    let created: serde_json::Value = s
+        .post_json(
+            "/api/v1/inquiries",
+            &json!({"first_name": "Api", "email": "api@example.net", "wedding_date": "2027-07-07"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["returning"], false);
+    let by: Option<i32> =
+        sqlx::query_scalar("SELECT created_by_contributor_id FROM inquiries WHERE id = $1")
+            .bind(created["inquiry_id"].as_i64().unwrap() as i32)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(by.is_some());
+}
