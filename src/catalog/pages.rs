@@ -70,6 +70,10 @@ pub struct FormField {
 }
 
 impl FormField {
+    pub fn rules(&self) -> Vec<(&'static str, &'static str, String)> {
+        rule_inputs(&self.value)
+    }
+
     pub fn selected(&self, v: &str) -> bool {
         self.value == v
     }
@@ -163,8 +167,9 @@ async fn index(State(state): State<AppState>, staff: Staff) -> AppResult<Respons
         })
         .collect();
     let base = state.settings.base_url();
+    // The script passes the page's own UTM parameters on to the form.
     let embed = format!(
-        "<iframe src=\"{base}/inquire\" title=\"Wedding film inquiry\" style=\"width:100%;min-height:760px;border:0\" loading=\"lazy\"></iframe>"
+        "<iframe id=\"projectflo-inquire\" src=\"{base}/inquire\" title=\"Wedding film inquiry\" style=\"width:100%;min-height:820px;border:0\"></iframe>\n<script>(function(f){{f.src=f.src+location.search;}})(document.getElementById('projectflo-inquire'));</script>"
     );
     Ok(render(&Index {
         layout: Layout::load(&state.db, &staff, "Catalogs and rules", "/settings").await?,
@@ -317,12 +322,53 @@ async fn list_page(
 /// Form fields -> values (an unticked checkbox is absent: false).
 fn form_values(fields: Vec<(String, String)>) -> Values {
     let mut v = Values::new();
+    // The effort-rules editor sends one input per key: `effort_calculation_rules.base_hours`...
+    let mut rules = serde_json::Map::new();
+    let mut rules_field = None;
     for (k, val) in fields {
-        if k != "csrf" {
+        if let Some((field, key)) = k.split_once('.') {
+            rules_field = Some(field.to_string());
+            if !val.trim().is_empty() {
+                let n = serde_json::from_str::<serde_json::Value>(val.trim())
+                    .ok()
+                    .filter(|n| n.is_number());
+                rules.insert(key.to_string(), n.unwrap_or(serde_json::Value::String(val)));
+            }
+        } else if k != "csrf" {
             v.insert(k, Some(val));
         }
     }
+    if let Some(field) = rules_field {
+        let json = (!rules.is_empty()).then(|| serde_json::Value::Object(rules).to_string());
+        v.insert(field, json);
+    }
     v
+}
+
+/// The four effort-rule inputs: (key, label, value).
+pub fn rule_inputs(json: &str) -> Vec<(&'static str, &'static str, String)> {
+    let v: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    [
+        ("base_hours", "Base hours"),
+        ("hours_per_target_minute", "+ hours per target minute"),
+        ("min_hours", "At least (hours)"),
+        ("max_hours", "At most (hours)"),
+    ]
+    .into_iter()
+    .map(|(k, l)| {
+        (
+            k,
+            l,
+            v.get(k)
+                .map(|x| {
+                    x.as_str()
+                        .map(String::from)
+                        .unwrap_or_else(|| x.to_string())
+                })
+                .unwrap_or_default(),
+        )
+    })
+    .collect()
 }
 
 async fn create_page(

@@ -264,7 +264,7 @@ pub const CATALOGS: &[Catalog] = &[
                 "Effort rules",
                 Kind::EffortRules,
                 false,
-                "JSON: {\"base_hours\": 2, \"hours_per_target_minute\": 0.5, \"min_hours\": 2, \"max_hours\": 16}, every key optional.",
+                "Hours = base + per-minute x the component's target minutes, kept between at least and at most. Leave all empty to use the effort hours.",
             ),
             f(
                 "fixed_price",

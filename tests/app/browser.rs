@@ -386,6 +386,14 @@ async fn screenshots() {
         ("audit", "/settings/audit"),
         ("settings", "/settings"),
         ("leads", "/leads"),
+        ("inquiry", "/leads/6"),
+        ("todos", "/todos"),
+        ("catalogs", "/settings/catalog"),
+        ("templates", "/settings/catalog/task-templates"),
+        ("template", "/settings/catalog/task-templates/5"),
+        ("studio", "/settings/studio"),
+        ("preview", "/settings/rules-preview?film=1&scene=3&scene=5"),
+        ("inquire", "/inquire"),
     ] {
         c.goto(&app.url(path)).await.unwrap();
         std::fs::write(

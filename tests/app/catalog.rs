@@ -576,3 +576,64 @@ async fn the_rules_preview_prices_a_film_by_hand_arithmetic() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn the_effort_rules_editor_saves_each_key_and_names_a_bad_one() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let base = [
+        ("name", "Reel Edit"),
+        ("phase", "Post-Production"),
+        ("pricing_type", "Hourly"),
+    ];
+    let mut form: Vec<(&str, &str)> = base.to_vec();
+    form.extend([
+        ("effort_calculation_rules.base_hours", "1.5"),
+        ("effort_calculation_rules.hours_per_target_minute", "0.25"),
+        ("effort_calculation_rules.min_hours", ""),
+        ("effort_calculation_rules.max_hours", "6"),
+    ]);
+    assert_eq!(
+        s.post_form("/settings/catalog/task-templates", &form)
+            .await
+            .status(),
+        303
+    );
+    let rules: serde_json::Value = sqlx::query_scalar(
+        "SELECT effort_calculation_rules FROM task_templates WHERE name = 'Reel Edit'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        rules,
+        json!({"base_hours": 1.5, "hours_per_target_minute": 0.25, "max_hours": 6})
+    );
+    let id: i32 = sqlx::query_scalar("SELECT id FROM task_templates WHERE name = 'Reel Edit'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let edit = s
+        .get(&format!("/settings/catalog/task-templates/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        edit.contains(
+            "name=\"effort_calculation_rules.max_hours\" inputmode=\"decimal\" value=\"6\""
+        ),
+        "{edit}"
+    );
+    let mut bad: Vec<(&str, &str)> = base.to_vec();
+    bad[0].1 = "Reel Edit 2";
+    bad.extend([("effort_calculation_rules.base_hours", "two")]);
+    let resp = s.post_form("/settings/catalog/task-templates", &bad).await;
+    assert_eq!(resp.status(), 422);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("base_hours must be a number")
+    );
+}

@@ -716,3 +716,28 @@ async fn staff_enter_an_inquiry_by_hand() {
             .unwrap();
     assert!(by.is_some());
 }
+
+#[tokio::test]
+async fn settings_show_the_embed_snippet_that_passes_utm_parameters() {
+    let app = TestApp::demo().await;
+    let html = app
+        .demo_login("Owner")
+        .await
+        .get("/settings/catalog")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let snippet = html
+        .split("id=\"embed-snippet\">")
+        .nth(1)
+        .unwrap()
+        .split("</p>")
+        .next()
+        .unwrap();
+    assert!(
+        snippet.contains(&format!("src=&#34;{}/inquire&#34;", app.url(""))),
+        "{snippet}"
+    );
+    assert!(snippet.contains("location.search"));
+}
