@@ -2,8 +2,11 @@
 use rust_decimal::{Decimal, RoundingStrategy};
 
 /// Round to cents, half away from zero (decisions.md).
+/// Always two decimals, so `450` and `450.00` read (and serialize) the same.
 pub fn cents(d: Decimal) -> Decimal {
-    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    r.rescale(2);
+    r
 }
 
 /// `1234.5` in USD -> `$1,234.50`; unknown codes show the code: `CHF 1,234.50`.
