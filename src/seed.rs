@@ -31,8 +31,85 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
         .execute(&mut *tx)
         .await?;
     }
+    demo_builds(&mut tx).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Two quotes out with couples, built through the same code as the quote builder.
+async fn demo_builds(tx: &mut sqlx::PgConnection) -> Result<()> {
+    use crate::quote::builds::{self, CoverageChange};
+    async fn id(tx: &mut sqlx::PgConnection, table: &str, name: &str) -> Result<i32> {
+        Ok(
+            sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
+                .bind(name)
+                .fetch_one(tx)
+                .await?,
+        )
+    }
+    async fn inquiry(tx: &mut sqlx::PgConnection, email: &str) -> Result<i32> {
+        Ok(sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1").bind(email).fetch_one(tx).await?)
+    }
+    let err = |e: crate::http::AppError| anyhow::anyhow!("{e}");
+    let lead = id(tx, "operator_types", "Lead Videographer").await?;
+    let drone = id(tx, "operator_types", "Drone Pilot").await?;
+    let cov = |scene, operator, quantity, hours: Option<&str>| CoverageChange {
+        scene,
+        operator,
+        quantity,
+        hours: hours.map(|h| h.parse().unwrap()),
+    };
+
+    // Ava: Highlight Film and Ceremony Edit, ceremony, reception and drone coverage, a USB box.
+    let ava_inquiry = inquiry(tx, "ava.t@example.com").await?;
+    let ava = builds::create_for_inquiry(tx, ava_inquiry, None)
+        .await
+        .map_err(err)?;
+    let ceremony = id(tx, "coverage_scenes", "Ceremony").await?;
+    let reception = id(tx, "coverage_scenes", "Reception").await?;
+    let aerials = id(tx, "coverage_scenes", "Drone Aerials").await?;
+    builds::add_coverage(tx, ava, &cov(ceremony, lead, 2, None), None)
+        .await
+        .map_err(err)?;
+    builds::add_coverage(tx, ava, &cov(reception, lead, 1, Some("5")), None)
+        .await
+        .map_err(err)?;
+    builds::add_coverage(tx, ava, &cov(aerials, drone, 1, None), None)
+        .await
+        .map_err(err)?;
+    let (highlight, ceremony_edit) = (
+        id(tx, "deliverables", "Highlight Film").await?,
+        id(tx, "deliverables", "Ceremony Edit").await?,
+    );
+    builds::add_deliverable(tx, ava, highlight, None)
+        .await
+        .map_err(err)?;
+    builds::add_deliverable(tx, ava, ceremony_edit, None)
+        .await
+        .map_err(err)?;
+    let usb = id(tx, "billable_items", "Keepsake USB Box").await?;
+    builds::add_billable(tx, ava, usb, 2, Some("One for each family"), None)
+        .await
+        .map_err(err)?;
+
+    // Sofia: a Feature Film of the reception.
+    let sofia_inquiry = inquiry(tx, "sofia.garcia@example.com").await?;
+    let sofia = builds::create_for_inquiry(tx, sofia_inquiry, None)
+        .await
+        .map_err(err)?;
+    builds::add_coverage(tx, sofia, &cov(reception, lead, 1, None), None)
+        .await
+        .map_err(err)?;
+    let feature = id(tx, "deliverables", "Feature Film").await?;
+    builds::add_deliverable(tx, sofia, feature, None)
+        .await
+        .map_err(err)?;
+
+    sqlx::query("UPDATE builds SET status = 'Proposal Sent', proposal_sent_at = now() - interval '10 days' WHERE id = ANY($1)")
+        .bind(vec![ava, sofia])
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 /// The password of every demo login. Change it (My account) before real use.

@@ -41,6 +41,8 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/portal/login",
     "/portal/set-password/{token}",
     "/inquire",
+    "/proposal/{token}",
+    "/proposal/{token}/accept",
 ];
 
 pub const STAFF_COOKIE: &str = "pf_session";

@@ -217,6 +217,8 @@ struct InquiryPage {
     can_edit: bool,
     flash: Option<String>,
     error: Option<String>,
+    build: Option<i32>,
+    can_quote: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -255,6 +257,11 @@ async fn inquiry_view(
         others,
         staff: team(&state.db).await?,
         can_edit: staff.can("leads.edit"),
+        build: sqlx::query_scalar("SELECT id FROM builds WHERE inquiry_id = $1")
+            .bind(id)
+            .fetch_optional(&state.db)
+            .await?,
+        can_quote: staff.can("builds.edit") && i.status != "Closed-Lost",
         i,
         flash,
         error,

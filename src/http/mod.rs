@@ -70,6 +70,9 @@ fn all_routes() -> Routes {
         .merge(crate::auth::pages::routes())
         .merge(crate::catalog::routes())
         .merge(crate::crm::routes())
+        .merge(crate::quote::api::routes())
+        .merge(crate::quote::pages::routes())
+        .merge(crate::quote::proposal::routes())
         .merge(crate::portal::routes())
 }
 

@@ -102,8 +102,8 @@ const AREA_ACCESS: &[(&str, Access)] = &[
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
-    // Leads (Phase 2) has its own pages; the rest are still to come.
-    for &(path, label) in NAV[2..NAV.len() - 1].iter() {
+    // Leads and Quotes have their own pages; the rest are still to come.
+    for &(path, label) in NAV[3..NAV.len() - 1].iter() {
         r = r.get(
             path,
             area_access(path),

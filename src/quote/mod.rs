@@ -1,3 +1,7 @@
-//! Phase 3: builds and the pricing engine. So far: the pure pricing rules the catalog and its
-//! rules preview already need.
+//! Phase 3: builds and the live pricing engine.
+pub mod api;
+pub mod builds;
+pub mod engine;
+pub mod pages;
 pub mod pricing;
+pub mod proposal;

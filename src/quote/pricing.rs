@@ -416,14 +416,39 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
             }
             PricingType::Hourly => {
                 let Some(h) = c.hours.or(c.scene_default_hours) else {
-                    return Err(MissingHours { coverage_id: c.id, label: c.label.clone() });
+                    return Err(MissingHours {
+                        coverage_id: c.id,
+                        label: c.label.clone(),
+                    });
                 };
                 let rate = c.hourly_rate.unwrap_or_default();
-                let whose = if c.hours.is_some() { "booked" } else { "the scene's default" };
-                (rate * h, Some(h * qty), format!("{} x {} h ({whose}) x {} per hour", c.quantity, fmt_h(h), rate))
+                let whose = if c.hours.is_some() {
+                    "booked"
+                } else {
+                    "the scene's default"
+                };
+                (
+                    rate * h,
+                    Some(h * qty),
+                    format!(
+                        "{} x {} h ({whose}) x {} per hour",
+                        c.quantity,
+                        fmt_h(h),
+                        rate
+                    ),
+                )
             }
         };
-        lines.push(Line { kind: LineKind::Coverage, ref_id: Some(c.id), description: c.label.clone(), quantity: qty, unit_price: unit, hours, rule, amount: cents(qty * unit) });
+        lines.push(Line {
+            kind: LineKind::Coverage,
+            ref_id: Some(c.id),
+            description: c.label.clone(),
+            quantity: qty,
+            unit_price: unit,
+            hours,
+            rule,
+            amount: cents(qty * unit),
+        });
     }
     let mut component_prices = vec![];
     let mut style_uses: Vec<(i32, i32)> = vec![];
@@ -431,8 +456,15 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
         let mut amount = Decimal::ZERO;
         let mut hours = Decimal::ZERO;
         let mut parts = vec![];
-        for t in selected_templates(&input.recipes, comp.deliverable_id, comp.scene_id, comp.style_id) {
-            let Some((_, name, tpl)) = input.templates.iter().find(|x| x.0 == t) else { continue };
+        for t in selected_templates(
+            &input.recipes,
+            comp.deliverable_id,
+            comp.scene_id,
+            comp.style_id,
+        ) {
+            let Some((_, name, tpl)) = input.templates.iter().find(|x| x.0 == t) else {
+                continue;
+            };
             let (h, p) = template_price(tpl, comp.target_minutes, input.editing_rate);
             amount += p;
             hours += h;
@@ -471,8 +503,13 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
     // number of included components in that style, priced when the line first appeared.
     let mut engine = vec![];
     for r in &input.requirements {
-        let Some((_, uses)) = style_uses.iter().find(|s| s.0 == r.style_id) else { continue };
-        let existing = input.engine.iter().find(|e| e.style_id == r.style_id && e.item_id == r.item_id);
+        let Some((_, uses)) = style_uses.iter().find(|s| s.0 == r.style_id) else {
+            continue;
+        };
+        let existing = input
+            .engine
+            .iter()
+            .find(|e| e.style_id == r.style_id && e.item_id == r.item_id);
         let line = EngineLine {
             id: existing.and_then(|e| e.id),
             style_id: r.style_id,
@@ -489,7 +526,10 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
             quantity: qty,
             unit_price: line.unit_price,
             hours: None,
-            rule: format!("{} per component x {} component(s) in {}", r.quantity, uses, r.style),
+            rule: format!(
+                "{} per component x {} component(s) in {}",
+                r.quantity, uses, r.style
+            ),
             amount: cents(qty * line.unit_price),
         });
         engine.push(line);
@@ -508,7 +548,12 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
         });
     }
     let total = lines.iter().map(|l| l.amount).sum();
-    Ok(Priced { lines, total, component_prices, engine })
+    Ok(Priced {
+        lines,
+        total,
+        component_prices,
+        engine,
+    })
 }
 
 #[cfg(test)]
@@ -526,27 +571,125 @@ mod build_tests {
         Input {
             editing_rate: d("85"),
             coverage: vec![
-                CoverageIn { id: 1, label: "Ceremony · Lead".into(), pricing: PricingType::Hourly, hourly_rate: Some(d("150")), fixed_price: None, quantity: 2, hours: Some(d("1.5")), scene_default_hours: Some(d("1")) },
-                CoverageIn { id: 2, label: "Reception · Drone".into(), pricing: PricingType::Fixed, hourly_rate: None, fixed_price: Some(d("450")), quantity: 1, hours: None, scene_default_hours: None },
+                CoverageIn {
+                    id: 1,
+                    label: "Ceremony · Lead".into(),
+                    pricing: PricingType::Hourly,
+                    hourly_rate: Some(d("150")),
+                    fixed_price: None,
+                    quantity: 2,
+                    hours: Some(d("1.5")),
+                    scene_default_hours: Some(d("1")),
+                },
+                CoverageIn {
+                    id: 2,
+                    label: "Reception · Drone".into(),
+                    pricing: PricingType::Fixed,
+                    hourly_rate: None,
+                    fixed_price: Some(d("450")),
+                    quantity: 1,
+                    hours: None,
+                    scene_default_hours: None,
+                },
             ],
             components: vec![
-                ComponentIn { id: 10, label: "A".into(), deliverable_id: 1, scene_id: 1, style_id: 1, target_minutes: Some(d("2")), included: true },
-                ComponentIn { id: 11, label: "B".into(), deliverable_id: 1, scene_id: 2, style_id: 1, target_minutes: Some(d("1")), included: true },
-                ComponentIn { id: 12, label: "C".into(), deliverable_id: 2, scene_id: 1, style_id: 2, target_minutes: None, included: true },
+                ComponentIn {
+                    id: 10,
+                    label: "A".into(),
+                    deliverable_id: 1,
+                    scene_id: 1,
+                    style_id: 1,
+                    target_minutes: Some(d("2")),
+                    included: true,
+                },
+                ComponentIn {
+                    id: 11,
+                    label: "B".into(),
+                    deliverable_id: 1,
+                    scene_id: 2,
+                    style_id: 1,
+                    target_minutes: Some(d("1")),
+                    included: true,
+                },
+                ComponentIn {
+                    id: 12,
+                    label: "C".into(),
+                    deliverable_id: 2,
+                    scene_id: 1,
+                    style_id: 2,
+                    target_minutes: None,
+                    included: true,
+                },
             ],
             templates: vec![
-                (1, "Cut".into(), Template { id: 1, pricing: PricingType::Hourly, effort_hours: Some(d("1")), rules: Some(EffortRules { base_hours: Some(d("1")), hours_per_target_minute: Some(d("0.5")), min_hours: None, max_hours: None }), fixed_price: None }),
-                (2, "Export".into(), Template { id: 2, pricing: PricingType::Fixed, effort_hours: None, rules: None, fixed_price: Some(d("60")) }),
+                (
+                    1,
+                    "Cut".into(),
+                    Template {
+                        id: 1,
+                        pricing: PricingType::Hourly,
+                        effort_hours: Some(d("1")),
+                        rules: Some(EffortRules {
+                            base_hours: Some(d("1")),
+                            hours_per_target_minute: Some(d("0.5")),
+                            min_hours: None,
+                            max_hours: None,
+                        }),
+                        fixed_price: None,
+                    },
+                ),
+                (
+                    2,
+                    "Export".into(),
+                    Template {
+                        id: 2,
+                        pricing: PricingType::Fixed,
+                        effort_hours: None,
+                        rules: None,
+                        fixed_price: Some(d("60")),
+                    },
+                ),
             ],
             recipes: vec![
-                Recipe { deliverable_id: None, scene_id: None, style_id: None, template_id: 1, priority: 1 },
-                Recipe { deliverable_id: None, scene_id: None, style_id: Some(2), template_id: 2, priority: 2 },
+                Recipe {
+                    deliverable_id: None,
+                    scene_id: None,
+                    style_id: None,
+                    template_id: 1,
+                    priority: 1,
+                },
+                Recipe {
+                    deliverable_id: None,
+                    scene_id: None,
+                    style_id: Some(2),
+                    template_id: 2,
+                    priority: 2,
+                },
             ],
             requirements: vec![
-                Requirement { style_id: 1, style: "Cinematic".into(), item_id: 100, item: "Music".into(), quantity: 1, current_price: d("85") },
-                Requirement { style_id: 1, style: "Cinematic".into(), item_id: 101, item: "Grade".into(), quantity: 2, current_price: d("12.50") },
+                Requirement {
+                    style_id: 1,
+                    style: "Cinematic".into(),
+                    item_id: 100,
+                    item: "Music".into(),
+                    quantity: 1,
+                    current_price: d("85"),
+                },
+                Requirement {
+                    style_id: 1,
+                    style: "Cinematic".into(),
+                    item_id: 101,
+                    item: "Grade".into(),
+                    quantity: 2,
+                    current_price: d("12.50"),
+                },
             ],
-            manual: vec![ManualLine { id: 7, label: "Rush".into(), quantity: 1, unit_price: d("350") }],
+            manual: vec![ManualLine {
+                id: 7,
+                label: "Rush".into(),
+                quantity: 1,
+                unit_price: d("350"),
+            }],
             engine: vec![],
         }
     }
@@ -554,41 +697,68 @@ mod build_tests {
     #[test]
     fn every_rule_by_hand() {
         let p = price(&base()).unwrap();
-        let amounts: Vec<(LineKind, String)> = p.lines.iter().map(|l| (l.kind, l.amount.to_string())).collect();
+        let amounts: Vec<(LineKind, String)> = p
+            .lines
+            .iter()
+            .map(|l| (l.kind, l.amount.to_string()))
+            .collect();
         assert_eq!(
             amounts,
             [
-                (LineKind::Coverage, "450.00".into()),  // 2 x 1.5 h x $150
-                (LineKind::Coverage, "450.00".into()),  // 1 x fixed $450
-                (LineKind::Component, "170.00".into()), // (1 + 0.5 x 2) h x $85
-                (LineKind::Component, "127.50".into()), // (1 + 0.5 x 1) h x $85
-                (LineKind::Component, "145.00".into()), // 1 h x $85 + fixed $60
+                (LineKind::Coverage, "450.00".into()),   // 2 x 1.5 h x $150
+                (LineKind::Coverage, "450.00".into()),   // 1 x fixed $450
+                (LineKind::Component, "170.00".into()),  // (1 + 0.5 x 2) h x $85
+                (LineKind::Component, "127.50".into()),  // (1 + 0.5 x 1) h x $85
+                (LineKind::Component, "145.00".into()),  // 1 h x $85 + fixed $60
                 (LineKind::StyleAddOn, "170.00".into()), // 1 x 2 components x $85
-                (LineKind::StyleAddOn, "50.00".into()), // 2 x 2 components x $12.50
+                (LineKind::StyleAddOn, "50.00".into()),  // 2 x 2 components x $12.50
                 (LineKind::AddOn, "350.00".into()),
             ]
         );
         assert_eq!(p.total, d("1912.50"));
-        assert_eq!(p.component_prices, [(10, d("170.00")), (11, d("127.50")), (12, d("145.00"))]);
+        assert_eq!(
+            p.component_prices,
+            [(10, d("170.00")), (11, d("127.50")), (12, d("145.00"))]
+        );
     }
 
     #[test]
     fn hourly_coverage_falls_back_to_the_scene_hours_and_refuses_none() {
         let mut i = base();
         i.coverage[0].hours = None;
-        assert_eq!(price(&i).unwrap().lines[0].amount, d("300.00"), "2 x 1 h x $150");
+        assert_eq!(
+            price(&i).unwrap().lines[0].amount,
+            d("300.00"),
+            "2 x 1 h x $150"
+        );
         i.coverage[0].scene_default_hours = None;
-        assert_eq!(price(&i).unwrap_err(), MissingHours { coverage_id: 1, label: "Ceremony · Lead".into() });
+        assert_eq!(
+            price(&i).unwrap_err(),
+            MissingHours {
+                coverage_id: 1,
+                label: "Ceremony · Lead".into()
+            }
+        );
     }
 
     #[test]
     fn engine_lines_keep_the_price_they_first_had() {
         let mut i = base();
         let first = price(&i).unwrap().engine;
-        i.engine = first.iter().map(|e| EngineLine { id: Some(e.item_id), ..e.clone() }).collect();
+        i.engine = first
+            .iter()
+            .map(|e| EngineLine {
+                id: Some(e.item_id),
+                ..e.clone()
+            })
+            .collect();
         i.requirements[0].current_price = d("99");
         let again = price(&i).unwrap();
-        assert_eq!(again.engine[0].unit_price, d("85"), "the catalog price change does not reprice the quote");
+        assert_eq!(
+            again.engine[0].unit_price,
+            d("85"),
+            "the catalog price change does not reprice the quote"
+        );
     }
 
     #[test]
@@ -602,25 +772,30 @@ mod build_tests {
     }
 
     fn arb_input() -> impl Strategy<Value = Input> {
-        (prop::collection::vec((1..4i32, 1..3i32, 0..20u32, any::<bool>()), 1..12), 1..5i32, 0..30000i64).prop_map(|(comps, cov_qty, rate_cents)| {
-            let mut i = base();
-            i.editing_rate = Decimal::new(rate_cents, 2);
-            i.coverage[0].quantity = cov_qty;
-            i.components = comps
-                .into_iter()
-                .enumerate()
-                .map(|(n, (scene, style, minutes, included))| ComponentIn {
-                    id: 100 + n as i32,
-                    label: format!("c{n}"),
-                    deliverable_id: 1,
-                    scene_id: scene,
-                    style_id: style,
-                    target_minutes: Some(Decimal::from(minutes) / Decimal::from(4)),
-                    included,
-                })
-                .collect();
-            i
-        })
+        (
+            prop::collection::vec((1..4i32, 1..3i32, 0..20u32, any::<bool>()), 1..12),
+            1..5i32,
+            0..30000i64,
+        )
+            .prop_map(|(comps, cov_qty, rate_cents)| {
+                let mut i = base();
+                i.editing_rate = Decimal::new(rate_cents, 2);
+                i.coverage[0].quantity = cov_qty;
+                i.components = comps
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, (scene, style, minutes, included))| ComponentIn {
+                        id: 100 + n as i32,
+                        label: format!("c{n}"),
+                        deliverable_id: 1,
+                        scene_id: scene,
+                        style_id: style,
+                        target_minutes: Some(Decimal::from(minutes) / Decimal::from(4)),
+                        included,
+                    })
+                    .collect();
+                i
+            })
     }
 
     proptest! {

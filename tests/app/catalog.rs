@@ -224,7 +224,7 @@ async fn deleting_something_in_use_says_what_uses_it() {
     let p = assert_problem(resp, 409).await;
     let detail = p["detail"].as_str().unwrap();
     assert!(
-        detail.contains("\"Ceremony\" is still used by 1 film default components"),
+        detail.contains("\"Ceremony\" is still used by 2 quote components, 1 quote coverage lines, 1 film default components"),
         "{detail}"
     );
     assert_eq!(count(&app, "coverage_scenes").await, 6, "nothing deleted");
@@ -239,15 +239,10 @@ async fn deleting_something_in_use_says_what_uses_it() {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    let inquiry: i32 = sqlx::query_scalar("SELECT id FROM inquiries WHERE contact_id = $1")
-        .bind(contact)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
     let build: i32 = sqlx::query_scalar(
-        "INSERT INTO builds (inquiry_id, status) VALUES ($1, 'Inquiry') RETURNING id",
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id WHERE i.contact_id = $1",
     )
-    .bind(inquiry)
+    .bind(contact)
     .fetch_one(&app.db)
     .await
     .unwrap();

@@ -29,6 +29,8 @@ async fn every_route_is_public_by_list_or_needs_a_login() {
             .replace("{token}", "x")
             .replace("{file}", "app.css")
             .replace("{slug}", "deliverables")
+            .replace("{line}", "1")
+            .replace("{component}", "1")
             .replace("{catalog}", "deliverables");
         let resp = app
             .client

@@ -1,0 +1,278 @@
+//! The JSON API of builds. Every change answers with the new price breakdown.
+use super::builds::{self, ComponentChange, CoverageChange};
+use super::engine;
+use super::pricing::{Line, Priced};
+use crate::auth::{Access, Staff};
+use crate::http::routes::Routes;
+use crate::http::{ApiJson, ApiPath, AppResult, AppState};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .api(Access::Perm("builds.edit"), routes!(create))
+        .api(Access::Perm("builds.view"), routes!(get_price))
+        .api(Access::Perm("builds.edit"), routes!(add_coverage))
+        .api(
+            Access::Perm("builds.edit"),
+            routes!(update_coverage, remove_coverage),
+        )
+        .api(Access::Perm("builds.edit"), routes!(add_deliverable))
+        .api(Access::Perm("builds.edit"), routes!(remove_deliverable))
+        .api(Access::Perm("builds.edit"), routes!(update_component))
+        .api(Access::Perm("builds.edit"), routes!(add_billable))
+        .api(Access::Perm("builds.edit"), routes!(remove_billable))
+}
+
+/// The price of a build, line by line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Breakdown {
+    pub build_id: i32,
+    pub lines: Vec<Line>,
+    #[schema(value_type = String)]
+    pub total: Decimal,
+    pub currency: String,
+}
+
+pub async fn breakdown(state: &AppState, build: i32, priced: Priced) -> AppResult<Breakdown> {
+    let currency: String = sqlx::query_scalar("SELECT currency_code::text FROM studio_settings")
+        .fetch_one(&state.db)
+        .await?;
+    Ok(Breakdown {
+        build_id: build,
+        lines: priced.lines,
+        total: priced.total,
+        currency,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedBuild {
+    pub build_id: i32,
+}
+
+/// Start the quote of an inquiry (one per inquiry).
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/build", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)),
+    responses((status = 201, body = CreatedBuild), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
+async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(inquiry): ApiPath<i32>,
+) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
+    let mut tx = state.db.begin().await?;
+    let build_id = builds::create_for_inquiry(&mut tx, inquiry, Some(staff.contributor_id)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedBuild { build_id })))
+}
+
+/// Every line of the price (kind, description, quantity, unit price, hours, rule, amount) and the total.
+#[utoipa::path(get, path = "/api/v1/builds/{id}/price", tag = "quotes", security(("bearer" = ["builds.view"])), params(("id" = i32, Path)),
+    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
+async fn get_price(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !exists {
+        return Err(crate::http::AppError::not_found(&format!("quote {id}")));
+    }
+    let priced = engine::breakdown(&mut tx, id).await?;
+    tx.rollback().await?;
+    Ok(Json(breakdown(&state, id, priced).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CoverageIn {
+    pub coverage_scene_id: i32,
+    pub operator_type_id: i32,
+    #[serde(default = "one")]
+    pub quantity: i32,
+    /// Hours booked (hourly operators); empty: the scene's default hours.
+    #[schema(value_type = Option<String>)]
+    pub hours: Option<Decimal>,
+}
+
+fn one() -> i32 {
+    1
+}
+
+impl CoverageIn {
+    fn change(&self) -> CoverageChange {
+        CoverageChange {
+            scene: self.coverage_scene_id,
+            operator: self.operator_type_id,
+            quantity: self.quantity,
+            hours: self.hours,
+        }
+    }
+}
+
+async fn finish(
+    state: &AppState,
+    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    build: i32,
+    priced: Priced,
+) -> AppResult<Json<Breakdown>> {
+    tx.commit().await?;
+    Ok(Json(breakdown(state, build, priced).await?))
+}
+
+/// Add coverage: a scene, an operator type, how many, and hours.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/coverage", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = CoverageIn,
+    responses((status = 200, body = Breakdown), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+async fn add_coverage(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(c): ApiJson<CoverageIn>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let (_, p) = builds::add_coverage(&mut tx, id, &c.change(), Some(staff.contributor_id)).await?;
+    finish(&state, tx, id, p).await
+}
+
+/// Change a coverage line.
+#[utoipa::path(put, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)), request_body = CoverageIn,
+    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+async fn update_coverage(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, line)): ApiPath<(i32, i32)>,
+    ApiJson(c): ApiJson<CoverageIn>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let p =
+        builds::update_coverage(&mut tx, id, line, &c.change(), Some(staff.contributor_id)).await?;
+    finish(&state, tx, id, p).await
+}
+
+/// Remove a coverage line (components that followed that scene go with it).
+#[utoipa::path(delete, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)),
+    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
+async fn remove_coverage(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, line)): ApiPath<(i32, i32)>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let p = builds::remove_coverage(&mut tx, id, line, Some(staff.contributor_id)).await?;
+    finish(&state, tx, id, p).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeliverableIn {
+    pub deliverable_id: i32,
+}
+
+/// Add a film; its components are made from the film's default components.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/deliverables", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = DeliverableIn,
+    responses((status = 200, body = Breakdown), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+async fn add_deliverable(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(d): ApiJson<DeliverableIn>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let (_, p) =
+        builds::add_deliverable(&mut tx, id, d.deliverable_id, Some(staff.contributor_id)).await?;
+    finish(&state, tx, id, p).await
+}
+
+/// Remove a film and its components.
+#[utoipa::path(delete, path = "/api/v1/builds/{id}/deliverables/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)),
+    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
+async fn remove_deliverable(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, line)): ApiPath<(i32, i32)>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let p = builds::remove_deliverable(&mut tx, id, line, Some(staff.contributor_id)).await?;
+    finish(&state, tx, id, p).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ComponentIn {
+    pub editing_style_id: i32,
+    #[schema(value_type = Option<String>)]
+    pub target_minutes: Option<Decimal>,
+    #[serde(default = "yes")]
+    pub is_included: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Change a component's style, target minutes, or whether it is included.
+#[utoipa::path(put, path = "/api/v1/builds/{id}/components/{component}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("component" = i32, Path)), request_body = ComponentIn,
+    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+async fn update_component(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, component)): ApiPath<(i32, i32)>,
+    ApiJson(c): ApiJson<ComponentIn>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let change = ComponentChange {
+        style: c.editing_style_id,
+        target_minutes: c.target_minutes,
+        included: c.is_included,
+    };
+    let p = builds::update_component(&mut tx, id, component, &change, Some(staff.contributor_id))
+        .await?;
+    finish(&state, tx, id, p).await
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BillableIn {
+    pub billable_item_id: i32,
+    #[serde(default = "one")]
+    pub quantity: i32,
+    pub notes: Option<String>,
+}
+
+/// Add a billable item by hand (active items only), at today's price.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/billables", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = BillableIn,
+    responses((status = 200, body = Breakdown), (status = 422, body = crate::http::error::Problem)))]
+async fn add_billable(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(b): ApiJson<BillableIn>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let (_, p) = builds::add_billable(
+        &mut tx,
+        id,
+        b.billable_item_id,
+        b.quantity,
+        b.notes.as_deref(),
+        Some(staff.contributor_id),
+    )
+    .await?;
+    finish(&state, tx, id, p).await
+}
+
+/// Remove a line added by hand (engine-made lines follow the styles: 409).
+#[utoipa::path(delete, path = "/api/v1/builds/{id}/billables/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)),
+    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
+async fn remove_billable(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, line)): ApiPath<(i32, i32)>,
+) -> AppResult<Json<Breakdown>> {
+    let mut tx = state.db.begin().await?;
+    let p = builds::remove_billable(&mut tx, id, line, Some(staff.contributor_id)).await?;
+    finish(&state, tx, id, p).await
+}

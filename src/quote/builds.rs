@@ -1,0 +1,486 @@
+//! Changes to a build. Each locks the build row, changes its rows, keeps the scene-following
+//! components in step with the coverage, and recomputes the live price, in the caller's
+//! transaction: concurrent edits of one build run one after another.
+use super::engine;
+use super::pricing::Priced;
+use crate::auth::audit;
+use crate::http::{AppError, AppResult};
+use rust_decimal::Decimal;
+use serde_json::json;
+use sqlx::PgConnection;
+
+/// Lock the build for a change; a Completed build cannot change (409).
+pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<String> {
+    let status: Option<String> =
+        sqlx::query_scalar("SELECT status::text FROM builds WHERE id = $1 FOR UPDATE")
+            .bind(build)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let status = status.ok_or_else(|| AppError::not_found(&format!("quote {build}")))?;
+    if status == "Completed" {
+        return Err(AppError::Conflict(
+            "this quote is Completed and can no longer change".into(),
+        ));
+    }
+    Ok(status)
+}
+
+/// Finish a change: scene-following components, the price, the audit entry.
+async fn done(
+    tx: &mut PgConnection,
+    build: i32,
+    actor: Option<i32>,
+    action: &str,
+    details: serde_json::Value,
+) -> AppResult<Priced> {
+    sync_scene_components(tx, build).await?;
+    let priced = engine::recompute(tx, build).await?;
+    audit::record(
+        tx,
+        actor,
+        action,
+        "build",
+        Some(build),
+        json!({ "change": details, "live_price": priced.total }),
+    )
+    .await?;
+    Ok(priced)
+}
+
+/// A default with a NULL scene gives one component per covered scene: add the missing ones,
+/// remove those whose scene is no longer covered. Two statements whatever the size.
+async fn sync_scene_components(tx: &mut PgConnection, build: i32) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id, target_minutes, is_included, default_component_id, follows_coverage)
+         SELECT bd.id, sc.scene, dc.default_editing_style_id, dc.default_target_minutes, dc.default_is_included, dc.id, true
+         FROM build_deliverables bd
+         JOIN deliverable_default_components dc ON dc.deliverable_id = bd.deliverable_id AND dc.coverage_scene_id IS NULL
+         CROSS JOIN (SELECT DISTINCT coverage_scene_id AS scene FROM build_coverage_assignments WHERE build_id = $1) sc
+         WHERE bd.build_id = $1 AND NOT EXISTS (
+           SELECT 1 FROM build_components c WHERE c.build_deliverable_id = bd.id AND c.default_component_id = dc.id AND c.coverage_scene_id = sc.scene)
+         ORDER BY bd.id, dc.id, sc.scene",
+    )
+    .bind(build)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "DELETE FROM build_components c USING build_deliverables bd
+         WHERE c.build_deliverable_id = bd.id AND bd.build_id = $1 AND c.follows_coverage
+           AND NOT EXISTS (SELECT 1 FROM build_coverage_assignments a WHERE a.build_id = $1 AND a.coverage_scene_id = c.coverage_scene_id)",
+    )
+    .bind(build)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// A catalog row must exist: 422 naming the field otherwise.
+async fn must_exist(
+    tx: &mut PgConnection,
+    table: &str,
+    id: i32,
+    field: &str,
+    what: &str,
+) -> AppResult<()> {
+    let ok: bool = sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM {table} WHERE id = $1)"
+    ))
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::field(field, format!("there is no {what} {id}")))
+    }
+}
+
+fn check_quantity(q: i32) -> AppResult<()> {
+    if q < 1 {
+        Err(AppError::field("quantity", "must be 1 or more"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_hours(h: Option<Decimal>) -> AppResult<()> {
+    match h {
+        Some(h) if h <= Decimal::ZERO || h > Decimal::from(24) => Err(AppError::field(
+            "hours",
+            "must be more than 0 and at most 24",
+        )),
+        Some(h) if h.normalize().scale() > 2 => {
+            Err(AppError::field("hours", "must have at most 2 decimals"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_minutes(m: Option<Decimal>) -> AppResult<()> {
+    match m {
+        Some(m) if m < Decimal::ZERO || m > Decimal::from(100_000) => Err(AppError::field(
+            "target_minutes",
+            "must be between 0 and 100000",
+        )),
+        Some(m) if m.normalize().scale() > 2 => Err(AppError::field(
+            "target_minutes",
+            "must have at most 2 decimals",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A build for an inquiry (one per inquiry), status Inquiry.
+pub async fn create_for_inquiry(
+    tx: &mut PgConnection,
+    inquiry: i32,
+    actor: Option<i32>,
+) -> AppResult<i32> {
+    let found: Option<(String, Option<i32>)> = sqlx::query_as(
+        "SELECT i.status::text, (SELECT id FROM builds WHERE inquiry_id = i.id) FROM inquiries i WHERE i.id = $1 FOR UPDATE",
+    )
+    .bind(inquiry)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (status, existing) =
+        found.ok_or_else(|| AppError::not_found(&format!("inquiry {inquiry}")))?;
+    if let Some(b) = existing {
+        return Err(AppError::Conflict(format!(
+            "this inquiry already has quote {b}"
+        )));
+    }
+    if status == "Closed-Lost" {
+        return Err(AppError::Conflict("this inquiry is Closed-Lost".into()));
+    }
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO builds (inquiry_id, status) VALUES ($1, 'Inquiry') RETURNING id",
+    )
+    .bind(inquiry)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        tx,
+        actor,
+        "builds.create",
+        "build",
+        Some(id),
+        json!({ "inquiry": inquiry }),
+    )
+    .await?;
+    Ok(id)
+}
+
+pub struct CoverageChange {
+    pub scene: i32,
+    pub operator: i32,
+    pub quantity: i32,
+    pub hours: Option<Decimal>,
+}
+
+pub async fn add_coverage(
+    tx: &mut PgConnection,
+    build: i32,
+    c: &CoverageChange,
+    actor: Option<i32>,
+) -> AppResult<(i32, Priced)> {
+    lock(tx, build).await?;
+    must_exist(
+        tx,
+        "coverage_scenes",
+        c.scene,
+        "coverage_scene_id",
+        "coverage scene",
+    )
+    .await?;
+    must_exist(
+        tx,
+        "operator_types",
+        c.operator,
+        "operator_type_id",
+        "operator type",
+    )
+    .await?;
+    check_quantity(c.quantity)?;
+    check_hours(c.hours)?;
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO build_coverage_assignments (build_id, coverage_scene_id, operator_type_id, quantity, hours) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(build)
+    .bind(c.scene)
+    .bind(c.operator)
+    .bind(c.quantity)
+    .bind(c.hours)
+    .fetch_one(&mut *tx)
+    .await?;
+    let p = done(tx, build, actor, "builds.coverage.add", json!({ "scene": c.scene, "operator": c.operator, "quantity": c.quantity, "hours": c.hours })).await?;
+    Ok((id, p))
+}
+
+pub async fn update_coverage(
+    tx: &mut PgConnection,
+    build: i32,
+    id: i32,
+    c: &CoverageChange,
+    actor: Option<i32>,
+) -> AppResult<Priced> {
+    lock(tx, build).await?;
+    must_exist(
+        tx,
+        "coverage_scenes",
+        c.scene,
+        "coverage_scene_id",
+        "coverage scene",
+    )
+    .await?;
+    must_exist(
+        tx,
+        "operator_types",
+        c.operator,
+        "operator_type_id",
+        "operator type",
+    )
+    .await?;
+    check_quantity(c.quantity)?;
+    check_hours(c.hours)?;
+    let n = sqlx::query("UPDATE build_coverage_assignments SET coverage_scene_id = $3, operator_type_id = $4, quantity = $5, hours = $6 WHERE id = $2 AND build_id = $1")
+        .bind(build)
+        .bind(id)
+        .bind(c.scene)
+        .bind(c.operator)
+        .bind(c.quantity)
+        .bind(c.hours)
+        .execute(&mut *tx)
+        .await?;
+    if n.rows_affected() == 0 {
+        return Err(AppError::not_found(&format!("coverage line {id}")));
+    }
+    done(tx, build, actor, "builds.coverage.update", json!({ "coverage": id, "scene": c.scene, "operator": c.operator, "quantity": c.quantity, "hours": c.hours })).await
+}
+
+pub async fn remove_coverage(
+    tx: &mut PgConnection,
+    build: i32,
+    id: i32,
+    actor: Option<i32>,
+) -> AppResult<Priced> {
+    lock(tx, build).await?;
+    let n = sqlx::query("DELETE FROM build_coverage_assignments WHERE id = $2 AND build_id = $1")
+        .bind(build)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if n.rows_affected() == 0 {
+        return Err(AppError::not_found(&format!("coverage line {id}")));
+    }
+    done(
+        tx,
+        build,
+        actor,
+        "builds.coverage.remove",
+        json!({ "coverage": id }),
+    )
+    .await
+}
+
+/// Add a film: its components come from the film's default components.
+pub async fn add_deliverable(
+    tx: &mut PgConnection,
+    build: i32,
+    deliverable: i32,
+    actor: Option<i32>,
+) -> AppResult<(i32, Priced)> {
+    lock(tx, build).await?;
+    must_exist(tx, "deliverables", deliverable, "deliverable_id", "film").await?;
+    let already: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM build_deliverables WHERE build_id = $1 AND deliverable_id = $2)")
+        .bind(build)
+        .bind(deliverable)
+        .fetch_one(&mut *tx)
+        .await?;
+    if already {
+        return Err(AppError::Conflict(
+            "this film is already in the quote".into(),
+        ));
+    }
+    let bd: i32 = sqlx::query_scalar(
+        "INSERT INTO build_deliverables (build_id, deliverable_id) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(build)
+    .bind(deliverable)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id, target_minutes, is_included, default_component_id, follows_coverage)
+         SELECT $1, dc.coverage_scene_id, dc.default_editing_style_id, dc.default_target_minutes, dc.default_is_included, dc.id, false
+         FROM deliverable_default_components dc WHERE dc.deliverable_id = $2 AND dc.coverage_scene_id IS NOT NULL ORDER BY dc.id",
+    )
+    .bind(bd)
+    .bind(deliverable)
+    .execute(&mut *tx)
+    .await?;
+    let p = done(
+        tx,
+        build,
+        actor,
+        "builds.deliverable.add",
+        json!({ "deliverable": deliverable }),
+    )
+    .await?;
+    Ok((bd, p))
+}
+
+pub async fn remove_deliverable(
+    tx: &mut PgConnection,
+    build: i32,
+    bd: i32,
+    actor: Option<i32>,
+) -> AppResult<Priced> {
+    lock(tx, build).await?;
+    let n = sqlx::query("DELETE FROM build_deliverables WHERE id = $2 AND build_id = $1")
+        .bind(build)
+        .bind(bd)
+        .execute(&mut *tx)
+        .await?;
+    if n.rows_affected() == 0 {
+        return Err(AppError::not_found(&format!("film {bd} of this quote")));
+    }
+    done(
+        tx,
+        build,
+        actor,
+        "builds.deliverable.remove",
+        json!({ "build_deliverable": bd }),
+    )
+    .await
+}
+
+pub struct ComponentChange {
+    pub style: i32,
+    pub target_minutes: Option<Decimal>,
+    pub included: bool,
+}
+
+pub async fn update_component(
+    tx: &mut PgConnection,
+    build: i32,
+    id: i32,
+    c: &ComponentChange,
+    actor: Option<i32>,
+) -> AppResult<Priced> {
+    lock(tx, build).await?;
+    must_exist(
+        tx,
+        "editing_styles",
+        c.style,
+        "editing_style_id",
+        "editing style",
+    )
+    .await?;
+    check_minutes(c.target_minutes)?;
+    let n = sqlx::query(
+        "UPDATE build_components c SET editing_style_id = $3, target_minutes = $4, is_included = $5
+         FROM build_deliverables bd WHERE c.id = $2 AND bd.id = c.build_deliverable_id AND bd.build_id = $1",
+    )
+    .bind(build)
+    .bind(id)
+    .bind(c.style)
+    .bind(c.target_minutes)
+    .bind(c.included)
+    .execute(&mut *tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        return Err(AppError::not_found(&format!(
+            "component {id} of this quote"
+        )));
+    }
+    done(tx, build, actor, "builds.component.update", json!({ "component": id, "style": c.style, "target_minutes": c.target_minutes, "included": c.included })).await
+}
+
+/// Add a billable item by hand, at today's price (active items only).
+pub async fn add_billable(
+    tx: &mut PgConnection,
+    build: i32,
+    item: i32,
+    quantity: i32,
+    notes: Option<&str>,
+    actor: Option<i32>,
+) -> AppResult<(i32, Priced)> {
+    lock(tx, build).await?;
+    check_quantity(quantity)?;
+    let found: Option<(Decimal, bool, String)> =
+        sqlx::query_as("SELECT price, is_active, name FROM billable_items WHERE id = $1")
+            .bind(item)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (price, active, name) = found.ok_or_else(|| {
+        AppError::field(
+            "billable_item_id",
+            format!("there is no billable item {item}"),
+        )
+    })?;
+    if !active {
+        return Err(AppError::field(
+            "billable_item_id",
+            format!("\"{name}\" is no longer offered (inactive)"),
+        ));
+    }
+    let notes = notes.map(str::trim).filter(|n| !n.is_empty());
+    if notes.is_some_and(|n| n.chars().count() > 2000) {
+        return Err(AppError::field("notes", "must be at most 2000 characters"));
+    }
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO build_billable_items (build_id, billable_item_id, quantity, price_at_time_of_add, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(build)
+    .bind(item)
+    .bind(quantity)
+    .bind(price)
+    .bind(notes)
+    .fetch_one(&mut *tx)
+    .await?;
+    let p = done(
+        tx,
+        build,
+        actor,
+        "builds.billable.add",
+        json!({ "item": item, "quantity": quantity, "price": price }),
+    )
+    .await?;
+    Ok((id, p))
+}
+
+pub async fn remove_billable(
+    tx: &mut PgConnection,
+    build: i32,
+    id: i32,
+    actor: Option<i32>,
+) -> AppResult<Priced> {
+    lock(tx, build).await?;
+    let engine: Option<bool> = sqlx::query_scalar(
+        "SELECT is_engine_made FROM build_billable_items WHERE id = $2 AND build_id = $1",
+    )
+    .bind(build)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match engine {
+        None => return Err(AppError::not_found(&format!("line {id} of this quote"))),
+        Some(true) => {
+            return Err(AppError::Conflict(
+                "this line comes with an editing style; change the style to remove it".into(),
+            ));
+        }
+        Some(false) => {}
+    }
+    sqlx::query("DELETE FROM build_billable_items WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    done(
+        tx,
+        build,
+        actor,
+        "builds.billable.remove",
+        json!({ "line": id }),
+    )
+    .await
+}
