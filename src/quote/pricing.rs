@@ -429,7 +429,7 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
                 };
                 (
                     rate * h,
-                    Some(h * qty),
+                    Some((h * qty).normalize()),
                     format!(
                         "{} x {} h ({whose}) x {} per hour",
                         c.quantity,
@@ -444,7 +444,8 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
             ref_id: Some(c.id),
             description: c.label.clone(),
             quantity: qty,
-            unit_price: unit,
+            // Rounded once, from the exact unit price; the unit is shown in cents.
+            unit_price: cents(unit),
             hours,
             rule,
             amount: cents(qty * unit),
@@ -494,7 +495,7 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
             description: comp.label.clone(),
             quantity: Decimal::ONE,
             unit_price: amount,
-            hours: (comp.included && !hours.is_zero()).then_some(hours),
+            hours: (comp.included && !hours.is_zero()).then_some(hours.normalize()),
             rule,
             amount,
         });

@@ -13,5 +13,6 @@ mod leads;
 mod openapi;
 mod permissions;
 mod portal;
+mod quotes;
 mod schema;
 mod seed;

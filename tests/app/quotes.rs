@@ -1,0 +1,733 @@
+//! Phase 3: the build, its live price to the cent, bad input, bounded recompute, concurrency,
+//! the proposal.
+use crate::helpers::{Session, Template, TestApp, assert_problem};
+use serde_json::{Value, json};
+
+async fn scalar<
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+>(
+    app: &TestApp,
+    sql: &str,
+) -> T {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+async fn build_of(app: &TestApp, email: &str) -> i32 {
+    sqlx::query_scalar("SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1")
+        .bind(email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn id(app: &TestApp, table: &str, name: &str) -> i32 {
+    sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
+        .bind(name)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn price(s: &Session, build: i32) -> Value {
+    s.get(&format!("/api/v1/builds/{build}/price"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_quotes_are_priced_to_the_cent() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let ava = build_of(&app, "ava.t@example.com").await;
+    // Coverage: Ceremony 2 x 1.5 h (scene default) x $150 = 450.00; Reception 1 x 5 h x $150 = 750.00;
+    //           Drone Aerials, Drone Pilot fixed = 450.00                              -> 1,650.00
+    // Highlight Film, Cinematic, 1 min, per covered scene (editing rate $85):
+    //   Ceremony, Reception: Sync 1.1 h 93.50 + Rough Cut 3.5 h 297.50 + Grade 1 h 85.00 = 476.00 each
+    //   Drone Aerials: the same + Stabilisation 0.75 h 63.75                          = 539.75
+    // Ceremony Edit, Ceremony, Documentary, 25 min: Sync 3.5 h 297.50 + Multicam 3.5 h 297.50
+    //   + Audio 3 h 255.00 + Colour Correction 3 h 255.00                              = 1,105.00
+    // Style lines: Grade Pack 3 x 250 = 750.00; Music 3 x 85 = 255.00; Audio Restoration 1 x 120 = 120.00
+    // Add-on: Keepsake USB Box 2 x 75 = 150.00
+    // Total 1,650.00 + 2,596.75 + 1,125.00 + 150.00 = 5,521.75
+    let p = price(&s, ava).await;
+    let amounts: Vec<&str> = p["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        amounts,
+        [
+            "450.00", "750.00", "450.00", "476.00", "476.00", "539.75", "1105.00", "750.00",
+            "255.00", "120.00", "150.00"
+        ]
+    );
+    assert_eq!(p["total"], "5521.75");
+    assert_eq!(p["currency"], "USD");
+    let live: String = scalar(
+        &app,
+        &format!("SELECT live_price::text FROM builds WHERE id = {ava}"),
+    )
+    .await;
+    assert_eq!(live, "5521.75");
+    let first = &p["lines"][0];
+    assert_eq!(first["kind"], "coverage");
+    assert_eq!(first["quantity"], "2");
+    assert_eq!(first["unit_price"], "225.00");
+    assert_eq!(first["hours"], "3");
+    assert!(
+        first["rule"]
+            .as_str()
+            .unwrap()
+            .contains("the scene's default"),
+        "{first}"
+    );
+    assert_eq!(p["lines"][7]["kind"], "style_add_on");
+    assert_eq!(p["lines"][10]["kind"], "add_on");
+    // Sofia: Reception 1 x 4 h x $150 = 600.00; Feature Film (Documentary, 5 min): Sync 1.5 h 127.50
+    //   + Fine Cut 6 h 510.00 + Audio 1 h 85.00 + Correction 1 h 85.00 = 807.50; Audio Restoration 120.00
+    let sofia = build_of(&app, "sofia.garcia@example.com").await;
+    assert_eq!(price(&s, sofia).await["total"], "1527.50");
+}
+
+#[tokio::test]
+async fn a_null_scene_default_follows_the_covered_scenes() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let sofia = build_of(&app, "sofia.garcia@example.com").await;
+    let comps = |b: i32| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT s.name FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id JOIN coverage_scenes s ON s.id = c.coverage_scene_id WHERE bd.build_id = $1 ORDER BY c.id")
+                .bind(b).fetch_all(&db).await.unwrap()
+        }
+    };
+    assert_eq!(comps(sofia).await, ["Reception"]);
+    let scene = id(&app, "coverage_scenes", "Getting Ready").await;
+    let lead = id(&app, "operator_types", "Lead Videographer").await;
+    let p: Value = s
+        .post_json(
+            &format!("/api/v1/builds/{sofia}/coverage"),
+            &json!({"coverage_scene_id": scene, "operator_type_id": lead}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(comps(sofia).await, ["Reception", "Getting Ready"]);
+    // + Getting Ready 2 h x $150 = 300.00, + a Feature Film component 807.50, + Audio Restoration 120.00
+    assert_eq!(p["total"], "2755.00");
+    let line: i32 = scalar(&app, &format!("SELECT id FROM build_coverage_assignments WHERE build_id = {sofia} AND coverage_scene_id = {scene}")).await;
+    let p: Value = s
+        .client
+        .delete(s.url(&format!("/api/v1/builds/{sofia}/coverage/{line}")))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(comps(sofia).await, ["Reception"]);
+    assert_eq!(p["total"], "1527.50");
+    // A scene-specific default stays whatever the coverage (Ceremony Edit's Ceremony component).
+    let ceremony_edit = id(&app, "deliverables", "Ceremony Edit").await;
+    s.post_json(
+        &format!("/api/v1/builds/{sofia}/deliverables"),
+        &json!({"deliverable_id": ceremony_edit}),
+    )
+    .await;
+    assert_eq!(comps(sofia).await, ["Reception", "Ceremony"]);
+}
+
+#[tokio::test]
+async fn style_lines_follow_the_styles_and_never_touch_a_persons_lines() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let ava = build_of(&app, "ava.t@example.com").await;
+    let vintage = id(&app, "editing_styles", "Vintage Film").await;
+    let cinematic = id(&app, "editing_styles", "Cinematic").await;
+    let comp: i32 = scalar(&app, &format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} AND c.editing_style_id = {cinematic} ORDER BY c.id LIMIT 1")).await;
+    let lines = |b: i32| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_as::<_, (String, i32, String, bool)>("SELECT bi.name, l.quantity, l.price_at_time_of_add::text, l.is_engine_made FROM build_billable_items l JOIN billable_items bi ON bi.id = l.billable_item_id WHERE l.build_id = $1 ORDER BY bi.name")
+                .bind(b).fetch_all(&db).await.unwrap()
+        }
+    };
+    // The catalog price of the music changes; the quote keeps the price its line first had.
+    let music = id(&app, "billable_items", "Licensed Music Track").await;
+    let owner = app.demo_login("Owner").await;
+    let resp = owner.client.put(owner.url(&format!("/api/v1/catalog/billable-items/{music}"))).header("x-csrf-token", &owner.csrf)
+        .json(&json!({"name": "Licensed Music Track", "price": "99.00", "pricing_type": "Unit", "is_active": true})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let p: Value = s
+        .client
+        .put(s.url(&format!("/api/v1/builds/{ava}/components/{comp}")))
+        .header("x-csrf-token", &s.csrf)
+        .json(&json!({"editing_style_id": vintage, "target_minutes": "1", "is_included": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let l = lines(ava).await;
+    assert!(
+        l.contains(&("Licensed Music Track".into(), 2, "85.00".into(), true)),
+        "{l:?}"
+    );
+    assert!(l.contains(&(
+        "Cinematic Colour Grade Pack".into(),
+        2,
+        "250.00".into(),
+        true
+    )));
+    assert!(
+        l.contains(&("Film Grain & Texture Pass".into(), 1, "180.00".into(), true)),
+        "the new style's line appears"
+    );
+    assert!(
+        l.contains(&("Keepsake USB Box".into(), 2, "75.00".into(), false)),
+        "a person's line is untouched"
+    );
+    // 5,521.75 - 85 (Cinematic grade task) + 127.50 (Vintage 1.5 h) - 85 - 250 (one fewer Cinematic) + 180 = 5,409.25
+    assert_eq!(p["total"], "5409.25");
+    // Excluding every Vintage component removes its line again.
+    let p: Value = s
+        .client
+        .put(s.url(&format!("/api/v1/builds/{ava}/components/{comp}")))
+        .header("x-csrf-token", &s.csrf)
+        .json(&json!({"editing_style_id": vintage, "target_minutes": "1", "is_included": false}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !lines(ava)
+            .await
+            .iter()
+            .any(|x| x.0 == "Film Grain & Texture Pass")
+    );
+    // - 476.00 + ... : the excluded component costs nothing: 5,409.25 - 93.50 - 297.50 - 127.50 - 180 = 4,710.75
+    assert_eq!(p["total"], "4710.75");
+    // Engine lines cannot be removed by hand.
+    let engine_line: i32 = scalar(
+        &app,
+        &format!(
+            "SELECT id FROM build_billable_items WHERE build_id = {ava} AND is_engine_made LIMIT 1"
+        ),
+    )
+    .await;
+    let resp = s
+        .client
+        .delete(s.url(&format!("/api/v1/builds/{ava}/billables/{engine_line}")))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 409).await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let ava = build_of(&app, "ava.t@example.com").await;
+    let snapshot = || {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&format!(
+                "SELECT live_price::text, (SELECT count(*) FROM build_coverage_assignments WHERE build_id = {ava}),
+                        (SELECT count(*) FROM build_deliverables WHERE build_id = {ava}),
+                        (SELECT count(*) FROM build_billable_items WHERE build_id = {ava}),
+                        (SELECT count(*) FROM audit_log) FROM builds WHERE id = {ava}"
+            ))
+            .fetch_one(&db).await.unwrap()
+        }
+    };
+    let before = snapshot().await;
+    let lead = id(&app, "operator_types", "Lead Videographer").await;
+    let ceremony = id(&app, "coverage_scenes", "Ceremony").await;
+    let dvd = id(&app, "billable_items", "DVD Copy").await;
+    let comp: i32 = scalar(&app, &format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} LIMIT 1")).await;
+    // A scene without default hours, for hourly coverage with no hours anywhere.
+    let bare: Value = app
+        .demo_login("Owner")
+        .await
+        .post_json(
+            "/api/v1/catalog/coverage-scenes",
+            &json!({"name": "Send-off"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cases: Vec<(&str, String, Value, u16, &str)> = vec![
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/coverage"),
+            json!({"coverage_scene_id": 9999, "operator_type_id": lead}),
+            422,
+            "coverage_scene_id",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/coverage"),
+            json!({"coverage_scene_id": ceremony, "operator_type_id": 9999}),
+            422,
+            "operator_type_id",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/coverage"),
+            json!({"coverage_scene_id": ceremony, "operator_type_id": lead, "quantity": 0}),
+            422,
+            "quantity",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/coverage"),
+            json!({"coverage_scene_id": ceremony, "operator_type_id": lead, "quantity": -2}),
+            422,
+            "quantity",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/coverage"),
+            json!({"coverage_scene_id": ceremony, "operator_type_id": lead, "hours": "0"}),
+            422,
+            "hours",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/coverage"),
+            json!({"coverage_scene_id": bare["id"], "operator_type_id": lead}),
+            422,
+            "hours",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/deliverables"),
+            json!({"deliverable_id": 9999}),
+            422,
+            "deliverable_id",
+        ),
+        (
+            "PUT",
+            format!("/api/v1/builds/{ava}/components/{comp}"),
+            json!({"editing_style_id": 9999}),
+            422,
+            "editing_style_id",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/billables"),
+            json!({"billable_item_id": 9999}),
+            422,
+            "billable_item_id",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/billables"),
+            json!({"billable_item_id": dvd}),
+            422,
+            "billable_item_id",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/billables"),
+            json!({"billable_item_id": 1, "quantity": 0}),
+            422,
+            "quantity",
+        ),
+        (
+            "POST",
+            format!("/api/v1/builds/{ava}/deliverables"),
+            json!({"deliverable_id": 1}),
+            409,
+            "",
+        ),
+        (
+            "POST",
+            "/api/v1/builds/99999/coverage".to_string(),
+            json!({"coverage_scene_id": ceremony, "operator_type_id": lead}),
+            404,
+            "",
+        ),
+    ];
+    for (method, path, body, status, field) in cases {
+        let resp = s
+            .client
+            .request(method.parse().unwrap(), s.url(&path))
+            .header("x-csrf-token", &s.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let p = assert_problem(resp, status).await;
+        if !field.is_empty() {
+            assert_eq!(p["errors"][0]["field"], field, "{path} {body}: {p}");
+        }
+    }
+    let after = snapshot().await;
+    assert_eq!(
+        (&before.0, before.1, before.2, before.3),
+        (&after.0, after.1, after.2, after.3),
+        "nothing changed"
+    );
+    // A Completed build is closed.
+    sqlx::query("UPDATE builds SET status = 'Completed' WHERE id = $1")
+        .bind(ava)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let p = assert_problem(
+        s.post_json(
+            &format!("/api/v1/builds/{ava}/coverage"),
+            &json!({"coverage_scene_id": ceremony, "operator_type_id": lead}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("Completed"));
+}
+
+/// Counts the SQL statements sqlx sends (its `sqlx::query` events) while a future runs.
+#[derive(Clone, Default)]
+struct Counter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Counter {
+    fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if e.metadata().target() == "sqlx::query" {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
+async fn statements_of_one_change(app: &TestApp, build: i32, style: i32) -> usize {
+    use tracing::instrument::WithSubscriber;
+    use tracing_subscriber::layer::SubscriberExt;
+    let comp: i32 = scalar(app, &format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {build} ORDER BY c.id LIMIT 1")).await;
+    let counter = Counter::default();
+    let subscriber = tracing_subscriber::registry().with(counter.clone());
+    let db = app.db.clone();
+    async move {
+        let mut tx = db.begin().await.unwrap();
+        let change = projectflo::quote::builds::ComponentChange {
+            style,
+            target_minutes: Some(rust_decimal::Decimal::ONE),
+            included: true,
+        };
+        projectflo::quote::builds::update_component(&mut tx, build, comp, &change, None)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    .with_subscriber(subscriber)
+    .await;
+    counter.0.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+#[tokio::test]
+async fn one_change_costs_the_same_statements_on_5_and_on_80_components() {
+    let app = TestApp::demo().await;
+    let sofia = build_of(&app, "sofia.garcia@example.com").await;
+    let ava = build_of(&app, "ava.t@example.com").await;
+    let vintage = id(&app, "editing_styles", "Vintage Film").await;
+    // Ava's quote has 4 components; add films and coverage until one has 80.
+    let small = ava;
+    let mut tx = app.db.begin().await.unwrap();
+    let lead = id(&app, "operator_types", "Lead Videographer").await;
+    for n in 0..30 {
+        let scene: i32 = sqlx::query_scalar(
+            "INSERT INTO coverage_scenes (name, default_hours) VALUES ($1, 1) RETURNING id",
+        )
+        .bind(format!("Scene {n}"))
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        let change = projectflo::quote::builds::CoverageChange {
+            scene,
+            operator: lead,
+            quantity: 1,
+            hours: None,
+        };
+        projectflo::quote::builds::add_coverage(&mut tx, sofia, &change, None)
+            .await
+            .unwrap();
+    }
+    for film in ["Highlight Film", "Teaser", "Raw Footage", "Ceremony Edit"] {
+        let d: i32 = sqlx::query_scalar("SELECT id FROM deliverables WHERE name = $1")
+            .bind(film)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        projectflo::quote::builds::add_deliverable(&mut tx, sofia, d, None)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let n: i64 = scalar(&app, &format!("SELECT count(*) FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {sofia}")).await;
+    let m: i64 = scalar(&app, &format!("SELECT count(*) FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {small}")).await;
+    assert!(n >= 80, "{n} components");
+    assert!(m <= 5, "{m} components");
+    let few = statements_of_one_change(&app, small, vintage).await;
+    let many = statements_of_one_change(&app, sofia, vintage).await;
+    assert!(few > 5, "the counter sees the statements ({few})");
+    assert_eq!(
+        few, many,
+        "statements for a change on {m} components vs {n}"
+    );
+}
+
+#[tokio::test]
+async fn twenty_parallel_edits_end_with_the_price_of_the_rows() {
+    let app = TestApp::demo().await;
+    let s = std::sync::Arc::new(app.demo_login("Sales").await);
+    let ava = build_of(&app, "ava.t@example.com").await;
+    let styles = [
+        id(&app, "editing_styles", "Cinematic").await,
+        id(&app, "editing_styles", "Documentary").await,
+        id(&app, "editing_styles", "Vintage Film").await,
+    ];
+    let comps: Vec<i32> = sqlx::query_scalar(&format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} ORDER BY c.id")).fetch_all(&app.db).await.unwrap();
+    let usb = id(&app, "billable_items", "Rush Delivery").await;
+    let tasks: Vec<_> = (0..20)
+        .map(|n| {
+            let s = s.clone();
+            let (comp, style) = (comps[n % comps.len()], styles[n % 3]);
+            tokio::spawn(async move {
+                let resp = if n % 5 == 4 {
+                    s.post_json(&format!("/api/v1/builds/{ava}/billables"), &json!({"billable_item_id": usb})).await
+                } else {
+                    s.client.put(s.url(&format!("/api/v1/builds/{ava}/components/{comp}"))).header("x-csrf-token", &s.csrf)
+                        .json(&json!({"editing_style_id": style, "target_minutes": (n % 7).to_string(), "is_included": n % 3 != 0})).send().await.unwrap()
+                };
+                resp.status().as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let stored: String = scalar(
+        &app,
+        &format!("SELECT live_price::text FROM builds WHERE id = {ava}"),
+    )
+    .await;
+    let fresh = price(&s, ava).await;
+    assert_eq!(
+        fresh["total"].as_str().unwrap(),
+        stored,
+        "live_price equals a fresh recompute from the rows"
+    );
+}
+
+#[tokio::test]
+async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let emma_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'").await;
+    let created: Value = s
+        .client
+        .post(s.url(&format!("/api/v1/inquiries/{emma_inquiry}/build")))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let build = created["build_id"].as_i64().unwrap() as i32;
+    assert_problem(
+        s.client
+            .post(s.url(&format!("/api/v1/inquiries/{emma_inquiry}/build")))
+            .header("x-csrf-token", &s.csrf)
+            .send()
+            .await
+            .unwrap(),
+        409,
+    )
+    .await;
+    // Nothing in it yet: the proposal cannot go.
+    let resp = s.post_form(&format!("/quotes/{build}/proposal"), &[]).await;
+    assert_eq!(resp.status(), 409);
+    // Through the builder's forms (they work without JavaScript too).
+    let scene = id(&app, "coverage_scenes", "Ceremony").await.to_string();
+    let op = id(&app, "operator_types", "Lead Videographer")
+        .await
+        .to_string();
+    assert_eq!(
+        s.post_form(
+            &format!("/quotes/{build}/coverage"),
+            &[
+                ("coverage_scene_id", &scene),
+                ("operator_type_id", &op),
+                ("quantity", "1"),
+                ("hours", "")
+            ]
+        )
+        .await
+        .status(),
+        303
+    );
+    let bad = s
+        .post_form(
+            &format!("/quotes/{build}/coverage"),
+            &[
+                ("coverage_scene_id", &scene),
+                ("operator_type_id", &op),
+                ("quantity", "none"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("id=\"builder-error\""));
+    let film = id(&app, "deliverables", "Teaser").await.to_string();
+    assert_eq!(
+        s.post_form(
+            &format!("/quotes/{build}/deliverables"),
+            &[("deliverable_id", &film)]
+        )
+        .await
+        .status(),
+        303
+    );
+    let html = s
+        .post_form(&format!("/quotes/{build}/proposal"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let link = html
+        .split("id=\"share-link\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let (bstatus, istatus): (String, String) = sqlx::query_as("SELECT b.status::text, i.status::text FROM builds b JOIN inquiries i ON i.id = b.inquiry_id WHERE b.id = $1").bind(build).fetch_one(&app.db).await.unwrap();
+    assert_eq!(
+        (bstatus.as_str(), istatus.as_str()),
+        ("Proposal Sent", "Proposal Sent")
+    );
+    assert_eq!(
+        app.last_link_to("emma.rodriguez@example.com").await,
+        link,
+        "the couple got the link by email"
+    );
+    // The couple's page: clean, in the studio's currency, no login.
+    let total = price(&s, build).await["total"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = app
+        .client
+        .get(&link)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let shown = page
+        .split("id=\"proposal-total\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(shown.replace(['$', ','], ""), total);
+    assert!(page.contains("Ceremony · Lead Videographer") && page.contains("Teaser"));
+    let path = link.trim_start_matches(&app.url(""));
+    let resp = app
+        .client
+        .post(app.url(&format!("{path}/accept")))
+        .form(&[("name", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let resp = app
+        .client
+        .post(app.url(&format!("{path}/accept")))
+        .form(&[("name", "Emma Rodriguez")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("Accepted by Emma Rodriguez")
+    );
+    assert_eq!(
+        app.client
+            .post(app.url(&format!("{path}/accept")))
+            .form(&[("name", "Emma")])
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        409
+    );
+    // Staff see it.
+    let builder = s
+        .get(&format!("/quotes/{build}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(builder.contains("Accepted by Emma Rodriguez"));
+    // Sending again makes a new link; the old one stops working.
+    s.post_form(&format!("/quotes/{build}/proposal"), &[]).await;
+    assert_eq!(app.client.get(&link).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.client
+            .get(app.url("/proposal/not-a-token"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn only_people_with_the_quote_permissions_see_or_change_quotes() {
+    let app = TestApp::with_settings(Template::Demo, |_| {}).await;
+    let ava = build_of(&app, "ava.t@example.com").await;
+    let editor = app.demo_login("Editor").await;
+    assert_eq!(editor.get(&format!("/quotes/{ava}")).await.status(), 403);
+    assert_problem(
+        editor.get(&format!("/api/v1/builds/{ava}/price")).await,
+        403,
+    )
+    .await;
+    let books = app.demo_login("Bookkeeper").await;
+    assert_eq!(
+        books.get(&format!("/quotes/{ava}")).await.status(),
+        200,
+        "builds.view"
+    );
+    assert_problem(
+        books
+            .post_json(
+                &format!("/api/v1/builds/{ava}/billables"),
+                &json!({"billable_item_id": 1}),
+            )
+            .await,
+        403,
+    )
+    .await;
+}
