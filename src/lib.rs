@@ -1,5 +1,6 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
 pub mod auth;
+pub mod bench;
 pub mod catalog;
 pub mod config;
 pub mod crm;

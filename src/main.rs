@@ -28,6 +28,19 @@ enum Command {
     /// Administration.
     #[command(subcommand)]
     Admin(Admin),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// p50 and p99 of one change to an 80-component quote, recompute included.
+    Pricing {
+        /// How many changes to time.
+        #[arg(long, default_value_t = 500)]
+        changes: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,6 +74,7 @@ fn main() -> std::process::ExitCode {
         Command::Migrate => run::Cmd::Migrate,
         Command::Seed { .. } => run::Cmd::SeedDemo,
         Command::Demo => run::Cmd::Demo,
+        Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Admin(Admin::CreateUser {
             email,
             role,

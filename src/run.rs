@@ -5,6 +5,9 @@ use std::time::Instant;
 use tracing_subscriber::EnvFilter;
 
 pub enum Cmd {
+    BenchPricing {
+        changes: usize,
+    },
     Serve,
     Migrate,
     SeedDemo,
@@ -46,6 +49,10 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
             } else {
                 tracing::info!("demo studio already present; nothing to load");
             }
+        }
+        if let Cmd::BenchPricing { changes } = cmd {
+            crate::bench::pricing(database.admin_options(), changes).await?;
+            return Ok(());
         }
         if let Cmd::CreateUser { email, role, first_name, last_name, password_stdin } = &cmd {
             let password = if *password_stdin {

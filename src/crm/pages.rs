@@ -219,6 +219,7 @@ struct InquiryPage {
     error: Option<String>,
     build: Option<i32>,
     can_quote: bool,
+    packages: Vec<(i32, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -262,6 +263,9 @@ async fn inquiry_view(
             .fetch_optional(&state.db)
             .await?,
         can_quote: staff.can("builds.edit") && i.status != "Closed-Lost",
+        packages: sqlx::query_as("SELECT id, name FROM packages ORDER BY lower(name)")
+            .fetch_all(&state.db)
+            .await?,
         i,
         flash,
         error,

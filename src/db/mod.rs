@@ -16,6 +16,7 @@ pub const DATABASE: &str = "projectflo";
 pub struct Database {
     pub pool: PgPool,
     cluster: Option<embedded::Cluster>,
+    options: PgConnectOptions,
 }
 
 impl Database {
@@ -45,8 +46,20 @@ impl Database {
                 (cluster.connect_options(DATABASE), Some(cluster))
             }
         };
-        let pool = pool(options, settings.db_max_connections).await?;
-        Ok(Database { pool, cluster })
+        let pool = pool(options.clone(), settings.db_max_connections).await?;
+        Ok(Database {
+            pool,
+            cluster,
+            options,
+        })
+    }
+
+    /// Options to reach the same server as an administrator (to make other databases).
+    pub fn admin_options(&self) -> PgConnectOptions {
+        match &self.cluster {
+            Some(c) => c.connect_options("postgres"),
+            None => self.options.clone(),
+        }
     }
 
     /// Close the pool, then stop the embedded cluster (if any).

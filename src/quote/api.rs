@@ -27,6 +27,104 @@ pub fn routes() -> Routes {
         .api(Access::Perm("builds.edit"), routes!(update_component))
         .api(Access::Perm("builds.edit"), routes!(add_billable))
         .api(Access::Perm("builds.edit"), routes!(remove_billable))
+        .api(Access::Perm("builds.view"), routes!(list_packages))
+        .api(Access::Perm("builds.edit"), routes!(save_package))
+        .api(Access::Perm("builds.edit"), routes!(start_from_package))
+        .api(Access::Perm("builds.edit"), routes!(duplicate))
+}
+
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct PackageRow {
+    pub id: i32,
+    pub name: String,
+    pub description: Option<String>,
+    /// Coverage, films and add-ons by catalog id.
+    #[schema(value_type = Object)]
+    pub configuration: serde_json::Value,
+}
+
+/// Saved packages.
+#[utoipa::path(get, path = "/api/v1/packages", tag = "quotes", security(("bearer" = ["builds.view"])),
+    responses((status = 200, body = Vec<PackageRow>)))]
+async fn list_packages(State(state): State<AppState>) -> AppResult<Json<Vec<PackageRow>>> {
+    Ok(Json(
+        sqlx::query_as(
+            "SELECT id, name, description, configuration FROM packages ORDER BY lower(name)",
+        )
+        .fetch_all(&state.db)
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PackageIn {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedPackage {
+    pub package_id: i32,
+}
+
+/// Save this build's configuration as a named package.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/package", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = PackageIn,
+    responses((status = 201, body = CreatedPackage), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+async fn save_package(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(p): ApiJson<PackageIn>,
+) -> AppResult<(StatusCode, Json<CreatedPackage>)> {
+    let mut tx = state.db.begin().await?;
+    let package_id = super::packages::save(
+        &mut tx,
+        id,
+        &p.name,
+        p.description.as_deref(),
+        Some(staff.contributor_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedPackage { package_id })))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InquiryRef {
+    pub inquiry_id: i32,
+}
+
+/// Start an inquiry's quote from a package.
+#[utoipa::path(post, path = "/api/v1/packages/{id}/builds", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = InquiryRef,
+    responses((status = 201, body = CreatedBuild), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+async fn start_from_package(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(r): ApiJson<InquiryRef>,
+) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
+    let mut tx = state.db.begin().await?;
+    let build_id =
+        super::packages::start_from_package(&mut tx, r.inquiry_id, id, Some(staff.contributor_id))
+            .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedBuild { build_id })))
+}
+
+/// Copy this build's configuration into a new quote for another inquiry.
+#[utoipa::path(post, path = "/api/v1/builds/{id}/duplicate", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = InquiryRef,
+    responses((status = 201, body = CreatedBuild), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
+async fn duplicate(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(r): ApiJson<InquiryRef>,
+) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
+    let mut tx = state.db.begin().await?;
+    let build_id =
+        super::packages::duplicate(&mut tx, id, r.inquiry_id, Some(staff.contributor_id)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(CreatedBuild { build_id })))
 }
 
 /// The price of a build, line by line.

@@ -2,6 +2,7 @@
 pub mod api;
 pub mod builds;
 pub mod engine;
+pub mod packages;
 pub mod pages;
 pub mod pricing;
 pub mod proposal;

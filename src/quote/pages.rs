@@ -61,6 +61,74 @@ pub fn routes() -> Routes {
             Access::Perm("builds.edit"),
             send_proposal,
         )
+        .post(
+            "/quotes/{id}/package",
+            Access::Perm("builds.edit"),
+            save_package,
+        )
+        .post(
+            "/quotes/{id}/duplicate",
+            Access::Perm("builds.edit"),
+            duplicate,
+        )
+}
+
+#[derive(Deserialize, Default)]
+struct PackageForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn save_package(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<PackageForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        super::packages::save(
+            &mut tx,
+            id,
+            &f.name,
+            Some(&f.description),
+            Some(staff.contributor_id),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    after(&state, &staff, id, result).await
+}
+
+#[derive(Deserialize, Default)]
+struct DuplicateForm {
+    #[serde(default)]
+    inquiry_id: String,
+}
+
+async fn duplicate(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<DuplicateForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let inquiry = need("inquiry_id", &f.inquiry_id)?;
+        let mut tx = state.db.begin().await?;
+        let copy =
+            super::packages::duplicate(&mut tx, id, inquiry, Some(staff.contributor_id)).await?;
+        tx.commit().await?;
+        Ok(copy)
+    }
+    .await;
+    match result {
+        Ok(copy) => Ok(Redirect::to(&format!("/quotes/{copy}")).into_response()),
+        Err(e) => after(&state, &staff, id, Err(e)).await,
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -112,19 +180,37 @@ async fn list(State(state): State<AppState>, staff: Staff) -> AppResult<Response
     }))
 }
 
+#[derive(Deserialize, Default)]
+struct StartForm {
+    #[serde(default)]
+    package_id: String,
+}
+
 async fn start(
     State(state): State<AppState>,
     staff: Staff,
     Path(inquiry): Path<i32>,
+    Form(f): Form<StartForm>,
 ) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let existing: Option<i32> = sqlx::query_scalar("SELECT id FROM builds WHERE inquiry_id = $1")
         .bind(inquiry)
         .fetch_optional(&mut *tx)
         .await?;
-    let id = match existing {
-        Some(id) => id,
-        None => builds::create_for_inquiry(&mut tx, inquiry, Some(staff.contributor_id)).await?,
+    let id = match (existing, num::<i32>("package_id", &f.package_id)?) {
+        (Some(id), _) => id,
+        (None, Some(package)) => {
+            super::packages::start_from_package(
+                &mut tx,
+                inquiry,
+                package,
+                Some(staff.contributor_id),
+            )
+            .await?
+        }
+        (None, None) => {
+            builds::create_for_inquiry(&mut tx, inquiry, Some(staff.contributor_id)).await?
+        }
     };
     tx.commit().await?;
     Ok(Redirect::to(&format!("/quotes/{id}")).into_response())
@@ -188,6 +274,8 @@ struct Builder {
     can_edit: bool,
     error: Option<String>,
     share_link: Option<String>,
+    /// Open inquiries without a quote (to duplicate this one into).
+    open_inquiries: Vec<(i32, String)>,
 }
 
 fn kind_label(k: LineKind) -> &'static str {
@@ -339,9 +427,16 @@ async fn builder_view(
         deliverables: names("SELECT id, name FROM deliverables ORDER BY id").await?,
         styles: names("SELECT id, name FROM editing_styles ORDER BY id").await?,
         items: names("SELECT id, name || ' (' || price::text || ')' FROM billable_items WHERE is_active ORDER BY lower(name)").await?,
-        can_edit: staff.can("builds.edit"),
+                can_edit: staff.can("builds.edit"),
         error,
         share_link,
+        open_inquiries: names(
+            "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name)) || COALESCE(' · ' || to_char(i.wedding_date, 'Mon DD, YYYY'), '')
+             FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+             WHERE i.status IN ('New', 'Contacted', 'Proposal Sent') AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.inquiry_id = i.id)
+             ORDER BY i.id DESC LIMIT 200",
+        )
+        .await?,
     })
 }
 

@@ -518,7 +518,11 @@ async fn wait_for_change(c: &Client, css: &str, old: &str) -> String {
             }
         }
         assert!(Instant::now() < deadline, "{css} still reads {old:?}");
-        let _ = c.wait().at_most(Duration::from_millis(100)).for_element(Locator::Css("body")).await;
+        let _ = c
+            .wait()
+            .at_most(Duration::from_millis(100))
+            .for_element(Locator::Css("body"))
+            .await;
     }
 }
 
@@ -526,36 +530,106 @@ async fn wait_for_change(c: &Client, css: &str, old: &str) -> String {
 async fn a_quote_is_configured_and_its_price_follows_without_a_reload() {
     let app = TestApp::demo().await;
     let Some(c) = browser().await else { return };
-    login(&c, &app, "priya@goldenhour.example", projectflo::seed::DEMO_PASSWORD).await;
+    login(
+        &c,
+        &app,
+        "priya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
     let emma: i32 = sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'").fetch_one(&app.db).await.unwrap();
     c.goto(&app.url(&format!("/leads/{emma}"))).await.unwrap();
-    c.find(Locator::Id("start-quote")).await.unwrap().click().await.unwrap();
-    let total = c.wait().for_element(Locator::Id("live-total")).await.unwrap().text().await.unwrap();
+    c.find(Locator::Id("start-quote"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let total = c
+        .wait()
+        .for_element(Locator::Id("live-total"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(total, "$0.00");
     // From here on, the page must never reload: a marker on window survives only in-place updates.
-    c.execute("window.__stillHere = true;", vec![]).await.unwrap();
-    c.find(Locator::Id("add-scene")).await.unwrap().select_by_label("Ceremony").await.unwrap();
-    c.find(Locator::Id("add-operator")).await.unwrap().select_by_label("Lead Videographer").await.unwrap();
-    c.find(Locator::Id("add-coverage")).await.unwrap().click().await.unwrap();
+    c.execute("window.__stillHere = true;", vec![])
+        .await
+        .unwrap();
+    c.find(Locator::Id("add-scene"))
+        .await
+        .unwrap()
+        .select_by_label("Ceremony")
+        .await
+        .unwrap();
+    c.find(Locator::Id("add-operator"))
+        .await
+        .unwrap()
+        .select_by_label("Lead Videographer")
+        .await
+        .unwrap();
+    c.find(Locator::Id("add-coverage"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     // Ceremony, 1 x 1.5 h (scene default) x $150
     let total = wait_for_change(&c, "#live-total", "$0.00").await;
     assert_eq!(total, "$225.00");
-    c.find(Locator::Id("add-film")).await.unwrap().select_by_label("Highlight Film").await.unwrap();
-    c.find(Locator::Id("add-film-button")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("add-film"))
+        .await
+        .unwrap()
+        .select_by_label("Highlight Film")
+        .await
+        .unwrap();
+    c.find(Locator::Id("add-film-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     // + the Highlight component for Ceremony (476.00) + Music 85.00 + Grade Pack 250.00
     let total = wait_for_change(&c, "#live-total", "$225.00").await;
     assert_eq!(total, "$1,036.00");
-    let breakdown = c.find(Locator::Id("breakdown")).await.unwrap().text().await.unwrap();
-    assert!(breakdown.contains("Licensed Music Track (Cinematic)") && !breakdown.contains("Film Grain"), "{breakdown}");
+    let breakdown = c
+        .find(Locator::Id("breakdown"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        breakdown.contains("Licensed Music Track (Cinematic)") && !breakdown.contains("Film Grain"),
+        "{breakdown}"
+    );
     // Change the component's style to Vintage Film: the price and the engine-made line follow.
-    let select = c.find(Locator::Css(".component-row select[name=editing_style_id]")).await.unwrap();
+    let select = c
+        .find(Locator::Css(".component-row select[name=editing_style_id]"))
+        .await
+        .unwrap();
     select.select_by_label("Vintage Film").await.unwrap();
     // 1,036.00 - 85.00 (Cinematic grade) + 127.50 (Vintage 1.5 h) - 85 - 250 + 180 (Film Grain) = 923.50
     let total = wait_for_change(&c, "#live-total", "$1,036.00").await;
     assert_eq!(total, "$923.50");
-    let breakdown = c.find(Locator::Id("breakdown")).await.unwrap().text().await.unwrap();
-    assert!(breakdown.contains("Film Grain & Texture Pass (Vintage Film)") && !breakdown.contains("Licensed Music Track"), "{breakdown}");
-    let still: serde_json::Value = c.execute("return window.__stillHere === true;", vec![]).await.unwrap();
+    let breakdown = c
+        .find(Locator::Id("breakdown"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        breakdown.contains("Film Grain & Texture Pass (Vintage Film)")
+            && !breakdown.contains("Licensed Music Track"),
+        "{breakdown}"
+    );
+    let still: serde_json::Value = c
+        .execute("return window.__stillHere === true;", vec![])
+        .await
+        .unwrap();
     assert_eq!(still, serde_json::Value::Bool(true), "no page reload");
     c.close().await.unwrap();
 }

@@ -194,3 +194,25 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     assert!(run.child.wait().unwrap().success());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn bench_pricing_reports_p50_and_p99() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let out = projectflo()
+        .args(["bench", "pricing", "--changes", "20"])
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("20 changes to one build of 80 components")
+            && text.contains("p50")
+            && text.contains("p99"),
+        "{text}"
+    );
+}

@@ -731,3 +731,108 @@ async fn only_people_with_the_quote_permissions_see_or_change_quotes() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_package_starts_a_new_quote_and_a_quote_can_be_duplicated() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let ava = build_of(&app, "ava.t@example.com").await;
+    let ava_total = price(&s, ava).await["total"].clone();
+    // Save Ava's configuration as a package (through the builder's form).
+    assert_eq!(
+        s.post_form(
+            &format!("/quotes/{ava}/package"),
+            &[("name", "Signature Collection")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let dup = s
+        .post_form(
+            &format!("/quotes/{ava}/package"),
+            &[("name", "Signature Collection")],
+        )
+        .await;
+    assert_eq!(dup.status(), 409);
+    assert!(dup.text().await.unwrap().contains("already exists"));
+    let packages: Vec<Value> = s.get("/api/v1/packages").await.json().await.unwrap();
+    assert_eq!(packages.len(), 1);
+    let package = packages[0]["id"].as_i64().unwrap();
+    // Emma's quote starts from it: the same configuration gives the same price.
+    let emma_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'").await;
+    let resp = s
+        .post_form(
+            &format!("/leads/{emma_inquiry}/quote"),
+            &[("package_id", &package.to_string())],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let emma = build_of(&app, "emma.rodriguez@example.com").await;
+    assert_eq!(price(&s, emma).await["total"], ava_total);
+    let live: String = scalar(
+        &app,
+        &format!("SELECT live_price::text FROM builds WHERE id = {emma}"),
+    )
+    .await;
+    assert_eq!(Value::String(live), ava_total);
+    // Duplicating into Noah's inquiry copies it too; into an inquiry with a quote is a 409.
+    let noah_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'noah.w@example.com'").await;
+    let created: Value = s
+        .post_json(
+            &format!("/api/v1/builds/{ava}/duplicate"),
+            &json!({"inquiry_id": noah_inquiry}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let noah = created["build_id"].as_i64().unwrap() as i32;
+    assert_eq!(price(&s, noah).await["total"], ava_total);
+    assert_problem(
+        s.post_json(
+            &format!("/api/v1/builds/{ava}/duplicate"),
+            &json!({"inquiry_id": noah_inquiry}),
+        )
+        .await,
+        409,
+    )
+    .await;
+    // The copy is independent: changing it leaves the original alone.
+    let line: i32 = scalar(
+        &app,
+        &format!(
+            "SELECT id FROM build_coverage_assignments WHERE build_id = {noah} ORDER BY id LIMIT 1"
+        ),
+    )
+    .await;
+    s.client
+        .delete(s.url(&format!("/api/v1/builds/{noah}/coverage/{line}")))
+        .header("x-csrf-token", &s.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(price(&s, ava).await["total"], ava_total);
+    assert_ne!(price(&s, noah).await["total"], ava_total);
+    // An unknown package is named.
+    let liam_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'liam.johnson@example.com'").await;
+    let p = assert_problem(
+        s.post_json(
+            "/api/v1/packages/999/builds",
+            &json!({"inquiry_id": liam_inquiry}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "package_id");
+    assert_eq!(
+        scalar::<i64>(
+            &app,
+            &format!("SELECT count(*) FROM builds WHERE inquiry_id = {liam_inquiry}")
+        )
+        .await,
+        0,
+        "nothing half-made"
+    );
+}
