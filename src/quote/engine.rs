@@ -20,8 +20,8 @@ fn pricing_type(s: &str) -> PricingType {
 
 /// Everything pricing needs for one build.
 pub async fn load(tx: &mut PgConnection, build: i32) -> AppResult<Input> {
-    let editing_rate: Decimal =
-        sqlx::query_scalar("SELECT editing_hourly_rate FROM studio_settings")
+    let (editing_rate, currency): (Decimal, String) =
+        sqlx::query_as("SELECT editing_hourly_rate, currency_code::text FROM studio_settings")
             .fetch_one(&mut *tx)
             .await?;
     let coverage = sqlx::query_as::<_, (i32, String, String, Option<Decimal>, Option<Decimal>, i32, Option<Decimal>, Option<Decimal>)>(
@@ -110,6 +110,7 @@ pub async fn load(tx: &mut PgConnection, build: i32) -> AppResult<Input> {
         }
     }
     Ok(Input {
+        currency,
         editing_rate,
         coverage,
         components,

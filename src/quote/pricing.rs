@@ -344,6 +344,8 @@ pub struct EngineLine {
 
 #[derive(Debug, Clone)]
 pub struct Input {
+    /// The studio's currency, for the words of the rules.
+    pub currency: String,
     pub editing_rate: Decimal,
     pub coverage: Vec<CoverageIn>,
     pub components: Vec<ComponentIn>,
@@ -434,7 +436,7 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
                         "{} x {} h ({whose}) x {} per hour",
                         c.quantity,
                         fmt_h(h),
-                        rate
+                        crate::money::format(rate, &input.currency)
                     ),
                 )
             }
@@ -470,7 +472,10 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
             amount += p;
             hours += h;
             parts.push(match tpl.pricing {
-                PricingType::Fixed => format!("{name} (fixed {p})"),
+                PricingType::Fixed => format!(
+                    "{name} (fixed {})",
+                    crate::money::format(p, &input.currency)
+                ),
                 PricingType::Hourly => format!("{name} ({} h)", fmt_h(h)),
             });
         }
@@ -479,7 +484,11 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
         } else if parts.is_empty() {
             "no task recipe matches this component".to_string()
         } else {
-            format!("{} at {} per hour", parts.join(" + "), input.editing_rate)
+            format!(
+                "{} at {} per hour",
+                parts.join(" + "),
+                crate::money::format(input.editing_rate, &input.currency)
+            )
         };
         let amount = if comp.included { amount } else { Decimal::ZERO };
         component_prices.push((comp.id, amount));
@@ -570,6 +579,7 @@ mod build_tests {
     /// style 1 requires item 100 x1 and item 101 x2.
     fn base() -> Input {
         Input {
+            currency: "USD".into(),
             editing_rate: d("85"),
             coverage: vec![
                 CoverageIn {

@@ -394,6 +394,8 @@ async fn screenshots() {
         ("studio", "/settings/studio"),
         ("preview", "/settings/rules-preview?film=1&scene=3&scene=5"),
         ("inquire", "/inquire"),
+        ("quotes", "/quotes"),
+        ("builder", "/quotes/1"),
     ] {
         c.goto(&app.url(path)).await.unwrap();
         std::fs::write(
