@@ -54,6 +54,11 @@ pub fn routes() -> Routes {
             Access::Staff,
             super::preview::page,
         )
+        .api(Access::Staff, utoipa_axum::routes!(api_get_studio))
+        .api(
+            Access::Perm("settings.manage"),
+            utoipa_axum::routes!(api_put_studio),
+        )
 }
 
 /// One input of a form, ready to render.
@@ -775,6 +780,11 @@ impl StudioForm {
 }
 
 async fn load_studio(db: &sqlx::PgPool) -> AppResult<StudioForm> {
+    let mut conn = db.acquire().await?;
+    load_studio_in(&mut conn).await
+}
+
+async fn load_studio_in(db: &mut sqlx::PgConnection) -> AppResult<StudioForm> {
     Ok(sqlx::query_as(
         "SELECT studio_name, currency_code::text, time_zone, editing_hourly_rate::text, tax_rate_percent::text,
                 deposit_percent::text, balance_due_days_before_wedding::text, invoice_prefix,
@@ -799,23 +809,31 @@ async fn studio_page(
     }))
 }
 
-async fn save_studio(
-    State(state): State<AppState>,
-    staff: Staff,
-    Form(s): Form<StudioForm>,
-) -> AppResult<Response> {
+impl StudioForm {
+    /// What the API and the audit log show.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "studio_name": self.studio_name.trim(), "currency_code": self.currency_code.trim(), "time_zone": self.time_zone.trim(),
+            "editing_hourly_rate": self.editing_hourly_rate.trim(), "tax_rate_percent": self.tax_rate_percent.trim(),
+            "deposit_percent": self.deposit_percent.trim(), "balance_due_days_before_wedding": self.balance_due_days_before_wedding.trim(),
+            "invoice_prefix": self.invoice_prefix.trim(), "task_phase_order": self.phases(),
+        })
+    }
+}
+
+/// Check and save the studio settings in one transaction (the page and the API both use it).
+pub async fn update_studio(db: &sqlx::PgPool, s: &StudioForm, actor: i32) -> AppResult<()> {
     let errors = s.check();
     if !errors.is_empty() {
-        let page = StudioPage {
-            layout: Layout::load(&state.db, &staff, "Studio settings", "/settings").await?,
-            s,
-            errors,
-            flash: None,
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response());
+        let message = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(AppError::Validation { message, errors });
     }
-    let before = load_studio(&state.db).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
+    let before = load_studio_in(&mut tx).await?;
     sqlx::query(
         "UPDATE studio_settings SET studio_name = $1, currency_code = $2, time_zone = $3, editing_hourly_rate = $4::numeric,
            tax_rate_percent = $5::numeric, deposit_percent = $6::numeric, balance_due_days_before_wedding = $7::int,
@@ -832,23 +850,80 @@ async fn save_studio(
     .bind(s.phases())
     .execute(&mut *tx)
     .await?;
-    let snapshot = |f: &StudioForm| {
-        serde_json::json!({
-            "studio_name": f.studio_name.trim(), "currency_code": f.currency_code.trim(), "time_zone": f.time_zone.trim(),
-            "editing_hourly_rate": f.editing_hourly_rate.trim(), "tax_rate_percent": f.tax_rate_percent.trim(),
-            "deposit_percent": f.deposit_percent.trim(), "balance_due_days_before_wedding": f.balance_due_days_before_wedding.trim(),
-            "invoice_prefix": f.invoice_prefix.trim(), "task_phase_order": f.phases(),
-        })
-    };
     audit::record(
         &mut tx,
-        Some(staff.contributor_id),
+        Some(actor),
         "settings.studio.update",
         "studio_settings",
         None,
-        serde_json::json!({ "before": snapshot(&before), "after": snapshot(&s) }),
+        serde_json::json!({ "before": before.to_json(), "after": s.to_json() }),
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to("/settings/studio?done=saved").into_response())
+    Ok(())
+}
+
+async fn save_studio(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(s): Form<StudioForm>,
+) -> AppResult<Response> {
+    match update_studio(&state.db, &s, staff.contributor_id).await {
+        Ok(()) => Ok(Redirect::to("/settings/studio?done=saved").into_response()),
+        Err(AppError::Validation { errors, .. }) => {
+            let page = StudioPage {
+                layout: Layout::load(&state.db, &staff, "Studio settings", "/settings").await?,
+                s,
+                errors,
+                flash: None,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The studio settings: currency, time zone, editing rate, tax, deposit, balance due days,
+/// invoice prefix, task phases.
+#[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, body = Object)))]
+async fn api_get_studio(State(state): State<AppState>) -> AppResult<axum::Json<serde_json::Value>> {
+    Ok(axum::Json(load_studio(&state.db).await?.to_json()))
+}
+
+/// Change the studio settings (every field; decimals as strings, task_phase_order a list).
+#[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog", security(("bearer" = ["settings.manage"])), request_body = Object,
+    responses((status = 200, body = Object), (status = 422, body = crate::http::error::Problem)))]
+async fn api_put_studio(
+    State(state): State<AppState>,
+    staff: Staff,
+    crate::http::ApiJson(v): crate::http::ApiJson<serde_json::Value>,
+) -> AppResult<axum::Json<serde_json::Value>> {
+    let text = |k: &str| match &v[k] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    };
+    let phases = v["task_phase_order"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    let s = StudioForm {
+        studio_name: text("studio_name"),
+        currency_code: text("currency_code"),
+        time_zone: text("time_zone"),
+        editing_hourly_rate: text("editing_hourly_rate"),
+        tax_rate_percent: text("tax_rate_percent"),
+        deposit_percent: text("deposit_percent"),
+        balance_due_days_before_wedding: text("balance_due_days_before_wedding"),
+        invoice_prefix: text("invoice_prefix"),
+        task_phase_order: phases,
+    };
+    update_studio(&state.db, &s, staff.contributor_id).await?;
+    Ok(axum::Json(load_studio(&state.db).await?.to_json()))
 }

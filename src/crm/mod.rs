@@ -25,6 +25,9 @@ pub fn routes() -> Routes {
         .api(Access::Perm("leads.edit"), routes!(api_log))
         .api(Access::Staff, routes!(api_my_todos))
         .api(Access::Staff, routes!(api_complete))
+        .api(Access::Perm("leads.edit"), routes!(api_reassign))
+        .api(Access::Perm("leads.view"), routes!(api_contacts))
+        .api(Access::Perm("leads.view"), routes!(api_contact))
         .merge(pages::routes())
         .merge(public::routes())
 }
@@ -721,4 +724,102 @@ async fn api_complete(
     complete_activity(&mut tx, id, &staff).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Reassign {
+    pub assigned_to_contributor_id: i32,
+}
+
+/// Give a to-do to another active team member.
+#[utoipa::path(post, path = "/api/v1/activities/{id}/reassign", tag = "leads", security(("bearer" = ["leads.edit"])), params(("id" = i32, Path)), request_body = Reassign,
+    responses((status = 204), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+async fn api_reassign(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(r): ApiJson<Reassign>,
+) -> AppResult<StatusCode> {
+    let mut tx = state.db.begin().await?;
+    reassign_activity(
+        &mut tx,
+        id,
+        r.assigned_to_contributor_id,
+        staff.contributor_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ContactRow {
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub inquiries: i64,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ContactSearch {
+    /// Name or email contains.
+    #[serde(default)]
+    pub q: String,
+}
+
+const CONTACTS: &str = "SELECT c.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email, c.phone_number AS phone, c.type::text AS kind,
+       (SELECT count(*) FROM inquiries i WHERE i.contact_id = c.id) AS inquiries FROM contacts c WHERE c.type IN ('Client Lead', 'Client')";
+
+/// Couples (leads and clients), by name.
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "leads", security(("bearer" = ["leads.view"])), params(ContactSearch),
+    responses((status = 200, body = Vec<ContactRow>)))]
+async fn api_contacts(
+    State(state): State<AppState>,
+    ApiQuery(s): ApiQuery<ContactSearch>,
+) -> AppResult<Json<Vec<ContactRow>>> {
+    let q = s.q.trim();
+    let pattern = format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"));
+    Ok(Json(
+        sqlx::query_as(&format!("{CONTACTS} AND ($1 = '' OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $2 OR c.email ILIKE $2) ORDER BY lower(c.last_name), lower(c.first_name) LIMIT 500"))
+            .bind(q)
+            .bind(pattern)
+            .fetch_all(&state.db)
+            .await?,
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactDetail {
+    #[serde(flatten)]
+    pub contact: ContactRow,
+    pub inquiries: Vec<InquiryRow>,
+    pub communications: Vec<Communication>,
+}
+
+/// One couple with every inquiry and communication.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "leads", security(("bearer" = ["leads.view"])), params(("id" = i32, Path)),
+    responses((status = 200, body = ContactDetail), (status = 404, body = crate::http::error::Problem)))]
+async fn api_contact(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<ContactDetail>> {
+    let contact: ContactRow = sqlx::query_as(&format!("{CONTACTS} AND c.id = $1"))
+        .bind(id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("contact {id}")))?;
+    let inquiries = sqlx::query_as(&format!(
+        "{INQUIRY_SELECT} WHERE i.contact_id = $1 ORDER BY i.id"
+    ))
+    .bind(id)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(ContactDetail {
+        communications: communications(&state.db, id).await?,
+        inquiries,
+        contact,
+    }))
 }

@@ -741,3 +741,95 @@ async fn settings_show_the_embed_snippet_that_passes_utm_parameters() {
     );
     assert!(snippet.contains("location.search"));
 }
+
+#[tokio::test]
+async fn contacts_and_to_dos_through_the_api() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let found: Vec<serde_json::Value> = s
+        .get("/api/v1/contacts?q=garcia")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let id = found[0]["id"].as_i64().unwrap();
+    let detail: serde_json::Value = s
+        .get(&format!("/api/v1/contacts/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["inquiries"].as_array().unwrap().len(), 1);
+    assert_eq!(detail["communications"][0]["type"], "Call");
+    assert_problem(s.get("/api/v1/contacts/1").await, 404).await;
+    let todo: i32 =
+        sqlx::query_scalar("SELECT id FROM activities WHERE title = 'Follow up with Sofia Garcia'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let p = assert_problem(
+        s.post_json(
+            &format!("/api/v1/activities/{todo}/reassign"),
+            &json!({"assigned_to_contributor_id": 9999}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(p["errors"][0]["field"], "assignee");
+    let maya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(
+        s.post_json(
+            &format!("/api/v1/activities/{todo}/reassign"),
+            &json!({"assigned_to_contributor_id": maya})
+        )
+        .await
+        .status(),
+        204
+    );
+    let mine: Vec<serde_json::Value> = s.get("/api/v1/activities/mine").await.json().await.unwrap();
+    assert!(
+        mine.iter()
+            .all(|a| a["title"] != "Follow up with Sofia Garcia")
+    );
+}
+
+#[tokio::test]
+async fn studio_settings_through_the_api() {
+    let app = TestApp::demo().await;
+    let owner = app.demo_login("Owner").await;
+    let mut v: serde_json::Value = owner
+        .get("/api/v1/studio-settings")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["currency_code"], "USD");
+    v["editing_hourly_rate"] = json!("95.5");
+    v["currency_code"] = json!("GBP");
+    let put = |body: serde_json::Value| {
+        owner
+            .client
+            .put(owner.url("/api/v1/studio-settings"))
+            .header("x-csrf-token", &owner.csrf)
+            .json(&body)
+            .send()
+    };
+    let saved: serde_json::Value = put(v.clone()).await.unwrap().json().await.unwrap();
+    assert_eq!(saved["editing_hourly_rate"], "95.50");
+    let mut bad = v.clone();
+    bad["deposit_percent"] = json!("150");
+    let p = assert_problem(put(bad).await.unwrap(), 422).await;
+    assert_eq!(p["errors"][0]["field"], "deposit_percent");
+    let sales = app.demo_login("Sales").await;
+    let resp = sales
+        .client
+        .put(sales.url("/api/v1/studio-settings"))
+        .header("x-csrf-token", &sales.csrf)
+        .json(&v)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(resp, 403).await;
+}
