@@ -87,21 +87,17 @@ async fn save_package(
     Path(id): Path<i32>,
     Form(f): Form<PackageForm>,
 ) -> AppResult<Response> {
-    let result = async {
-        let mut tx = state.db.begin().await?;
+    change(&state, &staff, id, async |tx| {
         super::packages::save(
-            &mut tx,
+            tx,
             id,
             &f.name,
             Some(&f.description),
             Some(staff.contributor_id),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+        .await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -472,6 +468,23 @@ async fn after(
     }
 }
 
+/// Run one change of the build in its own transaction, then show the builder (in place).
+async fn change<T>(
+    state: &AppState,
+    staff: &Staff,
+    id: i32,
+    f: impl AsyncFnOnce(&mut sqlx::PgConnection) -> AppResult<T>,
+) -> AppResult<Response> {
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        f(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    after(state, staff, id, result).await
+}
+
 /// A number from a form field: empty is None; anything else must parse.
 fn num<T: std::str::FromStr>(field: &str, v: &str) -> AppResult<Option<T>> {
     let v = v.trim();
@@ -505,20 +518,16 @@ async fn add_coverage(
     Path(id): Path<i32>,
     Form(f): Form<CoverageForm>,
 ) -> AppResult<Response> {
-    let result = async {
+    change(&state, &staff, id, async |tx| {
         let c = CoverageChange {
             scene: need("coverage_scene_id", &f.coverage_scene_id)?,
             operator: need("operator_type_id", &f.operator_type_id)?,
             quantity: num("quantity", &f.quantity)?.unwrap_or(1),
             hours: num("hours", &f.hours)?,
         };
-        let mut tx = state.db.begin().await?;
-        builds::add_coverage(&mut tx, id, &c, Some(staff.contributor_id)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+        builds::add_coverage(tx, id, &c, Some(staff.contributor_id)).await
+    })
+    .await
 }
 
 async fn remove_coverage(
@@ -526,14 +535,10 @@ async fn remove_coverage(
     staff: Staff,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    let result = async {
-        let mut tx = state.db.begin().await?;
-        builds::remove_coverage(&mut tx, id, line, Some(staff.contributor_id)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+    change(&state, &staff, id, async |tx| {
+        builds::remove_coverage(tx, id, line, Some(staff.contributor_id)).await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -548,15 +553,11 @@ async fn add_deliverable(
     Path(id): Path<i32>,
     Form(f): Form<DeliverableForm>,
 ) -> AppResult<Response> {
-    let result = async {
+    change(&state, &staff, id, async |tx| {
         let d = need("deliverable_id", &f.deliverable_id)?;
-        let mut tx = state.db.begin().await?;
-        builds::add_deliverable(&mut tx, id, d, Some(staff.contributor_id)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+        builds::add_deliverable(tx, id, d, Some(staff.contributor_id)).await
+    })
+    .await
 }
 
 async fn remove_deliverable(
@@ -564,14 +565,10 @@ async fn remove_deliverable(
     staff: Staff,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    let result = async {
-        let mut tx = state.db.begin().await?;
-        builds::remove_deliverable(&mut tx, id, line, Some(staff.contributor_id)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+    change(&state, &staff, id, async |tx| {
+        builds::remove_deliverable(tx, id, line, Some(staff.contributor_id)).await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -591,19 +588,15 @@ async fn update_component(
     Path((id, line)): Path<(i32, i32)>,
     Form(f): Form<ComponentForm>,
 ) -> AppResult<Response> {
-    let result = async {
+    change(&state, &staff, id, async |tx| {
         let c = ComponentChange {
             style: need("editing_style_id", &f.editing_style_id)?,
             target_minutes: num("target_minutes", &f.target_minutes)?,
             included: f.is_included.is_some(),
         };
-        let mut tx = state.db.begin().await?;
-        builds::update_component(&mut tx, id, line, &c, Some(staff.contributor_id)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+        builds::update_component(tx, id, line, &c, Some(staff.contributor_id)).await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -622,24 +615,20 @@ async fn add_billable(
     Path(id): Path<i32>,
     Form(f): Form<BillableForm>,
 ) -> AppResult<Response> {
-    let result = async {
+    change(&state, &staff, id, async |tx| {
         let item = need("billable_item_id", &f.billable_item_id)?;
         let qty = num("quantity", &f.quantity)?.unwrap_or(1);
-        let mut tx = state.db.begin().await?;
         builds::add_billable(
-            &mut tx,
+            tx,
             id,
             item,
             qty,
             Some(&f.notes),
             Some(staff.contributor_id),
         )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+        .await
+    })
+    .await
 }
 
 async fn remove_billable(
@@ -647,14 +636,10 @@ async fn remove_billable(
     staff: Staff,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    let result = async {
-        let mut tx = state.db.begin().await?;
-        builds::remove_billable(&mut tx, id, line, Some(staff.contributor_id)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
-    after(&state, &staff, id, result).await
+    change(&state, &staff, id, async |tx| {
+        builds::remove_billable(tx, id, line, Some(staff.contributor_id)).await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
