@@ -17,7 +17,12 @@ fn argon2() -> Argon2<'static> {
     )
 }
 
+/// At most two argon2 runs at once: each takes 19 MiB and a core, so a burst of logins cannot
+/// take the machine's memory or starve the other requests.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    let _permit = HASHING.acquire().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
@@ -39,6 +44,9 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 /// Checks `password` against `hash` (or against a dummy hash when there is none).
 pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
