@@ -1021,32 +1021,7 @@ async fn deactivate(
             "You cannot deactivate your own login.".into(),
         ));
     }
-    let mut tx = state.db.begin().await?;
-    if is_last_owner(&mut tx, id).await? {
-        return Err(AppError::Conflict(
-            "This is the studio's only active Owner.".into(),
-        ));
-    }
-    let done = sqlx::query(
-        "UPDATE staff_credentials SET is_active = false WHERE contributor_id = $1 AND is_active",
-    )
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::not_found("active login"));
-    }
-    super::end_all_access(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        Some(staff.contributor_id),
-        "users.deactivate",
-        "contributor",
-        Some(id),
-        serde_json::json!({ "before": { "active": true }, "after": { "active": false } }),
-    )
-    .await?;
-    tx.commit().await?;
+    set_active(&state, &staff, id, false).await?;
     Ok(Redirect::to("/settings/users?done=deactivated").into_response())
 }
 
@@ -1055,27 +1030,52 @@ async fn activate(
     staff: Staff,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
+    set_active(&state, &staff, id, true).await?;
+    Ok(Redirect::to("/settings/users?done=activated").into_response())
+}
+
+/// Turn a login on or off in one transaction; off ends its sessions and tokens at once, and the
+/// studio's last active Owner stays on.
+async fn set_active(state: &AppState, staff: &Staff, id: i32, active: bool) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
+    if !active && is_last_owner(&mut tx, id).await? {
+        return Err(AppError::Conflict(
+            "This is the studio's only active Owner.".into(),
+        ));
+    }
     let done = sqlx::query(
-        "UPDATE staff_credentials SET is_active = true WHERE contributor_id = $1 AND NOT is_active",
+        "UPDATE staff_credentials SET is_active = $2 WHERE contributor_id = $1 AND is_active <> $2",
     )
     .bind(id)
+    .bind(active)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(AppError::not_found("inactive login"));
+        return Err(AppError::not_found(if active {
+            "inactive login"
+        } else {
+            "active login"
+        }));
     }
+    if !active {
+        super::end_all_access(&mut tx, id).await?;
+    }
+    let action = if active {
+        "users.activate"
+    } else {
+        "users.deactivate"
+    };
     audit::record(
         &mut tx,
         Some(staff.contributor_id),
-        "users.activate",
+        action,
         "contributor",
         Some(id),
-        serde_json::json!({ "before": { "active": false }, "after": { "active": true } }),
+        serde_json::json!({ "before": { "active": !active }, "after": { "active": active } }),
     )
     .await?;
     tx.commit().await?;
-    Ok(Redirect::to("/settings/users?done=activated").into_response())
+    Ok(())
 }
 
 // ---------------------------------------------------------------- settings: roles
