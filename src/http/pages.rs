@@ -162,6 +162,8 @@ struct Dashboard {
     layout: Layout,
     open_leads: i64,
     proposals_out: i64,
+    /// What the quotes with the couples are worth, in the studio's currency.
+    proposals_value: String,
     weddings_next_90: i64,
     editing_rate: String,
     pipeline: Vec<StatusBar>,
@@ -197,6 +199,11 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     let weddings_next_90: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM inquiries WHERE status <> 'Closed-Lost'
          AND wedding_date BETWEEN current_date AND current_date + 90",
+    )
+    .fetch_one(db)
+    .await?;
+    let proposals_value: Decimal = sqlx::query_scalar(
+        "SELECT COALESCE(sum(live_price), 0) FROM builds WHERE status = 'Proposal Sent'",
     )
     .fetch_one(db)
     .await?;
@@ -236,6 +243,7 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
         layout,
         open_leads,
         proposals_out: count("Proposal Sent"),
+        proposals_value: money::format(proposals_value, &currency),
         weddings_next_90,
         editing_rate: money::format(rate, &currency),
         pipeline,

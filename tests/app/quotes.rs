@@ -91,6 +91,12 @@ async fn the_demo_quotes_are_priced_to_the_cent() {
     //   + Fine Cut 6 h 510.00 + Audio 1 h 85.00 + Correction 1 h 85.00 = 807.50; Audio Restoration 120.00
     let sofia = build_of(&app, "sofia.garcia@example.com").await;
     assert_eq!(price(&s, sofia).await["total"], "1527.50");
+    // The dashboard adds up the proposals out, in the studio's currency: 5,521.75 + 1,527.50.
+    let dash = s.get("/").await.text().await.unwrap();
+    assert!(
+        dash.contains("<strong id=\"proposals-value\">$7,049.25</strong>"),
+        "{dash}"
+    );
 }
 
 #[tokio::test]
