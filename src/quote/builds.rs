@@ -177,6 +177,34 @@ pub struct CoverageChange {
     pub hours: Option<Decimal>,
 }
 
+impl CoverageChange {
+    /// Scene and operator exist, quantity and hours are sensible (422 naming the field).
+    async fn check(&self, tx: &mut PgConnection) -> AppResult<()> {
+        must_exist(
+            tx,
+            "coverage_scenes",
+            self.scene,
+            "coverage_scene_id",
+            "coverage scene",
+        )
+        .await?;
+        must_exist(
+            tx,
+            "operator_types",
+            self.operator,
+            "operator_type_id",
+            "operator type",
+        )
+        .await?;
+        check_quantity(self.quantity)?;
+        check_hours(self.hours)
+    }
+
+    fn details(&self) -> serde_json::Value {
+        json!({ "scene": self.scene, "operator": self.operator, "quantity": self.quantity, "hours": self.hours })
+    }
+}
+
 pub async fn add_coverage(
     tx: &mut PgConnection,
     build: i32,
@@ -184,24 +212,7 @@ pub async fn add_coverage(
     actor: Option<i32>,
 ) -> AppResult<(i32, Priced)> {
     lock(tx, build).await?;
-    must_exist(
-        tx,
-        "coverage_scenes",
-        c.scene,
-        "coverage_scene_id",
-        "coverage scene",
-    )
-    .await?;
-    must_exist(
-        tx,
-        "operator_types",
-        c.operator,
-        "operator_type_id",
-        "operator type",
-    )
-    .await?;
-    check_quantity(c.quantity)?;
-    check_hours(c.hours)?;
+    c.check(tx).await?;
     let id: i32 = sqlx::query_scalar(
         "INSERT INTO build_coverage_assignments (build_id, coverage_scene_id, operator_type_id, quantity, hours) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -212,7 +223,7 @@ pub async fn add_coverage(
     .bind(c.hours)
     .fetch_one(&mut *tx)
     .await?;
-    let p = done(tx, build, actor, "builds.coverage.add", json!({ "scene": c.scene, "operator": c.operator, "quantity": c.quantity, "hours": c.hours })).await?;
+    let p = done(tx, build, actor, "builds.coverage.add", c.details()).await?;
     Ok((id, p))
 }
 
@@ -224,24 +235,7 @@ pub async fn update_coverage(
     actor: Option<i32>,
 ) -> AppResult<Priced> {
     lock(tx, build).await?;
-    must_exist(
-        tx,
-        "coverage_scenes",
-        c.scene,
-        "coverage_scene_id",
-        "coverage scene",
-    )
-    .await?;
-    must_exist(
-        tx,
-        "operator_types",
-        c.operator,
-        "operator_type_id",
-        "operator type",
-    )
-    .await?;
-    check_quantity(c.quantity)?;
-    check_hours(c.hours)?;
+    c.check(tx).await?;
     let n = sqlx::query("UPDATE build_coverage_assignments SET coverage_scene_id = $3, operator_type_id = $4, quantity = $5, hours = $6 WHERE id = $2 AND build_id = $1")
         .bind(build)
         .bind(id)
@@ -254,7 +248,14 @@ pub async fn update_coverage(
     if n.rows_affected() == 0 {
         return Err(AppError::not_found(&format!("coverage line {id}")));
     }
-    done(tx, build, actor, "builds.coverage.update", json!({ "coverage": id, "scene": c.scene, "operator": c.operator, "quantity": c.quantity, "hours": c.hours })).await
+    done(
+        tx,
+        build,
+        actor,
+        "builds.coverage.update",
+        json!({ "coverage": id, "after": c.details() }),
+    )
+    .await
 }
 
 pub async fn remove_coverage(
