@@ -13,12 +13,8 @@ fn set_cookie(resp: &reqwest::Response) -> String {
 }
 
 async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(app.url("/login"))
-        .form(&[("email", email), ("password", password)])
-        .send()
+    app.post_form("/login", &[("email", email), ("password", password)])
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -32,30 +28,28 @@ async fn pages_need_a_login_and_the_login_comes_back_to_them() {
     );
     assert_problem(app.get("/api/v1/me").await, 401).await;
     let resp = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", MAYA),
-            ("password", DEMO_PASSWORD),
-            ("next", "/settings/users"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/login",
+            &[
+                ("email", MAYA),
+                ("password", DEMO_PASSWORD),
+                ("next", "/settings/users"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
     assert_eq!(resp.headers()["location"], "/settings/users");
     // Never an open redirect.
     let resp = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", MAYA),
-            ("password", DEMO_PASSWORD),
-            ("next", "//evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/login",
+            &[
+                ("email", MAYA),
+                ("password", DEMO_PASSWORD),
+                ("next", "//evil.example/"),
+            ],
+        )
+        .await;
     assert_eq!(resp.headers()["location"], "/");
 }
 
@@ -464,22 +458,14 @@ async fn password_reset_by_a_single_use_link_that_expires_in_an_hour() {
     let old = app.demo_login("Owner").await;
     // Unknown and known emails get the same answer.
     let unknown = app
-        .client
-        .post(app.url("/password-reset"))
-        .form(&[("email", "nobody@example.com")])
-        .send()
+        .post_form("/password-reset", &[("email", "nobody@example.com")])
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     let known = app
-        .client
-        .post(app.url("/password-reset"))
-        .form(&[("email", MAYA)])
-        .send()
+        .post_form("/password-reset", &[("email", MAYA)])
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -495,12 +481,8 @@ async fn password_reset_by_a_single_use_link_that_expires_in_an_hour() {
     assert_eq!(expires, 3600.0);
     // Bad input is named and uses nothing up.
     let resp = app
-        .client
-        .post(app.url(path))
-        .form(&[("password", "short"), ("confirm", "short")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(path, &[("password", "short"), ("confirm", "short")])
+        .await;
     assert_eq!(resp.status(), 422);
     assert!(
         resp.text()
@@ -509,38 +491,35 @@ async fn password_reset_by_a_single_use_link_that_expires_in_an_hour() {
             .contains("at least 10 characters")
     );
     let resp = app
-        .client
-        .post(app.url(path))
-        .form(&[
-            ("password", "a brand new password"),
-            ("confirm", "another one entirely"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            path,
+            &[
+                ("password", "a brand new password"),
+                ("confirm", "another one entirely"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 422);
     let resp = app
-        .client
-        .post(app.url(path))
-        .form(&[
-            ("password", "a brand new password"),
-            ("confirm", "a brand new password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            path,
+            &[
+                ("password", "a brand new password"),
+                ("confirm", "a brand new password"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
     // Used once only; the old session ended; the new password works, the old does not.
     let again = app
-        .client
-        .post(app.url(path))
-        .form(&[
-            ("password", "yet another password"),
-            ("confirm", "yet another password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            path,
+            &[
+                ("password", "yet another password"),
+                ("confirm", "yet another password"),
+            ],
+        )
+        .await;
     assert_eq!(again.status(), 410);
     assert_eq!(old.get("/").await.status(), 303);
     assert_eq!(try_login(&app, MAYA, DEMO_PASSWORD).await.status(), 401);
@@ -549,12 +528,7 @@ async fn password_reset_by_a_single_use_link_that_expires_in_an_hour() {
         303
     );
     // An expired link no longer works.
-    app.client
-        .post(app.url("/password-reset"))
-        .form(&[("email", MAYA)])
-        .send()
-        .await
-        .unwrap();
+    app.post_form("/password-reset", &[("email", MAYA)]).await;
     let link = app.last_link_to(MAYA).await;
     sqlx::query(
         "UPDATE one_time_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL",
@@ -689,15 +663,14 @@ async fn an_invited_colleague_sets_a_password_and_logs_in() {
     );
     let path = link.trim_start_matches(&app.url(""));
     let resp = app
-        .client
-        .post(app.url(path))
-        .form(&[
-            ("password", "ana's own password"),
-            ("confirm", "ana's own password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            path,
+            &[
+                ("password", "ana's own password"),
+                ("confirm", "ana's own password"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
     let ana = app
         .login("ana@goldenhour.example", "ana's own password")
@@ -829,13 +802,7 @@ async fn with_smtp_configured_the_reset_email_is_sent_and_the_log_keeps_no_secre
         s.mail_from = "Golden Hour Films <hello@goldenhour.example>".into();
     })
     .await;
-    let resp = app
-        .client
-        .post(app.url("/password-reset"))
-        .form(&[("email", MAYA)])
-        .send()
-        .await
-        .unwrap();
+    let resp = app.post_form("/password-reset", &[("email", MAYA)]).await;
     assert_eq!(resp.status(), 200);
     let raw = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
         .await
@@ -865,15 +832,14 @@ async fn with_smtp_configured_the_reset_email_is_sent_and_the_log_keeps_no_secre
     );
     // The emailed link works.
     let resp = app
-        .client
-        .post(app.url(&format!("/set-password/{token}")))
-        .form(&[
-            ("password", "from the email!"),
-            ("confirm", "from the email!"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/set-password/{token}"),
+            &[
+                ("password", "from the email!"),
+                ("confirm", "from the email!"),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 303);
     assert_eq!(try_login(&app, MAYA, "from the email!").await.status(), 303);
 }

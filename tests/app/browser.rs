@@ -95,6 +95,29 @@ pub async fn browser() -> Option<Client> {
     Some(client)
 }
 
+async fn click(c: &Client, at: Locator<'_>) {
+    c.find(at).await.unwrap().click().await.unwrap();
+}
+
+async fn text(c: &Client, at: Locator<'_>) -> String {
+    c.find(at).await.unwrap().text().await.unwrap()
+}
+
+/// The text of an element once it is there (bounded wait).
+async fn wait_text(c: &Client, at: Locator<'_>) -> String {
+    c.wait()
+        .for_element(at)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn type_in(c: &Client, at: Locator<'_>, keys: &str) {
+    c.find(at).await.unwrap().send_keys(keys).await.unwrap();
+}
+
 /// Log in through the login page with the keyboard, as a person would.
 pub async fn login(c: &Client, app: &TestApp, email: &str, password: &str) {
     c.goto(&app.url("/")).await.unwrap();
@@ -102,12 +125,7 @@ pub async fn login(c: &Client, app: &TestApp, email: &str, password: &str) {
         c.current_url().await.unwrap().path().starts_with("/login"),
         "the dashboard needs a login"
     );
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
+    type_in(c, Locator::Id("email"), email).await;
     let pw = c.find(Locator::Id("password")).await.unwrap();
     pw.send_keys(password).await.unwrap();
     pw.send_keys("\u{E007}").await.unwrap(); // Enter submits the form
@@ -142,13 +160,7 @@ async fn dashboard_shows_every_area_in_the_navigation() {
         projectflo::seed::DEMO_PASSWORD,
     )
     .await;
-    let h1 = c
-        .find(Locator::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let h1 = text(&c, Locator::Css("main h1")).await;
     assert_eq!(h1, "Dashboard");
     let links = c.find_all(Locator::Css("nav#nav a")).await.unwrap();
     let mut labels = vec![];
@@ -170,45 +182,16 @@ async fn dashboard_shows_every_area_in_the_navigation() {
         ]
     );
     // The demo studio's name and its leads are on the page.
-    let body = c
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&c, Locator::Css("body")).await;
     assert!(body.contains("Golden Hour Films"), "{body}");
     assert!(body.contains("Emma Rodriguez"), "{body}");
     // Follow a navigation link: the area says plainly that it is not built yet.
-    c.find(Locator::LinkText("Invoices"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let h1 = c
-        .find(Locator::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("Invoices")).await;
+    let h1 = text(&c, Locator::Css("main h1")).await;
     assert_eq!(h1, "Invoices");
-    let current = c
-        .find(Locator::Css("nav a[aria-current=page]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let current = text(&c, Locator::Css("nav a[aria-current=page]")).await;
     assert_eq!(current, "Invoices");
-    let body = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&c, Locator::Css("main")).await;
     assert!(body.contains("not built yet"), "{body}");
     c.close().await.unwrap();
 }
@@ -219,26 +202,9 @@ async fn a_staff_member_logs_in_sees_the_dashboard_and_logs_out() {
     let Some(c) = browser().await else { return };
     // A wrong password first: the message is by the form, and nothing else happens.
     c.goto(&app.url("/login")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("priya@goldenhour.example")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("not it\u{E007}")
-        .await
-        .unwrap();
-    let err = c
-        .wait()
-        .for_element(Locator::Id("login-error"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    type_in(&c, Locator::Id("email"), "priya@goldenhour.example").await;
+    type_in(&c, Locator::Id("password"), "not it\u{E007}").await;
+    let err = wait_text(&c, Locator::Id("login-error")).await;
     assert!(err.contains("do not match"), "{err}");
     login(
         &c,
@@ -247,40 +213,17 @@ async fn a_staff_member_logs_in_sees_the_dashboard_and_logs_out() {
         projectflo::seed::DEMO_PASSWORD,
     )
     .await;
-    let user = c
-        .find(Locator::Css(".usermenu a"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let user = text(&c, Locator::Css(".usermenu a")).await;
     assert!(
         user.contains("Priya Patel") && user.contains("Sales"),
         "{user}"
     );
     // Sales sees Leads but not Invoices.
-    let nav = c
-        .find(Locator::Css("nav#nav"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let nav = text(&c, Locator::Css("nav#nav")).await;
     assert!(nav.contains("Leads") && !nav.contains("Invoices"), "{nav}");
-    c.find(Locator::Css(".usermenu button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Css(".usermenu button")).await;
     wait_for_path(&c, "/login").await;
-    let notice = c
-        .find(Locator::Css(".flash.ok"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let notice = text(&c, Locator::Css(".flash.ok")).await;
     assert_eq!(notice, "You are logged out.");
     // The dashboard is closed again.
     c.goto(&app.url("/")).await.unwrap();
@@ -303,59 +246,21 @@ async fn a_couple_logs_into_the_portal() {
         .await;
     let link = app.last_link_to("anna@example.org").await;
     c.goto(&link).await.unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("our wedding film 2027")
-        .await
-        .unwrap();
-    c.find(Locator::Id("confirm"))
-        .await
-        .unwrap()
-        .send_keys("our wedding film 2027\u{E007}")
-        .await
-        .unwrap();
+    type_in(&c, Locator::Id("password"), "our wedding film 2027").await;
+    type_in(&c, Locator::Id("confirm"), "our wedding film 2027\u{E007}").await;
     wait_for_path(&c, "/portal/login").await;
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("anna@example.org")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("our wedding film 2027\u{E007}")
-        .await
-        .unwrap();
+    type_in(&c, Locator::Id("email"), "anna@example.org").await;
+    type_in(&c, Locator::Id("password"), "our wedding film 2027\u{E007}").await;
     wait_for_path(&c, "/portal").await;
-    let body = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = text(&c, Locator::Css("main")).await;
     assert!(
         body.contains("Welcome, Anna Test")
             && body.contains("GHF-Anna")
             && body.contains("$1,260.00"),
         "{body}"
     );
-    c.find(Locator::LinkText("GHF-Anna"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let h1 = c
-        .wait()
-        .for_element(Locator::Css("main h1"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("GHF-Anna")).await;
+    let h1 = wait_text(&c, Locator::Css("main h1")).await;
     assert_eq!(h1, "GHF-Anna");
     c.close().await.unwrap();
 }
@@ -408,18 +313,13 @@ async fn screenshots() {
     let portal = crate::portal::portal_login(&app, &couple, "anna's portal password").await;
     drop(portal);
     c.goto(&app.url("/portal/login")).await.unwrap();
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("anna@example.org")
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("anna's portal password\u{E007}")
-        .await
-        .unwrap();
+    type_in(&c, Locator::Id("email"), "anna@example.org").await;
+    type_in(
+        &c,
+        Locator::Id("password"),
+        "anna's portal password\u{E007}",
+    )
+    .await;
     wait_for_path(&c, "/portal").await;
     std::fs::write(dir.join("portal.png"), c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();
@@ -438,33 +338,11 @@ async fn a_couple_fills_in_the_public_form_and_the_lead_is_on_the_board() {
         ("email", "lena.park@example.net"),
         ("venue", "Carmel Mission"),
     ] {
-        c.find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
+        type_in(&c, Locator::Id(id), text).await;
     }
-    c.find(Locator::Id("message"))
-        .await
-        .unwrap()
-        .send_keys("A small October wedding.")
-        .await
-        .unwrap();
-    c.find(Locator::Css("button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let thanks = c
-        .wait()
-        .for_element(Locator::Id("thanks"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    type_in(&c, Locator::Id("message"), "A small October wedding.").await;
+    click(&c, Locator::Css("button[type=submit]")).await;
+    let thanks = wait_text(&c, Locator::Id("thanks")).await;
     assert!(thanks.contains("We have your message"));
     // The studio sees it on the board, in New, with its follow-up.
     login(
@@ -475,32 +353,15 @@ async fn a_couple_fills_in_the_public_form_and_the_lead_is_on_the_board() {
     )
     .await;
     c.goto(&app.url("/leads")).await.unwrap();
-    let new_col = c
-        .find(Locator::Css("section.column[data-status='New']"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let new_col = text(&c, Locator::Css("section.column[data-status='New']")).await;
     assert!(
         new_col.contains("Lena Park") && new_col.contains("Follow-up: Priya Patel"),
         "{new_col}"
     );
-    c.find(Locator::LinkText("Lena Park"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::LinkText("Lena Park")).await;
     let body = c.wait().for_element(Locator::Id("act-h")).await.unwrap();
     drop(body);
-    let page = c
-        .find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text(&c, Locator::Css("main")).await;
     assert!(
         page.contains("Follow up with Lena Park") && page.contains("pinterest"),
         "{page}"
@@ -541,20 +402,8 @@ async fn a_quote_is_configured_and_its_price_follows_without_a_reload() {
     .await;
     let emma: i32 = sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'").fetch_one(&app.db).await.unwrap();
     c.goto(&app.url(&format!("/leads/{emma}"))).await.unwrap();
-    c.find(Locator::Id("start-quote"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let total = c
-        .wait()
-        .for_element(Locator::Id("live-total"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("start-quote")).await;
+    let total = wait_text(&c, Locator::Id("live-total")).await;
     assert_eq!(total, "$0.00");
     // From here on, the page must never reload: a marker on window survives only in-place updates.
     c.execute("window.__stillHere = true;", vec![])
@@ -572,12 +421,7 @@ async fn a_quote_is_configured_and_its_price_follows_without_a_reload() {
         .select_by_label("Lead Videographer")
         .await
         .unwrap();
-    c.find(Locator::Id("add-coverage"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("add-coverage")).await;
     // Ceremony, 1 x 1.5 h (scene default) x $150
     let total = wait_for_change(&c, "#live-total", "$0.00").await;
     assert_eq!(total, "$225.00");
@@ -587,22 +431,11 @@ async fn a_quote_is_configured_and_its_price_follows_without_a_reload() {
         .select_by_label("Highlight Film")
         .await
         .unwrap();
-    c.find(Locator::Id("add-film-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, Locator::Id("add-film-button")).await;
     // + the Highlight component for Ceremony (476.00) + Music 85.00 + Grade Pack 250.00
     let total = wait_for_change(&c, "#live-total", "$225.00").await;
     assert_eq!(total, "$1,036.00");
-    let breakdown = c
-        .find(Locator::Id("breakdown"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let breakdown = text(&c, Locator::Id("breakdown")).await;
     assert!(
         breakdown.contains("Licensed Music Track (Cinematic)") && !breakdown.contains("Film Grain"),
         "{breakdown}"
@@ -616,13 +449,7 @@ async fn a_quote_is_configured_and_its_price_follows_without_a_reload() {
     // 1,036.00 - 85.00 (Cinematic grade) + 127.50 (Vintage 1.5 h) - 85 - 250 + 180 (Film Grain) = 923.50
     let total = wait_for_change(&c, "#live-total", "$1,036.00").await;
     assert_eq!(total, "$923.50");
-    let breakdown = c
-        .find(Locator::Id("breakdown"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let breakdown = text(&c, Locator::Id("breakdown")).await;
     assert!(
         breakdown.contains("Film Grain & Texture Pass (Vintage Film)")
             && !breakdown.contains("Licensed Music Track"),

@@ -192,13 +192,8 @@ async fn a_duplicate_name_is_a_friendly_409() {
     assert!(p["detail"].as_str().unwrap().contains("already exists"));
     // Renaming onto another name too.
     let p = assert_problem(
-        s.client
-            .put(s.url("/api/v1/catalog/deliverables/1"))
-            .header("x-csrf-token", &s.csrf)
-            .json(&json!({"name": "Teaser"}))
-            .send()
-            .await
-            .unwrap(),
+        s.put_json("/api/v1/catalog/deliverables/1", &json!({"name": "Teaser"}))
+            .await,
         409,
     )
     .await;
@@ -215,12 +210,8 @@ async fn deleting_something_in_use_says_what_uses_it() {
             .await
             .unwrap();
     let resp = s
-        .client
-        .delete(s.url(&format!("/api/v1/catalog/coverage-scenes/{ceremony}")))
-        .header("x-csrf-token", &s.csrf)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/v1/catalog/coverage-scenes/{ceremony}"))
+        .await;
     let p = assert_problem(resp, 409).await;
     let detail = p["detail"].as_str().unwrap();
     assert!(
@@ -248,12 +239,8 @@ async fn deleting_something_in_use_says_what_uses_it() {
     .unwrap();
     sqlx::query("INSERT INTO build_billable_items (build_id, billable_item_id, price_at_time_of_add) VALUES ($1, $2, 350)").bind(build).bind(item).execute(&app.db).await.unwrap();
     let resp = s
-        .client
-        .delete(s.url(&format!("/api/v1/catalog/billable-items/{item}")))
-        .header("x-csrf-token", &s.csrf)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/v1/catalog/billable-items/{item}"))
+        .await;
     let p = assert_problem(resp, 409).await;
     assert!(
         p["detail"]
@@ -273,12 +260,8 @@ async fn deleting_something_in_use_says_what_uses_it() {
         .await
         .unwrap();
     let resp = s
-        .client
-        .delete(s.url(&format!("/api/v1/catalog/deliverables/{}", created["id"])))
-        .header("x-csrf-token", &s.csrf)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/v1/catalog/deliverables/{}", created["id"]))
+        .await;
     assert_eq!(resp.status(), 204);
     let details: serde_json::Value = sqlx::query_scalar(
         "SELECT details FROM audit_log WHERE action = 'catalog.deliverables.delete'",

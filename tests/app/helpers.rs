@@ -244,6 +244,16 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
     }
+
+    /// Submit a form without logging in (login, reset, public pages).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
 }
 
 /// A logged-in browser-like client: its own cookie jar and the session's CSRF token.
@@ -350,6 +360,25 @@ impl Session {
             .header("x-csrf-token", &self.csrf)
             .header("content-type", content_type)
             .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn put_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .put(self.url(path))
+            .header("x-csrf-token", &self.csrf)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .header("x-csrf-token", &self.csrf)
             .send()
             .await
             .unwrap()

@@ -8,12 +8,7 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
 }
 
 async fn submit(app: &TestApp, fields: &[(&str, &str)]) -> reqwest::Response {
-    app.client
-        .post(app.url("/inquire"))
-        .form(fields)
-        .send()
-        .await
-        .unwrap()
+    app.post_form("/inquire", fields).await
 }
 
 const JANE: &[(&str, &str)] = &[
@@ -823,13 +818,6 @@ async fn studio_settings_through_the_api() {
     let p = assert_problem(put(bad).await.unwrap(), 422).await;
     assert_eq!(p["errors"][0]["field"], "deposit_percent");
     let sales = app.demo_login("Sales").await;
-    let resp = sales
-        .client
-        .put(sales.url("/api/v1/studio-settings"))
-        .header("x-csrf-token", &sales.csrf)
-        .json(&v)
-        .send()
-        .await
-        .unwrap();
+    let resp = sales.put_json("/api/v1/studio-settings", &v).await;
     assert_problem(resp, 403).await;
 }

@@ -63,12 +63,8 @@ pub async fn portal_login(app: &TestApp, c: &Couple, password: &str) -> reqwest:
     let path = link.trim_start_matches(&app.url(""));
     assert!(path.starts_with("/portal/set-password/"), "{link}");
     let resp = app
-        .client
-        .post(app.url(path))
-        .form(&[("password", password), ("confirm", password)])
-        .send()
-        .await
-        .unwrap();
+        .post_form(path, &[("password", password), ("confirm", password)])
+        .await;
     assert_eq!(resp.status(), 303);
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -155,15 +151,14 @@ async fn portal_and_staff_sessions_are_separate() {
     );
     // Staff credentials do not open the portal.
     let resp = app
-        .client
-        .post(app.url("/portal/login"))
-        .form(&[
-            ("email", "maya@goldenhour.example"),
-            ("password", projectflo::seed::DEMO_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/portal/login",
+            &[
+                ("email", "maya@goldenhour.example"),
+                ("password", projectflo::seed::DEMO_PASSWORD),
+            ],
+        )
+        .await;
     assert_eq!(resp.status(), 401);
     // Logging out of the portal ends only that session.
     let csrf_page = portal
@@ -210,12 +205,11 @@ async fn an_invitation_before_the_password_is_set_gives_no_access() {
         .post_form(&format!("/settings/portal/{}/invite", a.client_id), &[])
         .await;
     let resp = app
-        .client
-        .post(app.url("/portal/login"))
-        .form(&[("email", "anna@example.org"), ("password", "!")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/portal/login",
+            &[("email", "anna@example.org"), ("password", "!")],
+        )
+        .await;
     assert_eq!(resp.status(), 401);
     let page = sales.get("/settings/portal").await.text().await.unwrap();
     assert!(page.contains("Invited"));

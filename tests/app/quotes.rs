@@ -128,12 +128,8 @@ async fn a_null_scene_default_follows_the_covered_scenes() {
     assert_eq!(p["total"], "2755.00");
     let line: i32 = scalar(&app, &format!("SELECT id FROM build_coverage_assignments WHERE build_id = {sofia} AND coverage_scene_id = {scene}")).await;
     let p: Value = s
-        .client
-        .delete(s.url(&format!("/api/v1/builds/{sofia}/coverage/{line}")))
-        .header("x-csrf-token", &s.csrf)
-        .send()
+        .delete(&format!("/api/v1/builds/{sofia}/coverage/{line}"))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -167,17 +163,14 @@ async fn style_lines_follow_the_styles_and_never_touch_a_persons_lines() {
     // The catalog price of the music changes; the quote keeps the price its line first had.
     let music = id(&app, "billable_items", "Licensed Music Track").await;
     let owner = app.demo_login("Owner").await;
-    let resp = owner.client.put(owner.url(&format!("/api/v1/catalog/billable-items/{music}"))).header("x-csrf-token", &owner.csrf)
-        .json(&json!({"name": "Licensed Music Track", "price": "99.00", "pricing_type": "Unit", "is_active": true})).send().await.unwrap();
+    let resp = owner.put_json(&format!("/api/v1/catalog/billable-items/{music}"), &json!({"name": "Licensed Music Track", "price": "99.00", "pricing_type": "Unit", "is_active": true})).await;
     assert_eq!(resp.status(), 200);
     let p: Value = s
-        .client
-        .put(s.url(&format!("/api/v1/builds/{ava}/components/{comp}")))
-        .header("x-csrf-token", &s.csrf)
-        .json(&json!({"editing_style_id": vintage, "target_minutes": "1", "is_included": true}))
-        .send()
+        .put_json(
+            &format!("/api/v1/builds/{ava}/components/{comp}"),
+            &json!({"editing_style_id": vintage, "target_minutes": "1", "is_included": true}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -204,13 +197,11 @@ async fn style_lines_follow_the_styles_and_never_touch_a_persons_lines() {
     assert_eq!(p["total"], "5409.25");
     // Excluding every Vintage component removes its line again.
     let p: Value = s
-        .client
-        .put(s.url(&format!("/api/v1/builds/{ava}/components/{comp}")))
-        .header("x-csrf-token", &s.csrf)
-        .json(&json!({"editing_style_id": vintage, "target_minutes": "1", "is_included": false}))
-        .send()
+        .put_json(
+            &format!("/api/v1/builds/{ava}/components/{comp}"),
+            &json!({"editing_style_id": vintage, "target_minutes": "1", "is_included": false}),
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -231,12 +222,8 @@ async fn style_lines_follow_the_styles_and_never_touch_a_persons_lines() {
     )
     .await;
     let resp = s
-        .client
-        .delete(s.url(&format!("/api/v1/builds/{ava}/billables/{engine_line}")))
-        .header("x-csrf-token", &s.csrf)
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/api/v1/builds/{ava}/billables/{engine_line}"))
+        .await;
     assert_problem(resp, 409).await;
 }
 
@@ -513,8 +500,7 @@ async fn twenty_parallel_edits_end_with_the_price_of_the_rows() {
                 let resp = if n % 5 == 4 {
                     s.post_json(&format!("/api/v1/builds/{ava}/billables"), &json!({"billable_item_id": usb})).await
                 } else {
-                    s.client.put(s.url(&format!("/api/v1/builds/{ava}/components/{comp}"))).header("x-csrf-token", &s.csrf)
-                        .json(&json!({"editing_style_id": style, "target_minutes": (n % 7).to_string(), "is_included": n % 3 != 0})).send().await.unwrap()
+                    s.put_json(&format!("/api/v1/builds/{ava}/components/{comp}"), &json!({"editing_style_id": style, "target_minutes": (n % 7).to_string(), "is_included": n % 3 != 0})).await
                 };
                 resp.status().as_u16()
             })
@@ -656,20 +642,12 @@ async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
     assert!(page.contains("Ceremony · Lead Videographer") && page.contains("Teaser"));
     let path = link.trim_start_matches(&app.url(""));
     let resp = app
-        .client
-        .post(app.url(&format!("{path}/accept")))
-        .form(&[("name", "")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&format!("{path}/accept"), &[("name", "")])
+        .await;
     assert_eq!(resp.status(), 422);
     let resp = app
-        .client
-        .post(app.url(&format!("{path}/accept")))
-        .form(&[("name", "Emma Rodriguez")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&format!("{path}/accept"), &[("name", "Emma Rodriguez")])
+        .await;
     assert_eq!(resp.status(), 200);
     assert!(
         resp.text()
@@ -678,12 +656,8 @@ async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
             .contains("Accepted by Emma Rodriguez")
     );
     assert_eq!(
-        app.client
-            .post(app.url(&format!("{path}/accept")))
-            .form(&[("name", "Emma")])
-            .send()
+        app.post_form(&format!("{path}/accept"), &[("name", "Emma")])
             .await
-            .unwrap()
             .status(),
         409
     );
@@ -812,12 +786,8 @@ async fn a_package_starts_a_new_quote_and_a_quote_can_be_duplicated() {
         ),
     )
     .await;
-    s.client
-        .delete(s.url(&format!("/api/v1/builds/{noah}/coverage/{line}")))
-        .header("x-csrf-token", &s.csrf)
-        .send()
-        .await
-        .unwrap();
+    s.delete(&format!("/api/v1/builds/{noah}/coverage/{line}"))
+        .await;
     assert_eq!(price(&s, ava).await["total"], ava_total);
     assert_ne!(price(&s, noah).await["total"], ava_total);
     // An unknown package is named.
