@@ -24,7 +24,7 @@ async fn run(options: PgConnectOptions, changes: usize) -> Result<()> {
     let pool: PgPool = db::pool(options, 4).await?;
     db::migrate(&pool).await?;
     seed::demo(&pool).await?;
-    let err = |e: crate::http::AppError| anyhow::anyhow!("{e}");
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     // An 80-component build: 40 covered scenes x Highlight Film and Raw Footage.
     let mut tx = pool.begin().await?;
     let inquiry: i32 =

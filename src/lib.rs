@@ -1,13 +1,27 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
+//!
+//! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
+//! portal) -> `http` -> `auth` -> shared services (`error`, `state`, `db`, `audit`, `mail`,
+//! `crypto`, `money`, `config`). `tests/app/architecture.rs` checks that no module imports one
+//! that imports it back.
+pub mod accounts;
+pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod catalog;
 pub mod config;
 pub mod crm;
+pub mod crypto;
+pub mod dashboard;
 pub mod db;
+pub mod error;
 pub mod http;
+pub mod mail;
 pub mod money;
 pub mod portal;
 pub mod quote;
 pub mod run;
 pub mod seed;
+pub mod state;
+pub mod studio;

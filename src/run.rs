@@ -1,5 +1,5 @@
 //! What each command does: open the database, migrate, seed, serve, and shut down cleanly.
-use crate::{config::Settings, db, http, seed};
+use crate::{app, config::Settings, db, seed, state::AppState};
 use anyhow::{Context, Result};
 use std::time::Instant;
 use tracing_subscriber::EnvFilter;
@@ -67,9 +67,9 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
                 std::io::stdin().read_line(&mut line)?;
                 line.trim_end_matches(['\n', '\r']).to_string()
             } else {
-                crate::auth::crypto::random_token()[..20].to_string()
+                crate::crypto::random_token()[..20].to_string()
             };
-            crate::auth::admin::create_user(&database.pool, email, role, first_name, last_name, &password).await?;
+            crate::accounts::admin::create_user(&database.pool, email, role, first_name, last_name, &password).await?;
             if *password_stdin {
                 println!("Created {email} ({role}).");
             } else {
@@ -86,7 +86,7 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
                     )
                 })?;
             let addr = listener.local_addr()?;
-            let state = http::AppState::new(database.pool.clone(), settings.clone());
+            let state = AppState::new(database.pool.clone(), settings.clone());
             println!(
                 "ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)",
                 started.elapsed().as_secs_f64()
@@ -97,7 +97,7 @@ async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
                     println!("  {role:<13} {email}");
                 }
             }
-            http::serve(listener, state, shutdown_signal()).await?;
+            app::serve(listener, state, shutdown_signal()).await?;
             tracing::info!("server stopped; stopping the database");
         }
         Ok(())

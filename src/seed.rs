@@ -20,7 +20,7 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
     }
     sqlx::raw_sql(DEMO_SQL).execute(&mut *tx).await?;
     for (email, _) in DEMO_STAFF {
-        let hash = crate::auth::crypto::hash_password(DEMO_PASSWORD.to_string()).await?;
+        let hash = crate::crypto::hash_password(DEMO_PASSWORD.to_string()).await?;
         sqlx::query(
             "INSERT INTO staff_credentials (contributor_id, password_hash, password_changed_at)
              SELECT co.id, $2, now() FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = $1
@@ -50,7 +50,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection) -> Result<()> {
     async fn inquiry(tx: &mut sqlx::PgConnection, email: &str) -> Result<i32> {
         Ok(sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1").bind(email).fetch_one(tx).await?)
     }
-    let err = |e: crate::http::AppError| anyhow::anyhow!("{e}");
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     let lead = id(tx, "operator_types", "Lead Videographer").await?;
     let drone = id(tx, "operator_types", "Drone Pilot").await?;
     let cov = |scene, operator, quantity, hours: Option<&str>| CoverageChange {

@@ -1,12 +1,12 @@
 //! Who may do what: staff and portal sessions, API tokens, permissions, CSRF, throttling, audit.
-pub mod admin;
-pub mod audit;
-pub mod crypto;
-pub mod mail;
-pub mod pages;
+pub mod permission;
 pub mod throttle;
 
-use crate::http::{AppError, AppState};
+pub use permission::Permission;
+
+use crate::crypto;
+use crate::error::AppError;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -23,7 +23,7 @@ pub enum Access {
     /// Any logged-in staff member.
     Staff,
     /// A staff member whose role has this permission (`permissions.action_name`).
-    Perm(&'static str),
+    Perm(Permission),
     /// A logged-in client portal user.
     Portal,
 }
@@ -64,8 +64,8 @@ pub struct Staff {
 }
 
 impl Staff {
-    pub fn can(&self, permission: &str) -> bool {
-        self.permissions.iter().any(|p| p == permission)
+    pub fn can(&self, permission: Permission) -> bool {
+        self.permissions.iter().any(|p| p == permission.name())
     }
 }
 

@@ -1,7 +1,7 @@
 //! Login throttling: after 5 failures in 15 minutes for one account, or from one IP address,
 //! further tries get 429 with Retry-After. Attempts are rows in login_attempts; an advisory
 //! lock per account and per IP makes concurrent tries count one after another.
-use crate::http::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use sqlx::PgPool;
 
 pub const MAX_FAILURES: i64 = 5;

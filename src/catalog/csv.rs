@@ -1,7 +1,7 @@
 //! CSV export and import of one catalog. Import checks every row first and writes nothing when
 //! any row is bad, listing the bad rows; rows with an id update that row, rows without add one.
 use super::spec::{Catalog, Values};
-use crate::http::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use sqlx::PgConnection;
 
 pub async fn export(db: &sqlx::PgPool, c: &Catalog) -> AppResult<String> {
@@ -113,7 +113,7 @@ fn bad(problems: Vec<String>) -> AppError {
         message: format!("nothing was imported: {}", problems.join("; ")),
         errors: problems
             .into_iter()
-            .map(|p| crate::http::error::FieldError {
+            .map(|p| crate::error::FieldError {
                 field: "file".into(),
                 message: p,
             })

@@ -5,8 +5,9 @@ pub mod pages;
 pub mod preview;
 pub mod spec;
 
-use crate::auth::{Access, Staff, audit};
-use crate::http::error::FieldError;
+use crate::audit;
+use crate::auth::{Access, Permission, Staff};
+use crate::error::FieldError;
 use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, AppError, AppResult, AppState};
 use axum::Json;
@@ -22,9 +23,9 @@ pub fn routes() -> Routes {
     Routes::new()
         .api(Access::Staff, routes!(api_list))
         .api(Access::Staff, routes!(api_get))
-        .api(Access::Perm("catalog.edit"), routes!(api_create))
-        .api(Access::Perm("catalog.edit"), routes!(api_update))
-        .api(Access::Perm("catalog.edit"), routes!(api_delete))
+        .api(Access::Perm(Permission::CatalogEdit), routes!(api_create))
+        .api(Access::Perm(Permission::CatalogEdit), routes!(api_update))
+        .api(Access::Perm(Permission::CatalogEdit), routes!(api_delete))
         .merge(pages::routes())
 }
 
@@ -443,7 +444,7 @@ fn from_json(c: &Catalog, body: Value) -> AppResult<Values> {
 
 /// Every row of a catalog (coverage-scenes, deliverables, editing-styles, operator-types,
 /// billable-items, task-templates, default-components, style-requirements, task-recipes).
-#[utoipa::path(get, path = "/api/v1/catalog/{catalog}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/catalog/{catalog}", tag = "catalog",
     params(("catalog" = String, Path, description = "Catalog slug, e.g. coverage-scenes")),
     responses((status = 200, body = Vec<Object>), (status = 404, body = crate::http::error::Problem)))]
 async fn api_list(
@@ -461,7 +462,7 @@ async fn api_list(
 }
 
 /// One row of a catalog.
-#[utoipa::path(get, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog",
     params(("catalog" = String, Path), ("id" = i32, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::http::error::Problem)))]
 async fn api_get(
@@ -473,7 +474,7 @@ async fn api_get(
 }
 
 /// Add a row. Decimals may be sent as strings ("150.00") or numbers.
-#[utoipa::path(post, path = "/api/v1/catalog/{catalog}", tag = "catalog", security(("bearer" = ["catalog.edit"])),
+#[utoipa::path(post, path = "/api/v1/catalog/{catalog}", tag = "catalog",
     params(("catalog" = String, Path)), request_body = Object,
     responses((status = 201, body = Object), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn api_create(
@@ -491,7 +492,7 @@ async fn api_create(
 }
 
 /// Replace a row's fields (every writable field; missing ones become empty).
-#[utoipa::path(put, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog", security(("bearer" = ["catalog.edit"])),
+#[utoipa::path(put, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog",
     params(("catalog" = String, Path), ("id" = i32, Path)), request_body = Object,
     responses((status = 200, body = Object), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn api_update(
@@ -509,7 +510,7 @@ async fn api_update(
 }
 
 /// Delete a row that nothing uses (409 naming what uses it otherwise).
-#[utoipa::path(delete, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog", security(("bearer" = ["catalog.edit"])),
+#[utoipa::path(delete, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog",
     params(("catalog" = String, Path), ("id" = i32, Path)),
     responses((status = 204), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
 async fn api_delete(

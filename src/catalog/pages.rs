@@ -1,9 +1,10 @@
 //! Settings > Catalogs: list, add, edit, delete, CSV; studio settings; the rules preview.
 use super::spec::{self, Catalog, Kind, Values};
 use super::{Row, csv as catalog_csv};
-use crate::auth::{Access, Staff, audit};
-use crate::http::error::FieldError;
-use crate::http::pages::{Layout, render};
+use crate::audit;
+use crate::auth::{Access, Permission, Staff};
+use crate::error::FieldError;
+use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
 use askama::Template;
@@ -19,34 +20,34 @@ pub fn routes() -> Routes {
         .get("/settings/catalog/{slug}", Access::Staff, list_page)
         .post(
             "/settings/catalog/{slug}",
-            Access::Perm("catalog.edit"),
+            Access::Perm(Permission::CatalogEdit),
             create_page,
         )
         .get("/settings/catalog/{slug}/export.csv", Access::Staff, export)
         .post(
             "/settings/catalog/{slug}/import",
-            Access::Perm("catalog.edit"),
+            Access::Perm(Permission::CatalogEdit),
             import,
         )
         .get("/settings/catalog/{slug}/{id}", Access::Staff, edit_page)
         .post(
             "/settings/catalog/{slug}/{id}",
-            Access::Perm("catalog.edit"),
+            Access::Perm(Permission::CatalogEdit),
             update_page,
         )
         .post(
             "/settings/catalog/{slug}/{id}/delete",
-            Access::Perm("catalog.edit"),
+            Access::Perm(Permission::CatalogEdit),
             delete_page,
         )
         .get(
             "/settings/studio",
-            Access::Perm("settings.manage"),
+            Access::Perm(Permission::SettingsManage),
             studio_page,
         )
         .post(
             "/settings/studio",
-            Access::Perm("settings.manage"),
+            Access::Perm(Permission::SettingsManage),
             save_studio,
         )
         .get(
@@ -56,7 +57,7 @@ pub fn routes() -> Routes {
         )
         .api(Access::Staff, utoipa_axum::routes!(api_get_studio))
         .api(
-            Access::Perm("settings.manage"),
+            Access::Perm(Permission::SettingsManage),
             utoipa_axum::routes!(api_put_studio),
         )
 }
@@ -179,7 +180,7 @@ async fn index(State(state): State<AppState>, staff: Staff) -> AppResult<Respons
     Ok(render(&Index {
         layout: Layout::load(&state.db, &staff, "Catalogs and rules", "/settings").await?,
         catalogs,
-        can_studio: staff.can("settings.manage"),
+        can_studio: staff.can(Permission::SettingsManage),
         embed,
     }))
 }
@@ -267,7 +268,7 @@ async fn list_view(
             .map(|r| (r.id, r.title(c), shown.iter().map(|f| cell(r, f)).collect()))
             .collect(),
         form: form_fields(state, c, values, errors).await?,
-        can_edit: staff.can("catalog.edit"),
+        can_edit: staff.can(Permission::CatalogEdit),
         flash: notes.flash,
         error: notes.error,
         import_errors: notes.import_errors,
@@ -474,7 +475,7 @@ async fn edit_view(
         c,
         id,
         form: form_fields(state, c, values, errors).await?,
-        can_edit: staff.can("catalog.edit"),
+        can_edit: staff.can(Permission::CatalogEdit),
         error,
         learned,
     })
@@ -885,14 +886,14 @@ async fn save_studio(
 
 /// The studio settings: currency, time zone, editing rate, tax, deposit, balance due days,
 /// invoice prefix, task phases.
-#[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog",
     responses((status = 200, body = Object)))]
 async fn api_get_studio(State(state): State<AppState>) -> AppResult<axum::Json<serde_json::Value>> {
     Ok(axum::Json(load_studio(&state.db).await?.to_json()))
 }
 
 /// Change the studio settings (every field; decimals as strings, task_phase_order a list).
-#[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog", security(("bearer" = ["settings.manage"])), request_body = Object,
+#[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog", request_body = Object,
     responses((status = 200, body = Object), (status = 422, body = crate::http::error::Problem)))]
 async fn api_put_studio(
     State(state): State<AppState>,

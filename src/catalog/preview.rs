@@ -2,7 +2,7 @@
 //! quote get: components, the task templates each needs and their prices, and the billable
 //! lines the styles add. Lets the owner check the rules before a couple sees a quote.
 use crate::auth::Staff;
-use crate::http::pages::{Layout, render};
+use crate::http::layout::{Layout, render};
 use crate::http::{AppResult, AppState};
 use crate::money;
 use crate::quote::pricing::{self, PricingType, Recipe, Template};

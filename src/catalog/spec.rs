@@ -1,6 +1,6 @@
 //! The catalogs and rules tables, described once: their fields drive validation, SQL, the API,
 //! the pages and CSV import/export alike.
-use crate::http::error::FieldError;
+use crate::error::FieldError;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 

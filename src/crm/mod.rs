@@ -3,8 +3,9 @@ pub mod pages;
 pub mod public;
 pub mod rules;
 
-use crate::auth::{Access, Staff, audit};
-use crate::http::error::FieldError;
+use crate::audit;
+use crate::auth::{Access, Permission, Staff};
+use crate::error::FieldError;
 use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, ApiQuery, AppError, AppResult, AppState};
 use axum::Json;
@@ -18,16 +19,16 @@ use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .api(Access::Perm("leads.view"), routes!(api_list))
-        .api(Access::Perm("leads.edit"), routes!(api_create))
-        .api(Access::Perm("leads.view"), routes!(api_get))
-        .api(Access::Perm("leads.edit"), routes!(api_move))
-        .api(Access::Perm("leads.edit"), routes!(api_log))
+        .api(Access::Perm(Permission::LeadsView), routes!(api_list))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_create))
+        .api(Access::Perm(Permission::LeadsView), routes!(api_get))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_move))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_log))
         .api(Access::Staff, routes!(api_my_todos))
         .api(Access::Staff, routes!(api_complete))
-        .api(Access::Perm("leads.edit"), routes!(api_reassign))
-        .api(Access::Perm("leads.view"), routes!(api_contacts))
-        .api(Access::Perm("leads.view"), routes!(api_contact))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_reassign))
+        .api(Access::Perm(Permission::LeadsView), routes!(api_contacts))
+        .api(Access::Perm(Permission::LeadsView), routes!(api_contact))
         .merge(pages::routes())
         .merge(public::routes())
 }
@@ -89,7 +90,7 @@ impl NewInquiry {
                 bad(f, &format!("Please keep this under {max} characters."));
             }
         }
-        if !crate::auth::pages::valid_email(&self.email) {
+        if !crate::accounts::pages::valid_email(&self.email) {
             bad(
                 "email",
                 "Please enter an email address like name@example.com.",
@@ -383,7 +384,7 @@ pub async fn complete_activity(tx: &mut PgConnection, id: i32, staff: &Staff) ->
     .fetch_optional(&mut *tx)
     .await?;
     let (assignee, status) = row.ok_or_else(|| AppError::not_found(&format!("activity {id}")))?;
-    if assignee != staff.contributor_id && !staff.can("leads.edit") {
+    if assignee != staff.contributor_id && !staff.can(Permission::LeadsEdit) {
         return Err(AppError::not_found(&format!("activity {id}")));
     }
     if status == "Completed" {
@@ -608,7 +609,7 @@ pub struct InquiryDetail {
 }
 
 /// Inquiries, newest first, with filters.
-#[utoipa::path(get, path = "/api/v1/inquiries", tag = "leads", security(("bearer" = ["leads.view"])), params(Filters),
+#[utoipa::path(get, path = "/api/v1/inquiries", tag = "leads", params(Filters),
     responses((status = 200, body = Vec<InquiryRow>)))]
 async fn api_list(
     State(state): State<AppState>,
@@ -618,7 +619,7 @@ async fn api_list(
 }
 
 /// Enter an inquiry (contact reused by email; follow-up to-do assigned round-robin).
-#[utoipa::path(post, path = "/api/v1/inquiries", tag = "leads", security(("bearer" = ["leads.edit"])), request_body = NewInquiry,
+#[utoipa::path(post, path = "/api/v1/inquiries", tag = "leads", request_body = NewInquiry,
     responses((status = 201, body = Created), (status = 422, body = crate::http::error::Problem)))]
 async fn api_create(
     State(state): State<AppState>,
@@ -632,7 +633,7 @@ async fn api_create(
 }
 
 /// One inquiry with its activities and communications.
-#[utoipa::path(get, path = "/api/v1/inquiries/{id}", tag = "leads", security(("bearer" = ["leads.view"])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/inquiries/{id}", tag = "leads", params(("id" = i32, Path)),
     responses((status = 200, body = InquiryDetail), (status = 404, body = crate::http::error::Problem)))]
 async fn api_get(
     State(state): State<AppState>,
@@ -657,7 +658,7 @@ pub struct Move {
 }
 
 /// Move an inquiry to another status (409 with the reason when the move is not allowed).
-#[utoipa::path(post, path = "/api/v1/inquiries/{id}/status", tag = "leads", security(("bearer" = ["leads.edit"])), params(("id" = i32, Path)), request_body = Move,
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/status", tag = "leads", params(("id" = i32, Path)), request_body = Move,
     responses((status = 200, body = InquiryRow), (status = 409, body = crate::http::error::Problem)))]
 async fn api_move(
     State(state): State<AppState>,
@@ -680,7 +681,7 @@ pub struct LogEntry {
 }
 
 /// Log a call, email or meeting with the inquiry's contact.
-#[utoipa::path(post, path = "/api/v1/inquiries/{id}/communications", tag = "leads", security(("bearer" = ["leads.edit"])), params(("id" = i32, Path)), request_body = LogEntry,
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/communications", tag = "leads", params(("id" = i32, Path)), request_body = LogEntry,
     responses((status = 201, body = Communication), (status = 422, body = crate::http::error::Problem)))]
 async fn api_log(
     State(state): State<AppState>,
@@ -701,7 +702,7 @@ async fn api_log(
 }
 
 /// My pending to-dos, overdue first.
-#[utoipa::path(get, path = "/api/v1/activities/mine", tag = "leads", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/activities/mine", tag = "leads",
     responses((status = 200, body = Vec<ActivityRow>)))]
 async fn api_my_todos(
     State(state): State<AppState>,
@@ -713,7 +714,7 @@ async fn api_my_todos(
 }
 
 /// Mark a to-do done.
-#[utoipa::path(post, path = "/api/v1/activities/{id}/complete", tag = "leads", security(("bearer" = [])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/activities/{id}/complete", tag = "leads", params(("id" = i32, Path)),
     responses((status = 204), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
 async fn api_complete(
     State(state): State<AppState>,
@@ -732,7 +733,7 @@ pub struct Reassign {
 }
 
 /// Give a to-do to another active team member.
-#[utoipa::path(post, path = "/api/v1/activities/{id}/reassign", tag = "leads", security(("bearer" = ["leads.edit"])), params(("id" = i32, Path)), request_body = Reassign,
+#[utoipa::path(post, path = "/api/v1/activities/{id}/reassign", tag = "leads", params(("id" = i32, Path)), request_body = Reassign,
     responses((status = 204), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn api_reassign(
     State(state): State<AppState>,
@@ -774,7 +775,7 @@ const CONTACTS: &str = "SELECT c.id, trim(concat_ws(' ', c.first_name, c.last_na
        (SELECT count(*) FROM inquiries i WHERE i.contact_id = c.id) AS inquiries FROM contacts c WHERE c.type IN ('Client Lead', 'Client')";
 
 /// Couples (leads and clients), by name.
-#[utoipa::path(get, path = "/api/v1/contacts", tag = "leads", security(("bearer" = ["leads.view"])), params(ContactSearch),
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "leads", params(ContactSearch),
     responses((status = 200, body = Vec<ContactRow>)))]
 async fn api_contacts(
     State(state): State<AppState>,
@@ -800,7 +801,7 @@ pub struct ContactDetail {
 }
 
 /// One couple with every inquiry and communication.
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "leads", security(("bearer" = ["leads.view"])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "leads", params(("id" = i32, Path)),
     responses((status = 200, body = ContactDetail), (status = 404, body = crate::http::error::Problem)))]
 async fn api_contact(
     State(state): State<AppState>,

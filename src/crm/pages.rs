@@ -1,8 +1,9 @@
 //! The leads pages: board, inquiry page, new inquiry, contacts, my to-dos, documents.
 use super::{Filters, NewInquiry, rules};
-use crate::auth::{Access, Staff, audit};
-use crate::http::error::FieldError;
-use crate::http::pages::{Layout, render};
+use crate::audit;
+use crate::auth::{Access, Permission, Staff};
+use crate::error::FieldError;
+use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
 use askama::Template;
@@ -15,27 +16,47 @@ use serde::Deserialize;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/leads", Access::Perm("leads.view"), board)
-        .get("/leads/new", Access::Perm("leads.edit"), new_page)
-        .post("/leads", Access::Perm("leads.edit"), create)
-        .get("/leads/{id}", Access::Perm("leads.view"), inquiry_page)
+        .get("/leads", Access::Perm(Permission::LeadsView), board)
+        .get("/leads/new", Access::Perm(Permission::LeadsEdit), new_page)
+        .post("/leads", Access::Perm(Permission::LeadsEdit), create)
+        .get(
+            "/leads/{id}",
+            Access::Perm(Permission::LeadsView),
+            inquiry_page,
+        )
         .post(
             "/leads/{id}/status",
-            Access::Perm("leads.edit"),
+            Access::Perm(Permission::LeadsEdit),
             move_status,
         )
         .post(
             "/leads/{id}/communications",
-            Access::Perm("leads.edit"),
+            Access::Perm(Permission::LeadsEdit),
             log,
         )
-        .post("/leads/{id}/documents", Access::Perm("leads.edit"), upload)
-        .get("/documents/{id}", Access::Perm("leads.view"), download)
-        .get("/contacts", Access::Perm("leads.view"), contacts)
-        .get("/contacts/{id}", Access::Perm("leads.view"), contact_page)
+        .post(
+            "/leads/{id}/documents",
+            Access::Perm(Permission::LeadsEdit),
+            upload,
+        )
+        .get(
+            "/documents/{id}",
+            Access::Perm(Permission::LeadsView),
+            download,
+        )
+        .get("/contacts", Access::Perm(Permission::LeadsView), contacts)
+        .get(
+            "/contacts/{id}",
+            Access::Perm(Permission::LeadsView),
+            contact_page,
+        )
         .get("/todos", Access::Staff, my_todos)
         .post("/todos/{id}/complete", Access::Staff, complete)
-        .post("/todos/{id}/reassign", Access::Perm("leads.edit"), reassign)
+        .post(
+            "/todos/{id}/reassign",
+            Access::Perm(Permission::LeadsEdit),
+            reassign,
+        )
 }
 
 pub struct Column {
@@ -45,7 +66,7 @@ pub struct Column {
 
 impl Column {
     pub fn class(&self) -> String {
-        crate::http::pages::status_class(self.status)
+        crate::http::layout::status_class(self.status)
     }
 }
 
@@ -116,7 +137,7 @@ async fn board(
         from: f.from.map(|d| d.to_string()).unwrap_or_default(),
         to: f.to.map(|d| d.to_string()).unwrap_or_default(),
         f,
-        can_edit: staff.can("leads.edit"),
+        can_edit: staff.can(Permission::LeadsEdit),
     };
     Ok(render(&page))
 }
@@ -247,7 +268,7 @@ async fn inquiry_view(
         .await?;
     Ok(InquiryPage {
         layout: Layout::load(&state.db, staff, &format!("{} · inquiry", i.name), "/leads").await?,
-        moves: if staff.can("leads.edit") {
+        moves: if staff.can(Permission::LeadsEdit) {
             rules::moves(&i.status)
         } else {
             vec![]
@@ -257,12 +278,12 @@ async fn inquiry_view(
         documents,
         others,
         staff: team(&state.db).await?,
-        can_edit: staff.can("leads.edit"),
+        can_edit: staff.can(Permission::LeadsEdit),
         build: sqlx::query_scalar("SELECT id FROM builds WHERE inquiry_id = $1")
             .bind(id)
             .fetch_optional(&state.db)
             .await?,
-        can_quote: staff.can("builds.edit") && i.status != "Closed-Lost",
+        can_quote: staff.can(Permission::BuildsEdit) && i.status != "Closed-Lost",
         packages: sqlx::query_as("SELECT id, name FROM packages ORDER BY lower(name)")
             .fetch_all(&state.db)
             .await?,
@@ -582,7 +603,7 @@ async fn my_todos(
         layout: Layout::load(&state.db, &staff, "My to-dos", "/leads").await?,
         rows: super::todos(&state.db, Some(staff.contributor_id), false).await?,
         staff: team(&state.db).await?,
-        can_reassign: staff.can("leads.edit"),
+        can_reassign: staff.can(Permission::LeadsEdit),
         flash,
     }))
 }
@@ -596,7 +617,7 @@ struct Back {
 }
 
 fn back_to(back: &str, done: &str) -> Response {
-    let to = crate::auth::pages::safe_next(back, "/todos");
+    let to = crate::accounts::pages::safe_next(back, "/todos");
     let sep = if to.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{to}{sep}done={done}")).into_response()
 }

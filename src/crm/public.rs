@@ -1,8 +1,8 @@
 //! The public lead form at /inquire (no login), made to be embedded in the studio's website.
 use super::{NewInquiry, create_inquiry};
 use crate::auth::Access;
-use crate::http::error::FieldError;
-use crate::http::pages::render;
+use crate::error::FieldError;
+use crate::http::layout::render;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
 use askama::Template;

@@ -1,10 +1,11 @@
 //! Every route is added here with the access it needs, so that the table of routes is known
 //! (the permission test walks it) and no route can be added without declaring its access.
-use super::AppState;
 use crate::auth::{self, Access};
+use crate::state::AppState;
 use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, MethodRouter, on};
+use utoipa::openapi::security::SecurityRequirement;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 
 #[derive(Debug, Clone)]
@@ -26,6 +27,16 @@ impl Default for Routes {
             table: vec![],
         }
     }
+}
+
+/// The OpenAPI security entry of an operation, from the access its route declares.
+fn security(access: Access) -> Option<Vec<SecurityRequirement>> {
+    let scopes = match access {
+        Access::Public | Access::Portal => return None,
+        Access::Staff => vec![],
+        Access::Perm(p) => vec![p.name()],
+    };
+    Some(vec![SecurityRequirement::new("bearer", scopes)])
 }
 
 fn guarded(access: Access, mr: MethodRouter<AppState>) -> MethodRouter<AppState> {
@@ -55,19 +66,20 @@ impl Routes {
     pub fn api(
         mut self,
         access: Access,
-        (schemas, paths, mr): UtoipaMethodRouter<AppState>,
+        (schemas, mut paths, mr): UtoipaMethodRouter<AppState>,
     ) -> Self {
-        for (path, item) in &paths.paths {
+        for (path, item) in &mut paths.paths {
             let ops = [
-                (Method::GET, &item.get),
-                (Method::POST, &item.post),
-                (Method::PUT, &item.put),
-                (Method::PATCH, &item.patch),
-                (Method::DELETE, &item.delete),
+                (Method::GET, &mut item.get),
+                (Method::POST, &mut item.post),
+                (Method::PUT, &mut item.put),
+                (Method::PATCH, &mut item.patch),
+                (Method::DELETE, &mut item.delete),
             ];
             for (method, op) in ops {
-                if op.is_some() {
+                if let Some(op) = op {
                     self.record(method, path, access);
+                    op.security = security(access);
                 }
             }
         }

@@ -1,14 +1,15 @@
 //! The couple's portal: its own login and session; a portal user sees only their own client's
 //! projects, quotes, invoices, documents and deliveries (anything else is a 404).
-use crate::auth::pages::{
+use crate::accounts::pages::{
     LoginForm, LoginPage, NewPasswordForm, SetPasswordPage, check_login, consume_token,
     issue_token, safe_next, token_valid,
 };
-use crate::auth::{Access, PORTAL_COOKIE, PortalUser, Staff, audit, crypto, mail};
-use crate::http::pages::{Layout, render};
+use crate::auth::{Access, PORTAL_COOKIE, Permission, PortalUser, Staff};
+use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
 use crate::money;
+use crate::{audit, crypto, mail};
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -36,10 +37,14 @@ pub fn routes() -> Routes {
         .get("/portal/invoices/{id}", Access::Portal, invoice)
         .get("/portal/documents/{id}", Access::Portal, document)
         .get("/portal/deliveries/{id}", Access::Portal, delivery)
-        .get("/settings/portal", Access::Perm("bookings.manage"), clients)
+        .get(
+            "/settings/portal",
+            Access::Perm(Permission::BookingsManage),
+            clients,
+        )
         .post(
             "/settings/portal/{client_id}/invite",
-            Access::Perm("bookings.manage"),
+            Access::Perm(Permission::BookingsManage),
             invite,
         )
 }
@@ -117,7 +122,7 @@ async fn login(
         let page = login_form(
             form.email.clone(),
             next,
-            Some(crate::auth::pages::BAD_LOGIN.into()),
+            Some(crate::accounts::pages::BAD_LOGIN.into()),
             None,
         );
         return Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response());

@@ -2,7 +2,7 @@
 use super::builds::{self, ComponentChange, CoverageChange};
 use super::engine;
 use super::pricing::{Line, Priced};
-use crate::auth::{Access, Staff};
+use crate::auth::{Access, Permission, Staff};
 use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, AppResult, AppState};
 use axum::Json;
@@ -15,22 +15,37 @@ use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .api(Access::Perm("builds.edit"), routes!(create))
-        .api(Access::Perm("builds.view"), routes!(get_price))
-        .api(Access::Perm("builds.edit"), routes!(add_coverage))
+        .api(Access::Perm(Permission::BuildsEdit), routes!(create))
+        .api(Access::Perm(Permission::BuildsView), routes!(get_price))
+        .api(Access::Perm(Permission::BuildsEdit), routes!(add_coverage))
         .api(
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             routes!(update_coverage, remove_coverage),
         )
-        .api(Access::Perm("builds.edit"), routes!(add_deliverable))
-        .api(Access::Perm("builds.edit"), routes!(remove_deliverable))
-        .api(Access::Perm("builds.edit"), routes!(update_component))
-        .api(Access::Perm("builds.edit"), routes!(add_billable))
-        .api(Access::Perm("builds.edit"), routes!(remove_billable))
-        .api(Access::Perm("builds.view"), routes!(list_packages))
-        .api(Access::Perm("builds.edit"), routes!(save_package))
-        .api(Access::Perm("builds.edit"), routes!(start_from_package))
-        .api(Access::Perm("builds.edit"), routes!(duplicate))
+        .api(
+            Access::Perm(Permission::BuildsEdit),
+            routes!(add_deliverable),
+        )
+        .api(
+            Access::Perm(Permission::BuildsEdit),
+            routes!(remove_deliverable),
+        )
+        .api(
+            Access::Perm(Permission::BuildsEdit),
+            routes!(update_component),
+        )
+        .api(Access::Perm(Permission::BuildsEdit), routes!(add_billable))
+        .api(
+            Access::Perm(Permission::BuildsEdit),
+            routes!(remove_billable),
+        )
+        .api(Access::Perm(Permission::BuildsView), routes!(list_packages))
+        .api(Access::Perm(Permission::BuildsEdit), routes!(save_package))
+        .api(
+            Access::Perm(Permission::BuildsEdit),
+            routes!(start_from_package),
+        )
+        .api(Access::Perm(Permission::BuildsEdit), routes!(duplicate))
 }
 
 #[derive(Serialize, ToSchema, sqlx::FromRow)]
@@ -44,7 +59,7 @@ pub struct PackageRow {
 }
 
 /// Saved packages.
-#[utoipa::path(get, path = "/api/v1/packages", tag = "quotes", security(("bearer" = ["builds.view"])),
+#[utoipa::path(get, path = "/api/v1/packages", tag = "quotes",
     responses((status = 200, body = Vec<PackageRow>)))]
 async fn list_packages(State(state): State<AppState>) -> AppResult<Json<Vec<PackageRow>>> {
     Ok(Json(
@@ -68,7 +83,7 @@ pub struct CreatedPackage {
 }
 
 /// Save this build's configuration as a named package.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/package", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = PackageIn,
+#[utoipa::path(post, path = "/api/v1/builds/{id}/package", tag = "quotes", params(("id" = i32, Path)), request_body = PackageIn,
     responses((status = 201, body = CreatedPackage), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn save_package(
     State(state): State<AppState>,
@@ -95,7 +110,7 @@ pub struct InquiryRef {
 }
 
 /// Start an inquiry's quote from a package.
-#[utoipa::path(post, path = "/api/v1/packages/{id}/builds", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = InquiryRef,
+#[utoipa::path(post, path = "/api/v1/packages/{id}/builds", tag = "quotes", params(("id" = i32, Path)), request_body = InquiryRef,
     responses((status = 201, body = CreatedBuild), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn start_from_package(
     State(state): State<AppState>,
@@ -112,7 +127,7 @@ async fn start_from_package(
 }
 
 /// Copy this build's configuration into a new quote for another inquiry.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/duplicate", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = InquiryRef,
+#[utoipa::path(post, path = "/api/v1/builds/{id}/duplicate", tag = "quotes", params(("id" = i32, Path)), request_body = InquiryRef,
     responses((status = 201, body = CreatedBuild), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
 async fn duplicate(
     State(state): State<AppState>,
@@ -155,7 +170,7 @@ pub struct CreatedBuild {
 }
 
 /// Start the quote of an inquiry (one per inquiry).
-#[utoipa::path(post, path = "/api/v1/inquiries/{id}/build", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)),
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/build", tag = "quotes", params(("id" = i32, Path)),
     responses((status = 201, body = CreatedBuild), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
 async fn create(
     State(state): State<AppState>,
@@ -169,7 +184,7 @@ async fn create(
 }
 
 /// Every line of the price (kind, description, quantity, unit price, hours, rule, amount) and the total.
-#[utoipa::path(get, path = "/api/v1/builds/{id}/price", tag = "quotes", security(("bearer" = ["builds.view"])), params(("id" = i32, Path)),
+#[utoipa::path(get, path = "/api/v1/builds/{id}/price", tag = "quotes", params(("id" = i32, Path)),
     responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
 async fn get_price(
     State(state): State<AppState>,
@@ -225,7 +240,7 @@ async fn finish(
 }
 
 /// Add coverage: a scene, an operator type, how many, and hours.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/coverage", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = CoverageIn,
+#[utoipa::path(post, path = "/api/v1/builds/{id}/coverage", tag = "quotes", params(("id" = i32, Path)), request_body = CoverageIn,
     responses((status = 200, body = Breakdown), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn add_coverage(
     State(state): State<AppState>,
@@ -239,7 +254,7 @@ async fn add_coverage(
 }
 
 /// Change a coverage line.
-#[utoipa::path(put, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)), request_body = CoverageIn,
+#[utoipa::path(put, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)), request_body = CoverageIn,
     responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn update_coverage(
     State(state): State<AppState>,
@@ -254,7 +269,7 @@ async fn update_coverage(
 }
 
 /// Remove a coverage line (components that followed that scene go with it).
-#[utoipa::path(delete, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)),
     responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
 async fn remove_coverage(
     State(state): State<AppState>,
@@ -272,7 +287,7 @@ pub struct DeliverableIn {
 }
 
 /// Add a film; its components are made from the film's default components.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/deliverables", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = DeliverableIn,
+#[utoipa::path(post, path = "/api/v1/builds/{id}/deliverables", tag = "quotes", params(("id" = i32, Path)), request_body = DeliverableIn,
     responses((status = 200, body = Breakdown), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn add_deliverable(
     State(state): State<AppState>,
@@ -287,7 +302,7 @@ async fn add_deliverable(
 }
 
 /// Remove a film and its components.
-#[utoipa::path(delete, path = "/api/v1/builds/{id}/deliverables/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/builds/{id}/deliverables/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)),
     responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
 async fn remove_deliverable(
     State(state): State<AppState>,
@@ -313,7 +328,7 @@ fn yes() -> bool {
 }
 
 /// Change a component's style, target minutes, or whether it is included.
-#[utoipa::path(put, path = "/api/v1/builds/{id}/components/{component}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("component" = i32, Path)), request_body = ComponentIn,
+#[utoipa::path(put, path = "/api/v1/builds/{id}/components/{component}", tag = "quotes", params(("id" = i32, Path), ("component" = i32, Path)), request_body = ComponentIn,
     responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
 async fn update_component(
     State(state): State<AppState>,
@@ -341,7 +356,7 @@ pub struct BillableIn {
 }
 
 /// Add a billable item by hand (active items only), at today's price.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/billables", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path)), request_body = BillableIn,
+#[utoipa::path(post, path = "/api/v1/builds/{id}/billables", tag = "quotes", params(("id" = i32, Path)), request_body = BillableIn,
     responses((status = 200, body = Breakdown), (status = 422, body = crate::http::error::Problem)))]
 async fn add_billable(
     State(state): State<AppState>,
@@ -363,7 +378,7 @@ async fn add_billable(
 }
 
 /// Remove a line added by hand (engine-made lines follow the styles: 409).
-#[utoipa::path(delete, path = "/api/v1/builds/{id}/billables/{line}", tag = "quotes", security(("bearer" = ["builds.edit"])), params(("id" = i32, Path), ("line" = i32, Path)),
+#[utoipa::path(delete, path = "/api/v1/builds/{id}/billables/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)),
     responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
 async fn remove_billable(
     State(state): State<AppState>,

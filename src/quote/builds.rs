@@ -3,8 +3,8 @@
 //! transaction: concurrent edits of one build run one after another.
 use super::engine;
 use super::pricing::Priced;
-use crate::auth::audit;
-use crate::http::{AppError, AppResult};
+use crate::audit;
+use crate::error::{AppError, AppResult};
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgConnection;

@@ -6,7 +6,7 @@ use super::pricing::{
     self, ComponentIn, CoverageIn, EngineLine, Input, ManualLine, Priced, PricingType, Recipe,
     Requirement, Template,
 };
-use crate::http::{AppError, AppResult};
+use crate::error::{AppError, AppResult};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 

@@ -1,8 +1,8 @@
 //! Packages: a build's configuration saved under a name, to start new quotes from; and
 //! duplicating a build into another inquiry's quote. Both copy the same configuration.
 use super::builds;
-use crate::auth::audit;
-use crate::http::{AppError, AppResult};
+use crate::audit;
+use crate::error::{AppError, AppResult};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 

@@ -3,8 +3,8 @@
 use super::builds::{self, ComponentChange, CoverageChange};
 use super::pricing::{Line, LineKind};
 use super::{engine, proposal};
-use crate::auth::{Access, Staff};
-use crate::http::pages::{Layout, render};
+use crate::auth::{Access, Permission, Staff};
+use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
 use crate::money;
@@ -18,57 +18,65 @@ use serde::Deserialize;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/quotes", Access::Perm("builds.view"), list)
-        .post("/leads/{id}/quote", Access::Perm("builds.edit"), start)
-        .get("/quotes/{id}", Access::Perm("builds.view"), builder)
+        .get("/quotes", Access::Perm(Permission::BuildsView), list)
+        .post(
+            "/leads/{id}/quote",
+            Access::Perm(Permission::BuildsEdit),
+            start,
+        )
+        .get(
+            "/quotes/{id}",
+            Access::Perm(Permission::BuildsView),
+            builder,
+        )
         .post(
             "/quotes/{id}/coverage",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             add_coverage,
         )
         .post(
             "/quotes/{id}/coverage/{line}/delete",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             remove_coverage,
         )
         .post(
             "/quotes/{id}/deliverables",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             add_deliverable,
         )
         .post(
             "/quotes/{id}/deliverables/{line}/delete",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             remove_deliverable,
         )
         .post(
             "/quotes/{id}/components/{line}",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             update_component,
         )
         .post(
             "/quotes/{id}/billables",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             add_billable,
         )
         .post(
             "/quotes/{id}/billables/{line}/delete",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             remove_billable,
         )
         .post(
             "/quotes/{id}/proposal",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             send_proposal,
         )
         .post(
             "/quotes/{id}/package",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             save_package,
         )
         .post(
             "/quotes/{id}/duplicate",
-            Access::Perm("builds.edit"),
+            Access::Perm(Permission::BuildsEdit),
             duplicate,
         )
 }
@@ -423,7 +431,7 @@ async fn builder_view(
         deliverables: names("SELECT id, name FROM deliverables ORDER BY id").await?,
         styles: names("SELECT id, name FROM editing_styles ORDER BY id").await?,
         items: names("SELECT id, name || ' (' || price::text || ')' FROM billable_items WHERE is_active ORDER BY lower(name)").await?,
-                can_edit: staff.can("builds.edit"),
+                can_edit: staff.can(Permission::BuildsEdit),
         error,
         share_link,
         open_inquiries: names(

@@ -1,12 +1,13 @@
 //! The proposal: "Send proposal" moves the build and the inquiry to Proposal Sent and gives the
 //! couple a signed share link to a clean proposal page, where they can accept it.
 use super::engine;
-use crate::auth::{Access, audit, crypto, mail};
+use crate::auth::Access;
 use crate::config::Settings;
-use crate::http::pages::render;
+use crate::http::layout::render;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
 use crate::money;
+use crate::{audit, crypto, mail};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};

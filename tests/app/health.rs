@@ -95,7 +95,7 @@ async fn static_files_are_embedded() {
 async fn every_area_has_a_page() {
     let app = TestApp::spawn().await;
     let s = app.owner().await;
-    for (path, label) in projectflo::http::pages::NAV {
+    for (path, label) in projectflo::http::layout::NAV {
         let resp = s.get(path).await;
         assert_eq!(resp.status(), 200, "{path}");
         let html = resp.text().await.unwrap();

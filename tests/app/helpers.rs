@@ -1,7 +1,7 @@
 //! Test harness: the database server, per-test databases, the app on a random port, the browser.
 use projectflo::config::Settings;
 use projectflo::db::{self, embedded};
-use projectflo::http::{self, AppState};
+use projectflo::{app, state::AppState};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use std::net::SocketAddr;
@@ -223,7 +223,7 @@ impl TestApp {
         settings.public_url = Some(format!("http://{addr}"));
         change(&mut settings);
         let state = AppState::new(pool.clone(), settings);
-        tokio::spawn(http::serve(listener, state, std::future::pending()));
+        tokio::spawn(app::serve(listener, state, std::future::pending()));
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -314,9 +314,16 @@ impl TestApp {
             role.to_lowercase(),
             STAFF_N.fetch_add(1, Ordering::Relaxed)
         );
-        projectflo::auth::admin::create_user(&self.db, &email, role, "Test", role, TEST_PASSWORD)
-            .await
-            .unwrap();
+        projectflo::accounts::admin::create_user(
+            &self.db,
+            &email,
+            role,
+            "Test",
+            role,
+            TEST_PASSWORD,
+        )
+        .await
+        .unwrap();
         (self.login(&email, TEST_PASSWORD).await, email)
     }
 

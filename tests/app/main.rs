@@ -3,6 +3,7 @@
 mod helpers;
 
 mod api_errors;
+mod architecture;
 mod audit;
 mod auth;
 mod browser;

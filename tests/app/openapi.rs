@@ -30,7 +30,7 @@ async fn the_openapi_document_lists_every_api_route() {
     assert!(!documented.is_empty());
     // Every documented route answers (not 404/405), and every /api route the router serves is
     // documented: the router is built from the same OpenApiRouter (`http::api`).
-    let (_router, from_router, _) = projectflo::http::app();
+    let (_router, from_router, _) = projectflo::app::app();
     let s = app.owner().await;
     assert_eq!(
         from_router.paths.paths.keys().collect::<Vec<_>>(),

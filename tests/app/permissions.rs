@@ -6,7 +6,7 @@ use projectflo::auth::{Access, PUBLIC_ROUTES};
 #[tokio::test]
 async fn every_route_is_public_by_list_or_needs_a_login() {
     let app = TestApp::demo().await;
-    let (_, openapi, table) = projectflo::http::app();
+    let (_, openapi, table) = projectflo::app::app();
     // Every documented API operation is in the table of routes.
     for (path, item) in &openapi.paths.paths {
         let item = serde_json::to_value(item).unwrap();
@@ -257,4 +257,38 @@ async fn the_owner_edits_a_roles_permissions() {
         serde_json::json!(["projects.view", "reports.view"])
     );
     assert_eq!(details["before"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn the_permissions_the_code_names_are_the_rows_of_the_permissions_table() {
+    let app = TestApp::spawn().await;
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT action_name FROM permissions ORDER BY action_name")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let mut named: Vec<String> = projectflo::auth::Permission::ALL
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    named.sort();
+    assert_eq!(named, rows);
+}
+
+#[test]
+fn each_api_operation_documents_the_access_its_route_declares() {
+    let (_, openapi, table) = projectflo::app::app();
+    let doc = serde_json::to_value(&openapi).unwrap();
+    let mut checked = 0;
+    for route in table.iter().filter(|r| r.path.starts_with("/api/v1/")) {
+        let op = &doc["paths"][&route.path][route.method.as_str().to_lowercase()];
+        let expected = match route.access {
+            Access::Perm(p) => serde_json::json!([{ "bearer": [p.name()] }]),
+            Access::Staff => serde_json::json!([{ "bearer": [] }]),
+            Access::Public | Access::Portal => serde_json::Value::Null,
+        };
+        assert_eq!(op["security"], expected, "{} {}", route.method, route.path);
+        checked += 1;
+    }
+    assert!(checked >= 20, "checked {checked} operations");
 }

@@ -1,9 +1,10 @@
 //! Staff log in and out, reset and set passwords, manage their API tokens; the Owner manages
 //! users, roles, and reads the audit log.
-use super::{Access, STAFF_COOKIE, Staff, audit, crypto, mail, throttle};
-use crate::http::pages::{Layout, render};
+use crate::auth::{self, Access, Permission, STAFF_COOKIE, Staff, throttle};
+use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
+use crate::{audit, crypto, mail};
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, header};
@@ -28,32 +29,44 @@ pub fn routes() -> Routes {
         .post("/account/tokens", Access::Staff, create_token)
         .post("/account/tokens/{id}/revoke", Access::Staff, revoke_token)
         .get("/settings", Access::Staff, settings_index)
-        .get("/settings/users", Access::Perm("users.manage"), users)
-        .post("/settings/users", Access::Perm("users.manage"), invite_user)
+        .get(
+            "/settings/users",
+            Access::Perm(Permission::UsersManage),
+            users,
+        )
+        .post(
+            "/settings/users",
+            Access::Perm(Permission::UsersManage),
+            invite_user,
+        )
         .post(
             "/settings/users/{id}/role",
-            Access::Perm("users.manage"),
+            Access::Perm(Permission::UsersManage),
             change_role,
         )
         .post(
             "/settings/users/{id}/deactivate",
-            Access::Perm("users.manage"),
+            Access::Perm(Permission::UsersManage),
             deactivate,
         )
         .post(
             "/settings/users/{id}/activate",
-            Access::Perm("users.manage"),
+            Access::Perm(Permission::UsersManage),
             activate,
         )
-        .get("/settings/roles", Access::Perm("users.manage"), roles)
+        .get(
+            "/settings/roles",
+            Access::Perm(Permission::UsersManage),
+            roles,
+        )
         .post(
             "/settings/roles/{id}",
-            Access::Perm("users.manage"),
+            Access::Perm(Permission::UsersManage),
             save_role,
         )
         .get(
             "/settings/audit",
-            Access::Perm("settings.manage"),
+            Access::Perm(Permission::SettingsManage),
             audit_log,
         )
         .api(Access::Staff, utoipa_axum::routes!(me))
@@ -188,13 +201,13 @@ async fn login(
     let mut tx = state.db.begin().await?;
     throttle::succeeded(&mut tx, attempt).await?;
     // A new session id at every login; the old one (if any) ends.
-    if let Some(old) = super::cookie(&headers, STAFF_COOKIE) {
+    if let Some(old) = auth::cookie(&headers, STAFF_COOKIE) {
         sqlx::query("DELETE FROM auth_sessions WHERE id = $1")
             .bind(crypto::token_hash(&old))
             .execute(&mut *tx)
             .await?;
     }
-    let sid = super::create_session(&mut tx, Some(contributor_id), None).await?;
+    let sid = auth::create_session(&mut tx, Some(contributor_id), None).await?;
     audit::record(
         &mut tx,
         Some(contributor_id),
@@ -208,7 +221,7 @@ async fn login(
     let mut resp = Redirect::to(&safe_next(&form.next, "/")).into_response();
     resp.headers_mut().insert(
         header::SET_COOKIE,
-        super::session_cookie(&state, STAFF_COOKIE, &sid),
+        auth::session_cookie(&state, STAFF_COOKIE, &sid),
     );
     Ok(resp)
 }
@@ -231,7 +244,7 @@ async fn logout(State(state): State<AppState>, staff: Staff) -> AppResult<Respon
     tx.commit().await?;
     let mut resp = Redirect::to("/login?notice=logged-out").into_response();
     resp.headers_mut()
-        .insert(header::SET_COOKIE, super::clear_cookie(STAFF_COOKIE));
+        .insert(header::SET_COOKIE, auth::clear_cookie(STAFF_COOKIE));
     Ok(resp)
 }
 
@@ -431,7 +444,7 @@ async fn set_password(
         .execute(&mut *tx)
         .await?;
     // A reset ends every session and token: whoever knew the old password is out.
-    super::end_all_access(&mut tx, contributor_id).await?;
+    auth::end_all_access(&mut tx, contributor_id).await?;
     audit::record(
         &mut tx,
         Some(contributor_id),
@@ -713,25 +726,25 @@ async fn settings_index(State(state): State<AppState>, staff: Staff) -> AppResul
         (
             "/settings/users",
             "Users",
-            "users.manage",
+            Permission::UsersManage,
             "Invite staff, change their role, deactivate logins.",
         ),
         (
             "/settings/roles",
             "Roles",
-            "users.manage",
+            Permission::UsersManage,
             "What each role may do.",
         ),
         (
             "/settings/audit",
             "Audit log",
-            "settings.manage",
+            Permission::SettingsManage,
             "Every change: who, what and when.",
         ),
         (
             "/settings/portal",
             "Client portal",
-            "bookings.manage",
+            Permission::BookingsManage,
             "Invite couples to their portal.",
         ),
     ];
@@ -803,7 +816,7 @@ async fn users_page(
     Ok(UsersPage {
         layout: Layout::load(&state.db, staff, "Users", "/settings").await?,
         users,
-        roles: super::role_names(&state.db).await?,
+        roles: auth::role_names(&state.db).await?,
         me: staff.contributor_id,
         flash,
         invite_link,
@@ -872,7 +885,7 @@ async fn invite_user(
         )
         .await;
     }
-    let roles = super::role_names(&state.db).await?;
+    let roles = auth::role_names(&state.db).await?;
     if !roles.iter().any(|r| r.0 == form.role_id) {
         return fail("role_id", "Choose a role.", unprocessable).await;
     }
@@ -1058,7 +1071,7 @@ async fn set_active(state: &AppState, staff: &Staff, id: i32, active: bool) -> A
         }));
     }
     if !active {
-        super::end_all_access(&mut tx, id).await?;
+        auth::end_all_access(&mut tx, id).await?;
     }
     let action = if active {
         "users.activate"
@@ -1101,7 +1114,7 @@ async fn roles(
     staff: Staff,
     Query(q): Query<FlashQuery>,
 ) -> AppResult<Response> {
-    let roles: Vec<RoleColumn> = super::role_names(&state.db)
+    let roles: Vec<RoleColumn> = auth::role_names(&state.db)
         .await?
         .into_iter()
         .map(|(id, name)| RoleColumn {
@@ -1341,7 +1354,7 @@ pub struct Me {
 }
 
 /// Who the caller is, and what they may do.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = crate::http::error::Problem)))]
 async fn me(staff: Staff) -> Json<Me> {
     Json(Me {

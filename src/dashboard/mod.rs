@@ -1,104 +1,14 @@
-//! The staff UI shell: the layout, the dashboard, and the areas still to come.
-use super::{AppError, AppResult, AppState};
-use crate::auth::{Access, Staff};
+//! The home page of each role: the pipeline, what is overdue, what the proposals out are worth,
+//! and the areas still to come.
+use crate::auth::{Access, Permission, Staff};
+use crate::http::layout::{Layout, NAV, area_access, render, status_class};
 use crate::http::routes::Routes;
-use crate::money;
+use crate::http::{AppResult, AppState};
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-
-/// The areas in the navigation, in order: (path, label).
-pub const NAV: &[(&str, &str)] = &[
-    ("/", "Dashboard"),
-    ("/leads", "Leads"),
-    ("/quotes", "Quotes"),
-    ("/projects", "Projects"),
-    ("/tasks", "Tasks"),
-    ("/calendar", "Calendar"),
-    ("/invoices", "Invoices"),
-    ("/reports", "Reports"),
-    ("/settings", "Settings"),
-];
-
-/// What every page's layout needs.
-pub struct Layout {
-    pub title: String,
-    pub active: &'static str,
-    pub studio: String,
-    pub user: String,
-    pub role: String,
-    pub csrf: String,
-    /// The areas this person may open.
-    pub nav: Vec<(&'static str, &'static str)>,
-}
-
-/// The access each navigation area needs.
-pub fn area_access(path: &str) -> Access {
-    AREA_ACCESS
-        .iter()
-        .find(|a| a.0 == path)
-        .map_or(Access::Staff, |a| a.1)
-}
-
-pub fn allows(staff: &Staff, access: Access) -> bool {
-    match access {
-        Access::Perm(p) => staff.can(p),
-        Access::Staff => true,
-        Access::Public | Access::Portal => false,
-    }
-}
-
-impl Layout {
-    pub async fn load(
-        db: &sqlx::PgPool,
-        staff: &Staff,
-        title: &str,
-        active: &'static str,
-    ) -> AppResult<Layout> {
-        let studio: String = sqlx::query_scalar("SELECT studio_name FROM studio_settings")
-            .fetch_one(db)
-            .await?;
-        Ok(Layout {
-            title: title.into(),
-            active,
-            studio,
-            user: staff.name.clone(),
-            role: staff.role.clone(),
-            csrf: staff.csrf.clone().unwrap_or_default(),
-            nav: NAV
-                .iter()
-                .copied()
-                .filter(|(p, _)| allows(staff, area_access(p)))
-                .collect(),
-        })
-    }
-
-    pub fn is_active(&self, path: &str) -> bool {
-        self.active == path
-    }
-}
-
-/// Render a template into a response; a template error is an internal error.
-pub fn render(t: &impl Template) -> Response {
-    match t.render() {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => AppError::Internal(e.into()).into_response(),
-    }
-}
-
-/// What each not-yet-built area will need once it exists.
-const AREA_ACCESS: &[(&str, Access)] = &[
-    ("/leads", Access::Perm("leads.view")),
-    ("/quotes", Access::Perm("builds.view")),
-    ("/projects", Access::Perm("projects.view")),
-    ("/tasks", Access::Staff),
-    ("/calendar", Access::Staff),
-    ("/invoices", Access::Perm("invoices.manage")),
-    ("/reports", Access::Perm("reports.view")),
-];
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
@@ -111,23 +21,6 @@ pub fn routes() -> Routes {
         );
     }
     r
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    status: u16,
-    title: &'a str,
-    detail: &'a str,
-}
-
-pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        title,
-        detail,
-    };
-    (status, render(&page)).into_response()
 }
 
 pub struct StatusBar {
@@ -149,11 +42,6 @@ impl RecentInquiry {
     pub fn status_class(&self) -> String {
         status_class(&self.status)
     }
-}
-
-/// CSS class of a status badge: "Proposal Sent" -> "status-proposal-sent".
-pub fn status_class(status: &str) -> String {
-    format!("status-{}", status.to_lowercase().replace(' ', "-"))
 }
 
 #[derive(Template)]
@@ -207,10 +95,6 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     )
     .fetch_one(db)
     .await?;
-    let (rate, currency): (Decimal, String) =
-        sqlx::query_as("SELECT editing_hourly_rate, currency_code FROM studio_settings")
-            .fetch_one(db)
-            .await?;
     let recent = sqlx::query_as::<_, (i32, Option<String>, Option<String>, String, Option<NaiveDate>, String, Option<String>)>(
         "SELECT i.id, c.first_name, c.last_name, c.email, i.wedding_date, i.status::text, i.lead_source
          FROM inquiries i JOIN contacts c ON c.id = i.contact_id
@@ -235,17 +119,19 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     )
     .fetch_one(db)
     .await?;
-    let who = (!staff.can("leads.view")).then_some(staff.contributor_id);
+    let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
     let overdue = crate::crm::todos(db, who, true).await?;
+    let proposals_value = layout.settings.money(proposals_value);
+    let editing_rate = layout.settings.money(layout.settings.editing_hourly_rate);
     let page = Dashboard {
-        show_leads: staff.can("leads.view"),
+        show_leads: staff.can(Permission::LeadsView),
         overdue,
         layout,
         open_leads,
         proposals_out: count("Proposal Sent"),
-        proposals_value: money::format(proposals_value, &currency),
+        proposals_value,
         weddings_next_90,
-        editing_rate: money::format(rate, &currency),
+        editing_rate,
         pipeline,
         recent,
         catalog: vec![

@@ -1,5 +1,5 @@
 //! `projectflo admin create-user`: the first login of a new studio.
-use super::{audit, crypto};
+use crate::{audit, crypto};
 use anyhow::{Result, bail};
 use sqlx::PgPool;
 

@@ -1,0 +1,37 @@
+//! The studio's settings (one row of `studio_settings`), read once per request where a page or
+//! an action needs them: `Layout::load` reads them for every staff page and hands them on as
+//! `layout.settings`, so handlers do not query them again.
+use crate::error::AppResult;
+use crate::money;
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Studio {
+    pub studio_name: String,
+    pub currency_code: String,
+    pub time_zone: String,
+    pub editing_hourly_rate: Decimal,
+    pub tax_rate_percent: Decimal,
+    pub deposit_percent: Decimal,
+    pub balance_due_days_before_wedding: i32,
+    pub invoice_prefix: String,
+}
+
+impl Studio {
+    pub async fn load(conn: &mut PgConnection) -> AppResult<Studio> {
+        Ok(sqlx::query_as(
+            "SELECT studio_name, currency_code::text AS currency_code, time_zone,
+                    editing_hourly_rate, tax_rate_percent, deposit_percent,
+                    balance_due_days_before_wedding, invoice_prefix
+             FROM studio_settings",
+        )
+        .fetch_one(conn)
+        .await?)
+    }
+
+    /// An amount in the studio's currency, e.g. "$1,234.50".
+    pub fn money(&self, amount: Decimal) -> String {
+        money::format(amount, &self.currency_code)
+    }
+}
