@@ -2,6 +2,7 @@
 //! the layout, middleware, health checks and static files. It imports no area.
 pub mod assets;
 pub mod error;
+pub mod form;
 pub mod layout;
 pub mod middleware;
 pub mod routes;
