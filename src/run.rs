@@ -1,6 +1,7 @@
 //! What each command does: open the database, migrate, seed, serve, and shut down cleanly.
 use crate::{app, config::Settings, db, seed, state::AppState};
 use anyhow::{Context, Result};
+use std::io::IsTerminal;
 use std::time::Instant;
 use tracing_subscriber::EnvFilter;
 
@@ -34,6 +35,8 @@ pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colour only on a terminal: logs sent to a file or a pipe carry no escape codes.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     tokio::runtime::Builder::new_multi_thread()
@@ -45,66 +48,112 @@ pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {
 async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
     let started = Instant::now();
     let database = db::Database::open(&settings).await?;
-    let result = async {
-        db::migrate(&database.pool).await?;
-        if matches!(cmd, Cmd::SeedDemo | Cmd::Demo) {
-            let loaded = seed::demo(&database.pool)
-                .await
-                .context("loading the demo studio")?;
-            if loaded {
-                tracing::info!("demo studio loaded");
-            } else {
-                tracing::info!("demo studio already present; nothing to load");
-            }
-        }
-        if let Cmd::BenchPricing { changes } = cmd {
-            crate::bench::pricing(database.admin_options(), changes).await?;
-            return Ok(());
-        }
-        if let Cmd::CreateUser { email, role, first_name, last_name, password_stdin } = &cmd {
-            let password = if *password_stdin {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line)?;
-                line.trim_end_matches(['\n', '\r']).to_string()
-            } else {
-                crate::crypto::random_token()[..20].to_string()
-            };
-            crate::accounts::admin::create_user(&database.pool, email, role, first_name, last_name, &password).await?;
-            if *password_stdin {
-                println!("Created {email} ({role}).");
-            } else {
-                println!("Created {email} ({role}). Password: {password}\nChange it after the first login (My account).");
-            }
-        }
-        if matches!(cmd, Cmd::Serve | Cmd::Demo) {
-            let listener = tokio::net::TcpListener::bind(settings.bind)
-                .await
-                .with_context(|| {
-                    format!(
-                        "bad setting --bind (env PROJECTFLO_BIND): cannot listen on {}",
-                        settings.bind
-                    )
-                })?;
-            let addr = listener.local_addr()?;
-            let state = AppState::new(database.pool.clone(), settings.clone());
-            println!(
-                "ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)",
-                started.elapsed().as_secs_f64()
-            );
-            if matches!(cmd, Cmd::Demo) {
-                println!("Demo logins (password \"{}\" for each):", seed::DEMO_PASSWORD);
-                for (email, role) in seed::DEMO_STAFF {
-                    println!("  {role:<13} {email}");
-                }
-            }
-            app::serve(listener, state, shutdown_signal()).await?;
-            tracing::info!("server stopped; stopping the database");
-        }
-        Ok(())
-    }
-    .await;
+    let result = execute(cmd, &database, &settings, started).await;
     database.close().await;
     result
+}
+
+async fn execute(
+    cmd: Cmd,
+    database: &db::Database,
+    settings: &Settings,
+    started: Instant,
+) -> Result<()> {
+    db::migrate(&database.pool).await?;
+    if matches!(cmd, Cmd::SeedDemo | Cmd::Demo) {
+        seed_demo(&database.pool).await?;
+    }
+    match cmd {
+        Cmd::BenchPricing { changes } => {
+            crate::bench::pricing(database.admin_options(), changes).await?
+        }
+        Cmd::CreateUser {
+            email,
+            role,
+            first_name,
+            last_name,
+            password_stdin,
+        } => {
+            let names = (first_name.as_str(), last_name.as_str());
+            create_user(&database.pool, &email, &role, names, password_stdin).await?
+        }
+        Cmd::Serve | Cmd::Demo => {
+            let demo = matches!(cmd, Cmd::Demo);
+            serve(database, settings, started, demo).await?
+        }
+        Cmd::Migrate | Cmd::SeedDemo => {}
+    }
+    Ok(())
+}
+
+async fn seed_demo(pool: &sqlx::PgPool) -> Result<()> {
+    let loaded = seed::demo(pool).await.context("loading the demo studio")?;
+    if loaded {
+        tracing::info!("demo studio loaded");
+    } else {
+        tracing::info!("demo studio already present; nothing to load");
+    }
+    Ok(())
+}
+
+/// `projectflo admin create-user`: the password from stdin, or a generated one printed once.
+async fn create_user(
+    pool: &sqlx::PgPool,
+    email: &str,
+    role: &str,
+    (first_name, last_name): (&str, &str),
+    password_stdin: bool,
+) -> Result<()> {
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        crate::crypto::random_token()[..20].to_string()
+    };
+    crate::accounts::admin::create_user(pool, email, role, first_name, last_name, &password)
+        .await?;
+    if password_stdin {
+        println!("Created {email} ({role}).");
+    } else {
+        println!("Created {email} ({role}). Password: {password}");
+        println!("Change it after the first login (My account).");
+    }
+    Ok(())
+}
+
+async fn serve(
+    database: &db::Database,
+    settings: &Settings,
+    started: Instant,
+    demo: bool,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "bad setting --bind (env PROJECTFLO_BIND): cannot listen on {}",
+                settings.bind
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(database.pool.clone(), settings.clone());
+    println!(
+        "ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)",
+        started.elapsed().as_secs_f64()
+    );
+    if demo {
+        println!(
+            "Demo logins (password \"{}\" for each):",
+            seed::DEMO_PASSWORD
+        );
+        for (email, role) in seed::DEMO_STAFF {
+            println!("  {role:<13} {email}");
+        }
+    }
+    app::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("server stopped; stopping the database");
+    Ok(())
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

@@ -158,6 +158,114 @@ fn remove_stale_locks(pgdata: &Path, socket_dir: &Path) {
     }
 }
 
+/// Where the cluster of `data_dir` lives: `<data_dir>/postgres`, or, when the cluster's user
+/// cannot reach that (e.g. a clone under root's mode-700 home), a directory of its own named
+/// after the data dir, recorded in `<data_dir>/postgres-location.txt`.
+fn cluster_dir(data_dir: &Path, user: Option<&User>) -> Result<PathBuf> {
+    let pgdata = data_dir.join("postgres");
+    let Some(u) = user.filter(|u| !reachable(&pgdata, u)) else {
+        return Ok(pgdata);
+    };
+    let elsewhere =
+        PathBuf::from("/var/lib/projectflo/clusters").join(short_hash(&data_dir.to_string_lossy()));
+    tracing::info!(user = %u.name, data_dir = %data_dir.display(),
+        cluster = %elsewhere.display(),
+        "data dir not reachable by the cluster's user; keeping the cluster elsewhere");
+    std::fs::create_dir_all("/var/lib/projectflo/clusters")?;
+    std::fs::write(
+        data_dir.join("postgres-location.txt"),
+        format!("{}\n", elsewhere.display()),
+    )?;
+    Ok(elsewhere)
+}
+
+/// The socket's directory: the cluster's own, unless that path is too long for a Unix socket
+/// (107 bytes).
+fn socket_dir_for(pgdata: &Path) -> PathBuf {
+    if pgdata.as_os_str().len() < 90 {
+        return pgdata.to_path_buf();
+    }
+    std::env::temp_dir().join(format!(
+        "projectflo-{}",
+        short_hash(&pgdata.to_string_lossy())
+    ))
+}
+
+/// The postmaster's command line: socket only (or also 127.0.0.1 at `--pg-port`), its log in
+/// `server.log`, durability off for throwaway clusters, dying with us (PR_SET_PDEATHSIG).
+fn postgres_command(
+    bin: &Path,
+    pgdata: &Path,
+    socket_dir: &Path,
+    user: Option<&User>,
+    opts: &Options,
+    log_path: &Path,
+) -> Result<Command> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_path)?;
+    if let Some(u) = user {
+        nix::unistd::chown(log_path, Some(u.uid), Some(u.gid))?;
+    }
+    let listen = if opts.tcp_port.is_some() {
+        "127.0.0.1"
+    } else {
+        ""
+    };
+    let port = opts.tcp_port.unwrap_or(PORT).to_string();
+    let mut cmd = command(&bin.join("postgres"), user);
+    cmd.arg("-D").arg(pgdata).arg("-k").arg(socket_dir);
+    cmd.args(["-p", &port, "-c", &format!("listen_addresses={listen}")])
+        .args([
+            "-c",
+            "unix_socket_permissions=0700",
+            "-c",
+            "max_connections=200",
+        ])
+        .args(["-c", "shared_buffers=64MB"]);
+    if opts.ephemeral {
+        cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+            .args(["-c", "full_page_writes=off"]);
+    }
+    cmd.current_dir(pgdata)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        // Its own process group: Ctrl-C reaches ProjectFlo, which then stops PostgreSQL
+        // after the last request is answered.
+        .process_group(0);
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGQUIT).map_err(std::io::Error::from)
+        });
+    }
+    Ok(cmd)
+}
+
+/// Spawn the postmaster from a thread that lives exactly as long as it (it dies with the
+/// thread that spawned it): its pid, and a channel that answers when it has exited.
+fn spawn_postmaster(mut cmd: Command) -> Result<(u32, mpsc::Receiver<()>)> {
+    let (pid_tx, pid_rx) = mpsc::channel();
+    let (exit_tx, exited) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("postgres".into())
+        .spawn(move || {
+            match cmd.spawn() {
+                Ok(mut child) => {
+                    let _ = pid_tx.send(Ok(child.id()));
+                    let _ = child.wait();
+                }
+                Err(e) => {
+                    let _ = pid_tx.send(Err(e));
+                }
+            }
+            let _ = exit_tx.send(());
+        })?;
+    let pid = pid_rx.recv()?.context("starting postgres")?;
+    Ok((pid, exited))
+}
+
 impl Cluster {
     /// Start (initialising on first use) the cluster that belongs to `data_dir`.
     pub fn start(data_dir: &Path, opts: &Options) -> Result<Cluster> {
@@ -166,32 +274,8 @@ impl Cluster {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         let data_dir = std::fs::canonicalize(data_dir)?;
-        let mut pgdata = data_dir.join("postgres");
-        if let Some(u) = &user {
-            if !reachable(&pgdata, u) {
-                // e.g. a clone under root's mode-700 home: keep the cluster where its user can
-                // reach it, named after the data dir so each data dir keeps its own cluster.
-                let elsewhere = PathBuf::from("/var/lib/projectflo/clusters")
-                    .join(short_hash(&data_dir.to_string_lossy()));
-                tracing::info!(user = %u.name, data_dir = %data_dir.display(), cluster = %elsewhere.display(),
-                    "data dir not reachable by the cluster's user; keeping the cluster elsewhere");
-                std::fs::create_dir_all("/var/lib/projectflo/clusters")?;
-                std::fs::write(
-                    data_dir.join("postgres-location.txt"),
-                    format!("{}\n", elsewhere.display()),
-                )?;
-                pgdata = elsewhere;
-            }
-        }
-        // A Unix socket path is limited to 107 bytes.
-        let socket_dir = if pgdata.as_os_str().len() < 90 {
-            pgdata.clone()
-        } else {
-            std::env::temp_dir().join(format!(
-                "projectflo-{}",
-                short_hash(&pgdata.to_string_lossy())
-            ))
-        };
+        let pgdata = cluster_dir(&data_dir, user.as_ref())?;
+        let socket_dir = socket_dir_for(&pgdata);
         if !pgdata.join("PG_VERSION").exists() {
             init(&bin, &pgdata, user.as_ref(), opts.ephemeral)?;
         }
@@ -200,79 +284,8 @@ impl Cluster {
         }
         remove_stale_locks(&pgdata, &socket_dir);
         let log_path = pgdata.join("server.log");
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)?;
-        if let Some(u) = &user {
-            nix::unistd::chown(&log_path, Some(u.uid), Some(u.gid))?;
-        }
-        let listen = match opts.tcp_port {
-            Some(_) => "127.0.0.1",
-            None => "",
-        };
-        let port = opts.tcp_port.unwrap_or(PORT);
-        let mut cmd = command(&bin.join("postgres"), user.as_ref());
-        cmd.arg("-D")
-            .arg(&pgdata)
-            .arg("-k")
-            .arg(&socket_dir)
-            .args([
-                "-p",
-                &port.to_string(),
-                "-c",
-                &format!("listen_addresses={listen}"),
-            ])
-            .args([
-                "-c",
-                "unix_socket_permissions=0700",
-                "-c",
-                "max_connections=200",
-            ])
-            .args(["-c", "shared_buffers=64MB"])
-            .args(if opts.ephemeral {
-                &[
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                ][..]
-            } else {
-                &[][..]
-            })
-            .current_dir(&pgdata)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            // Its own process group: Ctrl-C reaches ProjectFlo, which then stops PostgreSQL
-            // after the last request is answered.
-            .process_group(0);
-        unsafe {
-            cmd.pre_exec(|| {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGQUIT).map_err(std::io::Error::from)
-            });
-        }
-        // The postmaster dies with the thread that spawned it, so spawn it from a thread that
-        // lives exactly as long as the postmaster.
-        let (pid_tx, pid_rx) = mpsc::channel();
-        let (exit_tx, exited) = mpsc::channel();
-        std::thread::Builder::new()
-            .name("postgres".into())
-            .spawn(move || {
-                match cmd.spawn() {
-                    Ok(mut child) => {
-                        let _ = pid_tx.send(Ok(child.id()));
-                        let _ = child.wait();
-                    }
-                    Err(e) => {
-                        let _ = pid_tx.send(Err(e));
-                    }
-                }
-                let _ = exit_tx.send(());
-            })?;
-        let pid = pid_rx.recv()?.context("starting postgres")?;
+        let cmd = postgres_command(&bin, &pgdata, &socket_dir, user.as_ref(), opts, &log_path)?;
+        let (pid, exited) = spawn_postmaster(cmd)?;
         let cluster = Cluster {
             bin,
             pgdata,

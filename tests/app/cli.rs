@@ -216,3 +216,18 @@ async fn bench_pricing_reports_p50_and_p99() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn logs_sent_to_a_pipe_carry_no_colour_codes() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let out = projectflo()
+        .arg("migrate")
+        .args(["--database-url", &app.database_url()])
+        .args(["--log", "debug"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.lines().count() > 0, "no log lines to check");
+    assert!(!err.contains('\x1b'), "escape codes in piped logs: {err:?}");
+}
