@@ -273,10 +273,14 @@ async fn touch_session(
     .fetch_optional(&state.db)
     .await?;
     if alive.is_none() {
-        sqlx::query("DELETE FROM auth_sessions WHERE id = $1")
-            .bind(&hash)
-            .execute(&state.db)
-            .await?;
+        // Only an expired session of this realm ends here: a session id sent in the other
+        // realm's cookie simply does not authenticate.
+        sqlx::query(&format!(
+            "DELETE FROM auth_sessions WHERE id = $1 AND {owner} IS NOT NULL"
+        ))
+        .bind(&hash)
+        .execute(&state.db)
+        .await?;
     }
     Ok(alive)
 }

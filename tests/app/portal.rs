@@ -223,3 +223,67 @@ async fn an_invitation_before_the_password_is_set_gives_no_access() {
         403
     );
 }
+
+/// The session id a login form answers with, from its Set-Cookie header.
+async fn session_id(app: &TestApp, path: &str, email: &str, password: &str, name: &str) -> String {
+    let resp = app
+        .post_form(path, &[("email", email), ("password", password)])
+        .await;
+    assert_eq!(resp.status(), 303, "login at {path}");
+    let set = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    let value = set.strip_prefix(&format!("{name}=")).expect(&set);
+    value.split(';').next().unwrap().to_string()
+}
+
+async fn status_with_cookie(app: &TestApp, path: &str, cookie: &str) -> u16 {
+    app.client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_session_sent_in_the_other_realms_cookie_opens_nothing_and_survives() {
+    let app = TestApp::demo().await;
+    let a = couple(&app, "Anna", "anna@example.org").await;
+    portal_login(&app, &a, "anna's portal password").await;
+    let staff_email = "maya@goldenhour.example";
+    let staff = session_id(
+        &app,
+        "/login",
+        staff_email,
+        projectflo::seed::DEMO_PASSWORD,
+        "pf_session",
+    )
+    .await;
+    let portal = session_id(
+        &app,
+        "/portal/login",
+        &a.email,
+        "anna's portal password",
+        "pf_portal",
+    )
+    .await;
+    // Each in the wrong cookie opens nothing...
+    assert_eq!(
+        status_with_cookie(&app, "/portal", &format!("pf_portal={staff}")).await,
+        303
+    );
+    assert_eq!(
+        status_with_cookie(&app, "/account", &format!("pf_session={portal}")).await,
+        303
+    );
+    // ...and both sessions still work where they belong.
+    assert_eq!(
+        status_with_cookie(&app, "/account", &format!("pf_session={staff}")).await,
+        200
+    );
+    assert_eq!(
+        status_with_cookie(&app, "/portal", &format!("pf_portal={portal}")).await,
+        200
+    );
+}
