@@ -377,13 +377,16 @@ async fn check(access: Access, mut req: Request) -> Result<Request, Response> {
     };
     // API tokens are not sent by browsers on their own: only cookie sessions need the CSRF token.
     match csrf {
-        Some(expected) if unsafe_method(req.method()) => verify_csrf(req, &expected).await,
+        Some(expected) if unsafe_method(req.method()) => {
+            let limit = state.settings.body_limit_bytes as usize;
+            verify_csrf(req, &expected, limit).await
+        }
         _ => Ok(req),
     }
 }
 
 /// The CSRF token must come as the X-CSRF-Token header (htmx, fetch) or the `csrf` form field.
-async fn verify_csrf(req: Request, expected: &str) -> Result<Request, Response> {
+async fn verify_csrf(req: Request, expected: &str, limit: usize) -> Result<Request, Response> {
     let forbidden = || {
         AppError::Forbidden(
             "This form has expired or did not come from ProjectFlo. Reload the page and try again."
@@ -414,9 +417,17 @@ async fn verify_csrf(req: Request, expected: &str) -> Result<Request, Response> 
         return Err(forbidden());
     }
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, 1024 * 1024)
-        .await
-        .map_err(|_| forbidden())?;
+    // The form is read up to the server's body limit, as any handler would read it.
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        AppError::BadRequest {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            message: format!(
+                "This form is too large: the server accepts at most {} MiB.",
+                limit / (1024 * 1024)
+            ),
+        }
+        .into_response()
+    })?;
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
     let ok = fields.iter().any(|(k, v)| k == CSRF_FIELD && v == expected);
     if !ok {

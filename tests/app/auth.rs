@@ -843,3 +843,19 @@ async fn with_smtp_configured_the_reset_email_is_sent_and_the_log_keeps_no_secre
     assert_eq!(resp.status(), 303);
     assert_eq!(try_login(&app, MAYA, "from the email!").await.status(), 303);
 }
+
+#[tokio::test]
+async fn a_form_over_one_mib_is_read_and_one_over_the_limit_is_called_too_large() {
+    let app = TestApp::demo().await;
+    let session = app.demo_login("Owner").await;
+    let big = "x".repeat(11 * 1024 * 1024);
+    let resp = session
+        .post_form("/logout", &[("note", &big[..2 * 1024 * 1024])])
+        .await;
+    assert_eq!(resp.status(), 303, "a 2 MiB form under the 10 MiB limit is read");
+    let session = app.demo_login("Owner").await;
+    let resp = session.post_form("/logout", &[("note", &big)]).await;
+    assert_eq!(resp.status(), 413);
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("This form is too large"), "{page}");
+}
