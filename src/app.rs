@@ -80,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(s.body_limit_bytes as usize))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(s.request_timeout_secs)))
         .layer(CompressionLayer::new())
+        // Pages and API answers hold people's data (and, once, a new API token in clear):
+        // never stored by a browser or a proxy. Static files set their own caching.
+        .layer(http::middleware::security_header(header::CACHE_CONTROL, "no-store"))
         .layer(http::middleware::security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(http::middleware::security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(http::middleware::security_header(header::REFERRER_POLICY, "same-origin"))

@@ -852,7 +852,11 @@ async fn a_form_over_one_mib_is_read_and_one_over_the_limit_is_called_too_large(
     let resp = session
         .post_form("/logout", &[("note", &big[..2 * 1024 * 1024])])
         .await;
-    assert_eq!(resp.status(), 303, "a 2 MiB form under the 10 MiB limit is read");
+    assert_eq!(
+        resp.status(),
+        303,
+        "a 2 MiB form under the 10 MiB limit is read"
+    );
     let session = app.demo_login("Owner").await;
     let resp = session.post_form("/logout", &[("note", &big)]).await;
     assert_eq!(resp.status(), 413);

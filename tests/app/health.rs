@@ -111,3 +111,33 @@ async fn every_area_has_a_page() {
         }
     }
 }
+
+#[tokio::test]
+async fn pages_and_api_answers_are_never_stored_but_static_files_are_cached() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let token = s.api_token("cache check").await;
+    let cache = |r: &reqwest::Response| {
+        r.headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    for path in ["/account", "/", "/leads"] {
+        let r = s.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+        assert_eq!(cache(&r).as_deref(), Some("no-store"), "{path}");
+    }
+    let r = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(cache(&r).as_deref(), Some("no-store"));
+    let r = app.get("/proposal/not-a-token").await;
+    assert_eq!(cache(&r).as_deref(), Some("no-store"));
+    let r = app.get("/static/app.css").await;
+    assert_eq!(cache(&r).as_deref(), Some("public, max-age=3600"));
+}
