@@ -1,11 +1,21 @@
-//! Login throttling: after 5 failures in 15 minutes for one account, or from one IP address,
-//! further tries get 429 with Retry-After. Attempts are rows in login_attempts; an advisory
-//! lock per account and per IP makes concurrent tries count one after another.
+//! Login throttling, built so that it cannot be used to lock someone out:
+//! - 5 failures in 15 minutes for one account from one IP address, or from one IP address
+//!   whatever the account, and further tries from that IP get 429 with Retry-After;
+//! - 50 failures in 15 minutes for one account from anywhere (a spread-out guessing attack)
+//!   close the account to every IP address except those that logged into it in the last 90
+//!   days, so its owner still gets in from their usual places.
+//!
+//! Attempts are rows in login_attempts; an advisory lock per account and per IP makes
+//! concurrent tries count one after another.
 use crate::error::{AppError, AppResult};
 use sqlx::PgPool;
 
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_SECS: i64 = 15 * 60;
+/// Failures for one account from all addresses that close it to unknown addresses.
+pub const MAX_ACCOUNT_FAILURES: i64 = 50;
+/// How long an address that logged into an account stays known for it.
+pub const KNOWN_IP_DAYS: i32 = 90;
 
 /// Refuse when the account or the IP is over the limit; otherwise record the attempt as failed
 /// (until `succeeded` says otherwise) and return its id.
@@ -25,8 +35,18 @@ pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) ->
         "SELECT max(w)::float8 FROM (
            SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now())) AS w
            FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
+                 FROM login_attempts WHERE realm = $1 AND account = $2 AND ip = $3
+                   AND NOT succeeded AND attempted_at > now() - make_interval(secs => $4)) a
+           WHERE n = $5
+           UNION ALL
+           SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now()))
+           FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
                  FROM login_attempts WHERE realm = $1 AND account = $2 AND NOT succeeded
-                   AND attempted_at > now() - make_interval(secs => $4)) a WHERE n = $5
+                   AND attempted_at > now() - make_interval(secs => $4)) c
+           WHERE n = $6 AND NOT EXISTS (
+             SELECT 1 FROM login_attempts k
+             WHERE k.realm = $1 AND k.account = $2 AND k.ip = $3 AND k.succeeded
+               AND k.attempted_at > now() - make_interval(days => $7))
            UNION ALL
            SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now()))
            FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
@@ -39,6 +59,8 @@ pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) ->
     .bind(ip)
     .bind(WINDOW_SECS as f64)
     .bind(MAX_FAILURES)
+    .bind(MAX_ACCOUNT_FAILURES)
+    .bind(KNOWN_IP_DAYS)
     .fetch_one(&mut *tx)
     .await?;
     if let Some(w) = wait {

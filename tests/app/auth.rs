@@ -863,3 +863,38 @@ async fn a_form_over_one_mib_is_read_and_one_over_the_limit_is_called_too_large(
     let page = resp.text().await.unwrap();
     assert!(page.contains("This form is too large"), "{page}");
 }
+
+/// Failed logins for `account` recorded as coming from `ips` addresses, `each` per address.
+async fn failures_from_elsewhere(app: &TestApp, account: &str, ips: usize, each: usize) {
+    sqlx::query(
+        "INSERT INTO login_attempts (realm, account, ip)
+         SELECT 'staff', $1, '203.0.113.' || (i % $2) FROM generate_series(1, $2 * $3) i",
+    )
+    .bind(account)
+    .bind(ips as i32)
+    .bind(each as i32)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn failures_from_other_addresses_do_not_lock_the_owner_out() {
+    let app = TestApp::demo().await;
+    // Maya logged in from here before.
+    assert_eq!(try_login(&app, MAYA, DEMO_PASSWORD).await.status(), 303);
+    // An attacker fails five times from one address, then sixty times from twelve.
+    failures_from_elsewhere(&app, MAYA, 1, 5).await;
+    assert_eq!(try_login(&app, MAYA, DEMO_PASSWORD).await.status(), 303);
+    failures_from_elsewhere(&app, MAYA, 12, 5).await;
+    assert_eq!(
+        try_login(&app, MAYA, DEMO_PASSWORD).await.status(),
+        303,
+        "an address Maya used before still gets in"
+    );
+    // An address that never logged into Priya's account is refused once Priya's account has
+    // 50 failures from anywhere, even with the right password.
+    let priya = "priya@goldenhour.example";
+    failures_from_elsewhere(&app, priya, 10, 5).await;
+    assert_eq!(try_login(&app, priya, DEMO_PASSWORD).await.status(), 429);
+}
