@@ -71,14 +71,32 @@ impl Database {
     }
 }
 
+/// The pool. A connection that comes back still inside a transaction (a request cancelled
+/// while its BEGIN was in flight: an sqlx 0.8 bug, launchbadge/sqlx#4393) is closed instead of
+/// being handed to the next request, which would otherwise run inside that transaction and hold
+/// its row locks for good. As a backstop the server ends any session left idle in a
+/// transaction for a minute.
 pub async fn pool(options: PgConnectOptions, max: u32) -> Result<PgPool> {
-    let options = options.log_statements(tracing::log::LevelFilter::Trace);
+    let options = options
+        .log_statements(tracing::log::LevelFilter::Trace)
+        .options([("idle_in_transaction_session_timeout", "60s")]);
     PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(10))
+        .after_release(|conn, _| Box::pin(async move { Ok(!in_transaction(conn).await?) }))
         .connect_with(options)
         .await
         .context("connecting to PostgreSQL")
+}
+
+/// Whether the connection is inside a transaction: outside one, every statement is its own
+/// transaction, so the transaction's start is the statement's start. (A simple query: with
+/// the extended protocol the two stamps differ even outside a transaction.)
+pub async fn in_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::{Executor, Row};
+    conn.fetch_one("SELECT transaction_timestamp() <> statement_timestamp()")
+        .await?
+        .try_get(0)
 }
 
 pub async fn create_database_if_missing(admin: &PgConnectOptions, name: &str) -> Result<()> {

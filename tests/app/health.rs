@@ -141,3 +141,76 @@ async fn pages_and_api_answers_are_never_stored_but_static_files_are_cached() {
     let r = app.get("/static/app.css").await;
     assert_eq!(cache(&r).as_deref(), Some("public, max-age=3600"));
 }
+
+/// Sessions of this test's database left idle inside a transaction, waited for up to 5 s to
+/// reach zero (connections go back to the pool in the background).
+async fn idle_in_transaction(app: &TestApp) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND state = 'idle in transaction'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if n == 0 || std::time::Instant::now() > deadline {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_connection_returned_inside_a_transaction_is_never_handed_out_again() {
+    let app = TestApp::spawn().await;
+    let pool = projectflo::db::pool(app.options.clone(), 1).await.unwrap();
+    // What a request cancelled during BEGIN leaves behind: the server inside a transaction
+    // that the pool does not know about.
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
+    drop(conn);
+    assert_eq!(idle_in_transaction(&app).await, 0);
+    let mut conn = pool.acquire().await.unwrap();
+    assert!(!projectflo::db::in_transaction(&mut conn).await.unwrap());
+    let timeout: String = sqlx::query_scalar("SHOW idle_in_transaction_session_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(timeout, "1min", "the server-side backstop");
+}
+
+#[tokio::test]
+async fn requests_cancelled_mid_transaction_under_load_leave_nothing_stuck() {
+    let app = TestApp::demo().await;
+    // 200 logins and lead-form posts (each a transaction), cut off after 0 to 15 ms.
+    let tasks: Vec<_> = (0..200u64)
+        .map(|i| {
+            let url = app.url(if i % 2 == 0 { "/login" } else { "/inquire" });
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_millis(i % 16))
+                    .build()
+                    .unwrap();
+                let form = [("email", "maya@goldenhour.example"), ("password", "wrong")];
+                let _ = client.post(url).form(&form).send().await;
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(idle_in_transaction(&app).await, 0);
+    // And the pool still answers at once.
+    let started = std::time::Instant::now();
+    let resp = app.get("/readyz").await;
+    assert_eq!(resp.status(), 200);
+    let login = app
+        .post_form(
+            "/login",
+            &[("email", "maya@goldenhour.example"), ("password", "x")],
+        )
+        .await;
+    assert!(login.status() == 401 || login.status() == 429);
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
