@@ -60,6 +60,7 @@ pub fn app() -> (Router<AppState>, utoipa::openapi::OpenApi, Vec<RouteInfo>) {
         .merge(routes)
         .split_for_parts();
     add_bearer_scheme(&mut openapi);
+    http::openapi::document_errors(&mut openapi, &table);
     table.push(RouteInfo {
         method: axum::http::Method::GET,
         path: "/api/openapi.json".into(),

@@ -5,6 +5,7 @@ pub mod error;
 pub mod form;
 pub mod layout;
 pub mod middleware;
+pub mod openapi;
 pub mod routes;
 
 pub use crate::error::{AppError, AppResult};

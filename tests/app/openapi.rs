@@ -67,3 +67,41 @@ async fn the_document_describes_bearer_tokens() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn every_operation_documents_its_errors_as_problem_json() {
+    let (_, openapi, _) = projectflo::app::app();
+    let doc = serde_json::to_value(&openapi).unwrap();
+    let mut ops = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops += 1;
+            let responses = op["responses"].as_object().unwrap();
+            for status in ["400", "404", "401", "403"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path}: no {status}"
+                );
+            }
+            if method == "post" || method == "put" {
+                for status in ["413", "415", "422"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path}: no {status}"
+                    );
+                }
+            }
+            for (status, r) in responses {
+                if status.as_str() >= "400" {
+                    let content = r["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(ops >= 20, "{ops} operations");
+}
