@@ -6,6 +6,7 @@ pub mod form;
 pub mod layout;
 pub mod middleware;
 pub mod openapi;
+pub mod redirect;
 pub mod routes;
 
 pub use crate::error::{AppError, AppResult};
