@@ -1,4 +1,5 @@
-//! What every request handler gets: the database pool and the settings.
+//! What every request handler gets: the database pool, the settings and the clock.
+use crate::clock::Clock;
 use crate::config::Settings;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::sync::Arc;
 pub struct AppState {
     pub db: PgPool,
     pub settings: Arc<Settings>,
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -14,6 +16,12 @@ impl AppState {
         AppState {
             db,
             settings: Arc::new(settings),
+            clock: Clock::System,
         }
+    }
+
+    /// The same state with another clock (tests pin the instant).
+    pub fn with_clock(self, clock: Clock) -> Self {
+        AppState { clock, ..self }
     }
 }

@@ -44,7 +44,13 @@ mod tests {
 
     #[test]
     fn local_paths_are_kept() {
-        for p in ["/", "/leads/3", "/quotes?x=1&y=2", "/todos#overdue", "/a%20b"] {
+        for p in [
+            "/",
+            "/leads/3",
+            "/quotes?x=1&y=2",
+            "/todos#overdue",
+            "/a%20b",
+        ] {
             assert_eq!(local_path(p, "/d"), p);
         }
     }
