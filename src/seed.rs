@@ -1,14 +1,25 @@
 //! The demo studio: a believable wedding videography business to explore ProjectFlo with.
 //! Idempotent: the load is recorded in `seed_history` in the same transaction, so a second run
 //! (or two at once) loads nothing twice.
+use crate::clock::Clock;
 use anyhow::Result;
 use sqlx::PgPool;
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 
-/// Load the demo studio. Returns false when it was already loaded.
+/// Load the demo studio, dated around now. Returns false when it was already loaded.
 pub async fn demo(pool: &PgPool) -> Result<bool> {
+    demo_at(pool, Clock::System).await
+}
+
+/// Load the demo studio with its dates around the clock's instant: "yesterday" and "in 90
+/// days" are the studio's local dates then.
+pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('projectflo.now', $1, true)")
+        .bind(clock.now().to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
     let fresh: Option<String> = sqlx::query_scalar(
         "INSERT INTO seed_history (name) VALUES ('demo') ON CONFLICT DO NOTHING RETURNING name",
     )
@@ -23,7 +34,7 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
         let hash = crate::crypto::hash_password(DEMO_PASSWORD.to_string()).await?;
         sqlx::query(
             "INSERT INTO staff_credentials (contributor_id, password_hash, password_changed_at)
-             SELECT co.id, $2, now() FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = $1
+             SELECT co.id, $2, pg_temp.demo_now() FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = $1
              ON CONFLICT DO NOTHING",
         )
         .bind(email)
@@ -105,7 +116,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection) -> Result<()> {
         .await
         .map_err(err)?;
 
-    sqlx::query("UPDATE builds SET status = 'Proposal Sent', proposal_sent_at = now() - interval '10 days' WHERE id = ANY($1)")
+    sqlx::query("UPDATE builds SET status = 'Proposal Sent', proposal_sent_at = pg_temp.demo_now() - interval '10 days' WHERE id = ANY($1)")
         .bind(vec![ava, sofia])
         .execute(&mut *tx)
         .await?;

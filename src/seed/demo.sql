@@ -4,6 +4,13 @@ UPDATE studio_settings SET studio_name = 'Golden Hour Films', currency_code = 'U
   deposit_percent = 30.00, balance_due_days_before_wedding = 30, invoice_prefix = 'GHF-',
   task_phase_order = ARRAY['Pre-Production', 'Production', 'Post-Production', 'Delivery'];
 
+-- The seed's clock (`projectflo.now`, set by seed.rs from the clock it is given) and the
+-- studio's local date at that instant: every demo date is relative to these.
+CREATE OR REPLACE FUNCTION pg_temp.demo_now() RETURNS timestamptz LANGUAGE sql STABLE
+  AS $$ SELECT current_setting('projectflo.now')::timestamptz $$;
+CREATE OR REPLACE FUNCTION pg_temp.demo_today() RETURNS date LANGUAGE sql STABLE
+  AS $$ SELECT (pg_temp.demo_now() AT TIME ZONE (SELECT time_zone FROM studio_settings))::date $$;
+
 INSERT INTO coverage_scenes (name, description, default_hours) VALUES
   ('Getting Ready', 'Hair, make-up, dressing and details of both partners', 2.00),
   ('First Look', 'The private first look before the ceremony', 1.00),
@@ -153,19 +160,19 @@ ON CONFLICT DO NOTHING;
 
 -- Couples who got in touch, in several states of the pipeline.
 INSERT INTO contacts (first_name, last_name, email, phone_number, type, created_at) VALUES
-  ('Emma', 'Rodriguez', 'emma.rodriguez@example.com', '+1 415 555 0142', 'Client Lead', now() - interval '2 days'),
-  ('Noah', 'Williams', 'noah.w@example.com', '+1 510 555 0178', 'Client Lead', now() - interval '1 day'),
-  ('Olivia', 'Nguyen', 'olivia.nguyen@example.com', '+1 650 555 0133', 'Client Lead', now() - interval '9 days'),
-  ('Liam', 'Johnson', 'liam.johnson@example.com', NULL, 'Client Lead', now() - interval '12 days'),
-  ('Ava', 'Thompson', 'ava.t@example.com', '+1 408 555 0190', 'Client Lead', now() - interval '20 days'),
-  ('Sofia', 'Garcia', 'sofia.garcia@example.com', '+1 707 555 0111', 'Client Lead', now() - interval '26 days'),
-  ('Ethan', 'Brown', 'ethan.brown@example.com', '+1 415 555 0166', 'Client Lead', now() - interval '40 days'),
-  ('Mia', 'Davis', 'mia.davis@example.com', '+1 831 555 0155', 'Client Lead', now() - interval '5 hours')
+  ('Emma', 'Rodriguez', 'emma.rodriguez@example.com', '+1 415 555 0142', 'Client Lead', pg_temp.demo_now() - interval '2 days'),
+  ('Noah', 'Williams', 'noah.w@example.com', '+1 510 555 0178', 'Client Lead', pg_temp.demo_now() - interval '1 day'),
+  ('Olivia', 'Nguyen', 'olivia.nguyen@example.com', '+1 650 555 0133', 'Client Lead', pg_temp.demo_now() - interval '9 days'),
+  ('Liam', 'Johnson', 'liam.johnson@example.com', NULL, 'Client Lead', pg_temp.demo_now() - interval '12 days'),
+  ('Ava', 'Thompson', 'ava.t@example.com', '+1 408 555 0190', 'Client Lead', pg_temp.demo_now() - interval '20 days'),
+  ('Sofia', 'Garcia', 'sofia.garcia@example.com', '+1 707 555 0111', 'Client Lead', pg_temp.demo_now() - interval '26 days'),
+  ('Ethan', 'Brown', 'ethan.brown@example.com', '+1 415 555 0166', 'Client Lead', pg_temp.demo_now() - interval '40 days'),
+  ('Mia', 'Davis', 'mia.davis@example.com', '+1 831 555 0155', 'Client Lead', pg_temp.demo_now() - interval '5 hours')
 ON CONFLICT DO NOTHING;
 
 INSERT INTO inquiries (contact_id, wedding_date, status, notes, venue_details, follow_up_due_date, lead_source, lead_source_details, campaign_id, created_at)
-SELECT c.id, current_date + v.days_to_wedding, v.status::inquiries_status, v.notes, v.venue,
-       current_date + v.follow_up, v.source, v.details, v.campaign, now() - v.age
+SELECT c.id, pg_temp.demo_today() + v.days_to_wedding, v.status::inquiries_status, v.notes, v.venue,
+       pg_temp.demo_today() + v.follow_up, v.source, v.details, v.campaign, pg_temp.demo_now() - v.age
 FROM (VALUES
   ('emma.rodriguez@example.com', 210, 'New', 'Loves the Vintage Film look; 140 guests.', 'Cavallo Point, Sausalito', 1, 'Instagram', 'utm_source=instagram&utm_medium=social&utm_campaign=spring-reels', 'spring-reels', interval '2 days'),
   ('noah.w@example.com', 300, 'New', 'Asked about drone coverage.', 'Nestldown, Los Gatos', 0, 'Google', 'utm_source=google&utm_medium=cpc&utm_campaign=wedding-video-sf', 'wedding-video-sf', interval '1 day'),
@@ -189,7 +196,7 @@ CROSS JOIN (SELECT co.id FROM contributors co JOIN roles r ON r.id = co.role_id 
 WHERE c.email LIKE '%@example.com';
 
 INSERT INTO communications_log (contact_id, communication_date, type, notes)
-SELECT c.id, now() - v.ago, v.kind, v.notes
+SELECT c.id, pg_temp.demo_now() - v.ago, v.kind, v.notes
 FROM (VALUES
   ('olivia.nguyen@example.com', interval '7 days', 'Call', '30-minute discovery call; loves documentary style.'),
   ('liam.johnson@example.com', interval '10 days', 'Email', 'Sent travel options for Tuscany.'),
