@@ -1,9 +1,9 @@
 //! The couple's portal: its own login and session; a portal user sees only their own client's
 //! projects, quotes, invoices, documents and deliveries (anything else is a 404).
-use crate::accounts::pages::{
-    LoginForm, LoginPage, NewPasswordForm, SetPasswordPage, check_login, consume_token,
-    issue_token, safe_next, token_valid,
-};
+use crate::accounts::forms::{LoginForm, NewPasswordForm, safe_next};
+use crate::accounts::links;
+use crate::accounts::login::{Credential, LoginPage, check_login};
+use crate::accounts::passwords::SetPasswordPage;
 use crate::auth::{Access, PORTAL_COOKIE, Permission, PortalUser, Staff};
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
@@ -93,39 +93,21 @@ async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let lookup = "SELECT id, NULLIF(password_hash, '!') FROM client_users WHERE lower(email) = $1 AND is_active";
     let next = safe_next(&form.next, "/portal");
     let next = if next.starts_with("/portal") {
         next
     } else {
         "/portal".into()
     };
-    let checked =
-        match check_login(&state.db, "portal", lookup, &form, &peer.ip().to_string()).await {
-            Err(AppError::RateLimited { retry_after_secs }) => {
-                let msg = format!(
-                    "Too many attempts. Try again in {} minutes.",
-                    retry_after_secs.div_ceil(60)
-                );
-                let mut resp = (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    render(&login_form(form.email.clone(), next, Some(msg), None)),
-                )
-                    .into_response();
-                resp.headers_mut()
-                    .insert(header::RETRY_AFTER, retry_after_secs.into());
-                return Ok(resp);
-            }
-            other => other?,
-        };
-    let Some((client_user_id, attempt)) = checked else {
-        let page = login_form(
-            form.email.clone(),
-            next,
-            Some(crate::accounts::pages::BAD_LOGIN.into()),
-            None,
-        );
-        return Ok((StatusCode::UNAUTHORIZED, render(&page)).into_response());
+    let ip = peer.ip().to_string();
+    let checked = check_login(&state.db, "portal", &form, &ip, credential).await;
+    let (client_user_id, attempt) = match checked {
+        Ok(ok) => ok,
+        Err(e) => {
+            return crate::accounts::login::refused(e, |error| {
+                login_form(form.email.clone(), next.clone(), Some(error), None)
+            });
+        }
     };
     let mut tx = state.db.begin().await?;
     crate::auth::throttle::succeeded(&mut tx, attempt).await?;
@@ -141,6 +123,16 @@ async fn login(
         crate::auth::session_cookie(&state, PORTAL_COOKIE, &sid),
     );
     Ok(resp)
+}
+
+async fn credential(conn: &mut sqlx::PgConnection, email: &str) -> AppResult<Option<Credential>> {
+    Ok(sqlx::query_as(
+        "SELECT id, NULLIF(password_hash, '!') AS hash FROM client_users
+         WHERE lower(email) = $1 AND is_active",
+    )
+    .bind(email)
+    .fetch_optional(conn)
+    .await?)
 }
 
 async fn logout(State(state): State<AppState>, user: PortalUser) -> AppResult<Response> {
@@ -160,7 +152,7 @@ async fn set_password_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let valid = token_valid(&state.db, &token, PORTAL_TOKENS).await?;
+    let valid = links::is_valid(&mut *state.db.acquire().await?, &token, PORTAL_TOKENS).await?;
     Ok(render(&SetPasswordPage {
         action: format!("/portal/set-password/{token}"),
         error: None,
@@ -175,19 +167,19 @@ async fn set_password(
 ) -> AppResult<Response> {
     let action = format!("/portal/set-password/{token}");
     if let Err(e) = form.check() {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&SetPasswordPage {
-                action,
-                error: Some(e),
-                invalid: false,
-            }),
-        )
-            .into_response());
+        let refusal = crate::http::form::Refusal::from_error(e)?;
+        return Ok(refusal.respond(render(&SetPasswordPage {
+            action,
+            error: refusal.field("password").map(str::to_string),
+            invalid: false,
+        })));
     }
     let hash = crypto::hash_password(form.password.clone()).await?;
     let mut tx = state.db.begin().await?;
-    let Some((_, Some(client_user_id), _)) = consume_token(&mut tx, &token, PORTAL_TOKENS).await?
+    let Some(links::Used {
+        client_user_id: Some(client_user_id),
+        ..
+    }) = links::consume(&mut tx, &token, PORTAL_TOKENS).await?
     else {
         return Ok((
             StatusCode::GONE,
@@ -598,7 +590,7 @@ async fn invite(
     .bind(&email)
     .fetch_one(&mut *tx)
     .await?;
-    let token = issue_token(&mut tx, "portal_invite", None, Some(client_user_id), 7 * 24).await?;
+    let token = links::issue(&mut tx, "portal_invite", None, Some(client_user_id), 7 * 24).await?;
     let link = format!("{}/portal/set-password/{token}", state.settings.base_url());
     let (studio, _) = studio(&state.db).await?;
     let outgoing = mail::queue(&mut tx, &state.settings, mail::Mail {
