@@ -89,6 +89,7 @@ async fn change_password(
     let result = async {
         let mut conn = state.db.acquire().await?;
         let current = passwords::current_hash(&mut conn, staff.contributor_id).await?;
+        // The slow hashing holds no connection.
         drop(conn);
         let hash = passwords::new_hash(&form, current).await?;
         let mut tx = state.db.begin().await?;
