@@ -43,7 +43,7 @@ fn all_routes() -> Routes {
     Routes::new()
         .merge(http::assets::routes())
         .merge(crate::dashboard::routes())
-        .merge(crate::accounts::pages::routes())
+        .merge(crate::accounts::routes())
         .merge(crate::catalog::routes())
         .merge(crate::crm::routes())
         .merge(crate::quote::api::routes())

@@ -90,7 +90,7 @@ impl NewInquiry {
                 bad(f, &format!("Please keep this under {max} characters."));
             }
         }
-        if !crate::accounts::pages::valid_email(&self.email) {
+        if !crate::accounts::forms::valid_email(&self.email) {
             bad(
                 "email",
                 "Please enter an email address like name@example.com.",

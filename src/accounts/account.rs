@@ -1,0 +1,136 @@
+//! My account: the staff member's own page, to change their password and to create and revoke
+//! their API tokens.
+use super::forms::FlashQuery;
+use super::passwords::{self, ChangePasswordForm};
+use super::tokens::{self, NewTokenForm, TokenRow};
+use crate::auth::{Access, Staff};
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
+use crate::http::form::Refusal;
+use crate::http::layout::{Layout, render};
+use crate::http::routes::Routes;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/account", Access::Staff, account)
+        .post("/account/password", Access::Staff, change_password)
+        .post("/account/tokens", Access::Staff, create_token)
+        .post("/account/tokens/{id}/revoke", Access::Staff, revoke_token)
+}
+
+#[derive(Template)]
+#[template(path = "auth/account.html")]
+struct AccountPage {
+    layout: Layout,
+    email: String,
+    tokens: Vec<TokenRow>,
+    new_token: Option<String>,
+    flash: Option<String>,
+    /// (field, problem) of a refused form.
+    error: Option<(String, String)>,
+}
+
+async fn account_page(
+    state: &AppState,
+    staff: &Staff,
+    new_token: Option<String>,
+    flash: Option<String>,
+    error: Option<(String, String)>,
+) -> AppResult<AccountPage> {
+    let layout = Layout::load(&state.db, staff, "My account", "/account").await?;
+    let tokens = tokens::list(&mut *state.db.acquire().await?, staff.contributor_id).await?;
+    Ok(AccountPage {
+        layout,
+        email: staff.email.clone(),
+        tokens,
+        new_token,
+        flash,
+        error,
+    })
+}
+
+/// The page again with a refused form's reason by its field.
+async fn refused(state: &AppState, staff: &Staff, e: AppError) -> AppResult<Response> {
+    let refusal = Refusal::from_error(e)?;
+    let error = refusal
+        .errors
+        .first()
+        .map(|f| (f.field.clone(), f.message.clone()));
+    let page = account_page(state, staff, None, None, error).await?;
+    Ok(refusal.respond(render(&page)))
+}
+
+async fn account(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<FlashQuery>,
+) -> AppResult<Response> {
+    let flash = match q.done.as_str() {
+        "password" => {
+            Some("Your password is changed. Your other sessions have been logged out.".to_string())
+        }
+        "revoked" => Some("The token is revoked.".to_string()),
+        _ => None,
+    };
+    Ok(render(
+        &account_page(&state, &staff, None, flash, None).await?,
+    ))
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<ChangePasswordForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let mut conn = state.db.acquire().await?;
+        let current = passwords::current_hash(&mut conn, staff.contributor_id).await?;
+        // The slow hashing holds no connection.
+        drop(conn);
+        let hash = passwords::new_hash(&form, current).await?;
+        let mut tx = state.db.begin().await?;
+        passwords::change(&mut tx, &staff, &hash).await?;
+        tx.commit().await?;
+        AppResult::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/account?done=password").into_response()),
+        Err(e) => refused(&state, &staff, e).await,
+    }
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<NewTokenForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        let token = tokens::create(&mut tx, staff.contributor_id, &form).await?;
+        tx.commit().await?;
+        AppResult::Ok(token)
+    }
+    .await;
+    match result {
+        Ok(token) => Ok(render(
+            &account_page(&state, &staff, Some(token), None, None).await?,
+        )),
+        Err(e) => refused(&state, &staff, e).await,
+    }
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    tokens::revoke(&mut tx, staff.contributor_id, id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/account?done=revoked").into_response())
+}

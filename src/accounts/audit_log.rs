@@ -1,0 +1,178 @@
+//! Settings > Audit log: every change, who made it and when, filtered by person, record and
+//! dates, 50 to a page.
+use crate::auth::{Access, Permission, Staff};
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
+use crate::http::layout::{Layout, render};
+use crate::http::routes::Routes;
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use sqlx::PgConnection;
+
+pub fn routes() -> Routes {
+    Routes::new().get(
+        "/settings/audit",
+        Access::Perm(Permission::SettingsManage),
+        audit_log,
+    )
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditFilter {
+    #[serde(default)]
+    pub person: Option<i32>,
+    #[serde(default)]
+    pub entity: String,
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+impl AuditFilter {
+    /// The filters as a query string, for the links to the next and previous pages.
+    fn query_base(&self) -> String {
+        serde_urlencoded::to_string([
+            (
+                "person",
+                self.person.map(|p| p.to_string()).unwrap_or_default(),
+            ),
+            ("entity", self.entity.clone()),
+            ("from", date(self.from)),
+            ("to", date(self.to)),
+        ])
+        .unwrap_or_default()
+    }
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+pub struct AuditRow {
+    pub at: DateTime<Utc>,
+    pub who: Option<String>,
+    pub action: String,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<i32>,
+    pub details: Option<serde_json::Value>,
+}
+
+impl AuditRow {
+    pub fn details_text(&self) -> String {
+        self.details
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "settings/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    rows: Vec<AuditRow>,
+    people: Vec<(i32, String)>,
+    entities: Vec<String>,
+    person: Option<i32>,
+    entity: String,
+    from: String,
+    to: String,
+    page: i64,
+    has_next: bool,
+    query_base: String,
+}
+
+impl AuditPage {
+    fn person_is(&self, id: &i32) -> bool {
+        self.person == Some(*id)
+    }
+}
+
+const AUDIT_PAGE: i64 = 50;
+
+/// One page of the entries that match the filter, newest first, and whether more follow.
+pub async fn entries(
+    conn: &mut PgConnection,
+    f: &AuditFilter,
+    page: i64,
+) -> AppResult<(Vec<AuditRow>, bool)> {
+    let mut rows: Vec<AuditRow> = sqlx::query_as(
+        "SELECT a.\"timestamp\" AS at, trim(concat_ws(' ', c.first_name, c.last_name)) AS who,
+                a.action, a.entity_type, a.entity_id, a.details
+         FROM audit_log a LEFT JOIN contributors co ON co.id = a.contributor_id
+         LEFT JOIN contacts c ON c.id = co.contact_id
+         WHERE ($1::int IS NULL OR a.contributor_id = $1)
+           AND ($2 = '' OR a.entity_type = $2)
+           AND ($3::date IS NULL OR a.\"timestamp\" >= $3::date)
+           AND ($4::date IS NULL OR a.\"timestamp\" < $4::date + 1)
+         ORDER BY a.\"timestamp\" DESC, a.id DESC LIMIT $5 OFFSET $6",
+    )
+    .bind(f.person)
+    .bind(&f.entity)
+    .bind(f.from)
+    .bind(f.to)
+    .bind(AUDIT_PAGE + 1)
+    .bind((page - 1) * AUDIT_PAGE)
+    .fetch_all(conn)
+    .await?;
+    let has_next = rows.len() as i64 > AUDIT_PAGE;
+    rows.truncate(AUDIT_PAGE as usize);
+    Ok((rows, has_next))
+}
+
+/// Everyone who can appear in the log: (contributor id, name), by name.
+async fn people(conn: &mut PgConnection) -> AppResult<Vec<(i32, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name))
+         FROM contributors co JOIN contacts c ON c.id = co.contact_id ORDER BY 2",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The kinds of record the log names.
+async fn entity_types(conn: &mut PgConnection) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT entity_type FROM audit_log WHERE entity_type IS NOT NULL ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    staff: Staff,
+    q: Result<Query<AuditFilter>, QueryRejection>,
+) -> AppResult<Response> {
+    let Query(f) = q.map_err(|_| {
+        AppError::field(
+            "filters",
+            "use a person from the list and dates like 2026-11-25",
+        )
+    })?;
+    let page = f.page.unwrap_or(1).max(1);
+    let layout = Layout::load(&state.db, &staff, "Audit log", "/settings").await?;
+    let mut conn = state.db.acquire().await?;
+    let (rows, has_next) = entries(&mut conn, &f, page).await?;
+    Ok(render(&AuditPage {
+        layout,
+        rows,
+        people: people(&mut conn).await?,
+        entities: entity_types(&mut conn).await?,
+        person: f.person,
+        query_base: f.query_base(),
+        from: date(f.from),
+        to: date(f.to),
+        entity: f.entity,
+        page,
+        has_next,
+    }))
+}

@@ -1,0 +1,256 @@
+//! The couple's pages: the portal's home, listing their wedding, quotes, invoices, documents
+//! and films, and a page for each of those. Anything not theirs is a 404.
+use super::documents::{self, Document};
+use super::films::{self, Film};
+use super::invoices::{self, Invoice};
+use super::projects::{self, Project};
+use super::quotes::{self, Quote};
+use crate::auth::{Access, PortalUser};
+use crate::error::AppResult;
+use crate::http::AppState;
+use crate::http::layout::render;
+use crate::http::routes::Routes;
+use crate::studio::Studio;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use chrono::NaiveDate;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/portal", Access::Portal, home)
+        .get("/portal/projects/{id}", Access::Portal, project)
+        .get("/portal/quotes/{id}", Access::Portal, quote)
+        .get("/portal/invoices/{id}", Access::Portal, invoice)
+        .get("/portal/documents/{id}", Access::Portal, document)
+        .get("/portal/deliveries/{id}", Access::Portal, delivery)
+}
+
+pub struct Item {
+    pub href: String,
+    pub title: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct Home {
+    studio: String,
+    user: PortalUser,
+    sections: Vec<(&'static str, Vec<Item>)>,
+}
+
+#[derive(Template)]
+#[template(path = "portal/detail.html")]
+struct Detail {
+    studio: String,
+    user: PortalUser,
+    title: String,
+    rows: Vec<(&'static str, String)>,
+}
+
+fn detail(
+    studio: Studio,
+    user: PortalUser,
+    title: String,
+    rows: Vec<(&'static str, String)>,
+) -> Response {
+    render(&Detail {
+        studio: studio.studio_name,
+        user,
+        title,
+        rows,
+    })
+}
+
+fn date(d: Option<NaiveDate>) -> String {
+    d.map(|d| d.format("%B %-d, %Y").to_string())
+        .unwrap_or_else(|| "—".into())
+}
+
+fn project_title(p: &Project) -> String {
+    p.project_name
+        .clone()
+        .unwrap_or_else(|| "Your wedding".into())
+}
+
+fn invoice_title(i: &Invoice) -> String {
+    i.invoice_number
+        .clone()
+        .unwrap_or_else(|| format!("Invoice #{}", i.id))
+}
+
+fn document_title(d: &Document) -> String {
+    d.file_name
+        .clone()
+        .unwrap_or_else(|| format!("Document #{}", d.id))
+}
+
+fn film_title(f: &Film) -> String {
+    f.file_name
+        .clone()
+        .unwrap_or_else(|| format!("Film #{}", f.id))
+}
+
+fn project_item(p: Project) -> Item {
+    Item {
+        href: format!("/portal/projects/{}", p.id),
+        title: project_title(&p),
+        detail: p.wedding_date.format("%B %-d, %Y").to_string(),
+    }
+}
+
+fn quote_item(q: Quote, studio: &Studio) -> Item {
+    Item {
+        href: format!("/portal/quotes/{}", q.id),
+        title: format!("Quote #{}", q.id),
+        detail: format!("{} · {}", q.status, studio.money(q.price())),
+    }
+}
+
+fn invoice_item(i: Invoice, studio: &Studio) -> Item {
+    Item {
+        href: format!("/portal/invoices/{}", i.id),
+        title: invoice_title(&i),
+        detail: format!(
+            "{} · {}",
+            studio.money(i.total_amount),
+            i.status.unwrap_or_default()
+        ),
+    }
+}
+
+fn document_item(d: Document) -> Item {
+    Item {
+        href: format!("/portal/documents/{}", d.id),
+        title: document_title(&d),
+        detail: d.document_type.unwrap_or_default(),
+    }
+}
+
+fn film_item(f: Film) -> Item {
+    Item {
+        href: format!("/portal/deliveries/{}", f.id),
+        title: film_title(&f),
+        detail: String::new(),
+    }
+}
+
+async fn home(State(state): State<AppState>, user: PortalUser) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let studio = Studio::load(&mut conn).await?;
+    let client = user.client_id;
+    let projects = projects::for_client(&mut conn, client).await?;
+    let quotes = quotes::for_client(&mut conn, client).await?;
+    let invoices = invoices::for_client(&mut conn, client).await?;
+    let documents = documents::for_client(&mut conn, client).await?;
+    let films = films::for_client(&mut conn, client).await?;
+    let sections = vec![
+        (
+            "Your wedding",
+            projects.into_iter().map(project_item).collect(),
+        ),
+        (
+            "Quotes",
+            quotes.into_iter().map(|q| quote_item(q, &studio)).collect(),
+        ),
+        (
+            "Invoices",
+            invoices
+                .into_iter()
+                .map(|i| invoice_item(i, &studio))
+                .collect(),
+        ),
+        (
+            "Documents",
+            documents.into_iter().map(document_item).collect(),
+        ),
+        ("Your films", films.into_iter().map(film_item).collect()),
+    ];
+    Ok(render(&Home {
+        studio: studio.studio_name,
+        user,
+        sections,
+    }))
+}
+
+async fn project(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let studio = Studio::load(&mut conn).await?;
+    let p = projects::one(&mut conn, user.client_id, id).await?;
+    let rows = vec![
+        ("Wedding date", date(Some(p.wedding_date))),
+        (
+            "Stage",
+            p.phase.clone().unwrap_or_else(|| "Planning".into()),
+        ),
+    ];
+    Ok(detail(studio, user, project_title(&p), rows))
+}
+
+async fn quote(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let studio = Studio::load(&mut conn).await?;
+    let q = quotes::one(&mut conn, user.client_id, id).await?;
+    let rows = vec![
+        ("Status", q.status.clone()),
+        ("Price", studio.money(q.price())),
+        ("Paid so far", studio.money(q.total_paid)),
+    ];
+    Ok(detail(studio, user, format!("Quote #{id}"), rows))
+}
+
+async fn invoice(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let studio = Studio::load(&mut conn).await?;
+    let i = invoices::one(&mut conn, user.client_id, id).await?;
+    let paid = i.amount_paid.unwrap_or_default();
+    let rows = vec![
+        ("Issued", date(i.issue_date)),
+        ("Due", date(i.due_date)),
+        ("Total", studio.money(i.total_amount)),
+        ("Paid", studio.money(paid)),
+        ("Still to pay", studio.money(i.total_amount - paid)),
+        ("Status", i.status.clone().unwrap_or_default()),
+    ];
+    Ok(detail(studio, user, invoice_title(&i), rows))
+}
+
+async fn document(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let studio = Studio::load(&mut conn).await?;
+    let d = documents::one(&mut conn, user.client_id, id).await?;
+    let rows = vec![
+        ("Kind", d.document_type.clone().unwrap_or_default()),
+        ("Added", date(d.upload_date.map(|u| u.date_naive()))),
+    ];
+    Ok(detail(studio, user, document_title(&d), rows))
+}
+
+async fn delivery(
+    State(state): State<AppState>,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let studio = Studio::load(&mut conn).await?;
+    let film = films::one(&mut conn, user.client_id, id).await?;
+    let rows = vec![("Status", "Ready".into())];
+    Ok(detail(studio, user, film_title(&film), rows))
+}
