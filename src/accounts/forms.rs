@@ -45,13 +45,9 @@ pub struct FlashQuery {
     pub done: String,
 }
 
-/// Only local paths are followed after login (no open redirect).
+/// Only local paths are followed after a form (no open redirect): see `http::redirect`.
 pub fn safe_next(next: &str, default: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
-        next.to_string()
-    } else {
-        default.to_string()
-    }
+    crate::http::redirect::local_path(next, default)
 }
 
 /// A plausible email address (the real check is the email that arrives).

@@ -87,7 +87,7 @@ async fn is_last_owner(tx: &mut PgConnection, contributor_id: i32) -> AppResult<
 
 /// Give a team member another role; the last Owner keeps theirs (409).
 pub async fn set_role(tx: &mut PgConnection, by: i32, id: i32, role_id: i32) -> AppResult<()> {
-    let before: Option<(String, String)> = sqlx::query_as(
+    let before: Option<(String, Option<String>)> = sqlx::query_as(
         "SELECT r.name, (SELECT name FROM roles WHERE id = $2)
          FROM contributors co JOIN roles r ON r.id = co.role_id WHERE co.id = $1 FOR UPDATE OF co",
     )
@@ -96,6 +96,7 @@ pub async fn set_role(tx: &mut PgConnection, by: i32, id: i32, role_id: i32) -> 
     .fetch_optional(&mut *tx)
     .await?;
     let (old, new) = before.ok_or_else(|| AppError::not_found("team member"))?;
+    let new = new.ok_or_else(|| AppError::field("role_id", "There is no such role."))?;
     if old == "Owner" && new != "Owner" && is_last_owner(tx, id).await? {
         return Err(AppError::Conflict(
             "This is the studio's only Owner. Make someone else Owner first.".into(),

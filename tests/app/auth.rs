@@ -898,3 +898,67 @@ async fn failures_from_other_addresses_do_not_lock_the_owner_out() {
     failures_from_elsewhere(&app, priya, 10, 5).await;
     assert_eq!(try_login(&app, priya, DEMO_PASSWORD).await.status(), 429);
 }
+
+#[tokio::test]
+async fn no_login_link_or_to_do_link_leads_off_the_site_or_fails() {
+    let app = TestApp::demo().await;
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\\evil.example",
+        "/x\r\nSet-Cookie: a=b",
+        "https://evil.example",
+    ] {
+        let resp = app
+            .post_form(
+                "/login",
+                &[("email", MAYA), ("password", DEMO_PASSWORD), ("next", next)],
+            )
+            .await;
+        assert_eq!(resp.status(), 303, "{next:?}");
+        assert_eq!(resp.headers()["location"], "/", "{next:?}");
+    }
+    // The same check on a to-do's `back=`: the to-do is done and the answer stays on the site.
+    let s = app.demo_login("Sales").await;
+    let todos: Vec<i32> = sqlx::query_scalar(
+        "SELECT id FROM activities WHERE status = 'Pending' ORDER BY id LIMIT 2",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    for (todo, back) in todos.iter().zip(["/\t/evil.example", "/todos\r\nX: y"]) {
+        let resp = s
+            .post_form(&format!("/todos/{todo}/complete"), &[("back", back)])
+            .await;
+        assert_eq!(resp.status(), 303, "{back:?}");
+        let to = resp.headers()["location"].to_str().unwrap();
+        assert!(to.starts_with("/todos"), "{back:?} -> {to}");
+    }
+}
+
+#[tokio::test]
+async fn a_role_that_does_not_exist_is_refused_and_changes_nothing() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let leo: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = 'leo@goldenhour.example'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    for role in ["999", "0", "-1"] {
+        let resp = s
+            .post_form(&format!("/settings/users/{leo}/role"), &[("role_id", role)])
+            .await;
+        assert_eq!(resp.status(), 422, "role_id={role}");
+    }
+    let role: String = sqlx::query_scalar(
+        "SELECT r.name FROM contributors co JOIN roles r ON r.id = co.role_id WHERE co.id = $1",
+    )
+    .bind(leo)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(role, "Editor");
+}

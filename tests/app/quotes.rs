@@ -393,39 +393,50 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 }
 
 /// Counts the SQL statements sqlx sends (its `sqlx::query` events) while a future runs.
-#[derive(Clone, Default)]
-struct Counter(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+tokio::task_local! {
+    /// The statement counter of the task being measured.
+    static STATEMENTS: std::sync::Arc<std::sync::atomic::AtomicUsize>;
+}
+
+/// Counts sqlx's statement events into the current task's `STATEMENTS`, if it has one. One
+/// global subscriber (set once) rather than a scoped one per measurement: scoped dispatchers
+/// race with statements other tasks log at the same time (the pool's release check), which
+/// could hide every event from the scope.
+struct Counter;
 
 impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Counter {
     fn on_event(&self, e: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
         if e.metadata().target() == "sqlx::query" {
-            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let _ = STATEMENTS.try_with(|n| n.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         }
     }
 }
 
 async fn statements_of_one_change(app: &TestApp, build: i32, style: i32) -> usize {
-    use tracing::instrument::WithSubscriber;
     use tracing_subscriber::layer::SubscriberExt;
+    static GLOBAL: std::sync::Once = std::sync::Once::new();
+    GLOBAL.call_once(|| {
+        let _ =
+            tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Counter));
+    });
     let comp: i32 = scalar(app, &format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {build} ORDER BY c.id LIMIT 1")).await;
-    let counter = Counter::default();
-    let subscriber = tracing_subscriber::registry().with(counter.clone());
+    let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let db = app.db.clone();
-    async move {
-        let mut tx = db.begin().await.unwrap();
-        let change = projectflo::quote::builds::ComponentChange {
-            style,
-            target_minutes: Some(rust_decimal::Decimal::ONE),
-            included: true,
-        };
-        projectflo::quote::builds::update_component(&mut tx, build, comp, &change, None)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-    }
-    .with_subscriber(subscriber)
-    .await;
-    counter.0.load(std::sync::atomic::Ordering::Relaxed)
+    STATEMENTS
+        .scope(counter.clone(), async move {
+            let mut tx = db.begin().await.unwrap();
+            let change = projectflo::quote::builds::ComponentChange {
+                style,
+                target_minutes: Some(rust_decimal::Decimal::ONE),
+                included: true,
+            };
+            projectflo::quote::builds::update_component(&mut tx, build, comp, &change, None)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        })
+        .await;
+    counter.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 #[tokio::test]
