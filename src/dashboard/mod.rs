@@ -120,7 +120,7 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     .fetch_one(db)
     .await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
-    let overdue = crate::crm::todos(db, who, true).await?;
+    let overdue = crate::crm::activities::todos(&mut *db.acquire().await?, who, true).await?;
     let proposals_value = layout.settings.money(proposals_value);
     let editing_rate = layout.settings.money(layout.settings.editing_hourly_rate);
     let page = Dashboard {
