@@ -1,15 +1,16 @@
 //! The public lead form at /inquire (no login), made to be embedded in the studio's website.
-use super::{NewInquiry, create_inquiry};
+use super::intake::{self, NewInquiry, SOURCES};
 use crate::auth::Access;
-use crate::error::FieldError;
+use crate::http::form::Refusal;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppResult, AppState};
+use crate::http::{AppResult, AppState};
+use crate::studio::Studio;
 use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -19,37 +20,33 @@ pub fn routes() -> Routes {
         .post("/inquire", Access::Public, submit)
 }
 
-pub const SOURCES: &[&str] = &[
-    "Instagram",
-    "Google",
-    "The Knot",
-    "WeddingWire",
-    "A friend or family",
-    "Our venue",
-    "Another vendor",
-    "Other",
-];
-
 #[derive(Template)]
 #[template(path = "public/inquire.html")]
 struct FormPage {
     studio: String,
     f: NewInquiry,
-    errors: Vec<FieldError>,
+    refusal: Option<Refusal>,
     sources: &'static [&'static str],
     done: bool,
 }
 
 impl FormPage {
+    fn new(studio: String, f: NewInquiry) -> FormPage {
+        FormPage {
+            studio,
+            f,
+            refusal: None,
+            sources: SOURCES,
+            done: false,
+        }
+    }
+
     fn source_selected(&self, s: &str) -> bool {
         self.f.lead_source == s
     }
 
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.refusal.as_ref().and_then(|r| r.field(field))
     }
 }
 
@@ -57,7 +54,10 @@ impl FormPage {
 fn embeddable(mut resp: Response) -> Response {
     resp.headers_mut().insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors *"),
+        HeaderValue::from_static(
+            "default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors *",
+        ),
     );
     // CSP frame-ancestors supersedes X-Frame-Options; ALLOWALL is ignored by browsers, which
     // then follow the CSP above.
@@ -68,12 +68,10 @@ fn embeddable(mut resp: Response) -> Response {
     resp
 }
 
-async fn studio(db: &sqlx::PgPool) -> AppResult<String> {
-    Ok(
-        sqlx::query_scalar("SELECT studio_name FROM studio_settings")
-            .fetch_one(db)
-            .await?,
-    )
+async fn studio_name(state: &AppState) -> AppResult<String> {
+    Ok(Studio::load(&mut *state.db.acquire().await?)
+        .await?
+        .studio_name)
 }
 
 /// The UTM parameters of the page (passed on by the embed snippet) go into hidden fields.
@@ -94,13 +92,8 @@ async fn form(
             .unwrap_or_default(),
         ..Default::default()
     };
-    Ok(embeddable(render(&FormPage {
-        studio: studio(&state.db).await?,
-        f,
-        errors: vec![],
-        sources: SOURCES,
-        done: false,
-    })))
+    let page = FormPage::new(studio_name(&state).await?, f);
+    Ok(embeddable(render(&page)))
 }
 
 #[derive(Deserialize)]
@@ -112,57 +105,36 @@ struct Submission {
     website: String,
 }
 
+/// Thanks, or the form again with each field's problem (422); 429 past the per-address limit.
 async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(s): Form<Submission>,
 ) -> AppResult<Response> {
-    let studio = studio(&state.db).await?;
+    let studio = studio_name(&state).await?;
     let thanks = |studio: String| {
-        embeddable(render(&FormPage {
-            studio,
-            f: NewInquiry::default(),
-            errors: vec![],
-            sources: SOURCES,
+        let page = FormPage {
             done: true,
-        }))
+            ..FormPage::new(studio, NewInquiry::default())
+        };
+        embeddable(render(&page))
     };
     if !s.website.trim().is_empty() {
         tracing::info!(ip = %peer.ip(), "lead form honeypot filled; ignored");
         return Ok(thanks(studio));
     }
     if let Err(errors) = s.f.check() {
+        let refusal = Refusal::from_error(intake::invalid(errors))?;
         let page = FormPage {
-            studio,
-            f: s.f,
-            errors,
-            sources: SOURCES,
-            done: false,
+            refusal: Some(refusal.clone()),
+            ..FormPage::new(studio, s.f)
         };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, embeddable(render(&page))).into_response());
+        return Ok(refusal.respond(embeddable(render(&page))));
     }
-    let ip = peer.ip().to_string();
+    let per_hour = state.settings.lead_form_per_hour as i64;
     let mut tx = state.db.begin().await?;
-    // Per-IP limit, counted under a lock so that a burst cannot slip past it.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('lead-form:' || $1))")
-        .bind(&ip)
-        .execute(&mut *tx)
-        .await?;
-    let recent: i64 = sqlx::query_scalar("SELECT count(*) FROM lead_form_submissions WHERE ip = $1 AND submitted_at > now() - interval '1 hour'")
-        .bind(&ip)
-        .fetch_one(&mut *tx)
-        .await?;
-    if recent >= state.settings.lead_form_per_hour as i64 {
-        drop(tx);
-        return Err(AppError::RateLimited {
-            retry_after_secs: 3600,
-        });
-    }
-    sqlx::query("INSERT INTO lead_form_submissions (ip) VALUES ($1)")
-        .bind(&ip)
-        .execute(&mut *tx)
-        .await?;
-    create_inquiry(&mut tx, &s.f, None).await?;
+    intake::admit_submission(&mut tx, &peer.ip().to_string(), per_hour).await?;
+    intake::create_inquiry(&mut tx, &s.f, None).await?;
     tx.commit().await?;
     Ok(thanks(studio))
 }

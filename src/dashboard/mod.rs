@@ -75,7 +75,11 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     .await?;
     let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
     let count = |name: &str| counts.iter().find(|c| c.0 == name).map_or(0, |c| c.1);
-    let open_leads = count("New") + count("Contacted") + count("Proposal Sent");
+    let open_leads = crate::crm::InquiryStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(|s| count(s.as_str()))
+        .sum();
     let pipeline = counts
         .iter()
         .map(|(status, n)| StatusBar {
@@ -120,7 +124,7 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     .fetch_one(db)
     .await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
-    let overdue = crate::crm::todos(db, who, true).await?;
+    let overdue = crate::crm::activities::todos(&mut *db.acquire().await?, who, true).await?;
     let proposals_value = layout.settings.money(proposals_value);
     let editing_rate = layout.settings.money(layout.settings.editing_hourly_rate);
     let page = Dashboard {

@@ -434,12 +434,14 @@ async fn builder_view(
                 can_edit: staff.can(Permission::BuildsEdit),
         error,
         share_link,
-        open_inquiries: names(
+        open_inquiries: sqlx::query_as(
             "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name)) || COALESCE(' · ' || to_char(i.wedding_date, 'Mon DD, YYYY'), '')
              FROM inquiries i JOIN contacts c ON c.id = i.contact_id
-             WHERE i.status IN ('New', 'Contacted', 'Proposal Sent') AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.inquiry_id = i.id)
+             WHERE i.status = ANY($1) AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.inquiry_id = i.id)
              ORDER BY i.id DESC LIMIT 200",
         )
+        .bind(&crate::crm::InquiryStatus::OPEN[..])
+        .fetch_all(db)
         .await?,
     })
 }

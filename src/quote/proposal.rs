@@ -55,8 +55,8 @@ pub async fn send(
         .bind(crypto::token_hash(&token))
         .execute(&mut *tx)
         .await?;
-    // The system's own move: an open inquiry (New or Contacted) becomes Proposal Sent.
-    sqlx::query("UPDATE inquiries SET status = 'Proposal Sent', updated_at = now() WHERE id = $1 AND status IN ('New', 'Contacted')").bind(inquiry).execute(&mut *tx).await?;
+    // The system's own move: a lead not yet sent one (New or Contacted) becomes Proposal Sent.
+    crate::crm::transition(tx, inquiry, crate::crm::Move::ProposalSent, actor).await?;
     let (studio, currency): (String, String) =
         sqlx::query_as("SELECT studio_name, currency_code::text FROM studio_settings")
             .fetch_one(&mut *tx)

@@ -392,7 +392,7 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     assert!(p["detail"].as_str().unwrap().contains("Completed"));
 }
 
-/// Counts the SQL statements sqlx sends (its `sqlx::query` events) while a future runs.
+// Counts the SQL statements sqlx sends (its `sqlx::query` events) while a future runs.
 tokio::task_local! {
     /// The statement counter of the task being measured.
     static STATEMENTS: std::sync::Arc<std::sync::atomic::AtomicUsize>;

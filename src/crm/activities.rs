@@ -1,0 +1,143 @@
+//! Activities: to-dos (follow-ups) with their assignee and whether they are overdue, completing
+//! and reassigning them, and the team they can be given to.
+use crate::audit;
+use crate::auth::{Permission, Staff};
+use crate::error::{AppError, AppResult};
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct ActivityRow {
+    pub id: i32,
+    pub title: String,
+    pub activity_type: String,
+    pub due_date: Option<NaiveDate>,
+    pub status: String,
+    pub assignee_id: i32,
+    pub assignee: String,
+    pub inquiry_id: Option<i32>,
+    pub contact_name: Option<String>,
+    pub overdue: bool,
+}
+
+const SELECT: &str = "
+    SELECT a.id, a.title, a.activity_type::text AS activity_type, a.due_date,
+           a.status::text AS status, a.assigned_to_contributor_id AS assignee_id,
+           trim(concat_ws(' ', sc.first_name, sc.last_name)) AS assignee, a.inquiry_id,
+           trim(concat_ws(' ', c.first_name, c.last_name)) AS contact_name,
+           (a.status = 'Pending' AND a.due_date
+              < (now() AT TIME ZONE (SELECT time_zone FROM studio_settings))::date) AS overdue
+    FROM activities a JOIN contributors co ON co.id = a.assigned_to_contributor_id
+    JOIN contacts sc ON sc.id = co.contact_id
+    LEFT JOIN contacts c ON c.id = a.contact_id";
+
+/// Pending to-dos of one person (or everyone's overdue ones): overdue first, then by due date.
+pub async fn todos(
+    conn: &mut PgConnection,
+    who: Option<i32>,
+    only_overdue: bool,
+) -> AppResult<Vec<ActivityRow>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT * FROM ({SELECT}
+             WHERE a.status = 'Pending'
+               AND ($1::int IS NULL OR a.assigned_to_contributor_id = $1)) x
+         WHERE NOT $2 OR overdue ORDER BY overdue DESC, due_date NULLS LAST, id LIMIT 200"
+    ))
+    .bind(who)
+    .bind(only_overdue)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Every activity of an inquiry: pending first, then by due date.
+pub async fn of_inquiry(conn: &mut PgConnection, inquiry: i32) -> AppResult<Vec<ActivityRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE a.inquiry_id = $1 ORDER BY a.status, a.due_date NULLS LAST, a.id"
+    ))
+    .bind(inquiry)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The active team: contributor id and name, by name (whom a to-do can be given to).
+pub async fn team(conn: &mut PgConnection) -> AppResult<Vec<(i32, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name))
+         FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active ORDER BY 2",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Complete an activity (anyone with the lead permission, or its assignee).
+pub async fn complete(tx: &mut PgConnection, id: i32, staff: &Staff) -> AppResult<()> {
+    let row: Option<(i32, String)> = sqlx::query_as(
+        "SELECT assigned_to_contributor_id, status::text FROM activities WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (assignee, status) = row.ok_or_else(|| AppError::not_found(&format!("activity {id}")))?;
+    if assignee != staff.contributor_id && !staff.can(Permission::LeadsEdit) {
+        return Err(AppError::not_found(&format!("activity {id}")));
+    }
+    if status == "Completed" {
+        return Err(AppError::Conflict("this to-do is already done".into()));
+    }
+    sqlx::query("UPDATE activities SET status = 'Completed', completed_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let details = serde_json::json!({});
+    let actor = Some(staff.contributor_id);
+    audit::record(
+        tx,
+        actor,
+        "leads.activity.complete",
+        "activity",
+        Some(id),
+        details,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Give an activity to another active staff member.
+pub async fn reassign(tx: &mut PgConnection, id: i32, to: i32, actor: i32) -> AppResult<()> {
+    let active: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM staff_credentials WHERE contributor_id = $1 AND is_active)",
+    )
+    .bind(to)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !active {
+        return Err(AppError::field("assignee", "choose an active team member"));
+    }
+    let before: Option<i32> = sqlx::query_scalar(
+        "SELECT assigned_to_contributor_id FROM activities WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let before = before.ok_or_else(|| AppError::not_found(&format!("activity {id}")))?;
+    sqlx::query("UPDATE activities SET assigned_to_contributor_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    let details =
+        serde_json::json!({ "before": { "assignee": before }, "after": { "assignee": to } });
+    audit::record(
+        tx,
+        Some(actor),
+        "leads.activity.reassign",
+        "activity",
+        Some(id),
+        details,
+    )
+    .await?;
+    Ok(())
+}

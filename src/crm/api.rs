@@ -1,0 +1,243 @@
+//! The JSON API of leads: inquiries, their status and communications, to-dos, contacts.
+use super::activities::{self, ActivityRow};
+use super::communications::{self, Communication};
+use super::contacts::{self, ContactRow, ContactSearch};
+use super::inquiries::{self, Filters, InquiryRow};
+use super::intake::{self, Created, NewInquiry};
+use super::rules;
+use super::status::InquiryStatus;
+use crate::auth::{Access, Permission, Staff};
+use crate::http::routes::Routes;
+use crate::http::{ApiJson, ApiPath, ApiQuery, AppError, AppResult, AppState};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .api(Access::Perm(Permission::LeadsView), routes!(api_list))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_create))
+        .api(Access::Perm(Permission::LeadsView), routes!(api_get))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_move))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_log))
+        .api(Access::Staff, routes!(api_my_todos))
+        .api(Access::Staff, routes!(api_complete))
+        .api(Access::Perm(Permission::LeadsEdit), routes!(api_reassign))
+        .api(Access::Perm(Permission::LeadsView), routes!(api_contacts))
+        .api(Access::Perm(Permission::LeadsView), routes!(api_contact))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InquiryDetail {
+    #[serde(flatten)]
+    pub inquiry: InquiryRow,
+    pub activities: Vec<ActivityRow>,
+    pub communications: Vec<Communication>,
+    /// Statuses it may move to now.
+    #[schema(value_type = Vec<String>)]
+    pub moves: Vec<InquiryStatus>,
+}
+
+/// Inquiries, newest first, with filters.
+#[utoipa::path(get, path = "/api/v1/inquiries", tag = "leads", params(Filters),
+    responses((status = 200, body = Vec<InquiryRow>)))]
+async fn api_list(
+    State(state): State<AppState>,
+    ApiQuery(f): ApiQuery<Filters>,
+) -> AppResult<Json<Vec<InquiryRow>>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(inquiries::list(&mut conn, &f).await?))
+}
+
+/// Enter an inquiry (contact reused by email; follow-up to-do assigned round-robin).
+#[utoipa::path(post, path = "/api/v1/inquiries", tag = "leads", request_body = NewInquiry,
+    responses(
+        (status = 201, body = Created),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn api_create(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(new): ApiJson<NewInquiry>,
+) -> AppResult<(StatusCode, Json<Created>)> {
+    let mut tx = state.db.begin().await?;
+    let created = intake::create_inquiry(&mut tx, &new, Some(staff.contributor_id)).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// One inquiry with its activities and communications.
+#[utoipa::path(get, path = "/api/v1/inquiries/{id}", tag = "leads",
+    params(("id" = i32, Path)),
+    responses(
+        (status = 200, body = InquiryDetail),
+        (status = 404, body = crate::http::error::Problem),
+    ))]
+async fn api_get(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<InquiryDetail>> {
+    let mut conn = state.db.acquire().await?;
+    let inquiry = inquiries::get(&mut conn, id).await?;
+    Ok(Json(InquiryDetail {
+        activities: activities::of_inquiry(&mut conn, id).await?,
+        communications: communications::of_contact(&mut conn, inquiry.contact_id).await?,
+        moves: rules::moves(inquiry.status),
+        inquiry,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Move {
+    pub status: String,
+}
+
+/// Move an inquiry to another status (409 with the reason when the move is not allowed).
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/status", tag = "leads",
+    params(("id" = i32, Path)), request_body = Move,
+    responses(
+        (status = 200, body = InquiryRow),
+        (status = 409, body = crate::http::error::Problem),
+    ))]
+async fn api_move(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(m): ApiJson<Move>,
+) -> AppResult<Json<InquiryRow>> {
+    let mut tx = state.db.begin().await?;
+    inquiries::move_to(&mut tx, id, &m.status, staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok(Json(
+        inquiries::get(&mut *state.db.acquire().await?, id).await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LogEntry {
+    /// Call, Email or Meeting.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub notes: String,
+}
+
+/// Log a call, email or meeting with the inquiry's contact.
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/communications", tag = "leads",
+    params(("id" = i32, Path)), request_body = LogEntry,
+    responses(
+        (status = 201, body = Communication),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn api_log(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(e): ApiJson<LogEntry>,
+) -> AppResult<(StatusCode, Json<Communication>)> {
+    let mut tx = state.db.begin().await?;
+    let logged =
+        communications::log(&mut tx, id, e.kind.trim(), &e.notes, staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(logged)))
+}
+
+/// My pending to-dos, overdue first.
+#[utoipa::path(get, path = "/api/v1/activities/mine", tag = "leads",
+    responses((status = 200, body = Vec<ActivityRow>)))]
+async fn api_my_todos(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> AppResult<Json<Vec<ActivityRow>>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(
+        activities::todos(&mut conn, Some(staff.contributor_id), false).await?,
+    ))
+}
+
+/// Mark a to-do done.
+#[utoipa::path(post, path = "/api/v1/activities/{id}/complete", tag = "leads",
+    params(("id" = i32, Path)),
+    responses(
+        (status = 204),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem),
+    ))]
+async fn api_complete(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<StatusCode> {
+    let mut tx = state.db.begin().await?;
+    activities::complete(&mut tx, id, &staff).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct Reassign {
+    pub assigned_to_contributor_id: i32,
+}
+
+/// Give a to-do to another active team member.
+#[utoipa::path(post, path = "/api/v1/activities/{id}/reassign", tag = "leads",
+    params(("id" = i32, Path)), request_body = Reassign,
+    responses(
+        (status = 204),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn api_reassign(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(r): ApiJson<Reassign>,
+) -> AppResult<StatusCode> {
+    let to = r.assigned_to_contributor_id;
+    let mut tx = state.db.begin().await?;
+    activities::reassign(&mut tx, id, to, staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Couples (leads and clients), by name.
+#[utoipa::path(get, path = "/api/v1/contacts", tag = "leads", params(ContactSearch),
+    responses((status = 200, body = Vec<ContactRow>)))]
+async fn api_contacts(
+    State(state): State<AppState>,
+    ApiQuery(s): ApiQuery<ContactSearch>,
+) -> AppResult<Json<Vec<ContactRow>>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(contacts::search(&mut conn, &s.q).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactDetail {
+    #[serde(flatten)]
+    pub contact: ContactRow,
+    pub inquiries: Vec<InquiryRow>,
+    pub communications: Vec<Communication>,
+}
+
+/// One couple with every inquiry and communication.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "leads", params(("id" = i32, Path)),
+    responses(
+        (status = 200, body = ContactDetail),
+        (status = 404, body = crate::http::error::Problem),
+    ))]
+async fn api_contact(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<Json<ContactDetail>> {
+    let mut conn = state.db.acquire().await?;
+    let contact = contacts::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("contact {id}")))?;
+    Ok(Json(ContactDetail {
+        inquiries: inquiries::of_contact(&mut conn, id).await?,
+        communications: communications::of_contact(&mut conn, id).await?,
+        contact,
+    }))
+}

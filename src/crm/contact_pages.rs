@@ -1,0 +1,69 @@
+//! The contacts pages: the couples (leads and clients) and one couple with their inquiries and
+//! communications.
+use super::communications::{self, Communication};
+use super::contacts::{self, ContactRow, ContactSearch};
+use super::inquiries::{self, InquiryRow};
+use crate::auth::{Access, Permission, Staff};
+use crate::http::layout::{Layout, render};
+use crate::http::routes::Routes;
+use crate::http::{AppError, AppResult, AppState};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+
+pub fn routes() -> Routes {
+    let view = Access::Perm(Permission::LeadsView);
+    Routes::new()
+        .get("/contacts", view, contacts_page)
+        .get("/contacts/{id}", view, contact_page)
+}
+
+#[derive(Template)]
+#[template(path = "crm/contacts.html")]
+struct ContactsPage {
+    layout: Layout,
+    rows: Vec<ContactRow>,
+    q: String,
+}
+
+async fn contacts_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(s): Query<ContactSearch>,
+) -> AppResult<Response> {
+    let rows = contacts::search(&mut *state.db.acquire().await?, &s.q).await?;
+    Ok(render(&ContactsPage {
+        layout: Layout::load(&state.db, &staff, "Contacts", "/leads").await?,
+        rows,
+        q: s.q.trim().to_string(),
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "crm/contact.html")]
+struct ContactPage {
+    layout: Layout,
+    c: ContactRow,
+    inquiries: Vec<InquiryRow>,
+    comms: Vec<Communication>,
+}
+
+async fn contact_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let c = contacts::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("contact"))?;
+    let inquiries = inquiries::of_contact_newest_first(&mut conn, id).await?;
+    let comms = communications::of_contact(&mut conn, id).await?;
+    drop(conn);
+    Ok(render(&ContactPage {
+        layout: Layout::load(&state.db, &staff, &c.name, "/leads").await?,
+        c,
+        inquiries,
+        comms,
+    }))
+}

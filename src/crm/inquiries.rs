@@ -1,0 +1,232 @@
+//! Inquiries: the rows the board, the inquiry and contact pages and the API show, with their
+//! filters, and `transition`, the one way an inquiry's status changes.
+use super::rules::{self, Move};
+use super::status::InquiryStatus;
+use crate::audit;
+use crate::error::{AppError, AppResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+pub struct InquiryRow {
+    pub id: i32,
+    pub contact_id: i32,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub wedding_date: Option<NaiveDate>,
+    #[schema(value_type = String)]
+    pub status: InquiryStatus,
+    pub venue: Option<String>,
+    pub notes: Option<String>,
+    pub lead_source: Option<String>,
+    pub lead_source_details: Option<String>,
+    pub campaign_id: Option<String>,
+    pub follow_up_due_date: Option<NaiveDate>,
+    pub is_returning: bool,
+    pub assignee: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct Filters {
+    /// Name or email contains.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Wedding on or after (YYYY-MM-DD).
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
+    /// Wedding on or before (YYYY-MM-DD).
+    #[serde(default)]
+    pub to: Option<NaiveDate>,
+    /// Contributor id of the person following up.
+    #[serde(default)]
+    pub assignee: Option<i32>,
+}
+
+const SELECT: &str = "
+    SELECT i.id, i.contact_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name,
+           c.email, c.phone_number AS phone, i.wedding_date, i.status,
+           i.venue_details AS venue, i.notes, i.lead_source, i.lead_source_details,
+           i.campaign_id, i.follow_up_due_date, i.is_returning,
+           (SELECT trim(concat_ws(' ', ac.first_name, ac.last_name)) FROM activities a
+              JOIN contributors aco ON aco.id = a.assigned_to_contributor_id
+              JOIN contacts ac ON ac.id = aco.contact_id
+              WHERE a.inquiry_id = i.id ORDER BY a.status = 'Completed', a.id DESC LIMIT 1)
+           AS assignee,
+           i.created_at
+    FROM inquiries i JOIN contacts c ON c.id = i.contact_id";
+
+/// `%q%` for ILIKE, with the wildcards in `q` taken literally.
+pub(super) fn like_pattern(q: &str) -> String {
+    format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"))
+}
+
+/// Inquiries matching the filters, newest first (at most 500). A status filter that names no
+/// status matches nothing.
+pub async fn list(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<InquiryRow>> {
+    let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match s.parse::<InquiryStatus>() {
+            Ok(status) => Some(status),
+            Err(_) => return Ok(vec![]),
+        },
+    };
+    let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    Ok(sqlx::query_as(&format!(
+        "{SELECT}
+         WHERE ($1::text IS NULL OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $1
+                OR c.email ILIKE $1)
+           AND ($2::text IS NULL OR i.lead_source = $2)
+           AND ($3::date IS NULL OR i.wedding_date >= $3)
+           AND ($4::date IS NULL OR i.wedding_date <= $4)
+           AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM activities a
+                WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = $5))
+           AND ($6::inquiries_status IS NULL OR i.status = $6)
+         ORDER BY i.created_at DESC, i.id DESC LIMIT 500"
+    ))
+    .bind(q.map(like_pattern))
+    .bind(f.source.as_deref().filter(|s| !s.is_empty()))
+    .bind(f.from)
+    .bind(f.to)
+    .bind(f.assignee)
+    .bind(status)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// One inquiry (404 when there is none).
+pub async fn get(conn: &mut PgConnection, id: i32) -> AppResult<InquiryRow> {
+    sqlx::query_as(&format!("{SELECT} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("inquiry {id}")))
+}
+
+/// Every inquiry of one couple, oldest first.
+pub async fn of_contact(conn: &mut PgConnection, contact: i32) -> AppResult<Vec<InquiryRow>> {
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE i.contact_id = $1 ORDER BY i.id"))
+            .bind(contact)
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// Every inquiry of one couple, newest first (the board's order).
+pub async fn of_contact_newest_first(
+    conn: &mut PgConnection,
+    contact: i32,
+) -> AppResult<Vec<InquiryRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE i.contact_id = $1 ORDER BY i.created_at DESC, i.id DESC"
+    ))
+    .bind(contact)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The couple's other inquiries: id, status, wedding date ("Mon DD, YYYY" or "no date").
+pub async fn others_of_contact(
+    conn: &mut PgConnection,
+    contact: i32,
+    except: i32,
+) -> AppResult<Vec<(i32, InquiryStatus, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, status, COALESCE(to_char(wedding_date, 'Mon DD, YYYY'), 'no date')
+         FROM inquiries WHERE contact_id = $1 AND id <> $2 ORDER BY id",
+    )
+    .bind(contact)
+    .bind(except)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The lead sources inquiries have, for the board's filter.
+pub async fn sources(conn: &mut PgConnection) -> AppResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT lead_source FROM inquiries WHERE lead_source IS NOT NULL ORDER BY 1",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The quote (build) of an inquiry, if it has one.
+pub async fn build_of(conn: &mut PgConnection, inquiry: i32) -> AppResult<Option<i32>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM builds WHERE inquiry_id = $1")
+            .bind(inquiry)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// The saved packages a quote can start from: id and name, by name.
+pub async fn packages(conn: &mut PgConnection) -> AppResult<Vec<(i32, String)>> {
+    Ok(
+        sqlx::query_as("SELECT id, name FROM packages ORDER BY lower(name)")
+            .fetch_all(conn)
+            .await?,
+    )
+}
+
+/// The inquiry's status, its row locked for the change (404 when there is none).
+async fn lock_status(tx: &mut PgConnection, id: i32) -> AppResult<InquiryStatus> {
+    sqlx::query_scalar("SELECT status FROM inquiries WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("inquiry {id}")))
+}
+
+/// Change an inquiry's status, in the caller's transaction: every change goes through here.
+/// Locks the row, asks `rules::apply`, writes, and audits a person's move as
+/// `leads.inquiry.status` (a proposal's move is part of the caller's own audit entry).
+/// Returns the new status, or None when the move leaves the inquiry as it is; 404 when there
+/// is no such inquiry, 409 with the reason when the rule refuses.
+pub async fn transition(
+    tx: &mut PgConnection,
+    id: i32,
+    m: Move,
+    actor: i32,
+) -> AppResult<Option<InquiryStatus>> {
+    let from = lock_status(tx, id).await?;
+    let Some(to) = rules::apply(from, m).map_err(AppError::Conflict)? else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE inquiries SET status = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    if let Move::To(_) = m {
+        let details =
+            serde_json::json!({ "before": { "status": from }, "after": { "status": to } });
+        audit::record(
+            tx,
+            Some(actor),
+            "leads.inquiry.status",
+            "inquiry",
+            Some(id),
+            details,
+        )
+        .await?;
+    }
+    Ok(Some(to))
+}
+
+/// A person's move to the status named `to` (board, inquiry page, API): 404 when there is no
+/// such inquiry, then 409 when `to` names no status or the rule refuses.
+pub async fn move_to(tx: &mut PgConnection, id: i32, to: &str, actor: i32) -> AppResult<()> {
+    lock_status(tx, id).await?;
+    let to: InquiryStatus = to.trim().parse().map_err(AppError::Conflict)?;
+    transition(tx, id, Move::To(to), actor).await?;
+    Ok(())
+}
