@@ -3,7 +3,7 @@
 use crate::audit;
 use crate::auth::{Permission, Staff};
 use crate::error::{AppError, AppResult};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
 use utoipa::ToSchema;
@@ -22,13 +22,16 @@ pub struct ActivityRow {
     pub overdue: bool,
 }
 
+/// The columns of an activity row; `$now` (the clock's instant) decides "overdue": due before
+/// the studio's local date at that instant.
 const SELECT: &str = "
     SELECT a.id, a.title, a.activity_type::text AS activity_type, a.due_date,
            a.status::text AS status, a.assigned_to_contributor_id AS assignee_id,
            trim(concat_ws(' ', sc.first_name, sc.last_name)) AS assignee, a.inquiry_id,
            trim(concat_ws(' ', c.first_name, c.last_name)) AS contact_name,
            (a.status = 'Pending' AND a.due_date
-              < (now() AT TIME ZONE (SELECT time_zone FROM studio_settings))::date) AS overdue
+              < ($now::timestamptz AT TIME ZONE (SELECT time_zone FROM studio_settings))::date)
+           AS overdue
     FROM activities a JOIN contributors co ON co.id = a.assigned_to_contributor_id
     JOIN contacts sc ON sc.id = co.contact_id
     LEFT JOIN contacts c ON c.id = a.contact_id";
@@ -36,27 +39,36 @@ const SELECT: &str = "
 /// Pending to-dos of one person (or everyone's overdue ones): overdue first, then by due date.
 pub async fn todos(
     conn: &mut PgConnection,
+    now: DateTime<Utc>,
     who: Option<i32>,
     only_overdue: bool,
 ) -> AppResult<Vec<ActivityRow>> {
+    let select = SELECT.replace("$now", "$3");
     Ok(sqlx::query_as(&format!(
-        "SELECT * FROM ({SELECT}
+        "SELECT * FROM ({select}
              WHERE a.status = 'Pending'
                AND ($1::int IS NULL OR a.assigned_to_contributor_id = $1)) x
          WHERE NOT $2 OR overdue ORDER BY overdue DESC, due_date NULLS LAST, id LIMIT 200"
     ))
     .bind(who)
     .bind(only_overdue)
+    .bind(now)
     .fetch_all(conn)
     .await?)
 }
 
 /// Every activity of an inquiry: pending first, then by due date.
-pub async fn of_inquiry(conn: &mut PgConnection, inquiry: i32) -> AppResult<Vec<ActivityRow>> {
+pub async fn of_inquiry(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    inquiry: i32,
+) -> AppResult<Vec<ActivityRow>> {
+    let select = SELECT.replace("$now", "$2");
     Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE a.inquiry_id = $1 ORDER BY a.status, a.due_date NULLS LAST, a.id"
+        "{select} WHERE a.inquiry_id = $1 ORDER BY a.status, a.due_date NULLS LAST, a.id"
     ))
     .bind(inquiry)
+    .bind(now)
     .fetch_all(conn)
     .await?)
 }

@@ -64,7 +64,9 @@ async fn api_create(
     ApiJson(new): ApiJson<NewInquiry>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     let mut tx = state.db.begin().await?;
-    let created = intake::create_inquiry(&mut tx, &new, Some(staff.contributor_id)).await?;
+    let created =
+        intake::create_inquiry(&mut tx, state.clock.now(), &new, Some(staff.contributor_id))
+            .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -83,7 +85,7 @@ async fn api_get(
     let mut conn = state.db.acquire().await?;
     let inquiry = inquiries::get(&mut conn, id).await?;
     Ok(Json(InquiryDetail {
-        activities: activities::of_inquiry(&mut conn, id).await?,
+        activities: activities::of_inquiry(&mut conn, state.clock.now(), id).await?,
         communications: communications::of_contact(&mut conn, inquiry.contact_id).await?,
         moves: rules::moves(inquiry.status),
         inquiry,
@@ -153,7 +155,13 @@ async fn api_my_todos(
 ) -> AppResult<Json<Vec<ActivityRow>>> {
     let mut conn = state.db.acquire().await?;
     Ok(Json(
-        activities::todos(&mut conn, Some(staff.contributor_id), false).await?,
+        activities::todos(
+            &mut conn,
+            state.clock.now(),
+            Some(staff.contributor_id),
+            false,
+        )
+        .await?,
     ))
 }
 

@@ -3,7 +3,7 @@
 //! and the public form's per-address limit.
 use crate::audit;
 use crate::error::{AppError, AppResult, FieldError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use utoipa::ToSchema;
@@ -133,15 +133,18 @@ struct Couple {
 /// (fallback: Owner), and a notification to the owner(s).
 pub async fn create_inquiry(
     tx: &mut PgConnection,
+    now: DateTime<Utc>,
     new: &NewInquiry,
     actor: Option<i32>,
 ) -> AppResult<Created> {
     let wedding_date = new.check().map_err(invalid)?;
     let couple = find_or_add_couple(tx, new).await?;
-    let follow_up: NaiveDate =
-        sqlx::query_scalar("SELECT (now() AT TIME ZONE time_zone)::date + 1 FROM studio_settings")
-            .fetch_one(&mut *tx)
-            .await?;
+    let follow_up: NaiveDate = sqlx::query_scalar(
+        "SELECT ($1::timestamptz AT TIME ZONE time_zone)::date + 1 FROM studio_settings",
+    )
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
     let inquiry_id = insert_inquiry(tx, new, &couple, wedding_date, follow_up, actor).await?;
     let assignee = next_sales(tx).await?;
     add_follow_up(tx, assignee, &couple, inquiry_id, follow_up).await?;

@@ -168,7 +168,7 @@ async fn create(
     Form(f): Form<NewInquiry>,
 ) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
-    match intake::create_inquiry(&mut tx, &f, Some(staff.contributor_id)).await {
+    match intake::create_inquiry(&mut tx, state.clock.now(), &f, Some(staff.contributor_id)).await {
         Ok(c) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/leads/{}", c.inquiry_id)).into_response())
@@ -230,7 +230,7 @@ async fn inquiry_view(
         } else {
             vec![]
         },
-        activities: activities::of_inquiry(conn, id).await?,
+        activities: activities::of_inquiry(conn, state.clock.now(), id).await?,
         comms: communications::of_contact(conn, i.contact_id).await?,
         staff: activities::team(conn).await?,
         can_edit,

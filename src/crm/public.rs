@@ -134,7 +134,7 @@ async fn submit(
     let per_hour = state.settings.lead_form_per_hour as i64;
     let mut tx = state.db.begin().await?;
     intake::admit_submission(&mut tx, &peer.ip().to_string(), per_hour).await?;
-    intake::create_inquiry(&mut tx, &s.f, None).await?;
+    intake::create_inquiry(&mut tx, state.clock.now(), &s.f, None).await?;
     tx.commit().await?;
     Ok(thanks(studio))
 }

@@ -46,7 +46,13 @@ async fn my_todos(
     let mut conn = state.db.acquire().await?;
     Ok(render(&TodosPage {
         layout,
-        rows: activities::todos(&mut conn, Some(staff.contributor_id), false).await?,
+        rows: activities::todos(
+            &mut conn,
+            state.clock.now(),
+            Some(staff.contributor_id),
+            false,
+        )
+        .await?,
         staff: activities::team(&mut conn).await?,
         can_reassign: staff.can(Permission::LeadsEdit),
         flash,

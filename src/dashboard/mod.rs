@@ -90,8 +90,9 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
         .collect();
     let weddings_next_90: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM inquiries WHERE status <> 'Closed-Lost'
-         AND wedding_date BETWEEN current_date AND current_date + 90",
+         AND wedding_date BETWEEN $1 AND $1 + 90",
     )
+    .bind(state.clock.today(&layout.settings.time_zone))
     .fetch_one(db)
     .await?;
     let proposals_value: Decimal = sqlx::query_scalar(
@@ -124,7 +125,9 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     .fetch_one(db)
     .await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
-    let overdue = crate::crm::activities::todos(&mut *db.acquire().await?, who, true).await?;
+    let overdue =
+        crate::crm::activities::todos(&mut *db.acquire().await?, state.clock.now(), who, true)
+            .await?;
     let proposals_value = layout.settings.money(proposals_value);
     let editing_rate = layout.settings.money(layout.settings.editing_hourly_rate);
     let page = Dashboard {

@@ -213,16 +213,32 @@ impl TestApp {
         Self::with_settings(template, |_| {}).await
     }
 
+    /// The demo studio seeded at a fixed instant, served by an app whose clock stands still
+    /// there: what every page says about "today" is pinned.
+    pub async fn demo_at(clock: projectflo::clock::Clock) -> TestApp {
+        let app = Self::serve(fresh_database(Template::Empty).await, clock, |_| {}).await;
+        projectflo::seed::demo_at(&app.db, clock).await.unwrap();
+        app
+    }
+
     /// The app with some settings changed (e.g. a public https URL, short sessions).
     pub async fn with_settings(template: Template, change: impl FnOnce(&mut Settings)) -> TestApp {
         let options = fresh_database(template).await;
+        Self::serve(options, projectflo::clock::Clock::System, change).await
+    }
+
+    async fn serve(
+        options: PgConnectOptions,
+        clock: projectflo::clock::Clock,
+        change: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let pool = db::pool(options.clone(), 5).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let mut settings = Settings::defaults();
         settings.public_url = Some(format!("http://{addr}"));
         change(&mut settings);
-        let state = AppState::new(pool.clone(), settings);
+        let state = AppState::new(pool.clone(), settings).with_clock(clock);
         tokio::spawn(app::serve(listener, state, std::future::pending()));
         let client = reqwest::Client::builder()
             .cookie_store(true)

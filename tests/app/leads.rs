@@ -821,3 +821,65 @@ async fn studio_settings_through_the_api() {
     let resp = sales.put_json("/api/v1/studio-settings", &v).await;
     assert_problem(resp, 403).await;
 }
+
+/// Instants on both sides of midnight in UTC and in the studio's time zone (Los Angeles,
+/// UTC-7 in June): 16:30, 17:30 and 23:30 on June 14 and 00:30 on June 15 in the studio.
+fn instants_around_midnight() -> Vec<projectflo::clock::Clock> {
+    use chrono::TimeZone;
+    [(14, 23), (15, 0), (15, 6), (15, 7)]
+        .into_iter()
+        .map(|(d, h)| {
+            let t = chrono::Utc.with_ymd_and_hms(2026, 6, d, h, 30, 0).unwrap();
+            projectflo::clock::Clock::Fixed(t)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn overdue_and_tomorrow_are_the_studios_dates_at_any_hour() {
+    for clock in instants_around_midnight() {
+        let app = TestApp::demo_at(clock).await;
+        let today = clock.today("America/Los_Angeles");
+        let s = app.demo_login("Sales").await;
+        let todos: serde_json::Value = s.get("/api/v1/activities/mine").await.json().await.unwrap();
+        let overdue = |name: &str| {
+            let t = todos
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["title"].as_str().unwrap().ends_with(name))
+                .unwrap_or_else(|| panic!("{name}'s follow-up in {todos}"));
+            t["overdue"].as_bool().unwrap()
+        };
+        // Seeded due yesterday (Sofia) and two days ago (Liam): overdue; today (Noah) and
+        // tomorrow (Emma): not.
+        assert!(overdue("Sofia Garcia"), "at {:?}", clock.now());
+        assert!(overdue("Liam Johnson"), "at {:?}", clock.now());
+        assert!(!overdue("Noah Williams"), "at {:?}", clock.now());
+        assert!(!overdue("Emma Rodriguez"), "at {:?}", clock.now());
+        let sofia_due: chrono::NaiveDate = sqlx::query_scalar(
+            "SELECT due_date FROM activities WHERE title = 'Follow up with Sofia Garcia'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(sofia_due, today.pred_opt().unwrap(), "at {:?}", clock.now());
+        // A new inquiry's follow-up is due on the studio's tomorrow.
+        let made = s
+            .post_json(
+                "/api/v1/inquiries",
+                &serde_json::json!({"first_name": "Zoe", "last_name": "Park",
+                    "email": "zoe.park@example.org"}),
+            )
+            .await;
+        assert_eq!(made.status(), 201, "at {:?}", clock.now());
+        let due: chrono::NaiveDate = sqlx::query_scalar(
+            "SELECT follow_up_due_date FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+             WHERE c.email = 'zoe.park@example.org'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(due, today.succ_opt().unwrap(), "at {:?}", clock.now());
+    }
+}
