@@ -4,7 +4,7 @@ use crate::audit;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(sqlx::FromRow)]
 pub struct DocumentRow {
@@ -51,15 +51,38 @@ pub fn safe_name(name: &str) -> String {
         .collect()
 }
 
+/// A file written for a document whose row is not committed yet: removed from the disk when
+/// dropped, unless `keep` is called once the transaction has committed. So a refused or
+/// failed upload leaves nothing behind, file included.
+pub struct StoredFile {
+    path: Option<PathBuf>,
+    pub document: i32,
+}
+
+impl StoredFile {
+    /// The row is committed: the file stays.
+    pub fn keep(mut self) {
+        self.path = None;
+    }
+}
+
+impl Drop for StoredFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.path.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
 /// Keep an upload under `data_dir/uploads` and record it with the inquiry, in the caller's
-/// transaction (422 when the file is empty). Returns the document's id.
+/// transaction (422 when the file is empty). The caller keeps the file after committing.
 pub async fn store(
     tx: &mut PgConnection,
     data_dir: &Path,
     inquiry: i32,
     upload: &Upload,
     actor: i32,
-) -> AppResult<i32> {
+) -> AppResult<StoredFile> {
     if upload.data.is_empty() {
         return Err(AppError::field("file", "choose a file to upload"));
     }
@@ -69,10 +92,14 @@ pub async fn store(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(anyhow::Error::from)?;
+    let mut file = StoredFile {
+        path: Some(dir.join(&stored)),
+        document: 0,
+    };
     tokio::fs::write(dir.join(&stored), &upload.data)
         .await
         .map_err(anyhow::Error::from)?;
-    let doc: i32 = sqlx::query_scalar(
+    file.document = sqlx::query_scalar(
         "INSERT INTO documents (inquiry_id, file_name, file_path, document_type)
          VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -90,11 +117,11 @@ pub async fn store(
         actor,
         "leads.document.upload",
         "document",
-        Some(doc),
+        Some(file.document),
         details,
     )
     .await?;
-    Ok(doc)
+    Ok(file)
 }
 
 /// An active document's name and contents (404 when there is none or its file is missing).

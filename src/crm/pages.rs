@@ -360,8 +360,14 @@ async fn upload(
     let upload = read_upload(form).await?;
     let dir = &state.settings.data_dir;
     let mut tx = state.db.begin().await?;
-    let stored = documents::store(&mut tx, dir, id, &upload, staff.contributor_id).await;
-    finish(&state, &staff, id, tx, stored, "uploaded").await
+    match documents::store(&mut tx, dir, id, &upload, staff.contributor_id).await {
+        Ok(file) => {
+            tx.commit().await?;
+            file.keep();
+            Ok(Redirect::to(&format!("/leads/{id}?done=uploaded")).into_response())
+        }
+        Err(e) => finish(&state, &staff, id, tx, Err::<(), _>(e), "uploaded").await,
+    }
 }
 
 async fn download(State(state): State<AppState>, Path(id): Path<i32>) -> AppResult<Response> {

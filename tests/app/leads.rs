@@ -883,3 +883,42 @@ async fn overdue_and_tomorrow_are_the_studios_dates_at_any_hour() {
         assert_eq!(due, today.succ_opt().unwrap(), "at {:?}", clock.now());
     }
 }
+
+#[tokio::test]
+async fn a_refused_upload_leaves_no_file_behind() {
+    let dir = std::env::temp_dir().join(format!(
+        "projectflo-refused-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let d2 = dir.clone();
+    let app = TestApp::with_settings(Template::Demo, move |s| s.data_dir = d2).await;
+    let s = app.demo_login("Sales").await;
+    let ava = inquiry_of(&app, "ava.t@example.com").await;
+    // PostgreSQL refuses a NUL character in the document type: after the file was written.
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"a contract".to_vec()).file_name("contract.pdf"),
+        )
+        .text("document_type", "Contract\u{0}");
+    let resp = s
+        .client
+        .post(s.url(&format!("/leads/{ava}/documents?csrf={}", s.csrf)))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM documents WHERE inquiry_id = $1")
+        .bind(ava)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    let files = std::fs::read_dir(dir.join("uploads"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(files, 0, "the refused upload's file is gone");
+    let _ = std::fs::remove_dir_all(&dir);
+}
