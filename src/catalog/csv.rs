@@ -1,6 +1,6 @@
 //! CSV export and import of one catalog. Import checks every row first and writes nothing when
 //! any row is bad, listing the bad rows; rows with an id update that row, rows without add one.
-use super::spec::{Catalog, Values};
+use super::field::{Catalog, Values};
 use crate::error::{AppError, AppResult};
 use sqlx::PgConnection;
 

@@ -1,6 +1,7 @@
 //! Phase 1: the studio's catalogs and rules. One engine serves every catalog table from its
 //! description in `spec`: validation, SQL, the JSON API, the pages and CSV.
 pub mod csv;
+pub mod field;
 pub mod pages;
 pub mod preview;
 pub mod spec;
@@ -13,8 +14,8 @@ use crate::http::{ApiJson, ApiPath, AppError, AppResult, AppState};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use field::{Catalog, Kind, Values};
 use serde_json::{Map, Value, json};
-use spec::{Catalog, Kind, Values};
 use sqlx::{PgConnection, Row as _};
 use std::collections::BTreeMap;
 use utoipa_axum::routes;
@@ -232,7 +233,7 @@ pub async fn create(
     let params = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| format!("${}::{}", i + 1, spec::cast(f.kind)))
+        .map(|(i, f)| format!("${}::{}", i + 1, field::cast(f.kind)))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!(
@@ -273,7 +274,7 @@ pub async fn update(
     let sets = fields
         .iter()
         .enumerate()
-        .map(|(i, f)| format!("{} = ${}::{}", f.name, i + 2, spec::cast(f.kind)))
+        .map(|(i, f)| format!("{} = ${}::{}", f.name, i + 2, field::cast(f.kind)))
         .collect::<Vec<_>>()
         .join(", ");
     let sql = format!("UPDATE {} SET {sets} WHERE id = $1", c.table);

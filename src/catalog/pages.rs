@@ -1,5 +1,6 @@
 //! Settings > Catalogs: list, add, edit, delete, CSV; studio settings; the rules preview.
-use super::spec::{self, Catalog, Kind, Values};
+use super::field::{Catalog, Field, Kind, Values};
+use super::spec;
 use super::{Row, csv as catalog_csv};
 use crate::audit;
 use crate::auth::{Access, Permission, Staff};
@@ -204,7 +205,7 @@ fn catalog(slug: &str) -> AppResult<&'static Catalog> {
 }
 
 /// A cell as people read it: references by name, booleans as Yes/No.
-fn cell(r: &Row, f: &spec::Field) -> String {
+fn cell(r: &Row, f: &Field) -> String {
     match f.kind {
         Kind::Ref(_) => r.labels.get(f.name).cloned().flatten().unwrap_or_else(|| {
             if f.required {
@@ -254,7 +255,7 @@ async fn list_view(
     notes: Notes,
 ) -> AppResult<ListPage> {
     let rows = super::list(&state.db, c).await?;
-    let shown: Vec<&spec::Field> = c
+    let shown: Vec<&Field> = c
         .fields
         .iter()
         .filter(|f| f.kind != Kind::LongText && f.kind != Kind::EffortRules)
