@@ -1,7 +1,9 @@
 //! Settings > Catalogs: list, add, edit, delete, CSV; studio settings; the rules preview.
+use super::csv as catalog_csv;
 use super::field::{Catalog, Field, Kind, Values};
+use super::row::Row;
 use super::spec;
-use super::{Row, csv as catalog_csv};
+use super::store;
 use crate::audit;
 use crate::auth::{Access, Permission, Staff};
 use crate::error::FieldError;
@@ -118,7 +120,7 @@ async fn form_fields(
                 };
                 let mut o = vec![(String::new(), blank.to_string())];
                 o.extend(
-                    super::options(&state.db, target)
+                    store::options(&mut *state.db.acquire().await?, target)
                         .await?
                         .into_iter()
                         .map(|(id, n)| (id.to_string(), n)),
@@ -200,10 +202,6 @@ struct ListPage {
     import_errors: Vec<String>,
 }
 
-fn catalog(slug: &str) -> AppResult<&'static Catalog> {
-    spec::find(slug).ok_or_else(|| AppError::NotFound(format!("there is no catalog \"{slug}\"")))
-}
-
 /// A cell as people read it: references by name, booleans as Yes/No.
 fn cell(r: &Row, f: &Field) -> String {
     match f.kind {
@@ -254,7 +252,7 @@ async fn list_view(
     errors: &[FieldError],
     notes: Notes,
 ) -> AppResult<ListPage> {
-    let rows = super::list(&state.db, c).await?;
+    let rows = store::list(&mut *state.db.acquire().await?, c).await?;
     let shown: Vec<&Field> = c
         .fields
         .iter()
@@ -299,7 +297,7 @@ async fn list_page(
     Path(slug): Path<String>,
     Query(q): Query<Flash>,
 ) -> AppResult<Response> {
-    let c = catalog(&slug)?;
+    let c = spec::by_slug(&slug)?;
     let flash = match q.done.as_str() {
         "created" => Some(format!("The {} is added.", c.singular)),
         "updated" => Some(format!("The {} is saved.", c.singular)),
@@ -384,10 +382,10 @@ async fn create_page(
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = catalog(&slug)?;
+    let c = spec::by_slug(&slug)?;
     let values = form_values(fields);
     let mut tx = state.db.begin().await?;
-    match super::create(&mut tx, c, &values, staff.contributor_id).await {
+    match store::create(&mut tx, c, &values, staff.contributor_id).await {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/settings/catalog/{slug}?done=created")).into_response())
@@ -458,7 +456,7 @@ async fn edit_view(
     errors: &[FieldError],
     error: Option<String>,
 ) -> AppResult<EditPage> {
-    let row = super::get(&state.db, c, id).await?;
+    let row = store::get(&mut *state.db.acquire().await?, c, id).await?;
     let learned = c
         .fields
         .iter()
@@ -487,11 +485,11 @@ async fn edit_page(
     staff: Staff,
     Path((slug, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let c = catalog(&slug)?;
+    let c = spec::by_slug(&slug)?;
     let id: i32 = id
         .parse()
         .map_err(|_| AppError::NotFound(format!("{} not found", c.singular)))?;
-    let row = super::get(&state.db, c, id).await?;
+    let row = store::get(&mut *state.db.acquire().await?, c, id).await?;
     Ok(render(
         &edit_view(&state, &staff, c, id, &row.values, &[], None).await?,
     ))
@@ -503,10 +501,10 @@ async fn update_page(
     Path((slug, id)): Path<(String, i32)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
-    let c = catalog(&slug)?;
+    let c = spec::by_slug(&slug)?;
     let values = form_values(fields);
     let mut tx = state.db.begin().await?;
-    match super::update(&mut tx, c, id, &values, staff.contributor_id).await {
+    match store::update(&mut tx, c, id, &values, staff.contributor_id).await {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/settings/catalog/{slug}?done=updated")).into_response())
@@ -523,9 +521,9 @@ async fn delete_page(
     staff: Staff,
     Path((slug, id)): Path<(String, i32)>,
 ) -> AppResult<Response> {
-    let c = catalog(&slug)?;
+    let c = spec::by_slug(&slug)?;
     let mut tx = state.db.begin().await?;
-    match super::delete(&mut tx, c, id, staff.contributor_id).await {
+    match store::delete(&mut tx, c, id, staff.contributor_id).await {
         Ok(()) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/settings/catalog/{slug}?done=deleted")).into_response())
@@ -551,8 +549,8 @@ async fn delete_page(
 }
 
 async fn export(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
-    let c = catalog(&slug)?;
-    let body = catalog_csv::export(&state.db, c).await?;
+    let c = spec::by_slug(&slug)?;
+    let body = catalog_csv::export(&mut *state.db.acquire().await?, c).await?;
     let disposition = format!("attachment; filename=\"{}.csv\"", c.slug);
     Ok((
         [
@@ -571,7 +569,7 @@ async fn import(
     Path(slug): Path<String>,
     mut form: Multipart,
 ) -> AppResult<Response> {
-    let c = catalog(&slug)?;
+    let c = spec::by_slug(&slug)?;
     let mut data = vec![];
     while let Some(field) = form
         .next_field()

@@ -158,7 +158,6 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
 
 /// Cycles still being taken apart (this list only shrinks).
 const KNOWN: &[&str] = &[
-    "crate::catalog -> crate::catalog::pages -> crate::catalog",
     "crate::crm -> crate::crm::pages -> crate::crm",
     "crate::crm -> crate::crm::pages -> crate::crm::public -> crate::crm",
 ];
