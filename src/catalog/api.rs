@@ -1,6 +1,7 @@
-//! The JSON API of the catalogs and rules tables (any catalog by its slug). Each handler calls
-//! the same function as its page.
+//! The JSON API of the catalogs and rules tables (any catalog by its slug) and of the studio
+//! settings. Each handler calls the same function as its page.
 use super::row::from_json;
+use super::settings::{self, StudioForm};
 use super::{spec, store};
 use crate::auth::{Access, Permission, Staff};
 use crate::http::routes::Routes;
@@ -19,6 +20,11 @@ pub fn routes() -> Routes {
         .api(edit, routes!(api_create))
         .api(edit, routes!(api_update))
         .api(edit, routes!(api_delete))
+        .api(Access::Staff, routes!(api_get_studio))
+        .api(
+            Access::Perm(Permission::SettingsManage),
+            routes!(api_put_studio),
+        )
 }
 
 /// Every row of a catalog (coverage-scenes, deliverables, editing-styles, operator-types,
@@ -117,4 +123,30 @@ async fn api_delete(
     store::delete(&mut tx, c, id, staff.contributor_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The studio settings: currency, time zone, editing rate, tax, deposit, balance due days,
+/// invoice prefix, task phases.
+#[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog",
+    responses((status = 200, body = Object)))]
+async fn api_get_studio(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let s = settings::load(&mut *state.db.acquire().await?).await?;
+    Ok(Json(s.to_json()))
+}
+
+/// Change the studio settings (every field; decimals as strings, task_phase_order a list).
+#[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog", request_body = Object,
+    responses(
+        (status = 200, body = Object),
+        (status = 422, body = crate::http::error::Problem)
+    ))]
+async fn api_put_studio(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(v): ApiJson<Value>,
+) -> AppResult<Json<Value>> {
+    let mut tx = state.db.begin().await?;
+    let saved = settings::update(&mut tx, &StudioForm::from_json(&v), staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok(Json(saved.to_json()))
 }

@@ -4,15 +4,22 @@
 pub mod api;
 pub mod csv;
 pub mod field;
+pub mod form;
 pub mod pages;
 pub mod preview;
 pub mod row;
+pub mod settings;
 pub mod spec;
 pub mod store;
 
 use crate::http::routes::Routes;
 
-/// Every route of the area: the JSON API, the pages (catalogs, studio settings, rules preview).
+/// Every route of the area: the JSON API, the catalog pages, the studio settings page and the
+/// rules preview.
 pub fn routes() -> Routes {
-    Routes::new().merge(api::routes()).merge(pages::routes())
+    Routes::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(preview::routes())
+        .merge(settings::routes())
 }

@@ -1,8 +1,9 @@
 //! The rules preview: for a film, some covered scenes and (optionally) one style, what would a
 //! quote get: components, the task templates each needs and their prices, and the billable
 //! lines the styles add. Lets the owner check the rules before a couple sees a quote.
-use crate::auth::Staff;
+use crate::auth::{Access, Staff};
 use crate::http::layout::{Layout, render};
+use crate::http::routes::Routes;
 use crate::http::{AppResult, AppState};
 use crate::money;
 use crate::quote::pricing::{self, PricingType, Recipe, Template};
@@ -10,6 +11,10 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+
+pub fn routes() -> Routes {
+    Routes::new().get("/settings/rules-preview", Access::Staff, page)
+}
 
 pub struct PreviewTask {
     pub name: String,
