@@ -16,18 +16,22 @@ pub struct Studio {
     pub deposit_percent: Decimal,
     pub balance_due_days_before_wedding: i32,
     pub invoice_prefix: String,
+    /// The phases of a project's tasks, in order.
+    pub task_phase_order: Vec<String>,
 }
 
 impl Studio {
+    /// The columns of `studio_settings` a `Studio` is read from (for SELECT and RETURNING).
+    pub const COLUMNS: &str = "studio_name, currency_code::text AS currency_code, time_zone,
+        editing_hourly_rate, tax_rate_percent, deposit_percent,
+        balance_due_days_before_wedding, invoice_prefix, task_phase_order";
+
     pub async fn load(conn: &mut PgConnection) -> AppResult<Studio> {
-        Ok(sqlx::query_as(
-            "SELECT studio_name, currency_code::text AS currency_code, time_zone,
-                    editing_hourly_rate, tax_rate_percent, deposit_percent,
-                    balance_due_days_before_wedding, invoice_prefix
-             FROM studio_settings",
+        Ok(
+            sqlx::query_as(&format!("SELECT {} FROM studio_settings", Self::COLUMNS))
+                .fetch_one(conn)
+                .await?,
         )
-        .fetch_one(conn)
-        .await?)
     }
 
     /// An amount in the studio's currency, e.g. "$1,234.50".

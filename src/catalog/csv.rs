@@ -1,11 +1,13 @@
 //! CSV export and import of one catalog. Import checks every row first and writes nothing when
 //! any row is bad, listing the bad rows; rows with an id update that row, rows without add one.
-use super::spec::{Catalog, Values};
-use crate::error::{AppError, AppResult};
+use super::field::{Catalog, Values};
+use super::store;
+use crate::error::{AppError, AppResult, FieldError};
 use sqlx::PgConnection;
 
-pub async fn export(db: &sqlx::PgPool, c: &Catalog) -> AppResult<String> {
-    let rows = super::list(db, c).await?;
+/// Every row of a catalog as CSV: id, then each writable field.
+pub async fn export(conn: &mut PgConnection, c: &Catalog) -> AppResult<String> {
+    let rows = store::list(conn, c).await?;
     let mut w = csv::Writer::from_writer(vec![]);
     let fields: Vec<_> = c.writable().collect();
     let mut header = vec!["id"];
@@ -27,6 +29,13 @@ pub struct Imported {
     pub updated: usize,
 }
 
+/// One row of the file: its line number, its id (None: a new row) and its values.
+struct FileRow {
+    line: usize,
+    id: Option<i32>,
+    values: Values,
+}
+
 /// Import `data`; Err lists every bad row ("row 3: price: must not be negative").
 pub async fn import(
     tx: &mut PgConnection,
@@ -34,58 +43,7 @@ pub async fn import(
     data: &[u8],
     actor: i32,
 ) -> AppResult<Imported> {
-    let mut rd = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(data);
-    let header: Vec<String> = rd
-        .headers()
-        .map_err(|e| bad(vec![format!("the file is not CSV: {e}")]))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let mut problems = vec![];
-    for h in &header {
-        if h != "id" && !c.writable().any(|f| f.name == h) {
-            problems.push(format!(
-                "column \"{h}\" is not a field of {}",
-                c.title.to_lowercase()
-            ));
-        }
-    }
-    let mut rows: Vec<(usize, Option<i32>, Values)> = vec![];
-    for (n, rec) in rd.records().enumerate() {
-        let line = n + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(format!("row {line}: {e}"));
-                continue;
-            }
-        };
-        let mut values = Values::new();
-        let mut id = None;
-        for (h, v) in header.iter().zip(rec.iter()) {
-            if h == "id" {
-                if !v.is_empty() {
-                    match v.parse::<i32>() {
-                        Ok(i) => id = Some(i),
-                        Err(_) => problems.push(format!("row {line}: id: {v:?} is not an id")),
-                    }
-                }
-            } else {
-                values.insert(h.clone(), (!v.is_empty()).then(|| v.to_string()));
-            }
-        }
-        if let Err(errors) = c.validate(&values) {
-            for e in errors {
-                problems.push(format!("row {line}: {}: {}", e.field, e.message));
-            }
-        }
-        rows.push((line, id, values));
-    }
-    if !problems.is_empty() {
-        return Err(bad(problems));
-    }
+    let rows = read(c, data).map_err(bad)?;
     if rows.is_empty() {
         return Err(bad(vec!["the file has no rows".into()]));
     }
@@ -93,12 +51,12 @@ pub async fn import(
         created: 0,
         updated: 0,
     };
-    for (line, id, values) in rows {
+    for FileRow { line, id, values } in rows {
         let result = match id {
-            Some(id) => super::update(tx, c, id, &values, actor)
+            Some(id) => store::update(tx, c, id, &values, actor)
                 .await
                 .map(|_| done.updated += 1),
-            None => super::create(tx, c, &values, actor)
+            None => store::create(tx, c, &values, actor)
                 .await
                 .map(|_| done.created += 1),
         };
@@ -108,12 +66,76 @@ pub async fn import(
     Ok(done)
 }
 
+/// Every row of the file, checked; Err: every problem of the header and the rows.
+fn read(c: &Catalog, data: &[u8]) -> Result<Vec<FileRow>, Vec<String>> {
+    let mut rd = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(data);
+    let header: Vec<String> = rd
+        .headers()
+        .map_err(|e| vec![format!("the file is not CSV: {e}")])?
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut problems: Vec<String> = header
+        .iter()
+        .filter(|h| *h != "id" && !c.writable().any(|f| f.name == *h))
+        .map(|h| {
+            format!(
+                "column \"{h}\" is not a field of {}",
+                c.title.to_lowercase()
+            )
+        })
+        .collect();
+    let mut rows = vec![];
+    for (n, rec) in rd.records().enumerate() {
+        let line = n + 2;
+        match rec {
+            Ok(rec) => rows.push(read_row(c, &header, &rec, line, &mut problems)),
+            Err(e) => problems.push(format!("row {line}: {e}")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+/// One record by the header's columns; its problems are added to `problems`.
+fn read_row(
+    c: &Catalog,
+    header: &[String],
+    rec: &csv::StringRecord,
+    line: usize,
+    problems: &mut Vec<String>,
+) -> FileRow {
+    let mut values = Values::new();
+    let mut id = None;
+    for (h, v) in header.iter().zip(rec.iter()) {
+        if h != "id" {
+            values.insert(h.clone(), (!v.is_empty()).then(|| v.to_string()));
+        } else if !v.is_empty() {
+            match v.parse::<i32>() {
+                Ok(i) => id = Some(i),
+                Err(_) => problems.push(format!("row {line}: id: {v:?} is not an id")),
+            }
+        }
+    }
+    if let Err(errors) = c.validate(&values) {
+        for e in errors {
+            problems.push(format!("row {line}: {}: {}", e.field, e.message));
+        }
+    }
+    FileRow { line, id, values }
+}
+
 fn bad(problems: Vec<String>) -> AppError {
     AppError::Validation {
         message: format!("nothing was imported: {}", problems.join("; ")),
         errors: problems
             .into_iter()
-            .map(|p| crate::error::FieldError {
+            .map(|p| FieldError {
                 field: "file".into(),
                 message: p,
             })

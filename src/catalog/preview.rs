@@ -1,15 +1,23 @@
 //! The rules preview: for a film, some covered scenes and (optionally) one style, what would a
 //! quote get: components, the task templates each needs and their prices, and the billable
-//! lines the styles add. Lets the owner check the rules before a couple sees a quote.
-use crate::auth::Staff;
+//! lines the styles add. Lets the owner check the rules before a couple sees a quote. Priced
+//! by the quote's own pricing (`quote::pricing::price`), in the studio's currency.
+use super::rules::{self, Choice};
+use crate::auth::{Access, Staff};
+use crate::error::{AppError, AppResult};
+use crate::http::AppState;
 use crate::http::layout::{Layout, render};
-use crate::http::{AppResult, AppState};
-use crate::money;
-use crate::quote::pricing::{self, PricingType, Recipe, Template};
+use crate::http::routes::Routes;
+use crate::quote::pricing::{self, ComponentIn, Input, LineKind, PricingType};
+use crate::studio::Studio;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use rust_decimal::Decimal;
-use std::collections::HashMap;
+use sqlx::PgConnection;
+
+pub fn routes() -> Routes {
+    Routes::new().get("/settings/rules-preview", Access::Staff, page)
+}
 
 pub struct PreviewTask {
     pub name: String,
@@ -26,6 +34,38 @@ pub struct PreviewComponent {
     pub price: String,
 }
 
+/// A line the styles add.
+pub struct PreviewExtra {
+    pub item: String,
+    pub quantity: Decimal,
+    pub unit_price: String,
+    pub amount: String,
+}
+
+/// The names the form offers: (id, name) of every film, scene and style.
+struct Names {
+    films: Vec<(i32, String)>,
+    scenes: Vec<(i32, String)>,
+    styles: Vec<(i32, String)>,
+}
+
+impl Names {
+    async fn load(conn: &mut PgConnection) -> AppResult<Names> {
+        Ok(Names {
+            films: rules::names(conn, "deliverables").await?,
+            scenes: rules::names(conn, "coverage_scenes").await?,
+            styles: rules::names(conn, "editing_styles").await?,
+        })
+    }
+}
+
+fn name_of(list: &[(i32, String)], id: i32) -> String {
+    list.iter()
+        .find(|x| x.0 == id)
+        .map(|x| x.1.clone())
+        .unwrap_or_default()
+}
+
 #[derive(askama::Template)]
 #[template(path = "catalog/preview.html")]
 struct PreviewPage {
@@ -37,7 +77,7 @@ struct PreviewPage {
     chosen_scenes: Vec<i32>,
     style: Option<i32>,
     components: Vec<PreviewComponent>,
-    extras: Vec<(String, i64, String, String)>,
+    extras: Vec<PreviewExtra>,
     total: String,
     rate: String,
 }
@@ -54,156 +94,139 @@ impl PreviewPage {
     }
 }
 
+/// `?film=1&scene=3&scene=5&style=2`: the ids of each name that parse.
+fn ids(query: Option<&str>, name: &str) -> Vec<i32> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    pairs
+        .iter()
+        .filter(|(n, _)| n == name)
+        .filter_map(|(_, v)| v.parse::<i32>().ok())
+        .collect()
+}
+
+/// One component as the page shows it: each task the recipes select, with its price.
+fn component(
+    input: &Input,
+    names: &Names,
+    comp: &ComponentIn,
+    price: Decimal,
+    studio: &Studio,
+) -> PreviewComponent {
+    let rate = input.editing_rate;
+    let recipes = &input.recipes;
+    let (film, scene, style) = (comp.deliverable_id, comp.scene_id, comp.style_id);
+    let tasks = pricing::selected_templates(recipes, film, scene, style)
+        .into_iter()
+        .filter_map(|t| input.templates.iter().find(|x| x.0 == t))
+        .map(|(_, name, tpl)| {
+            let (hours, p) = pricing::template_price(tpl, comp.target_minutes, rate);
+            let how = match tpl.pricing {
+                PricingType::Fixed => "fixed price".to_string(),
+                PricingType::Hourly => {
+                    format!("{} h × {}", hours.normalize(), studio.money(rate))
+                }
+            };
+            PreviewTask {
+                name: name.clone(),
+                how,
+                price: studio.money(p),
+            }
+        })
+        .collect();
+    PreviewComponent {
+        scene: name_of(&names.scenes, comp.scene_id),
+        style: name_of(&names.styles, comp.style_id),
+        minutes: comp
+            .target_minutes
+            .map(|m| m.normalize().to_string())
+            .unwrap_or_else(|| "—".into()),
+        included: comp.included,
+        tasks,
+        price: studio.money(price),
+    }
+}
+
+/// What a quote would get, as the page shows it.
+#[derive(Default)]
+struct Outcome {
+    components: Vec<PreviewComponent>,
+    extras: Vec<PreviewExtra>,
+    total: Decimal,
+}
+
+/// Price the choice with the quote's pricing; the components and the lines the styles add.
+async fn outcome(
+    conn: &mut PgConnection,
+    studio: &Studio,
+    choice: &Choice,
+    names: &Names,
+) -> AppResult<Outcome> {
+    let input = rules::input(conn, studio, choice).await?;
+    let priced = pricing::price(&input).map_err(|m| {
+        AppError::Internal(anyhow::anyhow!("the preview has no coverage: {}", m.label))
+    })?;
+    let components = input
+        .components
+        .iter()
+        .zip(&priced.component_prices)
+        .map(|(comp, (_, price))| component(&input, names, comp, *price, studio))
+        .collect();
+    let extras = priced
+        .lines
+        .iter()
+        .filter(|l| l.kind == LineKind::StyleAddOn)
+        .map(|l| PreviewExtra {
+            item: l.description.clone(),
+            quantity: l.quantity,
+            unit_price: studio.money(l.unit_price),
+            amount: studio.money(l.amount),
+        })
+        .collect();
+    Ok(Outcome {
+        components,
+        extras,
+        total: priced.total,
+    })
+}
+
 pub async fn page(
     State(state): State<AppState>,
     staff: Staff,
     RawQuery(q): RawQuery,
 ) -> AppResult<Response> {
-    let db = &state.db;
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
-    let int = |k: &str| {
-        pairs
-            .iter()
-            .filter(|(n, _)| n == k)
-            .filter_map(|(_, v)| v.parse::<i32>().ok())
-            .collect::<Vec<_>>()
-    };
-    let film = int("film").first().copied();
-    let chosen_scenes = int("scene");
-    let style = int("style").first().copied();
-    let names = |table: &str| format!("SELECT id, name FROM {table} ORDER BY id");
-    let films: Vec<(i32, String)> = sqlx::query_as(&names("deliverables")).fetch_all(db).await?;
-    let scenes: Vec<(i32, String)> = sqlx::query_as(&names("coverage_scenes"))
-        .fetch_all(db)
-        .await?;
-    let styles: Vec<(i32, String)> = sqlx::query_as(&names("editing_styles"))
-        .fetch_all(db)
-        .await?;
-    let (rate, currency): (Decimal, String) =
-        sqlx::query_as("SELECT editing_hourly_rate, currency_code::text FROM studio_settings")
-            .fetch_one(db)
-            .await?;
-    let name_of = |list: &[(i32, String)], id: i32| {
-        list.iter()
-            .find(|x| x.0 == id)
-            .map(|x| x.1.clone())
-            .unwrap_or_default()
-    };
-    let mut components = vec![];
-    let mut extras = vec![];
-    let mut total = Decimal::ZERO;
-    if let Some(film_id) = film {
-        let defaults: Vec<(Option<i32>, i32, Option<Decimal>, bool)> = sqlx::query_as(
-            "SELECT coverage_scene_id, default_editing_style_id, default_target_minutes, default_is_included
-             FROM deliverable_default_components WHERE deliverable_id = $1 ORDER BY id",
-        )
-        .bind(film_id)
-        .fetch_all(db)
-        .await?;
-        let recipes: Vec<Recipe> = sqlx::query_as::<_, (Option<i32>, Option<i32>, Option<i32>, i32, i32)>(
-            "SELECT deliverable_id, coverage_scene_id, editing_style_id, task_template_id, priority FROM component_task_recipes",
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|(d, s, st, t, p)| Recipe { deliverable_id: d, scene_id: s, style_id: st, template_id: t, priority: p })
-        .collect();
-        let templates: HashMap<i32, (String, Template)> = sqlx::query_as::<_, (i32, String, String, Option<Decimal>, Option<serde_json::Value>, Option<Decimal>)>(
-            "SELECT id, name, pricing_type::text, effort_hours, effort_calculation_rules, fixed_price FROM task_templates",
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|(id, name, pt, effort, rules, fixed)| {
-            let pricing = if pt == "Fixed" { PricingType::Fixed } else { PricingType::Hourly };
-            let rules = rules.and_then(|r| pricing::parse_effort_rules(&r).ok());
-            (id, (name, Template { id, pricing, effort_hours: effort, rules, fixed_price: fixed }))
-        })
-        .collect();
-        let mut style_uses: Vec<(i32, i64)> = vec![];
-        for (scene, default_style, minutes, included) in defaults {
-            let scene_ids: Vec<i32> = match scene {
-                Some(s) => vec![s],
-                None => chosen_scenes.clone(),
+    let layout = Layout::load(&state.db, &staff, "Rules preview", "/settings").await?;
+    let film = ids(q.as_deref(), "film").first().copied();
+    let chosen_scenes = ids(q.as_deref(), "scene");
+    let style = ids(q.as_deref(), "style").first().copied();
+    let mut conn = state.db.acquire().await?;
+    let names = Names::load(&mut conn).await?;
+    let outcome = match film {
+        Some(film) => {
+            let scenes = chosen_scenes.clone();
+            let choice = Choice {
+                film,
+                scenes,
+                style,
             };
-            for scene_id in scene_ids {
-                let style_id = style.unwrap_or(default_style);
-                let mut tasks = vec![];
-                let mut price = Decimal::ZERO;
-                for t in pricing::selected_templates(&recipes, film_id, scene_id, style_id) {
-                    let Some((name, tpl)) = templates.get(&t) else {
-                        continue;
-                    };
-                    let (hours, p) = pricing::template_price(tpl, minutes, rate);
-                    let how = match tpl.pricing {
-                        PricingType::Fixed => "fixed price".to_string(),
-                        PricingType::Hourly => format!(
-                            "{} h × {}",
-                            hours.normalize(),
-                            money::format(rate, &currency)
-                        ),
-                    };
-                    if included {
-                        price += p;
-                    }
-                    tasks.push(PreviewTask {
-                        name: name.clone(),
-                        how,
-                        price: money::format(p, &currency),
-                    });
-                }
-                if included {
-                    total += price;
-                    match style_uses.iter_mut().find(|s| s.0 == style_id) {
-                        Some(s) => s.1 += 1,
-                        None => style_uses.push((style_id, 1)),
-                    }
-                }
-                components.push(PreviewComponent {
-                    scene: name_of(&scenes, scene_id),
-                    style: name_of(&styles, style_id),
-                    minutes: minutes
-                        .map(|m| m.normalize().to_string())
-                        .unwrap_or_else(|| "—".into()),
-                    included,
-                    tasks,
-                    price: money::format(if included { price } else { Decimal::ZERO }, &currency),
-                });
-            }
+            outcome(&mut conn, &layout.settings, &choice, &names).await?
         }
-        let reqs: Vec<(i32, String, i32, Decimal)> = sqlx::query_as(
-            "SELECT r.editing_style_id, b.name, r.quantity, b.price FROM editing_style_requirements r
-             JOIN billable_items b ON b.id = r.billable_item_id ORDER BY r.id",
-        )
-        .fetch_all(db)
-        .await?;
-        for (style_id, n) in style_uses {
-            for (_, item, qty, price) in reqs.iter().filter(|r| r.0 == style_id) {
-                let q = *qty as i64 * n;
-                let amount = money::cents(*price * Decimal::from(q));
-                total += amount;
-                extras.push((
-                    format!("{item} ({})", name_of(&styles, style_id)),
-                    q,
-                    money::format(*price, &currency),
-                    money::format(amount, &currency),
-                ));
-            }
-        }
-    }
+        None => Outcome::default(),
+    };
+    let s = &layout.settings;
+    let (total, rate) = (s.money(outcome.total), s.money(s.editing_hourly_rate));
     let page = PreviewPage {
-        layout: Layout::load(db, &staff, "Rules preview", "/settings").await?,
-        films,
-        scenes,
-        styles,
+        layout,
+        films: names.films,
+        scenes: names.scenes,
+        styles: names.styles,
         film,
         chosen_scenes,
         style,
-        components,
-        extras,
-        total: money::format(total, &currency),
-        rate: money::format(rate, &currency),
+        components: outcome.components,
+        extras: outcome.extras,
+        total,
+        rate,
     };
     Ok(render(&page))
 }

@@ -1,77 +1,7 @@
-//! The catalogs and rules tables, described once: their fields drive validation, SQL, the API,
-//! the pages and CSV import/export alike.
-use crate::error::FieldError;
-use rust_decimal::Decimal;
-use std::collections::BTreeMap;
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Kind {
-    /// VARCHAR(255).
-    Text,
-    /// TEXT.
-    LongText,
-    /// DECIMAL(p, 2) money >= 0; the number is the largest allowed value's integer digits.
-    Money(u32),
-    /// DECIMAL hours or minutes >= 0 (or > 0 when `positive`), at most `max`.
-    Amount {
-        positive: bool,
-        max: i64,
-    },
-    /// INT at least `min`.
-    Int {
-        min: i64,
-    },
-    Bool,
-    /// A PostgreSQL enum type and its labels.
-    Enum(&'static str, &'static [&'static str]),
-    /// A reference to another catalog (by slug).
-    Ref(&'static str),
-    /// The effort rules object (JSONB).
-    EffortRules,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Field {
-    pub name: &'static str,
-    pub label: &'static str,
-    pub kind: Kind,
-    pub required: bool,
-    pub hint: &'static str,
-    /// Shown but never written by people (learned by the nightly job).
-    pub read_only: bool,
-}
-
-const fn f(
-    name: &'static str,
-    label: &'static str,
-    kind: Kind,
-    required: bool,
-    hint: &'static str,
-) -> Field {
-    Field {
-        name,
-        label,
-        kind,
-        required,
-        hint,
-        read_only: false,
-    }
-}
-
-/// Values of one row as people typed them: field -> trimmed text (None = empty).
-pub type Values = BTreeMap<String, Option<String>>;
-
-pub struct Catalog {
-    pub slug: &'static str,
-    pub table: &'static str,
-    pub title: &'static str,
-    pub singular: &'static str,
-    pub fields: &'static [Field],
-    /// Rules that involve several fields.
-    pub check: fn(&Values) -> Result<(), FieldError>,
-    /// A rules table (no name of its own).
-    pub is_rule: bool,
-}
+//! The table of catalogs and rules tables, each described once (its fields and the rules
+//! between them): the description drives validation, SQL, the API, the pages and CSV alike.
+use super::field::{Catalog, Field, Kind, Values, f};
+use crate::error::{AppError, AppResult, FieldError};
 
 const PRICING: Kind = Kind::Enum("pricing_type_options", &["Hourly", "Fixed"]);
 
@@ -264,7 +194,10 @@ pub const CATALOGS: &[Catalog] = &[
                 "Effort rules",
                 Kind::EffortRules,
                 false,
-                "Hours = base + per-minute x the component's target minutes, kept between at least and at most. Leave all empty to use the effort hours.",
+                concat!(
+                    "Hours = base + per-minute x the component's target minutes, kept between ",
+                    "at least and at most. Leave all empty to use the effort hours."
+                ),
             ),
             f(
                 "fixed_price",
@@ -418,141 +351,9 @@ pub fn find(slug: &str) -> Option<&'static Catalog> {
     CATALOGS.iter().find(|c| c.slug == slug)
 }
 
-impl Catalog {
-    pub fn writable(&self) -> impl Iterator<Item = &'static Field> {
-        self.fields.iter().filter(|f| !f.read_only)
-    }
-
-    /// Normalise and check every field; all problems at once, each naming its field.
-    pub fn validate(&self, raw: &Values) -> Result<Values, Vec<FieldError>> {
-        let mut out = Values::new();
-        let mut errors = vec![];
-        for field in self.writable() {
-            let v = raw
-                .get(field.name)
-                .cloned()
-                .flatten()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty());
-            let v = match (field.kind, v) {
-                (Kind::Bool, None) => Some("false".to_string()),
-                (_, v) => v,
-            };
-            match check_value(field, v.as_deref()) {
-                Ok(norm) => {
-                    out.insert(field.name.to_string(), norm);
-                }
-                Err(message) => errors.push(FieldError {
-                    field: field.name.into(),
-                    message,
-                }),
-            }
-        }
-        if errors.is_empty() {
-            if let Err(e) = (self.check)(&out) {
-                errors.push(e);
-            }
-        }
-        if errors.is_empty() {
-            Ok(out)
-        } else {
-            Err(errors)
-        }
-    }
-}
-
-fn check_value(field: &Field, v: Option<&str>) -> Result<Option<String>, String> {
-    let Some(v) = v else {
-        return if field.required {
-            Err("is required".into())
-        } else {
-            Ok(None)
-        };
-    };
-    let decimal =
-        |v: &str| Decimal::from_str_exact(v).map_err(|_| format!("{v:?} is not a number"));
-    let norm = match field.kind {
-        Kind::Text if v.chars().count() > 255 => {
-            return Err("must be at most 255 characters".into());
-        }
-        Kind::Text | Kind::LongText => v.to_string(),
-        Kind::Money(int_digits) => {
-            let d = decimal(v)?;
-            if d < Decimal::ZERO {
-                return Err("must not be negative".into());
-            }
-            if d.normalize().scale() > 2 {
-                return Err("must have at most 2 decimals".into());
-            }
-            if d >= Decimal::from(10i64.pow(int_digits)) {
-                return Err(format!("must be less than {}", 10i64.pow(int_digits)));
-            }
-            d.to_string()
-        }
-        Kind::Amount { positive, max } => {
-            let d = decimal(v)?;
-            if d < Decimal::ZERO || (positive && d.is_zero()) {
-                return Err(if positive {
-                    "must be more than 0".into()
-                } else {
-                    "must not be negative".into()
-                });
-            }
-            if d > Decimal::from(max) {
-                return Err(format!("must be at most {max}"));
-            }
-            if d.normalize().scale() > 2 {
-                return Err("must have at most 2 decimals".into());
-            }
-            d.to_string()
-        }
-        Kind::Int { min } => {
-            let n: i64 = v
-                .parse()
-                .map_err(|_| format!("{v:?} is not a whole number"))?;
-            if n < min || n > i32::MAX as i64 {
-                return Err(format!("must be a whole number of at least {min}"));
-            }
-            n.to_string()
-        }
-        Kind::Bool => match v {
-            "true" | "on" | "1" | "yes" => "true".into(),
-            "false" | "off" | "0" | "no" => "false".into(),
-            _ => return Err("must be true or false".into()),
-        },
-        Kind::Enum(_, labels) => {
-            if !labels.contains(&v) {
-                return Err(format!("must be one of {}", labels.join(", ")));
-            }
-            v.to_string()
-        }
-        Kind::Ref(_) => {
-            let n: i64 = v.parse().map_err(|_| format!("{v:?} is not an id"))?;
-            if n < 1 || n > i32::MAX as i64 {
-                return Err("is not an id".into());
-            }
-            n.to_string()
-        }
-        Kind::EffortRules => {
-            let json: serde_json::Value =
-                serde_json::from_str(v).map_err(|e| format!("is not valid JSON: {e}"))?;
-            crate::quote::pricing::parse_effort_rules(&json)?;
-            json.to_string()
-        }
-    };
-    Ok(Some(norm))
-}
-
-/// The PostgreSQL cast for a field's text value.
-pub fn cast(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Text | Kind::LongText => "text",
-        Kind::Money(_) | Kind::Amount { .. } => "numeric",
-        Kind::Int { .. } | Kind::Ref(_) => "int",
-        Kind::Bool => "boolean",
-        Kind::Enum(t, _) => t,
-        Kind::EffortRules => "jsonb",
-    }
+/// The catalog at this address, or a 404 naming the slug.
+pub fn by_slug(slug: &str) -> AppResult<&'static Catalog> {
+    find(slug).ok_or_else(|| AppError::NotFound(format!("there is no catalog \"{slug}\"")))
 }
 
 #[cfg(test)]

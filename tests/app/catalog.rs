@@ -1,6 +1,7 @@
 //! Phase 1: catalogs and rules through the API and the pages; validation by field; deletes
 //! that say what uses a row; CSV round trip; studio settings; the rules preview.
-use crate::helpers::{TestApp, assert_problem};
+use crate::helpers::{Session, TestApp, assert_problem};
+use rust_decimal::Decimal;
 use serde_json::json;
 
 async fn count(app: &TestApp, table: &str) -> i64 {
@@ -553,6 +554,172 @@ async fn the_rules_preview_prices_a_film_by_hand_arithmetic() {
         html.contains("<strong id=\"preview-total\">$698.50</strong>"),
         "{html}"
     );
+}
+
+/// Every piece of `html` between `start` and the next `end`.
+fn between<'a>(html: &'a str, start: &str, end: &str) -> Vec<&'a str> {
+    html.split(start)
+        .skip(1)
+        .map(|rest| rest.split(end).next().unwrap())
+        .collect()
+}
+
+/// A price as people read it, in the studio's currency: each component's price, each line the
+/// styles add ("quantity × unit price|amount"), and the total of the two (coverage left out).
+#[derive(Debug, PartialEq)]
+struct Shown {
+    components: Vec<String>,
+    styles: Vec<String>,
+    total: String,
+}
+
+/// What the rules preview page shows.
+fn preview_shows(html: &str) -> Shown {
+    let added = html
+        .split("<h3>Added by the styles</h3>")
+        .nth(1)
+        .expect("style lines");
+    Shown {
+        components: between(html, "<span class=\"money\">", "</span></h3>")
+            .into_iter()
+            .map(String::from)
+            .collect(),
+        styles: between(added, "<td class=\"num\">", "</td></tr>")
+            .iter()
+            .map(|cells| cells.replace("</td><td class=\"money\">", "|"))
+            .collect(),
+        total: between(html, "<strong id=\"preview-total\">", "</strong>")[0].to_string(),
+    }
+}
+
+/// What the quote builder's API prices a build at, without its coverage.
+async fn builder_shows(s: &Session, build: i64) -> Shown {
+    let price: serde_json::Value = s
+        .get(&format!("/api/v1/builds/{build}/price"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let currency = price["currency"].as_str().unwrap();
+    let dec = |v: &serde_json::Value| v.as_str().unwrap().parse::<Decimal>().unwrap();
+    let money = |v: &serde_json::Value| projectflo::money::format(dec(v), currency);
+    let lines = price["lines"].as_array().unwrap();
+    let of_kind = |kind: &'static str| lines.iter().filter(move |l| l["kind"] == kind);
+    let coverage: Decimal = of_kind("coverage").map(|l| dec(&l["amount"])).sum();
+    Shown {
+        components: of_kind("component").map(|l| money(&l["amount"])).collect(),
+        styles: of_kind("style_add_on")
+            .map(|l| {
+                let quantity = l["quantity"].as_str().unwrap();
+                let (unit, amount) = (money(&l["unit_price"]), money(&l["amount"]));
+                format!("{quantity} × {unit}|{amount}")
+            })
+            .collect(),
+        total: projectflo::money::format(dec(&price["total"]) - coverage, currency),
+    }
+}
+
+/// A new quote for Emma covering `scenes` (2 h of a lead videographer each), with `film`, every
+/// component in `style`.
+async fn quote_of(app: &TestApp, s: &Session, film: i32, scenes: &[i32], style: i32) -> i64 {
+    let inquiry: i32 = sqlx::query_scalar(
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+         WHERE c.email = 'emma.rodriguez@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let resp = s
+        .post_json(&format!("/api/v1/inquiries/{inquiry}/build"), &json!({}))
+        .await;
+    assert_eq!(resp.status(), 201);
+    let build = resp.json::<serde_json::Value>().await.unwrap()["build_id"]
+        .as_i64()
+        .unwrap();
+    let lead = json!(id_of(app, "operator_types", "Lead Videographer").await);
+    let mut changes: Vec<(String, serde_json::Value)> = scenes
+        .iter()
+        .map(|scene| {
+            let body = json!({"coverage_scene_id": scene, "operator_type_id": lead, "hours": "2"});
+            (format!("/api/v1/builds/{build}/coverage"), body)
+        })
+        .collect();
+    changes.push((
+        format!("/api/v1/builds/{build}/deliverables"),
+        json!({"deliverable_id": film}),
+    ));
+    for (path, body) in changes {
+        let resp = s.post_json(&path, &body).await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    }
+    let components: Vec<(i32, Option<String>, bool)> = sqlx::query_as(
+        "SELECT c.id, c.target_minutes::text, c.is_included FROM build_components c
+         JOIN build_deliverables bd ON bd.id = c.build_deliverable_id
+         WHERE bd.build_id = $1 ORDER BY c.id",
+    )
+    .bind(build as i32)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    for (c, minutes, included) in &components {
+        let body = json!({
+            "editing_style_id": style,
+            "target_minutes": minutes,
+            "is_included": included,
+        });
+        let resp = s
+            .put_json(&format!("/api/v1/builds/{build}/components/{c}"), &body)
+            .await;
+        assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    }
+    build
+}
+
+/// The id of the catalog row with this name.
+async fn id_of(app: &TestApp, table: &str, name: &str) -> i32 {
+    sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
+        .bind(name)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_rules_preview_and_the_quote_builder_give_the_same_price() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    // Euros at another editing rate: the demo's own numbers cannot match by chance.
+    let mut settings: serde_json::Value =
+        s.get("/api/v1/studio-settings").await.json().await.unwrap();
+    settings["currency_code"] = json!("EUR");
+    settings["editing_hourly_rate"] = json!("92.50");
+    let resp = s.put_json("/api/v1/studio-settings", &settings).await;
+    assert_eq!(resp.status(), 200);
+    let film = id_of(&app, "deliverables", "Highlight Film").await;
+    let vintage = id_of(&app, "editing_styles", "Vintage Film").await;
+    let mut scenes = vec![];
+    for scene in ["Ceremony", "Reception", "Drone Aerials"] {
+        scenes.push(id_of(&app, "coverage_scenes", scene).await);
+    }
+    // Components follow the covered scenes in the order of their ids, in both.
+    scenes.sort();
+    let build = quote_of(&app, &s, film, &scenes, vintage).await;
+    let builder = builder_shows(&s, build).await;
+    let query: String = scenes.iter().map(|sc| format!("&scene={sc}")).collect();
+    let html = s
+        .get(&format!(
+            "/settings/rules-preview?film={film}{query}&style={vintage}"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(preview_shows(&html), builder, "{html}");
+    // Not by chance: Sync 1.1 h + Rough Cut 3.5 h + Vintage Grade 1.5 h at €92.50 a component,
+    // Drone Aerials' Stabilisation 0.75 h more; Film Grain & Texture Pass 3 x €180.
+    assert_eq!(builder.components, ["€564.25", "€564.25", "€633.63"]);
+    assert_eq!(builder.styles, ["3 × €180.00|€540.00"]);
+    assert_eq!(builder.total, "€2,302.13");
 }
 
 #[tokio::test]

@@ -1,0 +1,152 @@
+//! The JSON API of the catalogs and rules tables (any catalog by its slug) and of the studio
+//! settings. Each handler calls the same function as its page.
+use super::row::from_json;
+use super::settings::{self, StudioForm};
+use super::{spec, store};
+use crate::auth::{Access, Permission, Staff};
+use crate::http::routes::Routes;
+use crate::http::{ApiJson, ApiPath, AppResult, AppState};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::Value;
+use utoipa_axum::routes;
+
+pub fn routes() -> Routes {
+    let edit = Access::Perm(Permission::CatalogEdit);
+    Routes::new()
+        .api(Access::Staff, routes!(api_list))
+        .api(Access::Staff, routes!(api_get))
+        .api(edit, routes!(api_create))
+        .api(edit, routes!(api_update))
+        .api(edit, routes!(api_delete))
+        .api(Access::Staff, routes!(api_get_studio))
+        .api(
+            Access::Perm(Permission::SettingsManage),
+            routes!(api_put_studio),
+        )
+}
+
+/// Every row of a catalog (coverage-scenes, deliverables, editing-styles, operator-types,
+/// billable-items, task-templates, default-components, style-requirements, task-recipes).
+#[utoipa::path(get, path = "/api/v1/catalog/{catalog}", tag = "catalog",
+    params(("catalog" = String, Path, description = "Catalog slug, e.g. coverage-scenes")),
+    responses(
+        (status = 200, body = Vec<Object>),
+        (status = 404, body = crate::http::error::Problem)
+    ))]
+async fn api_list(
+    State(state): State<AppState>,
+    ApiPath(slug): ApiPath<String>,
+) -> AppResult<Json<Vec<Value>>> {
+    let c = spec::by_slug(&slug)?;
+    let rows = store::list(&mut *state.db.acquire().await?, c).await?;
+    Ok(Json(rows.iter().map(|r| r.to_json(c)).collect()))
+}
+
+/// One row of a catalog.
+#[utoipa::path(get, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog",
+    params(("catalog" = String, Path), ("id" = i32, Path)),
+    responses(
+        (status = 200, body = Object),
+        (status = 404, body = crate::http::error::Problem)
+    ))]
+async fn api_get(
+    State(state): State<AppState>,
+    ApiPath((slug, id)): ApiPath<(String, i32)>,
+) -> AppResult<Json<Value>> {
+    let c = spec::by_slug(&slug)?;
+    let row = store::get(&mut *state.db.acquire().await?, c, id).await?;
+    Ok(Json(row.to_json(c)))
+}
+
+/// Add a row. Decimals may be sent as strings ("150.00") or numbers.
+#[utoipa::path(post, path = "/api/v1/catalog/{catalog}", tag = "catalog",
+    params(("catalog" = String, Path)), request_body = Object,
+    responses(
+        (status = 201, body = Object),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    ))]
+async fn api_create(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let c = spec::by_slug(&slug)?;
+    let values = from_json(c, body)?;
+    let mut tx = state.db.begin().await?;
+    let row = store::create(&mut tx, c, &values, staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(row.to_json(c))))
+}
+
+/// Replace a row's fields (every writable field; missing ones become empty).
+#[utoipa::path(put, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog",
+    params(("catalog" = String, Path), ("id" = i32, Path)), request_body = Object,
+    responses(
+        (status = 200, body = Object),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    ))]
+async fn api_update(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((slug, id)): ApiPath<(String, i32)>,
+    ApiJson(body): ApiJson<Value>,
+) -> AppResult<Json<Value>> {
+    let c = spec::by_slug(&slug)?;
+    let values = from_json(c, body)?;
+    let mut tx = state.db.begin().await?;
+    let row = store::update(&mut tx, c, id, &values, staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok(Json(row.to_json(c)))
+}
+
+/// Delete a row that nothing uses (409 naming what uses it otherwise).
+#[utoipa::path(delete, path = "/api/v1/catalog/{catalog}/{id}", tag = "catalog",
+    params(("catalog" = String, Path), ("id" = i32, Path)),
+    responses(
+        (status = 204),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem)
+    ))]
+async fn api_delete(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((slug, id)): ApiPath<(String, i32)>,
+) -> AppResult<StatusCode> {
+    let c = spec::by_slug(&slug)?;
+    let mut tx = state.db.begin().await?;
+    store::delete(&mut tx, c, id, staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The studio settings: currency, time zone, editing rate, tax, deposit, balance due days,
+/// invoice prefix, task phases.
+#[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog",
+    responses((status = 200, body = Object)))]
+async fn api_get_studio(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    let s = settings::load(&mut *state.db.acquire().await?).await?;
+    Ok(Json(s.to_json()))
+}
+
+/// Change the studio settings (every field; decimals as strings, task_phase_order a list).
+#[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog", request_body = Object,
+    responses(
+        (status = 200, body = Object),
+        (status = 422, body = crate::http::error::Problem)
+    ))]
+async fn api_put_studio(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(v): ApiJson<Value>,
+) -> AppResult<Json<Value>> {
+    let mut tx = state.db.begin().await?;
+    let saved = settings::update(&mut tx, &StudioForm::from_json(&v), staff.contributor_id).await?;
+    tx.commit().await?;
+    Ok(Json(saved.to_json()))
+}
