@@ -3,21 +3,25 @@
 //! transaction: concurrent edits of one build run one after another.
 use super::engine;
 use super::pricing::Priced;
+use super::status::BuildStatus;
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgConnection;
 
-/// Lock the build for a change; a Completed build cannot change (409).
-pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<String> {
+/// Lock the build for a change; a Completed build cannot change (409). The status is read as
+/// text: every change passes here, and reading the enum type would cost each new connection
+/// one more statement (sqlx looks the type up once per connection).
+pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
     let status: Option<String> =
         sqlx::query_scalar("SELECT status::text FROM builds WHERE id = $1 FOR UPDATE")
             .bind(build)
             .fetch_optional(&mut *tx)
             .await?;
     let status = status.ok_or_else(|| AppError::not_found(&format!("quote {build}")))?;
-    if status == "Completed" {
+    let status: BuildStatus = status.parse().map_err(anyhow::Error::msg)?;
+    if status == BuildStatus::Completed {
         return Err(AppError::Conflict(
             "this quote is Completed and can no longer change".into(),
         ));
@@ -152,12 +156,12 @@ pub async fn create_for_inquiry(
     if status == "Closed-Lost" {
         return Err(AppError::Conflict("this inquiry is Closed-Lost".into()));
     }
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO builds (inquiry_id, status) VALUES ($1, 'Inquiry') RETURNING id",
-    )
-    .bind(inquiry)
-    .fetch_one(&mut *tx)
-    .await?;
+    let id: i32 =
+        sqlx::query_scalar("INSERT INTO builds (inquiry_id, status) VALUES ($1, $2) RETURNING id")
+            .bind(inquiry)
+            .bind(BuildStatus::Inquiry)
+            .fetch_one(&mut *tx)
+            .await?;
     audit::record(
         tx,
         actor,

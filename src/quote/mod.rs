@@ -6,3 +6,6 @@ pub mod packages;
 pub mod pages;
 pub mod pricing;
 pub mod proposal;
+pub mod status;
+
+pub use status::BuildStatus;

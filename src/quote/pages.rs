@@ -2,6 +2,7 @@
 //! updated in place (htmx) after every change; and the list of quotes.
 use super::builds::{self, ComponentChange, CoverageChange};
 use super::pricing::{Line, LineKind};
+use super::status::BuildStatus;
 use super::{engine, proposal};
 use crate::auth::{Access, Permission, Staff};
 use crate::http::layout::{Layout, render};
@@ -140,7 +141,7 @@ pub struct QuoteRow {
     pub id: i32,
     pub couple: String,
     pub wedding_date: Option<NaiveDate>,
-    pub status: String,
+    pub status: BuildStatus,
     pub live_price: Decimal,
     pub accepted_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
@@ -170,7 +171,7 @@ async fn currency(db: &sqlx::PgPool) -> AppResult<String> {
 
 async fn list(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
     let rows = sqlx::query_as(
-        "SELECT b.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple, i.wedding_date, b.status::text AS status,
+        "SELECT b.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple, i.wedding_date, b.status,
                 b.live_price, b.accepted_at, b.updated_at
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
          ORDER BY b.updated_at DESC LIMIT 500",
@@ -263,7 +264,7 @@ struct Builder {
     inquiry_id: i32,
     couple: String,
     wedding: Option<NaiveDate>,
-    status: String,
+    status: BuildStatus,
     sent_at: Option<DateTime<Utc>>,
     accepted: Option<(DateTime<Utc>, String)>,
     coverage: Vec<CoverageView>,
@@ -295,7 +296,7 @@ type Head = (
     i32,
     String,
     Option<NaiveDate>,
-    String,
+    BuildStatus,
     Option<DateTime<Utc>>,
     Option<DateTime<Utc>>,
     Option<String>,
@@ -310,7 +311,7 @@ async fn builder_view(
 ) -> AppResult<Builder> {
     let db = &state.db;
     let head: Option<Head> = sqlx::query_as(
-        "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name)), i.wedding_date, b.status::text, b.proposal_sent_at, b.accepted_at, b.accepted_by
+        "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name)), i.wedding_date, b.status, b.proposal_sent_at, b.accepted_at, b.accepted_by
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id WHERE b.id = $1",
     )
     .bind(id)

@@ -1,6 +1,7 @@
 //! The proposal: "Send proposal" moves the build and the inquiry to Proposal Sent and gives the
 //! couple a signed share link to a clean proposal page, where they can accept it.
 use super::engine;
+use super::status::BuildStatus;
 use crate::auth::Access;
 use crate::config::Settings;
 use crate::http::layout::render;
@@ -31,7 +32,7 @@ pub async fn send(
     actor: i32,
 ) -> AppResult<(String, mail::Outgoing)> {
     let status = super::builds::lock(tx, build).await?;
-    if status != "Inquiry" && status != "Proposal Sent" {
+    if !matches!(status, BuildStatus::Inquiry | BuildStatus::ProposalSent) {
         return Err(AppError::Conflict(format!(
             "this quote is {status}; proposals go out before booking"
         )));
@@ -104,7 +105,7 @@ struct ProposalPage {
 
 type Found = (
     i32,
-    String,
+    BuildStatus,
     String,
     Option<NaiveDate>,
     Option<String>,
@@ -114,7 +115,7 @@ type Found = (
 
 async fn find(db: &sqlx::PgPool, token: &str) -> AppResult<Found> {
     sqlx::query_as(
-        "SELECT b.id, b.status::text, trim(concat_ws(' ', c.first_name, c.last_name)), i.wedding_date, i.venue_details, b.accepted_at, b.accepted_by
+        "SELECT b.id, b.status, trim(concat_ws(' ', c.first_name, c.last_name)), i.wedding_date, i.venue_details, b.accepted_at, b.accepted_by
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id WHERE b.share_token_hash = $1",
     )
     .bind(crypto::token_hash(token))
@@ -173,7 +174,7 @@ async fn render_page(
         sections,
         total: money::format(priced.total, &currency),
         accepted: accepted_at.map(|a| (a, accepted_by.unwrap_or_default())),
-        open: status == "Proposal Sent" && accepted_at.is_none(),
+        open: status == BuildStatus::ProposalSent && accepted_at.is_none(),
         token: token.to_string(),
         error,
     })
