@@ -29,6 +29,19 @@ pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
     Ok(status)
 }
 
+/// The build exists: 404 otherwise.
+pub async fn ensure_exists(tx: &mut PgConnection, build: i32) -> AppResult<()> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
+        .bind(build)
+        .fetch_one(&mut *tx)
+        .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(AppError::not_found(&format!("quote {build}")))
+    }
+}
+
 /// Finish a change: scene-following components, the price, the audit entry.
 async fn done(
     tx: &mut PgConnection,
@@ -132,6 +145,16 @@ fn check_minutes(m: Option<Decimal>) -> AppResult<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// The build of an inquiry, if it has one.
+pub async fn of_inquiry(tx: &mut PgConnection, inquiry: i32) -> AppResult<Option<i32>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM builds WHERE inquiry_id = $1")
+            .bind(inquiry)
+            .fetch_optional(&mut *tx)
+            .await?,
+    )
 }
 
 /// A build for an inquiry (one per inquiry), status Inquiry.

@@ -5,6 +5,26 @@ use crate::audit;
 use crate::error::{AppError, AppResult};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct PackageRow {
+    pub id: i32,
+    pub name: String,
+    pub description: Option<String>,
+    /// Coverage, films and add-ons by catalog id.
+    #[schema(value_type = Object)]
+    pub configuration: serde_json::Value,
+}
+
+/// Saved packages, by name.
+pub async fn list(conn: &mut PgConnection) -> AppResult<Vec<PackageRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, description, configuration FROM packages ORDER BY lower(name)",
+    )
+    .fetch_all(conn)
+    .await?)
+}
 
 /// What a build is made of, by catalog ids (prices are not copied: they are computed anew).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -196,13 +216,7 @@ pub async fn save(
             "give the package a name (up to 255 characters)",
         ));
     }
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
-        .bind(build)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !exists {
-        return Err(AppError::not_found(&format!("quote {build}")));
-    }
+    builds::ensure_exists(tx, build).await?;
     let config = configuration(tx, build).await?;
     if config.coverage.is_empty() && config.films.is_empty() {
         return Err(AppError::Conflict(
@@ -235,6 +249,23 @@ pub async fn save(
     Ok(id)
 }
 
+/// The quote of an inquiry: the one it has; else a new one, from the package when one is
+/// given, or empty.
+pub async fn open_or_start(
+    tx: &mut PgConnection,
+    inquiry: i32,
+    package: Option<i32>,
+    actor: Option<i32>,
+) -> AppResult<i32> {
+    if let Some(id) = builds::of_inquiry(tx, inquiry).await? {
+        return Ok(id);
+    }
+    match package {
+        Some(package) => start_from_package(tx, inquiry, package, actor).await,
+        None => builds::create_for_inquiry(tx, inquiry, actor).await,
+    }
+}
+
 /// A new build for an inquiry, starting from a package.
 pub async fn start_from_package(
     tx: &mut PgConnection,
@@ -262,13 +293,7 @@ pub async fn duplicate(
     inquiry: i32,
     actor: Option<i32>,
 ) -> AppResult<i32> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
-        .bind(build)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !exists {
-        return Err(AppError::not_found(&format!("quote {build}")));
-    }
+    builds::ensure_exists(tx, build).await?;
     let config = configuration(tx, build).await?;
     let copy = builds::create_for_inquiry(tx, inquiry, actor).await?;
     apply(tx, copy, &config, actor, &format!("quote {build}")).await?;

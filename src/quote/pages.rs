@@ -377,7 +377,8 @@ async fn builder_view(
         })
         .collect();
     let mut tx = db.begin().await?;
-    let priced = engine::breakdown(&mut tx, id).await;
+    let studio = crate::studio::Studio::load(&mut tx).await?;
+    let priced = engine::breakdown(&mut tx, &studio, id).await;
     tx.rollback().await?;
     let (lines, total, error) = match priced {
         Ok(p) => (p.lines, p.total, error),
@@ -661,7 +662,8 @@ async fn send_proposal(
     Query(_): Query<Nothing>,
 ) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
-    match proposal::send(&mut tx, &state.settings, id, staff.contributor_id).await {
+    let studio = crate::studio::Studio::load(&mut tx).await?;
+    match proposal::send(&mut tx, &state.settings, &studio, id, staff.contributor_id).await {
         Ok((link, outgoing)) => {
             tx.commit().await?;
             outgoing.send().await;
