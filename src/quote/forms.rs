@@ -1,6 +1,6 @@
 //! The quote pages' forms: the fields as typed, read into the changes `builds` makes. An empty
 //! number field is none; anything else must parse (422 naming the field).
-use super::builds::{ComponentChange, CoverageChange};
+use super::changes::{ComponentChange, CoverageChange};
 use crate::error::{AppError, AppResult};
 use serde::Deserialize;
 

@@ -2,6 +2,7 @@
 pub mod api;
 pub mod builder;
 pub mod builds;
+pub mod changes;
 pub mod engine;
 pub mod forms;
 pub mod packages;
