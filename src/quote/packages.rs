@@ -288,20 +288,7 @@ pub async fn save(
             "this quote is empty: add coverage or a film before saving it as a package".into(),
         ));
     }
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO packages (name, description, configuration) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(name)
-    .bind(description.map(str::trim).filter(|d| !d.is_empty()))
-    .bind(serde_json::to_value(&config).map_err(anyhow::Error::from)?)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::Conflict(format!("a package named \"{name}\" already exists"))
-        }
-        other => other,
-    })?;
+    let id = insert_package(tx, name, description, &config).await?;
     audit::record(
         tx,
         actor,
@@ -312,6 +299,29 @@ pub async fn save(
     )
     .await?;
     Ok(id)
+}
+
+/// A new package; a name already taken is a 409 that says so.
+async fn insert_package(
+    tx: &mut PgConnection,
+    name: &str,
+    description: Option<&str>,
+    config: &Configuration,
+) -> AppResult<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO packages (name, description, configuration) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(name)
+    .bind(description.map(str::trim).filter(|d| !d.is_empty()))
+    .bind(serde_json::to_value(config).map_err(anyhow::Error::from)?)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => {
+            AppError::Conflict(format!("a package named \"{name}\" already exists"))
+        }
+        other => other,
+    })
 }
 
 /// The quote of an inquiry: the one it has; else a new one, from the package when one is
