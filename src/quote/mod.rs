@@ -1,4 +1,9 @@
 //! Phase 3: builds and the live pricing engine.
+//!
+//! The shape of an area: `routes()` here; `api` (JSON) and `pages`/`builder` (HTML) parse,
+//! call the same functions and render; the nouns (`builds`, `engine`, `packages`,
+//! `proposal`) hold the queries and rules over a `&mut PgConnection`; `view` reads what the
+//! pages show, one query per panel; `pricing` is pure. Submodules do not use this file.
 pub mod api;
 pub mod builder;
 pub mod builds;
