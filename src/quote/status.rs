@@ -56,7 +56,7 @@ impl fmt::Display for BuildStatus {
 
 #[cfg(test)]
 mod tests {
-    use super::BuildStatus;
+    use super::*;
 
     #[test]
     fn a_status_shows_and_serializes_as_the_databases_words() {
