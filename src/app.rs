@@ -46,9 +46,7 @@ fn all_routes() -> Routes {
         .merge(crate::accounts::routes())
         .merge(crate::catalog::routes())
         .merge(crate::crm::routes())
-        .merge(crate::quote::api::routes())
-        .merge(crate::quote::pages::routes())
-        .merge(crate::quote::proposal::routes())
+        .merge(crate::quote::routes())
         .merge(crate::portal::routes())
 }
 

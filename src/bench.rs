@@ -69,10 +69,14 @@ async fn run(options: PgConnectOptions, changes: usize) -> Result<()> {
             .map_err(err)?;
     }
     tx.commit().await?;
-    let comps: Vec<i32> = sqlx::query_scalar("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = $1 ORDER BY c.id")
-        .bind(build)
-        .fetch_all(&pool)
-        .await?;
+    let comps: Vec<i32> = sqlx::query_scalar(
+        "SELECT c.id FROM build_components c
+         JOIN build_deliverables bd ON bd.id = c.build_deliverable_id
+         WHERE bd.build_id = $1 ORDER BY c.id",
+    )
+    .bind(build)
+    .fetch_all(&pool)
+    .await?;
     let styles: Vec<i32> = sqlx::query_scalar("SELECT id FROM editing_styles ORDER BY id")
         .fetch_all(&pool)
         .await?;
@@ -101,7 +105,8 @@ async fn run(options: PgConnectOptions, changes: usize) -> Result<()> {
     };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "pricing bench: {} changes to one build of {} components (recompute included, each committed): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        "pricing bench: {} changes to one build of {} components (recompute included, each \
+         committed): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         times.len(),
         comps.len(),
         ms(pct(0.50)),

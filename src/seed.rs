@@ -34,7 +34,8 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
         let hash = crate::crypto::hash_password(DEMO_PASSWORD.to_string()).await?;
         sqlx::query(
             "INSERT INTO staff_credentials (contributor_id, password_hash, password_changed_at)
-             SELECT co.id, $2, pg_temp.demo_now() FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = $1
+             SELECT co.id, $2, pg_temp.demo_now() FROM contributors co JOIN contacts c ON c.id = co.contact_id
+             WHERE c.email = $1
              ON CONFLICT DO NOTHING",
         )
         .bind(email)
@@ -59,7 +60,13 @@ async fn demo_builds(tx: &mut sqlx::PgConnection) -> Result<()> {
         )
     }
     async fn inquiry(tx: &mut sqlx::PgConnection, email: &str) -> Result<i32> {
-        Ok(sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1").bind(email).fetch_one(tx).await?)
+        Ok(sqlx::query_scalar(
+            "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+             WHERE c.email = $1",
+        )
+        .bind(email)
+        .fetch_one(tx)
+        .await?)
     }
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     let lead = id(tx, "operator_types", "Lead Videographer").await?;
@@ -116,10 +123,14 @@ async fn demo_builds(tx: &mut sqlx::PgConnection) -> Result<()> {
         .await
         .map_err(err)?;
 
-    sqlx::query("UPDATE builds SET status = 'Proposal Sent', proposal_sent_at = pg_temp.demo_now() - interval '10 days' WHERE id = ANY($1)")
-        .bind(vec![ava, sofia])
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE builds SET status = $2, proposal_sent_at = pg_temp.demo_now() - interval '10 days'
+         WHERE id = ANY($1)",
+    )
+    .bind(vec![ava, sofia])
+    .bind(crate::quote::BuildStatus::ProposalSent)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 

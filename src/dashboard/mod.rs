@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use sqlx::PgConnection;
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
@@ -68,7 +69,8 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     let layout = Layout::load(db, &staff, "Dashboard", "/").await?;
     // One query per panel; none loops over rows.
     let counts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT s::text AS status_name, count(i.id) FROM unnest(enum_range(NULL::inquiries_status)) s
+        "SELECT s::text AS status_name, count(i.id)
+         FROM unnest(enum_range(NULL::inquiries_status)) s
          LEFT JOIN inquiries i ON i.status = s GROUP BY s ORDER BY s",
     )
     .fetch_all(db)
@@ -100,30 +102,8 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     )
     .fetch_one(db)
     .await?;
-    let recent = sqlx::query_as::<_, (i32, Option<String>, Option<String>, String, Option<NaiveDate>, String, Option<String>)>(
-        "SELECT i.id, c.first_name, c.last_name, c.email, i.wedding_date, i.status::text, i.lead_source
-         FROM inquiries i JOIN contacts c ON c.id = i.contact_id
-         ORDER BY i.created_at DESC, i.id DESC LIMIT 8",
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|(id, first, last, email, wedding_date, status, source)| RecentInquiry {
-        id,
-        name: format!("{} {}", first.unwrap_or_default(), last.unwrap_or_default()).trim().to_string(),
-        email,
-        wedding_date,
-        status,
-        source: source.unwrap_or_else(|| "—".into()),
-    })
-    .collect();
-    let catalog: (i64, i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM coverage_scenes), (SELECT count(*) FROM deliverables),
-                (SELECT count(*) FROM editing_styles), (SELECT count(*) FROM task_templates),
-                (SELECT count(*) FROM contributors)",
-    )
-    .fetch_one(db)
-    .await?;
+    let recent = recent_inquiries(&mut *db.acquire().await?).await?;
+    let catalog = catalog_counts(&mut *db.acquire().await?).await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
     let overdue =
         crate::crm::activities::todos(&mut *db.acquire().await?, state.clock.now(), who, true)
@@ -142,14 +122,76 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
         pipeline,
         recent,
         catalog: vec![
-            ("Coverage scenes", catalog.0),
-            ("Films", catalog.1),
-            ("Editing styles", catalog.2),
-            ("Task templates", catalog.3),
-            ("Team members", catalog.4),
+            ("Coverage scenes", catalog.scenes),
+            ("Films", catalog.films),
+            ("Editing styles", catalog.styles),
+            ("Task templates", catalog.templates),
+            ("Team members", catalog.team),
         ],
     };
     Ok(render(&page))
+}
+
+#[derive(sqlx::FromRow)]
+struct RecentRow {
+    id: i32,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: String,
+    wedding_date: Option<NaiveDate>,
+    status: String,
+    lead_source: Option<String>,
+}
+
+/// The eight inquiries that came in last.
+async fn recent_inquiries(conn: &mut PgConnection) -> AppResult<Vec<RecentInquiry>> {
+    let rows: Vec<RecentRow> = sqlx::query_as(
+        "SELECT i.id, c.first_name, c.last_name, c.email, i.wedding_date,
+                i.status::text AS status, i.lead_source
+         FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+         ORDER BY i.created_at DESC, i.id DESC LIMIT 8",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RecentInquiry {
+            id: r.id,
+            name: format!(
+                "{} {}",
+                r.first_name.unwrap_or_default(),
+                r.last_name.unwrap_or_default()
+            )
+            .trim()
+            .to_string(),
+            email: r.email,
+            wedding_date: r.wedding_date,
+            status: r.status,
+            source: r.lead_source.unwrap_or_else(|| "—".into()),
+        })
+        .collect())
+}
+
+/// How much of the catalog there is.
+#[derive(sqlx::FromRow)]
+struct CatalogCounts {
+    scenes: i64,
+    films: i64,
+    styles: i64,
+    templates: i64,
+    team: i64,
+}
+
+async fn catalog_counts(conn: &mut PgConnection) -> AppResult<CatalogCounts> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT count(*) FROM coverage_scenes) AS scenes,
+                (SELECT count(*) FROM deliverables) AS films,
+                (SELECT count(*) FROM editing_styles) AS styles,
+                (SELECT count(*) FROM task_templates) AS templates,
+                (SELECT count(*) FROM contributors) AS team",
+    )
+    .fetch_one(conn)
+    .await?)
 }
 
 #[derive(Template)]
@@ -167,16 +209,20 @@ async fn coming_soon(
 ) -> AppResult<Response> {
     let what = match label {
         "Leads" => {
-            "The leads board: every inquiry from your website form and your inbox, by status, with follow-ups."
+            "The leads board: every inquiry from your website form and your inbox, by status, \
+             with follow-ups."
         }
         "Quotes" => {
-            "The quote builder: coverage, films and editing styles, with a price that follows the work."
+            "The quote builder: coverage, films and editing styles, with a price that follows \
+             the work."
         }
         "Projects" => {
-            "Booked weddings: contract price, change orders and everything that happens after the yes."
+            "Booked weddings: contract price, change orders and everything that happens after \
+             the yes."
         }
         "Tasks" => {
-            "Editing and shooting tasks generated from each quote, with planned hours from each editor's real speed."
+            "Editing and shooting tasks generated from each quote, with planned hours from each \
+             editor's real speed."
         }
         "Calendar" => {
             "The team calendar: shoots, absences and holidays, so no one is booked twice."

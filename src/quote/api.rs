@@ -1,15 +1,18 @@
 //! The JSON API of builds. Every change answers with the new price breakdown.
 use super::builds::{self, ComponentChange, CoverageChange};
 use super::engine;
+use super::packages::{self, PackageRow};
 use super::pricing::{Line, Priced};
 use crate::auth::{Access, Permission, Staff};
 use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, AppResult, AppState};
+use crate::studio::Studio;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use sqlx::{Postgres, Transaction};
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -48,27 +51,15 @@ pub fn routes() -> Routes {
         .api(Access::Perm(Permission::BuildsEdit), routes!(duplicate))
 }
 
-#[derive(Serialize, ToSchema, sqlx::FromRow)]
-pub struct PackageRow {
-    pub id: i32,
-    pub name: String,
-    pub description: Option<String>,
-    /// Coverage, films and add-ons by catalog id.
-    #[schema(value_type = Object)]
-    pub configuration: serde_json::Value,
-}
-
 /// Saved packages.
-#[utoipa::path(get, path = "/api/v1/packages", tag = "quotes",
-    responses((status = 200, body = Vec<PackageRow>)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/packages",
+    tag = "quotes",
+    responses((status = 200, body = Vec<PackageRow>))
+)]
 async fn list_packages(State(state): State<AppState>) -> AppResult<Json<Vec<PackageRow>>> {
-    Ok(Json(
-        sqlx::query_as(
-            "SELECT id, name, description, configuration FROM packages ORDER BY lower(name)",
-        )
-        .fetch_all(&state.db)
-        .await?,
-    ))
+    Ok(Json(packages::list(&mut *state.db.acquire().await?).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -83,8 +74,18 @@ pub struct CreatedPackage {
 }
 
 /// Save this build's configuration as a named package.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/package", tag = "quotes", params(("id" = i32, Path)), request_body = PackageIn,
-    responses((status = 201, body = CreatedPackage), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/builds/{id}/package",
+    tag = "quotes",
+    params(("id" = i32, Path)),
+    request_body = PackageIn,
+    responses(
+        (status = 201, body = CreatedPackage),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    )
+)]
 async fn save_package(
     State(state): State<AppState>,
     staff: Staff,
@@ -92,14 +93,8 @@ async fn save_package(
     ApiJson(p): ApiJson<PackageIn>,
 ) -> AppResult<(StatusCode, Json<CreatedPackage>)> {
     let mut tx = state.db.begin().await?;
-    let package_id = super::packages::save(
-        &mut tx,
-        id,
-        &p.name,
-        p.description.as_deref(),
-        Some(staff.contributor_id),
-    )
-    .await?;
+    let actor = Some(staff.contributor_id);
+    let package_id = packages::save(&mut tx, id, &p.name, p.description.as_deref(), actor).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedPackage { package_id })))
 }
@@ -110,8 +105,18 @@ pub struct InquiryRef {
 }
 
 /// Start an inquiry's quote from a package.
-#[utoipa::path(post, path = "/api/v1/packages/{id}/builds", tag = "quotes", params(("id" = i32, Path)), request_body = InquiryRef,
-    responses((status = 201, body = CreatedBuild), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/packages/{id}/builds",
+    tag = "quotes",
+    params(("id" = i32, Path)),
+    request_body = InquiryRef,
+    responses(
+        (status = 201, body = CreatedBuild),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    )
+)]
 async fn start_from_package(
     State(state): State<AppState>,
     staff: Staff,
@@ -119,16 +124,25 @@ async fn start_from_package(
     ApiJson(r): ApiJson<InquiryRef>,
 ) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
     let mut tx = state.db.begin().await?;
-    let build_id =
-        super::packages::start_from_package(&mut tx, r.inquiry_id, id, Some(staff.contributor_id))
-            .await?;
+    let actor = Some(staff.contributor_id);
+    let build_id = packages::start_from_package(&mut tx, r.inquiry_id, id, actor).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedBuild { build_id })))
 }
 
 /// Copy this build's configuration into a new quote for another inquiry.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/duplicate", tag = "quotes", params(("id" = i32, Path)), request_body = InquiryRef,
-    responses((status = 201, body = CreatedBuild), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/builds/{id}/duplicate",
+    tag = "quotes",
+    params(("id" = i32, Path)),
+    request_body = InquiryRef,
+    responses(
+        (status = 201, body = CreatedBuild),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem)
+    )
+)]
 async fn duplicate(
     State(state): State<AppState>,
     staff: Staff,
@@ -136,8 +150,8 @@ async fn duplicate(
     ApiJson(r): ApiJson<InquiryRef>,
 ) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
     let mut tx = state.db.begin().await?;
-    let build_id =
-        super::packages::duplicate(&mut tx, id, r.inquiry_id, Some(staff.contributor_id)).await?;
+    let actor = Some(staff.contributor_id);
+    let build_id = packages::duplicate(&mut tx, id, r.inquiry_id, actor).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedBuild { build_id })))
 }
@@ -152,16 +166,16 @@ pub struct Breakdown {
     pub currency: String,
 }
 
-pub async fn breakdown(state: &AppState, build: i32, priced: Priced) -> AppResult<Breakdown> {
-    let currency: String = sqlx::query_scalar("SELECT currency_code::text FROM studio_settings")
-        .fetch_one(&state.db)
-        .await?;
-    Ok(Breakdown {
-        build_id: build,
-        lines: priced.lines,
-        total: priced.total,
-        currency,
-    })
+impl Breakdown {
+    /// A build's price, in the studio's currency.
+    pub fn new(build_id: i32, priced: Priced, studio: &Studio) -> Breakdown {
+        Breakdown {
+            build_id,
+            lines: priced.lines,
+            total: priced.total,
+            currency: studio.currency_code.clone(),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -170,8 +184,17 @@ pub struct CreatedBuild {
 }
 
 /// Start the quote of an inquiry (one per inquiry).
-#[utoipa::path(post, path = "/api/v1/inquiries/{id}/build", tag = "quotes", params(("id" = i32, Path)),
-    responses((status = 201, body = CreatedBuild), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/inquiries/{id}/build",
+    tag = "quotes",
+    params(("id" = i32, Path)),
+    responses(
+        (status = 201, body = CreatedBuild),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem)
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     staff: Staff,
@@ -183,24 +206,30 @@ async fn create(
     Ok((StatusCode::CREATED, Json(CreatedBuild { build_id })))
 }
 
-/// Every line of the price (kind, description, quantity, unit price, hours, rule, amount) and the total.
-#[utoipa::path(get, path = "/api/v1/builds/{id}/price", tag = "quotes", params(("id" = i32, Path)),
-    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
+/// Every line of the price (kind, description, quantity, unit price, hours, rule, amount)
+/// and the total.
+#[utoipa::path(
+    get,
+    path = "/api/v1/builds/{id}/price",
+    tag = "quotes",
+    summary = "Every line of the price (kind, description, quantity, unit price, hours, rule, \
+               amount) and the total.",
+    params(("id" = i32, Path)),
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 404, body = crate::http::error::Problem)
+    )
+)]
 async fn get_price(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<Breakdown>> {
     let mut tx = state.db.begin().await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !exists {
-        return Err(crate::http::AppError::not_found(&format!("quote {id}")));
-    }
-    let priced = engine::breakdown(&mut tx, id).await?;
+    builds::ensure_exists(&mut tx, id).await?;
+    let studio = Studio::load(&mut tx).await?;
+    let priced = engine::breakdown(&mut tx, &studio, id).await?;
     tx.rollback().await?;
-    Ok(Json(breakdown(&state, id, priced).await?))
+    Ok(Json(Breakdown::new(id, priced, &studio)))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -229,19 +258,30 @@ impl CoverageIn {
     }
 }
 
+/// Commit a change and answer with the new breakdown, in the studio's currency.
 async fn finish(
-    state: &AppState,
-    tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    mut tx: Transaction<'_, Postgres>,
     build: i32,
     priced: Priced,
 ) -> AppResult<Json<Breakdown>> {
+    let studio = Studio::load(&mut tx).await?;
     tx.commit().await?;
-    Ok(Json(breakdown(state, build, priced).await?))
+    Ok(Json(Breakdown::new(build, priced, &studio)))
 }
 
 /// Add coverage: a scene, an operator type, how many, and hours.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/coverage", tag = "quotes", params(("id" = i32, Path)), request_body = CoverageIn,
-    responses((status = 200, body = Breakdown), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/builds/{id}/coverage",
+    tag = "quotes",
+    params(("id" = i32, Path)),
+    request_body = CoverageIn,
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    )
+)]
 async fn add_coverage(
     State(state): State<AppState>,
     staff: Staff,
@@ -250,12 +290,22 @@ async fn add_coverage(
 ) -> AppResult<Json<Breakdown>> {
     let mut tx = state.db.begin().await?;
     let (_, p) = builds::add_coverage(&mut tx, id, &c.change(), Some(staff.contributor_id)).await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }
 
 /// Change a coverage line.
-#[utoipa::path(put, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)), request_body = CoverageIn,
-    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    put,
+    path = "/api/v1/builds/{id}/coverage/{line}",
+    tag = "quotes",
+    params(("id" = i32, Path), ("line" = i32, Path)),
+    request_body = CoverageIn,
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    )
+)]
 async fn update_coverage(
     State(state): State<AppState>,
     staff: Staff,
@@ -265,12 +315,20 @@ async fn update_coverage(
     let mut tx = state.db.begin().await?;
     let p =
         builds::update_coverage(&mut tx, id, line, &c.change(), Some(staff.contributor_id)).await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }
 
 /// Remove a coverage line (components that followed that scene go with it).
-#[utoipa::path(delete, path = "/api/v1/builds/{id}/coverage/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)),
-    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/builds/{id}/coverage/{line}",
+    tag = "quotes",
+    params(("id" = i32, Path), ("line" = i32, Path)),
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 404, body = crate::http::error::Problem)
+    )
+)]
 async fn remove_coverage(
     State(state): State<AppState>,
     staff: Staff,
@@ -278,7 +336,7 @@ async fn remove_coverage(
 ) -> AppResult<Json<Breakdown>> {
     let mut tx = state.db.begin().await?;
     let p = builds::remove_coverage(&mut tx, id, line, Some(staff.contributor_id)).await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -287,8 +345,18 @@ pub struct DeliverableIn {
 }
 
 /// Add a film; its components are made from the film's default components.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/deliverables", tag = "quotes", params(("id" = i32, Path)), request_body = DeliverableIn,
-    responses((status = 200, body = Breakdown), (status = 409, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/builds/{id}/deliverables",
+    tag = "quotes",
+    params(("id" = i32, Path)),
+    request_body = DeliverableIn,
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    )
+)]
 async fn add_deliverable(
     State(state): State<AppState>,
     staff: Staff,
@@ -298,12 +366,20 @@ async fn add_deliverable(
     let mut tx = state.db.begin().await?;
     let (_, p) =
         builds::add_deliverable(&mut tx, id, d.deliverable_id, Some(staff.contributor_id)).await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }
 
 /// Remove a film and its components.
-#[utoipa::path(delete, path = "/api/v1/builds/{id}/deliverables/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)),
-    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/builds/{id}/deliverables/{line}",
+    tag = "quotes",
+    params(("id" = i32, Path), ("line" = i32, Path)),
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 404, body = crate::http::error::Problem)
+    )
+)]
 async fn remove_deliverable(
     State(state): State<AppState>,
     staff: Staff,
@@ -311,7 +387,7 @@ async fn remove_deliverable(
 ) -> AppResult<Json<Breakdown>> {
     let mut tx = state.db.begin().await?;
     let p = builds::remove_deliverable(&mut tx, id, line, Some(staff.contributor_id)).await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -328,8 +404,18 @@ fn yes() -> bool {
 }
 
 /// Change a component's style, target minutes, or whether it is included.
-#[utoipa::path(put, path = "/api/v1/builds/{id}/components/{component}", tag = "quotes", params(("id" = i32, Path), ("component" = i32, Path)), request_body = ComponentIn,
-    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 422, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    put,
+    path = "/api/v1/builds/{id}/components/{component}",
+    tag = "quotes",
+    params(("id" = i32, Path), ("component" = i32, Path)),
+    request_body = ComponentIn,
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
+    )
+)]
 async fn update_component(
     State(state): State<AppState>,
     staff: Staff,
@@ -344,7 +430,7 @@ async fn update_component(
     };
     let p = builds::update_component(&mut tx, id, component, &change, Some(staff.contributor_id))
         .await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -356,8 +442,17 @@ pub struct BillableIn {
 }
 
 /// Add a billable item by hand (active items only), at today's price.
-#[utoipa::path(post, path = "/api/v1/builds/{id}/billables", tag = "quotes", params(("id" = i32, Path)), request_body = BillableIn,
-    responses((status = 200, body = Breakdown), (status = 422, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/builds/{id}/billables",
+    tag = "quotes",
+    params(("id" = i32, Path)),
+    request_body = BillableIn,
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 422, body = crate::http::error::Problem)
+    )
+)]
 async fn add_billable(
     State(state): State<AppState>,
     staff: Staff,
@@ -374,12 +469,21 @@ async fn add_billable(
         Some(staff.contributor_id),
     )
     .await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }
 
 /// Remove a line added by hand (engine-made lines follow the styles: 409).
-#[utoipa::path(delete, path = "/api/v1/builds/{id}/billables/{line}", tag = "quotes", params(("id" = i32, Path), ("line" = i32, Path)),
-    responses((status = 200, body = Breakdown), (status = 404, body = crate::http::error::Problem), (status = 409, body = crate::http::error::Problem)))]
+#[utoipa::path(
+    delete,
+    path = "/api/v1/builds/{id}/billables/{line}",
+    tag = "quotes",
+    params(("id" = i32, Path), ("line" = i32, Path)),
+    responses(
+        (status = 200, body = Breakdown),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem)
+    )
+)]
 async fn remove_billable(
     State(state): State<AppState>,
     staff: Staff,
@@ -387,5 +491,5 @@ async fn remove_billable(
 ) -> AppResult<Json<Breakdown>> {
     let mut tx = state.db.begin().await?;
     let p = builds::remove_billable(&mut tx, id, line, Some(staff.contributor_id)).await?;
-    finish(&state, tx, id, p).await
+    finish(tx, id, p).await
 }

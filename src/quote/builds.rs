@@ -1,28 +1,46 @@
 //! Changes to a build. Each locks the build row, changes its rows, keeps the scene-following
 //! components in step with the coverage, and recomputes the live price, in the caller's
 //! transaction: concurrent edits of one build run one after another.
+pub use super::changes::{ComponentChange, CoverageChange};
+use super::changes::{check_notes, check_quantity, must_exist, offered_price};
 use super::engine;
 use super::pricing::Priced;
+use super::status::BuildStatus;
 use crate::audit;
 use crate::error::{AppError, AppResult};
-use rust_decimal::Decimal;
 use serde_json::json;
 use sqlx::PgConnection;
 
-/// Lock the build for a change; a Completed build cannot change (409).
-pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<String> {
+/// Lock the build for a change; a Completed build cannot change (409). The status is read as
+/// text: every change passes here, and reading the enum type would cost each new connection
+/// one more statement (sqlx looks the type up once per connection).
+pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
     let status: Option<String> =
         sqlx::query_scalar("SELECT status::text FROM builds WHERE id = $1 FOR UPDATE")
             .bind(build)
             .fetch_optional(&mut *tx)
             .await?;
     let status = status.ok_or_else(|| AppError::not_found(&format!("quote {build}")))?;
-    if status == "Completed" {
+    let status: BuildStatus = status.parse().map_err(anyhow::Error::msg)?;
+    if status == BuildStatus::Completed {
         return Err(AppError::Conflict(
             "this quote is Completed and can no longer change".into(),
         ));
     }
     Ok(status)
+}
+
+/// The build exists: 404 otherwise.
+pub async fn ensure_exists(tx: &mut PgConnection, build: i32) -> AppResult<()> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
+        .bind(build)
+        .fetch_one(&mut *tx)
+        .await?;
+    if exists {
+        Ok(())
+    } else {
+        Err(AppError::not_found(&format!("quote {build}")))
+    }
 }
 
 /// Finish a change: scene-following components, the price, the audit entry.
@@ -51,13 +69,19 @@ async fn done(
 /// remove those whose scene is no longer covered. Two statements whatever the size.
 async fn sync_scene_components(tx: &mut PgConnection, build: i32) -> AppResult<()> {
     sqlx::query(
-        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id, target_minutes, is_included, default_component_id, follows_coverage)
-         SELECT bd.id, sc.scene, dc.default_editing_style_id, dc.default_target_minutes, dc.default_is_included, dc.id, true
+        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id,
+                target_minutes, is_included, default_component_id, follows_coverage)
+         SELECT bd.id, sc.scene, dc.default_editing_style_id, dc.default_target_minutes,
+                dc.default_is_included, dc.id, true
          FROM build_deliverables bd
-         JOIN deliverable_default_components dc ON dc.deliverable_id = bd.deliverable_id AND dc.coverage_scene_id IS NULL
-         CROSS JOIN (SELECT DISTINCT coverage_scene_id AS scene FROM build_coverage_assignments WHERE build_id = $1) sc
+         JOIN deliverable_default_components dc
+           ON dc.deliverable_id = bd.deliverable_id AND dc.coverage_scene_id IS NULL
+         CROSS JOIN (SELECT DISTINCT coverage_scene_id AS scene
+                     FROM build_coverage_assignments WHERE build_id = $1) sc
          WHERE bd.build_id = $1 AND NOT EXISTS (
-           SELECT 1 FROM build_components c WHERE c.build_deliverable_id = bd.id AND c.default_component_id = dc.id AND c.coverage_scene_id = sc.scene)
+           SELECT 1 FROM build_components c
+           WHERE c.build_deliverable_id = bd.id AND c.default_component_id = dc.id
+             AND c.coverage_scene_id = sc.scene)
          ORDER BY bd.id, dc.id, sc.scene",
     )
     .bind(build)
@@ -66,7 +90,8 @@ async fn sync_scene_components(tx: &mut PgConnection, build: i32) -> AppResult<(
     sqlx::query(
         "DELETE FROM build_components c USING build_deliverables bd
          WHERE c.build_deliverable_id = bd.id AND bd.build_id = $1 AND c.follows_coverage
-           AND NOT EXISTS (SELECT 1 FROM build_coverage_assignments a WHERE a.build_id = $1 AND a.coverage_scene_id = c.coverage_scene_id)",
+           AND NOT EXISTS (SELECT 1 FROM build_coverage_assignments a
+                           WHERE a.build_id = $1 AND a.coverage_scene_id = c.coverage_scene_id)",
     )
     .bind(build)
     .execute(&mut *tx)
@@ -74,60 +99,14 @@ async fn sync_scene_components(tx: &mut PgConnection, build: i32) -> AppResult<(
     Ok(())
 }
 
-/// A catalog row must exist: 422 naming the field otherwise.
-async fn must_exist(
-    tx: &mut PgConnection,
-    table: &str,
-    id: i32,
-    field: &str,
-    what: &str,
-) -> AppResult<()> {
-    let ok: bool = sqlx::query_scalar(&format!(
-        "SELECT EXISTS (SELECT 1 FROM {table} WHERE id = $1)"
-    ))
-    .bind(id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::field(field, format!("there is no {what} {id}")))
-    }
-}
-
-fn check_quantity(q: i32) -> AppResult<()> {
-    if q < 1 {
-        Err(AppError::field("quantity", "must be 1 or more"))
-    } else {
-        Ok(())
-    }
-}
-
-fn check_hours(h: Option<Decimal>) -> AppResult<()> {
-    match h {
-        Some(h) if h <= Decimal::ZERO || h > Decimal::from(24) => Err(AppError::field(
-            "hours",
-            "must be more than 0 and at most 24",
-        )),
-        Some(h) if h.normalize().scale() > 2 => {
-            Err(AppError::field("hours", "must have at most 2 decimals"))
-        }
-        _ => Ok(()),
-    }
-}
-
-fn check_minutes(m: Option<Decimal>) -> AppResult<()> {
-    match m {
-        Some(m) if m < Decimal::ZERO || m > Decimal::from(100_000) => Err(AppError::field(
-            "target_minutes",
-            "must be between 0 and 100000",
-        )),
-        Some(m) if m.normalize().scale() > 2 => Err(AppError::field(
-            "target_minutes",
-            "must have at most 2 decimals",
-        )),
-        _ => Ok(()),
-    }
+/// The build of an inquiry, if it has one.
+pub async fn of_inquiry(tx: &mut PgConnection, inquiry: i32) -> AppResult<Option<i32>> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM builds WHERE inquiry_id = $1")
+            .bind(inquiry)
+            .fetch_optional(&mut *tx)
+            .await?,
+    )
 }
 
 /// A build for an inquiry (one per inquiry), status Inquiry.
@@ -137,7 +116,8 @@ pub async fn create_for_inquiry(
     actor: Option<i32>,
 ) -> AppResult<i32> {
     let found: Option<(String, Option<i32>)> = sqlx::query_as(
-        "SELECT i.status::text, (SELECT id FROM builds WHERE inquiry_id = i.id) FROM inquiries i WHERE i.id = $1 FOR UPDATE",
+        "SELECT i.status::text, (SELECT id FROM builds WHERE inquiry_id = i.id)
+         FROM inquiries i WHERE i.id = $1 FOR UPDATE",
     )
     .bind(inquiry)
     .fetch_optional(&mut *tx)
@@ -152,12 +132,12 @@ pub async fn create_for_inquiry(
     if status == "Closed-Lost" {
         return Err(AppError::Conflict("this inquiry is Closed-Lost".into()));
     }
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO builds (inquiry_id, status) VALUES ($1, 'Inquiry') RETURNING id",
-    )
-    .bind(inquiry)
-    .fetch_one(&mut *tx)
-    .await?;
+    let id: i32 =
+        sqlx::query_scalar("INSERT INTO builds (inquiry_id, status) VALUES ($1, $2) RETURNING id")
+            .bind(inquiry)
+            .bind(BuildStatus::Inquiry)
+            .fetch_one(&mut *tx)
+            .await?;
     audit::record(
         tx,
         actor,
@@ -170,41 +150,6 @@ pub async fn create_for_inquiry(
     Ok(id)
 }
 
-pub struct CoverageChange {
-    pub scene: i32,
-    pub operator: i32,
-    pub quantity: i32,
-    pub hours: Option<Decimal>,
-}
-
-impl CoverageChange {
-    /// Scene and operator exist, quantity and hours are sensible (422 naming the field).
-    async fn check(&self, tx: &mut PgConnection) -> AppResult<()> {
-        must_exist(
-            tx,
-            "coverage_scenes",
-            self.scene,
-            "coverage_scene_id",
-            "coverage scene",
-        )
-        .await?;
-        must_exist(
-            tx,
-            "operator_types",
-            self.operator,
-            "operator_type_id",
-            "operator type",
-        )
-        .await?;
-        check_quantity(self.quantity)?;
-        check_hours(self.hours)
-    }
-
-    fn details(&self) -> serde_json::Value {
-        json!({ "scene": self.scene, "operator": self.operator, "quantity": self.quantity, "hours": self.hours })
-    }
-}
-
 pub async fn add_coverage(
     tx: &mut PgConnection,
     build: i32,
@@ -214,7 +159,9 @@ pub async fn add_coverage(
     lock(tx, build).await?;
     c.check(tx).await?;
     let id: i32 = sqlx::query_scalar(
-        "INSERT INTO build_coverage_assignments (build_id, coverage_scene_id, operator_type_id, quantity, hours) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO build_coverage_assignments
+                (build_id, coverage_scene_id, operator_type_id, quantity, hours)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(build)
     .bind(c.scene)
@@ -236,15 +183,19 @@ pub async fn update_coverage(
 ) -> AppResult<Priced> {
     lock(tx, build).await?;
     c.check(tx).await?;
-    let n = sqlx::query("UPDATE build_coverage_assignments SET coverage_scene_id = $3, operator_type_id = $4, quantity = $5, hours = $6 WHERE id = $2 AND build_id = $1")
-        .bind(build)
-        .bind(id)
-        .bind(c.scene)
-        .bind(c.operator)
-        .bind(c.quantity)
-        .bind(c.hours)
-        .execute(&mut *tx)
-        .await?;
+    let n = sqlx::query(
+        "UPDATE build_coverage_assignments
+         SET coverage_scene_id = $3, operator_type_id = $4, quantity = $5, hours = $6
+         WHERE id = $2 AND build_id = $1",
+    )
+    .bind(build)
+    .bind(id)
+    .bind(c.scene)
+    .bind(c.operator)
+    .bind(c.quantity)
+    .bind(c.hours)
+    .execute(&mut *tx)
+    .await?;
     if n.rows_affected() == 0 {
         return Err(AppError::not_found(&format!("coverage line {id}")));
     }
@@ -292,11 +243,14 @@ pub async fn add_deliverable(
 ) -> AppResult<(i32, Priced)> {
     lock(tx, build).await?;
     must_exist(tx, "deliverables", deliverable, "deliverable_id", "film").await?;
-    let already: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM build_deliverables WHERE build_id = $1 AND deliverable_id = $2)")
-        .bind(build)
-        .bind(deliverable)
-        .fetch_one(&mut *tx)
-        .await?;
+    let already: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM build_deliverables
+                        WHERE build_id = $1 AND deliverable_id = $2)",
+    )
+    .bind(build)
+    .bind(deliverable)
+    .fetch_one(&mut *tx)
+    .await?;
     if already {
         return Err(AppError::Conflict(
             "this film is already in the quote".into(),
@@ -309,15 +263,7 @@ pub async fn add_deliverable(
     .bind(deliverable)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id, target_minutes, is_included, default_component_id, follows_coverage)
-         SELECT $1, dc.coverage_scene_id, dc.default_editing_style_id, dc.default_target_minutes, dc.default_is_included, dc.id, false
-         FROM deliverable_default_components dc WHERE dc.deliverable_id = $2 AND dc.coverage_scene_id IS NOT NULL ORDER BY dc.id",
-    )
-    .bind(bd)
-    .bind(deliverable)
-    .execute(&mut *tx)
-    .await?;
+    add_fixed_components(tx, bd, deliverable).await?;
     let p = done(
         tx,
         build,
@@ -327,6 +273,24 @@ pub async fn add_deliverable(
     )
     .await?;
     Ok((bd, p))
+}
+
+/// A new film's components with a fixed scene, from the film's default components (those
+/// with no scene follow the coverage: `sync_scene_components`).
+async fn add_fixed_components(tx: &mut PgConnection, bd: i32, deliverable: i32) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id,
+                target_minutes, is_included, default_component_id, follows_coverage)
+         SELECT $1, dc.coverage_scene_id, dc.default_editing_style_id, dc.default_target_minutes,
+                dc.default_is_included, dc.id, false
+         FROM deliverable_default_components dc
+         WHERE dc.deliverable_id = $2 AND dc.coverage_scene_id IS NOT NULL ORDER BY dc.id",
+    )
+    .bind(bd)
+    .bind(deliverable)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 pub async fn remove_deliverable(
@@ -354,12 +318,6 @@ pub async fn remove_deliverable(
     .await
 }
 
-pub struct ComponentChange {
-    pub style: i32,
-    pub target_minutes: Option<Decimal>,
-    pub included: bool,
-}
-
 pub async fn update_component(
     tx: &mut PgConnection,
     build: i32,
@@ -368,18 +326,11 @@ pub async fn update_component(
     actor: Option<i32>,
 ) -> AppResult<Priced> {
     lock(tx, build).await?;
-    must_exist(
-        tx,
-        "editing_styles",
-        c.style,
-        "editing_style_id",
-        "editing style",
-    )
-    .await?;
-    check_minutes(c.target_minutes)?;
+    c.check(tx).await?;
     let n = sqlx::query(
         "UPDATE build_components c SET editing_style_id = $3, target_minutes = $4, is_included = $5
-         FROM build_deliverables bd WHERE c.id = $2 AND bd.id = c.build_deliverable_id AND bd.build_id = $1",
+         FROM build_deliverables bd
+         WHERE c.id = $2 AND bd.id = c.build_deliverable_id AND bd.build_id = $1",
     )
     .bind(build)
     .bind(id)
@@ -393,7 +344,7 @@ pub async fn update_component(
             "component {id} of this quote"
         )));
     }
-    done(tx, build, actor, "builds.component.update", json!({ "component": id, "style": c.style, "target_minutes": c.target_minutes, "included": c.included })).await
+    done(tx, build, actor, "builds.component.update", c.details(id)).await
 }
 
 /// Add a billable item by hand, at today's price (active items only).
@@ -407,29 +358,12 @@ pub async fn add_billable(
 ) -> AppResult<(i32, Priced)> {
     lock(tx, build).await?;
     check_quantity(quantity)?;
-    let found: Option<(Decimal, bool, String)> =
-        sqlx::query_as("SELECT price, is_active, name FROM billable_items WHERE id = $1")
-            .bind(item)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (price, active, name) = found.ok_or_else(|| {
-        AppError::field(
-            "billable_item_id",
-            format!("there is no billable item {item}"),
-        )
-    })?;
-    if !active {
-        return Err(AppError::field(
-            "billable_item_id",
-            format!("\"{name}\" is no longer offered (inactive)"),
-        ));
-    }
-    let notes = notes.map(str::trim).filter(|n| !n.is_empty());
-    if notes.is_some_and(|n| n.chars().count() > 2000) {
-        return Err(AppError::field("notes", "must be at most 2000 characters"));
-    }
+    let price = offered_price(tx, item).await?;
+    let notes = check_notes(notes)?;
     let id: i32 = sqlx::query_scalar(
-        "INSERT INTO build_billable_items (build_id, billable_item_id, quantity, price_at_time_of_add, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO build_billable_items
+                (build_id, billable_item_id, quantity, price_at_time_of_add, notes)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(build)
     .bind(item)

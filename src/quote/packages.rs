@@ -3,8 +3,29 @@
 use super::builds;
 use crate::audit;
 use crate::error::{AppError, AppResult};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct PackageRow {
+    pub id: i32,
+    pub name: String,
+    pub description: Option<String>,
+    /// Coverage, films and add-ons by catalog id.
+    #[schema(value_type = Object)]
+    pub configuration: serde_json::Value,
+}
+
+/// Saved packages, by name.
+pub async fn list(conn: &mut PgConnection) -> AppResult<Vec<PackageRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, name, description, configuration FROM packages ORDER BY lower(name)",
+    )
+    .fetch_all(conn)
+    .await?)
+}
 
 /// What a build is made of, by catalog ids (prices are not copied: they are computed anew).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -14,12 +35,12 @@ pub struct Configuration {
     pub add_ons: Vec<AddOnRow>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, sqlx::FromRow)]
 pub struct CoverageRow {
     pub scene: i32,
     pub operator: i32,
     pub quantity: i32,
-    pub hours: Option<rust_decimal::Decimal>,
+    pub hours: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -32,75 +53,98 @@ pub struct FilmRow {
 pub struct ComponentRow {
     pub scene: i32,
     pub style: i32,
-    pub target_minutes: Option<rust_decimal::Decimal>,
+    pub target_minutes: Option<Decimal>,
     pub included: bool,
     pub default_component: Option<i32>,
     pub follows_coverage: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, sqlx::FromRow)]
 pub struct AddOnRow {
     pub item: i32,
     pub quantity: i32,
     pub notes: Option<String>,
 }
 
-/// Read a build's configuration (four queries).
+/// Read a build's configuration (three queries).
 pub async fn configuration(tx: &mut PgConnection, build: i32) -> AppResult<Configuration> {
-    let coverage = sqlx::query_as::<_, (i32, i32, i32, Option<rust_decimal::Decimal>)>(
-        "SELECT coverage_scene_id, operator_type_id, quantity, hours FROM build_coverage_assignments WHERE build_id = $1 ORDER BY id",
-    )
-    .bind(build)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|(scene, operator, quantity, hours)| CoverageRow { scene, operator, quantity, hours })
-    .collect();
-    let films: Vec<(i32, i32)> = sqlx::query_as(
-        "SELECT id, deliverable_id FROM build_deliverables WHERE build_id = $1 ORDER BY id",
+    let coverage: Vec<CoverageRow> = sqlx::query_as(
+        "SELECT coverage_scene_id AS scene, operator_type_id AS operator, quantity, hours
+         FROM build_coverage_assignments WHERE build_id = $1 ORDER BY id",
     )
     .bind(build)
     .fetch_all(&mut *tx)
     .await?;
-    let comps = sqlx::query_as::<_, (i32, i32, i32, Option<rust_decimal::Decimal>, bool, Option<i32>, bool)>(
-        "SELECT c.build_deliverable_id, c.coverage_scene_id, c.editing_style_id, c.target_minutes, COALESCE(c.is_included, true), c.default_component_id, c.follows_coverage
-         FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = $1 ORDER BY c.id",
+    let films = films(tx, build).await?;
+    let add_ons: Vec<AddOnRow> = sqlx::query_as(
+        "SELECT billable_item_id AS item, quantity, notes FROM build_billable_items
+         WHERE build_id = $1 AND NOT is_engine_made ORDER BY id",
     )
     .bind(build)
     .fetch_all(&mut *tx)
     .await?;
-    let films = films
-        .into_iter()
-        .map(|(bd, deliverable)| FilmRow {
-            deliverable,
-            components: comps
-                .iter()
-                .filter(|c| c.0 == bd)
-                .map(|c| ComponentRow {
-                    scene: c.1,
-                    style: c.2,
-                    target_minutes: c.3,
-                    included: c.4,
-                    default_component: c.5,
-                    follows_coverage: c.6,
-                })
-                .collect(),
-        })
-        .collect();
-    let add_ons = sqlx::query_as::<_, (i32, i32, Option<String>)>(
-        "SELECT billable_item_id, quantity, notes FROM build_billable_items WHERE build_id = $1 AND NOT is_engine_made ORDER BY id",
-    )
-    .bind(build)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|(item, quantity, notes)| AddOnRow { item, quantity, notes })
-    .collect();
     Ok(Configuration {
         coverage,
         films,
         add_ons,
     })
+}
+
+/// A film of a build and one of its components (none: a film without components).
+#[derive(sqlx::FromRow)]
+struct FilmComponent {
+    film_id: i32,
+    deliverable: i32,
+    component_id: Option<i32>,
+    scene: Option<i32>,
+    style: Option<i32>,
+    target_minutes: Option<Decimal>,
+    included: bool,
+    default_component: Option<i32>,
+    follows_coverage: Option<bool>,
+}
+
+/// The films of a build with their components, films and components in the order they came.
+async fn films(tx: &mut PgConnection, build: i32) -> AppResult<Vec<FilmRow>> {
+    let rows: Vec<FilmComponent> = sqlx::query_as(
+        "SELECT bd.id AS film_id, bd.deliverable_id AS deliverable, c.id AS component_id,
+                c.coverage_scene_id AS scene, c.editing_style_id AS style, c.target_minutes,
+                COALESCE(c.is_included, true) AS included,
+                c.default_component_id AS default_component, c.follows_coverage
+         FROM build_deliverables bd
+         LEFT JOIN build_components c ON c.build_deliverable_id = bd.id
+         WHERE bd.build_id = $1 ORDER BY bd.id, c.id",
+    )
+    .bind(build)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut films: Vec<(i32, FilmRow)> = vec![];
+    for r in rows {
+        if films.last().is_none_or(|f| f.0 != r.film_id) {
+            let film = FilmRow {
+                deliverable: r.deliverable,
+                components: vec![],
+            };
+            films.push((r.film_id, film));
+        }
+        let (Some(_), Some(scene), Some(style)) = (r.component_id, r.scene, r.style) else {
+            continue;
+        };
+        films
+            .last_mut()
+            .expect("pushed above")
+            .1
+            .components
+            .push(ComponentRow {
+                scene,
+                style,
+                target_minutes: r.target_minutes,
+                included: r.included,
+                default_component: r.default_component,
+                follows_coverage: r.follows_coverage.unwrap_or_default(),
+            });
+    }
+    Ok(films.into_iter().map(|f| f.1).collect())
 }
 
 /// Give an empty build this configuration, then price it once. Catalog rows deleted since the
@@ -113,61 +157,9 @@ pub async fn apply(
     what: &str,
 ) -> AppResult<()> {
     builds::lock(tx, build).await?;
-    let c = config;
-    sqlx::query(
-        "INSERT INTO build_coverage_assignments (build_id, coverage_scene_id, operator_type_id, quantity, hours)
-         SELECT $1, u.s, u.o, u.q, u.h FROM unnest($2::int[], $3::int[], $4::int[], $5::numeric[]) WITH ORDINALITY u(s, o, q, h, n)
-         WHERE EXISTS (SELECT 1 FROM coverage_scenes WHERE id = u.s) AND EXISTS (SELECT 1 FROM operator_types WHERE id = u.o) ORDER BY u.n",
-    )
-    .bind(build)
-    .bind(c.coverage.iter().map(|r| r.scene).collect::<Vec<_>>())
-    .bind(c.coverage.iter().map(|r| r.operator).collect::<Vec<_>>())
-    .bind(c.coverage.iter().map(|r| r.quantity).collect::<Vec<_>>())
-    .bind(c.coverage.iter().map(|r| r.hours).collect::<Vec<_>>())
-    .execute(&mut *tx)
-    .await?;
-    let films: Vec<i32> = c.films.iter().map(|f| f.deliverable).collect();
-    let bds: Vec<(i32, i32)> = sqlx::query_as(
-        "INSERT INTO build_deliverables (build_id, deliverable_id)
-         SELECT $1, u.d FROM unnest($2::int[]) WITH ORDINALITY u(d, n) WHERE EXISTS (SELECT 1 FROM deliverables WHERE id = u.d) ORDER BY u.n
-         RETURNING id, deliverable_id",
-    )
-    .bind(build)
-    .bind(&films)
-    .fetch_all(&mut *tx)
-    .await?;
-    let rows: Vec<(i32, &ComponentRow)> = c
-        .films
-        .iter()
-        .filter_map(|f| bds.iter().find(|b| b.1 == f.deliverable).map(|b| (b.0, f)))
-        .flat_map(|(bd, f)| f.components.iter().map(move |r| (bd, r)))
-        .collect();
-    sqlx::query(
-        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id, target_minutes, is_included, default_component_id, follows_coverage)
-         SELECT u.bd, u.s, u.st, u.m, u.inc, (SELECT id FROM deliverable_default_components WHERE id = u.dc), u.f
-         FROM unnest($1::int[], $2::int[], $3::int[], $4::numeric[], $5::bool[], $6::int[], $7::bool[]) WITH ORDINALITY u(bd, s, st, m, inc, dc, f, n)
-         WHERE EXISTS (SELECT 1 FROM coverage_scenes WHERE id = u.s) AND EXISTS (SELECT 1 FROM editing_styles WHERE id = u.st) ORDER BY u.n",
-    )
-    .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.1.scene).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.1.style).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.1.target_minutes).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.1.included).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.1.default_component).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.1.follows_coverage).collect::<Vec<_>>())
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO build_billable_items (build_id, billable_item_id, quantity, price_at_time_of_add, notes)
-         SELECT $1, b.id, u.q, b.price, u.notes FROM unnest($2::int[], $3::int[], $4::text[]) WITH ORDINALITY u(i, q, notes, n)
-         JOIN billable_items b ON b.id = u.i AND b.is_active ORDER BY u.n",
-    )
-    .bind(build)
-    .bind(c.add_ons.iter().map(|a| a.item).collect::<Vec<_>>())
-    .bind(c.add_ons.iter().map(|a| a.quantity).collect::<Vec<_>>())
-    .bind(c.add_ons.iter().map(|a| a.notes.clone()).collect::<Vec<_>>())
-    .execute(&mut *tx)
-    .await?;
+    insert_coverage(tx, build, &config.coverage).await?;
+    insert_films(tx, build, &config.films).await?;
+    insert_add_ons(tx, build, &config.add_ons).await?;
     let priced = super::engine::recompute(tx, build).await?;
     audit::record(
         tx,
@@ -177,6 +169,99 @@ pub async fn apply(
         Some(build),
         serde_json::json!({ "from": what, "live_price": priced.total }),
     )
+    .await?;
+    Ok(())
+}
+
+async fn insert_coverage(tx: &mut PgConnection, build: i32, rows: &[CoverageRow]) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO build_coverage_assignments
+                (build_id, coverage_scene_id, operator_type_id, quantity, hours)
+         SELECT $1, u.s, u.o, u.q, u.h
+         FROM unnest($2::int[], $3::int[], $4::int[], $5::numeric[])
+              WITH ORDINALITY u(s, o, q, h, n)
+         WHERE EXISTS (SELECT 1 FROM coverage_scenes WHERE id = u.s)
+           AND EXISTS (SELECT 1 FROM operator_types WHERE id = u.o)
+         ORDER BY u.n",
+    )
+    .bind(build)
+    .bind(rows.iter().map(|r| r.scene).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.operator).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.quantity).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.hours).collect::<Vec<_>>())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The films whose deliverable still exists, then their components.
+async fn insert_films(tx: &mut PgConnection, build: i32, films: &[FilmRow]) -> AppResult<()> {
+    let deliverables: Vec<i32> = films.iter().map(|f| f.deliverable).collect();
+    let bds: Vec<(i32, i32)> = sqlx::query_as(
+        "INSERT INTO build_deliverables (build_id, deliverable_id)
+         SELECT $1, u.d FROM unnest($2::int[]) WITH ORDINALITY u(d, n)
+         WHERE EXISTS (SELECT 1 FROM deliverables WHERE id = u.d) ORDER BY u.n
+         RETURNING id, deliverable_id",
+    )
+    .bind(build)
+    .bind(&deliverables)
+    .fetch_all(&mut *tx)
+    .await?;
+    let rows: Vec<(i32, &ComponentRow)> = films
+        .iter()
+        .filter_map(|f| bds.iter().find(|b| b.1 == f.deliverable).map(|b| (b.0, f)))
+        .flat_map(|(bd, f)| f.components.iter().map(move |r| (bd, r)))
+        .collect();
+    insert_components(tx, &rows).await
+}
+
+/// Components as (build film, component); those whose scene or style is gone are skipped.
+async fn insert_components(tx: &mut PgConnection, rows: &[(i32, &ComponentRow)]) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO build_components (build_deliverable_id, coverage_scene_id, editing_style_id,
+                target_minutes, is_included, default_component_id, follows_coverage)
+         SELECT u.bd, u.s, u.st, u.m, u.inc,
+                (SELECT id FROM deliverable_default_components WHERE id = u.dc), u.f
+         FROM unnest($1::int[], $2::int[], $3::int[], $4::numeric[], $5::bool[], $6::int[],
+                     $7::bool[]) WITH ORDINALITY u(bd, s, st, m, inc, dc, f, n)
+         WHERE EXISTS (SELECT 1 FROM coverage_scenes WHERE id = u.s)
+           AND EXISTS (SELECT 1 FROM editing_styles WHERE id = u.st)
+         ORDER BY u.n",
+    )
+    .bind(rows.iter().map(|r| r.0).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1.scene).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1.style).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1.target_minutes).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.1.included).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|r| r.1.default_component)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        rows.iter()
+            .map(|r| r.1.follows_coverage)
+            .collect::<Vec<_>>(),
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Add-ons at today's price; items gone or no longer active are skipped.
+async fn insert_add_ons(tx: &mut PgConnection, build: i32, add_ons: &[AddOnRow]) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO build_billable_items
+                (build_id, billable_item_id, quantity, price_at_time_of_add, notes)
+         SELECT $1, b.id, u.q, b.price, u.notes
+         FROM unnest($2::int[], $3::int[], $4::text[]) WITH ORDINALITY u(i, q, notes, n)
+         JOIN billable_items b ON b.id = u.i AND b.is_active ORDER BY u.n",
+    )
+    .bind(build)
+    .bind(add_ons.iter().map(|a| a.item).collect::<Vec<_>>())
+    .bind(add_ons.iter().map(|a| a.quantity).collect::<Vec<_>>())
+    .bind(add_ons.iter().map(|a| a.notes.clone()).collect::<Vec<_>>())
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -196,33 +281,14 @@ pub async fn save(
             "give the package a name (up to 255 characters)",
         ));
     }
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
-        .bind(build)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !exists {
-        return Err(AppError::not_found(&format!("quote {build}")));
-    }
+    builds::ensure_exists(tx, build).await?;
     let config = configuration(tx, build).await?;
     if config.coverage.is_empty() && config.films.is_empty() {
         return Err(AppError::Conflict(
             "this quote is empty: add coverage or a film before saving it as a package".into(),
         ));
     }
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO packages (name, description, configuration) VALUES ($1, $2, $3) RETURNING id",
-    )
-    .bind(name)
-    .bind(description.map(str::trim).filter(|d| !d.is_empty()))
-    .bind(serde_json::to_value(&config).map_err(anyhow::Error::from)?)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => {
-            AppError::Conflict(format!("a package named \"{name}\" already exists"))
-        }
-        other => other,
-    })?;
+    let id = insert_package(tx, name, description, &config).await?;
     audit::record(
         tx,
         actor,
@@ -233,6 +299,46 @@ pub async fn save(
     )
     .await?;
     Ok(id)
+}
+
+/// A new package; a name already taken is a 409 that says so.
+async fn insert_package(
+    tx: &mut PgConnection,
+    name: &str,
+    description: Option<&str>,
+    config: &Configuration,
+) -> AppResult<i32> {
+    sqlx::query_scalar(
+        "INSERT INTO packages (name, description, configuration) VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(name)
+    .bind(description.map(str::trim).filter(|d| !d.is_empty()))
+    .bind(serde_json::to_value(config).map_err(anyhow::Error::from)?)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => {
+            AppError::Conflict(format!("a package named \"{name}\" already exists"))
+        }
+        other => other,
+    })
+}
+
+/// The quote of an inquiry: the one it has; else a new one, from the package when one is
+/// given, or empty.
+pub async fn open_or_start(
+    tx: &mut PgConnection,
+    inquiry: i32,
+    package: Option<i32>,
+    actor: Option<i32>,
+) -> AppResult<i32> {
+    if let Some(id) = builds::of_inquiry(tx, inquiry).await? {
+        return Ok(id);
+    }
+    match package {
+        Some(package) => start_from_package(tx, inquiry, package, actor).await,
+        None => builds::create_for_inquiry(tx, inquiry, actor).await,
+    }
 }
 
 /// A new build for an inquiry, starting from a package.
@@ -262,13 +368,7 @@ pub async fn duplicate(
     inquiry: i32,
     actor: Option<i32>,
 ) -> AppResult<i32> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM builds WHERE id = $1)")
-        .bind(build)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !exists {
-        return Err(AppError::not_found(&format!("quote {build}")));
-    }
+    builds::ensure_exists(tx, build).await?;
     let config = configuration(tx, build).await?;
     let copy = builds::create_for_inquiry(tx, inquiry, actor).await?;
     apply(tx, copy, &config, actor, &format!("quote {build}")).await?;

@@ -823,3 +823,28 @@ async fn a_package_starts_a_new_quote_and_a_quote_can_be_duplicated() {
         "nothing half-made"
     );
 }
+
+#[tokio::test]
+async fn build_statuses_are_the_databases_enum() {
+    use projectflo::quote::BuildStatus;
+    let app = TestApp::demo().await;
+    let labels: Vec<BuildStatus> =
+        sqlx::query_scalar("SELECT unnest(enum_range(NULL::builds_status))")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(labels, BuildStatus::ALL, "every label, in order");
+    let bound: String = sqlx::query_scalar("SELECT ($1::builds_status)::text")
+        .bind(BuildStatus::ProposalSent)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(bound, "Proposal Sent");
+    let ava = build_of(&app, "ava.t@example.com").await;
+    let status: BuildStatus = sqlx::query_scalar("SELECT status FROM builds WHERE id = $1")
+        .bind(ava)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, BuildStatus::ProposalSent);
+}

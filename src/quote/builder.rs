@@ -1,0 +1,443 @@
+//! The quote builder: coverage, films and their components, add-ons, and the live breakdown,
+//! updated in place (htmx) after every change. A refused change shows the builder again with
+//! the reason and its status (409 or 422), nothing changed.
+use super::builds;
+use super::forms::{
+    BillableForm, ComponentForm, CoverageForm, DeliverableForm, DuplicateForm, Nothing,
+    PackageForm, need, num,
+};
+use super::pricing::{Line, LineKind};
+use super::status::BuildStatus;
+use super::view::{self, CoverageRow, FilmRow, Head};
+use super::{engine, packages, pages, proposal};
+use crate::auth::{Access, Permission, Staff};
+use crate::http::form::Refusal;
+use crate::http::layout::{Layout, render};
+use crate::http::routes::Routes;
+use crate::http::{AppError, AppResult, AppState};
+use crate::studio::Studio;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use sqlx::{Connection, PgConnection};
+
+pub fn routes() -> Routes {
+    let edit = Access::Perm(Permission::BuildsEdit);
+    Routes::new()
+        .get(
+            "/quotes/{id}",
+            Access::Perm(Permission::BuildsView),
+            builder,
+        )
+        .post("/quotes/{id}/coverage", edit, add_coverage)
+        .post("/quotes/{id}/coverage/{line}/delete", edit, remove_coverage)
+        .post("/quotes/{id}/deliverables", edit, add_deliverable)
+        .post(
+            "/quotes/{id}/deliverables/{line}/delete",
+            edit,
+            remove_deliverable,
+        )
+        .post("/quotes/{id}/components/{line}", edit, update_component)
+        .post("/quotes/{id}/billables", edit, add_billable)
+        .post(
+            "/quotes/{id}/billables/{line}/delete",
+            edit,
+            remove_billable,
+        )
+        .post("/quotes/{id}/proposal", edit, send_proposal)
+        .post("/quotes/{id}/package", edit, save_package)
+        .post("/quotes/{id}/duplicate", edit, duplicate)
+}
+
+pub struct CoverageView {
+    pub id: i32,
+    pub scene: String,
+    pub operator: String,
+    pub quantity: i32,
+    pub hours: String,
+}
+
+pub struct ComponentView {
+    pub id: i32,
+    pub scene: String,
+    pub style_id: i32,
+    pub minutes: String,
+    pub included: bool,
+    pub price: String,
+}
+
+pub struct FilmView {
+    pub id: i32,
+    pub name: String,
+    pub components: Vec<ComponentView>,
+}
+
+pub struct LineView {
+    pub kind: &'static str,
+    pub description: String,
+    pub quantity: String,
+    pub unit: String,
+    pub hours: String,
+    pub rule: String,
+    pub amount: String,
+    pub removable: Option<i32>,
+    pub engine: bool,
+}
+
+#[derive(Template)]
+#[template(path = "quote/builder.html")]
+struct Builder {
+    layout: Layout,
+    id: i32,
+    inquiry_id: i32,
+    couple: String,
+    wedding: Option<NaiveDate>,
+    status: BuildStatus,
+    sent_at: Option<DateTime<Utc>>,
+    accepted: Option<(DateTime<Utc>, String)>,
+    coverage: Vec<CoverageView>,
+    films: Vec<FilmView>,
+    lines: Vec<LineView>,
+    total: String,
+    scenes: Vec<(i32, String)>,
+    operators: Vec<(i32, String)>,
+    deliverables: Vec<(i32, String)>,
+    styles: Vec<(i32, String)>,
+    items: Vec<(i32, String)>,
+    can_edit: bool,
+    error: Option<String>,
+    share_link: Option<String>,
+    /// Open inquiries without a quote (to duplicate this one into).
+    open_inquiries: Vec<(i32, String)>,
+}
+
+fn kind_label(k: LineKind) -> &'static str {
+    match k {
+        LineKind::Coverage => "Coverage",
+        LineKind::Component => "Film",
+        LineKind::StyleAddOn => "Style add-on",
+        LineKind::AddOn => "Add-on",
+    }
+}
+
+fn coverage_view(r: CoverageRow) -> CoverageView {
+    CoverageView {
+        id: r.id,
+        scene: r.scene,
+        operator: r.operator,
+        quantity: r.quantity,
+        hours: match (r.hours, r.default_hours) {
+            (Some(h), _) => h.normalize().to_string(),
+            (None, Some(d)) => format!("{} (scene default)", d.normalize()),
+            (None, None) => "—".into(),
+        },
+    }
+}
+
+/// Rows of (film, component) into films, each with its components in order.
+fn film_views(rows: Vec<FilmRow>, studio: &Studio) -> Vec<FilmView> {
+    let mut films: Vec<FilmView> = vec![];
+    for r in rows {
+        if films.last().is_none_or(|f| f.id != r.film_id) {
+            films.push(FilmView {
+                id: r.film_id,
+                name: r.film,
+                components: vec![],
+            });
+        }
+        let (Some(id), Some(scene), Some(style_id)) = (r.component_id, r.scene, r.style_id) else {
+            continue;
+        };
+        let film = films.last_mut().expect("pushed above");
+        film.components.push(ComponentView {
+            id,
+            scene,
+            style_id,
+            minutes: r
+                .target_minutes
+                .map(|m| m.normalize().to_string())
+                .unwrap_or_default(),
+            included: r.included,
+            price: studio.money(r.calculated_price.unwrap_or_default()),
+        });
+    }
+    films
+}
+
+fn line_view(l: Line, engine_ids: &[i32], studio: &Studio) -> LineView {
+    LineView {
+        kind: kind_label(l.kind),
+        removable: (l.kind == LineKind::AddOn).then_some(l.ref_id).flatten(),
+        engine: l.kind == LineKind::StyleAddOn
+            || l.ref_id.is_some_and(|r| {
+                engine_ids.contains(&r)
+                    && l.kind != LineKind::Coverage
+                    && l.kind != LineKind::Component
+            }),
+        description: l.description,
+        quantity: l.quantity.normalize().to_string(),
+        unit: studio.money(l.unit_price),
+        hours: l
+            .hours
+            .map(|h| h.normalize().to_string())
+            .unwrap_or_default(),
+        rule: l.rule,
+        amount: studio.money(l.amount),
+    }
+}
+
+/// The price panel: the breakdown from the rows as they are (nothing written). A build that
+/// cannot be priced shows no lines and the reason, unless there is already a message.
+async fn price_panel(
+    conn: &mut PgConnection,
+    studio: &Studio,
+    build: i32,
+    error: Option<String>,
+) -> AppResult<(Vec<LineView>, String, Option<String>)> {
+    let mut tx = conn.begin().await?;
+    let priced = engine::breakdown(&mut tx, studio, build).await;
+    tx.rollback().await?;
+    let (lines, total, error) = match priced {
+        Ok(p) => (p.lines, p.total, error),
+        Err(e) => (vec![], Decimal::ZERO, error.or(Some(e.to_string()))),
+    };
+    let engine_ids = view::engine_line_ids(conn, build).await?;
+    let lines = lines
+        .into_iter()
+        .map(|l| line_view(l, &engine_ids, studio))
+        .collect();
+    Ok((lines, studio.money(total), error))
+}
+
+/// The whole builder page, one query per panel.
+async fn builder_view(
+    state: &AppState,
+    staff: &Staff,
+    id: i32,
+    error: Option<String>,
+    share_link: Option<String>,
+) -> AppResult<Builder> {
+    let head: Head = view::head(&mut *state.db.acquire().await?, id).await?;
+    let title = format!("Quote #{id} · {}", head.couple);
+    let layout = Layout::load(&state.db, staff, &title, "/quotes").await?;
+    let mut conn = state.db.acquire().await?;
+    let coverage = view::coverage(&mut conn, id).await?;
+    let films = film_views(view::films(&mut conn, id).await?, &layout.settings);
+    let (lines, total, error) = price_panel(&mut conn, &layout.settings, id, error).await?;
+    let options = view::options(&mut conn).await?;
+    Ok(Builder {
+        id,
+        inquiry_id: head.inquiry_id,
+        couple: head.couple,
+        wedding: head.wedding_date,
+        status: head.status,
+        sent_at: head.proposal_sent_at,
+        accepted: head
+            .accepted_at
+            .map(|a| (a, head.accepted_by.unwrap_or_default())),
+        coverage: coverage.into_iter().map(coverage_view).collect(),
+        films,
+        lines,
+        total,
+        scenes: options.scenes.0,
+        operators: options.operators.0,
+        deliverables: options.deliverables.0,
+        styles: options.styles.0,
+        items: options.items.0,
+        can_edit: staff.can(Permission::BuildsEdit),
+        error,
+        share_link,
+        open_inquiries: pages::open_inquiries(&mut conn).await?,
+        layout,
+    })
+}
+
+async fn builder(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: i32 = id.parse().map_err(|_| AppError::not_found("quote"))?;
+    Ok(render(&builder_view(&state, &staff, id, None, None).await?))
+}
+
+/// After a change: back to the builder (htmx swaps the builder in place); a refused change
+/// shows the builder again with the reason, nothing changed.
+async fn after(
+    state: &AppState,
+    staff: &Staff,
+    id: i32,
+    result: AppResult<()>,
+) -> AppResult<Response> {
+    let Err(e) = result else {
+        return Ok(Redirect::to(&format!("/quotes/{id}")).into_response());
+    };
+    let refusal = Refusal::from_error(e)?;
+    let reason = refusal.message.as_deref().unwrap_or_default();
+    let message = format!("Not changed: {reason}");
+    let page = builder_view(state, staff, id, Some(message), None).await?;
+    Ok(refusal.respond(render(&page)))
+}
+
+/// Run one change of the build in its own transaction, then show the builder (in place).
+async fn change<T>(
+    state: &AppState,
+    staff: &Staff,
+    id: i32,
+    f: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>,
+) -> AppResult<Response> {
+    let result = async {
+        let mut tx = state.db.begin().await?;
+        f(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    after(state, staff, id, result).await
+}
+
+async fn add_coverage(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<CoverageForm>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        builds::add_coverage(tx, id, &f.change()?, Some(staff.contributor_id)).await
+    })
+    .await
+}
+
+async fn remove_coverage(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, line)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        builds::remove_coverage(tx, id, line, Some(staff.contributor_id)).await
+    })
+    .await
+}
+
+async fn add_deliverable(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<DeliverableForm>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        let d = need("deliverable_id", &f.deliverable_id)?;
+        builds::add_deliverable(tx, id, d, Some(staff.contributor_id)).await
+    })
+    .await
+}
+
+async fn remove_deliverable(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, line)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        builds::remove_deliverable(tx, id, line, Some(staff.contributor_id)).await
+    })
+    .await
+}
+
+async fn update_component(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, line)): Path<(i32, i32)>,
+    Form(f): Form<ComponentForm>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        builds::update_component(tx, id, line, &f.change()?, Some(staff.contributor_id)).await
+    })
+    .await
+}
+
+async fn add_billable(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<BillableForm>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        let item = need("billable_item_id", &f.billable_item_id)?;
+        let qty = num("quantity", &f.quantity)?.unwrap_or(1);
+        let actor = Some(staff.contributor_id);
+        builds::add_billable(tx, id, item, qty, Some(&f.notes), actor).await
+    })
+    .await
+}
+
+async fn remove_billable(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((id, line)): Path<(i32, i32)>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        builds::remove_billable(tx, id, line, Some(staff.contributor_id)).await
+    })
+    .await
+}
+
+async fn save_package(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<PackageForm>,
+) -> AppResult<Response> {
+    change(&state, &staff, id, async |tx| {
+        let actor = Some(staff.contributor_id);
+        packages::save(tx, id, &f.name, Some(&f.description), actor).await
+    })
+    .await
+}
+
+/// Copy the quote into a new one for another inquiry, and open the copy.
+async fn duplicate(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<DuplicateForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let inquiry = need("inquiry_id", &f.inquiry_id)?;
+        let mut tx = state.db.begin().await?;
+        let copy = packages::duplicate(&mut tx, id, inquiry, Some(staff.contributor_id)).await?;
+        tx.commit().await?;
+        Ok(copy)
+    }
+    .await;
+    match result {
+        Ok(copy) => Ok(Redirect::to(&format!("/quotes/{copy}")).into_response()),
+        Err(e) => after(&state, &staff, id, Err(e)).await,
+    }
+}
+
+/// Send the proposal, then show the builder with the couple's link.
+async fn send_proposal(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Query(_): Query<Nothing>,
+) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let studio = Studio::load(&mut tx).await?;
+    let sent = proposal::send(&mut tx, &state.settings, &studio, id, staff.contributor_id).await;
+    match sent {
+        Ok((link, outgoing)) => {
+            tx.commit().await?;
+            outgoing.send().await;
+            let page = builder_view(&state, &staff, id, None, Some(link)).await?;
+            Ok(render(&page))
+        }
+        Err(e) => {
+            drop(tx);
+            after(&state, &staff, id, Err(e)).await
+        }
+    }
+}
