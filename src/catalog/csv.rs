@@ -15,13 +15,35 @@ pub async fn export(conn: &mut PgConnection, c: &Catalog) -> AppResult<String> {
     w.write_record(&header).map_err(anyhow::Error::from)?;
     for r in &rows {
         let mut rec = vec![r.id.to_string()];
-        rec.extend(fields.iter().map(|f| r.value(f.name).to_string()));
+        rec.extend(fields.iter().map(|f| to_cell(&r.value(f.name).to_string())));
         w.write_record(&rec).map_err(anyhow::Error::from)?;
     }
     Ok(
         String::from_utf8(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
             .map_err(anyhow::Error::from)?,
     )
+}
+
+/// What a spreadsheet would read as a formula (OWASP "CSV injection").
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A value as a cell: one that a spreadsheet would run as a formula gets a leading `'`, so
+/// it shows as text (OWASP's advice).
+fn to_cell(v: &str) -> String {
+    if v.starts_with(FORMULA_START) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    }
+}
+
+/// A cell read back: the `'` that `to_cell` added is taken off again, so an export imports
+/// unchanged.
+fn from_cell(v: &str) -> &str {
+    match v.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_START) => rest,
+        _ => v,
+    }
 }
 
 pub struct Imported {
@@ -114,6 +136,7 @@ fn read_row(
     let mut id = None;
     for (h, v) in header.iter().zip(rec.iter()) {
         if h != "id" {
+            let v = from_cell(v);
             values.insert(h.clone(), (!v.is_empty()).then(|| v.to_string()));
         } else if !v.is_empty() {
             match v.parse::<i32>() {
@@ -140,5 +163,29 @@ fn bad(problems: Vec<String>) -> AppError {
                 message: p,
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{from_cell, to_cell};
+
+    #[test]
+    fn formulas_are_written_as_text_and_read_back_unchanged() {
+        for v in [
+            "=1+1",
+            "+1",
+            "-5",
+            "@SUM(A1)",
+            "\t=x",
+            "=HYPERLINK(\"http://x\")",
+        ] {
+            assert!(to_cell(v).starts_with('\''), "{v}");
+            assert_eq!(from_cell(&to_cell(v)), v);
+        }
+        for v in ["Highlight Film", "12.50", "", "'quoted", "a=b"] {
+            assert_eq!(to_cell(v), v);
+            assert_eq!(from_cell(v), v);
+        }
     }
 }

@@ -782,3 +782,53 @@ async fn the_effort_rules_editor_saves_each_key_and_names_a_bad_one() {
             .contains("base_hours must be a number")
     );
 }
+
+#[tokio::test]
+async fn csv_export_neutralises_formulas_and_imports_them_back_unchanged() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let name = "=HYPERLINK(\"http://evil.example\",\"Click\")";
+    let description = "@SUM(A1:A9)";
+    let made = s
+        .post_json(
+            "/api/v1/catalog/billable-items",
+            &serde_json::json!({"name": name, "description": description, "category": "Extras",
+                "price": "10.00", "pricing_type": "Fixed", "is_active": "true"}),
+        )
+        .await;
+    assert_eq!(made.status(), 201, "{}", made.text().await.unwrap());
+    let csv = s
+        .get("/settings/catalog/billable-items/export.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\""),
+        "{csv}"
+    );
+    assert!(csv.contains(",'@SUM(A1:A9),"), "{csv}");
+    assert!(!csv.contains(",=") && !csv.contains(",@"), "{csv}");
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::text(csv).file_name("items.csv"),
+    );
+    let resp = s
+        .client
+        .post(s.url(&format!(
+            "/settings/catalog/billable-items/import?csrf={}",
+            s.csrf
+        )))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let (n, d): (String, String) = sqlx::query_as(
+        "SELECT name, description FROM billable_items WHERE description LIKE '@SUM%'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((n.as_str(), d.as_str()), (name, description));
+}
