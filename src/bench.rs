@@ -24,51 +24,7 @@ async fn run(options: PgConnectOptions, changes: usize) -> Result<()> {
     let pool: PgPool = db::pool(options, 4).await?;
     db::migrate(&pool).await?;
     seed::demo(&pool).await?;
-    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
-    // An 80-component build: 40 covered scenes x Highlight Film and Raw Footage.
-    let mut tx = pool.begin().await?;
-    let inquiry: i32 =
-        sqlx::query_scalar("SELECT id FROM inquiries WHERE status = 'New' ORDER BY id LIMIT 1")
-            .fetch_one(&mut *tx)
-            .await?;
-    let build = builds::create_for_inquiry(&mut tx, inquiry, None)
-        .await
-        .map_err(err)?;
-    let lead: i32 =
-        sqlx::query_scalar("SELECT id FROM operator_types WHERE name = 'Lead Videographer'")
-            .fetch_one(&mut *tx)
-            .await?;
-    for n in 0..40 {
-        let scene: i32 = sqlx::query_scalar(
-            "INSERT INTO coverage_scenes (name, default_hours) VALUES ($1, 1) RETURNING id",
-        )
-        .bind(format!("Bench scene {n}"))
-        .fetch_one(&mut *tx)
-        .await?;
-        builds::add_coverage(
-            &mut tx,
-            build,
-            &CoverageChange {
-                scene,
-                operator: lead,
-                quantity: 1,
-                hours: None,
-            },
-            None,
-        )
-        .await
-        .map_err(err)?;
-    }
-    for film in ["Highlight Film", "Raw Footage"] {
-        let d: i32 = sqlx::query_scalar("SELECT id FROM deliverables WHERE name = $1")
-            .bind(film)
-            .fetch_one(&mut *tx)
-            .await?;
-        builds::add_deliverable(&mut tx, build, d, None)
-            .await
-            .map_err(err)?;
-    }
-    tx.commit().await?;
+    let build = build_of_80_components(&pool).await?;
     let comps: Vec<i32> = sqlx::query_scalar(
         "SELECT c.id FROM build_components c
          JOIN build_deliverables bd ON bd.id = c.build_deliverable_id
@@ -77,8 +33,71 @@ async fn run(options: PgConnectOptions, changes: usize) -> Result<()> {
     .bind(build)
     .fetch_all(&pool)
     .await?;
+    let times = time_changes(&pool, build, &comps, changes).await?;
+    report(&times, comps.len());
+    pool.close().await;
+    Ok(())
+}
+
+fn err(e: crate::error::AppError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+/// An 80-component build: 40 covered scenes x Highlight Film and Raw Footage.
+async fn build_of_80_components(pool: &PgPool) -> Result<i32> {
+    let mut tx = pool.begin().await?;
+    let inquiry: i32 =
+        sqlx::query_scalar("SELECT id FROM inquiries WHERE status = 'New' ORDER BY id LIMIT 1")
+            .fetch_one(&mut *tx)
+            .await?;
+    let build = builds::create_for_inquiry(&mut tx, inquiry, None)
+        .await
+        .map_err(err)?;
+    let operator: i32 =
+        sqlx::query_scalar("SELECT id FROM operator_types WHERE name = 'Lead Videographer'")
+            .fetch_one(&mut *tx)
+            .await?;
+    let scenes: Vec<i32> = sqlx::query_scalar(
+        "INSERT INTO coverage_scenes (name, default_hours)
+         SELECT 'Bench scene ' || n, 1 FROM generate_series(0, 39) n RETURNING id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for scene in scenes {
+        let change = CoverageChange {
+            scene,
+            operator,
+            quantity: 1,
+            hours: None,
+        };
+        builds::add_coverage(&mut tx, build, &change, None)
+            .await
+            .map_err(err)?;
+    }
+    let films: Vec<i32> = sqlx::query_scalar(
+        "SELECT id FROM deliverables WHERE name IN ('Highlight Film', 'Raw Footage') ORDER BY id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for film in films {
+        builds::add_deliverable(&mut tx, build, film, None)
+            .await
+            .map_err(err)?;
+    }
+    tx.commit().await?;
+    Ok(build)
+}
+
+/// The time of each of `changes` component changes, each committed (after 20 that warm the
+/// caches), sorted.
+async fn time_changes(
+    pool: &PgPool,
+    build: i32,
+    comps: &[i32],
+    changes: usize,
+) -> Result<Vec<Duration>> {
     let styles: Vec<i32> = sqlx::query_scalar("SELECT id FROM editing_styles ORDER BY id")
-        .fetch_all(&pool)
+        .fetch_all(pool)
         .await?;
     let mut times: Vec<Duration> = Vec::with_capacity(changes);
     for n in 0..changes + 20 {
@@ -94,10 +113,14 @@ async fn run(options: PgConnectOptions, changes: usize) -> Result<()> {
             .map_err(err)?;
         tx.commit().await?;
         if n >= 20 {
-            times.push(t.elapsed()); // the first 20 warm the caches
+            times.push(t.elapsed());
         }
     }
     times.sort();
+    Ok(times)
+}
+
+fn report(times: &[Duration], components: usize) {
     let pct = |p: f64| {
         times[((times.len() as f64 * p).ceil() as usize)
             .saturating_sub(1)
@@ -108,11 +131,9 @@ async fn run(options: PgConnectOptions, changes: usize) -> Result<()> {
         "pricing bench: {} changes to one build of {} components (recompute included, each \
          committed): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         times.len(),
-        comps.len(),
+        components,
         ms(pct(0.50)),
         ms(pct(0.99)),
         ms(*times.last().unwrap())
     );
-    pool.close().await;
-    Ok(())
 }

@@ -48,90 +48,100 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     Ok(true)
 }
 
+/// A demo quote: the couple's email, coverage (scene, operator, quantity, hours), films and
+/// add-ons (item, quantity, note).
+struct DemoQuote {
+    email: &'static str,
+    coverage: &'static [(&'static str, &'static str, i32, Option<&'static str>)],
+    films: &'static [&'static str],
+    add_ons: &'static [(&'static str, i32, &'static str)],
+}
+
+const LEAD: &str = "Lead Videographer";
+
+const QUOTES: [DemoQuote; 2] = [
+    // Ava: Highlight Film and Ceremony Edit, ceremony, reception and drone coverage, a USB box.
+    DemoQuote {
+        email: "ava.t@example.com",
+        coverage: &[
+            ("Ceremony", LEAD, 2, None),
+            ("Reception", LEAD, 1, Some("5")),
+            ("Drone Aerials", "Drone Pilot", 1, None),
+        ],
+        films: &["Highlight Film", "Ceremony Edit"],
+        add_ons: &[("Keepsake USB Box", 2, "One for each family")],
+    },
+    // Sofia: a Feature Film of the reception.
+    DemoQuote {
+        email: "sofia.garcia@example.com",
+        coverage: &[("Reception", LEAD, 1, None)],
+        films: &["Feature Film"],
+        add_ons: &[],
+    },
+];
+
 /// Two quotes out with couples, built through the same code as the quote builder.
 async fn demo_builds(tx: &mut sqlx::PgConnection) -> Result<()> {
-    use crate::quote::builds::{self, CoverageChange};
-    async fn id(tx: &mut sqlx::PgConnection, table: &str, name: &str) -> Result<i32> {
-        Ok(
-            sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
-                .bind(name)
-                .fetch_one(tx)
-                .await?,
-        )
+    let mut built = vec![];
+    for quote in &QUOTES {
+        built.push(demo_build(tx, quote).await?);
     }
-    async fn inquiry(tx: &mut sqlx::PgConnection, email: &str) -> Result<i32> {
-        Ok(sqlx::query_scalar(
-            "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id
-             WHERE c.email = $1",
-        )
-        .bind(email)
-        .fetch_one(tx)
-        .await?)
-    }
-    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
-    let lead = id(tx, "operator_types", "Lead Videographer").await?;
-    let drone = id(tx, "operator_types", "Drone Pilot").await?;
-    let cov = |scene, operator, quantity, hours: Option<&str>| CoverageChange {
-        scene,
-        operator,
-        quantity,
-        hours: hours.map(|h| h.parse().unwrap()),
-    };
-
-    // Ava: Highlight Film and Ceremony Edit, ceremony, reception and drone coverage, a USB box.
-    let ava_inquiry = inquiry(tx, "ava.t@example.com").await?;
-    let ava = builds::create_for_inquiry(tx, ava_inquiry, None)
-        .await
-        .map_err(err)?;
-    let ceremony = id(tx, "coverage_scenes", "Ceremony").await?;
-    let reception = id(tx, "coverage_scenes", "Reception").await?;
-    let aerials = id(tx, "coverage_scenes", "Drone Aerials").await?;
-    builds::add_coverage(tx, ava, &cov(ceremony, lead, 2, None), None)
-        .await
-        .map_err(err)?;
-    builds::add_coverage(tx, ava, &cov(reception, lead, 1, Some("5")), None)
-        .await
-        .map_err(err)?;
-    builds::add_coverage(tx, ava, &cov(aerials, drone, 1, None), None)
-        .await
-        .map_err(err)?;
-    let (highlight, ceremony_edit) = (
-        id(tx, "deliverables", "Highlight Film").await?,
-        id(tx, "deliverables", "Ceremony Edit").await?,
-    );
-    builds::add_deliverable(tx, ava, highlight, None)
-        .await
-        .map_err(err)?;
-    builds::add_deliverable(tx, ava, ceremony_edit, None)
-        .await
-        .map_err(err)?;
-    let usb = id(tx, "billable_items", "Keepsake USB Box").await?;
-    builds::add_billable(tx, ava, usb, 2, Some("One for each family"), None)
-        .await
-        .map_err(err)?;
-
-    // Sofia: a Feature Film of the reception.
-    let sofia_inquiry = inquiry(tx, "sofia.garcia@example.com").await?;
-    let sofia = builds::create_for_inquiry(tx, sofia_inquiry, None)
-        .await
-        .map_err(err)?;
-    builds::add_coverage(tx, sofia, &cov(reception, lead, 1, None), None)
-        .await
-        .map_err(err)?;
-    let feature = id(tx, "deliverables", "Feature Film").await?;
-    builds::add_deliverable(tx, sofia, feature, None)
-        .await
-        .map_err(err)?;
-
     sqlx::query(
         "UPDATE builds SET status = $2, proposal_sent_at = pg_temp.demo_now() - interval '10 days'
          WHERE id = ANY($1)",
     )
-    .bind(vec![ava, sofia])
+    .bind(built)
     .bind(crate::quote::BuildStatus::ProposalSent)
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+async fn id(tx: &mut sqlx::PgConnection, table: &str, name: &str) -> Result<i32> {
+    Ok(
+        sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
+            .bind(name)
+            .fetch_one(tx)
+            .await?,
+    )
+}
+
+async fn demo_build(tx: &mut sqlx::PgConnection, q: &DemoQuote) -> Result<i32> {
+    use crate::quote::builds::{self, CoverageChange};
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let inquiry: i32 = sqlx::query_scalar(
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1",
+    )
+    .bind(q.email)
+    .fetch_one(&mut *tx)
+    .await?;
+    let build = builds::create_for_inquiry(tx, inquiry, None)
+        .await
+        .map_err(err)?;
+    for &(scene, operator, quantity, hours) in q.coverage {
+        let change = CoverageChange {
+            scene: id(tx, "coverage_scenes", scene).await?,
+            operator: id(tx, "operator_types", operator).await?,
+            quantity,
+            hours: hours.map(|h| h.parse()).transpose()?,
+        };
+        builds::add_coverage(tx, build, &change, None)
+            .await
+            .map_err(err)?;
+    }
+    for film in q.films {
+        let film = id(tx, "deliverables", film).await?;
+        builds::add_deliverable(tx, build, film, None)
+            .await
+            .map_err(err)?;
+    }
+    for &(item, quantity, note) in q.add_ons {
+        let item = id(tx, "billable_items", item).await?;
+        builds::add_billable(tx, build, item, quantity, Some(note), None)
+            .await
+            .map_err(err)?;
+    }
+    Ok(build)
 }
 
 /// The password of every demo login. Change it (My account) before real use.

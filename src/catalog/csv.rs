@@ -15,7 +15,7 @@ pub async fn export(conn: &mut PgConnection, c: &Catalog) -> AppResult<String> {
     w.write_record(&header).map_err(anyhow::Error::from)?;
     for r in &rows {
         let mut rec = vec![r.id.to_string()];
-        rec.extend(fields.iter().map(|f| to_cell(&r.value(f.name).to_string())));
+        rec.extend(fields.iter().map(|f| to_cell(r.value(f.name))));
         w.write_record(&rec).map_err(anyhow::Error::from)?;
     }
     Ok(

@@ -1,9 +1,11 @@
 //! The home page of each role: the pipeline, what is overdue, what the proposals out are worth,
 //! and the areas still to come.
 use crate::auth::{Access, Permission, Staff};
+use crate::crm::{self, InquiryStatus};
 use crate::http::layout::{Layout, NAV, area_access, render, status_class};
 use crate::http::routes::Routes;
 use crate::http::{AppResult, AppState};
+use crate::quote::BuildStatus;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -65,62 +67,25 @@ struct Dashboard {
 }
 
 async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let db = &state.db;
-    let layout = Layout::load(db, &staff, "Dashboard", "/").await?;
+    let layout = Layout::load(&state.db, &staff, "Dashboard", "/").await?;
+    let conn = &mut *state.db.acquire().await?;
     // One query per panel; none loops over rows.
-    let counts: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT s::text AS status_name, count(i.id)
-         FROM unnest(enum_range(NULL::inquiries_status)) s
-         LEFT JOIN inquiries i ON i.status = s GROUP BY s ORDER BY s",
-    )
-    .fetch_all(db)
-    .await?;
-    let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
-    let count = |name: &str| counts.iter().find(|c| c.0 == name).map_or(0, |c| c.1);
-    let open_leads = crate::crm::InquiryStatus::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(|s| count(s.as_str()))
-        .sum();
-    let pipeline = counts
-        .iter()
-        .map(|(status, n)| StatusBar {
-            status: status.clone(),
-            count: *n,
-            percent: n * 100 / max,
-        })
-        .collect();
-    let weddings_next_90: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM inquiries WHERE status <> 'Closed-Lost'
-         AND wedding_date BETWEEN $1 AND $1 + 90",
-    )
-    .bind(state.clock.today(&layout.settings.time_zone))
-    .fetch_one(db)
-    .await?;
-    let proposals_value: Decimal = sqlx::query_scalar(
-        "SELECT COALESCE(sum(live_price), 0) FROM builds WHERE status = 'Proposal Sent'",
-    )
-    .fetch_one(db)
-    .await?;
-    let recent = recent_inquiries(&mut *db.acquire().await?).await?;
-    let catalog = catalog_counts(&mut *db.acquire().await?).await?;
+    let pipeline = pipeline(conn).await?;
+    let today = state.clock.today(&layout.settings.time_zone);
+    let ahead = ahead(conn, today).await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
-    let overdue =
-        crate::crm::activities::todos(&mut *db.acquire().await?, state.clock.now(), who, true)
-            .await?;
-    let proposals_value = layout.settings.money(proposals_value);
-    let editing_rate = layout.settings.money(layout.settings.editing_hourly_rate);
+    let overdue = crm::activities::todos(conn, state.clock.now(), who, true).await?;
+    let catalog = catalog_counts(conn).await?;
     let page = Dashboard {
         show_leads: staff.can(Permission::LeadsView),
         overdue,
-        layout,
-        open_leads,
-        proposals_out: count("Proposal Sent"),
-        proposals_value,
-        weddings_next_90,
-        editing_rate,
-        pipeline,
-        recent,
+        open_leads: pipeline.open,
+        proposals_out: pipeline.proposals_out,
+        proposals_value: layout.settings.money(ahead.proposals_value),
+        weddings_next_90: ahead.weddings_next_90,
+        editing_rate: layout.settings.money(layout.settings.editing_hourly_rate),
+        pipeline: pipeline.bars,
+        recent: recent_inquiries(conn).await?,
         catalog: vec![
             ("Coverage scenes", catalog.scenes),
             ("Films", catalog.films),
@@ -128,8 +93,61 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
             ("Task templates", catalog.templates),
             ("Team members", catalog.team),
         ],
+        layout,
     };
     Ok(render(&page))
+}
+
+/// The inquiries by status, as bars, with the open ones and the proposals out counted.
+struct Pipeline {
+    bars: Vec<StatusBar>,
+    open: i64,
+    proposals_out: i64,
+}
+
+async fn pipeline(conn: &mut PgConnection) -> AppResult<Pipeline> {
+    let counts: Vec<(InquiryStatus, i64)> = sqlx::query_as(
+        "SELECT s, count(i.id) FROM unnest(enum_range(NULL::inquiries_status)) s
+         LEFT JOIN inquiries i ON i.status = s GROUP BY s ORDER BY s",
+    )
+    .fetch_all(conn)
+    .await?;
+    let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
+    let count = |status| counts.iter().find(|c| c.0 == status).map_or(0, |c| c.1);
+    Ok(Pipeline {
+        open: InquiryStatus::OPEN.into_iter().map(count).sum(),
+        proposals_out: count(InquiryStatus::ProposalSent),
+        bars: counts
+            .iter()
+            .map(|&(status, n)| StatusBar {
+                status: status.to_string(),
+                count: n,
+                percent: n * 100 / max,
+            })
+            .collect(),
+    })
+}
+
+/// What lies ahead: weddings in the next 90 days (from the studio's today) and what the
+/// proposals out are worth.
+#[derive(sqlx::FromRow)]
+struct Ahead {
+    weddings_next_90: i64,
+    proposals_value: Decimal,
+}
+
+async fn ahead(conn: &mut PgConnection, today: NaiveDate) -> AppResult<Ahead> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT count(*) FROM inquiries WHERE status <> $2
+                   AND wedding_date BETWEEN $1 AND $1 + 90) AS weddings_next_90,
+                (SELECT COALESCE(sum(live_price), 0) FROM builds WHERE status = $3)
+                   AS proposals_value",
+    )
+    .bind(today)
+    .bind(InquiryStatus::ClosedLost)
+    .bind(BuildStatus::ProposalSent)
+    .fetch_one(conn)
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
