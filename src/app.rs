@@ -22,7 +22,9 @@ use utoipa_axum::router::OpenApiRouter;
 #[openapi(
     info(
         title = "ProjectFlo API",
-        description = "The JSON API of ProjectFlo. Send a personal API token (My account) as `Authorization: Bearer <token>`; it has its owner's permissions. Errors are application/problem+json (RFC 9457)."
+        description = "The JSON API of ProjectFlo. Send a personal API token (My account) as \
+            `Authorization: Bearer <token>`; it has its owner's permissions. Errors are \
+            application/problem+json (RFC 9457)."
     ),
     components(schemas(http::error::Problem, http::error::ProblemField))
 )]
@@ -67,35 +69,62 @@ pub fn app() -> (Router<AppState>, utoipa::openapi::OpenApi, Vec<RouteInfo>) {
     (router, openapi, table)
 }
 
+/// The Content-Security-Policy of every answer: nothing from elsewhere, no inline code.
+const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+    script-src 'self'; frame-ancestors 'none'; form-action 'self'";
+
 pub fn router(state: AppState) -> Router {
     let (app, openapi, _) = app();
     let openapi = Arc::new(openapi);
     let request_id = HeaderName::from_static("x-request-id");
     let s = &state.settings;
-    app.route("/api/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
-        .fallback(|| async { AppError::NotFound("There is no page at this address.".into()) })
-        .layer(middleware::from_fn(http::middleware::ui_errors))
-        .layer(axum::Extension(state.clone()))
-        .layer(DefaultBodyLimit::max(s.body_limit_bytes as usize))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(s.request_timeout_secs)))
-        .layer(CompressionLayer::new())
-        // Pages and API answers hold people's data (and, once, a new API token in clear):
-        // never stored by a browser or a proxy. Static files set their own caching.
-        .layer(http::middleware::security_header(header::CACHE_CONTROL, "no-store"))
-        .layer(http::middleware::security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(http::middleware::security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(http::middleware::security_header(header::REFERRER_POLICY, "same-origin"))
-        .layer(http::middleware::security_header(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-        ))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-        }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .with_state(state)
+    app.route(
+        "/api/openapi.json",
+        get(move || async move { Json(openapi.as_ref().clone()) }),
+    )
+    .fallback(|| async { AppError::NotFound("There is no page at this address.".into()) })
+    .layer(middleware::from_fn(http::middleware::ui_errors))
+    .layer(axum::Extension(state.clone()))
+    .layer(DefaultBodyLimit::max(s.body_limit_bytes as usize))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(s.request_timeout_secs),
+    ))
+    .layer(CompressionLayer::new())
+    // Pages and API answers hold people's data (and, once, a new API token in clear):
+    // never stored by a browser or a proxy. Static files set their own caching.
+    .layer(http::middleware::security_header(
+        header::CACHE_CONTROL,
+        "no-store",
+    ))
+    .layer(http::middleware::security_header(
+        header::X_CONTENT_TYPE_OPTIONS,
+        "nosniff",
+    ))
+    .layer(http::middleware::security_header(
+        header::X_FRAME_OPTIONS,
+        "DENY",
+    ))
+    .layer(http::middleware::security_header(
+        header::REFERRER_POLICY,
+        "same-origin",
+    ))
+    .layer(http::middleware::security_header(
+        header::CONTENT_SECURITY_POLICY,
+        CSP,
+    ))
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        let (method, path) = (req.method(), req.uri().path());
+        tracing::info_span!("request", %method, %path, request_id = %id)
+    }))
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    .with_state(state)
 }
 
 /// Serve until `shutdown` resolves, then finish in-flight requests.

@@ -61,7 +61,8 @@ pub struct Settings {
     #[arg(long, env = "PROJECTFLO_PG_USER", global = true)]
     pub pg_user: Option<String>,
 
-    /// Also let the embedded cluster listen on 127.0.0.1 at this TCP port (default: Unix socket only).
+    /// Also let the embedded cluster listen on 127.0.0.1 at this TCP port (default: Unix socket
+    /// only).
     #[arg(long, env = "PROJECTFLO_PG_PORT", global = true)]
     pub pg_port: Option<u16>,
 

@@ -34,7 +34,8 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
         let hash = crate::crypto::hash_password(DEMO_PASSWORD.to_string()).await?;
         sqlx::query(
             "INSERT INTO staff_credentials (contributor_id, password_hash, password_changed_at)
-             SELECT co.id, $2, pg_temp.demo_now() FROM contributors co JOIN contacts c ON c.id = co.contact_id
+             SELECT co.id, $2, pg_temp.demo_now()
+             FROM contributors co JOIN contacts c ON c.id = co.contact_id
              WHERE c.email = $1
              ON CONFLICT DO NOTHING",
         )

@@ -13,7 +13,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use sqlx::PgPool;
 
 /// What a route needs. Every route declares one (see `http::routes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,13 +141,16 @@ pub async fn create_session(
     client_user_id: Option<i32>,
 ) -> Result<String, sqlx::Error> {
     let id = crypto::random_token();
-    sqlx::query("INSERT INTO auth_sessions (id, contributor_id, client_user_id, csrf_token) VALUES ($1, $2, $3, $4)")
-        .bind(crypto::token_hash(&id))
-        .bind(contributor_id)
-        .bind(client_user_id)
-        .bind(crypto::random_token())
-        .execute(tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO auth_sessions (id, contributor_id, client_user_id, csrf_token)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(crypto::token_hash(&id))
+    .bind(contributor_id)
+    .bind(client_user_id)
+    .bind(crypto::random_token())
+    .execute(tx)
+    .await?;
     Ok(id)
 }
 
@@ -174,7 +176,8 @@ pub async fn authenticate_staff(
     if let Some(token) = bearer(headers) {
         let row: Option<StaffRow> = sqlx::query_as(&format!(
             "WITH t AS (UPDATE api_tokens SET last_used_at = now()
-                        WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+                        WHERE token_hash = $1 AND revoked_at IS NULL
+                          AND (expires_at IS NULL OR expires_at > now())
                         RETURNING contributor_id)
              {STAFF_SELECT} WHERE co.id = (SELECT contributor_id FROM t) GROUP BY co.id, c.id, r.id"
         ))
@@ -235,7 +238,8 @@ pub async fn authenticate_portal(
     };
     let row: Option<(i32, String, String)> = sqlx::query_as(
         "SELECT cu.client_id, cu.email, trim(concat_ws(' ', c.first_name, c.last_name))
-         FROM client_users cu JOIN clients cl ON cl.id = cu.client_id JOIN contacts c ON c.id = cl.contact_id
+         FROM client_users cu JOIN clients cl ON cl.id = cu.client_id
+         JOIN contacts c ON c.id = cl.contact_id
          WHERE cu.id = $1 AND cu.is_active",
     )
     .bind(client_user_id)
@@ -365,7 +369,8 @@ async fn check(access: Access, mut req: Request) -> Result<Request, Response> {
         if let Access::Perm(p) = access {
             if !staff.can(p) {
                 return Err(AppError::Forbidden(format!(
-                    "Your role ({}) does not allow this. Ask the studio owner for the \"{p}\" permission.",
+                    "Your role ({}) does not allow this. \
+                     Ask the studio owner for the \"{p}\" permission.",
                     staff.role
                 ))
                 .into_response());
@@ -452,11 +457,4 @@ pub async fn end_all_access(
     .execute(&mut *tx)
     .await?;
     Ok(())
-}
-
-/// The role names a contributor may be given.
-pub async fn role_names(db: &PgPool) -> Result<Vec<(i32, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name FROM roles ORDER BY id")
-        .fetch_all(db)
-        .await
 }

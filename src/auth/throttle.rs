@@ -17,22 +17,10 @@ pub const MAX_ACCOUNT_FAILURES: i64 = 50;
 /// How long an address that logged into an account stays known for it.
 pub const KNOWN_IP_DAYS: i32 = 90;
 
-/// Refuse when the account or the IP is over the limit; otherwise record the attempt as failed
-/// (until `succeeded` says otherwise) and return its id.
-pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) -> AppResult<i64> {
-    let mut tx = db.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-account:' || $1 || ':' || $2))")
-        .bind(realm)
-        .bind(account)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-ip:' || $1))")
-        .bind(ip)
-        .execute(&mut *tx)
-        .await?;
-    // Seconds until the oldest failure that keeps each key over the limit leaves the window.
-    let wait: Option<f64> = sqlx::query_scalar(
-        "SELECT max(w)::float8 FROM (
+/// Seconds until the oldest failure that keeps a key over its limit leaves the window (NULL:
+/// no key is over): ($1 realm, $2 account, $3 IP, $4 window, $5 per-key limit, $6 account-wide
+/// limit, $7 days an address stays known).
+const WAIT: &str = "SELECT max(w)::float8 FROM (
            SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now())) AS w
            FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
                  FROM login_attempts WHERE realm = $1 AND account = $2 AND ip = $3
@@ -52,17 +40,31 @@ pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) ->
            FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
                  FROM login_attempts WHERE ip = $3 AND NOT succeeded
                    AND attempted_at > now() - make_interval(secs => $4)) b WHERE n = $5
-         ) x",
-    )
-    .bind(realm)
-    .bind(account)
-    .bind(ip)
-    .bind(WINDOW_SECS as f64)
-    .bind(MAX_FAILURES)
-    .bind(MAX_ACCOUNT_FAILURES)
-    .bind(KNOWN_IP_DAYS)
-    .fetch_one(&mut *tx)
-    .await?;
+         ) x";
+
+/// Refuse when the account or the IP is over the limit; otherwise record the attempt as failed
+/// (until `succeeded` says otherwise) and return its id.
+pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) -> AppResult<i64> {
+    let mut tx = db.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-account:' || $1 || ':' || $2))")
+        .bind(realm)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-ip:' || $1))")
+        .bind(ip)
+        .execute(&mut *tx)
+        .await?;
+    let wait: Option<f64> = sqlx::query_scalar(WAIT)
+        .bind(realm)
+        .bind(account)
+        .bind(ip)
+        .bind(WINDOW_SECS as f64)
+        .bind(MAX_FAILURES)
+        .bind(MAX_ACCOUNT_FAILURES)
+        .bind(KNOWN_IP_DAYS)
+        .fetch_one(&mut *tx)
+        .await?;
     if let Some(w) = wait {
         tx.rollback().await?;
         return Err(AppError::RateLimited {

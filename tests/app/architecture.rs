@@ -148,7 +148,7 @@ fn module_graph() -> BTreeMap<String, BTreeSet<String>> {
         // not part of the layering.
         let code = code.split("#[cfg(test)]").next().unwrap_or_default();
         let targets = edges.entry(name.clone()).or_default();
-        for path in named_paths(&code) {
+        for path in named_paths(code) {
             if let Some(to) = resolve(name, &path, &mods) {
                 if to != *name && to != "crate" {
                     targets.insert(to);
