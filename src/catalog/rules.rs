@@ -2,7 +2,8 @@
 //! scenes (and, if chosen, one style for every component) gives, as the input of the quote's
 //! own pricing (`quote::pricing::price`), so that the preview prices exactly as a quote does.
 use crate::error::AppResult;
-use crate::quote::pricing::{self, ComponentIn, Input, PricingType, Recipe, Requirement, Template};
+use crate::quote::pricing::{ComponentIn, Input, Requirement};
+use crate::quote::rules::{recipes, requirements, templates};
 use crate::studio::Studio;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -21,35 +22,6 @@ struct DefaultComponent {
     default_editing_style_id: i32,
     default_target_minutes: Option<Decimal>,
     default_is_included: bool,
-}
-
-#[derive(sqlx::FromRow)]
-struct RecipeRow {
-    deliverable_id: Option<i32>,
-    coverage_scene_id: Option<i32>,
-    editing_style_id: Option<i32>,
-    task_template_id: i32,
-    priority: i32,
-}
-
-#[derive(sqlx::FromRow)]
-struct TemplateRow {
-    id: i32,
-    name: String,
-    pricing_type: String,
-    effort_hours: Option<Decimal>,
-    effort_calculation_rules: Option<serde_json::Value>,
-    fixed_price: Option<Decimal>,
-}
-
-#[derive(sqlx::FromRow)]
-struct RequirementRow {
-    editing_style_id: i32,
-    style: String,
-    billable_item_id: i32,
-    item: String,
-    quantity: i32,
-    price: Decimal,
 }
 
 /// (id, name) of every row of a catalog table, in the order they were added.
@@ -121,78 +93,4 @@ fn in_order_of_use(mut reqs: Vec<Requirement>, components: &[ComponentIn]) -> Ve
     };
     reqs.sort_by_key(|r| first_use(r.style_id));
     reqs
-}
-
-async fn recipes(conn: &mut PgConnection) -> AppResult<Vec<Recipe>> {
-    let rows: Vec<RecipeRow> = sqlx::query_as(
-        "SELECT deliverable_id, coverage_scene_id, editing_style_id, task_template_id, priority
-         FROM component_task_recipes",
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Recipe {
-            deliverable_id: r.deliverable_id,
-            scene_id: r.coverage_scene_id,
-            style_id: r.editing_style_id,
-            template_id: r.task_template_id,
-            priority: r.priority,
-        })
-        .collect())
-}
-
-async fn templates(conn: &mut PgConnection) -> AppResult<Vec<(i32, String, Template)>> {
-    let rows: Vec<TemplateRow> = sqlx::query_as(
-        "SELECT id, name, pricing_type::text AS pricing_type, effort_hours,
-                effort_calculation_rules, fixed_price
-         FROM task_templates",
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|t| {
-            let pricing = if t.pricing_type == "Fixed" {
-                PricingType::Fixed
-            } else {
-                PricingType::Hourly
-            };
-            let rules = t
-                .effort_calculation_rules
-                .and_then(|r| pricing::parse_effort_rules(&r).ok());
-            let template = Template {
-                id: t.id,
-                pricing,
-                effort_hours: t.effort_hours,
-                rules,
-                fixed_price: t.fixed_price,
-            };
-            (t.id, t.name, template)
-        })
-        .collect())
-}
-
-async fn requirements(conn: &mut PgConnection) -> AppResult<Vec<Requirement>> {
-    let rows: Vec<RequirementRow> = sqlx::query_as(
-        "SELECT r.editing_style_id, st.name AS style, r.billable_item_id, b.name AS item,
-                r.quantity, b.price
-         FROM editing_style_requirements r
-         JOIN editing_styles st ON st.id = r.editing_style_id
-         JOIN billable_items b ON b.id = r.billable_item_id
-         ORDER BY r.id",
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Requirement {
-            style_id: r.editing_style_id,
-            style: r.style,
-            item_id: r.billable_item_id,
-            item: r.item,
-            quantity: r.quantity,
-            current_price: r.price,
-        })
-        .collect())
 }

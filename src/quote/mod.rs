@@ -14,6 +14,7 @@ pub mod packages;
 pub mod pages;
 pub mod pricing;
 pub mod proposal;
+pub mod rules;
 pub mod status;
 pub mod view;
 
