@@ -47,7 +47,8 @@ fn err(e: crate::error::AppError) -> anyhow::Error {
 async fn build_of_80_components(pool: &PgPool) -> Result<i32> {
     let mut tx = pool.begin().await?;
     let inquiry: i32 =
-        sqlx::query_scalar("SELECT id FROM inquiries WHERE status = 'New' ORDER BY id LIMIT 1")
+        sqlx::query_scalar("SELECT id FROM inquiries WHERE status = $1 ORDER BY id LIMIT 1")
+            .bind(crate::crm::InquiryStatus::New)
             .fetch_one(&mut *tx)
             .await?;
     let build = builds::create_for_inquiry(&mut tx, inquiry, None)

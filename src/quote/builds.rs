@@ -7,6 +7,7 @@ use super::engine;
 use super::pricing::Priced;
 use super::status::BuildStatus;
 use crate::audit;
+use crate::crm::InquiryStatus;
 use crate::error::{AppError, AppResult};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -129,8 +130,9 @@ pub async fn create_for_inquiry(
             "this inquiry already has quote {b}"
         )));
     }
-    if status == "Closed-Lost" {
-        return Err(AppError::Conflict("this inquiry is Closed-Lost".into()));
+    let status: InquiryStatus = status.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    if status == InquiryStatus::ClosedLost {
+        return Err(AppError::Conflict(format!("this inquiry is {status}")));
     }
     let id: i32 =
         sqlx::query_scalar("INSERT INTO builds (inquiry_id, status) VALUES ($1, $2) RETURNING id")
