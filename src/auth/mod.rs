@@ -155,8 +155,10 @@ pub async fn create_session(
 }
 
 const STAFF_SELECT: &str = "
-    SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name)), c.email, r.name,
+    SELECT co.id AS contributor_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name,
+           c.email, r.name AS role,
            COALESCE(array_agg(p.action_name::text) FILTER (WHERE p.id IS NOT NULL), '{}')
+             AS permissions
     FROM contributors co
     JOIN contacts c ON c.id = co.contact_id
     JOIN roles r ON r.id = co.role_id
@@ -164,37 +166,57 @@ const STAFF_SELECT: &str = "
     LEFT JOIN role_permissions rp ON rp.role_id = r.id
     LEFT JOIN permissions p ON p.id = rp.permission_id";
 
-type StaffRow = (i32, String, String, String, Vec<String>);
+#[derive(sqlx::FromRow)]
+struct StaffRow {
+    contributor_id: i32,
+    name: String,
+    email: String,
+    role: String,
+    permissions: Vec<String>,
+}
+
+impl StaffRow {
+    fn staff(self, csrf: Option<String>, session_id: Option<String>) -> Staff {
+        Staff {
+            contributor_id: self.contributor_id,
+            name: self.name,
+            email: self.email,
+            role: self.role,
+            permissions: self.permissions,
+            csrf,
+            session_id,
+        }
+    }
+}
+
+/// How often "last used" / "last seen" is written: authentication reads, and writes at most
+/// once a minute per token or session.
+const TOUCH_EVERY: &str = "interval '1 minute'";
 
 /// The staff member behind a session cookie or an `Authorization: Bearer` token, if valid.
-/// Sessions past their idle or absolute lifetime are deleted; a valid one is touched.
+/// Sessions past their idle or absolute lifetime are deleted; a valid token or session is
+/// touched when it was last touched over a minute ago (else the check only reads).
 pub async fn authenticate_staff(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Staff>, AppError> {
     let db = &state.db;
     if let Some(token) = bearer(headers) {
+        // `::bpchar`: token_hash is CHAR(64); compared as text its unique index is not used.
         let row: Option<StaffRow> = sqlx::query_as(&format!(
-            "WITH t AS (UPDATE api_tokens SET last_used_at = now()
-                        WHERE token_hash = $1 AND revoked_at IS NULL
-                          AND (expires_at IS NULL OR expires_at > now())
-                        RETURNING contributor_id)
-             {STAFF_SELECT} WHERE co.id = (SELECT contributor_id FROM t) GROUP BY co.id, c.id, r.id"
+            "WITH t AS (SELECT id, contributor_id, last_used_at FROM api_tokens
+                        WHERE token_hash = $1::bpchar AND revoked_at IS NULL
+                          AND (expires_at IS NULL OR expires_at > now())),
+                  touched AS (UPDATE api_tokens a SET last_used_at = now() FROM t
+                              WHERE a.id = t.id AND (t.last_used_at IS NULL
+                                OR t.last_used_at < now() - {TOUCH_EVERY}))
+             {STAFF_SELECT} WHERE co.id = (SELECT contributor_id FROM t)
+             GROUP BY co.id, c.id, r.id"
         ))
         .bind(crypto::token_hash(&token))
         .fetch_optional(db)
         .await?;
-        return Ok(
-            row.map(|(contributor_id, name, email, role, permissions)| Staff {
-                contributor_id,
-                name,
-                email,
-                role,
-                permissions,
-                csrf: None,
-                session_id: None,
-            }),
-        );
+        return Ok(row.map(|r| r.staff(None, None)));
     }
     let Some(sid) = cookie(headers, STAFF_COOKIE) else {
         return Ok(None);
@@ -210,17 +232,7 @@ pub async fn authenticate_staff(
     .bind(contributor_id)
     .fetch_optional(db)
     .await?;
-    Ok(
-        row.map(|(contributor_id, name, email, role, permissions)| Staff {
-            contributor_id,
-            name,
-            email,
-            role,
-            permissions,
-            csrf: Some(csrf),
-            session_id: Some(session_hash),
-        }),
-    )
+    Ok(row.map(|r| r.staff(Some(csrf), Some(session_hash))))
 }
 
 /// The portal user behind the portal session cookie, if valid.
@@ -265,11 +277,13 @@ async fn touch_session(
     let absolute = state.settings.session_absolute_hours as f64 * 3600.0;
     let hash = crypto::token_hash(sid);
     let alive: Option<(String, String, i32)> = sqlx::query_as(&format!(
-        "UPDATE auth_sessions SET last_seen_at = now()
-         WHERE id = $1 AND {owner} IS NOT NULL
-           AND last_seen_at > now() - make_interval(secs => $2)
-           AND created_at > now() - make_interval(secs => $3)
-         RETURNING id, csrf_token, {owner}"
+        "WITH s AS (SELECT id, csrf_token, {owner} AS owner, last_seen_at FROM auth_sessions
+                    WHERE id = $1 AND {owner} IS NOT NULL
+                      AND last_seen_at > now() - make_interval(secs => $2)
+                      AND created_at > now() - make_interval(secs => $3)),
+              touched AS (UPDATE auth_sessions a SET last_seen_at = now() FROM s
+                          WHERE a.id = s.id AND s.last_seen_at < now() - {TOUCH_EVERY})
+         SELECT id, csrf_token, owner FROM s"
     ))
     .bind(&hash)
     .bind(idle)

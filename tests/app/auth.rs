@@ -962,3 +962,58 @@ async fn a_role_that_does_not_exist_is_refused_and_changes_nothing() {
     .unwrap();
     assert_eq!(role, "Editor");
 }
+
+#[tokio::test]
+async fn an_authenticated_get_writes_nothing_when_used_in_the_last_minute() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let token = s.api_token("reads only").await;
+    // The row versions (xmin) of Maya's session and token: an UPDATE would change them.
+    let versions = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT (SELECT string_agg(s.xmin::text, ',') FROM auth_sessions s
+                     JOIN contributors co ON co.id = s.contributor_id
+                     JOIN contacts c ON c.id = co.contact_id WHERE c.email = $1),
+                    (SELECT xmin::text FROM api_tokens WHERE name = 'reads only')",
+        )
+        .bind(MAYA)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    let by_token = |path: &'static str| app.client.get(app.url(path)).bearer_auth(&token).send();
+    // The token's first use is recorded once.
+    assert_eq!(by_token("/api/v1/me").await.unwrap().status(), 200);
+    let before = versions().await;
+    for _ in 0..3 {
+        assert_eq!(s.get("/account").await.status(), 200);
+        assert_eq!(by_token("/api/v1/me").await.unwrap().status(), 200);
+    }
+    assert_eq!(
+        versions().await,
+        before,
+        "nothing written within the minute"
+    );
+    // Over a minute later, one request records the use again.
+    sqlx::query("UPDATE auth_sessions SET last_seen_at = now() - interval '2 minutes'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE api_tokens SET last_used_at = now() - interval '2 minutes'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let aged = versions().await;
+    assert_eq!(s.get("/account").await.status(), 200);
+    assert_eq!(by_token("/api/v1/me").await.unwrap().status(), 200);
+    let after = versions().await;
+    assert_ne!(after.0, aged.0, "the session is touched again");
+    assert_ne!(after.1, aged.1, "the token is touched again");
+    let fresh: bool = sqlx::query_scalar(
+        "SELECT bool_and(last_seen_at > now() - interval '10 seconds') FROM auth_sessions",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(fresh);
+}
