@@ -17,11 +17,16 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
-    /// Load data: `--demo` loads the demo studio (safe to run again).
+    /// Load data: `--demo` loads the demo studio (safe to run again); `--scale N` adds N
+    /// inquiries (and a quote for every fifth) to measure a large studio.
+    #[command(group(clap::ArgGroup::new("what").required(true).multiple(true)))]
     Seed {
         /// Load the demo studio.
-        #[arg(long, required = true)]
+        #[arg(long, group = "what")]
         demo: bool,
+        /// Add this many inquiries, with contacts and quotes, spread over years.
+        #[arg(long, group = "what", value_parser = clap::value_parser!(i32).range(1..=10_000_000))]
+        scale: Option<i32>,
     },
     /// Migrate, load the demo studio, and serve.
     Demo,
@@ -72,7 +77,7 @@ fn main() -> std::process::ExitCode {
     let cmd = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run::Cmd::Serve,
         Command::Migrate => run::Cmd::Migrate,
-        Command::Seed { .. } => run::Cmd::SeedDemo,
+        Command::Seed { demo, scale } => run::Cmd::Seed { demo, scale },
         Command::Demo => run::Cmd::Demo,
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Admin(Admin::CreateUser {

@@ -11,7 +11,10 @@ pub enum Cmd {
     },
     Serve,
     Migrate,
-    SeedDemo,
+    Seed {
+        demo: bool,
+        scale: Option<i32>,
+    },
     Demo,
     CreateUser {
         email: String,
@@ -60,8 +63,12 @@ async fn execute(
     started: Instant,
 ) -> Result<()> {
     db::migrate(&database.pool).await?;
-    if matches!(cmd, Cmd::SeedDemo | Cmd::Demo) {
+    if matches!(cmd, Cmd::Seed { demo: true, .. } | Cmd::Demo) {
         seed_demo(&database.pool).await?;
+    }
+    if let Cmd::Seed { scale: Some(n), .. } = cmd {
+        seed::scale(&database.pool, crate::clock::Clock::System, n).await?;
+        tracing::info!(inquiries = n, "scale data added");
     }
     match cmd {
         Cmd::BenchPricing { changes } => {
@@ -81,7 +88,7 @@ async fn execute(
             let demo = matches!(cmd, Cmd::Demo);
             serve(database, settings, started, demo).await?
         }
-        Cmd::Migrate | Cmd::SeedDemo => {}
+        Cmd::Migrate | Cmd::Seed { .. } => {}
     }
     Ok(())
 }

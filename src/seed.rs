@@ -6,6 +6,23 @@ use anyhow::Result;
 use sqlx::PgPool;
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
+const SCALE_SQL: &str = include_str!("seed/scale.sql");
+
+/// Add `inquiries` inquiries (and a quote for every fifth) to measure a studio with years of
+/// history: `projectflo seed --scale N`. Each run adds as many again.
+pub async fn scale(pool: &PgPool, clock: Clock, inquiries: i32) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT set_config('projectflo.now', $1, true)")
+        .bind(clock.now().to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(SCALE_SQL)
+        .bind(inquiries)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
 
 /// Load the demo studio, dated around now. Returns false when it was already loaded.
 pub async fn demo(pool: &PgPool) -> Result<bool> {

@@ -105,3 +105,31 @@ async fn two_seeds_at_once_on_an_empty_studio_load_it_once() {
     assert_eq!(count(&app, "SELECT count(*) FROM coverage_scenes").await, 6);
     assert_eq!(count(&app, "SELECT count(*) FROM inquiries").await, 8);
 }
+
+#[tokio::test]
+async fn the_scale_seed_adds_years_of_inquiries_with_a_quote_for_every_fifth() {
+    let app = TestApp::demo().await;
+    let (inquiries, builds) = (
+        count(&app, "SELECT count(*) FROM inquiries").await,
+        count(&app, "SELECT count(*) FROM builds").await,
+    );
+    projectflo::seed::scale(&app.db, projectflo::clock::Clock::System, 1000)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM inquiries").await,
+        inquiries + 1000
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM builds").await,
+        builds + 200
+    );
+    let statuses = count(&app, "SELECT count(DISTINCT status) FROM inquiries").await;
+    assert_eq!(statuses, 5, "every status of the pipeline");
+    let years = count(
+        &app,
+        "SELECT count(DISTINCT date_part('year', created_at)) FROM inquiries",
+    )
+    .await;
+    assert!(years >= 3, "spread over years: {years}");
+}
