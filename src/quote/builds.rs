@@ -217,23 +217,43 @@ pub async fn remove_coverage(
     id: i32,
     actor: Option<i32>,
 ) -> AppResult<Priced> {
-    lock(tx, build).await?;
-    let n = sqlx::query("DELETE FROM build_coverage_assignments WHERE id = $2 AND build_id = $1")
-        .bind(build)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    if n.rows_affected() == 0 {
-        return Err(AppError::not_found(&format!("coverage line {id}")));
-    }
-    done(
+    let what = format!("coverage line {id}");
+    let audit = ("builds.coverage.remove", json!({ "coverage": id }));
+    remove_line(
         tx,
         build,
+        "build_coverage_assignments",
+        id,
+        &what,
+        audit,
         actor,
-        "builds.coverage.remove",
-        json!({ "coverage": id }),
     )
     .await
+}
+
+/// Delete one line of the build (404 when the build has no such line), then recompute and
+/// audit the change.
+async fn remove_line(
+    tx: &mut PgConnection,
+    build: i32,
+    table: &str,
+    id: i32,
+    what: &str,
+    (action, details): (&str, serde_json::Value),
+    actor: Option<i32>,
+) -> AppResult<Priced> {
+    lock(tx, build).await?;
+    let n = sqlx::query(&format!(
+        "DELETE FROM {table} WHERE id = $2 AND build_id = $1"
+    ))
+    .bind(build)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if n.rows_affected() == 0 {
+        return Err(AppError::not_found(what));
+    }
+    done(tx, build, actor, action, details).await
 }
 
 /// Add a film: its components come from the film's default components.
@@ -301,23 +321,12 @@ pub async fn remove_deliverable(
     bd: i32,
     actor: Option<i32>,
 ) -> AppResult<Priced> {
-    lock(tx, build).await?;
-    let n = sqlx::query("DELETE FROM build_deliverables WHERE id = $2 AND build_id = $1")
-        .bind(build)
-        .bind(bd)
-        .execute(&mut *tx)
-        .await?;
-    if n.rows_affected() == 0 {
-        return Err(AppError::not_found(&format!("film {bd} of this quote")));
-    }
-    done(
-        tx,
-        build,
-        actor,
+    let what = format!("film {bd} of this quote");
+    let audit = (
         "builds.deliverable.remove",
         json!({ "build_deliverable": bd }),
-    )
-    .await
+    );
+    remove_line(tx, build, "build_deliverables", bd, &what, audit, actor).await
 }
 
 pub async fn update_component(
