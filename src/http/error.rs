@@ -46,6 +46,10 @@ impl IntoResponse for AppError {
                     message: e.message.clone(),
                 })
                 .collect(),
+            AppError::UnknownRef { field, message } => vec![ProblemField {
+                field: field.clone(),
+                message: message.clone(),
+            }],
             _ => vec![],
         };
         let problem = Problem {
@@ -108,7 +112,8 @@ impl From<QueryRejection> for AppError {
     }
 }
 
-/// The innermost error message (serde's own words, e.g. "invalid type: string, expected f64 at line 1 column 20").
+/// The innermost error message (serde's own words, e.g. "invalid type: string, expected f64
+/// at line 1 column 20").
 fn inner_message(e: &dyn std::error::Error) -> String {
     let mut cur: &dyn std::error::Error = e;
     while let Some(next) = cur.source() {
