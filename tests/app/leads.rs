@@ -769,7 +769,7 @@ async fn contacts_and_to_dos_through_the_api() {
             &json!({"assigned_to_contributor_id": 9999}),
         )
         .await,
-        422,
+        404,
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "assignee");

@@ -266,14 +266,14 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             "POST",
             format!("/api/v1/builds/{ava}/coverage"),
             json!({"coverage_scene_id": 9999, "operator_type_id": lead}),
-            422,
+            404,
             "coverage_scene_id",
         ),
         (
             "POST",
             format!("/api/v1/builds/{ava}/coverage"),
             json!({"coverage_scene_id": ceremony, "operator_type_id": 9999}),
-            422,
+            404,
             "operator_type_id",
         ),
         (
@@ -308,29 +308,29 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             "POST",
             format!("/api/v1/builds/{ava}/deliverables"),
             json!({"deliverable_id": 9999}),
-            422,
+            404,
             "deliverable_id",
         ),
         (
             "PUT",
             format!("/api/v1/builds/{ava}/components/{comp}"),
             json!({"editing_style_id": 9999}),
-            422,
+            404,
             "editing_style_id",
         ),
         (
             "POST",
             format!("/api/v1/builds/{ava}/billables"),
             json!({"billable_item_id": 9999}),
-            422,
+            404,
             "billable_item_id",
         ),
         (
             "POST",
             format!("/api/v1/builds/{ava}/billables"),
             json!({"billable_item_id": dvd}),
-            422,
-            "billable_item_id",
+            409,
+            "",
         ),
         (
             "POST",
@@ -809,7 +809,7 @@ async fn a_package_starts_a_new_quote_and_a_quote_can_be_duplicated() {
             &json!({"inquiry_id": liam_inquiry}),
         )
         .await,
-        422,
+        404,
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "package_id");
