@@ -6,6 +6,9 @@ use chrono::{Datelike, NaiveDate};
 
 pub const EARLIEST_YEAR: i32 = 1900;
 pub const LATEST_YEAR: i32 = 2199;
+/// What `parse` reads, as a JSON Schema `pattern` beside `format: date` (which rules out
+/// days a month does not have).
+pub const PATTERN: &str = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$";
 
 /// A plausible date, or a message saying what is wrong.
 pub fn parse(s: &str) -> Result<NaiveDate, String> {

@@ -13,6 +13,10 @@ pub struct FieldError {
 pub enum AppError {
     #[error("{0}")]
     NotFound(String),
+    /// A record the request names by id in a field (not in its path) does not exist: 404
+    /// naming the field, so that a schema-valid id that names nothing is not a 422.
+    #[error("{field}: {message}")]
+    UnknownRef { field: String, message: String },
     #[error("{message}")]
     Validation {
         message: String,
@@ -40,6 +44,14 @@ impl AppError {
         AppError::NotFound(format!("{what} not found"))
     }
 
+    /// The record a field names does not exist (404 naming the field).
+    pub fn unknown_ref(field: &str, message: impl Into<String>) -> Self {
+        AppError::UnknownRef {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         AppError::Validation {
@@ -53,7 +65,7 @@ impl AppError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) | AppError::UnknownRef { .. } => StatusCode::NOT_FOUND,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { status, .. } => *status,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -66,7 +78,7 @@ impl AppError {
 
     pub fn kind(&self) -> &'static str {
         match self {
-            AppError::NotFound(_) => "not-found",
+            AppError::NotFound(_) | AppError::UnknownRef { .. } => "not-found",
             AppError::Validation { .. } => "validation",
             AppError::BadRequest { .. } => "bad-request",
             AppError::Conflict(_) => "conflict",

@@ -1,14 +1,16 @@
 //! Settings > Audit log: every change, who made it and when, filtered by person, record and
-//! dates, 50 to a page.
+//! dates (plausible ones: `crate::dates`), 50 to a page.
 use crate::auth::{Access, Permission, Staff};
-use crate::error::{AppError, AppResult};
+use crate::dates;
+use crate::error::{AppError, AppResult, FieldError};
 use crate::http::AppState;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -21,38 +23,82 @@ pub fn routes() -> Routes {
     )
 }
 
+/// The filters as sent: empty ones are no filter.
 #[derive(Deserialize, Default)]
 pub struct AuditFilter {
     #[serde(default)]
-    pub person: Option<i32>,
+    pub person: Option<String>,
     #[serde(default)]
     pub entity: String,
     #[serde(default)]
-    pub from: Option<NaiveDate>,
+    pub from: Option<String>,
     #[serde(default)]
-    pub to: Option<NaiveDate>,
+    pub to: Option<String>,
     #[serde(default)]
     pub page: Option<i64>,
 }
 
+/// The filters read.
+#[derive(Default)]
+pub struct Checked {
+    pub person: Option<i32>,
+    pub entity: String,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
 impl AuditFilter {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// The filters read, or each one's problem by its field.
+    pub fn checked(&self) -> Result<Checked, Vec<FieldError>> {
+        let mut errors = vec![];
+        let mut date = |field: &str, v: &Option<String>| {
+            let parsed = Self::given(v).map(dates::parse).transpose();
+            parsed.unwrap_or_else(|message| {
+                errors.push(FieldError {
+                    field: field.into(),
+                    message,
+                });
+                None
+            })
+        };
+        let (from, to) = (date("from", &self.from), date("to", &self.to));
+        let person = Self::given(&self.person).map(str::parse).transpose();
+        let person = person.unwrap_or_else(|_| {
+            errors.push(FieldError {
+                field: "person".into(),
+                message: "choose a person from the list".into(),
+            });
+            None
+        });
+        let entity = self.entity.clone();
+        let checked = Checked {
+            person,
+            entity,
+            from,
+            to,
+        };
+        if errors.is_empty() {
+            Ok(checked)
+        } else {
+            Err(errors)
+        }
+    }
+
     /// The filters as a query string, for the links to the next and previous pages.
     fn query_base(&self) -> String {
+        let text = |v: &Option<String>| Self::given(v).unwrap_or_default().to_string();
         serde_urlencoded::to_string([
-            (
-                "person",
-                self.person.map(|p| p.to_string()).unwrap_or_default(),
-            ),
+            ("person", text(&self.person)),
             ("entity", self.entity.clone()),
-            ("from", date(self.from)),
-            ("to", date(self.to)),
+            ("from", text(&self.from)),
+            ("to", text(&self.to)),
         ])
         .unwrap_or_default()
     }
-}
-
-fn date(d: Option<NaiveDate>) -> String {
-    d.map(|d| d.to_string()).unwrap_or_default()
 }
 
 #[derive(sqlx::FromRow)]
@@ -88,11 +134,23 @@ struct AuditPage {
     page: i64,
     has_next: bool,
     query_base: String,
+    /// Each filter's problem, by its field.
+    errors: Vec<FieldError>,
 }
 
 impl AuditPage {
     fn person_is(&self, id: &i32) -> bool {
         self.person == Some(*id)
+    }
+
+    fn error(&self, field: &str) -> Option<&str> {
+        let e = self.errors.iter().find(|e| e.field == field);
+        e.map(|e| e.message.as_str())
+    }
+
+    /// (field, label, value) of the date inputs.
+    fn dates(&self) -> [(&'static str, &'static str, &str); 2] {
+        [("from", "From", &self.from), ("to", "To", &self.to)]
     }
 }
 
@@ -101,7 +159,7 @@ const AUDIT_PAGE: i64 = 50;
 /// One page of the entries that match the filter, newest first, and whether more follow.
 pub async fn entries(
     conn: &mut PgConnection,
-    f: &AuditFilter,
+    f: &Checked,
     page: i64,
 ) -> AppResult<(Vec<AuditRow>, bool)> {
     let mut rows: Vec<AuditRow> = sqlx::query_as(
@@ -147,32 +205,42 @@ async fn entity_types(conn: &mut PgConnection) -> AppResult<Vec<String>> {
     .await?)
 }
 
+/// The log, filtered; a filter that cannot be read is shown by its field (422), with no rows.
 async fn audit_log(
     State(state): State<AppState>,
     staff: Staff,
     q: Result<Query<AuditFilter>, QueryRejection>,
 ) -> AppResult<Response> {
-    let Query(f) = q.map_err(|_| {
-        AppError::field(
-            "filters",
-            "use a person from the list and dates like 2026-11-25",
-        )
-    })?;
+    let Query(f) = q.map_err(|_| AppError::field("filters", "use a page number like 2"))?;
     let page = f.page.unwrap_or(1).max(1);
     let layout = Layout::load(&state.db, &staff, "Audit log", "/settings").await?;
     let mut conn = state.db.acquire().await?;
-    let (rows, has_next) = entries(&mut conn, &f, page).await?;
-    Ok(render(&AuditPage {
+    let (checked, errors) = match f.checked() {
+        Ok(c) => (c, vec![]),
+        Err(errors) => (Checked::default(), errors),
+    };
+    let (rows, has_next) = match errors.is_empty() {
+        true => entries(&mut conn, &checked, page).await?,
+        false => (vec![], false),
+    };
+    let status = match errors.is_empty() {
+        true => StatusCode::OK,
+        false => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let html = render(&AuditPage {
         layout,
         rows,
         people: people(&mut conn).await?,
         entities: entity_types(&mut conn).await?,
-        person: f.person,
+        person: checked.person,
         query_base: f.query_base(),
-        from: date(f.from),
-        to: date(f.to),
+        from: text(&f.from),
+        to: text(&f.to),
         entity: f.entity,
         page,
         has_next,
-    }))
+        errors,
+    });
+    Ok((status, html).into_response())
 }

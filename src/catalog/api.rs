@@ -1,7 +1,7 @@
 //! The JSON API of the catalogs and rules tables (any catalog by its slug) and of the studio
 //! settings. Each handler calls the same function as its page.
 use super::row::from_json;
-use super::settings::{self, StudioForm};
+use super::settings::{self, StudioSettings};
 use super::{spec, store};
 use crate::auth::{Access, Permission, Staff};
 use crate::http::routes::Routes;
@@ -128,25 +128,27 @@ async fn api_delete(
 /// The studio settings: currency, time zone, editing rate, tax, deposit, balance due days,
 /// invoice prefix, task phases.
 #[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog",
-    responses((status = 200, body = Object)))]
-async fn api_get_studio(State(state): State<AppState>) -> AppResult<Json<Value>> {
+    responses((status = 200, body = StudioSettings)))]
+async fn api_get_studio(State(state): State<AppState>) -> AppResult<Json<StudioSettings>> {
     let s = settings::load(&mut *state.db.acquire().await?).await?;
-    Ok(Json(s.to_json()))
+    Ok(Json(StudioSettings::from(&s)))
 }
 
-/// Change the studio settings (every field; decimals as strings, task_phase_order a list).
-#[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog", request_body = Object,
+/// Change the studio settings (every field; decimals as text, task_phase_order a list).
+#[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog",
+    request_body = StudioSettings,
     responses(
-        (status = 200, body = Object),
+        (status = 200, body = StudioSettings),
         (status = 422, body = crate::http::error::Problem)
     ))]
 async fn api_put_studio(
     State(state): State<AppState>,
     staff: Staff,
-    ApiJson(v): ApiJson<Value>,
-) -> AppResult<Json<Value>> {
+    ApiJson(v): ApiJson<StudioSettings>,
+) -> AppResult<Json<StudioSettings>> {
+    let form = v.into_form()?;
     let mut tx = state.db.begin().await?;
-    let saved = settings::update(&mut tx, &StudioForm::from_json(&v), staff.contributor_id).await?;
+    let saved = settings::update(&mut tx, &form, staff.contributor_id).await?;
     tx.commit().await?;
-    Ok(Json(saved.to_json()))
+    Ok(Json(StudioSettings::from(&saved)))
 }

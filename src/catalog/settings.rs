@@ -8,6 +8,7 @@ use crate::auth::{Access, Permission, Staff};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::AppState;
 use crate::http::form::Refusal;
+use crate::http::json;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::studio::Studio;
@@ -16,9 +17,11 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
+use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
 
 pub fn routes() -> Routes {
     let manage = Access::Perm(Permission::SettingsManage);
@@ -75,10 +78,10 @@ impl From<&Studio> for StudioForm {
 }
 
 /// An amount from 0 to `max` with at most 2 decimals.
-fn amount(v: &str, max: i64) -> Option<Decimal> {
+fn amount(v: &str, max: Decimal) -> Option<Decimal> {
     Decimal::from_str_exact(v.trim())
         .ok()
-        .filter(|d| *d >= Decimal::ZERO && *d <= Decimal::from(max) && d.normalize().scale() <= 2)
+        .filter(|d| *d >= Decimal::ZERO && *d <= max && d.normalize().scale() <= 2)
 }
 
 /// What each field must be, in the order the problems are listed.
@@ -107,32 +110,6 @@ const CHECKS: &[(&str, &str)] = &[
 ];
 
 impl StudioForm {
-    /// A JSON body (decimals as strings or numbers, task_phase_order a list) as the form.
-    pub fn from_json(v: &Value) -> StudioForm {
-        let text = |k: &str| match &v[k] {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => String::new(),
-        };
-        let phases = v["task_phase_order"].as_array().map(|a| {
-            a.iter()
-                .filter_map(|p| p.as_str())
-                .collect::<Vec<_>>()
-                .join("\n")
-        });
-        StudioForm {
-            studio_name: text("studio_name"),
-            currency_code: text("currency_code"),
-            time_zone: text("time_zone"),
-            editing_hourly_rate: text("editing_hourly_rate"),
-            tax_rate_percent: text("tax_rate_percent"),
-            deposit_percent: text("deposit_percent"),
-            balance_due_days_before_wedding: text("balance_due_days_before_wedding"),
-            invoice_prefix: text("invoice_prefix"),
-            task_phase_order: phases.unwrap_or_default(),
-        }
-    }
-
     /// Every problem, each by its field.
     fn check(&self) -> Vec<FieldError> {
         CHECKS
@@ -148,20 +125,25 @@ impl StudioForm {
     /// Whether one field's value can be saved.
     fn is_ok(&self, field: &str) -> bool {
         match field {
-            "studio_name" => !self.studio_name.trim().is_empty() && self.studio_name.len() <= 255,
+            "studio_name" => {
+                !self.studio_name.trim().is_empty() && self.studio_name.chars().count() <= 255
+            }
             "currency_code" => {
                 let cc = self.currency_code.trim();
                 cc.len() == 3 && cc.chars().all(|c| c.is_ascii_uppercase())
             }
             "time_zone" => self.time_zone.trim().parse::<chrono_tz::Tz>().is_ok(),
-            "editing_hourly_rate" => amount(&self.editing_hourly_rate, 999_999).is_some(),
-            "tax_rate_percent" => amount(&self.tax_rate_percent, 100).is_some(),
-            "deposit_percent" => amount(&self.deposit_percent, 100).is_some(),
+            // DECIMAL(8,2)
+            "editing_hourly_rate" => {
+                amount(&self.editing_hourly_rate, Decimal::new(99_999_999, 2)).is_some()
+            }
+            "tax_rate_percent" => amount(&self.tax_rate_percent, Decimal::ONE_HUNDRED).is_some(),
+            "deposit_percent" => amount(&self.deposit_percent, Decimal::ONE_HUNDRED).is_some(),
             "balance_due_days_before_wedding" => {
                 let days = self.balance_due_days_before_wedding.trim();
                 days.parse::<u16>().is_ok()
             }
-            "invoice_prefix" => self.invoice_prefix.len() <= 20,
+            "invoice_prefix" => self.invoice_prefix.chars().count() <= 20,
             "task_phase_order" => !self.phases().is_empty(),
             other => unreachable!("CHECKS names {other}, which has no check"),
         }
@@ -178,16 +160,114 @@ impl StudioForm {
 
     /// What the API and the audit log show.
     pub fn to_json(&self) -> Value {
-        json!({
-            "studio_name": self.studio_name.trim(),
-            "currency_code": self.currency_code.trim(),
-            "time_zone": self.time_zone.trim(),
-            "editing_hourly_rate": self.editing_hourly_rate.trim(),
-            "tax_rate_percent": self.tax_rate_percent.trim(),
-            "deposit_percent": self.deposit_percent.trim(),
-            "balance_due_days_before_wedding": self.balance_due_days_before_wedding.trim(),
-            "invoice_prefix": self.invoice_prefix.trim(),
-            "task_phase_order": self.phases(),
+        serde_json::to_value(StudioSettings::from(self)).unwrap_or_default()
+    }
+}
+
+/// The studio settings as the API reads and shows them: decimals and days as text (a whole
+/// number is read too), the task phases as a list. Every field is required.
+#[derive(Deserialize, Serialize, ToSchema)]
+pub struct StudioSettings {
+    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    pub studio_name: String,
+    /// A three-letter ISO 4217 code; every price is shown in it.
+    #[schema(pattern = r"^[A-Z]{3}$")]
+    pub currency_code: String,
+    #[schema(schema_with = time_zones)]
+    pub time_zone: String,
+    #[serde(deserialize_with = "json::decimal_text")]
+    #[schema(schema_with = rate_schema)]
+    pub editing_hourly_rate: String,
+    #[serde(deserialize_with = "json::decimal_text")]
+    #[schema(schema_with = percent_schema)]
+    pub tax_rate_percent: String,
+    #[serde(deserialize_with = "json::decimal_text")]
+    #[schema(schema_with = percent_schema)]
+    pub deposit_percent: String,
+    #[serde(deserialize_with = "json::decimal_text")]
+    #[schema(schema_with = days_schema)]
+    pub balance_due_days_before_wedding: String,
+    #[schema(max_length = 20, pattern = r"^[^\x00]*$")]
+    pub invoice_prefix: String,
+    /// The task phases in order; each has something other than white space.
+    #[schema(min_items = 1, inline)]
+    pub task_phase_order: Vec<Phase>,
+}
+
+/// A task phase.
+#[derive(Deserialize, Serialize, ToSchema)]
+#[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+pub struct Phase(pub String);
+
+fn time_zones() -> Object {
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names))
+        .description(Some("An IANA time zone, e.g. America/Los_Angeles."))
+        .build()
+}
+
+fn rate_schema() -> Schema {
+    let pattern = r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$";
+    json::decimal_schema(
+        pattern,
+        (0, 999_999),
+        false,
+        "0 to 999999.99, at most 2 decimals.",
+    )
+}
+
+fn percent_schema() -> Schema {
+    let pattern = r"^((0|[1-9][0-9]?)(\.[0-9]{1,2})?|100(\.00?)?)$";
+    json::decimal_schema(pattern, (0, 100), false, "0 to 100, at most 2 decimals.")
+}
+
+fn days_schema() -> Schema {
+    let pattern = concat!(
+        r"^(0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]",
+        r"|6553[0-5])$"
+    );
+    json::decimal_schema(pattern, (0, 65_535), false, "Whole days, 0 to 65535.")
+}
+
+impl From<&StudioForm> for StudioSettings {
+    fn from(f: &StudioForm) -> StudioSettings {
+        StudioSettings {
+            studio_name: f.studio_name.trim().into(),
+            currency_code: f.currency_code.trim().into(),
+            time_zone: f.time_zone.trim().into(),
+            editing_hourly_rate: f.editing_hourly_rate.trim().into(),
+            tax_rate_percent: f.tax_rate_percent.trim().into(),
+            deposit_percent: f.deposit_percent.trim().into(),
+            balance_due_days_before_wedding: f.balance_due_days_before_wedding.trim().into(),
+            invoice_prefix: f.invoice_prefix.trim().into(),
+            task_phase_order: f.phases().into_iter().map(Phase).collect(),
+        }
+    }
+}
+
+impl StudioSettings {
+    /// As the form: a blank phase is a 422 naming `task_phase_order`, as the document says.
+    pub fn into_form(self) -> AppResult<StudioForm> {
+        if self.task_phase_order.iter().any(|p| p.0.trim().is_empty()) {
+            return Err(AppError::field(
+                "task_phase_order",
+                "a phase cannot be blank",
+            ));
+        }
+        let phases: Vec<String> = self.task_phase_order.into_iter().map(|p| p.0).collect();
+        Ok(StudioForm {
+            studio_name: self.studio_name,
+            currency_code: self.currency_code,
+            time_zone: self.time_zone,
+            editing_hourly_rate: self.editing_hourly_rate,
+            tax_rate_percent: self.tax_rate_percent,
+            deposit_percent: self.deposit_percent,
+            balance_due_days_before_wedding: self.balance_due_days_before_wedding,
+            invoice_prefix: self.invoice_prefix,
+            task_phase_order: phases.join("\n"),
         })
     }
 }

@@ -117,17 +117,9 @@ pub async fn complete(tx: &mut PgConnection, id: i32, staff: &Staff) -> AppResul
     Ok(())
 }
 
-/// Give an activity to another active staff member.
+/// Give an activity to another active staff member: 404 when there is no such activity, then
+/// 404 naming `assignee` when no team member has that id, 409 when they are inactive.
 pub async fn reassign(tx: &mut PgConnection, id: i32, to: i32, actor: i32) -> AppResult<()> {
-    let active: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM staff_credentials WHERE contributor_id = $1 AND is_active)",
-    )
-    .bind(to)
-    .fetch_one(&mut *tx)
-    .await?;
-    if !active {
-        return Err(AppError::field("assignee", "choose an active team member"));
-    }
     let before: Option<i32> = sqlx::query_scalar(
         "SELECT assigned_to_contributor_id FROM activities WHERE id = $1 FOR UPDATE",
     )
@@ -135,6 +127,23 @@ pub async fn reassign(tx: &mut PgConnection, id: i32, to: i32, actor: i32) -> Ap
     .fetch_optional(&mut *tx)
     .await?;
     let before = before.ok_or_else(|| AppError::not_found(&format!("activity {id}")))?;
+    let active: Option<bool> =
+        sqlx::query_scalar("SELECT is_active FROM staff_credentials WHERE contributor_id = $1")
+            .bind(to)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match active {
+        None => {
+            let message = format!("there is no team member {to}");
+            return Err(AppError::unknown_ref("assignee", message));
+        }
+        Some(false) => {
+            return Err(AppError::Conflict(
+                "this team member is inactive; choose an active one".into(),
+            ));
+        }
+        Some(true) => {}
+    }
     sqlx::query("UPDATE activities SET assigned_to_contributor_id = $2 WHERE id = $1")
         .bind(id)
         .bind(to)

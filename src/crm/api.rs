@@ -8,7 +8,7 @@ use super::rules;
 use super::status::InquiryStatus;
 use crate::auth::{Access, Permission, Staff};
 use crate::http::routes::Routes;
-use crate::http::{ApiJson, ApiPath, ApiQuery, AppError, AppResult, AppState};
+use crate::http::{ApiJson, ApiPath, ApiQuery, AppError, AppResult, AppState, json};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -37,13 +37,15 @@ pub struct InquiryDetail {
     pub activities: Vec<ActivityRow>,
     pub communications: Vec<Communication>,
     /// Statuses it may move to now.
-    #[schema(value_type = Vec<String>)]
     pub moves: Vec<InquiryStatus>,
 }
 
 /// Inquiries, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/inquiries", tag = "leads", params(Filters),
-    responses((status = 200, body = Vec<InquiryRow>)))]
+    responses(
+        (status = 200, body = Vec<InquiryRow>),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
 async fn api_list(
     State(state): State<AppState>,
     ApiQuery(f): ApiQuery<Filters>,
@@ -94,6 +96,8 @@ async fn api_get(
 
 #[derive(Deserialize, ToSchema)]
 pub struct Move {
+    /// A status the inquiry may move to now (see `moves`); any other is a 409.
+    #[schema(value_type = InquiryStatus)]
     pub status: String,
 }
 
@@ -120,9 +124,15 @@ async fn api_move(
 
 #[derive(Deserialize, ToSchema)]
 pub struct LogEntry {
-    /// Call, Email or Meeting.
     #[serde(rename = "type")]
+    #[schema(schema_with = communications::type_schema)]
     pub kind: String,
+    /// What was said.
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub notes: String,
 }
 
@@ -131,6 +141,7 @@ pub struct LogEntry {
     params(("id" = i32, Path)), request_body = LogEntry,
     responses(
         (status = 201, body = Communication),
+        (status = 404, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn api_log(
@@ -186,6 +197,8 @@ async fn api_complete(
 
 #[derive(Deserialize, ToSchema)]
 pub struct Reassign {
+    /// An active team member (404 when none has this id, 409 when they are inactive).
+    #[serde(deserialize_with = "json::int")]
     pub assigned_to_contributor_id: i32,
 }
 
@@ -195,6 +208,7 @@ pub struct Reassign {
     responses(
         (status = 204),
         (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn api_reassign(
@@ -221,10 +235,16 @@ async fn api_contacts(
     Ok(Json(contacts::search(&mut conn, &s.q).await?))
 }
 
+/// A couple as in the list, but with the inquiries themselves (oldest first) where the list
+/// has their count, and the communications.
 #[derive(Serialize, ToSchema)]
 pub struct ContactDetail {
-    #[serde(flatten)]
-    pub contact: ContactRow,
+    pub id: i32,
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
     pub inquiries: Vec<InquiryRow>,
     pub communications: Vec<Communication>,
 }
@@ -240,12 +260,16 @@ async fn api_contact(
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<ContactDetail>> {
     let mut conn = state.db.acquire().await?;
-    let contact = contacts::find(&mut conn, id)
+    let c = contacts::find(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::not_found(&format!("contact {id}")))?;
     Ok(Json(ContactDetail {
         inquiries: inquiries::of_contact(&mut conn, id).await?,
         communications: communications::of_contact(&mut conn, id).await?,
-        contact,
+        id: c.id,
+        name: c.name,
+        email: c.email,
+        phone: c.phone,
+        kind: c.kind,
     }))
 }

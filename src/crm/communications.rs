@@ -8,6 +8,14 @@ use utoipa::ToSchema;
 
 pub const TYPES: [&str; 3] = ["Call", "Email", "Meeting"];
 
+/// One of `TYPES`, as the API's document says it.
+pub fn type_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(TYPES))
+        .build()
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
 pub struct Communication {
     pub id: i32,

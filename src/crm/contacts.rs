@@ -17,6 +17,7 @@ pub struct ContactRow {
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactSearch {
     /// Name or email contains.
     #[serde(default)]
@@ -32,6 +33,10 @@ const SELECT: &str = "
 /// Couples whose name or email contains `q` (all when it is empty), by name; at most 500.
 pub async fn search(conn: &mut PgConnection, q: &str) -> AppResult<Vec<ContactRow>> {
     let q = q.trim();
+    // Nothing stored holds a NUL (PostgreSQL refuses it), so such a search matches nothing.
+    if q.contains('\0') {
+        return Ok(vec![]);
+    }
     Ok(sqlx::query_as(&format!(
         "{SELECT}
            AND ($1 = '' OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $2

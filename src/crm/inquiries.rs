@@ -3,7 +3,9 @@
 use super::rules::{self, Move};
 use super::status::InquiryStatus;
 use crate::audit;
+use crate::dates;
 use crate::error::{AppError, AppResult};
+use crate::http::json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -17,7 +19,6 @@ pub struct InquiryRow {
     pub email: String,
     pub phone: Option<String>,
     pub wedding_date: Option<NaiveDate>,
-    #[schema(value_type = String)]
     pub status: InquiryStatus,
     pub venue: Option<String>,
     pub notes: Option<String>,
@@ -30,24 +31,77 @@ pub struct InquiryRow {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+/// The board's and the API's filters, as sent: an empty one is no filter. Read by `checked`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Filters {
     /// Name or email contains.
-    #[serde(default)]
     pub q: Option<String>,
-    #[serde(default)]
+    /// Lead source, exactly.
     pub source: Option<String>,
-    #[serde(default)]
+    /// New, Contacted, Proposal Sent, Booked or Closed-Lost; another value matches nothing.
     pub status: Option<String>,
-    /// Wedding on or after (YYYY-MM-DD).
-    #[serde(default)]
+    #[param(schema_with = date_filter)]
+    pub from: Option<String>,
+    #[param(schema_with = date_filter)]
+    pub to: Option<String>,
+    #[param(schema_with = assignee_filter)]
+    pub assignee: Option<String>,
+}
+
+fn date_filter() -> utoipa::openapi::schema::Schema {
+    json::or_empty(
+        json::date(),
+        "Wedding on or after (from) / on or before (to); empty: any.",
+    )
+}
+
+fn assignee_filter() -> utoipa::openapi::schema::Schema {
+    let id = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::Integer)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Int32,
+        )));
+    json::or_empty(
+        id,
+        "Contributor id of the person following up; empty: anyone.",
+    )
+}
+
+/// The filters read: wedding dates and the person following up.
+pub struct Checked {
     pub from: Option<NaiveDate>,
-    /// Wedding on or before (YYYY-MM-DD).
-    #[serde(default)]
     pub to: Option<NaiveDate>,
-    /// Contributor id of the person following up.
-    #[serde(default)]
     pub assignee: Option<i32>,
+}
+
+impl Filters {
+    /// Dates and the assignee read (422 naming the field); empty ones are none.
+    pub fn checked(&self) -> AppResult<Checked> {
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        let date = |field: &str, v: &Option<String>| {
+            given(v)
+                .map(|d| dates::parse(&d).map_err(|m| AppError::field(field, m)))
+                .transpose()
+        };
+        let assignee = given(&self.assignee)
+            .map(|a| {
+                a.trim().parse().map_err(|_| {
+                    AppError::field("assignee", format!("{a:?} is not a team member's id"))
+                })
+            })
+            .transpose()?;
+        Ok(Checked {
+            from: date("from", &self.from)?,
+            to: date("to", &self.to)?,
+            assignee,
+        })
+    }
+
+    /// A text filter, trimmed; empty is none.
+    fn text(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
 }
 
 const SELECT: &str = "
@@ -68,17 +122,20 @@ pub(super) fn like_pattern(q: &str) -> String {
     format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"))
 }
 
-/// Inquiries matching the filters, newest first (at most 500). A status filter that names no
-/// status matches nothing.
+/// Inquiries matching the filters, newest first (at most 500): 422 naming a filter that is
+/// not a date or an id. A status filter that names no status matches nothing.
 pub async fn list(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<InquiryRow>> {
-    let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
+    let c = f.checked()?;
+    let (q, source) = (Filters::text(&f.q), Filters::text(&f.source));
+    let status = match Filters::text(&f.status).map(str::parse::<InquiryStatus>) {
         None => None,
-        Some(s) => match s.parse::<InquiryStatus>() {
-            Ok(status) => Some(status),
-            Err(_) => return Ok(vec![]),
-        },
+        Some(Ok(status)) => Some(status),
+        Some(Err(_)) => return Ok(vec![]),
     };
-    let q = f.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
+    // Nothing stored holds a NUL (PostgreSQL refuses it), so such a filter matches nothing.
+    if [q, source].into_iter().flatten().any(|t| t.contains('\0')) {
+        return Ok(vec![]);
+    }
     Ok(sqlx::query_as(&format!(
         "{SELECT}
          WHERE ($1::text IS NULL OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $1
@@ -92,10 +149,10 @@ pub async fn list(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<Inquiry
          ORDER BY i.created_at DESC, i.id DESC LIMIT 500"
     ))
     .bind(q.map(like_pattern))
-    .bind(f.source.as_deref().filter(|s| !s.is_empty()))
-    .bind(f.from)
-    .bind(f.to)
-    .bind(f.assignee)
+    .bind(source)
+    .bind(c.from)
+    .bind(c.to)
+    .bind(c.assignee)
     .bind(status)
     .fetch_all(conn)
     .await?)

@@ -2,7 +2,9 @@
 //! contact, the inquiry, its follow-up to-do and the owners' notification, in one transaction;
 //! and the public form's per-address limit.
 use crate::audit;
+use crate::dates;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::http::json;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -20,32 +22,97 @@ pub const SOURCES: &[&str] = &[
     "Other",
 ];
 
-/// A new inquiry, from the public form or entered by staff.
+/// A new inquiry, from the public form or entered by staff. Absent fields are empty; text
+/// holds no NUL.
 #[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 pub struct NewInquiry {
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     pub first_name: String,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = r"^[^\x00]*$")]
     pub last_name: String,
+    /// name@example.com: a dot-atom before the @ (at most 64 characters), a domain name with
+    /// at least one dot after it.
     #[serde(default)]
+    #[schema(required = true, schema_with = email_schema)]
     pub email: String,
     #[serde(default)]
+    #[schema(max_length = 50, pattern = r"^[^\x00]*$")]
     pub phone: String,
-    /// YYYY-MM-DD
     #[serde(default)]
+    #[schema(schema_with = wedding_date_schema)]
     pub wedding_date: String,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub venue: String,
     /// How they heard of the studio.
     #[serde(default)]
+    #[schema(max_length = 255, pattern = r"^[^\x00]*$")]
     pub lead_source: String,
     #[serde(default)]
+    #[schema(max_length = 5000, pattern = r"^[^\x00]*$")]
     pub message: String,
     /// UTM parameters of the page the form was on, e.g. utm_source=instagram&utm_campaign=x.
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub lead_source_details: String,
     #[serde(default)]
+    #[schema(max_length = 255, pattern = r"^[^\x00]*$")]
     pub campaign_id: String,
+}
+
+fn email_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::Email,
+        )))
+        .max_length(Some(255))
+        .pattern(Some(EMAIL_PATTERN))
+        .build()
+}
+
+fn wedding_date_schema() -> utoipa::openapi::schema::Schema {
+    json::or_empty(
+        json::date(),
+        "YYYY-MM-DD, years 1900 to 2199; empty: not known yet.",
+    )
+}
+
+/// An email address a couple can be written to, as JSON Schema's `format: email` reads it (so
+/// that the document and the server agree): `atext` runs joined by single dots, at most 64
+/// characters, then @ and two or more host labels (letters, digits, inner hyphens, not `--`
+/// as their third and fourth characters, which is reserved for punycode).
+pub const EMAIL_PATTERN: &str = concat!(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@",
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]?[A-Za-z0-9])?|[A-Za-z0-9][A-Za-z0-9-](?:[A-Za-z0-9]",
+    r"[A-Za-z0-9-]{0,59}[A-Za-z0-9]|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?))",
+    r"(?:\.(?:[A-Za-z0-9](?:[A-Za-z0-9-]?[A-Za-z0-9])?|[A-Za-z0-9][A-Za-z0-9-](?:[A-Za-z0-9]",
+    r"[A-Za-z0-9-]{0,59}[A-Za-z0-9]|-[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?)))+$",
+);
+
+/// `EMAIL_PATTERN`, with the 64 characters before the @ and 255 in all.
+pub fn valid_email(email: &str) -> bool {
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c);
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.get(2..4) != Some("--")
+    };
+    let Some((local, domain)) = email.trim().split_once('@') else {
+        return false;
+    };
+    email.trim().chars().count() <= 255
+        && local.len() <= 64
+        && local
+            .split('.')
+            .all(|p| !p.is_empty() && p.chars().all(atext))
+        && domain.contains('.')
+        && domain.split('.').all(label)
 }
 
 fn opt(s: &str) -> Option<String> {
@@ -77,16 +144,15 @@ impl NewInquiry {
                 bad(f, &format!("Please keep this under {max} characters."));
             }
         }
-        if !crate::accounts::forms::valid_email(&self.email) {
+        if !valid_email(&self.email) {
             bad(
                 "email",
                 "Please enter an email address like name@example.com.",
             );
         }
         let date = opt(&self.wedding_date).and_then(|d| {
-            let parsed = NaiveDate::parse_from_str(&d, "%Y-%m-%d");
-            parsed
-                .map_err(|_| bad("wedding_date", "Please enter the date as YYYY-MM-DD."))
+            dates::parse(&d)
+                .map_err(|m| bad("wedding_date", &format!("{m}.")))
                 .ok()
         });
         if self.message.chars().count() > 5000
@@ -326,7 +392,7 @@ async fn first_owner(tx: &mut PgConnection) -> AppResult<i32> {
     })
 }
 
-/// The To-Do "Follow up with <name>", due on the follow-up date.
+/// The To-Do "Follow up with <name>" (cut to 255 characters), due on the follow-up date.
 async fn add_follow_up(
     tx: &mut PgConnection,
     assignee: i32,
@@ -343,7 +409,13 @@ async fn add_follow_up(
     .bind(couple.id)
     .bind(inquiry)
     .bind(due)
-    .bind(format!("Follow up with {}", couple.name))
+    // The title is at most 255 characters (VARCHAR(255)); a long name is cut.
+    .bind(
+        format!("Follow up with {}", couple.name)
+            .chars()
+            .take(255)
+            .collect::<String>(),
+    )
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -72,7 +72,7 @@ impl Board {
         self.f.source.as_deref() == Some(s)
     }
     fn assignee_is(&self, id: &i32) -> bool {
-        self.f.assignee == Some(*id)
+        self.f.assignee.as_deref().map(str::trim) == Some(id.to_string().as_str())
     }
 }
 
@@ -102,8 +102,8 @@ async fn board(
         sources: inquiries::sources(&mut conn).await?,
         staff: activities::team(&mut conn).await?,
         q: f.q.clone().unwrap_or_default(),
-        from: f.from.map(|d| d.to_string()).unwrap_or_default(),
-        to: f.to.map(|d| d.to_string()).unwrap_or_default(),
+        from: f.from.clone().unwrap_or_default(),
+        to: f.to.clone().unwrap_or_default(),
         f,
         can_edit: staff.can(Permission::LeadsEdit),
     };

@@ -6,7 +6,9 @@ use std::str::FromStr;
 
 /// Where an inquiry stands: "New", "Contacted", "Proposal Sent", "Booked" or "Closed-Lost",
 /// spelled so in the database, in JSON and on the pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[sqlx(type_name = "inquiries_status")]
 pub enum InquiryStatus {
     New,

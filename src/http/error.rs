@@ -46,6 +46,10 @@ impl IntoResponse for AppError {
                     message: e.message.clone(),
                 })
                 .collect(),
+            AppError::UnknownRef { field, message } => vec![ProblemField {
+                field: field.clone(),
+                message: message.clone(),
+            }],
             _ => vec![],
         };
         let problem = Problem {

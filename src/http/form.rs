@@ -1,7 +1,8 @@
 //! Refused forms: the one way a page shows a form again with the reason, keeping what was
 //! typed. A handler tries the action; on a refusal it renders the same form with the
 //! `Refusal` (the message on top, each field's problem by the field) and answers with its
-//! status (409 or 422). Any other error goes on to the error page.
+//! status (404 for a field that names no record, 409 or 422). Any other error goes on to the
+//! error page.
 use crate::error::{AppError, AppResult, FieldError};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -21,6 +22,10 @@ impl Refusal {
         let (message, errors) = match e {
             AppError::Validation { message, errors } => (message, errors),
             AppError::Conflict(message) => (message, vec![]),
+            AppError::UnknownRef { field, message } => {
+                let error = FieldError { field, message };
+                (format!("{}: {}", error.field, error.message), vec![error])
+            }
             other => return Err(other),
         };
         Ok(Refusal {

@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod error;
 pub mod form;
+pub mod json;
 pub mod layout;
 pub mod middleware;
 pub mod openapi;

@@ -5,7 +5,7 @@ use super::packages::{self, PackageRow};
 use super::pricing::{Line, Priced};
 use crate::auth::{Access, Permission, Staff};
 use crate::http::routes::Routes;
-use crate::http::{ApiJson, ApiPath, AppResult, AppState};
+use crate::http::{ApiJson, ApiPath, AppResult, AppState, json};
 use crate::studio::Studio;
 use axum::Json;
 use axum::extract::State;
@@ -64,7 +64,11 @@ async fn list_packages(State(state): State<AppState>) -> AppResult<Json<Vec<Pack
 
 #[derive(Deserialize, ToSchema)]
 pub struct PackageIn {
+    /// A name no other package has.
+    #[schema(min_length = 1, max_length = 255)]
+    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
     pub name: String,
+    #[schema(pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
 }
 
@@ -101,6 +105,8 @@ async fn save_package(
 
 #[derive(Deserialize, ToSchema)]
 pub struct InquiryRef {
+    /// An inquiry with no quote yet (404 when there is none, 409 when it has a quote).
+    #[serde(deserialize_with = "json::int")]
     pub inquiry_id: i32,
 }
 
@@ -234,13 +240,26 @@ async fn get_price(
 
 #[derive(Deserialize, ToSchema)]
 pub struct CoverageIn {
+    #[serde(deserialize_with = "json::int")]
     pub coverage_scene_id: i32,
+    #[serde(deserialize_with = "json::int")]
     pub operator_type_id: i32,
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "json::int")]
+    #[schema(minimum = 1, maximum = 99, default = 1)]
     pub quantity: i32,
-    /// Hours booked (hourly operators); empty: the scene's default hours.
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "json::opt_decimal")]
+    #[schema(schema_with = hours_schema)]
     pub hours: Option<Decimal>,
+}
+
+fn hours_schema() -> utoipa::openapi::schema::Schema {
+    json::decimal_schema(
+        r"^(([1-9]|1[0-9]|2[0-3])(\.[0-9]{1,2})?|24(\.00?)?|0\.(0[1-9]|[1-9][0-9]?))$",
+        (1, 24),
+        true,
+        "Hours booked, more than 0 and at most 24, at most 2 decimals (hourly operators); \
+         absent or null: the scene's default hours.",
+    )
 }
 
 fn one() -> i32 {
@@ -341,6 +360,7 @@ async fn remove_coverage(
 
 #[derive(Deserialize, ToSchema)]
 pub struct DeliverableIn {
+    #[serde(deserialize_with = "json::int")]
     pub deliverable_id: i32,
 }
 
@@ -392,11 +412,23 @@ async fn remove_deliverable(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ComponentIn {
+    #[serde(deserialize_with = "json::int")]
     pub editing_style_id: i32,
-    #[schema(value_type = Option<String>)]
+    #[serde(default, deserialize_with = "json::opt_decimal")]
+    #[schema(schema_with = minutes_schema)]
     pub target_minutes: Option<Decimal>,
     #[serde(default = "yes")]
+    #[schema(default = true)]
     pub is_included: bool,
+}
+
+fn minutes_schema() -> utoipa::openapi::schema::Schema {
+    json::decimal_schema(
+        r"^((0|[1-9][0-9]{0,4})(\.[0-9]{1,2})?|100000(\.00?)?)$",
+        (0, 100_000),
+        true,
+        "Target length in minutes, 0 to 100000, at most 2 decimals; absent or null: none.",
+    )
 }
 
 fn yes() -> bool {
@@ -435,9 +467,13 @@ async fn update_component(
 
 #[derive(Deserialize, ToSchema)]
 pub struct BillableIn {
+    /// An active billable item (404 when there is none, 409 when it is inactive).
+    #[serde(deserialize_with = "json::int")]
     pub billable_item_id: i32,
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "json::int")]
+    #[schema(minimum = 1, maximum = 99, default = 1)]
     pub quantity: i32,
+    #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub notes: Option<String>,
 }
 

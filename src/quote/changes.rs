@@ -1,6 +1,7 @@
 //! What a person asks to change in a build, checked before anything is written: coverage
 //! (scene, operator, quantity, hours), a component (style, target minutes, included), an
-//! add-on (an active item, notes). Each refusal is a 422 naming the field.
+//! add-on (an active item, notes). Each refusal names the field: 404 when it names no record,
+//! 409 for an inactive item, 422 otherwise.
 use crate::error::{AppError, AppResult};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -76,7 +77,7 @@ impl ComponentChange {
     }
 }
 
-/// A catalog row must exist: 422 naming the field otherwise.
+/// A catalog row must exist: 404 naming the field otherwise.
 pub(super) async fn must_exist(
     tx: &mut PgConnection,
     table: &str,
@@ -93,13 +94,22 @@ pub(super) async fn must_exist(
     if ok {
         Ok(())
     } else {
-        Err(AppError::field(field, format!("there is no {what} {id}")))
+        Err(AppError::unknown_ref(
+            field,
+            format!("there is no {what} {id}"),
+        ))
     }
 }
 
+/// The most of one thing a line may have (operators at a scene, units of an item).
+pub const MAX_QUANTITY: i32 = 99;
+
 pub(super) fn check_quantity(q: i32) -> AppResult<()> {
-    if q < 1 {
-        Err(AppError::field("quantity", "must be 1 or more"))
+    if !(1..=MAX_QUANTITY).contains(&q) {
+        Err(AppError::field(
+            "quantity",
+            format!("must be from 1 to {MAX_QUANTITY}"),
+        ))
     } else {
         Ok(())
     }
@@ -132,7 +142,7 @@ pub(super) fn check_minutes(m: Option<Decimal>) -> AppResult<()> {
     }
 }
 
-/// Today's price of a billable item offered by hand: it must exist and be active (422).
+/// Today's price of a billable item offered by hand: it must exist (404) and be active (409).
 pub(super) async fn offered_price(tx: &mut PgConnection, item: i32) -> AppResult<Decimal> {
     let found: Option<(Decimal, bool, String)> =
         sqlx::query_as("SELECT price, is_active, name FROM billable_items WHERE id = $1")
@@ -140,16 +150,15 @@ pub(super) async fn offered_price(tx: &mut PgConnection, item: i32) -> AppResult
             .fetch_optional(&mut *tx)
             .await?;
     let (price, active, name) = found.ok_or_else(|| {
-        AppError::field(
+        AppError::unknown_ref(
             "billable_item_id",
             format!("there is no billable item {item}"),
         )
     })?;
     if !active {
-        return Err(AppError::field(
-            "billable_item_id",
-            format!("\"{name}\" is no longer offered (inactive)"),
-        ));
+        return Err(AppError::Conflict(format!(
+            "billable_item_id: \"{name}\" is no longer offered (inactive)"
+        )));
     }
     Ok(price)
 }

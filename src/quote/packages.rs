@@ -353,8 +353,9 @@ pub async fn start_from_package(
             .bind(package)
             .fetch_optional(&mut *tx)
             .await?;
-    let (name, config) = config
-        .ok_or_else(|| AppError::field("package_id", format!("there is no package {package}")))?;
+    let (name, config) = config.ok_or_else(|| {
+        AppError::unknown_ref("package_id", format!("there is no package {package}"))
+    })?;
     let config: Configuration = serde_json::from_value(config).map_err(anyhow::Error::from)?;
     let build = builds::create_for_inquiry(tx, inquiry, actor).await?;
     apply(tx, build, &config, actor, &format!("package {name}")).await?;

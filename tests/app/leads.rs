@@ -47,10 +47,17 @@ async fn the_public_form_makes_a_contact_an_inquiry_a_follow_up_and_tells_the_ow
     .await
     .unwrap();
     assert_eq!((kind.as_str(), first.as_str()), ("Client Lead", "Jane"));
-    let (status, follow_up_ok, source, details, campaign, returning): (String, bool, String, String, String, bool) = sqlx::query_as(
-        "SELECT i.status::text, i.follow_up_due_date = (now() AT TIME ZONE 'America/Los_Angeles')::date + 1, i.lead_source, i.lead_source_details, i.campaign_id, i.is_returning
-         FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'jane.doe@example.net'",
-    ).fetch_one(&app.db).await.unwrap();
+    type Row = (String, bool, String, String, String, bool);
+    let (status, follow_up_ok, source, details, campaign, returning): Row = sqlx::query_as(
+        "SELECT i.status::text,
+                i.follow_up_due_date = (now() AT TIME ZONE 'America/Los_Angeles')::date + 1,
+                i.lead_source, i.lead_source_details, i.campaign_id, i.is_returning
+         FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+         WHERE c.email = 'jane.doe@example.net'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(status, "New");
     assert!(follow_up_ok, "follow-up due the studio's next day");
     assert_eq!(
@@ -60,10 +67,16 @@ async fn the_public_form_makes_a_contact_an_inquiry_a_follow_up_and_tells_the_ow
     assert!(details.contains("utm_medium=social"));
     assert!(!returning);
     let (title, assignee, due_ok): (String, String, bool) = sqlx::query_as(
-        "SELECT a.title, c.email, a.due_date = i.follow_up_due_date FROM activities a JOIN inquiries i ON i.id = a.inquiry_id
-         JOIN contributors co ON co.id = a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id
-         JOIN contacts lc ON lc.id = i.contact_id WHERE lc.email = 'jane.doe@example.net' AND a.activity_type = 'To-Do'",
-    ).fetch_one(&app.db).await.unwrap();
+        "SELECT a.title, c.email, a.due_date = i.follow_up_due_date
+         FROM activities a JOIN inquiries i ON i.id = a.inquiry_id
+         JOIN contributors co ON co.id = a.assigned_to_contributor_id
+         JOIN contacts c ON c.id = co.contact_id
+         JOIN contacts lc ON lc.id = i.contact_id
+         WHERE lc.email = 'jane.doe@example.net' AND a.activity_type = 'To-Do'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(title, "Follow up with Jane Doe");
     assert_eq!(
         assignee, "priya@goldenhour.example",
@@ -71,9 +84,13 @@ async fn the_public_form_makes_a_contact_an_inquiry_a_follow_up_and_tells_the_ow
     );
     assert!(due_ok);
     let (msg, link): (String, String) = sqlx::query_as(
-        "SELECT n.message, n.link_url FROM notifications n JOIN contributors co ON co.id = n.recipient_contributor_id
+        "SELECT n.message, n.link_url
+         FROM notifications n JOIN contributors co ON co.id = n.recipient_contributor_id
          JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'",
-    ).fetch_one(&app.db).await.unwrap();
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert!(
         msg.contains("New inquiry from Jane Doe (wedding Sep 18, 2027)"),
         "{msg}"
@@ -137,8 +154,12 @@ async fn a_second_inquiry_from_a_known_email_joins_the_contact_and_is_flagged() 
         "no new contact"
     );
     let (n, flagged, first): (i64, bool, String) = sqlx::query_as(
-        "SELECT count(*), bool_or(i.is_returning), max(c.first_name) FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'",
-    ).fetch_one(&app.db).await.unwrap();
+        "SELECT count(*), bool_or(i.is_returning), max(c.first_name) FROM inquiries i JOIN
+            contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(n, 2);
     assert!(flagged);
     assert_eq!(first, "Emma", "the studio's record is not overwritten");
@@ -241,9 +262,33 @@ async fn twenty_forms_at_once_with_one_email_make_one_contact_and_twenty_inquiri
         .await,
         1
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE lower(c.email) = 'same.person@example.net'").await, 20);
-    assert_eq!(count(&app, "SELECT count(*) FROM activities a JOIN contacts c ON c.id = a.contact_id WHERE lower(c.email) = 'same.person@example.net'").await, 20);
-    assert_eq!(count(&app, "SELECT count(*) FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE lower(c.email) = 'same.person@example.net' AND NOT i.is_returning").await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM inquiries i JOIN contacts c ON c.id =
+        i.contact_id WHERE lower(c.email) = 'same.person@example.net'"
+        )
+        .await,
+        20
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM activities a JOIN contacts c ON c.id =
+        a.contact_id WHERE lower(c.email) = 'same.person@example.net'"
+        )
+        .await,
+        20
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM inquiries i JOIN contacts c ON c.id =
+        i.contact_id WHERE lower(c.email) = 'same.person@example.net' AND NOT i.is_returning"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
@@ -261,8 +306,13 @@ async fn follow_ups_go_round_robin_among_sales_and_fall_back_to_the_owner() {
         )
         .await;
         let a: String = sqlx::query_scalar(
-            "SELECT c.email FROM activities a JOIN contributors co ON co.id = a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id ORDER BY a.id DESC LIMIT 1",
-        ).fetch_one(&app.db).await.unwrap();
+            "SELECT c.email FROM activities a JOIN contributors co ON co.id =
+                a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id ORDER BY
+                a.id DESC LIMIT 1",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
         assignees.push(a);
     }
     assert_ne!(assignees[0], assignees[1]);
@@ -272,18 +322,38 @@ async fn follow_ups_go_round_robin_among_sales_and_fall_back_to_the_owner() {
         assignees.contains(&second) && assignees.contains(&"priya@goldenhour.example".to_string())
     );
     // No active Sales: the Owner follows up.
-    sqlx::query("UPDATE staff_credentials SET is_active = false WHERE contributor_id IN (SELECT co.id FROM contributors co JOIN roles r ON r.id = co.role_id WHERE r.name = 'Sales')").execute(&app.db).await.unwrap();
+    sqlx::query(
+        "UPDATE staff_credentials SET is_active = false WHERE contributor_id IN (SELECT
+        co.id FROM contributors co JOIN roles r ON r.id = co.role_id WHERE r.name = 'Sales')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
     submit(
         &app,
         &[("first_name", "Late"), ("email", "late@example.net")],
     )
     .await;
-    let a: String = sqlx::query_scalar("SELECT c.email FROM activities a JOIN contributors co ON co.id = a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id ORDER BY a.id DESC LIMIT 1").fetch_one(&app.db).await.unwrap();
+    let a: String = sqlx::query_scalar(
+        "SELECT c.email FROM activities a JOIN contributors co ON
+        co.id = a.assigned_to_contributor_id JOIN contacts c ON c.id = co.contact_id ORDER BY
+        a.id DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(a, "maya@goldenhour.example");
 }
 
 async fn inquiry_of(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1 ORDER BY i.id LIMIT 1").bind(email).fetch_one(&app.db).await.unwrap()
+    sqlx::query_scalar(
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE
+        c.email = $1 ORDER BY i.id LIMIT 1",
+    )
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -422,7 +492,13 @@ async fn the_board_filters_by_source_date_assignee_and_search() {
         soon.contains("Olivia Nguyen") && !soon.contains("Liam Johnson"),
         "weddings within 100 days"
     );
-    let priya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'priya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    let priya: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON
+        c.id = co.contact_id WHERE c.email = 'priya@goldenhour.example'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     let mine = s
         .get(&format!("/leads?assignee={priya}"))
         .await
@@ -430,7 +506,13 @@ async fn the_board_filters_by_source_date_assignee_and_search() {
         .await
         .unwrap();
     assert!(mine.contains("Emma Rodriguez"));
-    let maya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    let maya: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id
+        = co.contact_id WHERE c.email = 'maya@goldenhour.example'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     let none = s
         .get(&format!("/leads?assignee={maya}"))
         .await
@@ -647,7 +729,13 @@ async fn my_to_dos_put_overdue_first_and_can_be_done_or_reassigned() {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    let maya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    let maya: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id
+        = co.contact_id WHERE c.email = 'maya@goldenhour.example'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(
         s.post_form(
             &format!("/todos/{sofia_todo}/reassign"),
@@ -769,11 +857,17 @@ async fn contacts_and_to_dos_through_the_api() {
             &json!({"assigned_to_contributor_id": 9999}),
         )
         .await,
-        422,
+        404,
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "assignee");
-    let maya: i32 = sqlx::query_scalar("SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'").fetch_one(&app.db).await.unwrap();
+    let maya: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id
+        = co.contact_id WHERE c.email = 'maya@goldenhour.example'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(
         s.post_json(
             &format!("/api/v1/activities/{todo}/reassign"),

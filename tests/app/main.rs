@@ -2,6 +2,7 @@
 //! database per test cloned from a migrated template) and real Chromium.
 mod helpers;
 
+mod api_contract;
 mod api_errors;
 mod architecture;
 mod audit;

@@ -13,11 +13,14 @@ async fn scalar<
 }
 
 async fn build_of(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar("SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1")
-        .bind(email)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
+    sqlx::query_scalar(
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN
+        contacts c ON c.id = i.contact_id WHERE c.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
 }
 
 async fn id(app: &TestApp, table: &str, name: &str) -> i32 {
@@ -41,14 +44,17 @@ async fn the_demo_quotes_are_priced_to_the_cent() {
     let app = TestApp::demo().await;
     let s = app.demo_login("Sales").await;
     let ava = build_of(&app, "ava.t@example.com").await;
-    // Coverage: Ceremony 2 x 1.5 h (scene default) x $150 = 450.00; Reception 1 x 5 h x $150 = 750.00;
+    // Coverage: Ceremony 2 x 1.5 h (scene default) x $150 = 450.00;
+    //   Reception 1 x 5 h x $150 = 750.00;
     //           Drone Aerials, Drone Pilot fixed = 450.00                              -> 1,650.00
     // Highlight Film, Cinematic, 1 min, per covered scene (editing rate $85):
-    //   Ceremony, Reception: Sync 1.1 h 93.50 + Rough Cut 3.5 h 297.50 + Grade 1 h 85.00 = 476.00 each
+    //   Ceremony, Reception: Sync 1.1 h 93.50 + Rough Cut 3.5 h 297.50 + Grade 1 h 85.00
+    //   = 476.00 each
     //   Drone Aerials: the same + Stabilisation 0.75 h 63.75                          = 539.75
     // Ceremony Edit, Ceremony, Documentary, 25 min: Sync 3.5 h 297.50 + Multicam 3.5 h 297.50
     //   + Audio 3 h 255.00 + Colour Correction 3 h 255.00                              = 1,105.00
-    // Style lines: Grade Pack 3 x 250 = 750.00; Music 3 x 85 = 255.00; Audio Restoration 1 x 120 = 120.00
+    // Style lines: Grade Pack 3 x 250 = 750.00; Music 3 x 85 = 255.00;
+    //   Audio Restoration 1 x 120 = 120.00
     // Add-on: Keepsake USB Box 2 x 75 = 150.00
     // Total 1,650.00 + 2,596.75 + 1,125.00 + 150.00 = 5,521.75
     let p = price(&s, ava).await;
@@ -87,8 +93,9 @@ async fn the_demo_quotes_are_priced_to_the_cent() {
     );
     assert_eq!(p["lines"][7]["kind"], "style_add_on");
     assert_eq!(p["lines"][10]["kind"], "add_on");
-    // Sofia: Reception 1 x 4 h x $150 = 600.00; Feature Film (Documentary, 5 min): Sync 1.5 h 127.50
-    //   + Fine Cut 6 h 510.00 + Audio 1 h 85.00 + Correction 1 h 85.00 = 807.50; Audio Restoration 120.00
+    // Sofia: Reception 1 x 4 h x $150 = 600.00; Feature Film (Documentary, 5 min):
+    //   Sync 1.5 h 127.50 + Fine Cut 6 h 510.00 + Audio 1 h 85.00 + Correction 1 h 85.00
+    //   = 807.50; Audio Restoration 120.00
     let sofia = build_of(&app, "sofia.garcia@example.com").await;
     assert_eq!(price(&s, sofia).await["total"], "1527.50");
     // The dashboard adds up the proposals out, in the studio's currency: 5,521.75 + 1,527.50.
@@ -107,8 +114,15 @@ async fn a_null_scene_default_follows_the_covered_scenes() {
     let comps = |b: i32| {
         let db = app.db.clone();
         async move {
-            sqlx::query_scalar::<_, String>("SELECT s.name FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id JOIN coverage_scenes s ON s.id = c.coverage_scene_id WHERE bd.build_id = $1 ORDER BY c.id")
-                .bind(b).fetch_all(&db).await.unwrap()
+            sqlx::query_scalar::<_, String>(
+                "SELECT s.name FROM build_components c JOIN
+                build_deliverables bd ON bd.id = c.build_deliverable_id JOIN coverage_scenes s
+                ON s.id = c.coverage_scene_id WHERE bd.build_id = $1 ORDER BY c.id",
+            )
+            .bind(b)
+            .fetch_all(&db)
+            .await
+            .unwrap()
         }
     };
     assert_eq!(comps(sofia).await, ["Reception"]);
@@ -124,9 +138,17 @@ async fn a_null_scene_default_follows_the_covered_scenes() {
         .await
         .unwrap();
     assert_eq!(comps(sofia).await, ["Reception", "Getting Ready"]);
-    // + Getting Ready 2 h x $150 = 300.00, + a Feature Film component 807.50, + Audio Restoration 120.00
+    // + Getting Ready 2 h x $150 = 300.00, + a Feature Film component 807.50,
+    // + Audio Restoration 120.00
     assert_eq!(p["total"], "2755.00");
-    let line: i32 = scalar(&app, &format!("SELECT id FROM build_coverage_assignments WHERE build_id = {sofia} AND coverage_scene_id = {scene}")).await;
+    let line: i32 = scalar(
+        &app,
+        &format!(
+            "SELECT id FROM build_coverage_assignments WHERE
+        build_id = {sofia} AND coverage_scene_id = {scene}"
+        ),
+    )
+    .await;
     let p: Value = s
         .delete(&format!("/api/v1/builds/{sofia}/coverage/{line}"))
         .await
@@ -152,18 +174,38 @@ async fn style_lines_follow_the_styles_and_never_touch_a_persons_lines() {
     let ava = build_of(&app, "ava.t@example.com").await;
     let vintage = id(&app, "editing_styles", "Vintage Film").await;
     let cinematic = id(&app, "editing_styles", "Cinematic").await;
-    let comp: i32 = scalar(&app, &format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} AND c.editing_style_id = {cinematic} ORDER BY c.id LIMIT 1")).await;
+    let comp: i32 = scalar(
+        &app,
+        &format!(
+            "SELECT c.id FROM build_components c JOIN
+        build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} AND
+        c.editing_style_id = {cinematic} ORDER BY c.id LIMIT 1"
+        ),
+    )
+    .await;
     let lines = |b: i32| {
         let db = app.db.clone();
         async move {
-            sqlx::query_as::<_, (String, i32, String, bool)>("SELECT bi.name, l.quantity, l.price_at_time_of_add::text, l.is_engine_made FROM build_billable_items l JOIN billable_items bi ON bi.id = l.billable_item_id WHERE l.build_id = $1 ORDER BY bi.name")
-                .bind(b).fetch_all(&db).await.unwrap()
+            sqlx::query_as::<_, (String, i32, String, bool)>(
+                "SELECT bi.name, l.quantity,
+                l.price_at_time_of_add::text, l.is_engine_made FROM build_billable_items l JOIN
+                billable_items bi ON bi.id = l.billable_item_id WHERE l.build_id = $1 ORDER BY
+                bi.name",
+            )
+            .bind(b)
+            .fetch_all(&db)
+            .await
+            .unwrap()
         }
     };
     // The catalog price of the music changes; the quote keeps the price its line first had.
     let music = id(&app, "billable_items", "Licensed Music Track").await;
     let owner = app.demo_login("Owner").await;
-    let resp = owner.put_json(&format!("/api/v1/catalog/billable-items/{music}"), &json!({"name": "Licensed Music Track", "price": "99.00", "pricing_type": "Unit", "is_active": true})).await;
+    let body = json!({"name": "Licensed Music Track", "price": "99.00", "pricing_type": "Unit",
+        "is_active": true});
+    let resp = owner
+        .put_json(&format!("/api/v1/catalog/billable-items/{music}"), &body)
+        .await;
     assert_eq!(resp.status(), 200);
     let p: Value = s
         .put_json(
@@ -193,7 +235,8 @@ async fn style_lines_follow_the_styles_and_never_touch_a_persons_lines() {
         l.contains(&("Keepsake USB Box".into(), 2, "75.00".into(), false)),
         "a person's line is untouched"
     );
-    // 5,521.75 - 85 (Cinematic grade task) + 127.50 (Vintage 1.5 h) - 85 - 250 (one fewer Cinematic) + 180 = 5,409.25
+    // 5,521.75 - 85 (Cinematic grade task) + 127.50 (Vintage 1.5 h) - 85 - 250 (one fewer
+    // Cinematic) + 180 = 5,409.25
     assert_eq!(p["total"], "5409.25");
     // Excluding every Vintage component removes its line again.
     let p: Value = s
@@ -211,7 +254,8 @@ async fn style_lines_follow_the_styles_and_never_touch_a_persons_lines() {
             .iter()
             .any(|x| x.0 == "Film Grain & Texture Pass")
     );
-    // - 476.00 + ... : the excluded component costs nothing: 5,409.25 - 93.50 - 297.50 - 127.50 - 180 = 4,710.75
+    // - 476.00 + ... : the excluded component costs nothing:
+    // 5,409.25 - 93.50 - 297.50 - 127.50 - 180 = 4,710.75
     assert_eq!(p["total"], "4710.75");
     // Engine lines cannot be removed by hand.
     let engine_line: i32 = scalar(
@@ -236,19 +280,30 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
         let db = app.db.clone();
         async move {
             sqlx::query_as::<_, (String, i64, i64, i64, i64)>(&format!(
-                "SELECT live_price::text, (SELECT count(*) FROM build_coverage_assignments WHERE build_id = {ava}),
+                "SELECT live_price::text,
+                        (SELECT count(*) FROM build_coverage_assignments WHERE build_id = {ava}),
                         (SELECT count(*) FROM build_deliverables WHERE build_id = {ava}),
                         (SELECT count(*) FROM build_billable_items WHERE build_id = {ava}),
                         (SELECT count(*) FROM audit_log) FROM builds WHERE id = {ava}"
             ))
-            .fetch_one(&db).await.unwrap()
+            .fetch_one(&db)
+            .await
+            .unwrap()
         }
     };
     let before = snapshot().await;
     let lead = id(&app, "operator_types", "Lead Videographer").await;
     let ceremony = id(&app, "coverage_scenes", "Ceremony").await;
     let dvd = id(&app, "billable_items", "DVD Copy").await;
-    let comp: i32 = scalar(&app, &format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} LIMIT 1")).await;
+    let comp: i32 = scalar(
+        &app,
+        &format!(
+            "SELECT c.id FROM build_components c JOIN
+        build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} LIMIT
+        1"
+        ),
+    )
+    .await;
     // A scene without default hours, for hourly coverage with no hours anywhere.
     let bare: Value = app
         .demo_login("Owner")
@@ -266,14 +321,14 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             "POST",
             format!("/api/v1/builds/{ava}/coverage"),
             json!({"coverage_scene_id": 9999, "operator_type_id": lead}),
-            422,
+            404,
             "coverage_scene_id",
         ),
         (
             "POST",
             format!("/api/v1/builds/{ava}/coverage"),
             json!({"coverage_scene_id": ceremony, "operator_type_id": 9999}),
-            422,
+            404,
             "operator_type_id",
         ),
         (
@@ -308,29 +363,29 @@ async fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
             "POST",
             format!("/api/v1/builds/{ava}/deliverables"),
             json!({"deliverable_id": 9999}),
-            422,
+            404,
             "deliverable_id",
         ),
         (
             "PUT",
             format!("/api/v1/builds/{ava}/components/{comp}"),
             json!({"editing_style_id": 9999}),
-            422,
+            404,
             "editing_style_id",
         ),
         (
             "POST",
             format!("/api/v1/builds/{ava}/billables"),
             json!({"billable_item_id": 9999}),
-            422,
+            404,
             "billable_item_id",
         ),
         (
             "POST",
             format!("/api/v1/builds/{ava}/billables"),
             json!({"billable_item_id": dvd}),
-            422,
-            "billable_item_id",
+            409,
+            "",
         ),
         (
             "POST",
@@ -419,7 +474,15 @@ async fn statements_of_one_change(app: &TestApp, build: i32, style: i32) -> usiz
         let _ =
             tracing::subscriber::set_global_default(tracing_subscriber::registry().with(Counter));
     });
-    let comp: i32 = scalar(app, &format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {build} ORDER BY c.id LIMIT 1")).await;
+    let comp: i32 = scalar(
+        app,
+        &format!(
+            "SELECT c.id FROM build_components c JOIN
+        build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {build}
+        ORDER BY c.id LIMIT 1"
+        ),
+    )
+    .await;
     let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let db = app.db.clone();
     STATEMENTS
@@ -478,8 +541,22 @@ async fn one_change_costs_the_same_statements_on_5_and_on_80_components() {
             .unwrap();
     }
     tx.commit().await.unwrap();
-    let n: i64 = scalar(&app, &format!("SELECT count(*) FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {sofia}")).await;
-    let m: i64 = scalar(&app, &format!("SELECT count(*) FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {small}")).await;
+    let n: i64 = scalar(
+        &app,
+        &format!(
+            "SELECT count(*) FROM build_components c JOIN
+        build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {sofia}"
+        ),
+    )
+    .await;
+    let m: i64 = scalar(
+        &app,
+        &format!(
+            "SELECT count(*) FROM build_components c JOIN
+        build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {small}"
+        ),
+    )
+    .await;
     assert!(n >= 80, "{n} components");
     assert!(m <= 5, "{m} components");
     let few = statements_of_one_change(&app, small, vintage).await;
@@ -501,7 +578,14 @@ async fn twenty_parallel_edits_end_with_the_price_of_the_rows() {
         id(&app, "editing_styles", "Documentary").await,
         id(&app, "editing_styles", "Vintage Film").await,
     ];
-    let comps: Vec<i32> = sqlx::query_scalar(&format!("SELECT c.id FROM build_components c JOIN build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} ORDER BY c.id")).fetch_all(&app.db).await.unwrap();
+    let comps: Vec<i32> = sqlx::query_scalar(&format!(
+        "SELECT c.id FROM build_components c JOIN
+        build_deliverables bd ON bd.id = c.build_deliverable_id WHERE bd.build_id = {ava} ORDER
+        BY c.id"
+    ))
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
     let usb = id(&app, "billable_items", "Rush Delivery").await;
     let tasks: Vec<_> = (0..20)
         .map(|n| {
@@ -509,9 +593,14 @@ async fn twenty_parallel_edits_end_with_the_price_of_the_rows() {
             let (comp, style) = (comps[n % comps.len()], styles[n % 3]);
             tokio::spawn(async move {
                 let resp = if n % 5 == 4 {
-                    s.post_json(&format!("/api/v1/builds/{ava}/billables"), &json!({"billable_item_id": usb})).await
+                    let body = json!({"billable_item_id": usb});
+                    s.post_json(&format!("/api/v1/builds/{ava}/billables"), &body)
+                        .await
                 } else {
-                    s.put_json(&format!("/api/v1/builds/{ava}/components/{comp}"), &json!({"editing_style_id": style, "target_minutes": (n % 7).to_string(), "is_included": n % 3 != 0})).await
+                    let body = json!({"editing_style_id": style,
+                        "target_minutes": (n % 7).to_string(), "is_included": n % 3 != 0});
+                    s.put_json(&format!("/api/v1/builds/{ava}/components/{comp}"), &body)
+                        .await
                 };
                 resp.status().as_u16()
             })
@@ -537,7 +626,12 @@ async fn twenty_parallel_edits_end_with_the_price_of_the_rows() {
 async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
     let app = TestApp::demo().await;
     let s = app.demo_login("Sales").await;
-    let emma_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'").await;
+    let emma_inquiry: i32 = scalar(
+        &app,
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id =
+        i.contact_id WHERE c.email = 'emma.rodriguez@example.com'",
+    )
+    .await;
     let created: Value = s
         .client
         .post(s.url(&format!("/api/v1/inquiries/{emma_inquiry}/build")))
@@ -617,7 +711,14 @@ async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
         .next()
         .unwrap()
         .to_string();
-    let (bstatus, istatus): (String, String) = sqlx::query_as("SELECT b.status::text, i.status::text FROM builds b JOIN inquiries i ON i.id = b.inquiry_id WHERE b.id = $1").bind(build).fetch_one(&app.db).await.unwrap();
+    let (bstatus, istatus): (String, String) = sqlx::query_as(
+        "SELECT b.status::text,
+        i.status::text FROM builds b JOIN inquiries i ON i.id = b.inquiry_id WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(
         (bstatus.as_str(), istatus.as_str()),
         ("Proposal Sent", "Proposal Sent")
@@ -751,7 +852,12 @@ async fn a_package_starts_a_new_quote_and_a_quote_can_be_duplicated() {
     assert_eq!(packages.len(), 1);
     let package = packages[0]["id"].as_i64().unwrap();
     // Emma's quote starts from it: the same configuration gives the same price.
-    let emma_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'").await;
+    let emma_inquiry: i32 = scalar(
+        &app,
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id =
+        i.contact_id WHERE c.email = 'emma.rodriguez@example.com'",
+    )
+    .await;
     let resp = s
         .post_form(
             &format!("/leads/{emma_inquiry}/quote"),
@@ -768,7 +874,12 @@ async fn a_package_starts_a_new_quote_and_a_quote_can_be_duplicated() {
     .await;
     assert_eq!(Value::String(live), ava_total);
     // Duplicating into Noah's inquiry copies it too; into an inquiry with a quote is a 409.
-    let noah_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'noah.w@example.com'").await;
+    let noah_inquiry: i32 = scalar(
+        &app,
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id =
+        i.contact_id WHERE c.email = 'noah.w@example.com'",
+    )
+    .await;
     let created: Value = s
         .post_json(
             &format!("/api/v1/builds/{ava}/duplicate"),
@@ -802,14 +913,19 @@ async fn a_package_starts_a_new_quote_and_a_quote_can_be_duplicated() {
     assert_eq!(price(&s, ava).await["total"], ava_total);
     assert_ne!(price(&s, noah).await["total"], ava_total);
     // An unknown package is named.
-    let liam_inquiry: i32 = scalar(&app, "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'liam.johnson@example.com'").await;
+    let liam_inquiry: i32 = scalar(
+        &app,
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id =
+        i.contact_id WHERE c.email = 'liam.johnson@example.com'",
+    )
+    .await;
     let p = assert_problem(
         s.post_json(
             "/api/v1/packages/999/builds",
             &json!({"inquiry_id": liam_inquiry}),
         )
         .await,
-        422,
+        404,
     )
     .await;
     assert_eq!(p["errors"][0]["field"], "package_id");
