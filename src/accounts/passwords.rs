@@ -286,17 +286,25 @@ async fn set_password(
     Path(token): Path<String>,
     Form(form): Form<NewPasswordForm>,
 ) -> AppResult<Response> {
-    let result = async {
-        form.check()?;
-        let hash = crypto::hash_password(form.password.clone()).await?;
-        let mut tx = state.db.begin().await?;
-        let set = set_from_link(&mut tx, &token, &hash).await?;
-        if set {
-            tx.commit().await?;
-        }
-        AppResult::Ok(set)
-    }
-    .await;
     let action = format!("/set-password/{token}");
+    let result = set_from_link_form(&state, &token, &form, set_from_link).await;
     set_password_answer(action, result, "/login?notice=password-set")
+}
+
+/// "Choose a password" from an emailed link, staff or portal: check the form, hash the
+/// password, and let `set` use the link in one transaction (false: the link was not valid).
+pub async fn set_from_link_form(
+    state: &AppState,
+    token: &str,
+    form: &NewPasswordForm,
+    set: impl AsyncFnOnce(&mut PgConnection, &str, &str) -> AppResult<bool>,
+) -> AppResult<bool> {
+    form.check()?;
+    let hash = crypto::hash_password(form.password.clone()).await?;
+    let mut tx = state.db.begin().await?;
+    let done = set(&mut tx, token, &hash).await?;
+    if done {
+        tx.commit().await?;
+    }
+    Ok(done)
 }

@@ -3,13 +3,13 @@
 use crate::accounts::forms::{LoginForm, NewPasswordForm, safe_next};
 use crate::accounts::links;
 use crate::accounts::login::{self as staff_login, Credential, LoginPage, NextQuery, check_login};
-use crate::accounts::passwords::{SetPasswordPage, set_password_answer};
+use crate::accounts::passwords::{SetPasswordPage, set_from_link_form, set_password_answer};
+use crate::audit;
 use crate::auth::{self, Access, PORTAL_COOKIE, PortalUser, throttle};
 use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
-use crate::{audit, crypto};
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header;
@@ -182,17 +182,7 @@ async fn set_password(
     Path(token): Path<String>,
     Form(form): Form<NewPasswordForm>,
 ) -> AppResult<Response> {
-    let result = async {
-        form.check()?;
-        let hash = crypto::hash_password(form.password.clone()).await?;
-        let mut tx = state.db.begin().await?;
-        let set = set_from_link(&mut tx, &token, &hash).await?;
-        if set {
-            tx.commit().await?;
-        }
-        AppResult::Ok(set)
-    }
-    .await;
     let action = format!("/portal/set-password/{token}");
+    let result = set_from_link_form(&state, &token, &form, set_from_link).await;
     set_password_answer(action, result, "/portal/login?notice=password-set")
 }
