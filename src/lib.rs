@@ -21,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod money;
+pub mod page;
 pub mod portal;
 pub mod quote;
 pub mod run;

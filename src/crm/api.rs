@@ -9,9 +9,11 @@ use super::status::InquiryStatus;
 use crate::auth::{Access, Permission, Staff};
 use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, ApiQuery, AppError, AppResult, AppState, json};
+use crate::page;
 use axum::Json;
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::routes;
@@ -40,18 +42,35 @@ pub struct InquiryDetail {
     pub moves: Vec<InquiryStatus>,
 }
 
-/// Inquiries, newest first, with filters.
+/// Inquiries, newest first, with filters, 50 a page; the next page is in the `Link` header.
 #[utoipa::path(get, path = "/api/v1/inquiries", tag = "leads", params(Filters),
     responses(
-        (status = 200, body = Vec<InquiryRow>),
+        (status = 200, body = Vec<InquiryRow>, headers(
+            ("Link" = String, description = "`<...&after=...>; rel=\"next\"` when there are more")
+        )),
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn api_list(
     State(state): State<AppState>,
     ApiQuery(f): ApiQuery<Filters>,
-) -> AppResult<Json<Vec<InquiryRow>>> {
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    Ok(Json(inquiries::list(&mut conn, &f).await?))
+    let rows = inquiries::list(&mut conn, &f, page::SIZE + 1).await?;
+    let (rows, next) = page::split(rows, |r| page::After {
+        at: r.created_at,
+        id: r.id,
+    });
+    let mut resp = Json(rows).into_response();
+    if let Some(after) = next {
+        let query: Vec<(String, String)> =
+            serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+        let link = page::next_link("/api/v1/inquiries", &query, after);
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(resp)
 }
 
 /// Enter an inquiry (contact reused by email; follow-up to-do assigned round-robin).

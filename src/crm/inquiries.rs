@@ -6,6 +6,7 @@ use crate::audit;
 use crate::dates;
 use crate::error::{AppError, AppResult};
 use crate::http::json;
+use crate::page;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -47,6 +48,18 @@ pub struct Filters {
     pub to: Option<String>,
     #[param(schema_with = assignee_filter)]
     pub assignee: Option<String>,
+    #[param(schema_with = cursor)]
+    pub after: Option<String>,
+}
+
+fn cursor() -> utoipa::openapi::schema::Schema {
+    let cursor = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(page::CURSOR_PATTERN));
+    json::or_empty(
+        cursor,
+        "The page after this cursor (from the previous page's Link header); empty: the first.",
+    )
 }
 
 fn date_filter() -> utoipa::openapi::schema::Schema {
@@ -122,10 +135,12 @@ pub(super) fn like_pattern(q: &str) -> String {
     format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"))
 }
 
-/// Inquiries matching the filters, newest first (at most 500): 422 naming a filter that is
-/// not a date or an id. A status filter that names no status matches nothing.
-pub async fn list(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<InquiryRow>> {
+/// Inquiries matching the filters, newest first, from the `after` cursor on, at most `limit`:
+/// 422 naming a filter that is not a date, an id or a cursor. A status filter that names no
+/// status matches nothing.
+pub async fn list(conn: &mut PgConnection, f: &Filters, limit: i64) -> AppResult<Vec<InquiryRow>> {
     let c = f.checked()?;
+    let after = page::After::parse(f.after.as_deref())?;
     let (q, source) = (Filters::text(&f.q), Filters::text(&f.source));
     let status = match Filters::text(&f.status).map(str::parse::<InquiryStatus>) {
         None => None,
@@ -146,7 +161,8 @@ pub async fn list(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<Inquiry
            AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM activities a
                 WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = $5))
            AND ($6::inquiries_status IS NULL OR i.status = $6)
-         ORDER BY i.created_at DESC, i.id DESC LIMIT 500"
+           AND ($7::timestamptz IS NULL OR (i.created_at, i.id) < ($7, $8))
+         ORDER BY i.created_at DESC, i.id DESC LIMIT $9"
     ))
     .bind(q.map(like_pattern))
     .bind(source)
@@ -154,6 +170,9 @@ pub async fn list(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<Inquiry
     .bind(c.to)
     .bind(c.assignee)
     .bind(status)
+    .bind(after.map(|a| a.at))
+    .bind(after.map(|a| a.id))
+    .bind(limit)
     .fetch_all(conn)
     .await?)
 }

@@ -84,7 +84,7 @@ async fn board(
     let Query(f) = q.map_err(|_| AppError::field("filters", "use dates like 2027-06-01"))?;
     let layout = Layout::load(&state.db, &staff, "Leads", "/leads").await?;
     let mut conn = state.db.acquire().await?;
-    let rows = inquiries::list(&mut conn, &f).await?;
+    let rows = inquiries::list(&mut conn, &f, 500).await?;
     let columns = InquiryStatus::ALL
         .into_iter()
         .map(|status| Column {

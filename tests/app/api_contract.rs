@@ -32,7 +32,7 @@ fn the_list_filters_are_optional_query_parameters() {
     for (path, names) in [
         (
             "/api/v1/inquiries",
-            &["q", "source", "status", "from", "to", "assignee"][..],
+            &["q", "source", "status", "from", "to", "assignee", "after"][..],
         ),
         ("/api/v1/contacts", &["q"][..]),
     ] {
