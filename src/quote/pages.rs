@@ -7,11 +7,13 @@ use crate::auth::{Access, Permission, Staff};
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppResult, AppState};
+use crate::page;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
+use serde::Deserialize;
 use sqlx::PgConnection;
 
 pub fn routes() -> Routes {
@@ -29,6 +31,8 @@ pub fn routes() -> Routes {
 struct ListPage {
     layout: Layout,
     rows: Vec<QuoteRow>,
+    /// The next page's cursor, when there are more quotes.
+    next: Option<String>,
 }
 
 impl ListPage {
@@ -37,11 +41,22 @@ impl ListPage {
     }
 }
 
-async fn list(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let rows = view::quotes(&mut *state.db.acquire().await?).await?;
+#[derive(Deserialize)]
+struct PageQuery {
+    after: Option<String>,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
+    let after = page::After::parse(q.after.as_deref())?;
+    let (rows, next) = view::quotes(&mut *state.db.acquire().await?, after).await?;
     Ok(render(&ListPage {
         layout: Layout::load(&state.db, &staff, "Quotes", "/quotes").await?,
         rows,
+        next: next.map(|n| n.cursor()),
     }))
 }
 

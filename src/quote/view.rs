@@ -2,6 +2,7 @@
 //! builder's head, coverage, films with their components, engine-made lines and pick lists.
 use super::status::BuildStatus;
 use crate::error::{AppError, AppResult};
+use crate::page;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -18,17 +19,29 @@ pub struct QuoteRow {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The 500 quotes changed last.
-pub async fn quotes(conn: &mut PgConnection) -> AppResult<Vec<QuoteRow>> {
-    Ok(sqlx::query_as(
+/// A page of quotes, changed last first, from the `after` cursor on; the cursor of the next
+/// page when there is one.
+pub async fn quotes(
+    conn: &mut PgConnection,
+    after: Option<page::After>,
+) -> AppResult<(Vec<QuoteRow>, Option<page::After>)> {
+    let rows: Vec<QuoteRow> = sqlx::query_as(
         "SELECT b.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple, i.wedding_date,
                 b.status, b.live_price, b.accepted_at, b.updated_at
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
          JOIN contacts c ON c.id = i.contact_id
-         ORDER BY b.updated_at DESC LIMIT 500",
+         WHERE ($1::timestamptz IS NULL OR (b.updated_at, b.id) < ($1, $2))
+         ORDER BY b.updated_at DESC, b.id DESC LIMIT $3",
     )
+    .bind(after.map(|a| a.at))
+    .bind(after.map(|a| a.id))
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(page::split(rows, |q| page::After {
+        at: q.updated_at,
+        id: q.id,
+    }))
 }
 
 /// The top of the builder: whose quote it is and where it stands.

@@ -964,3 +964,39 @@ async fn build_statuses_are_the_databases_enum() {
         .unwrap();
     assert_eq!(status, BuildStatus::ProposalSent);
 }
+
+#[tokio::test]
+async fn the_quotes_list_walks_page_by_page_and_shows_each_quote_once() {
+    let app = TestApp::demo().await;
+    projectflo::seed::scale(&app.db, projectflo::clock::Clock::System, 600)
+        .await
+        .unwrap();
+    let s = app.demo_login("Sales").await;
+    let (mut seen, mut pages, mut next) = (vec![], 0, Some("/quotes".to_string()));
+    while let Some(path) = next.take() {
+        let html = s.get(&path).await.text().await.unwrap();
+        let ids: Vec<i32> = html
+            .split("<td><a href=\"/quotes/")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect();
+        assert!(
+            !ids.is_empty() && ids.len() <= 50,
+            "{path}: {} rows",
+            ids.len()
+        );
+        seen.extend(ids);
+        next = html
+            .split("href=\"")
+            .find(|t| t.contains("id=\"next-page\""))
+            .map(|t| t.split('"').next().unwrap().to_string());
+        pages += 1;
+    }
+    let all: Vec<i32> = sqlx::query_scalar("SELECT id FROM builds ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert!(pages >= 3, "{pages} pages");
+    seen.sort();
+    assert_eq!(seen, all, "every quote exactly once");
+}
