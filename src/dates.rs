@@ -1,7 +1,7 @@
 //! Dates people type or send: `YYYY-MM-DD` with a four-digit year between 1900 and 2199.
 //! Anything else (`0000-01-01`, `-0001-01-01`, `+99999-01-01`, `1-1-1`) is refused with a
-//! clear message, wherever a date is parsed: forms through `parse`, JSON and query strings
-//! through the `serde_opt` deserializer.
+//! clear message, wherever a date is parsed (forms, JSON and query strings alike, through
+//! `parse`).
 use chrono::{Datelike, NaiveDate};
 
 pub const EARLIEST_YEAR: i32 = 1900;
@@ -28,16 +28,6 @@ pub fn parse(s: &str) -> Result<NaiveDate, String> {
         ));
     }
     Ok(date)
-}
-
-/// `#[serde(default, deserialize_with = "crate::dates::serde_opt")]` for an optional date:
-/// absent, null or "" is None; anything else must `parse`.
-pub fn serde_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
-    let s: Option<String> = serde::Deserialize::deserialize(d)?;
-    match s.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(s) => parse(s).map(Some).map_err(serde::de::Error::custom),
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
-//! What the accounts forms share, staff and portal alike (and the CRM, for emails and
-//! redirects): the login and new-password forms, the `?done=` flash query, where to go after a
-//! form, and what passes for an email address.
+//! What the accounts forms share, staff and portal alike (and the CRM, for emails): the
+//! login and new-password forms, the `?done=` flash query, and what passes for an email
+//! address. Where to go after a form is `http::redirect::local_path`.
 use crate::crypto;
 use crate::error::{AppError, AppResult};
 use serde::Deserialize;
@@ -43,11 +43,6 @@ impl NewPasswordForm {
 pub struct FlashQuery {
     #[serde(default)]
     pub done: String,
-}
-
-/// Only local paths are followed after a form (no open redirect): see `http::redirect`.
-pub fn safe_next(next: &str, default: &str) -> String {
-    crate::http::redirect::local_path(next, default)
 }
 
 /// A plausible email address (the real check is the email that arrives).

@@ -1,10 +1,11 @@
 //! Logging in and out: the login page staff and couples share, the throttled password check
 //! both use, and the staff session (a new one at every login, ended at logout).
-use super::forms::{LoginForm, safe_next};
+use super::forms::LoginForm;
 use crate::auth::{self, Access, STAFF_COOKIE, Staff, throttle};
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::layout::render;
+use crate::http::redirect::local_path;
 use crate::http::routes::Routes;
 use crate::{audit, crypto};
 use askama::Template;
@@ -188,7 +189,7 @@ async fn end_session(tx: &mut PgConnection, staff: &Staff) -> AppResult<()> {
 async fn login_page(Query(q): Query<NextQuery>) -> Response {
     render(&staff_page(
         String::new(),
-        safe_next(&q.next, "/"),
+        local_path(&q.next, "/"),
         None,
         notice(&q.notice),
     ))
@@ -200,7 +201,7 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
-    let next = safe_next(&form.next, "/");
+    let next = local_path(&form.next, "/");
     let ip = peer.ip().to_string();
     let checked = check_login(&state.db, "staff", &form, &ip, staff_credential).await;
     let (contributor_id, attempt) = match checked {

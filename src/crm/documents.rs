@@ -56,7 +56,6 @@ pub fn safe_name(name: &str) -> String {
 /// failed upload leaves nothing behind, file included.
 pub struct StoredFile {
     path: Option<PathBuf>,
-    pub document: i32,
 }
 
 impl StoredFile {
@@ -92,14 +91,13 @@ pub async fn store(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(anyhow::Error::from)?;
-    let mut file = StoredFile {
+    let file = StoredFile {
         path: Some(dir.join(&stored)),
-        document: 0,
     };
     tokio::fs::write(dir.join(&stored), &upload.data)
         .await
         .map_err(anyhow::Error::from)?;
-    file.document = sqlx::query_scalar(
+    let document: i32 = sqlx::query_scalar(
         "INSERT INTO documents (inquiry_id, file_name, file_path, document_type)
          VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -117,7 +115,7 @@ pub async fn store(
         actor,
         "leads.document.upload",
         "document",
-        Some(file.document),
+        Some(document),
         details,
     )
     .await?;

@@ -69,7 +69,7 @@ struct Back {
 }
 
 fn back_to(back: &str, done: &str) -> Response {
-    let to = crate::accounts::forms::safe_next(back, "/todos");
+    let to = crate::http::redirect::local_path(back, "/todos");
     let sep = if to.contains('?') { '&' } else { '?' };
     Redirect::to(&format!("{to}{sep}done={done}")).into_response()
 }

@@ -1,6 +1,6 @@
 //! The couple's login: logging in and out of the portal (its own session and cookie), and
 //! choosing a password from an invitation link. The forms and checks are the staff login's.
-use crate::accounts::forms::{LoginForm, NewPasswordForm, safe_next};
+use crate::accounts::forms::{LoginForm, NewPasswordForm};
 use crate::accounts::links;
 use crate::accounts::login::{self as staff_login, Credential, LoginPage, NextQuery, check_login};
 use crate::accounts::passwords::{SetPasswordPage, set_from_link_form, set_password_answer};
@@ -9,6 +9,7 @@ use crate::auth::{self, Access, PORTAL_COOKIE, PortalUser, throttle};
 use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::layout::render;
+use crate::http::redirect::local_path;
 use crate::http::routes::Routes;
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -52,7 +53,7 @@ fn login_form(
 
 /// Where to go after logging in: a portal page, the portal's home otherwise.
 fn portal_next(next: &str) -> String {
-    let next = safe_next(next, "/portal");
+    let next = local_path(next, "/portal");
     if next.starts_with("/portal") {
         next
     } else {
@@ -123,7 +124,7 @@ async fn set_from_link(tx: &mut PgConnection, token: &str, hash: &str) -> AppRes
 async fn login_page(Query(q): Query<NextQuery>) -> Response {
     render(&login_form(
         String::new(),
-        safe_next(&q.next, "/portal"),
+        local_path(&q.next, "/portal"),
         None,
         staff_login::notice(&q.notice),
     ))
