@@ -42,7 +42,8 @@ fn document(op: &mut Operation, access: Access, is_write: bool) {
     let responses = &mut op.responses.responses;
     // Error answers are problem+json, whatever the handler's annotation said.
     for (status, response) in responses.iter_mut() {
-        if let (true, RefOr::T(r)) = (status.as_str() >= "400", response) {
+        let is_error = status.parse::<u16>().is_ok_and(|s| s >= 400);
+        if let (true, RefOr::T(r)) = (is_error, response) {
             if let Some(content) = r.content.shift_remove("application/json") {
                 r.content.insert(PROBLEM.into(), content);
             }
