@@ -272,10 +272,22 @@ async fn set_password_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
+    let action = format!("/set-password/{token}");
+    set_password_form(&state, &token, STAFF_LINKS, action).await
+}
+
+/// The "choose a password" page of an emailed link, staff or portal: the form, or a word that
+/// the link is no longer valid.
+pub async fn set_password_form(
+    state: &AppState,
+    token: &str,
+    purposes: &[&str],
+    action: String,
+) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    let valid = links::is_valid(&mut conn, &token, STAFF_LINKS).await?;
+    let valid = links::is_valid(&mut conn, token, purposes).await?;
     Ok(render(&SetPasswordPage {
-        action: format!("/set-password/{token}"),
+        action,
         error: None,
         invalid: !valid,
     }))

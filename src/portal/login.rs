@@ -3,7 +3,7 @@
 use crate::accounts::forms::{LoginForm, NewPasswordForm};
 use crate::accounts::links;
 use crate::accounts::login::{self as staff_login, Credential, LoginPage, NextQuery, check_login};
-use crate::accounts::passwords::{SetPasswordPage, set_from_link_form, set_password_answer};
+use crate::accounts::passwords::{set_from_link_form, set_password_answer, set_password_form};
 use crate::audit;
 use crate::auth::{self, Access, PORTAL_COOKIE, PortalUser, throttle};
 use crate::error::AppResult;
@@ -169,13 +169,8 @@ async fn set_password_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let valid = links::is_valid(&mut conn, &token, PORTAL_LINKS).await?;
-    Ok(render(&SetPasswordPage {
-        action: format!("/portal/set-password/{token}"),
-        error: None,
-        invalid: !valid,
-    }))
+    let action = format!("/portal/set-password/{token}");
+    set_password_form(&state, &token, PORTAL_LINKS, action).await
 }
 
 async fn set_password(
