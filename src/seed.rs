@@ -12,15 +12,21 @@ const SCALE_SQL: &str = include_str!("seed/scale.sql");
 /// history: `projectflo seed --scale N`. Each run adds as many again.
 pub async fn scale(pool: &PgPool, clock: Clock, inquiries: i32) -> Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT set_config('projectflo.now', $1, true)")
-        .bind(clock.now().to_rfc3339())
-        .execute(&mut *tx)
-        .await?;
+    set_clock(&mut tx, clock).await?;
     sqlx::query(SCALE_SQL)
         .bind(inquiries)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The seed's clock for the SQL scripts (`projectflo.now`), for this transaction only.
+async fn set_clock(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
+    sqlx::query("SELECT set_config('projectflo.now', $1, true)")
+        .bind(clock.now().to_rfc3339())
+        .execute(tx)
+        .await?;
     Ok(())
 }
 
@@ -33,10 +39,7 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
 /// days" are the studio's local dates then.
 pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT set_config('projectflo.now', $1, true)")
-        .bind(clock.now().to_rfc3339())
-        .execute(&mut *tx)
-        .await?;
+    set_clock(&mut tx, clock).await?;
     let fresh: Option<String> = sqlx::query_scalar(
         "INSERT INTO seed_history (name) VALUES ('demo') ON CONFLICT DO NOTHING RETURNING name",
     )
