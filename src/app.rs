@@ -1,6 +1,7 @@
 //! The app: every area's routes merged once, the OpenAPI document built from the same router,
 //! the middleware stack, and serving. Nothing below this module imports it.
 use crate::auth::Access;
+use crate::db;
 use crate::http::routes::{RouteInfo, Routes};
 use crate::http::{self, AppError};
 use crate::state::AppState;
@@ -84,6 +85,7 @@ pub fn router(state: AppState) -> Router {
     )
     .fallback(|| async { AppError::NotFound("There is no page at this address.".into()) })
     .layer(middleware::from_fn(http::middleware::ui_errors))
+    .layer(middleware::from_fn(db::request::scope))
     .layer(axum::Extension(state.clone()))
     .layer(DefaultBodyLimit::max(s.body_limit_bytes as usize))
     .layer(TimeoutLayer::with_status_code(

@@ -4,15 +4,16 @@ use super::forms::FlashQuery;
 use super::passwords::{self, ChangePasswordForm};
 use super::tokens::{self, NewTokenForm, TokenRow};
 use crate::auth::{Access, Staff};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
+use sqlx::PgConnection;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -35,14 +36,14 @@ struct AccountPage {
 }
 
 async fn account_page(
-    state: &AppState,
+    conn: &mut PgConnection,
     staff: &Staff,
     new_token: Option<String>,
     flash: Option<String>,
     error: Option<(String, String)>,
 ) -> AppResult<AccountPage> {
-    let layout = Layout::load(&state.db, staff, "My account", "/account").await?;
-    let tokens = tokens::list(&mut *state.db.acquire().await?, staff.contributor_id).await?;
+    let layout = Layout::load(conn, staff, "My account", "/account").await?;
+    let tokens = tokens::list(conn, staff.contributor_id).await?;
     Ok(AccountPage {
         layout,
         email: staff.email.clone(),
@@ -54,21 +55,17 @@ async fn account_page(
 }
 
 /// The page again with a refused form's reason by its field.
-async fn refused(state: &AppState, staff: &Staff, e: AppError) -> AppResult<Response> {
+async fn refused(conn: &mut PgConnection, staff: &Staff, e: AppError) -> AppResult<Response> {
     let refusal = Refusal::from_error(e)?;
     let error = refusal
         .errors
         .first()
         .map(|f| (f.field.clone(), f.message.clone()));
-    let page = account_page(state, staff, None, None, error).await?;
+    let page = account_page(conn, staff, None, None, error).await?;
     Ok(refusal.respond(render(&page)))
 }
 
-async fn account(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<FlashQuery>,
-) -> AppResult<Response> {
+async fn account(mut db: Db, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
     let flash = match q.done.as_str() {
         "password" => {
             Some("Your password is changed. Your other sessions have been logged out.".to_string())
@@ -77,22 +74,20 @@ async fn account(
         _ => None,
     };
     Ok(render(
-        &account_page(&state, &staff, None, flash, None).await?,
+        &account_page(&mut db, &staff, None, flash, None).await?,
     ))
 }
 
 async fn change_password(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Form(form): Form<ChangePasswordForm>,
 ) -> AppResult<Response> {
     let result = async {
-        let mut conn = state.db.acquire().await?;
-        let current = passwords::current_hash(&mut conn, staff.contributor_id).await?;
+        let current = passwords::current_hash(&mut db, staff.contributor_id).await?;
         // The slow hashing holds no connection.
-        drop(conn);
-        let hash = passwords::new_hash(&form, current).await?;
-        let mut tx = state.db.begin().await?;
+        let hash = db.while_idle(passwords::new_hash(&form, current)).await??;
+        let mut tx = db.begin().await?;
         passwords::change(&mut tx, &staff, &hash).await?;
         tx.commit().await?;
         AppResult::Ok(())
@@ -100,17 +95,17 @@ async fn change_password(
     .await;
     match result {
         Ok(()) => Ok(Redirect::to("/account?done=password").into_response()),
-        Err(e) => refused(&state, &staff, e).await,
+        Err(e) => refused(&mut db, &staff, e).await,
     }
 }
 
 async fn create_token(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Form(form): Form<NewTokenForm>,
 ) -> AppResult<Response> {
     let result = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = db.begin().await?;
         let token = tokens::create(&mut tx, staff.contributor_id, &form).await?;
         tx.commit().await?;
         AppResult::Ok(token)
@@ -118,18 +113,14 @@ async fn create_token(
     .await;
     match result {
         Ok(token) => Ok(render(
-            &account_page(&state, &staff, Some(token), None, None).await?,
+            &account_page(&mut db, &staff, Some(token), None, None).await?,
         )),
-        Err(e) => refused(&state, &staff, e).await,
+        Err(e) => refused(&mut db, &staff, e).await,
     }
 }
 
-async fn revoke_token(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+async fn revoke_token(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut tx = db.begin().await?;
     tokens::revoke(&mut tx, staff.contributor_id, id).await?;
     tx.commit().await?;
     Ok(Redirect::to("/account?done=revoked").into_response())

@@ -2,13 +2,13 @@
 //! dates (plausible ones: `crate::dates`), 50 to a page.
 use crate::auth::{Access, Permission, Staff};
 use crate::dates;
+use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::AppState;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use askama::Template;
+use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -207,14 +207,14 @@ async fn entity_types(conn: &mut PgConnection) -> AppResult<Vec<String>> {
 
 /// The log, filtered; a filter that cannot be read is shown by its field (422), with no rows.
 async fn audit_log(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     q: Result<Query<AuditFilter>, QueryRejection>,
 ) -> AppResult<Response> {
     let Query(f) = q.map_err(|_| AppError::field("filters", "use a page number like 2"))?;
     let page = f.page.unwrap_or(1).max(1);
-    let layout = Layout::load(&state.db, &staff, "Audit log", "/settings").await?;
-    let mut conn = state.db.acquire().await?;
+    let layout = Layout::load(&mut db, &staff, "Audit log", "/settings").await?;
+    let mut conn = db;
     let (checked, errors) = match f.checked() {
         Ok(c) => (c, vec![]),
         Err(errors) => (Checked::default(), errors),

@@ -2,6 +2,7 @@
 //! both use, and the staff session (a new one at every login, ended at logout).
 use super::forms::LoginForm;
 use crate::auth::{self, Access, STAFF_COOKIE, Staff, throttle};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::layout::render;
@@ -14,7 +15,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use std::net::SocketAddr;
 
 pub fn routes() -> Routes {
@@ -98,7 +99,7 @@ pub async fn staff_credential(
 /// time). Returns the account id and the attempt; `Unauthorized` when the email and password
 /// do not match, `RateLimited` when throttled.
 pub async fn check_login(
-    db: &PgPool,
+    db: &mut Db,
     realm: &str,
     form: &LoginForm,
     ip: &str,
@@ -106,9 +107,12 @@ pub async fn check_login(
 ) -> AppResult<(i32, i64)> {
     let account = form.email.trim().to_lowercase();
     let attempt = throttle::begin_attempt(db, realm, &account, ip).await?;
-    let found = lookup(&mut *db.acquire().await?, &account).await?;
+    let found = lookup(db, &account).await?;
     let (id, hash) = found.map_or((None, None), |c| (Some(c.id), c.hash));
-    let ok = crypto::verify_password(form.password.clone(), hash).await;
+    // The slow hashing holds no connection.
+    let ok = db
+        .while_idle(crypto::verify_password(form.password.clone(), hash))
+        .await?;
     match id {
         Some(id) if ok => Ok((id, attempt)),
         _ => Err(AppError::Unauthorized),
@@ -197,20 +201,21 @@ async fn login_page(Query(q): Query<NextQuery>) -> Response {
 
 async fn login(
     State(state): State<AppState>,
+    mut db: Db,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = local_path(&form.next, "/");
     let ip = peer.ip().to_string();
-    let checked = check_login(&state.db, "staff", &form, &ip, staff_credential).await;
+    let checked = check_login(&mut db, "staff", &form, &ip, staff_credential).await;
     let (contributor_id, attempt) = match checked {
         Ok(ok) => ok,
         Err(e) => return refused(e, |error| staff_page(form.email, next, Some(error), None)),
     };
     // A new session id at every login; the old one (if any) ends.
     let old = auth::cookie(&headers, STAFF_COOKIE);
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let sid = start_session(&mut tx, contributor_id, attempt, old.as_deref(), &ip).await?;
     tx.commit().await?;
     let mut resp = Redirect::to(&next).into_response();
@@ -221,8 +226,8 @@ async fn login(
     Ok(resp)
 }
 
-async fn logout(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+async fn logout(mut db: Db, staff: Staff) -> AppResult<Response> {
+    let mut tx = db.begin().await?;
     end_session(&mut tx, &staff).await?;
     tx.commit().await?;
     let mut resp = Redirect::to("/login?notice=logged-out").into_response();

@@ -4,6 +4,7 @@ use super::forms::NewPasswordForm;
 use super::links;
 use crate::auth::{self, Access, Staff};
 use crate::config::Settings;
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::form::Refusal;
@@ -253,10 +254,11 @@ async fn reset_page() -> Response {
 /// Same answer whether or not the account exists.
 async fn reset_request(
     State(state): State<AppState>,
+    mut db: Db,
     Form(form): Form<EmailForm>,
 ) -> AppResult<Response> {
     let email = form.email.trim().to_lowercase();
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let outgoing = request_reset(&mut tx, &state.settings, &email).await?;
     tx.commit().await?;
     if let Some(o) = outgoing {
@@ -268,24 +270,20 @@ async fn reset_request(
     }))
 }
 
-async fn set_password_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
+async fn set_password_page(mut db: Db, Path(token): Path<String>) -> AppResult<Response> {
     let action = format!("/set-password/{token}");
-    set_password_form(&state, &token, STAFF_LINKS, action).await
+    set_password_form(&mut db, &token, STAFF_LINKS, action).await
 }
 
 /// The "choose a password" page of an emailed link, staff or portal: the form, or a word that
 /// the link is no longer valid.
 pub async fn set_password_form(
-    state: &AppState,
+    db: &mut PgConnection,
     token: &str,
     purposes: &[&str],
     action: String,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let valid = links::is_valid(&mut conn, token, purposes).await?;
+    let valid = links::is_valid(db, token, purposes).await?;
     Ok(render(&SetPasswordPage {
         action,
         error: None,
@@ -294,26 +292,29 @@ pub async fn set_password_form(
 }
 
 async fn set_password(
-    State(state): State<AppState>,
+    mut db: Db,
     Path(token): Path<String>,
     Form(form): Form<NewPasswordForm>,
 ) -> AppResult<Response> {
     let action = format!("/set-password/{token}");
-    let result = set_from_link_form(&state, &token, &form, set_from_link).await;
+    let result = set_from_link_form(&mut db, &token, &form, set_from_link).await;
     set_password_answer(action, result, "/login?notice=password-set")
 }
 
 /// "Choose a password" from an emailed link, staff or portal: check the form, hash the
 /// password, and let `set` use the link in one transaction (false: the link was not valid).
 pub async fn set_from_link_form(
-    state: &AppState,
+    db: &mut Db,
     token: &str,
     form: &NewPasswordForm,
     set: impl AsyncFnOnce(&mut PgConnection, &str, &str) -> AppResult<bool>,
 ) -> AppResult<bool> {
     form.check()?;
-    let hash = crypto::hash_password(form.password.clone()).await?;
-    let mut tx = state.db.begin().await?;
+    // The slow hashing holds no connection.
+    let hash = db
+        .while_idle(crypto::hash_password(form.password.clone()))
+        .await??;
+    let mut tx = db.begin().await?;
     let done = set(&mut tx, token, &hash).await?;
     if done {
         tx.commit().await?;

@@ -3,13 +3,13 @@
 use super::forms::FlashQuery;
 use crate::audit;
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::PgConnection;
 
@@ -157,13 +157,9 @@ pub async fn save(tx: &mut PgConnection, by: i32, id: i32, wanted: &[String]) ->
     Ok(())
 }
 
-async fn roles(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<FlashQuery>,
-) -> AppResult<Response> {
-    let layout = Layout::load(&state.db, &staff, "Roles", "/settings").await?;
-    let mut conn = state.db.acquire().await?;
+async fn roles(mut db: Db, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
+    let layout = Layout::load(&mut db, &staff, "Roles", "/settings").await?;
+    let mut conn = db;
     let roles: Vec<RoleColumn> = names(&mut conn)
         .await?
         .into_iter()
@@ -191,7 +187,7 @@ async fn roles(
 }
 
 async fn save_role(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(fields): Form<Vec<(String, String)>>,
@@ -201,7 +197,7 @@ async fn save_role(
         .filter(|(k, _)| k == "perm")
         .map(|(_, v)| v)
         .collect();
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     save(&mut tx, staff.contributor_id, id, &wanted).await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/roles?done=saved").into_response())

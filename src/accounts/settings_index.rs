@@ -1,11 +1,10 @@
 //! The Settings page: the sections this person may open.
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::error::AppResult;
-use crate::http::AppState;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use askama::Template;
-use axum::extract::State;
 use axum::response::Response;
 
 pub fn routes() -> Routes {
@@ -47,14 +46,14 @@ struct SettingsIndex {
     sections: Vec<(&'static str, &'static str, &'static str)>,
 }
 
-async fn settings_index(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
+async fn settings_index(mut db: Db, staff: Staff) -> AppResult<Response> {
     let sections = SECTIONS
         .iter()
         .filter(|s| staff.can(s.2))
         .map(|s| (s.0, s.1, s.3))
         .collect();
     let page = SettingsIndex {
-        layout: Layout::load(&state.db, &staff, "Settings", "/settings").await?,
+        layout: Layout::load(&mut db, &staff, "Settings", "/settings").await?,
         sections,
     };
     Ok(render(&page))

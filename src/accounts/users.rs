@@ -5,6 +5,7 @@ use super::invitations::{self, InviteForm};
 use super::roles;
 use crate::audit;
 use crate::auth::{self, Access, Permission, Staff};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::form::Refusal;
@@ -162,19 +163,18 @@ pub async fn set_active(tx: &mut PgConnection, by: i32, id: i32, active: bool) -
 }
 
 async fn users_page(
-    state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     flash: Option<String>,
     invite_link: Option<String>,
     error: Option<(String, String)>,
     form: InviteForm,
 ) -> AppResult<UsersPage> {
-    let layout = Layout::load(&state.db, staff, "Users", "/settings").await?;
-    let mut conn = state.db.acquire().await?;
+    let layout = Layout::load(db, staff, "Users", "/settings").await?;
     Ok(UsersPage {
         layout,
-        users: list(&mut conn).await?,
-        roles: roles::names(&mut conn).await?,
+        users: list(db).await?,
+        roles: roles::names(db).await?,
         me: staff.contributor_id,
         flash,
         invite_link,
@@ -183,11 +183,7 @@ async fn users_page(
     })
 }
 
-async fn users(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<FlashQuery>,
-) -> AppResult<Response> {
+async fn users(mut db: Db, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
     let flash = match q.done.as_str() {
         "role" => Some("The role is changed.".to_string()),
         "deactivated" => {
@@ -197,7 +193,7 @@ async fn users(
         _ => None,
     };
     Ok(render(
-        &users_page(&state, &staff, flash, None, None, InviteForm::default()).await?,
+        &users_page(&mut db, &staff, flash, None, None, InviteForm::default()).await?,
     ))
 }
 
@@ -211,11 +207,12 @@ fn invite_error(refusal: &Refusal) -> Option<(String, String)> {
 
 async fn invite_user(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Form(form): Form<InviteForm>,
 ) -> AppResult<Response> {
     let result = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = db.begin().await?;
         let invited = invitations::invite(&mut tx, &state.settings, &staff, &form).await?;
         tx.commit().await?;
         AppResult::Ok(invited)
@@ -226,46 +223,38 @@ async fn invite_user(
         Err(e) => {
             let refusal = Refusal::from_error(e)?;
             let error = invite_error(&refusal);
-            let page = users_page(&state, &staff, None, None, error, form).await?;
+            let page = users_page(&mut db, &staff, None, None, error, form).await?;
             return Ok(refusal.respond(render(&page)));
         }
     };
     invited.outgoing.send().await;
     let shown = state.settings.smtp_url.is_none().then_some(invited.link);
     let flash = Some(format!("{} is invited as {}.", invited.email, invited.role));
-    let page = users_page(&state, &staff, flash, shown, None, InviteForm::default()).await?;
+    let page = users_page(&mut db, &staff, flash, shown, None, InviteForm::default()).await?;
     Ok(render(&page))
 }
 
 async fn change_role(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(form): Form<RoleForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     set_role(&mut tx, staff.contributor_id, id, form.role_id).await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/users?done=role").into_response())
 }
 
-async fn deactivate(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+async fn deactivate(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut tx = db.begin().await?;
     set_active(&mut tx, staff.contributor_id, id, false).await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/users?done=deactivated").into_response())
 }
 
-async fn activate(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+async fn activate(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut tx = db.begin().await?;
     set_active(&mut tx, staff.contributor_id, id, true).await?;
     tx.commit().await?;
     Ok(Redirect::to("/settings/users?done=activated").into_response())

@@ -4,7 +4,9 @@ pub mod throttle;
 
 pub use permission::Permission;
 
+use crate::config::Settings;
 use crate::crypto;
+use crate::db::request::request_db;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::body::Body;
@@ -13,6 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use sqlx::PgConnection;
 
 /// What a route needs. Every route declares one (see `http::routes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,10 +200,10 @@ const TOUCH_EVERY: &str = "interval '1 minute'";
 /// Sessions past their idle or absolute lifetime are deleted; a valid token or session is
 /// touched when it was last touched over a minute ago (else the check only reads).
 pub async fn authenticate_staff(
-    state: &AppState,
+    db: &mut PgConnection,
+    settings: &Settings,
     headers: &HeaderMap,
 ) -> Result<Option<Staff>, AppError> {
-    let db = &state.db;
     if let Some(token) = bearer(headers) {
         // `::bpchar`: token_hash is CHAR(64); compared as text its unique index is not used.
         let row: Option<StaffRow> = sqlx::query_as(&format!(
@@ -214,7 +217,7 @@ pub async fn authenticate_staff(
              GROUP BY co.id, c.id, r.id"
         ))
         .bind(crypto::token_hash(&token))
-        .fetch_optional(db)
+        .fetch_optional(&mut *db)
         .await?;
         return Ok(row.map(|r| r.staff(None, None)));
     }
@@ -222,7 +225,7 @@ pub async fn authenticate_staff(
         return Ok(None);
     };
     let Some((session_hash, csrf, contributor_id)) =
-        touch_session(state, &sid, "contributor_id").await?
+        touch_session(&mut *db, settings, &sid, "contributor_id").await?
     else {
         return Ok(None);
     };
@@ -237,14 +240,15 @@ pub async fn authenticate_staff(
 
 /// The portal user behind the portal session cookie, if valid.
 pub async fn authenticate_portal(
-    state: &AppState,
+    db: &mut PgConnection,
+    settings: &Settings,
     headers: &HeaderMap,
 ) -> Result<Option<PortalUser>, AppError> {
     let Some(sid) = cookie(headers, PORTAL_COOKIE) else {
         return Ok(None);
     };
     let Some((session_id, csrf, client_user_id)) =
-        touch_session(state, &sid, "client_user_id").await?
+        touch_session(&mut *db, settings, &sid, "client_user_id").await?
     else {
         return Ok(None);
     };
@@ -255,7 +259,7 @@ pub async fn authenticate_portal(
          WHERE cu.id = $1 AND cu.is_active",
     )
     .bind(client_user_id)
-    .fetch_optional(&state.db)
+    .fetch_optional(db)
     .await?;
     Ok(row.map(|(client_id, email, name)| PortalUser {
         client_user_id,
@@ -269,12 +273,13 @@ pub async fn authenticate_portal(
 
 /// Validate and touch a session of one kind; returns (stored id, csrf, owner id).
 async fn touch_session(
-    state: &AppState,
+    db: &mut PgConnection,
+    settings: &Settings,
     sid: &str,
     owner: &str,
 ) -> Result<Option<(String, String, i32)>, AppError> {
-    let idle = state.settings.session_idle_minutes as f64 * 60.0;
-    let absolute = state.settings.session_absolute_hours as f64 * 3600.0;
+    let idle = settings.session_idle_minutes as f64 * 60.0;
+    let absolute = settings.session_absolute_hours as f64 * 3600.0;
     let hash = crypto::token_hash(sid);
     let alive: Option<(String, String, i32)> = sqlx::query_as(&format!(
         "WITH s AS (SELECT id, csrf_token, {owner} AS owner, last_seen_at FROM auth_sessions
@@ -288,7 +293,7 @@ async fn touch_session(
     .bind(&hash)
     .bind(idle)
     .bind(absolute)
-    .fetch_optional(&state.db)
+    .fetch_optional(&mut *db)
     .await?;
     if alive.is_none() {
         // Only an expired session of this realm ends here: a session id sent in the other
@@ -297,7 +302,7 @@ async fn touch_session(
             "DELETE FROM auth_sessions WHERE id = $1 AND {owner} IS NOT NULL"
         ))
         .bind(&hash)
-        .execute(&state.db)
+        .execute(db)
         .await?;
     }
     Ok(alive)
@@ -363,8 +368,14 @@ async fn check(access: Access, mut req: Request) -> Result<Request, Response> {
         .get::<AppState>()
         .cloned()
         .expect("AppState extension");
+    // The request's own connection, shared with the handler (see `db::request`).
+    let mut db = request_db(req.extensions())
+        .map_err(|e| e.into_response())?
+        .conn()
+        .await
+        .map_err(|e| e.into_response())?;
     let csrf = if access == Access::Portal {
-        let Some(user) = authenticate_portal(&state, req.headers())
+        let Some(user) = authenticate_portal(&mut db, &state.settings, req.headers())
             .await
             .map_err(|e| e.into_response())?
         else {
@@ -374,7 +385,7 @@ async fn check(access: Access, mut req: Request) -> Result<Request, Response> {
         req.extensions_mut().insert(user);
         csrf
     } else {
-        let Some(staff) = authenticate_staff(&state, req.headers())
+        let Some(staff) = authenticate_staff(&mut db, &state.settings, req.headers())
             .await
             .map_err(|e| e.into_response())?
         else {
@@ -394,6 +405,7 @@ async fn check(access: Access, mut req: Request) -> Result<Request, Response> {
         req.extensions_mut().insert(staff);
         csrf
     };
+    drop(db);
     // API tokens are not sent by browsers on their own: only cookie sessions need the CSRF token.
     match csrf {
         Some(expected) if unsafe_method(req.method()) => {

@@ -8,7 +8,6 @@
 //! Attempts are rows in login_attempts; an advisory lock per account and per IP makes
 //! concurrent tries count one after another.
 use crate::error::{AppError, AppResult};
-use sqlx::PgPool;
 
 pub const MAX_FAILURES: i64 = 5;
 pub const WINDOW_SECS: i64 = 15 * 60;
@@ -44,8 +43,13 @@ const WAIT: &str = "SELECT max(w)::float8 FROM (
 
 /// Refuse when the account or the IP is over the limit; otherwise record the attempt as failed
 /// (until `succeeded` says otherwise) and return its id.
-pub async fn begin_attempt(db: &PgPool, realm: &str, account: &str, ip: &str) -> AppResult<i64> {
-    let mut tx = db.begin().await?;
+pub async fn begin_attempt(
+    db: &mut sqlx::PgConnection,
+    realm: &str,
+    account: &str,
+    ip: &str,
+) -> AppResult<i64> {
+    let mut tx = sqlx::Connection::begin(db).await?;
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('login-account:' || $1 || ':' || $2))")
         .bind(realm)
         .bind(account)

@@ -4,10 +4,10 @@ use super::row::from_json;
 use super::settings::{self, StudioSettings};
 use super::{spec, store};
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::http::routes::Routes;
-use crate::http::{ApiJson, ApiPath, AppResult, AppState};
+use crate::http::{ApiJson, ApiPath, AppResult};
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::Value;
 use utoipa_axum::routes;
@@ -35,12 +35,9 @@ pub fn routes() -> Routes {
         (status = 200, body = Vec<Object>),
         (status = 404, body = crate::http::error::Problem)
     ))]
-async fn api_list(
-    State(state): State<AppState>,
-    ApiPath(slug): ApiPath<String>,
-) -> AppResult<Json<Vec<Value>>> {
+async fn api_list(mut db: Db, ApiPath(slug): ApiPath<String>) -> AppResult<Json<Vec<Value>>> {
     let c = spec::by_slug(&slug)?;
-    let rows = store::list(&mut *state.db.acquire().await?, c).await?;
+    let rows = store::list(&mut db, c).await?;
     Ok(Json(rows.iter().map(|r| r.to_json(c)).collect()))
 }
 
@@ -52,11 +49,11 @@ async fn api_list(
         (status = 404, body = crate::http::error::Problem)
     ))]
 async fn api_get(
-    State(state): State<AppState>,
+    mut db: Db,
     ApiPath((slug, id)): ApiPath<(String, i32)>,
 ) -> AppResult<Json<Value>> {
     let c = spec::by_slug(&slug)?;
-    let row = store::get(&mut *state.db.acquire().await?, c, id).await?;
+    let row = store::get(&mut db, c, id).await?;
     Ok(Json(row.to_json(c)))
 }
 
@@ -69,14 +66,14 @@ async fn api_get(
         (status = 422, body = crate::http::error::Problem)
     ))]
 async fn api_create(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<(StatusCode, Json<Value>)> {
     let c = spec::by_slug(&slug)?;
     let values = from_json(c, body)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let row = store::create(&mut tx, c, &values, staff.contributor_id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(row.to_json(c))))
@@ -92,14 +89,14 @@ async fn api_create(
         (status = 422, body = crate::http::error::Problem)
     ))]
 async fn api_update(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath((slug, id)): ApiPath<(String, i32)>,
     ApiJson(body): ApiJson<Value>,
 ) -> AppResult<Json<Value>> {
     let c = spec::by_slug(&slug)?;
     let values = from_json(c, body)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let row = store::update(&mut tx, c, id, &values, staff.contributor_id).await?;
     tx.commit().await?;
     Ok(Json(row.to_json(c)))
@@ -114,12 +111,12 @@ async fn api_update(
         (status = 409, body = crate::http::error::Problem)
     ))]
 async fn api_delete(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath((slug, id)): ApiPath<(String, i32)>,
 ) -> AppResult<StatusCode> {
     let c = spec::by_slug(&slug)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     store::delete(&mut tx, c, id, staff.contributor_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -129,8 +126,8 @@ async fn api_delete(
 /// invoice prefix, task phases.
 #[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog",
     responses((status = 200, body = StudioSettings)))]
-async fn api_get_studio(State(state): State<AppState>) -> AppResult<Json<StudioSettings>> {
-    let s = settings::load(&mut *state.db.acquire().await?).await?;
+async fn api_get_studio(mut db: Db) -> AppResult<Json<StudioSettings>> {
+    let s = settings::load(&mut db).await?;
     Ok(Json(StudioSettings::from(&s)))
 }
 
@@ -142,12 +139,12 @@ async fn api_get_studio(State(state): State<AppState>) -> AppResult<Json<StudioS
         (status = 422, body = crate::http::error::Problem)
     ))]
 async fn api_put_studio(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiJson(v): ApiJson<StudioSettings>,
 ) -> AppResult<Json<StudioSettings>> {
     let form = v.into_form()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let saved = settings::update(&mut tx, &form, staff.contributor_id).await?;
     tx.commit().await?;
     Ok(Json(StudioSettings::from(&saved)))

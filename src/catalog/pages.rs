@@ -5,6 +5,7 @@ use super::form::{FormField, defaults, form_fields, form_values};
 use super::row::Row;
 use super::{csv, spec, store};
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::AppState;
 use crate::http::form::Refusal;
@@ -16,6 +17,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use sqlx::PgConnection;
 
 pub fn routes() -> Routes {
     let edit = Access::Perm(Permission::CatalogEdit);
@@ -58,9 +60,9 @@ fn embed_snippet(base: &str) -> String {
     )
 }
 
-async fn index(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let layout = Layout::load(&state.db, &staff, "Catalogs and rules", "/settings").await?;
-    let counts = store::counts(&mut *state.db.acquire().await?).await?;
+async fn index(State(state): State<AppState>, mut db: Db, staff: Staff) -> AppResult<Response> {
+    let layout = Layout::load(&mut db, &staff, "Catalogs and rules", "/settings").await?;
+    let counts = store::counts(&mut db).await?;
     let catalogs = spec::CATALOGS
         .iter()
         .zip(counts)
@@ -151,16 +153,15 @@ fn not_saved(r: &Refusal) -> Option<String> {
 }
 
 async fn list_view(
-    state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     c: &'static Catalog,
     values: &Values,
     errors: &[FieldError],
     notes: Notes,
 ) -> AppResult<ListPage> {
-    let layout = Layout::load(&state.db, staff, c.title, "/settings").await?;
-    let mut conn = state.db.acquire().await?;
-    let rows = store::list(&mut conn, c).await?;
+    let layout = Layout::load(&mut *db, staff, c.title, "/settings").await?;
+    let rows = store::list(db, c).await?;
     let shown: Vec<&Field> = c
         .fields
         .iter()
@@ -174,7 +175,7 @@ async fn list_view(
             .iter()
             .map(|r| (r.id, r.title(c), shown.iter().map(|f| cell(r, f)).collect()))
             .collect(),
-        form: form_fields(&mut conn, c, values, errors).await?,
+        form: form_fields(db, c, values, errors).await?,
         can_edit: staff.can(Permission::CatalogEdit),
         flash: notes.flash,
         error: notes.error,
@@ -197,7 +198,7 @@ fn done_message(c: &Catalog, done: &str) -> Option<String> {
 }
 
 async fn list_page(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(slug): Path<String>,
     Query(q): Query<Flash>,
@@ -207,19 +208,19 @@ async fn list_page(
         flash: done_message(c, &q.done),
         ..Default::default()
     };
-    let page = list_view(&state, &staff, c, &defaults(c), &[], notes).await?;
+    let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes).await?;
     Ok(render(&page))
 }
 
 async fn create_page(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(slug): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let c = spec::by_slug(&slug)?;
     let values = form_values(fields);
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     match store::create(&mut tx, c, &values, staff.contributor_id).await {
         Ok(_) => {
             tx.commit().await?;
@@ -229,7 +230,7 @@ async fn create_page(
             drop(tx);
             let refused = Refusal::from_error(e)?;
             let notes = Notes::error(not_saved(&refused));
-            let page = list_view(&state, &staff, c, &values, &refused.errors, notes).await?;
+            let page = list_view(&mut db, &staff, c, &values, &refused.errors, notes).await?;
             Ok(refused.respond(render(&page)))
         }
     }
@@ -249,7 +250,7 @@ struct EditPage {
 
 /// The edit page of a row, showing `values` (what is stored, or what was typed).
 async fn edit_view(
-    state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     c: &'static Catalog,
     row: &Row,
@@ -257,7 +258,7 @@ async fn edit_view(
     refused: Option<&Refusal>,
 ) -> AppResult<EditPage> {
     let title = format!("{}: {}", c.title, row.title(c));
-    let layout = Layout::load(&state.db, staff, &title, "/settings").await?;
+    let layout = Layout::load(&mut *db, staff, &title, "/settings").await?;
     let learned = c
         .fields
         .iter()
@@ -265,12 +266,11 @@ async fn edit_view(
         .map(|f| (f.label, row.value(f.name).to_string()))
         .collect();
     let errors = refused.map_or(&[][..], |r| &r.errors);
-    let mut conn = state.db.acquire().await?;
     Ok(EditPage {
         layout,
         c,
         id: row.id,
-        form: form_fields(&mut conn, c, values, errors).await?,
+        form: form_fields(db, c, values, errors).await?,
         can_edit: staff.can(Permission::CatalogEdit),
         error: refused.and_then(not_saved),
         learned,
@@ -278,7 +278,7 @@ async fn edit_view(
 }
 
 async fn edit_page(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path((slug, id)): Path<(String, String)>,
 ) -> AppResult<Response> {
@@ -286,21 +286,21 @@ async fn edit_page(
     let id: i32 = id
         .parse()
         .map_err(|_| AppError::NotFound(format!("{} not found", c.singular)))?;
-    let row = store::get(&mut *state.db.acquire().await?, c, id).await?;
+    let row = store::get(&mut db, c, id).await?;
     Ok(render(
-        &edit_view(&state, &staff, c, &row, &row.values, None).await?,
+        &edit_view(&mut db, &staff, c, &row, &row.values, None).await?,
     ))
 }
 
 async fn update_page(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path((slug, id)): Path<(String, i32)>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let c = spec::by_slug(&slug)?;
     let values = form_values(fields);
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     match store::update(&mut tx, c, id, &values, staff.contributor_id).await {
         Ok(_) => {
             tx.commit().await?;
@@ -309,20 +309,20 @@ async fn update_page(
         Err(e) => {
             drop(tx);
             let refused = Refusal::from_error(e)?;
-            let row = store::get(&mut *state.db.acquire().await?, c, id).await?;
-            let page = edit_view(&state, &staff, c, &row, &values, Some(&refused)).await?;
+            let row = store::get(&mut db, c, id).await?;
+            let page = edit_view(&mut db, &staff, c, &row, &values, Some(&refused)).await?;
             Ok(refused.respond(render(&page)))
         }
     }
 }
 
 async fn delete_page(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path((slug, id)): Path<(String, i32)>,
 ) -> AppResult<Response> {
     let c = spec::by_slug(&slug)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     match store::delete(&mut tx, c, id, staff.contributor_id).await {
         Ok(()) => {
             tx.commit().await?;
@@ -337,16 +337,16 @@ async fn delete_page(
                     .as_ref()
                     .map(|m| format!("Not deleted: {m}")),
             );
-            let page = list_view(&state, &staff, c, &defaults(c), &[], notes).await?;
+            let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes).await?;
             Ok(refused.respond(render(&page)))
         }
         Err(e) => Err(e),
     }
 }
 
-async fn export(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
+async fn export(mut db: Db, Path(slug): Path<String>) -> AppResult<Response> {
     let c = spec::by_slug(&slug)?;
-    let body = csv::export(&mut *state.db.acquire().await?, c).await?;
+    let body = csv::export(&mut db, c).await?;
     let disposition = format!("attachment; filename=\"{}.csv\"", c.slug);
     Ok((
         [
@@ -380,14 +380,14 @@ async fn uploaded(mut form: Multipart) -> AppResult<Vec<u8>> {
 }
 
 async fn import(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(slug): Path<String>,
     form: Multipart,
 ) -> AppResult<Response> {
     let c = spec::by_slug(&slug)?;
     let data = uploaded(form).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     match csv::import(&mut tx, c, &data, staff.contributor_id).await {
         Ok(done) => {
             tx.commit().await?;
@@ -404,7 +404,7 @@ async fn import(
                 import_errors: refused.errors.iter().map(|e| e.message.clone()).collect(),
                 ..Default::default()
             };
-            let page = list_view(&state, &staff, c, &defaults(c), &[], notes).await?;
+            let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes).await?;
             Ok(refused.respond(render(&page)))
         }
         Err(e) => Err(e),

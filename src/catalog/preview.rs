@@ -4,13 +4,13 @@
 //! by the quote's own pricing (`quote::pricing::price`), in the studio's currency.
 use super::rules::{self, Choice};
 use crate::auth::{Access, Staff};
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
-use crate::http::AppState;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::quote::pricing::{self, ComponentIn, Input, LineKind, PricingType};
 use crate::studio::Studio;
-use axum::extract::{RawQuery, State};
+use axum::extract::RawQuery;
 use axum::response::Response;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -190,16 +190,12 @@ async fn outcome(
     })
 }
 
-pub async fn page(
-    State(state): State<AppState>,
-    staff: Staff,
-    RawQuery(q): RawQuery,
-) -> AppResult<Response> {
-    let layout = Layout::load(&state.db, &staff, "Rules preview", "/settings").await?;
+pub async fn page(mut db: Db, staff: Staff, RawQuery(q): RawQuery) -> AppResult<Response> {
+    let layout = Layout::load(&mut db, &staff, "Rules preview", "/settings").await?;
     let film = ids(q.as_deref(), "film").first().copied();
     let chosen_scenes = ids(q.as_deref(), "scene");
     let style = ids(q.as_deref(), "style").first().copied();
-    let mut conn = state.db.acquire().await?;
+    let mut conn = db;
     let names = Names::load(&mut conn).await?;
     let outcome = match film {
         Some(film) => {

@@ -5,8 +5,8 @@ use super::field::invalid;
 use super::pages::Flash;
 use crate::audit;
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::http::AppState;
 use crate::http::form::Refusal;
 use crate::http::json;
 use crate::http::layout::{Layout, render};
@@ -14,7 +14,7 @@ use crate::http::routes::Routes;
 use crate::studio::Studio;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -377,12 +377,8 @@ impl StudioPage {
     }
 }
 
-async fn studio_page(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<Flash>,
-) -> AppResult<Response> {
-    let layout = Layout::load(&state.db, &staff, "Studio settings", "/settings").await?;
+async fn studio_page(mut db: Db, staff: Staff, Query(q): Query<Flash>) -> AppResult<Response> {
+    let layout = Layout::load(&mut db, &staff, "Studio settings", "/settings").await?;
     Ok(render(&StudioPage {
         s: StudioForm::from(&layout.settings),
         layout,
@@ -391,12 +387,8 @@ async fn studio_page(
     }))
 }
 
-async fn save_studio(
-    State(state): State<AppState>,
-    staff: Staff,
-    Form(s): Form<StudioForm>,
-) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+async fn save_studio(mut db: Db, staff: Staff, Form(s): Form<StudioForm>) -> AppResult<Response> {
+    let mut tx = db.begin().await?;
     match update(&mut tx, &s, staff.contributor_id).await {
         Ok(_) => {
             tx.commit().await?;
@@ -406,7 +398,7 @@ async fn save_studio(
             drop(tx);
             let refused = Refusal::from_error(e)?;
             let page = StudioPage {
-                layout: Layout::load(&state.db, &staff, "Studio settings", "/settings").await?,
+                layout: Layout::load(&mut db, &staff, "Studio settings", "/settings").await?,
                 s,
                 refused: Some(refused.clone()),
                 flash: None,

@@ -7,6 +7,7 @@ use super::intake::{self, Created, NewInquiry};
 use super::rules;
 use super::status::InquiryStatus;
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, ApiQuery, AppError, AppResult, AppState, json};
 use crate::page;
@@ -51,11 +52,11 @@ pub struct InquiryDetail {
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn api_list(
-    State(state): State<AppState>,
+    db: Db,
     ApiQuery(f): ApiQuery<Filters>,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = db;
     let rows = inquiries::list(&mut conn, &f, page::SIZE + 1).await?;
     let (rows, next) = page::split(rows, |r| page::After {
         at: r.created_at,
@@ -81,10 +82,11 @@ async fn api_list(
     ))]
 async fn api_create(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiJson(new): ApiJson<NewInquiry>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let created =
         intake::create_inquiry(&mut tx, state.clock.now(), &new, Some(staff.contributor_id))
             .await?;
@@ -101,9 +103,10 @@ async fn api_create(
     ))]
 async fn api_get(
     State(state): State<AppState>,
+    db: Db,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<Json<InquiryDetail>> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = db;
     let inquiry = inquiries::get(&mut conn, id).await?;
     Ok(Json(InquiryDetail {
         activities: activities::of_inquiry(&mut conn, state.clock.now(), id).await?,
@@ -128,17 +131,15 @@ pub struct Move {
         (status = 409, body = crate::http::error::Problem),
     ))]
 async fn api_move(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(m): ApiJson<Move>,
 ) -> AppResult<Json<InquiryRow>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     inquiries::move_to(&mut tx, id, &m.status, staff.contributor_id).await?;
     tx.commit().await?;
-    Ok(Json(
-        inquiries::get(&mut *state.db.acquire().await?, id).await?,
-    ))
+    Ok(Json(inquiries::get(&mut db, id).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -164,12 +165,12 @@ pub struct LogEntry {
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn api_log(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(e): ApiJson<LogEntry>,
 ) -> AppResult<(StatusCode, Json<Communication>)> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let logged =
         communications::log(&mut tx, id, e.kind.trim(), &e.notes, staff.contributor_id).await?;
     tx.commit().await?;
@@ -181,9 +182,10 @@ async fn api_log(
     responses((status = 200, body = Vec<ActivityRow>)))]
 async fn api_my_todos(
     State(state): State<AppState>,
+    db: Db,
     staff: Staff,
 ) -> AppResult<Json<Vec<ActivityRow>>> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = db;
     Ok(Json(
         activities::todos(
             &mut conn,
@@ -204,11 +206,11 @@ async fn api_my_todos(
         (status = 409, body = crate::http::error::Problem),
     ))]
 async fn api_complete(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
 ) -> AppResult<StatusCode> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     activities::complete(&mut tx, id, &staff).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -231,13 +233,13 @@ pub struct Reassign {
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn api_reassign(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(r): ApiJson<Reassign>,
 ) -> AppResult<StatusCode> {
     let to = r.assigned_to_contributor_id;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     activities::reassign(&mut tx, id, to, staff.contributor_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -247,10 +249,10 @@ async fn api_reassign(
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "leads", params(ContactSearch),
     responses((status = 200, body = Vec<ContactRow>)))]
 async fn api_contacts(
-    State(state): State<AppState>,
+    db: Db,
     ApiQuery(s): ApiQuery<ContactSearch>,
 ) -> AppResult<Json<Vec<ContactRow>>> {
-    let mut conn = state.db.acquire().await?;
+    let mut conn = db;
     Ok(Json(contacts::search(&mut conn, &s.q).await?))
 }
 
@@ -274,11 +276,8 @@ pub struct ContactDetail {
         (status = 200, body = ContactDetail),
         (status = 404, body = crate::http::error::Problem),
     ))]
-async fn api_contact(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<i32>,
-) -> AppResult<Json<ContactDetail>> {
-    let mut conn = state.db.acquire().await?;
+async fn api_contact(db: Db, ApiPath(id): ApiPath<i32>) -> AppResult<Json<ContactDetail>> {
+    let mut conn = db;
     let c = contacts::find(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::not_found(&format!("contact {id}")))?;

@@ -4,11 +4,12 @@ use super::communications::{self, Communication};
 use super::contacts::{self, ContactRow, ContactSearch};
 use super::inquiries::{self, InquiryRow};
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppResult, AppState};
+use crate::http::{AppError, AppResult};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::Response;
 
 pub fn routes() -> Routes {
@@ -27,13 +28,13 @@ struct ContactsPage {
 }
 
 async fn contacts_page(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Query(s): Query<ContactSearch>,
 ) -> AppResult<Response> {
-    let rows = contacts::search(&mut *state.db.acquire().await?, &s.q).await?;
+    let rows = contacts::search(&mut db, &s.q).await?;
     Ok(render(&ContactsPage {
-        layout: Layout::load(&state.db, &staff, "Contacts", "/leads").await?,
+        layout: Layout::load(&mut db, &staff, "Contacts", "/leads").await?,
         rows,
         q: s.q.trim().to_string(),
     }))
@@ -48,20 +49,14 @@ struct ContactPage {
     comms: Vec<Communication>,
 }
 
-async fn contact_page(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let c = contacts::find(&mut conn, id)
+async fn contact_page(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+    let c = contacts::find(&mut db, id)
         .await?
         .ok_or_else(|| AppError::not_found("contact"))?;
-    let inquiries = inquiries::of_contact_newest_first(&mut conn, id).await?;
-    let comms = communications::of_contact(&mut conn, id).await?;
-    drop(conn);
+    let inquiries = inquiries::of_contact_newest_first(&mut db, id).await?;
+    let comms = communications::of_contact(&mut db, id).await?;
     Ok(render(&ContactPage {
-        layout: Layout::load(&state.db, &staff, &c.name, "/leads").await?,
+        layout: Layout::load(&mut db, &staff, &c.name, "/leads").await?,
         c,
         inquiries,
         comms,

@@ -8,6 +8,7 @@ use super::intake::{self, NewInquiry};
 use super::rules;
 use super::status::InquiryStatus;
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
@@ -19,7 +20,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use sqlx::{PgConnection, Postgres, Transaction};
+use sqlx::PgConnection;
 
 pub fn routes() -> Routes {
     let view = Access::Perm(Permission::LeadsView);
@@ -77,13 +78,13 @@ impl Board {
 }
 
 async fn board(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     q: Result<Query<Filters>, QueryRejection>,
 ) -> AppResult<Response> {
     let Query(f) = q.map_err(|_| AppError::field("filters", "use dates like 2027-06-01"))?;
-    let layout = Layout::load(&state.db, &staff, "Leads", "/leads").await?;
-    let mut conn = state.db.acquire().await?;
+    let layout = Layout::load(&mut db, &staff, "Leads", "/leads").await?;
+    let mut conn = db;
     let rows = inquiries::list(&mut conn, &f, 500).await?;
     let columns = InquiryStatus::ALL
         .into_iter()
@@ -143,12 +144,12 @@ impl NewPage {
 }
 
 async fn new_form(
-    state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     f: NewInquiry,
     refusal: Option<Refusal>,
 ) -> AppResult<Response> {
-    let layout = Layout::load(&state.db, staff, "New inquiry", "/leads").await?;
+    let layout = Layout::load(&mut *db, staff, "New inquiry", "/leads").await?;
     Ok(render(&NewPage {
         layout,
         f,
@@ -157,17 +158,18 @@ async fn new_form(
     }))
 }
 
-async fn new_page(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    new_form(&state, &staff, NewInquiry::default(), None).await
+async fn new_page(mut db: Db, staff: Staff) -> AppResult<Response> {
+    new_form(&mut db, &staff, NewInquiry::default(), None).await
 }
 
 /// Save a new inquiry and open it; the form again with each field's problem (422).
 async fn create(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Form(f): Form<NewInquiry>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     match intake::create_inquiry(&mut tx, state.clock.now(), &f, Some(staff.contributor_id)).await {
         Ok(c) => {
             tx.commit().await?;
@@ -176,7 +178,7 @@ async fn create(
         Err(e @ AppError::Validation { .. }) => {
             drop(tx);
             let refusal = Refusal::from_error(e)?;
-            let page = new_form(&state, &staff, f, Some(refusal.clone())).await?;
+            let page = new_form(&mut db, &staff, f, Some(refusal.clone())).await?;
             Ok(refusal.respond(page))
         }
         Err(e) => Err(e),
@@ -211,32 +213,32 @@ pub(super) struct Notice {
 
 async fn inquiry_view(
     state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     id: i32,
     flash: Option<String>,
     error: Option<String>,
 ) -> AppResult<InquiryPage> {
-    let i = inquiries::get(&mut *state.db.acquire().await?, id).await?;
+    let i = inquiries::get(&mut *db, id).await?;
     let title = format!("{} · inquiry", i.name);
-    let layout = Layout::load(&state.db, staff, &title, "/leads").await?;
-    let conn: &mut PgConnection = &mut *state.db.acquire().await?;
+    let layout = Layout::load(&mut *db, staff, &title, "/leads").await?;
     let can_edit = staff.can(Permission::LeadsEdit);
     Ok(InquiryPage {
-        others: inquiries::others_of_contact(conn, i.contact_id, id).await?,
-        documents: documents::of_inquiry(conn, id).await?,
+        others: inquiries::others_of_contact(db, i.contact_id, id).await?,
+        documents: documents::of_inquiry(db, id).await?,
         layout,
         moves: if can_edit {
             rules::moves(i.status)
         } else {
             vec![]
         },
-        activities: activities::of_inquiry(conn, state.clock.now(), id).await?,
-        comms: communications::of_contact(conn, i.contact_id).await?,
-        staff: activities::team(conn).await?,
+        activities: activities::of_inquiry(db, state.clock.now(), id).await?,
+        comms: communications::of_contact(db, i.contact_id).await?,
+        staff: activities::team(db).await?,
         can_edit,
-        build: inquiries::build_of(conn, id).await?,
+        build: inquiries::build_of(db, id).await?,
         can_quote: staff.can(Permission::BuildsEdit) && i.status != InquiryStatus::ClosedLost,
-        packages: inquiries::packages(conn).await?,
+        packages: inquiries::packages(db).await?,
         i,
         flash,
         error,
@@ -245,6 +247,7 @@ async fn inquiry_view(
 
 async fn inquiry_page(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<String>,
     Query(n): Query<Notice>,
@@ -259,34 +262,48 @@ async fn inquiry_page(
         _ => None,
     };
     Ok(render(
-        &inquiry_view(&state, &staff, id, flash, None).await?,
+        &inquiry_view(&state, &mut db, &staff, id, flash, None).await?,
     ))
 }
 
-/// After a change on the inquiry page: commit and go back saying what was `done`; or, when
-/// it was refused (409/422), show the page again with the reason, nothing changed.
-async fn finish<T>(
+/// Run one change of the inquiry page in its own transaction, then go back saying what was
+/// `done`; or, when it was refused (409/422), show the page again with the reason, nothing
+/// changed.
+async fn change<T>(
     state: &AppState,
+    db: &mut Db,
     staff: &Staff,
     id: i32,
-    tx: Transaction<'_, Postgres>,
-    result: AppResult<T>,
     done: &str,
+    f: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>,
 ) -> AppResult<Response> {
-    let e = match result {
-        Ok(_) => {
-            tx.commit().await?;
-            return Ok(Redirect::to(&format!("/leads/{id}?done={done}")).into_response());
-        }
-        Err(e) => e,
-    };
-    drop(tx);
+    let result = async {
+        let mut tx = db.begin().await?;
+        f(&mut tx).await?;
+        tx.commit().await?;
+        AppResult::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/leads/{id}?done={done}")).into_response()),
+        Err(e) => refused(state, db, staff, id, e).await,
+    }
+}
+
+/// The inquiry page again with the reason a change was refused.
+async fn refused(
+    state: &AppState,
+    db: &mut PgConnection,
+    staff: &Staff,
+    id: i32,
+    e: AppError,
+) -> AppResult<Response> {
     let refusal = Refusal::from_error(e)?;
     let reason = format!(
         "Not done: {}",
         refusal.message.as_deref().unwrap_or_default()
     );
-    let page = inquiry_view(state, staff, id, None, Some(reason)).await?;
+    let page = inquiry_view(state, db, staff, id, None, Some(reason)).await?;
     Ok(refusal.respond(render(&page)))
 }
 
@@ -298,13 +315,15 @@ struct StatusForm {
 
 async fn move_status(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(f): Form<StatusForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
-    let moved = inquiries::move_to(&mut tx, id, &f.status, staff.contributor_id).await;
-    finish(&state, &staff, id, tx, moved, "status").await
+    change(&state, &mut db, &staff, id, "status", async |tx| {
+        inquiries::move_to(tx, id, &f.status, staff.contributor_id).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -317,14 +336,16 @@ struct LogForm {
 
 async fn log(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(f): Form<LogForm>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
     let kind = f.kind.trim();
-    let logged = communications::log(&mut tx, id, kind, &f.notes, staff.contributor_id).await;
-    finish(&state, &staff, id, tx, logged, "logged").await
+    change(&state, &mut db, &staff, id, "logged", async |tx| {
+        communications::log(tx, id, kind, &f.notes, staff.contributor_id).await
+    })
+    .await
 }
 
 /// The file and its document type from the upload form (type "Other" unless given).
@@ -352,27 +373,34 @@ async fn read_upload(mut form: Multipart) -> AppResult<Upload> {
 /// Upload a document (contract, questionnaire…) to the inquiry; kept under the data dir.
 async fn upload(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     form: Multipart,
 ) -> AppResult<Response> {
-    inquiries::get(&mut *state.db.acquire().await?, id).await?;
+    inquiries::get(&mut db, id).await?;
     let upload = read_upload(form).await?;
     let dir = &state.settings.data_dir;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     match documents::store(&mut tx, dir, id, &upload, staff.contributor_id).await {
         Ok(file) => {
             tx.commit().await?;
             file.keep();
             Ok(Redirect::to(&format!("/leads/{id}?done=uploaded")).into_response())
         }
-        Err(e) => finish(&state, &staff, id, tx, Err::<(), _>(e), "uploaded").await,
+        Err(e) => {
+            drop(tx);
+            refused(&state, &mut db, &staff, id, e).await
+        }
     }
 }
 
-async fn download(State(state): State<AppState>, Path(id): Path<i32>) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
-    let (name, bytes) = documents::read(&mut conn, &state.settings.data_dir, id).await?;
+async fn download(
+    State(state): State<AppState>,
+    mut db: Db,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let (name, bytes) = documents::read(&mut db, &state.settings.data_dir, id).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.unwrap_or_else(|| "document".into()).replace('"', "")

@@ -1,6 +1,7 @@
 //! The public lead form at /inquire (no login), made to be embedded in the studio's website.
 use super::intake::{self, NewInquiry, SOURCES};
 use crate::auth::Access;
+use crate::db::Db;
 use crate::http::form::Refusal;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
@@ -12,6 +13,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use serde::Deserialize;
+use sqlx::PgConnection;
 use std::net::SocketAddr;
 
 pub fn routes() -> Routes {
@@ -68,17 +70,12 @@ fn embeddable(mut resp: Response) -> Response {
     resp
 }
 
-async fn studio_name(state: &AppState) -> AppResult<String> {
-    Ok(Studio::load(&mut *state.db.acquire().await?)
-        .await?
-        .studio_name)
+async fn studio_name(db: &mut PgConnection) -> AppResult<String> {
+    Ok(Studio::load(&mut *db).await?.studio_name)
 }
 
 /// The UTM parameters of the page (passed on by the embed snippet) go into hidden fields.
-async fn form(
-    State(state): State<AppState>,
-    Query(q): Query<Vec<(String, String)>>,
-) -> AppResult<Response> {
+async fn form(mut db: Db, Query(q): Query<Vec<(String, String)>>) -> AppResult<Response> {
     let utm: Vec<(String, String)> = q
         .into_iter()
         .filter(|(k, _)| k.starts_with("utm_"))
@@ -92,7 +89,7 @@ async fn form(
             .unwrap_or_default(),
         ..Default::default()
     };
-    let page = FormPage::new(studio_name(&state).await?, f);
+    let page = FormPage::new(studio_name(&mut db).await?, f);
     Ok(embeddable(render(&page)))
 }
 
@@ -108,10 +105,11 @@ struct Submission {
 /// Thanks, or the form again with each field's problem (422); 429 past the per-address limit.
 async fn submit(
     State(state): State<AppState>,
+    mut db: Db,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(s): Form<Submission>,
 ) -> AppResult<Response> {
-    let studio = studio_name(&state).await?;
+    let studio = studio_name(&mut db).await?;
     let thanks = |studio: String| {
         let page = FormPage {
             done: true,
@@ -132,7 +130,7 @@ async fn submit(
         return Ok(refusal.respond(embeddable(render(&page))));
     }
     let per_hour = state.settings.lead_form_per_hour as i64;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     intake::admit_submission(&mut tx, &peer.ip().to_string(), per_hour).await?;
     intake::create_inquiry(&mut tx, state.clock.now(), &s.f, None).await?;
     tx.commit().await?;

@@ -2,6 +2,7 @@
 use super::activities::{self, ActivityRow};
 use super::pages::Notice;
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
@@ -34,6 +35,7 @@ struct TodosPage {
 
 async fn my_todos(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Query(n): Query<Notice>,
 ) -> AppResult<Response> {
@@ -42,8 +44,8 @@ async fn my_todos(
         "reassigned" => Some("Reassigned.".to_string()),
         _ => None,
     };
-    let layout = Layout::load(&state.db, &staff, "My to-dos", "/leads").await?;
-    let mut conn = state.db.acquire().await?;
+    let layout = Layout::load(&mut db, &staff, "My to-dos", "/leads").await?;
+    let mut conn = db;
     Ok(render(&TodosPage {
         layout,
         rows: activities::todos(
@@ -75,19 +77,19 @@ fn back_to(back: &str, done: &str) -> Response {
 }
 
 async fn complete(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(b): Form<Back>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     activities::complete(&mut tx, id, &staff).await?;
     tx.commit().await?;
     Ok(back_to(&b.back, "completed"))
 }
 
 async fn reassign(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(b): Form<Back>,
@@ -95,7 +97,7 @@ async fn reassign(
     let to = b
         .assignee
         .ok_or_else(|| AppError::field("assignee", "choose a team member"))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     activities::reassign(&mut tx, id, to, staff.contributor_id).await?;
     tx.commit().await?;
     Ok(back_to(&b.back, "reassigned"))

@@ -2,6 +2,7 @@
 //! and the areas still to come.
 use crate::auth::{Access, Permission, Staff};
 use crate::crm::{self, InquiryStatus};
+use crate::db::Db;
 use crate::http::layout::{Layout, NAV, area_access, render, status_class};
 use crate::http::routes::Routes;
 use crate::http::{AppResult, AppState};
@@ -17,11 +18,9 @@ pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
     // Leads and Quotes have their own pages; the rest are still to come.
     for &(path, label) in NAV[3..NAV.len() - 1].iter() {
-        r = r.get(
-            path,
-            area_access(path),
-            move |s: State<AppState>, staff: Staff| coming_soon(s, staff, path, label),
-        );
+        r = r.get(path, area_access(path), move |db: Db, staff: Staff| {
+            coming_soon(db, staff, path, label)
+        });
     }
     r
 }
@@ -66,9 +65,9 @@ struct Dashboard {
     show_leads: bool,
 }
 
-async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let layout = Layout::load(&state.db, &staff, "Dashboard", "/").await?;
-    let conn = &mut *state.db.acquire().await?;
+async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> AppResult<Response> {
+    let layout = Layout::load(&mut db, &staff, "Dashboard", "/").await?;
+    let conn = &mut db;
     // One query per panel; none loops over rows.
     let pipeline = pipeline(conn).await?;
     let today = state.clock.today(&layout.settings.time_zone);
@@ -220,7 +219,7 @@ struct ComingSoon {
 }
 
 async fn coming_soon(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     path: &'static str,
     label: &'static str,
@@ -248,6 +247,6 @@ async fn coming_soon(
         "Invoices" => "Deposits, balances and payments, in your currency.",
         _ => "Profit per project from real hours, team speed, and which lead sources pay off.",
     };
-    let layout = Layout::load(&state.db, &staff, label, path).await?;
+    let layout = Layout::load(&mut db, &staff, label, path).await?;
     Ok(render(&ComingSoon { layout, what }))
 }

@@ -1,5 +1,8 @@
 //! Database: the pool, the embedded cluster, migrations.
 pub mod embedded;
+pub mod request;
+
+pub use request::Db;
 
 use crate::config::Settings;
 use anyhow::{Context, Result};
@@ -71,11 +74,10 @@ impl Database {
     }
 }
 
-/// The pool. A connection that comes back still inside a transaction (a request cancelled
-/// while its BEGIN was in flight: an sqlx 0.8 bug, launchbadge/sqlx#4393) is closed instead of
-/// being handed to the next request, which would otherwise run inside that transaction and hold
-/// its row locks for good. As a backstop the server ends any session left idle in a
-/// transaction for a minute.
+/// The pool. Connections are not pinged when taken (sqlx pings each on its way back anyway);
+/// a request keeps one for all its statements (`request::Db`), and one cut off mid-way closes
+/// its connection rather than return it possibly inside a transaction. As a backstop the
+/// server ends any session left idle in a transaction for a minute.
 pub async fn pool(options: PgConnectOptions, max: u32) -> Result<PgPool> {
     let options = options
         .log_statements(tracing::log::LevelFilter::Trace)
@@ -83,20 +85,10 @@ pub async fn pool(options: PgConnectOptions, max: u32) -> Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(10))
-        .after_release(|conn, _| Box::pin(async move { Ok(!in_transaction(conn).await?) }))
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .context("connecting to PostgreSQL")
-}
-
-/// Whether the connection is inside a transaction: outside one, every statement is its own
-/// transaction, so the transaction's start is the statement's start. (A simple query: with
-/// the extended protocol the two stamps differ even outside a transaction.)
-pub async fn in_transaction(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    use sqlx::{Executor, Row};
-    conn.fetch_one("SELECT transaction_timestamp() <> statement_timestamp()")
-        .await?
-        .try_get(0)
 }
 
 pub async fn create_database_if_missing(admin: &PgConnectOptions, name: &str) -> Result<()> {

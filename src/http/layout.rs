@@ -51,12 +51,12 @@ pub fn allows(staff: &Staff, access: Access) -> bool {
 
 impl Layout {
     pub async fn load(
-        db: &sqlx::PgPool,
+        db: &mut sqlx::PgConnection,
         staff: &Staff,
         title: &str,
         active: &'static str,
     ) -> AppResult<Layout> {
-        let settings = Studio::load(&mut *db.acquire().await?).await?;
+        let settings = Studio::load(db).await?;
         Ok(Layout {
             title: title.into(),
             active,

@@ -3,6 +3,7 @@
 use crate::accounts::links;
 use crate::auth::{Access, Permission, Staff};
 use crate::config::Settings;
+use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::layout::{Layout, render};
@@ -145,38 +146,39 @@ pub async fn invite_couple(
 }
 
 async fn clients_page(
-    state: &AppState,
+    db: &mut PgConnection,
     layout: Layout,
     flash: Option<String>,
     invite_link: Option<String>,
 ) -> AppResult<ClientsPage> {
     Ok(ClientsPage {
         layout,
-        clients: list(&mut *state.db.acquire().await?).await?,
+        clients: list(&mut *db).await?,
         flash,
         invite_link,
     })
 }
 
-async fn clients(State(state): State<AppState>, staff: Staff) -> AppResult<Response> {
-    let layout = Layout::load(&state.db, &staff, "Client portal", "/settings").await?;
-    Ok(render(&clients_page(&state, layout, None, None).await?))
+async fn clients(mut db: Db, staff: Staff) -> AppResult<Response> {
+    let layout = Layout::load(&mut db, &staff, "Client portal", "/settings").await?;
+    Ok(render(&clients_page(&mut db, layout, None, None).await?))
 }
 
 async fn invite(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(client_id): Path<i32>,
 ) -> AppResult<Response> {
     // The layout first: the invitation's email signs with the studio's name from its settings.
-    let layout = Layout::load(&state.db, &staff, "Client portal", "/settings").await?;
+    let layout = Layout::load(&mut db, &staff, "Client portal", "/settings").await?;
     let studio = layout.settings.studio_name.clone();
     let by = staff.contributor_id;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let invited = invite_couple(&mut tx, &state.settings, &studio, by, client_id).await?;
     tx.commit().await?;
     invited.outgoing.send().await;
     let shown = state.settings.smtp_url.is_none().then_some(invited.link);
     let flash = Some(format!("{} is invited to the portal.", invited.email));
-    Ok(render(&clients_page(&state, layout, flash, shown).await?))
+    Ok(render(&clients_page(&mut db, layout, flash, shown).await?))
 }

@@ -6,6 +6,7 @@ use crate::accounts::login::{self as staff_login, Credential, LoginPage, NextQue
 use crate::accounts::passwords::{set_from_link_form, set_password_answer, set_password_form};
 use crate::audit;
 use crate::auth::{self, Access, PORTAL_COOKIE, PortalUser, throttle};
+use crate::db::Db;
 use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::layout::render;
@@ -132,12 +133,13 @@ async fn login_page(Query(q): Query<NextQuery>) -> Response {
 
 async fn login(
     State(state): State<AppState>,
+    mut db: Db,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let next = portal_next(&form.next);
     let ip = peer.ip().to_string();
-    let checked = check_login(&state.db, "portal", &form, &ip, credential).await;
+    let checked = check_login(&mut db, "portal", &form, &ip, credential).await;
     let (client_user_id, attempt) = match checked {
         Ok(ok) => ok,
         Err(e) => {
@@ -145,7 +147,7 @@ async fn login(
             return staff_login::refused(e, page);
         }
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let sid = start_session(&mut tx, client_user_id, attempt).await?;
     tx.commit().await?;
     let mut resp = Redirect::to(&next).into_response();
@@ -156,8 +158,8 @@ async fn login(
     Ok(resp)
 }
 
-async fn logout(State(state): State<AppState>, user: PortalUser) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+async fn logout(db: Db, user: PortalUser) -> AppResult<Response> {
+    let mut conn = db;
     staff_login::delete_session(&mut conn, Some(&user.session_id)).await?;
     let mut resp = Redirect::to("/portal/login?notice=logged-out").into_response();
     resp.headers_mut()
@@ -165,20 +167,17 @@ async fn logout(State(state): State<AppState>, user: PortalUser) -> AppResult<Re
     Ok(resp)
 }
 
-async fn set_password_page(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
+async fn set_password_page(mut db: Db, Path(token): Path<String>) -> AppResult<Response> {
     let action = format!("/portal/set-password/{token}");
-    set_password_form(&state, &token, PORTAL_LINKS, action).await
+    set_password_form(&mut db, &token, PORTAL_LINKS, action).await
 }
 
 async fn set_password(
-    State(state): State<AppState>,
+    mut db: Db,
     Path(token): Path<String>,
     Form(form): Form<NewPasswordForm>,
 ) -> AppResult<Response> {
     let action = format!("/portal/set-password/{token}");
-    let result = set_from_link_form(&state, &token, &form, set_from_link).await;
+    let result = set_from_link_form(&mut db, &token, &form, set_from_link).await;
     set_password_answer(action, result, "/portal/login?notice=password-set")
 }

@@ -6,13 +6,13 @@ use super::invoices::{self, Invoice};
 use super::projects::{self, Project};
 use super::quotes::{self, Quote};
 use crate::auth::{Access, PortalUser};
+use crate::db::Db;
 use crate::error::AppResult;
-use crate::http::AppState;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
 use crate::studio::Studio;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use chrono::NaiveDate;
 
@@ -136,8 +136,8 @@ fn film_item(f: Film) -> Item {
     }
 }
 
-async fn home(State(state): State<AppState>, user: PortalUser) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+async fn home(db: Db, user: PortalUser) -> AppResult<Response> {
+    let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let client = user.client_id;
     let projects = projects::for_client(&mut conn, client).await?;
@@ -174,12 +174,8 @@ async fn home(State(state): State<AppState>, user: PortalUser) -> AppResult<Resp
     }))
 }
 
-async fn project(
-    State(state): State<AppState>,
-    user: PortalUser,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+async fn project(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let p = projects::one(&mut conn, user.client_id, id).await?;
     let rows = vec![
@@ -192,12 +188,8 @@ async fn project(
     Ok(detail(studio, user, project_title(&p), rows))
 }
 
-async fn quote(
-    State(state): State<AppState>,
-    user: PortalUser,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+async fn quote(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let q = quotes::one(&mut conn, user.client_id, id).await?;
     let rows = vec![
@@ -208,12 +200,8 @@ async fn quote(
     Ok(detail(studio, user, format!("Quote #{id}"), rows))
 }
 
-async fn invoice(
-    State(state): State<AppState>,
-    user: PortalUser,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let i = invoices::one(&mut conn, user.client_id, id).await?;
     let paid = i.amount_paid.unwrap_or_default();
@@ -228,12 +216,8 @@ async fn invoice(
     Ok(detail(studio, user, invoice_title(&i), rows))
 }
 
-async fn document(
-    State(state): State<AppState>,
-    user: PortalUser,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+async fn document(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let d = documents::one(&mut conn, user.client_id, id).await?;
     let rows = vec![
@@ -243,12 +227,8 @@ async fn document(
     Ok(detail(studio, user, document_title(&d), rows))
 }
 
-async fn delivery(
-    State(state): State<AppState>,
-    user: PortalUser,
-    Path(id): Path<i32>,
-) -> AppResult<Response> {
-    let mut conn = state.db.acquire().await?;
+async fn delivery(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+    let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let film = films::one(&mut conn, user.client_id, id).await?;
     let rows = vec![("Status", "Ready".into())];

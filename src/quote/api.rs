@@ -4,11 +4,11 @@ use super::engine;
 use super::packages::{self, PackageRow};
 use super::pricing::{Line, Priced};
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::http::routes::Routes;
-use crate::http::{ApiJson, ApiPath, AppResult, AppState, json};
+use crate::http::{ApiJson, ApiPath, AppResult, json};
 use crate::studio::Studio;
 use axum::Json;
-use axum::extract::State;
 use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -58,8 +58,8 @@ pub fn routes() -> Routes {
     tag = "quotes",
     responses((status = 200, body = Vec<PackageRow>))
 )]
-async fn list_packages(State(state): State<AppState>) -> AppResult<Json<Vec<PackageRow>>> {
-    Ok(Json(packages::list(&mut *state.db.acquire().await?).await?))
+async fn list_packages(mut db: Db) -> AppResult<Json<Vec<PackageRow>>> {
+    Ok(Json(packages::list(&mut db).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -91,12 +91,12 @@ pub struct CreatedPackage {
     )
 )]
 async fn save_package(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(p): ApiJson<PackageIn>,
 ) -> AppResult<(StatusCode, Json<CreatedPackage>)> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let actor = Some(staff.contributor_id);
     let package_id = packages::save(&mut tx, id, &p.name, p.description.as_deref(), actor).await?;
     tx.commit().await?;
@@ -124,12 +124,12 @@ pub struct InquiryRef {
     )
 )]
 async fn start_from_package(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(r): ApiJson<InquiryRef>,
 ) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let actor = Some(staff.contributor_id);
     let build_id = packages::start_from_package(&mut tx, r.inquiry_id, id, actor).await?;
     tx.commit().await?;
@@ -150,12 +150,12 @@ async fn start_from_package(
     )
 )]
 async fn duplicate(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(r): ApiJson<InquiryRef>,
 ) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let actor = Some(staff.contributor_id);
     let build_id = packages::duplicate(&mut tx, id, r.inquiry_id, actor).await?;
     tx.commit().await?;
@@ -202,11 +202,11 @@ pub struct CreatedBuild {
     )
 )]
 async fn create(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(inquiry): ApiPath<i32>,
 ) -> AppResult<(StatusCode, Json<CreatedBuild>)> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let build_id = builds::create_for_inquiry(&mut tx, inquiry, Some(staff.contributor_id)).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedBuild { build_id })))
@@ -226,11 +226,8 @@ async fn create(
         (status = 404, body = crate::http::error::Problem)
     )
 )]
-async fn get_price(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<i32>,
-) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+async fn get_price(mut db: Db, ApiPath(id): ApiPath<i32>) -> AppResult<Json<Breakdown>> {
+    let mut tx = db.begin().await?;
     builds::ensure_exists(&mut tx, id).await?;
     let studio = Studio::load(&mut tx).await?;
     let priced = engine::breakdown(&mut tx, &studio, id).await?;
@@ -302,12 +299,12 @@ async fn finish(
     )
 )]
 async fn add_coverage(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(c): ApiJson<CoverageIn>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let (_, p) = builds::add_coverage(&mut tx, id, &c.change(), Some(staff.contributor_id)).await?;
     finish(tx, id, p).await
 }
@@ -326,12 +323,12 @@ async fn add_coverage(
     )
 )]
 async fn update_coverage(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath((id, line)): ApiPath<(i32, i32)>,
     ApiJson(c): ApiJson<CoverageIn>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let p =
         builds::update_coverage(&mut tx, id, line, &c.change(), Some(staff.contributor_id)).await?;
     finish(tx, id, p).await
@@ -349,11 +346,11 @@ async fn update_coverage(
     )
 )]
 async fn remove_coverage(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath((id, line)): ApiPath<(i32, i32)>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let p = builds::remove_coverage(&mut tx, id, line, Some(staff.contributor_id)).await?;
     finish(tx, id, p).await
 }
@@ -378,12 +375,12 @@ pub struct DeliverableIn {
     )
 )]
 async fn add_deliverable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(d): ApiJson<DeliverableIn>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let (_, p) =
         builds::add_deliverable(&mut tx, id, d.deliverable_id, Some(staff.contributor_id)).await?;
     finish(tx, id, p).await
@@ -401,11 +398,11 @@ async fn add_deliverable(
     )
 )]
 async fn remove_deliverable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath((id, line)): ApiPath<(i32, i32)>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let p = builds::remove_deliverable(&mut tx, id, line, Some(staff.contributor_id)).await?;
     finish(tx, id, p).await
 }
@@ -449,12 +446,12 @@ fn yes() -> bool {
     )
 )]
 async fn update_component(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath((id, component)): ApiPath<(i32, i32)>,
     ApiJson(c): ApiJson<ComponentIn>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let change = ComponentChange {
         style: c.editing_style_id,
         target_minutes: c.target_minutes,
@@ -490,12 +487,12 @@ pub struct BillableIn {
     )
 )]
 async fn add_billable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(b): ApiJson<BillableIn>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let (_, p) = builds::add_billable(
         &mut tx,
         id,
@@ -521,11 +518,11 @@ async fn add_billable(
     )
 )]
 async fn remove_billable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     ApiPath((id, line)): ApiPath<(i32, i32)>,
 ) -> AppResult<Json<Breakdown>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let p = builds::remove_billable(&mut tx, id, line, Some(staff.contributor_id)).await?;
     finish(tx, id, p).await
 }

@@ -11,6 +11,7 @@ use super::status::BuildStatus;
 use super::view::{self, CoverageRow, FilmRow, Head};
 use super::{engine, packages, pages, proposal};
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
@@ -214,20 +215,19 @@ async fn price_panel(
 
 /// The whole builder page, one query per panel.
 async fn builder_view(
-    state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     id: i32,
     error: Option<String>,
     share_link: Option<String>,
 ) -> AppResult<Builder> {
-    let head: Head = view::head(&mut *state.db.acquire().await?, id).await?;
+    let head: Head = view::head(&mut *db, id).await?;
     let title = format!("Quote #{id} · {}", head.couple);
-    let layout = Layout::load(&state.db, staff, &title, "/quotes").await?;
-    let mut conn = state.db.acquire().await?;
-    let coverage = view::coverage(&mut conn, id).await?;
-    let films = film_views(view::films(&mut conn, id).await?, &layout.settings);
-    let (lines, total, error) = price_panel(&mut conn, &layout.settings, id, error).await?;
-    let options = view::options(&mut conn).await?;
+    let layout = Layout::load(&mut *db, staff, &title, "/quotes").await?;
+    let coverage = view::coverage(db, id).await?;
+    let films = film_views(view::films(db, id).await?, &layout.settings);
+    let (lines, total, error) = price_panel(db, &layout.settings, id, error).await?;
+    let options = view::options(db).await?;
     Ok(Builder {
         id,
         inquiry_id: head.inquiry_id,
@@ -250,24 +250,22 @@ async fn builder_view(
         can_edit: staff.can(Permission::BuildsEdit),
         error,
         share_link,
-        open_inquiries: pages::open_inquiries(&mut conn).await?,
+        open_inquiries: pages::open_inquiries(db).await?,
         layout,
     })
 }
 
-async fn builder(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
+async fn builder(mut db: Db, staff: Staff, Path(id): Path<String>) -> AppResult<Response> {
     let id: i32 = id.parse().map_err(|_| AppError::not_found("quote"))?;
-    Ok(render(&builder_view(&state, &staff, id, None, None).await?))
+    Ok(render(
+        &builder_view(&mut db, &staff, id, None, None).await?,
+    ))
 }
 
 /// After a change: back to the builder (htmx swaps the builder in place); a refused change
 /// shows the builder again with the reason, nothing changed.
 async fn after(
-    state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     id: i32,
     result: AppResult<()>,
@@ -278,57 +276,57 @@ async fn after(
     let refusal = Refusal::from_error(e)?;
     let reason = refusal.message.as_deref().unwrap_or_default();
     let message = format!("Not changed: {reason}");
-    let page = builder_view(state, staff, id, Some(message), None).await?;
+    let page = builder_view(db, staff, id, Some(message), None).await?;
     Ok(refusal.respond(render(&page)))
 }
 
 /// Run one change of the build in its own transaction, then show the builder (in place).
 async fn change<T>(
-    state: &AppState,
+    db: &mut PgConnection,
     staff: &Staff,
     id: i32,
     f: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>,
 ) -> AppResult<Response> {
     let result = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = db.begin().await?;
         f(&mut tx).await?;
         tx.commit().await?;
         Ok(())
     }
     .await;
-    after(state, staff, id, result).await
+    after(db, staff, id, result).await
 }
 
 async fn add_coverage(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(f): Form<CoverageForm>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         builds::add_coverage(tx, id, &f.change()?, Some(staff.contributor_id)).await
     })
     .await
 }
 
 async fn remove_coverage(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         builds::remove_coverage(tx, id, line, Some(staff.contributor_id)).await
     })
     .await
 }
 
 async fn add_deliverable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(f): Form<DeliverableForm>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         let d = need("deliverable_id", &f.deliverable_id)?;
         builds::add_deliverable(tx, id, d, Some(staff.contributor_id)).await
     })
@@ -336,35 +334,35 @@ async fn add_deliverable(
 }
 
 async fn remove_deliverable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         builds::remove_deliverable(tx, id, line, Some(staff.contributor_id)).await
     })
     .await
 }
 
 async fn update_component(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path((id, line)): Path<(i32, i32)>,
     Form(f): Form<ComponentForm>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         builds::update_component(tx, id, line, &f.change()?, Some(staff.contributor_id)).await
     })
     .await
 }
 
 async fn add_billable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(f): Form<BillableForm>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         let item = need("billable_item_id", &f.billable_item_id)?;
         let qty = num("quantity", &f.quantity)?.unwrap_or(1);
         let actor = Some(staff.contributor_id);
@@ -374,23 +372,23 @@ async fn add_billable(
 }
 
 async fn remove_billable(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         builds::remove_billable(tx, id, line, Some(staff.contributor_id)).await
     })
     .await
 }
 
 async fn save_package(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(f): Form<PackageForm>,
 ) -> AppResult<Response> {
-    change(&state, &staff, id, async |tx| {
+    change(&mut db, &staff, id, async |tx| {
         let actor = Some(staff.contributor_id);
         packages::save(tx, id, &f.name, Some(&f.description), actor).await
     })
@@ -399,14 +397,14 @@ async fn save_package(
 
 /// Copy the quote into a new one for another inquiry, and open the copy.
 async fn duplicate(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Form(f): Form<DuplicateForm>,
 ) -> AppResult<Response> {
     let result = async {
         let inquiry = need("inquiry_id", &f.inquiry_id)?;
-        let mut tx = state.db.begin().await?;
+        let mut tx = db.begin().await?;
         let copy = packages::duplicate(&mut tx, id, inquiry, Some(staff.contributor_id)).await?;
         tx.commit().await?;
         Ok(copy)
@@ -414,30 +412,31 @@ async fn duplicate(
     .await;
     match result {
         Ok(copy) => Ok(Redirect::to(&format!("/quotes/{copy}")).into_response()),
-        Err(e) => after(&state, &staff, id, Err(e)).await,
+        Err(e) => after(&mut db, &staff, id, Err(e)).await,
     }
 }
 
 /// Send the proposal, then show the builder with the couple's link.
 async fn send_proposal(
     State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
     Query(_): Query<Nothing>,
 ) -> AppResult<Response> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let studio = Studio::load(&mut tx).await?;
     let sent = proposal::send(&mut tx, &state.settings, &studio, id, staff.contributor_id).await;
     match sent {
         Ok((link, outgoing)) => {
             tx.commit().await?;
             outgoing.send().await;
-            let page = builder_view(&state, &staff, id, None, Some(link)).await?;
+            let page = builder_view(&mut db, &staff, id, None, Some(link)).await?;
             Ok(render(&page))
         }
         Err(e) => {
             drop(tx);
-            after(&state, &staff, id, Err(e)).await
+            after(&mut db, &staff, id, Err(e)).await
         }
     }
 }

@@ -4,13 +4,14 @@ use super::forms::{StartForm, num};
 use super::packages;
 use super::view::{self, QuoteRow};
 use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
+use crate::http::AppResult;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
-use crate::http::{AppResult, AppState};
 use crate::page;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -46,15 +47,11 @@ struct PageQuery {
     after: Option<String>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(q): Query<PageQuery>,
-) -> AppResult<Response> {
+async fn list(mut db: Db, staff: Staff, Query(q): Query<PageQuery>) -> AppResult<Response> {
     let after = page::After::parse(q.after.as_deref())?;
-    let (rows, next) = view::quotes(&mut *state.db.acquire().await?, after).await?;
+    let (rows, next) = view::quotes(&mut db, after).await?;
     Ok(render(&ListPage {
-        layout: Layout::load(&state.db, &staff, "Quotes", "/quotes").await?,
+        layout: Layout::load(&mut db, &staff, "Quotes", "/quotes").await?,
         rows,
         next: next.map(|n| n.cursor()),
     }))
@@ -62,13 +59,13 @@ async fn list(
 
 /// Open the inquiry's quote; without one, start it (from a package when one is chosen).
 async fn start(
-    State(state): State<AppState>,
+    mut db: Db,
     staff: Staff,
     Path(inquiry): Path<i32>,
     Form(f): Form<StartForm>,
 ) -> AppResult<Response> {
     let package = num::<i32>("package_id", &f.package_id)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let id = packages::open_or_start(&mut tx, inquiry, package, Some(staff.contributor_id)).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/quotes/{id}")).into_response())

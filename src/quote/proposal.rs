@@ -5,15 +5,16 @@ use super::pricing::{LineKind, Priced};
 use super::status::BuildStatus;
 use crate::auth::Access;
 use crate::config::Settings;
+use crate::db::Db;
 use crate::http::form::Refusal;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
-use crate::http::{AppError, AppResult, AppState};
+use crate::http::{AppError, AppResult};
 use crate::studio::Studio;
 use crate::{audit, crypto, mail};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::Path;
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -205,11 +206,11 @@ fn sections(priced: &Priced, studio: &Studio) -> Vec<Section> {
 }
 
 async fn render_page(
-    state: &AppState,
+    db: &mut PgConnection,
     token: &str,
     error: Option<String>,
 ) -> AppResult<ProposalPage> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = sqlx::Connection::begin(db).await?;
     let shared = find(&mut tx, token).await?;
     let studio = Studio::load(&mut tx).await?;
     let priced = engine::breakdown(&mut tx, &studio, shared.build_id).await?;
@@ -230,8 +231,8 @@ async fn render_page(
     })
 }
 
-async fn page(State(state): State<AppState>, Path(token): Path<String>) -> AppResult<Response> {
-    Ok(render(&render_page(&state, &token, None).await?))
+async fn page(mut db: Db, Path(token): Path<String>) -> AppResult<Response> {
+    Ok(render(&render_page(&mut db, &token, None).await?))
 }
 
 #[derive(Deserialize)]
@@ -243,22 +244,22 @@ struct AcceptForm {
 /// The couple accepts: recorded with their typed name, and the studio is told. A refusal
 /// (no name: 422; already answered or changed: 409) shows the proposal again with the reason.
 async fn accept(
-    State(state): State<AppState>,
+    mut db: Db,
     Path(token): Path<String>,
     Form(f): Form<AcceptForm>,
 ) -> AppResult<Response> {
     let result = async {
-        let mut tx = state.db.begin().await?;
+        let mut tx = db.begin().await?;
         record_acceptance(&mut tx, &token, &f.name).await?;
         tx.commit().await?;
         Ok(())
     }
     .await;
     match result {
-        Ok(()) => Ok(render(&render_page(&state, &token, None).await?)),
+        Ok(()) => Ok(render(&render_page(&mut db, &token, None).await?)),
         Err(e) => {
             let refusal = Refusal::from_error(e)?;
-            let page = render_page(&state, &token, refusal.message.clone()).await?;
+            let page = render_page(&mut db, &token, refusal.message.clone()).await?;
             Ok(refusal.respond(render(&page)))
         }
     }

@@ -162,19 +162,11 @@ async fn idle_in_transaction(app: &TestApp) -> i64 {
 }
 
 #[tokio::test]
-async fn a_connection_returned_inside_a_transaction_is_never_handed_out_again() {
+async fn the_server_ends_sessions_left_idle_in_a_transaction() {
     let app = TestApp::spawn().await;
     let pool = projectflo::db::pool(app.options.clone(), 1).await.unwrap();
-    // What a request cancelled during BEGIN leaves behind: the server inside a transaction
-    // that the pool does not know about.
-    let mut conn = pool.acquire().await.unwrap();
-    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.unwrap();
-    drop(conn);
-    assert_eq!(idle_in_transaction(&app).await, 0);
-    let mut conn = pool.acquire().await.unwrap();
-    assert!(!projectflo::db::in_transaction(&mut conn).await.unwrap());
     let timeout: String = sqlx::query_scalar("SHOW idle_in_transaction_session_timeout")
-        .fetch_one(&mut *conn)
+        .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(timeout, "1min", "the server-side backstop");
@@ -213,4 +205,64 @@ async fn requests_cancelled_mid_transaction_under_load_leave_nothing_stuck() {
         .await;
     assert!(login.status() == 401 || login.status() == 429);
     assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn a_request_takes_one_connection_for_all_its_statements() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let app = TestApp::demo().await;
+    let token = app.demo_login("Owner").await.api_token("one").await;
+    let lead: i32 = sqlx::query_scalar("SELECT min(id) FROM inquiries")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // A second server on the same database, whose pool counts each connection handed out
+    // (opened, or taken idle).
+    let taken = Arc::new(AtomicUsize::new(0));
+    let (opened, reused) = (taken.clone(), taken.clone());
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .test_before_acquire(false)
+        .after_connect(move |_, _| {
+            opened.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Ok(()) })
+        })
+        .before_acquire(move |_, _| {
+            reused.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { Ok(true) })
+        })
+        .connect_with(app.options.clone())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = projectflo::state::AppState::new(pool, projectflo::config::Settings::defaults());
+    tokio::spawn(projectflo::app::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    // The token check, then the handler's statements: the inquiry page runs a dozen.
+    for path in [
+        "/api/v1/inquiries",
+        &format!("/leads/{lead}"),
+        "/",
+        "/quotes",
+    ] {
+        taken.store(0, Ordering::SeqCst);
+        let resp = app
+            .client
+            .get(format!("http://{addr}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(
+            taken.load(Ordering::SeqCst),
+            1,
+            "connections taken for {path}"
+        );
+    }
 }
