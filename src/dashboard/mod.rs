@@ -13,6 +13,7 @@ use axum::response::Response;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
@@ -67,30 +68,28 @@ struct Dashboard {
 
 async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> AppResult<Response> {
     let layout = Layout::load(&mut db, &staff, "Dashboard", "/").await?;
-    let conn = &mut db;
-    // One query per panel; none loops over rows.
-    let pipeline = pipeline(conn).await?;
     let today = state.clock.today(&layout.settings.time_zone);
-    let ahead = ahead(conn, today).await?;
+    // Two queries for every panel: the figures, then the overdue to-dos.
+    let f = figures(&mut db, today).await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
-    let overdue = crm::activities::todos(conn, state.clock.now(), who, true).await?;
-    let catalog = catalog_counts(conn).await?;
+    let overdue = crm::activities::todos(&mut db, state.clock.now(), who, true).await?;
+    let pipeline = Pipeline::of(&f.pipeline);
     let page = Dashboard {
         show_leads: staff.can(Permission::LeadsView),
         overdue,
         open_leads: pipeline.open,
         proposals_out: pipeline.proposals_out,
-        proposals_value: layout.settings.money(ahead.proposals_value),
-        weddings_next_90: ahead.weddings_next_90,
+        proposals_value: layout.settings.money(f.proposals_value),
+        weddings_next_90: f.weddings_next_90,
         editing_rate: layout.settings.money(layout.settings.editing_hourly_rate),
         pipeline: pipeline.bars,
-        recent: recent_inquiries(conn).await?,
+        recent: f.recent.0.into_iter().map(RecentInquiry::from).collect(),
         catalog: vec![
-            ("Coverage scenes", catalog.scenes),
-            ("Films", catalog.films),
-            ("Editing styles", catalog.styles),
-            ("Task templates", catalog.templates),
-            ("Team members", catalog.team),
+            ("Coverage scenes", f.scenes),
+            ("Films", f.films),
+            ("Editing styles", f.styles),
+            ("Task templates", f.templates),
+            ("Team members", f.team),
         ],
         layout,
     };
@@ -104,43 +103,60 @@ struct Pipeline {
     proposals_out: i64,
 }
 
-async fn pipeline(conn: &mut PgConnection) -> AppResult<Pipeline> {
-    let counts: Vec<(InquiryStatus, i64)> = sqlx::query_as(
-        "SELECT s, count(i.id) FROM unnest(enum_range(NULL::inquiries_status)) s
-         LEFT JOIN inquiries i ON i.status = s GROUP BY s ORDER BY s",
-    )
-    .fetch_all(conn)
-    .await?;
-    let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
-    let count = |status| counts.iter().find(|c| c.0 == status).map_or(0, |c| c.1);
-    Ok(Pipeline {
-        open: InquiryStatus::OPEN.into_iter().map(count).sum(),
-        proposals_out: count(InquiryStatus::ProposalSent),
-        bars: counts
-            .iter()
-            .map(|&(status, n)| StatusBar {
-                status: status.to_string(),
-                count: n,
-                percent: n * 100 / max,
-            })
-            .collect(),
-    })
+impl Pipeline {
+    fn of(counts: &[(InquiryStatus, i64)]) -> Pipeline {
+        let max = counts.iter().map(|c| c.1).max().unwrap_or(0).max(1);
+        let count = |status| counts.iter().find(|c| c.0 == status).map_or(0, |c| c.1);
+        Pipeline {
+            open: InquiryStatus::OPEN.into_iter().map(count).sum(),
+            proposals_out: count(InquiryStatus::ProposalSent),
+            bars: InquiryStatus::ALL
+                .iter()
+                .map(|&status| StatusBar {
+                    status: status.to_string(),
+                    count: count(status),
+                    percent: count(status) * 100 / max,
+                })
+                .collect(),
+        }
+    }
 }
 
-/// What lies ahead: weddings in the next 90 days (from the studio's today) and what the
-/// proposals out are worth.
+/// Every figure of the dashboard, read in one query, each from an index or a small table:
+/// the inquiries per status (kept by the database, `inquiry_status_counts`), weddings in the
+/// next 90 days from the studio's today, what the proposals out are worth, the eight newest
+/// inquiries, and how much of the catalog there is.
 #[derive(sqlx::FromRow)]
-struct Ahead {
+struct Figures {
+    pipeline: Json<Vec<(InquiryStatus, i64)>>,
     weddings_next_90: i64,
     proposals_value: Decimal,
+    recent: Json<Vec<RecentRow>>,
+    scenes: i64,
+    films: i64,
+    styles: i64,
+    templates: i64,
+    team: i64,
 }
 
-async fn ahead(conn: &mut PgConnection, today: NaiveDate) -> AppResult<Ahead> {
+async fn figures(conn: &mut PgConnection, today: NaiveDate) -> AppResult<Figures> {
     Ok(sqlx::query_as(
-        "SELECT (SELECT count(*) FROM inquiries WHERE status <> $2
+        "SELECT (SELECT COALESCE(json_agg(json_build_array(status, n)), '[]')
+                   FROM inquiry_status_counts) AS pipeline,
+                (SELECT count(*) FROM inquiries WHERE status <> $2
                    AND wedding_date BETWEEN $1 AND $1 + 90) AS weddings_next_90,
                 (SELECT COALESCE(sum(live_price), 0) FROM builds WHERE status = $3)
-                   AS proposals_value",
+                   AS proposals_value,
+                (SELECT COALESCE(json_agg(r), '[]') FROM (
+                   SELECT i.id, c.first_name, c.last_name, c.email, i.wedding_date,
+                          i.status, i.lead_source
+                   FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+                   ORDER BY i.created_at DESC, i.id DESC LIMIT 8) r) AS recent,
+                (SELECT count(*) FROM coverage_scenes) AS scenes,
+                (SELECT count(*) FROM deliverables) AS films,
+                (SELECT count(*) FROM editing_styles) AS styles,
+                (SELECT count(*) FROM task_templates) AS templates,
+                (SELECT count(*) FROM contributors) AS team",
     )
     .bind(today)
     .bind(InquiryStatus::ClosedLost)
@@ -149,30 +165,20 @@ async fn ahead(conn: &mut PgConnection, today: NaiveDate) -> AppResult<Ahead> {
     .await?)
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(serde::Deserialize)]
 struct RecentRow {
     id: i32,
     first_name: Option<String>,
     last_name: Option<String>,
     email: String,
     wedding_date: Option<NaiveDate>,
-    status: String,
+    status: InquiryStatus,
     lead_source: Option<String>,
 }
 
-/// The eight inquiries that came in last.
-async fn recent_inquiries(conn: &mut PgConnection) -> AppResult<Vec<RecentInquiry>> {
-    let rows: Vec<RecentRow> = sqlx::query_as(
-        "SELECT i.id, c.first_name, c.last_name, c.email, i.wedding_date,
-                i.status::text AS status, i.lead_source
-         FROM inquiries i JOIN contacts c ON c.id = i.contact_id
-         ORDER BY i.created_at DESC, i.id DESC LIMIT 8",
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RecentInquiry {
+impl From<RecentRow> for RecentInquiry {
+    fn from(r: RecentRow) -> Self {
+        RecentInquiry {
             id: r.id,
             name: format!(
                 "{} {}",
@@ -183,32 +189,10 @@ async fn recent_inquiries(conn: &mut PgConnection) -> AppResult<Vec<RecentInquir
             .to_string(),
             email: r.email,
             wedding_date: r.wedding_date,
-            status: r.status,
+            status: r.status.to_string(),
             source: r.lead_source.unwrap_or_else(|| "—".into()),
-        })
-        .collect())
-}
-
-/// How much of the catalog there is.
-#[derive(sqlx::FromRow)]
-struct CatalogCounts {
-    scenes: i64,
-    films: i64,
-    styles: i64,
-    templates: i64,
-    team: i64,
-}
-
-async fn catalog_counts(conn: &mut PgConnection) -> AppResult<CatalogCounts> {
-    Ok(sqlx::query_as(
-        "SELECT (SELECT count(*) FROM coverage_scenes) AS scenes,
-                (SELECT count(*) FROM deliverables) AS films,
-                (SELECT count(*) FROM editing_styles) AS styles,
-                (SELECT count(*) FROM task_templates) AS templates,
-                (SELECT count(*) FROM contributors) AS team",
-    )
-    .fetch_one(conn)
-    .await?)
+        }
+    }
 }
 
 #[derive(Template)]

@@ -1070,3 +1070,71 @@ async fn the_inquiries_api_walks_page_by_page_and_shows_each_inquiry_once() {
     let p = crate::helpers::assert_problem(bad, 422).await;
     assert_eq!(p["errors"][0]["field"], "after");
 }
+
+/// The counts per status as kept by the database, and as counted from the rows.
+async fn status_counts(db: &sqlx::PgPool) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
+    let kept = sqlx::query_as(
+        "SELECT status::text, n FROM inquiry_status_counts WHERE n > 0 ORDER BY status",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let counted = sqlx::query_as(
+        "SELECT status::text, count(*) FROM inquiries GROUP BY status ORDER BY status",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    (kept, counted)
+}
+
+#[tokio::test]
+async fn the_status_counts_follow_every_insert_move_and_delete_without_deadlocks() {
+    let app = TestApp::demo().await;
+    projectflo::seed::scale(&app.db, projectflo::clock::Clock::System, 500)
+        .await
+        .unwrap();
+    let (kept, counted) = status_counts(&app.db).await;
+    assert_eq!(kept, counted);
+    for sql in [
+        "UPDATE inquiries SET status = 'Contacted' WHERE id IN
+           (SELECT id FROM inquiries WHERE status = 'New' ORDER BY id LIMIT 7)",
+        "UPDATE inquiries SET notes = 'touched' WHERE id % 3 = 0",
+        "DELETE FROM inquiries WHERE id IN (SELECT id FROM inquiries i WHERE status = 'Booked'
+           AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.inquiry_id = i.id) ORDER BY id LIMIT 5)",
+    ] {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+        let (kept, counted) = status_counts(&app.db).await;
+        assert_eq!(kept, counted, "after {sql}");
+    }
+    // Two transactions moving leads in opposite directions touch the same two counts: they
+    // wait for each other, in status order, and neither is chosen as a deadlock victim.
+    let ids: Vec<(i32, i32)> = sqlx::query_as(
+        "SELECT (SELECT id FROM inquiries WHERE status = 'New' ORDER BY id LIMIT 1 OFFSET n),
+                (SELECT id FROM inquiries WHERE status = 'Contacted' ORDER BY id LIMIT 1 OFFSET n)
+         FROM generate_series(0, 9) n",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let moves = ids.into_iter().flat_map(|(new, contacted)| {
+        [(new, "Contacted"), (contacted, "New")].map(|(id, to)| {
+            let db = app.db.clone();
+            tokio::spawn(async move {
+                let mut tx = db.begin().await?;
+                sqlx::query("UPDATE inquiries SET status = $2::inquiries_status WHERE id = $1")
+                    .bind(id)
+                    .bind(to)
+                    .execute(&mut *tx)
+                    .await?;
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                tx.commit().await
+            })
+        })
+    });
+    for m in moves.collect::<Vec<_>>() {
+        m.await.unwrap().expect("no deadlock");
+    }
+    let (kept, counted) = status_counts(&app.db).await;
+    assert_eq!(kept, counted);
+}
