@@ -243,15 +243,28 @@ async fn api_reassign(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Couples (leads and clients), by name.
+/// Couples (leads and clients), by name, 50 a page; the next page is in the `Link` header.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "leads", params(ContactSearch),
-    responses((status = 200, body = Vec<ContactRow>)))]
+    responses(
+        (status = 200, body = Vec<ContactRow>, headers(
+            ("Link" = String, description = "`<...&after=...>; rel=\"next\"` when there are more")
+        )),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
 async fn api_contacts(
     State(state): State<AppState>,
     ApiQuery(s): ApiQuery<ContactSearch>,
-) -> AppResult<Json<Vec<ContactRow>>> {
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
     let mut conn = state.db.acquire().await?;
-    Ok(Json(contacts::search(&mut conn, &s.q).await?))
+    let (rows, next) = contacts::search(&mut conn, &s).await?;
+    let resp = Json(rows).into_response();
+    Ok(page::with_next(
+        resp,
+        "/api/v1/contacts",
+        query.as_deref(),
+        next,
+    ))
 }
 
 /// A couple as in the list, but with the inquiries themselves (oldest first) where the list

@@ -7,8 +7,9 @@ use crate::auth::{Access, Permission, Staff};
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
+use crate::page;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::response::Response;
 
 pub fn routes() -> Routes {
@@ -24,18 +25,22 @@ struct ContactsPage {
     layout: Layout,
     rows: Vec<ContactRow>,
     q: String,
+    /// The next page's address, when there are more couples.
+    next: Option<String>,
 }
 
 async fn contacts_page(
     State(state): State<AppState>,
     staff: Staff,
     Query(s): Query<ContactSearch>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let rows = contacts::search(&mut *state.db.acquire().await?, &s.q).await?;
+    let (rows, next) = contacts::search(&mut *state.db.acquire().await?, &s).await?;
     Ok(render(&ContactsPage {
         layout: Layout::load(&state.db, &staff, "Contacts", "/leads").await?,
         rows,
         q: s.q.trim().to_string(),
+        next: next.map(|n| page::next_href("/contacts", &page::pairs(raw.as_deref()), &n)),
     }))
 }
 
