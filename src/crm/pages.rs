@@ -211,6 +211,9 @@ struct InquiryPage {
 pub(super) struct Notice {
     #[serde(default)]
     pub done: String,
+    /// The to-dos page's cursor.
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 async fn inquiry_view(

@@ -74,7 +74,8 @@ async fn dashboard(State(state): State<AppState>, staff: Staff) -> AppResult<Res
     let today = state.clock.today(&layout.settings.time_zone);
     let ahead = ahead(conn, today).await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
-    let overdue = crm::activities::todos(conn, state.clock.now(), who, true).await?;
+    // The first page of them (the to-dos page has the rest).
+    let (overdue, _) = crm::activities::todos(conn, state.clock.now(), who, true, None).await?;
     let catalog = catalog_counts(conn).await?;
     let page = Dashboard {
         show_leads: staff.can(Permission::LeadsView),

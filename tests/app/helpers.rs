@@ -487,8 +487,9 @@ impl Session {
         let (mut seen, mut pages, mut next) = (vec![], 0, Some(start.to_string()));
         while let Some(path) = next.take() {
             let resp = self.get(&path).await;
-            assert_eq!(resp.status(), 200, "{path}");
+            let status = resp.status();
             let html = resp.text().await.unwrap();
+            assert_eq!(status, 200, "{path}: {html}");
             let found = ids(&html);
             assert!(
                 !found.is_empty() && found.len() <= 50,

@@ -1202,3 +1202,60 @@ async fn the_contacts_list_and_api_walk_page_by_page_and_show_each_couple_once()
     assert!(body.to_string().contains("after"), "{body}");
     assert_eq!(s.get("/contacts?after=nope").await.status(), 422);
 }
+
+#[tokio::test]
+async fn my_to_dos_walk_page_by_page_overdue_first_and_show_each_once() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let me: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         JOIN roles r ON r.id = co.role_id WHERE r.name = 'Sales' ORDER BY co.id LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    // 140 to-dos: many due the same day (overdue or not), some with no date at all.
+    sqlx::query(
+        "INSERT INTO activities (assigned_to_contributor_id, due_date, activity_type, title)
+         SELECT $1, CASE n % 4 WHEN 0 THEN NULL WHEN 1 THEN current_date - 3
+                             WHEN 2 THEN current_date + 5 ELSE current_date + n END,
+                'To-Do', 'walk ' || n
+         FROM generate_series(1, 140) n",
+    )
+    .bind(me)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let all: Vec<i64> = sqlx::query_scalar(
+        "SELECT id::bigint FROM activities
+         WHERE assigned_to_contributor_id = $1 AND status = 'Pending'",
+    )
+    .bind(me)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let ids = |html: &str| -> Vec<i64> {
+        html.split("<tr data-id=\"")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (seen, pages) = s.walk("/todos", ids).await;
+    assert!(pages >= 3, "{pages} pages");
+    crate::helpers::assert_each_once(seen, all.clone(), "to-dos page");
+    let token = s.api_token("pages").await;
+    let (rows, _) = s.walk_api(&token, "/api/v1/activities/mine").await;
+    let overdue: Vec<bool> = rows
+        .iter()
+        .map(|r| r["overdue"].as_bool().unwrap())
+        .collect();
+    assert!(
+        overdue.windows(2).all(|w| w[0] >= w[1]),
+        "overdue first, across pages"
+    );
+    let nulls_last = rows.iter().skip_while(|r| !r["due_date"].is_null());
+    assert!(nulls_last.into_iter().all(|r| r["due_date"].is_null()));
+    let seen = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    crate::helpers::assert_each_once(seen, all, "to-dos API");
+    assert_eq!(s.get("/todos?after=3_zz").await.status(), 422);
+}
