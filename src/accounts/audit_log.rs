@@ -1,11 +1,12 @@
 //! Settings > Audit log: every change, who made it and when, filtered by person, record and
-//! dates (plausible ones: `crate::dates`), 50 to a page.
+//! dates (plausible ones: `crate::dates`), 50 to a page, newest first, by keyset.
 use crate::auth::{Access, Permission, Staff};
 use crate::dates;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
+use crate::page;
 use askama::Template;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
@@ -34,8 +35,9 @@ pub struct AuditFilter {
     pub from: Option<String>,
     #[serde(default)]
     pub to: Option<String>,
+    /// Where the page starts: the cursor of the previous page's last entry.
     #[serde(default)]
-    pub page: Option<i64>,
+    pub after: Option<String>,
 }
 
 /// The filters read.
@@ -45,6 +47,7 @@ pub struct Checked {
     pub entity: String,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    pub after: Option<page::After>,
 }
 
 impl AuditFilter {
@@ -75,11 +78,19 @@ impl AuditFilter {
             None
         });
         let entity = self.entity.clone();
+        let after = page::After::parse(self.after.as_deref()).unwrap_or_else(|_| {
+            errors.push(FieldError {
+                field: "after".into(),
+                message: "that page is not there any more; start from the newest".into(),
+            });
+            None
+        });
         let checked = Checked {
             person,
             entity,
             from,
             to,
+            after,
         };
         if errors.is_empty() {
             Ok(checked)
@@ -103,6 +114,7 @@ impl AuditFilter {
 
 #[derive(sqlx::FromRow)]
 pub struct AuditRow {
+    pub id: i32,
     pub at: DateTime<Utc>,
     pub who: Option<String>,
     pub action: String,
@@ -131,8 +143,10 @@ struct AuditPage {
     entity: String,
     from: String,
     to: String,
-    page: i64,
-    has_next: bool,
+    /// Whether this is a later page (then a link back to the newest).
+    later: bool,
+    /// The next (older) page's cursor, when there is one.
+    next: Option<String>,
     query_base: String,
     /// Each filter's problem, by its field.
     errors: Vec<FieldError>,
@@ -154,16 +168,14 @@ impl AuditPage {
     }
 }
 
-const AUDIT_PAGE: i64 = 50;
-
-/// One page of the entries that match the filter, newest first, and whether more follow.
+/// One page of the entries that match the filter, newest first, from the filter's cursor on;
+/// the next page's cursor when more follow.
 pub async fn entries(
     conn: &mut PgConnection,
     f: &Checked,
-    page: i64,
-) -> AppResult<(Vec<AuditRow>, bool)> {
-    let mut rows: Vec<AuditRow> = sqlx::query_as(
-        "SELECT a.\"timestamp\" AS at, trim(concat_ws(' ', c.first_name, c.last_name)) AS who,
+) -> AppResult<(Vec<AuditRow>, Option<page::After>)> {
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "SELECT a.id, a.\"timestamp\" AS at, trim(concat_ws(' ', c.first_name, c.last_name)) AS who,
                 a.action, a.entity_type, a.entity_id, a.details
          FROM audit_log a LEFT JOIN contributors co ON co.id = a.contributor_id
          LEFT JOIN contacts c ON c.id = co.contact_id
@@ -171,19 +183,19 @@ pub async fn entries(
            AND ($2 = '' OR a.entity_type = $2)
            AND ($3::date IS NULL OR a.\"timestamp\" >= $3::date)
            AND ($4::date IS NULL OR a.\"timestamp\" < $4::date + 1)
-         ORDER BY a.\"timestamp\" DESC, a.id DESC LIMIT $5 OFFSET $6",
+           AND ($5::timestamptz IS NULL OR (a.\"timestamp\", a.id) < ($5, $6))
+         ORDER BY a.\"timestamp\" DESC, a.id DESC LIMIT $7",
     )
     .bind(f.person)
     .bind(&f.entity)
     .bind(f.from)
     .bind(f.to)
-    .bind(AUDIT_PAGE + 1)
-    .bind((page - 1) * AUDIT_PAGE)
+    .bind(f.after.map(|a| a.at))
+    .bind(f.after.map(|a| a.id))
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
     .await?;
-    let has_next = rows.len() as i64 > AUDIT_PAGE;
-    rows.truncate(AUDIT_PAGE as usize);
-    Ok((rows, has_next))
+    Ok(page::split(rows, |r| page::After { at: r.at, id: r.id }))
 }
 
 /// Everyone who can appear in the log: (contributor id, name), by name.
@@ -211,17 +223,16 @@ async fn audit_log(
     staff: Staff,
     q: Result<Query<AuditFilter>, QueryRejection>,
 ) -> AppResult<Response> {
-    let Query(f) = q.map_err(|_| AppError::field("filters", "use a page number like 2"))?;
-    let page = f.page.unwrap_or(1).max(1);
+    let Query(f) = q.map_err(|_| AppError::field("filters", "choose filters from the form"))?;
     let layout = Layout::load(&mut db, &staff, "Audit log", "/settings").await?;
     let mut conn = db;
     let (checked, errors) = match f.checked() {
         Ok(c) => (c, vec![]),
         Err(errors) => (Checked::default(), errors),
     };
-    let (rows, has_next) = match errors.is_empty() {
-        true => entries(&mut conn, &checked, page).await?,
-        false => (vec![], false),
+    let (rows, next) = match errors.is_empty() {
+        true => entries(&mut conn, &checked).await?,
+        false => (vec![], None),
     };
     let status = match errors.is_empty() {
         true => StatusCode::OK,
@@ -238,8 +249,8 @@ async fn audit_log(
         from: text(&f.from),
         to: text(&f.to),
         entity: f.entity,
-        page,
-        has_next,
+        later: checked.after.is_some(),
+        next: next.map(|n| n.cursor()),
         errors,
     });
     Ok((status, html).into_response())

@@ -3,6 +3,7 @@
 use crate::audit;
 use crate::auth::{Permission, Staff};
 use crate::error::{AppError, AppResult};
+use crate::page;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -29,32 +30,54 @@ const SELECT: &str = "
            a.status::text AS status, a.assigned_to_contributor_id AS assignee_id,
            trim(concat_ws(' ', sc.first_name, sc.last_name)) AS assignee, a.inquiry_id,
            trim(concat_ws(' ', c.first_name, c.last_name)) AS contact_name,
-           (a.status = 'Pending' AND a.due_date
-              < ($now::timestamptz AT TIME ZONE (SELECT time_zone FROM studio_settings))::date)
+           COALESCE(a.status = 'Pending' AND a.due_date
+              < ($now::timestamptz AT TIME ZONE (SELECT time_zone FROM studio_settings))::date,
+              false)
            AS overdue
     FROM activities a JOIN contributors co ON co.id = a.assigned_to_contributor_id
     JOIN contacts sc ON sc.id = co.contact_id
     LEFT JOIN contacts c ON c.id = a.contact_id";
 
-/// Pending to-dos of one person (or everyone's overdue ones): overdue first, then by due date.
+/// A page of the pending to-dos of one person (or everyone's overdue ones), overdue first, then
+/// by due date (none last), then id, from the `after` cursor on (422 naming it when it is not
+/// one); the next page's cursor. Overdue is due before today, so the due date alone orders them.
 pub async fn todos(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     who: Option<i32>,
     only_overdue: bool,
-) -> AppResult<Vec<ActivityRow>> {
+    after: Option<&str>,
+) -> AppResult<(Vec<ActivityRow>, Option<page::Key>)> {
+    let after = page::Key::parse(after, 1)?;
+    // The cursor's due date: empty for a to-do without one (sorted after every date).
+    let due = match after.as_ref().map(|a| a.text(0)) {
+        None | Some("") => None,
+        Some(d) => Some(d.parse::<NaiveDate>().map_err(|_| {
+            AppError::field("after", "not a page cursor; follow the next page link")
+        })?),
+    };
     let select = SELECT.replace("$now", "$3");
-    Ok(sqlx::query_as(&format!(
+    let rows: Vec<ActivityRow> = sqlx::query_as(&format!(
         "SELECT * FROM ({select}
              WHERE a.status = 'Pending'
-               AND ($1::int IS NULL OR a.assigned_to_contributor_id = $1)) x
-         WHERE NOT $2 OR overdue ORDER BY overdue DESC, due_date NULLS LAST, id LIMIT 200"
+               AND ($1::int IS NULL OR a.assigned_to_contributor_id = $1)
+               AND ($4::int IS NULL OR (COALESCE(a.due_date, 'infinity'::date), a.id)
+                                       > (COALESCE($5::date, 'infinity'::date), $4))) x
+         WHERE NOT $2 OR overdue
+         ORDER BY COALESCE(due_date, 'infinity'::date), id LIMIT $6"
     ))
     .bind(who)
     .bind(only_overdue)
     .bind(now)
+    .bind(after.as_ref().map(|a| a.id))
+    .bind(due)
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(page::split(rows, |a| page::Key {
+        keys: vec![a.due_date.map(|d| d.to_string()).unwrap_or_default()],
+        id: a.id,
+    }))
 }
 
 /// Every activity of an inquiry: pending first, then by due date.

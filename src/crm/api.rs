@@ -177,23 +177,39 @@ async fn api_log(
     Ok((StatusCode::CREATED, Json(logged)))
 }
 
-/// My pending to-dos, overdue first.
-#[utoipa::path(get, path = "/api/v1/activities/mine", tag = "leads",
-    responses((status = 200, body = Vec<ActivityRow>)))]
+/// The page of a list read by name or date: its `after` cursor.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyPage {
+    #[param(schema_with = page::key_param)]
+    pub after: Option<String>,
+}
+
+/// My pending to-dos, overdue first, then by due date, 50 a page; the next page is in the
+/// `Link` header.
+#[utoipa::path(get, path = "/api/v1/activities/mine", tag = "leads", params(KeyPage),
+    responses(
+        (status = 200, body = Vec<ActivityRow>, headers(
+            ("Link" = String, description = "`<...?after=...>; rel=\"next\"` when there are more")
+        )),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
 async fn api_my_todos(
     State(state): State<AppState>,
-    db: Db,
+    mut db: Db,
     staff: Staff,
-) -> AppResult<Json<Vec<ActivityRow>>> {
-    let mut conn = db;
-    Ok(Json(
-        activities::todos(
-            &mut conn,
-            state.clock.now(),
-            Some(staff.contributor_id),
-            false,
-        )
-        .await?,
+    ApiQuery(p): ApiQuery<KeyPage>,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let now = state.clock.now();
+    let who = Some(staff.contributor_id);
+    let (rows, next) = activities::todos(&mut db, now, who, false, p.after.as_deref()).await?;
+    let resp = Json(rows).into_response();
+    Ok(page::with_next(
+        resp,
+        "/api/v1/activities/mine",
+        query.as_deref(),
+        next,
     ))
 }
 
@@ -245,15 +261,27 @@ async fn api_reassign(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Couples (leads and clients), by name.
+/// Couples (leads and clients), by name, 50 a page; the next page is in the `Link` header.
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "leads", params(ContactSearch),
-    responses((status = 200, body = Vec<ContactRow>)))]
+    responses(
+        (status = 200, body = Vec<ContactRow>, headers(
+            ("Link" = String, description = "`<...&after=...>; rel=\"next\"` when there are more")
+        )),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
 async fn api_contacts(
-    db: Db,
+    mut db: Db,
     ApiQuery(s): ApiQuery<ContactSearch>,
-) -> AppResult<Json<Vec<ContactRow>>> {
-    let mut conn = db;
-    Ok(Json(contacts::search(&mut conn, &s.q).await?))
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let (rows, next) = contacts::search(&mut db, &s).await?;
+    let resp = Json(rows).into_response();
+    Ok(page::with_next(
+        resp,
+        "/api/v1/contacts",
+        query.as_deref(),
+        next,
+    ))
 }
 
 /// A couple as in the list, but with the inquiries themselves (oldest first) where the list

@@ -8,8 +8,9 @@ use crate::db::Db;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult};
+use crate::page;
 use askama::Template;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, RawQuery};
 use axum::response::Response;
 
 pub fn routes() -> Routes {
@@ -25,18 +26,22 @@ struct ContactsPage {
     layout: Layout,
     rows: Vec<ContactRow>,
     q: String,
+    /// The next page's address, when there are more couples.
+    next: Option<String>,
 }
 
 async fn contacts_page(
     mut db: Db,
     staff: Staff,
     Query(s): Query<ContactSearch>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let rows = contacts::search(&mut db, &s.q).await?;
+    let (rows, next) = contacts::search(&mut db, &s).await?;
     Ok(render(&ContactsPage {
         layout: Layout::load(&mut db, &staff, "Contacts", "/leads").await?,
         rows,
         q: s.q.trim().to_string(),
+        next: next.map(|n| page::next_href("/contacts", &page::pairs(raw.as_deref()), &n)),
     }))
 }
 

@@ -135,46 +135,186 @@ pub(super) fn like_pattern(q: &str) -> String {
     format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"))
 }
 
+/// The filters as bound to `FILTER`'s parameters; `None` when they can match nothing (a
+/// status that names none, a NUL in a text).
+struct Where<'a> {
+    q: Option<String>,
+    source: Option<&'a str>,
+    c: Checked,
+    status: Option<InquiryStatus>,
+    after: Option<page::After>,
+}
+
+impl<'a> Where<'a> {
+    /// 422 naming a filter that is not a date, an id or a cursor.
+    fn of(f: &'a Filters) -> AppResult<Option<Where<'a>>> {
+        let c = f.checked()?;
+        let after = page::After::parse(f.after.as_deref())?;
+        let (q, source) = (Filters::text(&f.q), Filters::text(&f.source));
+        let status = match Filters::text(&f.status).map(str::parse::<InquiryStatus>) {
+            None => None,
+            Some(Ok(status)) => Some(status),
+            Some(Err(_)) => return Ok(None),
+        };
+        // Nothing stored holds a NUL (PostgreSQL refuses it), so such a filter matches nothing.
+        if [q, source].into_iter().flatten().any(|t| t.contains('\0')) {
+            return Ok(None);
+        }
+        Ok(Some(Where {
+            q: q.map(like_pattern),
+            source,
+            c,
+            status,
+            after,
+        }))
+    }
+
+    fn bind<'q, O>(
+        &'q self,
+        query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+        query
+            .bind(self.q.as_deref())
+            .bind(self.source)
+            .bind(self.c.from)
+            .bind(self.c.to)
+            .bind(self.c.assignee)
+            .bind(self.status)
+            .bind(self.after.map(|a| a.at))
+            .bind(self.after.map(|a| a.id))
+    }
+}
+
+/// The filters over `i` alone, parameters $2 to $8 (a macro, for `concat!`).
+macro_rules! inquiry_filter {
+    () => {
+        "
+    ($2::text IS NULL OR i.lead_source = $2)
+    AND ($3::date IS NULL OR i.wedding_date >= $3)
+    AND ($4::date IS NULL OR i.wedding_date <= $4)
+    AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM activities a
+         WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = $5))
+    AND ($6::inquiries_status IS NULL OR i.status = $6)
+    AND ($7::timestamptz IS NULL OR (i.created_at, i.id) < ($7, $8))"
+    };
+}
+
+/// The filters over `i` (inquiries) and `c` (their contacts), parameters $1 to $8.
+const FILTER: &str = concat!(
+    "($1::text IS NULL OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $1
+      OR c.email ILIKE $1) AND ",
+    inquiry_filter!()
+);
+
+/// The filters over `i` alone, parameters $2 to $8.
+const INQUIRY_FILTER: &str = inquiry_filter!();
+
 /// Inquiries matching the filters, newest first, from the `after` cursor on, at most `limit`:
 /// 422 naming a filter that is not a date, an id or a cursor. A status filter that names no
 /// status matches nothing.
 pub async fn list(conn: &mut PgConnection, f: &Filters, limit: i64) -> AppResult<Vec<InquiryRow>> {
-    let c = f.checked()?;
-    let after = page::After::parse(f.after.as_deref())?;
-    let (q, source) = (Filters::text(&f.q), Filters::text(&f.source));
-    let status = match Filters::text(&f.status).map(str::parse::<InquiryStatus>) {
-        None => None,
-        Some(Ok(status)) => Some(status),
-        Some(Err(_)) => return Ok(vec![]),
-    };
-    // Nothing stored holds a NUL (PostgreSQL refuses it), so such a filter matches nothing.
-    if [q, source].into_iter().flatten().any(|t| t.contains('\0')) {
+    let Some(w) = Where::of(f)? else {
         return Ok(vec![]);
-    }
-    Ok(sqlx::query_as(&format!(
-        "{SELECT}
-         WHERE ($1::text IS NULL OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $1
-                OR c.email ILIKE $1)
-           AND ($2::text IS NULL OR i.lead_source = $2)
-           AND ($3::date IS NULL OR i.wedding_date >= $3)
-           AND ($4::date IS NULL OR i.wedding_date <= $4)
-           AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM activities a
-                WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = $5))
-           AND ($6::inquiries_status IS NULL OR i.status = $6)
-           AND ($7::timestamptz IS NULL OR (i.created_at, i.id) < ($7, $8))
-         ORDER BY i.created_at DESC, i.id DESC LIMIT $9"
-    ))
-    .bind(q.map(like_pattern))
-    .bind(source)
-    .bind(c.from)
-    .bind(c.to)
-    .bind(c.assignee)
-    .bind(status)
-    .bind(after.map(|a| a.at))
-    .bind(after.map(|a| a.id))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    };
+    let sql = format!("{SELECT} WHERE {FILTER} ORDER BY i.created_at DESC, i.id DESC LIMIT $9");
+    Ok(w.bind(sqlx::query_as(&sql))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
+}
+
+/// A column of the board: the first page of one status's inquiries (from the `after` cursor),
+/// how many match in all, and where its next page starts.
+pub struct Column {
+    pub status: InquiryStatus,
+    pub cards: Vec<InquiryRow>,
+    pub count: i64,
+    pub next: Option<page::After>,
+}
+
+#[derive(sqlx::FromRow)]
+struct StatusCount {
+    status: InquiryStatus,
+    count: i64,
+}
+
+/// The board: a column for every status (or only the one the filter names), each with its
+/// first `page::SIZE` cards newest first, read in one query, and its count over every matching
+/// inquiry in another (422 as `list`).
+pub async fn board(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<Column>> {
+    let Some(w) = Where::of(f)? else {
+        return Ok(vec![]);
+    };
+    let statuses: Vec<InquiryStatus> = match w.status {
+        Some(s) => vec![s],
+        None => InquiryStatus::ALL.to_vec(),
+    };
+    let sql = format!(
+        "SELECT r.* FROM unnest($9::inquiries_status[]) AS s(status)
+         CROSS JOIN LATERAL ({SELECT} WHERE i.status = s.status AND {FILTER}
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $10) r
+         ORDER BY r.created_at DESC, r.id DESC"
+    );
+    let rows: Vec<InquiryRow> = w
+        .bind(sqlx::query_as(&sql))
+        .bind(&statuses)
+        .bind(page::SIZE + 1)
+        .fetch_all(&mut *conn)
+        .await?;
+    let everything = Where { after: None, ..w };
+    let c = &everything.c;
+    let unfiltered = everything.q.is_none()
+        && everything.source.is_none()
+        && c.from.is_none()
+        && c.to.is_none()
+        && c.assignee.is_none();
+    let counts: Vec<StatusCount> = if unfiltered {
+        // The counts the database keeps (`inquiry_status_counts`): five rows, whatever the
+        // number of leads.
+        sqlx::query_as("SELECT status, n AS count FROM inquiry_status_counts")
+            .fetch_all(conn)
+            .await?
+    } else {
+        // Without a search the count needs no contact: an index-only scan of the statuses.
+        let sql = match everything.q {
+            Some(_) => format!(
+                "SELECT i.status, count(*) AS count
+                 FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+                 WHERE {FILTER} GROUP BY i.status"
+            ),
+            None => format!(
+                "SELECT i.status, count(*) AS count FROM inquiries i
+                 WHERE $1::text IS NULL AND {INQUIRY_FILTER} GROUP BY i.status"
+            ),
+        };
+        everything
+            .bind(sqlx::query_as(&sql))
+            .fetch_all(conn)
+            .await?
+    };
+    Ok(statuses
+        .into_iter()
+        .map(|status| {
+            let cards = rows
+                .iter()
+                .filter(|r| r.status == status)
+                .cloned()
+                .collect();
+            let (cards, next) = page::split(cards, |r: &InquiryRow| page::After {
+                at: r.created_at,
+                id: r.id,
+            });
+            Column {
+                status,
+                cards,
+                count: counts
+                    .iter()
+                    .find(|c| c.status == status)
+                    .map_or(0, |c| c.count),
+                next,
+            }
+        })
+        .collect())
 }
 
 /// One inquiry (404 when there is none).

@@ -3,7 +3,7 @@
 use super::activities::{self, ActivityRow};
 use super::communications::{self, Communication};
 use super::documents::{self, DocumentRow, Upload};
-use super::inquiries::{self, Filters, InquiryRow};
+use super::inquiries::{self, Column, Filters, InquiryRow};
 use super::intake::{self, NewInquiry};
 use super::rules;
 use super::status::InquiryStatus;
@@ -16,7 +16,7 @@ use crate::http::{AppError, AppResult, AppState};
 use askama::Template;
 use axum::Form;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -36,17 +36,6 @@ pub fn routes() -> Routes {
         .get("/documents/{id}", view, download)
 }
 
-pub struct Column {
-    pub status: InquiryStatus,
-    pub cards: Vec<InquiryRow>,
-}
-
-impl Column {
-    pub fn class(&self) -> String {
-        crate::http::layout::status_class(self.status.as_str())
-    }
-}
-
 #[derive(Template)]
 #[template(path = "crm/board.html")]
 struct Board {
@@ -59,9 +48,33 @@ struct Board {
     from: String,
     to: String,
     can_edit: bool,
+    /// The query as sent, for the columns' "More" links.
+    query: Vec<(String, String)>,
 }
 
 impl Board {
+    fn class(&self, col: &Column) -> String {
+        crate::http::layout::status_class(col.status.as_str())
+    }
+    /// The next page of a column: the board filtered to its status, after its last card.
+    fn more(&self, col: &Column) -> Option<String> {
+        let mut query: Vec<(String, String)> = self
+            .query
+            .iter()
+            .filter(|(k, _)| k != "status")
+            .cloned()
+            .collect();
+        query.push(("status".into(), col.status.as_str().into()));
+        col.next
+            .map(|after| crate::page::next_href("/leads", &query, &after))
+    }
+    /// The whole board, when it shows one column.
+    fn one_column(&self) -> bool {
+        self.f
+            .status
+            .as_deref()
+            .is_some_and(|s| !s.trim().is_empty())
+    }
     fn moves(&self, status: &InquiryStatus) -> Vec<InquiryStatus> {
         if self.can_edit {
             rules::moves(*status)
@@ -81,27 +94,17 @@ async fn board(
     mut db: Db,
     staff: Staff,
     q: Result<Query<Filters>, QueryRejection>,
+    RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
     let Query(f) = q.map_err(|_| AppError::field("filters", "use dates like 2027-06-01"))?;
     let layout = Layout::load(&mut db, &staff, "Leads", "/leads").await?;
-    let mut conn = db;
-    let rows = inquiries::list(&mut conn, &f, 500).await?;
-    let columns = InquiryStatus::ALL
-        .into_iter()
-        .map(|status| Column {
-            status,
-            cards: rows
-                .iter()
-                .filter(|r| r.status == status)
-                .cloned()
-                .collect(),
-        })
-        .collect();
+    let columns = inquiries::board(&mut db, &f).await?;
     let page = Board {
+        query: crate::page::pairs(raw.as_deref()),
         layout,
         columns,
-        sources: inquiries::sources(&mut conn).await?,
-        staff: activities::team(&mut conn).await?,
+        sources: inquiries::sources(&mut db).await?,
+        staff: activities::team(&mut db).await?,
         q: f.q.clone().unwrap_or_default(),
         from: f.from.clone().unwrap_or_default(),
         to: f.to.clone().unwrap_or_default(),
@@ -209,6 +212,9 @@ struct InquiryPage {
 pub(super) struct Notice {
     #[serde(default)]
     pub done: String,
+    /// The to-dos page's cursor.
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 async fn inquiry_view(

@@ -6,6 +6,7 @@ use crate::db::Db;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
+use crate::page;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -31,6 +32,8 @@ struct TodosPage {
     staff: Vec<(i32, String)>,
     can_reassign: bool,
     flash: Option<String>,
+    /// The next page's cursor, when there are more to-dos.
+    next: Option<String>,
 }
 
 async fn my_todos(
@@ -46,15 +49,13 @@ async fn my_todos(
     };
     let layout = Layout::load(&mut db, &staff, "My to-dos", "/leads").await?;
     let mut conn = db;
+    let now = state.clock.now();
+    let who = Some(staff.contributor_id);
+    let (rows, next) = activities::todos(&mut conn, now, who, false, n.after.as_deref()).await?;
     Ok(render(&TodosPage {
         layout,
-        rows: activities::todos(
-            &mut conn,
-            state.clock.now(),
-            Some(staff.contributor_id),
-            false,
-        )
-        .await?,
+        rows,
+        next: next.map(|n| page::Cursor::cursor(&n)),
         staff: activities::team(&mut conn).await?,
         can_reassign: staff.can(Permission::LeadsEdit),
         flash,

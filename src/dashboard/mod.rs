@@ -72,7 +72,8 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
     // Two queries for every panel: the figures, then the overdue to-dos.
     let f = figures(&mut db, today).await?;
     let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
-    let overdue = crm::activities::todos(&mut db, state.clock.now(), who, true).await?;
+    // The first page of them (the to-dos page has the rest).
+    let (overdue, _) = crm::activities::todos(&mut db, state.clock.now(), who, true, None).await?;
     let pipeline = Pipeline::of(&f.pipeline);
     let page = Dashboard {
         show_leads: staff.can(Permission::LeadsView),

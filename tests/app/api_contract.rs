@@ -34,7 +34,7 @@ fn the_list_filters_are_optional_query_parameters() {
             "/api/v1/inquiries",
             &["q", "source", "status", "from", "to", "assignee", "after"][..],
         ),
-        ("/api/v1/contacts", &["q"][..]),
+        ("/api/v1/contacts", &["q", "after"][..]),
     ] {
         let params = doc["paths"][path]["get"]["parameters"].as_array().unwrap();
         let found: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();

@@ -84,3 +84,46 @@ async fn the_audit_page_filters_by_person_record_and_date() {
     let resp = owner.get("/settings/audit?from=yesterday").await;
     assert_eq!(resp.status(), 422, "a bad date is named, not a 500");
 }
+
+#[tokio::test]
+async fn the_audit_log_walks_page_by_page_and_shows_each_entry_once() {
+    let app = TestApp::demo().await;
+    // 130 entries of one kind, half of them at one instant: ties are told apart by id.
+    sqlx::query(
+        "INSERT INTO audit_log (action, entity_type, entity_id, \"timestamp\")
+         SELECT 'test.walk', 'walk', n,
+                CASE WHEN n % 2 = 0 THEN now() ELSE now() - n * interval '1 minute' END
+         FROM generate_series(1, 130) n",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let owner = app.demo_login("Owner").await;
+    let ids = |html: &str| -> Vec<i64> {
+        html.split("<tr data-id=\"")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (seen, pages) = owner.walk("/settings/audit?entity=walk", ids).await;
+    assert_eq!(pages, 3);
+    let all: Vec<i64> =
+        sqlx::query_scalar("SELECT id::bigint FROM audit_log WHERE entity_type = 'walk'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    crate::helpers::assert_each_once(seen, all, "audit entries");
+    let everything = owner.walk("/settings/audit", ids).await.0.len() as i64;
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(everything, n);
+    let bad = owner.get("/settings/audit?after=page2").await;
+    assert_eq!(
+        bad.status(),
+        422,
+        "a cursor not made here is named, not a 500"
+    );
+    assert!(bad.text().await.unwrap().contains("id=\"error-after\""));
+}

@@ -454,3 +454,87 @@ pub async fn assert_problem(resp: reqwest::Response, status: u16) -> serde_json:
     );
     body
 }
+
+/// The address of a page's `id="next-page"` link (`href` written before the `id`), unescaped.
+pub fn next_page(html: &str) -> Option<String> {
+    html.split("href=\"")
+        .skip(1)
+        .find(|t| {
+            t.split('>')
+                .next()
+                .unwrap_or("")
+                .contains("id=\"next-page\"")
+        })
+        .map(|t| unescape(t.split('"').next().unwrap()))
+}
+
+/// HTML's escapes of `&`, quotes and angle brackets, undone.
+pub fn unescape(s: &str) -> String {
+    s.replace("&#38;", "&")
+        .replace("&#x26;", "&")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+impl Session {
+    /// Walk a list page from `start` by its Next page links: on each page the ids `ids` finds
+    /// (1 to 50 of them); returns every id seen, in order, and the number of pages.
+    pub async fn walk(&self, start: &str, ids: impl Fn(&str) -> Vec<i64>) -> (Vec<i64>, usize) {
+        let (mut seen, mut pages, mut next) = (vec![], 0, Some(start.to_string()));
+        while let Some(path) = next.take() {
+            let resp = self.get(&path).await;
+            let status = resp.status();
+            let html = resp.text().await.unwrap();
+            assert_eq!(status, 200, "{path}: {html}");
+            let found = ids(&html);
+            assert!(
+                !found.is_empty() && found.len() <= 50,
+                "{path}: {} rows",
+                found.len()
+            );
+            seen.extend(found);
+            next = next_page(&html);
+            pages += 1;
+            assert!(pages < 1000, "a page links to itself: {path}");
+        }
+        (seen, pages)
+    }
+
+    /// Walk an API list from `start` by its `Link: <...>; rel="next"` headers, with the bearer
+    /// token: every row of every page (1 to 50 a page), and the number of pages.
+    pub async fn walk_api(&self, token: &str, start: &str) -> (Vec<serde_json::Value>, usize) {
+        let (mut seen, mut pages, mut next) = (vec![], 0, Some(self.url(start)));
+        let client = reqwest::Client::new();
+        while let Some(url) = next.take() {
+            let resp = client.get(&url).bearer_auth(token).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{url}");
+            next = resp.headers().get("link").map(|l| {
+                let l = l.to_str().unwrap();
+                assert!(l.ends_with(">; rel=\"next\""), "{l}");
+                self.url(&l[1..l.find('>').unwrap()])
+            });
+            let rows: Vec<serde_json::Value> = resp.json().await.unwrap();
+            assert!(
+                !rows.is_empty() && rows.len() <= 50,
+                "{url}: {}",
+                rows.len()
+            );
+            seen.extend(rows);
+            pages += 1;
+            assert!(pages < 1000, "a page links to itself: {url}");
+        }
+        (seen, pages)
+    }
+}
+
+/// Sorted copies are equal: every row exactly once.
+pub fn assert_each_once(mut seen: Vec<i64>, mut all: Vec<i64>, what: &str) {
+    seen.sort();
+    all.sort();
+    assert_eq!(seen.len(), all.len(), "{what}: as many seen as there are");
+    assert_eq!(seen, all, "{what}: each exactly once");
+}

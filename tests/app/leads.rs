@@ -1071,6 +1071,195 @@ async fn the_inquiries_api_walks_page_by_page_and_shows_each_inquiry_once() {
     assert_eq!(p["errors"][0]["field"], "after");
 }
 
+#[tokio::test]
+async fn the_board_counts_every_inquiry_and_walks_each_column_page_by_page() {
+    let app = TestApp::demo().await;
+    projectflo::seed::scale(&app.db, projectflo::clock::Clock::System, 400)
+        .await
+        .unwrap();
+    // Every New inquiry at one instant: the pages must tell them apart by id.
+    sqlx::query("UPDATE inquiries SET created_at = date_trunc('day', now()) WHERE status = 'New'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let s = app.demo_login("Owner").await;
+    let board = s.get("/leads").await.text().await.unwrap();
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status::text, count(*) FROM inquiries GROUP BY 1")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let card_ids = |html: &str| -> Vec<i64> {
+        html.split("class=\"lead-card\"")
+            .skip(1)
+            .map(|t| {
+                let t = t.split("data-id=\"").nth(1).unwrap();
+                t.split('"').next().unwrap().parse().unwrap()
+            })
+            .collect()
+    };
+    assert!(card_ids(&board).len() <= 5 * 50, "a page a column");
+    for (status, n) in &counts {
+        assert!(*n > 50, "{status}: {n}");
+        let column = board
+            .split(&format!("data-status=\"{status}\""))
+            .nth(1)
+            .unwrap();
+        let shown: i64 = column
+            .split("class=\"muted count\">")
+            .nth(1)
+            .and_then(|t| t.split('<').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(shown, *n, "{status}: counted over every row, not the page");
+        let more = column
+            .split("</section>")
+            .next()
+            .unwrap()
+            .split("href=\"")
+            .find(|t| t.contains("class=\"more\""))
+            .map(|t| crate::helpers::unescape(t.split('"').next().unwrap()))
+            .expect("a More link");
+        assert!(more.starts_with("/leads?status="), "{more}");
+        let (seen, pages) = s.walk(&more, card_ids).await;
+        assert!(pages >= 1);
+        let mut first: Vec<i64> = card_ids(column.split("</section>").next().unwrap());
+        first.extend(seen);
+        let all: Vec<i64> =
+            sqlx::query_scalar("SELECT id::bigint FROM inquiries WHERE status::text = $1")
+                .bind(status)
+                .fetch_all(&app.db)
+                .await
+                .unwrap();
+        crate::helpers::assert_each_once(first, all, status);
+    }
+    // A filtered board counts what matches, and its More link keeps the filter.
+    let insta = s.get("/leads?source=Instagram").await.text().await.unwrap();
+    let n: i64 = count(
+        &app,
+        "SELECT count(*) FROM inquiries WHERE status = 'New' AND lead_source = 'Instagram'",
+    )
+    .await;
+    assert!(insta.contains(&format!("class=\"muted count\">{n}<")));
+    // A cursor not made by the server is refused calmly.
+    let bad = s.get("/leads?status=New&after=yesterday").await;
+    assert_eq!(bad.status(), 422);
+}
+
+#[tokio::test]
+async fn the_contacts_list_and_api_walk_page_by_page_and_show_each_couple_once() {
+    let app = TestApp::demo().await;
+    projectflo::seed::scale(&app.db, projectflo::clock::Clock::System, 90)
+        .await
+        .unwrap();
+    // Couples with the same name (and some with none): the pages tell them apart by id.
+    sqlx::query(
+        "INSERT INTO contacts (first_name, last_name, email, type)
+         SELECT CASE WHEN n % 7 = 0 THEN NULL ELSE 'Sam' END,
+                CASE WHEN n % 5 = 0 THEN NULL ELSE 'O''Twin' END,
+                'twin-' || n || '@example.test', 'Client Lead'
+         FROM generate_series(1, 60) n",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let all: Vec<i64> = sqlx::query_scalar(
+        "SELECT id::bigint FROM contacts WHERE type IN ('Client Lead', 'Client')",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let s = app.demo_login("Sales").await;
+    let ids = |html: &str| -> Vec<i64> {
+        html.split("<td><a href=\"/contacts/")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (seen, pages) = s.walk("/contacts?q=", ids).await;
+    assert!(pages >= 3, "{pages} pages");
+    crate::helpers::assert_each_once(seen, all.clone(), "contacts page");
+    // A search keeps its words on every page.
+    let (twins, _) = s.walk("/contacts?q=twin-", ids).await;
+    assert_eq!(twins.len(), 60);
+    let token = s.api_token("pages").await;
+    let (rows, pages) = s.walk_api(&token, "/api/v1/contacts?q=").await;
+    assert!(pages >= 3, "{pages} pages");
+    let seen = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    crate::helpers::assert_each_once(seen, all, "contacts API");
+    assert!(
+        rows[0].get("sort_last").is_none(),
+        "the sort keys stay inside"
+    );
+    let bad = reqwest::Client::new()
+        .get(s.url("/api/v1/contacts?after=1_zz"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(bad, 422).await;
+    assert!(body.to_string().contains("after"), "{body}");
+    assert_eq!(s.get("/contacts?after=nope").await.status(), 422);
+}
+
+#[tokio::test]
+async fn my_to_dos_walk_page_by_page_overdue_first_and_show_each_once() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let me: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         JOIN roles r ON r.id = co.role_id WHERE r.name = 'Sales' ORDER BY co.id LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    // 140 to-dos: many due the same day (overdue or not), some with no date at all.
+    sqlx::query(
+        "INSERT INTO activities (assigned_to_contributor_id, due_date, activity_type, title)
+         SELECT $1, CASE n % 4 WHEN 0 THEN NULL WHEN 1 THEN current_date - 3
+                             WHEN 2 THEN current_date + 5 ELSE current_date + n END,
+                'To-Do', 'walk ' || n
+         FROM generate_series(1, 140) n",
+    )
+    .bind(me)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let all: Vec<i64> = sqlx::query_scalar(
+        "SELECT id::bigint FROM activities
+         WHERE assigned_to_contributor_id = $1 AND status = 'Pending'",
+    )
+    .bind(me)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let ids = |html: &str| -> Vec<i64> {
+        html.split("<tr data-id=\"")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (seen, pages) = s.walk("/todos", ids).await;
+    assert!(pages >= 3, "{pages} pages");
+    crate::helpers::assert_each_once(seen, all.clone(), "to-dos page");
+    let token = s.api_token("pages").await;
+    let (rows, _) = s.walk_api(&token, "/api/v1/activities/mine").await;
+    let overdue: Vec<bool> = rows
+        .iter()
+        .map(|r| r["overdue"].as_bool().unwrap())
+        .collect();
+    assert!(
+        overdue.windows(2).all(|w| w[0] >= w[1]),
+        "overdue first, across pages"
+    );
+    let nulls_last = rows.iter().skip_while(|r| !r["due_date"].is_null());
+    assert!(nulls_last.into_iter().all(|r| r["due_date"].is_null()));
+    let seen = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    crate::helpers::assert_each_once(seen, all, "to-dos API");
+    assert_eq!(s.get("/todos?after=3_zz").await.status(), 422);
+}
+
 /// The counts per status as kept by the database, and as counted from the rows.
 async fn status_counts(db: &sqlx::PgPool) -> (Vec<(String, i64)>, Vec<(String, i64)>) {
     let kept = sqlx::query_as(
