@@ -56,3 +56,6 @@ CREATE TRIGGER inquiry_status_counts_delete AFTER DELETE ON inquiries
 -- the proposals out are worth" (the few builds with the couple, not every quote).
 CREATE INDEX idx_inquiries_wedding_date ON inquiries (wedding_date, status);
 CREATE INDEX idx_builds_status ON builds (status);
+
+-- The board's lead-source filter lists the sources in use: one index probe per source.
+CREATE INDEX idx_inquiries_lead_source ON inquiries (lead_source);
