@@ -135,6 +135,24 @@ pub(super) fn like_pattern(q: &str) -> String {
     format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"))
 }
 
+/// The query of `list`: `$1` name or email pattern, `$2` source, `$3`/`$4` wedding dates from/to,
+/// `$5` assignee, `$6` status, `$7`/`$8` the cursor, `$9` the limit (NULL: no such filter).
+pub fn list_sql() -> String {
+    format!(
+        "{SELECT}
+         WHERE ($1::text IS NULL OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $1
+                OR c.email ILIKE $1)
+           AND ($2::text IS NULL OR i.lead_source = $2)
+           AND ($3::date IS NULL OR i.wedding_date >= $3)
+           AND ($4::date IS NULL OR i.wedding_date <= $4)
+           AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM activities a
+                WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = $5))
+           AND ($6::inquiries_status IS NULL OR i.status = $6)
+           AND ($7::timestamptz IS NULL OR (i.created_at, i.id) < ($7, $8))
+         ORDER BY i.created_at DESC, i.id DESC LIMIT $9"
+    )
+}
+
 /// Inquiries matching the filters, newest first, from the `after` cursor on, at most `limit`:
 /// 422 naming a filter that is not a date, an id or a cursor. A status filter that names no
 /// status matches nothing.
@@ -151,30 +169,18 @@ pub async fn list(conn: &mut PgConnection, f: &Filters, limit: i64) -> AppResult
     if [q, source].into_iter().flatten().any(|t| t.contains('\0')) {
         return Ok(vec![]);
     }
-    Ok(sqlx::query_as(&format!(
-        "{SELECT}
-         WHERE ($1::text IS NULL OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $1
-                OR c.email ILIKE $1)
-           AND ($2::text IS NULL OR i.lead_source = $2)
-           AND ($3::date IS NULL OR i.wedding_date >= $3)
-           AND ($4::date IS NULL OR i.wedding_date <= $4)
-           AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM activities a
-                WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = $5))
-           AND ($6::inquiries_status IS NULL OR i.status = $6)
-           AND ($7::timestamptz IS NULL OR (i.created_at, i.id) < ($7, $8))
-         ORDER BY i.created_at DESC, i.id DESC LIMIT $9"
-    ))
-    .bind(q.map(like_pattern))
-    .bind(source)
-    .bind(c.from)
-    .bind(c.to)
-    .bind(c.assignee)
-    .bind(status)
-    .bind(after.map(|a| a.at))
-    .bind(after.map(|a| a.id))
-    .bind(limit)
-    .fetch_all(conn)
-    .await?)
+    Ok(sqlx::query_as(&list_sql())
+        .bind(q.map(like_pattern))
+        .bind(source)
+        .bind(c.from)
+        .bind(c.to)
+        .bind(c.assignee)
+        .bind(status)
+        .bind(after.map(|a| a.at))
+        .bind(after.map(|a| a.id))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// One inquiry (404 when there is none).
