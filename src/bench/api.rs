@@ -284,7 +284,8 @@ async fn measure(
         for (i, t) in targets.iter().enumerate() {
             let http = load::run(addr, &t.path, &t.header, opts.connections, duration).await?;
             let (file, vars) = &scripts[i];
-            let tps = run_pgbench(pgbench, options, file, vars, opts).await?;
+            let url = settings.database_url.as_deref();
+            let tps = run_pgbench(pgbench, options, file, vars, opts, url).await?;
             runs[i].push(Run { http, tps });
         }
     }
@@ -331,6 +332,7 @@ async fn run_pgbench(
     script: &PathBuf,
     vars: &[String],
     opts: &Options,
+    database_url: Option<&str>,
 ) -> Result<f64> {
     let mut cmd = tokio::process::Command::new(pgbench);
     cmd.args(["-n", "-M", "prepared"])
@@ -349,7 +351,7 @@ async fn run_pgbench(
     cmd.args(["-p", &options.get_port().to_string()])
         .args(["-U", options.get_username()])
         .arg(options.get_database().unwrap_or("postgres"));
-    if let Some(pw) = password() {
+    if let Some(pw) = database_url.and_then(password) {
         cmd.env("PGPASSWORD", pw);
     }
     let out = cmd.output().await.context("running pgbench")?;
@@ -369,9 +371,9 @@ async fn run_pgbench(
     }
 }
 
-/// The password of DATABASE_URL, if any (PgConnectOptions does not give it back).
-fn password() -> Option<String> {
-    let url = url::Url::parse(&std::env::var("DATABASE_URL").ok()?).ok()?;
+/// The password of the DATABASE_URL setting, if any (PgConnectOptions does not give it back).
+fn password(database_url: &str) -> Option<String> {
+    let url = url::Url::parse(database_url).ok()?;
     let pw = url.password()?;
     let mut bytes = Vec::new();
     let mut rest = pw.as_bytes();
