@@ -1,5 +1,9 @@
 //! `projectflo bench pricing`: the time of one change to an 80-component build, recompute
 //! included, each in its own committed transaction, on a throwaway database of the same server.
+//! `projectflo bench api`: see `api`.
+pub mod api;
+mod load;
+
 use crate::quote::builds::{self, ComponentChange, CoverageChange};
 use crate::{db, seed};
 use anyhow::{Context, Result};

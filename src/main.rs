@@ -46,6 +46,22 @@ enum Bench {
         #[arg(long, default_value_t = 500)]
         changes: usize,
     },
+    /// The app over HTTP (a single-row API read, an API list, a page) against pgbench running
+    /// the same SQL with the same connections: requests/s, p50, p99 and the ratios.
+    Api {
+        /// Concurrent connections (HTTP keep-alive connections and pgbench clients).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=150))]
+        connections: u32,
+        /// Seconds of each HTTP run and each pgbench run.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+        /// Rounds: each runs every target over HTTP, then with pgbench.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        rounds: u32,
+        /// Inquiries added to the demo studio (100 by default: a full first page of the list).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i32).range(0..=10_000_000))]
+        scale: i32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +96,17 @@ fn main() -> std::process::ExitCode {
         Command::Seed { demo, scale } => run::Cmd::Seed { demo, scale },
         Command::Demo => run::Cmd::Demo,
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
+        Command::Bench(Bench::Api {
+            connections,
+            seconds,
+            rounds,
+            scale,
+        }) => run::Cmd::BenchApi(projectflo::bench::api::Options {
+            connections: connections as usize,
+            seconds,
+            rounds: rounds as usize,
+            scale,
+        }),
         Command::Admin(Admin::CreateUser {
             email,
             role,

@@ -9,6 +9,7 @@ pub enum Cmd {
     BenchPricing {
         changes: usize,
     },
+    BenchApi(crate::bench::api::Options),
     Serve,
     Migrate,
     Seed {
@@ -73,6 +74,9 @@ async fn execute(
     match cmd {
         Cmd::BenchPricing { changes } => {
             crate::bench::pricing(database.admin_options(), changes).await?
+        }
+        Cmd::BenchApi(opts) => {
+            crate::bench::api::api(database.admin_options(), settings, opts).await?
         }
         Cmd::CreateUser {
             email,

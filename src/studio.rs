@@ -26,12 +26,13 @@ impl Studio {
         editing_hourly_rate, tax_rate_percent, deposit_percent,
         balance_due_days_before_wedding, invoice_prefix, task_phase_order";
 
+    /// The query `load` runs.
+    pub fn load_sql() -> String {
+        format!("SELECT {} FROM studio_settings", Self::COLUMNS)
+    }
+
     pub async fn load(conn: &mut PgConnection) -> AppResult<Studio> {
-        Ok(
-            sqlx::query_as(&format!("SELECT {} FROM studio_settings", Self::COLUMNS))
-                .fetch_one(conn)
-                .await?,
-        )
+        Ok(sqlx::query_as(&Self::load_sql()).fetch_one(conn).await?)
     }
 
     /// An amount in the studio's currency, e.g. "$1,234.50".

@@ -196,6 +196,41 @@ impl StaffRow {
 /// once a minute per token or session.
 const TOUCH_EVERY: &str = "interval '1 minute'";
 
+/// The staff member behind an API token (`$1`: the token's hash), touching the token. (The SQL
+/// text is also what `projectflo bench api` gives pgbench.)
+pub fn token_sql() -> String {
+    // `::bpchar`: token_hash is CHAR(64); compared as text its unique index is not used.
+    format!(
+        "WITH t AS (SELECT id, contributor_id, last_used_at FROM api_tokens
+                    WHERE token_hash = $1::bpchar AND revoked_at IS NULL
+                      AND (expires_at IS NULL OR expires_at > now())),
+              touched AS (UPDATE api_tokens a SET last_used_at = now() FROM t
+                          WHERE a.id = t.id AND (t.last_used_at IS NULL
+                            OR t.last_used_at < now() - {TOUCH_EVERY}))
+         {STAFF_SELECT} WHERE co.id = (SELECT contributor_id FROM t)
+         GROUP BY co.id, c.id, r.id"
+    )
+}
+
+/// The staff member `$1` (a contributor id) with the permissions of their role.
+pub fn staff_sql() -> String {
+    format!("{STAFF_SELECT} WHERE co.id = $1 GROUP BY co.id, c.id, r.id")
+}
+
+/// A live session of one kind (`owner`: `contributor_id` or `client_user_id`) by its hash `$1`,
+/// idle for less than `$2` seconds and younger than `$3` seconds, touched at most once a minute.
+pub fn session_sql(owner: &str) -> String {
+    format!(
+        "WITH s AS (SELECT id, csrf_token, {owner} AS owner, last_seen_at FROM auth_sessions
+                    WHERE id = $1 AND {owner} IS NOT NULL
+                      AND last_seen_at > now() - make_interval(secs => $2)
+                      AND created_at > now() - make_interval(secs => $3)),
+              touched AS (UPDATE auth_sessions a SET last_seen_at = now() FROM s
+                          WHERE a.id = s.id AND s.last_seen_at < now() - {TOUCH_EVERY})
+         SELECT id, csrf_token, owner FROM s"
+    )
+}
+
 /// The staff member behind a session cookie or an `Authorization: Bearer` token, if valid.
 /// Sessions past their idle or absolute lifetime are deleted; a valid token or session is
 /// touched when it was last touched over a minute ago (else the check only reads).
@@ -205,20 +240,10 @@ pub async fn authenticate_staff(
     headers: &HeaderMap,
 ) -> Result<Option<Staff>, AppError> {
     if let Some(token) = bearer(headers) {
-        // `::bpchar`: token_hash is CHAR(64); compared as text its unique index is not used.
-        let row: Option<StaffRow> = sqlx::query_as(&format!(
-            "WITH t AS (SELECT id, contributor_id, last_used_at FROM api_tokens
-                        WHERE token_hash = $1::bpchar AND revoked_at IS NULL
-                          AND (expires_at IS NULL OR expires_at > now())),
-                  touched AS (UPDATE api_tokens a SET last_used_at = now() FROM t
-                              WHERE a.id = t.id AND (t.last_used_at IS NULL
-                                OR t.last_used_at < now() - {TOUCH_EVERY}))
-             {STAFF_SELECT} WHERE co.id = (SELECT contributor_id FROM t)
-             GROUP BY co.id, c.id, r.id"
-        ))
-        .bind(crypto::token_hash(&token))
-        .fetch_optional(&mut *db)
-        .await?;
+        let row: Option<StaffRow> = sqlx::query_as(&token_sql())
+            .bind(crypto::token_hash(&token))
+            .fetch_optional(&mut *db)
+            .await?;
         return Ok(row.map(|r| r.staff(None, None)));
     }
     let Some(sid) = cookie(headers, STAFF_COOKIE) else {
@@ -229,12 +254,10 @@ pub async fn authenticate_staff(
     else {
         return Ok(None);
     };
-    let row: Option<StaffRow> = sqlx::query_as(&format!(
-        "{STAFF_SELECT} WHERE co.id = $1 GROUP BY co.id, c.id, r.id"
-    ))
-    .bind(contributor_id)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<StaffRow> = sqlx::query_as(&staff_sql())
+        .bind(contributor_id)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(|r| r.staff(Some(csrf), Some(session_hash))))
 }
 
@@ -281,20 +304,12 @@ async fn touch_session(
     let idle = settings.session_idle_minutes as f64 * 60.0;
     let absolute = settings.session_absolute_hours as f64 * 3600.0;
     let hash = crypto::token_hash(sid);
-    let alive: Option<(String, String, i32)> = sqlx::query_as(&format!(
-        "WITH s AS (SELECT id, csrf_token, {owner} AS owner, last_seen_at FROM auth_sessions
-                    WHERE id = $1 AND {owner} IS NOT NULL
-                      AND last_seen_at > now() - make_interval(secs => $2)
-                      AND created_at > now() - make_interval(secs => $3)),
-              touched AS (UPDATE auth_sessions a SET last_seen_at = now() FROM s
-                          WHERE a.id = s.id AND s.last_seen_at < now() - {TOUCH_EVERY})
-         SELECT id, csrf_token, owner FROM s"
-    ))
-    .bind(&hash)
-    .bind(idle)
-    .bind(absolute)
-    .fetch_optional(&mut *db)
-    .await?;
+    let alive: Option<(String, String, i32)> = sqlx::query_as(&session_sql(owner))
+        .bind(&hash)
+        .bind(idle)
+        .bind(absolute)
+        .fetch_optional(&mut *db)
+        .await?;
     if alive.is_none() {
         // Only an expired session of this realm ends here: a session id sent in the other
         // realm's cookie simply does not authenticate.

@@ -17,7 +17,8 @@ fn ref_table(slug: &str) -> &'static str {
         .expect("references name a catalog")
 }
 
-fn select_sql(c: &Catalog) -> String {
+/// The rows of a catalog, or only row `$1` (an id; NULL for all).
+pub fn select_sql(c: &Catalog) -> String {
     let mut cols = vec!["t.id".to_string()];
     let mut joins = String::new();
     for f in c.fields {

@@ -209,6 +209,12 @@ const FILTER: &str = concat!(
 /// The filters over `i` alone, parameters $2 to $8.
 const INQUIRY_FILTER: &str = inquiry_filter!();
 
+/// The query of `list`: `$1` name or email pattern, `$2` source, `$3`/`$4` wedding dates from/to,
+/// `$5` assignee, `$6` status, `$7`/`$8` the cursor, `$9` the limit (NULL: no such filter).
+pub fn list_sql() -> String {
+    format!("{SELECT} WHERE {FILTER} ORDER BY i.created_at DESC, i.id DESC LIMIT $9")
+}
+
 /// Inquiries matching the filters, newest first, from the `after` cursor on, at most `limit`:
 /// 422 naming a filter that is not a date, an id or a cursor. A status filter that names no
 /// status matches nothing.
@@ -216,7 +222,7 @@ pub async fn list(conn: &mut PgConnection, f: &Filters, limit: i64) -> AppResult
     let Some(w) = Where::of(f)? else {
         return Ok(vec![]);
     };
-    let sql = format!("{SELECT} WHERE {FILTER} ORDER BY i.created_at DESC, i.id DESC LIMIT $9");
+    let sql = list_sql();
     Ok(w.bind(sqlx::query_as(&sql))
         .bind(limit)
         .fetch_all(conn)

@@ -19,25 +19,27 @@ pub struct QuoteRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Quotes changed last first, after (`$1` updated_at, `$2` id) when `$1` is not NULL, `$3` at most.
+pub const QUOTES_SQL: &str =
+    "SELECT b.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple, i.wedding_date,
+            b.status, b.live_price, b.accepted_at, b.updated_at
+     FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+     JOIN contacts c ON c.id = i.contact_id
+     WHERE ($1::timestamptz IS NULL OR (b.updated_at, b.id) < ($1, $2))
+     ORDER BY b.updated_at DESC, b.id DESC LIMIT $3";
+
 /// A page of quotes, changed last first, from the `after` cursor on; the cursor of the next
 /// page when there is one.
 pub async fn quotes(
     conn: &mut PgConnection,
     after: Option<page::After>,
 ) -> AppResult<(Vec<QuoteRow>, Option<page::After>)> {
-    let rows: Vec<QuoteRow> = sqlx::query_as(
-        "SELECT b.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple, i.wedding_date,
-                b.status, b.live_price, b.accepted_at, b.updated_at
-         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
-         JOIN contacts c ON c.id = i.contact_id
-         WHERE ($1::timestamptz IS NULL OR (b.updated_at, b.id) < ($1, $2))
-         ORDER BY b.updated_at DESC, b.id DESC LIMIT $3",
-    )
-    .bind(after.map(|a| a.at))
-    .bind(after.map(|a| a.id))
-    .bind(page::SIZE + 1)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<QuoteRow> = sqlx::query_as(QUOTES_SQL)
+        .bind(after.map(|a| a.at))
+        .bind(after.map(|a| a.id))
+        .bind(page::SIZE + 1)
+        .fetch_all(conn)
+        .await?;
     Ok(page::split(rows, |q| page::After {
         at: q.updated_at,
         id: q.id,

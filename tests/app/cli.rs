@@ -218,6 +218,38 @@ async fn bench_pricing_reports_p50_and_p99() {
 }
 
 #[tokio::test]
+async fn bench_api_prints_the_three_targets_against_pgbench() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let out = projectflo()
+        .args(["bench", "api", "--seconds", "1", "--rounds", "1"])
+        .args(["--connections", "2", "--scale", "60"])
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for target in ["single-row", "list", "page"] {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(target) && l.contains(">="))
+            .unwrap_or_else(|| panic!("no row for {target}: {text}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        // target, round, req/s, p50, p99, non-200, pgbench tps, ratio, goal, result
+        let numbers: Vec<f64> = cols[2..8].iter().map(|c| c.parse().unwrap()).collect();
+        assert!(numbers.iter().all(|n| n.is_finite()), "{row}");
+        assert!(
+            numbers[0] > 0.0 && numbers[4] > 0.0 && numbers[5] > 0.0,
+            "{row}"
+        );
+        assert_eq!(numbers[3], 0.0, "non-200 answers: {row}");
+    }
+}
+
+#[tokio::test]
 async fn logs_sent_to_a_pipe_carry_no_colour_codes() {
     let app = crate::helpers::TestApp::spawn().await;
     let out = projectflo()
