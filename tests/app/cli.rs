@@ -218,7 +218,7 @@ async fn bench_pricing_reports_p50_and_p99() {
 }
 
 #[tokio::test]
-async fn bench_api_prints_the_three_targets_against_pgbench() {
+async fn bench_api_prints_its_targets_against_pgbench() {
     let app = crate::helpers::TestApp::spawn().await;
     let out = projectflo()
         .args(["bench", "api", "--seconds", "1", "--rounds", "1"])
@@ -246,6 +246,15 @@ async fn bench_api_prints_the_three_targets_against_pgbench() {
             "{row}"
         );
         assert_eq!(numbers[3], 0.0, "non-200 answers: {row}");
+    }
+    for target in ["board", "dashboard"] {
+        let row = text
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(target) && l.contains("HTTP only"))
+            .unwrap_or_else(|| panic!("no row for {target}: {text}"));
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        let rate: f64 = cols[2].parse().unwrap();
+        assert!(rate > 0.0 && cols[5] == "0", "{row}");
     }
 }
 
