@@ -58,20 +58,13 @@ struct ContactPage {
     next: Option<String>,
 }
 
-/// The page of a list with only a cursor.
-#[derive(serde::Deserialize, Default)]
-pub struct PageQuery {
-    #[serde(default)]
-    pub after: Option<String>,
-}
-
 /// A couple, their inquiries and a page of their communications (newest first; `?after=` for
 /// older ones, 422 for a cursor that is not one).
 async fn contact_page(
     mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<page::AfterPage>,
 ) -> AppResult<Response> {
     let after = page::After::parse(q.after.as_deref())?;
     let c = contacts::find(&mut db, id)
