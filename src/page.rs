@@ -11,6 +11,35 @@ use chrono::{DateTime, Utc};
 /// What a cursor looks like (for the OpenAPI document): microseconds since 1970, `_`, an id.
 pub const CURSOR_PATTERN: &str = "^[0-9]{1,16}_[0-9]{1,9}$";
 
+/// The OpenAPI schema of a time-ordered list's `after` parameter.
+pub fn after_param() -> utoipa::openapi::schema::Schema {
+    let cursor = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(CURSOR_PATTERN));
+    crate::http::json::or_empty(
+        cursor,
+        "The page after this cursor (from the previous page's Link header); empty: the first.",
+    )
+}
+
+/// The page of a list read newest first: its `after` cursor (a query parameter).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AfterPage {
+    #[param(schema_with = after_param)]
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+/// The page of a list read by name or date: its `after` cursor (a query parameter).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KeyPage {
+    #[param(schema_with = key_param)]
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
 /// Rows on one page.
 pub const SIZE: i64 = 50;
 

@@ -1,6 +1,5 @@
 //! My account: the staff member's own page, to change their password and to create and revoke
 //! their API tokens.
-use super::forms::FlashQuery;
 use super::passwords::{self, ChangePasswordForm};
 use super::tokens::{self, NewTokenForm, TokenRow};
 use crate::auth::{Access, Staff};
@@ -9,6 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
+use crate::page;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query};
@@ -29,6 +29,10 @@ struct AccountPage {
     layout: Layout,
     email: String,
     tokens: Vec<TokenRow>,
+    /// Whether the tokens shown are a later page (then a link back to the newest).
+    later: bool,
+    /// The next (older) page of tokens, when there are more.
+    next: Option<String>,
     new_token: Option<String>,
     flash: Option<String>,
     /// (field, problem) of a refused form.
@@ -41,13 +45,16 @@ async fn account_page(
     new_token: Option<String>,
     flash: Option<String>,
     error: Option<(String, String)>,
+    after: Option<page::After>,
 ) -> AppResult<AccountPage> {
     let layout = Layout::load(conn, staff, "My account", "/account").await?;
-    let tokens = tokens::list(conn, staff.contributor_id).await?;
+    let (tokens, next) = tokens::list(conn, staff.contributor_id, after).await?;
     Ok(AccountPage {
         layout,
         email: staff.email.clone(),
         tokens,
+        later: after.is_some(),
+        next: next.map(|n| page::next_href("/account", &[], &n)),
         new_token,
         flash,
         error,
@@ -61,11 +68,21 @@ async fn refused(conn: &mut PgConnection, staff: &Staff, e: AppError) -> AppResu
         .errors
         .first()
         .map(|f| (f.field.clone(), f.message.clone()));
-    let page = account_page(conn, staff, None, None, error).await?;
+    let page = account_page(conn, staff, None, None, error, None).await?;
     Ok(refusal.respond(render(&page)))
 }
 
-async fn account(mut db: Db, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
+/// `?done=` after a change, for the flash message; `?after=` for a later page of tokens.
+#[derive(serde::Deserialize)]
+struct AccountQuery {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+async fn account(mut db: Db, staff: Staff, Query(q): Query<AccountQuery>) -> AppResult<Response> {
+    let after = page::After::parse(q.after.as_deref())?;
     let flash = match q.done.as_str() {
         "password" => {
             Some("Your password is changed. Your other sessions have been logged out.".to_string())
@@ -74,7 +91,7 @@ async fn account(mut db: Db, staff: Staff, Query(q): Query<FlashQuery>) -> AppRe
         _ => None,
     };
     Ok(render(
-        &account_page(&mut db, &staff, None, flash, None).await?,
+        &account_page(&mut db, &staff, None, flash, None, after).await?,
     ))
 }
 
@@ -113,7 +130,7 @@ async fn create_token(
     .await;
     match result {
         Ok(token) => Ok(render(
-            &account_page(&mut db, &staff, Some(token), None, None).await?,
+            &account_page(&mut db, &staff, Some(token), None, None, None).await?,
         )),
         Err(e) => refused(&mut db, &staff, e).await,
     }

@@ -3,6 +3,7 @@
 use crate::audit;
 use crate::crypto;
 use crate::error::{AppError, AppResult};
+use crate::page;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -64,15 +65,29 @@ impl NewTokenForm {
     }
 }
 
-/// A staff member's tokens, active ones first, newest first.
-pub async fn list(conn: &mut PgConnection, contributor_id: i32) -> AppResult<Vec<TokenRow>> {
-    Ok(sqlx::query_as(
+/// A page of a staff member's tokens, newest first by (created, id), from the cursor on; the
+/// next page's cursor when more follow.
+pub async fn list(
+    conn: &mut PgConnection,
+    contributor_id: i32,
+    after: Option<page::After>,
+) -> AppResult<(Vec<TokenRow>, Option<page::After>)> {
+    let rows: Vec<TokenRow> = sqlx::query_as(
         "SELECT id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
-         WHERE contributor_id = $1 ORDER BY revoked_at IS NOT NULL, created_at DESC LIMIT 100",
+         WHERE contributor_id = $1
+           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+         ORDER BY created_at DESC, id DESC LIMIT $4",
     )
     .bind(contributor_id)
+    .bind(after.map(|a| a.at))
+    .bind(after.map(|a| a.id))
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(page::split(rows, |t| page::After {
+        at: t.created_at,
+        id: t.id,
+    }))
 }
 
 /// A new token for `contributor_id`; returns the token itself, to be shown once.

@@ -1,6 +1,5 @@
 //! Settings > Users: the team with their roles and logins; inviting someone, changing a role,
 //! deactivating and reactivating a login. The studio's last active Owner always stays one.
-use super::forms::FlashQuery;
 use super::invitations::{self, InviteForm};
 use super::roles;
 use crate::audit;
@@ -11,6 +10,7 @@ use crate::http::AppState;
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
+use crate::page;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -37,6 +37,12 @@ pub struct UserRow {
     pub role: String,
     pub active: bool,
     pub invited: bool,
+    /// What it is sorted by (active first, role, lowercased last and first name) as texts: the
+    /// page cursor's.
+    pub k_active: String,
+    pub k_role: String,
+    pub k_last: String,
+    pub k_first: String,
 }
 
 #[derive(Template)]
@@ -44,6 +50,10 @@ pub struct UserRow {
 struct UsersPage {
     layout: Layout,
     users: Vec<UserRow>,
+    /// Whether this is a later page (then a link back to the first).
+    later: bool,
+    /// The next page's address, when there are more.
+    next: Option<String>,
     roles: Vec<(i32, String)>,
     me: i32,
     flash: Option<String>,
@@ -59,19 +69,45 @@ struct RoleForm {
     role_id: i32,
 }
 
-/// The team: active logins first, then by role and name.
-pub async fn list(conn: &mut PgConnection) -> AppResult<Vec<UserRow>> {
-    Ok(sqlx::query_as(
-        "SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email,
-                r.id AS role_id, r.name AS role, COALESCE(cr.is_active, false) AS active,
-                (cr.password_hash IS NULL) AS invited
-         FROM contributors co JOIN contacts c ON c.id = co.contact_id
-         JOIN roles r ON r.id = co.role_id
-         LEFT JOIN staff_credentials cr ON cr.contributor_id = co.id
-         ORDER BY COALESCE(cr.is_active, false) DESC, r.id, c.last_name, c.first_name",
+/// A page of the team: active logins first, then by role and name (then id), from the cursor
+/// on; the next page's cursor when more follow.
+pub async fn list(
+    conn: &mut PgConnection,
+    after: Option<&page::Key>,
+) -> AppResult<(Vec<UserRow>, Option<page::Key>)> {
+    let rows: Vec<UserRow> = sqlx::query_as(
+        "SELECT * FROM (
+           SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email,
+                  r.id AS role_id, r.name AS role, COALESCE(cr.is_active, false) AS active,
+                  (cr.password_hash IS NULL) AS invited,
+                  CASE WHEN COALESCE(cr.is_active, false) THEN '0' ELSE '1' END AS k_active,
+                  lpad(r.id::text, 10, '0') AS k_role,
+                  COALESCE(lower(c.last_name), '') AS k_last,
+                  COALESCE(lower(c.first_name), '') AS k_first
+           FROM contributors co JOIN contacts c ON c.id = co.contact_id
+           JOIN roles r ON r.id = co.role_id
+           LEFT JOIN staff_credentials cr ON cr.contributor_id = co.id) u
+         WHERE $1::int IS NULL
+            OR (k_active, k_role, k_last, k_first, id) > ($2, $3, $4, $5, $1)
+         ORDER BY k_active, k_role, k_last, k_first, id LIMIT $6",
     )
+    .bind(after.map(|a| a.id))
+    .bind(after.map(|a| a.text(0)))
+    .bind(after.map(|a| a.text(1)))
+    .bind(after.map(|a| a.text(2)))
+    .bind(after.map(|a| a.text(3)))
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(page::split(rows, |u| page::Key {
+        keys: vec![
+            u.k_active.clone(),
+            u.k_role.clone(),
+            u.k_last.clone(),
+            u.k_first.clone(),
+        ],
+        id: u.id,
+    }))
 }
 
 /// Lock the active Owners and say whether `contributor_id` is the last one.
@@ -169,11 +205,15 @@ async fn users_page(
     invite_link: Option<String>,
     error: Option<(String, String)>,
     form: InviteForm,
+    after: Option<&page::Key>,
 ) -> AppResult<UsersPage> {
     let layout = Layout::load(db, staff, "Users", "/settings").await?;
+    let (users, next) = list(db, after).await?;
     Ok(UsersPage {
         layout,
-        users: list(db).await?,
+        users,
+        later: after.is_some(),
+        next: next.map(|n| page::next_href("/settings/users", &[], &n)),
         roles: roles::names(db).await?,
         me: staff.contributor_id,
         flash,
@@ -183,7 +223,17 @@ async fn users_page(
     })
 }
 
-async fn users(mut db: Db, staff: Staff, Query(q): Query<FlashQuery>) -> AppResult<Response> {
+/// `?done=` after a change, for the flash message; `?after=` for a later page.
+#[derive(Deserialize)]
+struct UsersQuery {
+    #[serde(default)]
+    done: String,
+    #[serde(default)]
+    after: Option<String>,
+}
+
+async fn users(mut db: Db, staff: Staff, Query(q): Query<UsersQuery>) -> AppResult<Response> {
+    let after = page::Key::parse(q.after.as_deref(), 4)?;
     let flash = match q.done.as_str() {
         "role" => Some("The role is changed.".to_string()),
         "deactivated" => {
@@ -193,7 +243,16 @@ async fn users(mut db: Db, staff: Staff, Query(q): Query<FlashQuery>) -> AppResu
         _ => None,
     };
     Ok(render(
-        &users_page(&mut db, &staff, flash, None, None, InviteForm::default()).await?,
+        &users_page(
+            &mut db,
+            &staff,
+            flash,
+            None,
+            None,
+            InviteForm::default(),
+            after.as_ref(),
+        )
+        .await?,
     ))
 }
 
@@ -223,14 +282,23 @@ async fn invite_user(
         Err(e) => {
             let refusal = Refusal::from_error(e)?;
             let error = invite_error(&refusal);
-            let page = users_page(&mut db, &staff, None, None, error, form).await?;
+            let page = users_page(&mut db, &staff, None, None, error, form, None).await?;
             return Ok(refusal.respond(render(&page)));
         }
     };
     invited.outgoing.send().await;
     let shown = state.settings.smtp_url.is_none().then_some(invited.link);
     let flash = Some(format!("{} is invited as {}.", invited.email, invited.role));
-    let page = users_page(&mut db, &staff, flash, shown, None, InviteForm::default()).await?;
+    let page = users_page(
+        &mut db,
+        &staff,
+        flash,
+        shown,
+        None,
+        InviteForm::default(),
+        None,
+    )
+    .await?;
     Ok(render(&page))
 }
 

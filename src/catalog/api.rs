@@ -6,9 +6,12 @@ use super::{spec, store};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::routes::Routes;
-use crate::http::{ApiJson, ApiPath, AppResult};
+use crate::http::{ApiJson, ApiPath, ApiQuery, AppResult};
+use crate::page;
 use axum::Json;
+use axum::extract::RawQuery;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use utoipa_axum::routes;
 
@@ -27,18 +30,33 @@ pub fn routes() -> Routes {
         )
 }
 
-/// Every row of a catalog (coverage-scenes, deliverables, editing-styles, operator-types,
-/// billable-items, task-templates, default-components, style-requirements, task-recipes).
+/// The rows of a catalog (coverage-scenes, deliverables, editing-styles, operator-types,
+/// billable-items, task-templates, default-components, style-requirements, task-recipes), by
+/// name (rules tables by id), 50 a page; the next page is in the `Link` header.
 #[utoipa::path(get, path = "/api/v1/catalog/{catalog}", tag = "catalog",
-    params(("catalog" = String, Path, description = "Catalog slug, e.g. coverage-scenes")),
+    params(
+        ("catalog" = String, Path, description = "Catalog slug, e.g. coverage-scenes"),
+        page::KeyPage,
+    ),
     responses(
-        (status = 200, body = Vec<Object>),
-        (status = 404, body = crate::http::error::Problem)
+        (status = 200, body = Vec<Object>, headers(
+            ("Link" = String, description = "`<...?after=...>; rel=\"next\"` when there are more")
+        )),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem)
     ))]
-async fn api_list(mut db: Db, ApiPath(slug): ApiPath<String>) -> AppResult<Json<Vec<Value>>> {
+async fn api_list(
+    mut db: Db,
+    ApiPath(slug): ApiPath<String>,
+    ApiQuery(p): ApiQuery<page::KeyPage>,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
     let c = spec::by_slug(&slug)?;
-    let rows = store::list(&mut db, c).await?;
-    Ok(Json(rows.iter().map(|r| r.to_json(c)).collect()))
+    let after = page::Key::parse(p.after.as_deref(), 1)?;
+    let (rows, next) = store::page(&mut db, c, after.as_ref()).await?;
+    let resp = Json(rows.iter().map(|r| r.to_json(c)).collect::<Vec<Value>>()).into_response();
+    let path = format!("/api/v1/catalog/{}", c.slug);
+    Ok(page::with_next(resp, &path, query.as_deref(), next))
 }
 
 /// One row of a catalog.

@@ -11,6 +11,7 @@ use crate::http::AppState;
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
+use crate::page;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
@@ -93,6 +94,10 @@ struct ListPage {
     flash: Option<String>,
     error: Option<String>,
     import_errors: Vec<String>,
+    /// Whether this is a later page (then a link back to the first).
+    later: bool,
+    /// The next page's address, when there are more rows.
+    next: Option<String>,
 }
 
 /// A cell as people read it: references by name, booleans as Yes/No.
@@ -128,6 +133,9 @@ fn cell(r: &Row, f: &Field) -> String {
 pub struct Flash {
     #[serde(default)]
     pub done: String,
+    /// Where the list's page starts (the previous page's last row).
+    #[serde(default)]
+    pub after: Option<String>,
 }
 
 /// Messages above the list.
@@ -159,9 +167,11 @@ async fn list_view(
     values: &Values,
     errors: &[FieldError],
     notes: Notes,
+    after: Option<&page::Key>,
 ) -> AppResult<ListPage> {
     let layout = Layout::load(&mut *db, staff, c.title, "/settings").await?;
-    let rows = store::list(db, c).await?;
+    let (rows, next) = store::page(db, c, after).await?;
+    let path = format!("/settings/catalog/{}", c.slug);
     let shown: Vec<&Field> = c
         .fields
         .iter()
@@ -180,6 +190,8 @@ async fn list_view(
         flash: notes.flash,
         error: notes.error,
         import_errors: notes.import_errors,
+        later: after.is_some(),
+        next: next.map(|n| page::next_href(&path, &[], &n)),
     })
 }
 
@@ -204,11 +216,14 @@ async fn list_page(
     Query(q): Query<Flash>,
 ) -> AppResult<Response> {
     let c = spec::by_slug(&slug)?;
+    let after = page::Key::parse(q.after.as_deref(), 1)?;
     let notes = Notes {
         flash: done_message(c, &q.done),
         ..Default::default()
     };
-    let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes).await?;
+    let values = defaults(c);
+    let list = list_view(&mut db, &staff, c, &values, &[], notes, after.as_ref());
+    let page = list.await?;
     Ok(render(&page))
 }
 
@@ -230,7 +245,7 @@ async fn create_page(
             drop(tx);
             let refused = Refusal::from_error(e)?;
             let notes = Notes::error(not_saved(&refused));
-            let page = list_view(&mut db, &staff, c, &values, &refused.errors, notes).await?;
+            let page = list_view(&mut db, &staff, c, &values, &refused.errors, notes, None).await?;
             Ok(refused.respond(render(&page)))
         }
     }
@@ -337,7 +352,7 @@ async fn delete_page(
                     .as_ref()
                     .map(|m| format!("Not deleted: {m}")),
             );
-            let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes).await?;
+            let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes, None).await?;
             Ok(refused.respond(render(&page)))
         }
         Err(e) => Err(e),
@@ -404,7 +419,7 @@ async fn import(
                 import_errors: refused.errors.iter().map(|e| e.message.clone()).collect(),
                 ..Default::default()
             };
-            let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes).await?;
+            let page = list_view(&mut db, &staff, c, &defaults(c), &[], notes, None).await?;
             Ok(refused.respond(render(&page)))
         }
         Err(e) => Err(e),

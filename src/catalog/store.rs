@@ -6,6 +6,7 @@ use super::row::Row;
 use super::spec;
 use crate::audit;
 use crate::error::{AppError, AppResult};
+use crate::page;
 use serde_json::json;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row as _};
@@ -33,16 +34,17 @@ pub fn select_sql(c: &Catalog) -> String {
             cols.push(format!("r_{0}.name AS {0}__label", f.name));
         }
     }
-    let order = if c.is_rule {
-        "t.id"
+    cols.push(format!("{} AS sort_key", sort_expr(c)));
+    format!("SELECT {} FROM {} t{joins}", cols.join(", "), c.table)
+}
+
+/// What a catalog is listed by (then by id): its name, lowercased; rules tables by id alone.
+fn sort_expr(c: &Catalog) -> &'static str {
+    if c.is_rule {
+        "''::text"
     } else {
-        "lower(t.name), t.id"
-    };
-    format!(
-        "SELECT {} FROM {} t{joins} WHERE ($1::int IS NULL OR t.id = $1) ORDER BY {order}",
-        cols.join(", "),
-        c.table
-    )
+        "COALESCE(lower(t.name), '')"
+    }
 }
 
 fn to_row(c: &Catalog, r: &PgRow) -> Result<Row, sqlx::Error> {
@@ -73,10 +75,11 @@ fn to_row(c: &Catalog, r: &PgRow) -> Result<Row, sqlx::Error> {
     })
 }
 
-/// Every row of a catalog: by name, rules tables in the order they were added.
+/// Every row of a catalog (for its CSV export): by name, rules tables in the order they were
+/// added.
 pub async fn list(conn: &mut PgConnection, c: &Catalog) -> AppResult<Vec<Row>> {
-    let rows = sqlx::query(&select_sql(c))
-        .bind(None::<i32>)
+    let sort = sort_expr(c);
+    let rows = sqlx::query(&format!("{} ORDER BY {sort}, t.id", select_sql(c)))
         .fetch_all(conn)
         .await?;
     Ok(rows
@@ -85,9 +88,37 @@ pub async fn list(conn: &mut PgConnection, c: &Catalog) -> AppResult<Vec<Row>> {
         .collect::<Result<_, _>>()?)
 }
 
+/// A page of a catalog in the order of `list`, from the cursor on (its one text: the
+/// lowercased name, empty for rules tables); the next page's cursor when more follow.
+pub async fn page(
+    conn: &mut PgConnection,
+    c: &Catalog,
+    after: Option<&page::Key>,
+) -> AppResult<(Vec<Row>, Option<page::Key>)> {
+    let sort = sort_expr(c);
+    let rows = sqlx::query(&format!(
+        "{} WHERE $1::int IS NULL OR ({sort}, t.id) > ($2, $1) ORDER BY {sort}, t.id LIMIT $3",
+        select_sql(c)
+    ))
+    .bind(after.map(|a| a.id))
+    .bind(after.map(|a| a.text(0)))
+    .bind(page::SIZE + 1)
+    .fetch_all(conn)
+    .await?;
+    let keyed = rows
+        .iter()
+        .map(|r| Ok((to_row(c, r)?, r.try_get::<String, _>("sort_key")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let (keyed, next) = page::split(keyed, |(r, key)| page::Key {
+        keys: vec![key.clone()],
+        id: r.id,
+    });
+    Ok((keyed.into_iter().map(|(r, _)| r).collect(), next))
+}
+
 pub async fn get(conn: &mut PgConnection, c: &Catalog, id: i32) -> AppResult<Row> {
-    let row = sqlx::query(&select_sql(c))
-        .bind(Some(id))
+    let row = sqlx::query(&format!("{} WHERE t.id = $1", select_sql(c)))
+        .bind(id)
         .fetch_optional(conn)
         .await?;
     match row {

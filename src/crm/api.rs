@@ -31,6 +31,10 @@ pub fn routes() -> Routes {
         .api(Access::Perm(Permission::LeadsEdit), routes!(api_reassign))
         .api(Access::Perm(Permission::LeadsView), routes!(api_contacts))
         .api(Access::Perm(Permission::LeadsView), routes!(api_contact))
+        .api(
+            Access::Perm(Permission::LeadsView),
+            routes!(api_contact_communications),
+        )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,7 +42,11 @@ pub struct InquiryDetail {
     #[serde(flatten)]
     pub inquiry: InquiryRow,
     pub activities: Vec<ActivityRow>,
+    /// The newest page of the contact's communications.
     pub communications: Vec<Communication>,
+    /// The next page of them (`/api/v1/contacts/{id}/communications?after=...`), when there
+    /// are more.
+    pub communications_next: Option<String>,
     /// Statuses it may move to now.
     pub moves: Vec<InquiryStatus>,
 }
@@ -108,9 +116,11 @@ async fn api_get(
 ) -> AppResult<Json<InquiryDetail>> {
     let mut conn = db;
     let inquiry = inquiries::get(&mut conn, id).await?;
+    let (comms, next) = communications::of_contact(&mut conn, inquiry.contact_id, None).await?;
     Ok(Json(InquiryDetail {
         activities: activities::of_inquiry(&mut conn, state.clock.now(), id).await?,
-        communications: communications::of_contact(&mut conn, inquiry.contact_id).await?,
+        communications: comms,
+        communications_next: more_communications(inquiry.contact_id, next),
         moves: rules::moves(inquiry.status),
         inquiry,
     }))
@@ -177,17 +187,9 @@ async fn api_log(
     Ok((StatusCode::CREATED, Json(logged)))
 }
 
-/// The page of a list read by name or date: its `after` cursor.
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct KeyPage {
-    #[param(schema_with = page::key_param)]
-    pub after: Option<String>,
-}
-
 /// My pending to-dos, overdue first, then by due date, 50 a page; the next page is in the
 /// `Link` header.
-#[utoipa::path(get, path = "/api/v1/activities/mine", tag = "leads", params(KeyPage),
+#[utoipa::path(get, path = "/api/v1/activities/mine", tag = "leads", params(page::KeyPage),
     responses(
         (status = 200, body = Vec<ActivityRow>, headers(
             ("Link" = String, description = "`<...?after=...>; rel=\"next\"` when there are more")
@@ -198,7 +200,7 @@ async fn api_my_todos(
     State(state): State<AppState>,
     mut db: Db,
     staff: Staff,
-    ApiQuery(p): ApiQuery<KeyPage>,
+    ApiQuery(p): ApiQuery<page::KeyPage>,
     RawQuery(query): RawQuery,
 ) -> AppResult<Response> {
     let now = state.clock.now();
@@ -295,10 +297,20 @@ pub struct ContactDetail {
     #[serde(rename = "type")]
     pub kind: String,
     pub inquiries: Vec<InquiryRow>,
+    /// The newest page of the communications.
     pub communications: Vec<Communication>,
+    /// The next page of them (`/api/v1/contacts/{id}/communications?after=...`), when there
+    /// are more.
+    pub communications_next: Option<String>,
 }
 
-/// One couple with every inquiry and communication.
+/// Where the communications of a contact go on after the page that ended at `next`.
+fn more_communications(contact: i32, next: Option<page::After>) -> Option<String> {
+    let path = format!("/api/v1/contacts/{contact}/communications");
+    next.map(|n| page::next_href(&path, &[], &n))
+}
+
+/// One couple with every inquiry and the newest page of communications.
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", tag = "leads", params(("id" = i32, Path)),
     responses(
         (status = 200, body = ContactDetail),
@@ -309,13 +321,41 @@ async fn api_contact(db: Db, ApiPath(id): ApiPath<i32>) -> AppResult<Json<Contac
     let c = contacts::find(&mut conn, id)
         .await?
         .ok_or_else(|| AppError::not_found(&format!("contact {id}")))?;
+    let (comms, next) = communications::of_contact(&mut conn, id, None).await?;
     Ok(Json(ContactDetail {
         inquiries: inquiries::of_contact(&mut conn, id).await?,
-        communications: communications::of_contact(&mut conn, id).await?,
+        communications: comms,
+        communications_next: more_communications(id, next),
         id: c.id,
         name: c.name,
         email: c.email,
         phone: c.phone,
         kind: c.kind,
     }))
+}
+
+/// A couple's communications, newest first, 50 a page; the next page is in the `Link` header.
+#[utoipa::path(get, path = "/api/v1/contacts/{id}/communications", tag = "leads",
+    params(("id" = i32, Path), page::AfterPage),
+    responses(
+        (status = 200, body = Vec<Communication>, headers(
+            ("Link" = String, description = "`<...?after=...>; rel=\"next\"` when there are more")
+        )),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn api_contact_communications(
+    mut db: Db,
+    ApiPath(id): ApiPath<i32>,
+    ApiQuery(p): ApiQuery<page::AfterPage>,
+    RawQuery(query): RawQuery,
+) -> AppResult<Response> {
+    let after = page::After::parse(p.after.as_deref())?;
+    contacts::find(&mut db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("contact {id}")))?;
+    let (rows, next) = communications::of_contact(&mut db, id, after).await?;
+    let path = format!("/api/v1/contacts/{id}/communications");
+    let resp = Json(rows).into_response();
+    Ok(page::with_next(resp, &path, query.as_deref(), next))
 }

@@ -1,6 +1,7 @@
 //! Communications: the calls, emails and meetings logged with a couple.
 use crate::audit;
 use crate::error::{AppError, AppResult};
+use crate::page;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -26,15 +27,29 @@ pub struct Communication {
     pub notes: Option<String>,
 }
 
-/// A couple's communications, newest first (at most 200).
-pub async fn of_contact(conn: &mut PgConnection, contact: i32) -> AppResult<Vec<Communication>> {
-    Ok(sqlx::query_as(
+/// A page of a couple's communications, newest first by (date, id), from the cursor on; the
+/// next page's cursor when more follow.
+pub async fn of_contact(
+    conn: &mut PgConnection,
+    contact: i32,
+    after: Option<page::After>,
+) -> AppResult<(Vec<Communication>, Option<page::After>)> {
+    let rows: Vec<Communication> = sqlx::query_as(
         "SELECT id, communication_date, type, notes FROM communications_log
-         WHERE contact_id = $1 ORDER BY communication_date DESC, id DESC LIMIT 200",
+         WHERE contact_id = $1
+           AND ($2::timestamptz IS NULL OR (communication_date, id) < ($2, $3))
+         ORDER BY communication_date DESC, id DESC LIMIT $4",
     )
     .bind(contact)
+    .bind(after.map(|a| a.at))
+    .bind(after.map(|a| a.id))
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(page::split(rows, |c| page::After {
+        at: c.communication_date,
+        id: c.id,
+    }))
 }
 
 /// One of `TYPES`, and notes of 1 to 5000 characters (422 otherwise).

@@ -52,18 +52,32 @@ struct ContactPage {
     c: ContactRow,
     inquiries: Vec<InquiryRow>,
     comms: Vec<Communication>,
+    /// Whether the communications shown are a later page (then a link back to the newest).
+    later: bool,
+    /// The next (older) page of communications, when there are more.
+    next: Option<String>,
 }
 
-async fn contact_page(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+/// A couple, their inquiries and a page of their communications (newest first; `?after=` for
+/// older ones, 422 for a cursor that is not one).
+async fn contact_page(
+    mut db: Db,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Query(q): Query<page::AfterPage>,
+) -> AppResult<Response> {
+    let after = page::After::parse(q.after.as_deref())?;
     let c = contacts::find(&mut db, id)
         .await?
         .ok_or_else(|| AppError::not_found("contact"))?;
     let inquiries = inquiries::of_contact_newest_first(&mut db, id).await?;
-    let comms = communications::of_contact(&mut db, id).await?;
+    let (comms, next) = communications::of_contact(&mut db, id, after).await?;
     Ok(render(&ContactPage {
         layout: Layout::load(&mut db, &staff, &c.name, "/leads").await?,
         c,
         inquiries,
         comms,
+        later: after.is_some(),
+        next: next.map(|n| page::next_href(&format!("/contacts/{id}"), &[], &n)),
     }))
 }

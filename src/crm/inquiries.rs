@@ -48,18 +48,8 @@ pub struct Filters {
     pub to: Option<String>,
     #[param(schema_with = assignee_filter)]
     pub assignee: Option<String>,
-    #[param(schema_with = cursor)]
+    #[param(schema_with = page::after_param)]
     pub after: Option<String>,
-}
-
-fn cursor() -> utoipa::openapi::schema::Schema {
-    let cursor = utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .pattern(Some(page::CURSOR_PATTERN));
-    json::or_empty(
-        cursor,
-        "The page after this cursor (from the previous page's Link header); empty: the first.",
-    )
 }
 
 fn date_filter() -> utoipa::openapi::schema::Schema {

@@ -196,6 +196,8 @@ struct InquiryPage {
     moves: Vec<InquiryStatus>,
     activities: Vec<ActivityRow>,
     comms: Vec<Communication>,
+    /// The contact page's next page of communications, when there are more than one page.
+    comms_more: Option<String>,
     documents: Vec<DocumentRow>,
     others: Vec<(i32, InquiryStatus, String)>,
     staff: Vec<(i32, String)>,
@@ -229,6 +231,8 @@ async fn inquiry_view(
     let title = format!("{} · inquiry", i.name);
     let layout = Layout::load(&mut *db, staff, &title, "/leads").await?;
     let can_edit = staff.can(Permission::LeadsEdit);
+    let (comms, more) = communications::of_contact(db, i.contact_id, None).await?;
+    let contact_page = format!("/contacts/{}", i.contact_id);
     Ok(InquiryPage {
         others: inquiries::others_of_contact(db, i.contact_id, id).await?,
         documents: documents::of_inquiry(db, id).await?,
@@ -239,7 +243,8 @@ async fn inquiry_view(
             vec![]
         },
         activities: activities::of_inquiry(db, state.clock.now(), id).await?,
-        comms: communications::of_contact(db, i.contact_id).await?,
+        comms,
+        comms_more: more.map(|n| crate::page::next_href(&contact_page, &[], &n)),
         staff: activities::team(db).await?,
         can_edit,
         build: inquiries::build_of(db, id).await?,

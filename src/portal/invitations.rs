@@ -8,9 +8,9 @@ use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
-use crate::{audit, mail};
+use crate::{audit, mail, page};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use sqlx::PgConnection;
 
@@ -34,6 +34,10 @@ pub struct ClientRow {
     pub name: String,
     pub email: String,
     pub portal: String,
+    pub contact_id: i32,
+    /// The name it is sorted by (lowercased last and first name): the page cursor's texts.
+    pub sort_last: String,
+    pub sort_first: String,
 }
 
 #[derive(Template)]
@@ -41,6 +45,10 @@ pub struct ClientRow {
 struct ClientsPage {
     layout: Layout,
     clients: Vec<ClientRow>,
+    /// Whether this is a later page (then a link back to the first).
+    later: bool,
+    /// The next page's address, when there are more clients.
+    next: Option<String>,
     flash: Option<String>,
     invite_link: Option<String>,
 }
@@ -61,20 +69,39 @@ pub struct Invited {
     pub outgoing: mail::Outgoing,
 }
 
-/// The clients by name, each with where their portal login stands.
-pub async fn list(conn: &mut PgConnection) -> AppResult<Vec<ClientRow>> {
-    Ok(sqlx::query_as(
+/// A page of the clients by name (last, first, lowercased; the contacts list's order and
+/// index), each with where their portal login stands, from the cursor on; the next page's
+/// cursor when more follow. The cursor names the couple's contact (one per client).
+pub async fn list(
+    conn: &mut PgConnection,
+    after: Option<&page::Key>,
+) -> AppResult<(Vec<ClientRow>, Option<page::Key>)> {
+    let rows: Vec<ClientRow> = sqlx::query_as(
         "SELECT cl.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, c.email,
                 CASE WHEN cu.id IS NULL THEN 'Not invited'
                      WHEN cu.password_hash = '!' THEN 'Invited'
                      WHEN NOT cu.is_active THEN 'Disabled'
-                     ELSE 'Active' END AS portal
+                     ELSE 'Active' END AS portal,
+                c.id AS contact_id,
+                COALESCE(lower(c.last_name), '') AS sort_last,
+                COALESCE(lower(c.first_name), '') AS sort_first
          FROM clients cl JOIN contacts c ON c.id = cl.contact_id
          LEFT JOIN client_users cu ON cu.client_id = cl.id
-         ORDER BY c.last_name, c.first_name LIMIT 500",
+         WHERE $1::int IS NULL OR (COALESCE(lower(c.last_name), ''),
+                                   COALESCE(lower(c.first_name), ''), c.id) > ($2, $3, $1)
+         ORDER BY COALESCE(lower(c.last_name), ''), COALESCE(lower(c.first_name), ''), c.id
+         LIMIT $4",
     )
+    .bind(after.map(|a| a.id))
+    .bind(after.map(|a| a.text(0)))
+    .bind(after.map(|a| a.text(1)))
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(page::split(rows, |c| page::Key {
+        keys: vec![c.sort_last.clone(), c.sort_first.clone()],
+        id: c.contact_id,
+    }))
 }
 
 /// Lock a client for an invitation and return the couple (404 if there is no such client).
@@ -150,18 +177,25 @@ async fn clients_page(
     layout: Layout,
     flash: Option<String>,
     invite_link: Option<String>,
+    after: Option<&page::Key>,
 ) -> AppResult<ClientsPage> {
+    let (clients, next) = list(&mut *db, after).await?;
     Ok(ClientsPage {
         layout,
-        clients: list(&mut *db).await?,
+        clients,
+        later: after.is_some(),
+        next: next.map(|n| page::next_href("/settings/portal", &[], &n)),
         flash,
         invite_link,
     })
 }
 
-async fn clients(mut db: Db, staff: Staff) -> AppResult<Response> {
+/// The clients, a page at a time (`?after=`; 422 for a cursor that is not one).
+async fn clients(mut db: Db, staff: Staff, Query(q): Query<page::KeyPage>) -> AppResult<Response> {
+    let after = page::Key::parse(q.after.as_deref(), 2)?;
     let layout = Layout::load(&mut db, &staff, "Client portal", "/settings").await?;
-    Ok(render(&clients_page(&mut db, layout, None, None).await?))
+    let page = clients_page(&mut db, layout, None, None, after.as_ref()).await?;
+    Ok(render(&page))
 }
 
 async fn invite(
@@ -180,5 +214,7 @@ async fn invite(
     invited.outgoing.send().await;
     let shown = state.settings.smtp_url.is_none().then_some(invited.link);
     let flash = Some(format!("{} is invited to the portal.", invited.email));
-    Ok(render(&clients_page(&mut db, layout, flash, shown).await?))
+    Ok(render(
+        &clients_page(&mut db, layout, flash, shown, None).await?,
+    ))
 }

@@ -113,6 +113,8 @@ struct Builder {
     share_link: Option<String>,
     /// Open inquiries without a quote (to duplicate this one into).
     open_inquiries: Vec<(i32, String)>,
+    /// Whether there are more than the picker shows (then a link to all of them, page by page).
+    more_inquiries: bool,
 }
 
 fn kind_label(k: LineKind) -> &'static str {
@@ -228,6 +230,7 @@ async fn builder_view(
     let films = film_views(view::films(db, id).await?, &layout.settings);
     let (lines, total, error) = price_panel(db, &layout.settings, id, error).await?;
     let options = view::options(db).await?;
+    let (open, more) = pages::open_inquiries(db, None).await?;
     Ok(Builder {
         id,
         inquiry_id: head.inquiry_id,
@@ -250,7 +253,8 @@ async fn builder_view(
         can_edit: staff.can(Permission::BuildsEdit),
         error,
         share_link,
-        open_inquiries: pages::open_inquiries(db).await?,
+        open_inquiries: open.into_iter().map(|o| (o.id, o.label)).collect(),
+        more_inquiries: more.is_some(),
         layout,
     })
 }

@@ -5,14 +5,15 @@ use super::packages;
 use super::view::{self, QuoteRow};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
-use crate::http::AppResult;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
+use crate::http::{AppError, AppResult};
 use crate::page;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -24,6 +25,11 @@ pub fn routes() -> Routes {
             "/leads/{id}/quote",
             Access::Perm(Permission::BuildsEdit),
             start,
+        )
+        .get(
+            "/quotes/{id}/copy-to",
+            Access::Perm(Permission::BuildsEdit),
+            copy_to,
         )
 }
 
@@ -71,17 +77,76 @@ async fn start(
     Ok(Redirect::to(&format!("/quotes/{id}")).into_response())
 }
 
-/// Open inquiries without a quote, newest first: "Name · Mon DD, YYYY".
-pub async fn open_inquiries(conn: &mut PgConnection) -> AppResult<Vec<(i32, String)>> {
-    Ok(sqlx::query_as(
+/// An open inquiry a quote can be copied to.
+#[derive(sqlx::FromRow)]
+pub struct OpenInquiry {
+    pub id: i32,
+    /// "Name · Mon DD, YYYY".
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of the open inquiries without a quote, newest first by (created, id), from the
+/// cursor on; the next page's cursor when more follow.
+pub async fn open_inquiries(
+    conn: &mut PgConnection,
+    after: Option<page::After>,
+) -> AppResult<(Vec<OpenInquiry>, Option<page::After>)> {
+    let rows: Vec<OpenInquiry> = sqlx::query_as(
         "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name))
-                || COALESCE(' · ' || to_char(i.wedding_date, 'Mon DD, YYYY'), '')
+                || COALESCE(' · ' || to_char(i.wedding_date, 'Mon DD, YYYY'), '') AS label,
+                i.created_at
              FROM inquiries i JOIN contacts c ON c.id = i.contact_id
              WHERE i.status = ANY($1)
                AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.inquiry_id = i.id)
-             ORDER BY i.id DESC LIMIT 200",
+               AND ($2::timestamptz IS NULL OR (i.created_at, i.id) < ($2, $3))
+             ORDER BY i.created_at DESC, i.id DESC LIMIT $4",
     )
     .bind(&crate::crm::InquiryStatus::OPEN[..])
+    .bind(after.map(|a| a.at))
+    .bind(after.map(|a| a.id))
+    .bind(page::SIZE + 1)
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(page::split(rows, |r| page::After {
+        at: r.created_at,
+        id: r.id,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "quote/copy_to.html")]
+struct CopyToPage {
+    layout: Layout,
+    id: i32,
+    rows: Vec<OpenInquiry>,
+    /// Whether this is a later page (then a link back to the first).
+    later: bool,
+    /// The next page's address, when there are more.
+    next: Option<String>,
+}
+
+/// Every open inquiry without a quote, a page at a time, each with a button to copy the quote
+/// `id` to it (the builder's picker shows only the newest page).
+async fn copy_to(
+    mut db: Db,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Response> {
+    let after = page::After::parse(q.after.as_deref())?;
+    let found: Option<i32> = sqlx::query_scalar("SELECT id FROM builds WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *db)
+        .await?;
+    found.ok_or_else(|| AppError::not_found("quote"))?;
+    let (rows, next) = open_inquiries(&mut db, after).await?;
+    let path = format!("/quotes/{id}/copy-to");
+    Ok(render(&CopyToPage {
+        layout: Layout::load(&mut db, &staff, "Copy the quote", "/quotes").await?,
+        id,
+        rows,
+        later: after.is_some(),
+        next: next.map(|n| page::next_href(&path, &[], &n)),
+    }))
 }

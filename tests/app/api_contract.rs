@@ -144,7 +144,11 @@ async fn a_contacts_detail_has_one_list_of_inquiries() {
     let doc = document();
     let props = &schema(&doc, "ContactDetail")["properties"];
     assert_eq!(props["inquiries"]["type"], "array");
-    assert_eq!(props.as_object().unwrap().len(), 7, "{props}");
+    assert_eq!(
+        props["communications_next"]["type"],
+        json!(["string", "null"])
+    );
+    assert_eq!(props.as_object().unwrap().len(), 8, "{props}");
 }
 
 const IMPLAUSIBLE: [&str; 4] = ["0000-01-01", "-0001-01-01", "+99999-01-01", "1-1-1"];

@@ -1327,3 +1327,84 @@ async fn the_status_counts_follow_every_insert_move_and_delete_without_deadlocks
     let (kept, counted) = status_counts(&app.db).await;
     assert_eq!(kept, counted);
 }
+
+#[tokio::test]
+async fn a_couples_communications_walk_page_by_page_newest_first_and_show_each_once() {
+    let app = TestApp::demo().await;
+    let (inquiry, contact): (i32, i32) =
+        sqlx::query_as("SELECT id, contact_id FROM inquiries ORDER BY id LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    // 130 more, many logged at the very same moment: the pages tell them apart by id.
+    sqlx::query(
+        "INSERT INTO communications_log (contact_id, communication_date, type, notes)
+         SELECT $1, timestamptz '2026-05-01 10:00Z' - (n % 7) * interval '1 hour', 'Call',
+                'walk ' || n
+         FROM generate_series(1, 130) n",
+    )
+    .bind(contact)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let all: Vec<i64> = sqlx::query_scalar(
+        "SELECT id::bigint FROM communications_log WHERE contact_id = $1
+         ORDER BY communication_date DESC, id DESC",
+    )
+    .bind(contact)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let s = app.demo_login("Sales").await;
+    let ids = |html: &str| -> Vec<i64> {
+        html.split("data-comm=\"")
+            .skip(1)
+            .map(|t| t.split('"').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (seen, pages) = s.walk(&format!("/contacts/{contact}"), ids).await;
+    assert!(pages >= 3, "{pages} pages");
+    assert_eq!(seen, all, "newest first, each once");
+    // The inquiry shows the newest page and leads on to the contact's second page.
+    let html = s
+        .get(&format!("/leads/{inquiry}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"older-communications\""), "{html}");
+    let token = s.api_token("pages").await;
+    let path = format!("/api/v1/contacts/{contact}/communications");
+    let (rows, pages) = s.walk_api(&token, &path).await;
+    assert!(pages >= 3, "{pages} pages");
+    let seen: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(seen, all, "API: newest first, each once");
+    let client = reqwest::Client::new();
+    for detail in [
+        format!("/api/v1/contacts/{contact}"),
+        format!("/api/v1/inquiries/{inquiry}"),
+    ] {
+        let body: serde_json::Value = client
+            .get(s.url(&detail))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["communications"].as_array().unwrap().len(), 50);
+        let next = body["communications_next"].as_str().unwrap();
+        assert!(next.starts_with(&format!("{path}?after=")), "{next}");
+    }
+    let bad = client
+        .get(s.url(&format!("{path}?after=nope")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(bad, 422).await;
+    assert!(body.to_string().contains("after"), "{body}");
+    let page = s.get(&format!("/contacts/{contact}?after=nope")).await;
+    assert_eq!(page.status(), 422);
+}

@@ -13,6 +13,7 @@ mod cli;
 mod dashboard;
 mod health;
 mod leads;
+mod lists;
 mod openapi;
 mod permissions;
 mod portal;
