@@ -183,7 +183,8 @@ pub async fn entries(
            AND ($2 = '' OR a.entity_type = $2)
            AND ($3::date IS NULL OR a.\"timestamp\" >= $3::date)
            AND ($4::date IS NULL OR a.\"timestamp\" < $4::date + 1)
-           AND ($5::timestamptz IS NULL OR (a.\"timestamp\", a.id) < ($5, $6))
+           AND (a.\"timestamp\", a.id)
+               < (COALESCE($5::timestamptz, 'infinity'), COALESCE($6::int, 2147483647))
          ORDER BY a.\"timestamp\" DESC, a.id DESC LIMIT $7",
     )
     .bind(f.person)

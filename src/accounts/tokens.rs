@@ -75,7 +75,8 @@ pub async fn list(
     let rows: Vec<TokenRow> = sqlx::query_as(
         "SELECT id, name, created_at, expires_at, last_used_at, revoked_at FROM api_tokens
          WHERE contributor_id = $1
-           AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3))
+           AND (created_at, id)
+               < (COALESCE($2::timestamptz, 'infinity'), COALESCE($3::int, 2147483647))
          ORDER BY created_at DESC, id DESC LIMIT $4",
     )
     .bind(contributor_id)

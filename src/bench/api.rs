@@ -162,17 +162,7 @@ async fn targets(pool: &PgPool, settings: &Settings) -> Result<Vec<Target>> {
             token_check,
             Statement {
                 sql: crm::inquiries::list_sql(),
-                params: vec![
-                    Param::Null("text"),
-                    Param::Null("text"),
-                    Param::Null("date"),
-                    Param::Null("date"),
-                    Param::Null("int"),
-                    Param::Null("inquiries_status"),
-                    Param::Null("timestamptz"),
-                    Param::Null("int"),
-                    val(limit),
-                ],
+                params: vec![val(limit)],
             },
         ],
         goal: 0.4,

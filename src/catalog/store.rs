@@ -97,7 +97,8 @@ pub async fn page(
 ) -> AppResult<(Vec<Row>, Option<page::Key>)> {
     let sort = sort_expr(c);
     let rows = sqlx::query(&format!(
-        "{} WHERE $1::int IS NULL OR ({sort}, t.id) > ($2, $1) ORDER BY {sort}, t.id LIMIT $3",
+        "{} WHERE ({sort}, t.id) > (COALESCE($2, ''), COALESCE($1::int, 0))
+         ORDER BY {sort}, t.id LIMIT $3",
         select_sql(c)
     ))
     .bind(after.map(|a| a.id))

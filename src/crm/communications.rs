@@ -37,7 +37,8 @@ pub async fn of_contact(
     let rows: Vec<Communication> = sqlx::query_as(
         "SELECT id, communication_date, type, notes FROM communications_log
          WHERE contact_id = $1
-           AND ($2::timestamptz IS NULL OR (communication_date, id) < ($2, $3))
+           AND (communication_date, id)
+               < (COALESCE($2::timestamptz, 'infinity'), COALESCE($3::int, 2147483647))
          ORDER BY communication_date DESC, id DESC LIMIT $4",
     )
     .bind(contact)

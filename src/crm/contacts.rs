@@ -56,8 +56,8 @@ pub async fn search(
         "{SELECT}
            AND ($1 = '' OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $2
                 OR c.email ILIKE $2)
-           AND ($3::int IS NULL OR (COALESCE(lower(c.last_name), ''),
-                                    COALESCE(lower(c.first_name), ''), c.id) > ($4, $5, $3))
+           AND (COALESCE(lower(c.last_name), ''), COALESCE(lower(c.first_name), ''), c.id)
+               > (COALESCE($4, ''), COALESCE($5, ''), COALESCE($3::int, 0))
          ORDER BY COALESCE(lower(c.last_name), ''), COALESCE(lower(c.first_name), ''), c.id
          LIMIT $6"
     ))

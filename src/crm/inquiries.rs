@@ -9,7 +9,7 @@ use crate::http::json;
 use crate::page;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
@@ -159,50 +159,51 @@ impl<'a> Where<'a> {
         }))
     }
 
-    fn bind<'q, O>(
-        &'q self,
-        query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
-    ) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-        query
-            .bind(self.q.as_deref())
-            .bind(self.source)
-            .bind(self.c.from)
-            .bind(self.c.to)
-            .bind(self.c.assignee)
-            .bind(self.status)
-            .bind(self.after.map(|a| a.at))
-            .bind(self.after.map(|a| a.id))
+    /// Append ` AND <condition>` for each filter that is set, each value bound: a query per
+    /// combination of filters, so that PostgreSQL plans (and caches the plan of) each as it is,
+    /// instead of one catch-all plan with every filter optional. `contacts`: whether `c` (the
+    /// contacts) is joined, for the name/email search.
+    fn push(&self, qb: &mut QueryBuilder<'a, Postgres>, contacts: bool) {
+        if let (Some(q), true) = (&self.q, contacts) {
+            qb.push(" AND (trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE ")
+                .push_bind(q.clone())
+                .push(" OR c.email ILIKE ")
+                .push_bind(q.clone())
+                .push(")");
+        }
+        if let Some(source) = self.source {
+            qb.push(" AND i.lead_source = ").push_bind(source);
+        }
+        if let Some(from) = self.c.from {
+            qb.push(" AND i.wedding_date >= ").push_bind(from);
+        }
+        if let Some(to) = self.c.to {
+            qb.push(" AND i.wedding_date <= ").push_bind(to);
+        }
+        if let Some(who) = self.c.assignee {
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM activities a
+                  WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = ",
+            )
+            .push_bind(who)
+            .push(")");
+        }
+        if let Some(status) = self.status {
+            qb.push(" AND i.status = ").push_bind(status);
+        }
+        if let Some(after) = self.after {
+            qb.push(" AND (i.created_at, i.id) < (")
+                .push_bind(after.at)
+                .push(", ")
+                .push_bind(after.id)
+                .push(")");
+        }
     }
 }
 
-/// The filters over `i` alone, parameters $2 to $8 (a macro, for `concat!`).
-macro_rules! inquiry_filter {
-    () => {
-        "
-    ($2::text IS NULL OR i.lead_source = $2)
-    AND ($3::date IS NULL OR i.wedding_date >= $3)
-    AND ($4::date IS NULL OR i.wedding_date <= $4)
-    AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM activities a
-         WHERE a.inquiry_id = i.id AND a.assigned_to_contributor_id = $5))
-    AND ($6::inquiries_status IS NULL OR i.status = $6)
-    AND ($7::timestamptz IS NULL OR (i.created_at, i.id) < ($7, $8))"
-    };
-}
-
-/// The filters over `i` (inquiries) and `c` (their contacts), parameters $1 to $8.
-const FILTER: &str = concat!(
-    "($1::text IS NULL OR trim(concat_ws(' ', c.first_name, c.last_name)) ILIKE $1
-      OR c.email ILIKE $1) AND ",
-    inquiry_filter!()
-);
-
-/// The filters over `i` alone, parameters $2 to $8.
-const INQUIRY_FILTER: &str = inquiry_filter!();
-
-/// The query of `list`: `$1` name or email pattern, `$2` source, `$3`/`$4` wedding dates from/to,
-/// `$5` assignee, `$6` status, `$7`/`$8` the cursor, `$9` the limit (NULL: no such filter).
+/// The query of `list` without filters, for the first page: `$1` the limit.
 pub fn list_sql() -> String {
-    format!("{SELECT} WHERE {FILTER} ORDER BY i.created_at DESC, i.id DESC LIMIT $9")
+    format!("{SELECT} WHERE true ORDER BY i.created_at DESC, i.id DESC LIMIT $1")
 }
 
 /// Inquiries matching the filters, newest first, from the `after` cursor on, at most `limit`:
@@ -212,11 +213,11 @@ pub async fn list(conn: &mut PgConnection, f: &Filters, limit: i64) -> AppResult
     let Some(w) = Where::of(f)? else {
         return Ok(vec![]);
     };
-    let sql = list_sql();
-    Ok(w.bind(sqlx::query_as(&sql))
-        .bind(limit)
-        .fetch_all(conn)
-        .await?)
+    let mut qb = QueryBuilder::new(format!("{SELECT} WHERE true"));
+    w.push(&mut qb, true);
+    qb.push(" ORDER BY i.created_at DESC, i.id DESC LIMIT ")
+        .push_bind(limit);
+    Ok(qb.build_query_as().fetch_all(conn).await?)
 }
 
 /// A column of the board: the first page of one status's inquiries (from the `after` cursor),
@@ -245,19 +246,22 @@ pub async fn board(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<Column
         Some(s) => vec![s],
         None => InquiryStatus::ALL.to_vec(),
     };
-    let sql = format!(
-        "SELECT r.* FROM unnest($9::inquiries_status[]) AS s(status)
-         CROSS JOIN LATERAL ({SELECT} WHERE i.status = s.status AND {FILTER}
-             ORDER BY i.created_at DESC, i.id DESC LIMIT $10) r
-         ORDER BY r.created_at DESC, r.id DESC"
-    );
-    let rows: Vec<InquiryRow> = w
-        .bind(sqlx::query_as(&sql))
-        .bind(&statuses)
-        .bind(page::SIZE + 1)
-        .fetch_all(&mut *conn)
-        .await?;
-    let everything = Where { after: None, ..w };
+    // Each column's first page through the status/created index, in one query.
+    let mut qb = QueryBuilder::new("SELECT r.* FROM unnest(");
+    qb.push_bind(statuses.clone()).push(format!(
+        "::inquiries_status[]) AS s(status)
+             CROSS JOIN LATERAL ({SELECT} WHERE i.status = s.status"
+    ));
+    w.push(&mut qb, true);
+    qb.push(" ORDER BY i.created_at DESC, i.id DESC LIMIT ")
+        .push_bind(page::SIZE + 1)
+        .push(") r ORDER BY r.created_at DESC, r.id DESC");
+    let rows: Vec<InquiryRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    let everything = Where {
+        after: None,
+        status: None,
+        ..w
+    };
     let c = &everything.c;
     let unfiltered = everything.q.is_none()
         && everything.source.is_none()
@@ -272,21 +276,14 @@ pub async fn board(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<Column
             .await?
     } else {
         // Without a search the count needs no contact: an index-only scan of the statuses.
-        let sql = match everything.q {
-            Some(_) => format!(
-                "SELECT i.status, count(*) AS count
-                 FROM inquiries i JOIN contacts c ON c.id = i.contact_id
-                 WHERE {FILTER} GROUP BY i.status"
-            ),
-            None => format!(
-                "SELECT i.status, count(*) AS count FROM inquiries i
-                 WHERE $1::text IS NULL AND {INQUIRY_FILTER} GROUP BY i.status"
-            ),
-        };
-        everything
-            .bind(sqlx::query_as(&sql))
-            .fetch_all(conn)
-            .await?
+        let mut qb = QueryBuilder::new("SELECT i.status, count(*) AS count FROM inquiries i");
+        if everything.q.is_some() {
+            qb.push(" JOIN contacts c ON c.id = i.contact_id");
+        }
+        qb.push(" WHERE true");
+        everything.push(&mut qb, everything.q.is_some());
+        qb.push(" GROUP BY i.status");
+        qb.build_query_as().fetch_all(conn).await?
     };
     Ok(statuses
         .into_iter()

@@ -87,8 +87,8 @@ pub async fn list(
                 COALESCE(lower(c.first_name), '') AS sort_first
          FROM clients cl JOIN contacts c ON c.id = cl.contact_id
          LEFT JOIN client_users cu ON cu.client_id = cl.id
-         WHERE $1::int IS NULL OR (COALESCE(lower(c.last_name), ''),
-                                   COALESCE(lower(c.first_name), ''), c.id) > ($2, $3, $1)
+         WHERE (COALESCE(lower(c.last_name), ''), COALESCE(lower(c.first_name), ''), c.id)
+               > (COALESCE($2, ''), COALESCE($3, ''), COALESCE($1::int, 0))
          ORDER BY COALESCE(lower(c.last_name), ''), COALESCE(lower(c.first_name), ''), c.id
          LIMIT $4",
     )

@@ -99,7 +99,8 @@ pub async fn open_inquiries(
              FROM inquiries i JOIN contacts c ON c.id = i.contact_id
              WHERE i.status = ANY($1)
                AND NOT EXISTS (SELECT 1 FROM builds b WHERE b.inquiry_id = i.id)
-               AND ($2::timestamptz IS NULL OR (i.created_at, i.id) < ($2, $3))
+               AND (i.created_at, i.id)
+                   < (COALESCE($2::timestamptz, 'infinity'), COALESCE($3::int, 2147483647))
              ORDER BY i.created_at DESC, i.id DESC LIMIT $4",
     )
     .bind(&crate::crm::InquiryStatus::OPEN[..])

@@ -25,7 +25,8 @@ pub const QUOTES_SQL: &str =
             b.status, b.live_price, b.accepted_at, b.updated_at
      FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
      JOIN contacts c ON c.id = i.contact_id
-     WHERE ($1::timestamptz IS NULL OR (b.updated_at, b.id) < ($1, $2))
+     WHERE (b.updated_at, b.id)
+           < (COALESCE($1::timestamptz, 'infinity'), COALESCE($2::int, 2147483647))
      ORDER BY b.updated_at DESC, b.id DESC LIMIT $3";
 
 /// A page of quotes, changed last first, from the `after` cursor on; the cursor of the next

@@ -1000,3 +1000,80 @@ async fn the_quotes_list_walks_page_by_page_and_shows_each_quote_once() {
     seen.sort();
     assert_eq!(seen, all, "every quote exactly once");
 }
+
+/// Rows a generic plan (what PostgreSQL switches a prepared statement to after five runs) reads
+/// to answer a deep page of `sql`: `PREPARE`d with `types`, run with the cursor `args`.
+async fn rows_read_for_a_deep_page(db: &sqlx::PgPool, types: &str, sql: &str, args: &str) -> i64 {
+    use sqlx::Executor;
+    let mut conn = db.acquire().await.unwrap();
+    conn.execute("SET plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    conn.execute(format!("PREPARE deep({types}) AS {sql}").as_str())
+        .await
+        .unwrap();
+    let plan: serde_json::Value = sqlx::query_scalar(&format!(
+        "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE deep({args})"
+    ))
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    conn.execute("DEALLOCATE deep; RESET plan_cache_mode")
+        .await
+        .unwrap();
+    fn read(node: &serde_json::Value) -> i64 {
+        let own = node["Actual Rows"].as_i64().unwrap_or(0)
+            + node["Rows Removed by Filter"].as_i64().unwrap_or(0);
+        let below: i64 = node["Plans"]
+            .as_array()
+            .map_or(0, |p| p.iter().map(read).sum());
+        own.max(below)
+    }
+    read(&plan[0]["Plan"])
+}
+
+#[tokio::test]
+async fn a_deep_page_reads_one_page_of_rows_even_under_a_generic_plan() {
+    let app = TestApp::demo().await;
+    projectflo::seed::scale(&app.db, projectflo::clock::Clock::System, 3000)
+        .await
+        .unwrap();
+    sqlx::query("ANALYZE").execute(&app.db).await.unwrap();
+    // The cursor of a page far down each list.
+    let (at, id): (chrono::DateTime<chrono::Utc>, i32) = sqlx::query_as(
+        "SELECT updated_at, id FROM builds ORDER BY updated_at DESC, id DESC OFFSET 500 LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let read = rows_read_for_a_deep_page(
+        &app.db,
+        "timestamptz, int, bigint",
+        projectflo::quote::view::QUOTES_SQL,
+        &format!("'{}', {id}, 51", at.to_rfc3339()),
+    )
+    .await;
+    assert!(read <= 120, "the quotes list read {read} rows for one page");
+    let (at, id): (chrono::DateTime<chrono::Utc>, i32) = sqlx::query_as(
+        "SELECT created_at, id FROM inquiries ORDER BY created_at DESC, id DESC OFFSET 2500 LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    // The inquiries list as `inquiries::list` builds it for a later page without filters.
+    let sql = projectflo::crm::inquiries::list_sql().replace(
+        "WHERE true",
+        "WHERE true AND (i.created_at, i.id) < ($2, $3)",
+    );
+    let read = rows_read_for_a_deep_page(
+        &app.db,
+        "bigint, timestamptz, int",
+        &sql,
+        &format!("51, '{}', {id}", at.to_rfc3339()),
+    )
+    .await;
+    assert!(
+        read <= 120,
+        "the inquiries list read {read} rows for one page"
+    );
+}
