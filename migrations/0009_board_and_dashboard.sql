@@ -52,9 +52,10 @@ CREATE TRIGGER inquiry_status_counts_delete AFTER DELETE ON inquiries
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION inquiry_status_counts_apply();
 
--- The dashboard's "weddings in the next 90 days" (a range of dates, not every lead) and "what
--- the proposals out are worth" (the few builds with the couple, not every quote).
-CREATE INDEX idx_inquiries_wedding_date ON inquiries (wedding_date, status);
+-- The dashboard's "booked weddings in the next 90 days" (a range of dates of one status, not
+-- every lead) and "what the proposals out are worth" (the few builds with the couple, not
+-- every quote).
+CREATE INDEX idx_inquiries_status_wedding_date ON inquiries (status, wedding_date);
 CREATE INDEX idx_builds_status ON builds (status);
 
 -- The board's lead-source filter lists the sources in use: one index probe per source.

@@ -124,8 +124,8 @@ impl Pipeline {
 }
 
 /// Every figure of the dashboard, read in one query, each from an index or a small table:
-/// the inquiries per status (kept by the database, `inquiry_status_counts`), weddings in the
-/// next 90 days from the studio's today, what the proposals out are worth, the eight newest
+/// the inquiries per status (kept by the database, `inquiry_status_counts`), the booked weddings
+/// in the next 90 days from the studio's today, what the proposals out are worth, the eight newest
 /// inquiries, and how much of the catalog there is.
 #[derive(sqlx::FromRow)]
 struct Figures {
@@ -144,7 +144,7 @@ async fn figures(conn: &mut PgConnection, today: NaiveDate) -> AppResult<Figures
     Ok(sqlx::query_as(
         "SELECT (SELECT COALESCE(json_agg(json_build_array(status, n)), '[]')
                    FROM inquiry_status_counts) AS pipeline,
-                (SELECT count(*) FROM inquiries WHERE status <> $2
+                (SELECT count(*) FROM inquiries WHERE status = $2
                    AND wedding_date BETWEEN $1 AND $1 + 90) AS weddings_next_90,
                 (SELECT COALESCE(sum(live_price), 0) FROM builds WHERE status = $3)
                    AS proposals_value,
@@ -160,7 +160,7 @@ async fn figures(conn: &mut PgConnection, today: NaiveDate) -> AppResult<Figures
                 (SELECT count(*) FROM contributors) AS team",
     )
     .bind(today)
-    .bind(InquiryStatus::ClosedLost)
+    .bind(InquiryStatus::Booked)
     .bind(BuildStatus::ProposalSent)
     .fetch_one(conn)
     .await?)

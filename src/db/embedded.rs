@@ -223,7 +223,9 @@ fn postgres_command(
             "-c",
             "max_connections=200",
         ])
-        .args(["-c", "shared_buffers=64MB"]);
+        // A studio's years of leads (100,000 inquiries with their couples and quotes: about
+        // 110 MB) stay in PostgreSQL's own cache rather than going to the kernel's per read.
+        .args(["-c", "shared_buffers=256MB"]);
     if opts.ephemeral {
         cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
             .args(["-c", "full_page_writes=off"]);

@@ -30,6 +30,16 @@ async fn the_figures_agree_with_the_rows_they_count() {
         .await
         .unwrap();
     projectflo::seed::scale(&app.db, clock, 400).await.unwrap();
+    // Booked weddings on the studio's today (already tomorrow in UTC), on its 90th day, and
+    // one day past it.
+    sqlx::query(
+        "INSERT INTO inquiries (contact_id, wedding_date, status)
+         SELECT (SELECT min(id) FROM contacts), d, 'Booked'
+         FROM unnest(ARRAY['2026-06-10', '2026-09-08', '2026-09-09']::date[]) d",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
     let html = app
         .demo_login("Owner")
         .await
@@ -61,11 +71,12 @@ async fn the_figures_agree_with_the_rows_they_count() {
     .await;
     assert_eq!(kpi(&html, "Open leads"), open);
     let soon = count(
-        "SELECT count(*) FROM inquiries WHERE status <> 'Closed-Lost'
+        "SELECT count(*) FROM inquiries WHERE status = 'Booked'
            AND wedding_date BETWEEN '2026-06-10' AND date '2026-06-10' + 90",
     )
     .await;
-    assert_eq!(kpi(&html, "Weddings in the next 90 days"), soon);
+    assert!(soon > 0, "booked weddings ahead in the scaled studio");
+    assert_eq!(kpi(&html, "Booked weddings in the next 90 days"), soon);
     let newest: String = sqlx::query_scalar(
         "SELECT c.email FROM inquiries i JOIN contacts c ON c.id = i.contact_id
          ORDER BY i.created_at DESC, i.id DESC LIMIT 1",
