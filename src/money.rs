@@ -15,13 +15,7 @@ pub fn format(amount: Decimal, currency: &str) -> String {
     let neg = a.is_sign_negative() && !a.is_zero();
     let s = format!("{:.2}", a.abs());
     let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = group(int);
     let symbol = match currency {
         "USD" | "CAD" | "AUD" | "NZD" => "$",
         "EUR" => "€",
@@ -37,8 +31,35 @@ pub fn format(amount: Decimal, currency: &str) -> String {
     if neg { format!("-{body}") } else { body }
 }
 
+/// Digits in groups of three: `20003` -> `20,003`.
+fn group(digits: &str) -> String {
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
+/// A count as people read it: `60007` -> `60,007` (by value or by reference, for templates).
+pub fn count(n: impl std::borrow::Borrow<i64>) -> String {
+    let n = *n.borrow();
+    let digits = group(&n.unsigned_abs().to_string());
+    if n < 0 { format!("-{digits}") } else { digits }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::count(0), "0");
+        assert_eq!(super::count(999), "999");
+        assert_eq!(super::count(20003), "20,003");
+        assert_eq!(super::count(-1234567), "-1,234,567");
+    }
+
     use super::*;
     use std::str::FromStr;
 

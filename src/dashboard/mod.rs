@@ -6,6 +6,7 @@ use crate::db::Db;
 use crate::http::layout::{Layout, NAV, area_access, render, status_class};
 use crate::http::routes::Routes;
 use crate::http::{AppResult, AppState};
+use crate::money;
 use crate::quote::BuildStatus;
 use askama::Template;
 use axum::extract::State;
@@ -51,11 +52,11 @@ impl RecentInquiry {
 #[template(path = "dashboard.html")]
 struct Dashboard {
     layout: Layout,
-    open_leads: i64,
-    proposals_out: i64,
+    open_leads: String,
+    proposals_out: String,
     /// What the quotes with the couples are worth, in the studio's currency.
     proposals_value: String,
-    weddings_next_90: i64,
+    weddings_next_90: String,
     editing_rate: String,
     pipeline: Vec<StatusBar>,
     recent: Vec<RecentInquiry>,
@@ -78,10 +79,10 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
     let page = Dashboard {
         show_leads: staff.can(Permission::LeadsView),
         overdue,
-        open_leads: pipeline.open,
-        proposals_out: pipeline.proposals_out,
+        open_leads: money::count(pipeline.open),
+        proposals_out: money::count(pipeline.proposals_out),
         proposals_value: layout.settings.money(f.proposals_value),
-        weddings_next_90: f.weddings_next_90,
+        weddings_next_90: money::count(f.weddings_next_90),
         editing_rate: layout.settings.money(layout.settings.editing_hourly_rate),
         pipeline: pipeline.bars,
         recent: f.recent.0.into_iter().map(RecentInquiry::from).collect(),

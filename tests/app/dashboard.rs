@@ -9,14 +9,20 @@ fn bar(html: &str, status: &str) -> i64 {
         .find(&format!("<th scope=\"row\">{status}</th>"))
         .unwrap()..];
     let cell = &row[row.find("<td class=\"num\">").unwrap() + 16..];
-    cell[..cell.find('<').unwrap()].parse().unwrap()
+    cell[..cell.find('<').unwrap()]
+        .replace(',', "")
+        .parse()
+        .unwrap()
 }
 
 /// The big number of the key figure labelled `label`.
 fn kpi(html: &str, label: &str) -> i64 {
     let before = &html[..html.find(label).unwrap()];
     let value = &before[before.rfind("kpi-value\">").unwrap() + 11..];
-    value[..value.find('<').unwrap()].parse().unwrap()
+    value[..value.find('<').unwrap()]
+        .replace(',', "")
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test]

@@ -1110,6 +1110,7 @@ async fn the_board_counts_every_inquiry_and_walks_each_column_page_by_page() {
             .nth(1)
             .and_then(|t| t.split('<').next())
             .unwrap()
+            .replace(',', "")
             .parse()
             .unwrap();
         assert_eq!(shown, *n, "{status}: counted over every row, not the page");
