@@ -246,16 +246,26 @@ pub async fn board(conn: &mut PgConnection, f: &Filters) -> AppResult<Vec<Column
         Some(s) => vec![s],
         None => InquiryStatus::ALL.to_vec(),
     };
-    // Each column's first page through the status/created index, in one query.
-    let mut qb = QueryBuilder::new("SELECT r.* FROM unnest(");
-    qb.push_bind(statuses.clone()).push(format!(
-        "::inquiries_status[]) AS s(status)
-             CROSS JOIN LATERAL ({SELECT} WHERE i.status = s.status"
+    // Each column's first page through the status/created index, in one query. The statuses
+    // and the page size are written into the text (they are ours, not the visitor's): the
+    // unfiltered board then has no parameters, and PostgreSQL plans it once per connection
+    // instead of at every request.
+    let names: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+    let mut qb = QueryBuilder::new(format!(
+        "SELECT r.* FROM unnest('{{{}}}'::inquiries_status[]) AS s(status)
+         CROSS JOIN LATERAL ({SELECT} WHERE i.status = s.status",
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(",")
     ));
     w.push(&mut qb, true);
-    qb.push(" ORDER BY i.created_at DESC, i.id DESC LIMIT ")
-        .push_bind(page::SIZE + 1)
-        .push(") r ORDER BY r.created_at DESC, r.id DESC");
+    qb.push(format!(
+        " ORDER BY i.created_at DESC, i.id DESC LIMIT {}) r
+         ORDER BY r.created_at DESC, r.id DESC",
+        page::SIZE + 1
+    ));
     let rows: Vec<InquiryRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
     let everything = Where {
         after: None,
