@@ -53,9 +53,15 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// Send it (after the transaction committed). Failures are logged, not returned: the
-    /// message is already in the communications log.
-    pub async fn send(self) {
+    /// Send it (after the transaction committed), in the background: the answer never waits on
+    /// the mail server (nor holds the request's database connection meanwhile), and a reset
+    /// request takes as long whether or not the account exists. Failures are logged, not
+    /// returned: the message is already in the communications log.
+    pub fn send(self) {
+        tokio::spawn(self.deliver());
+    }
+
+    async fn deliver(self) {
         let Some(url) = self.smtp_url else {
             tracing::info!(to = %self.mail.to, subject = %self.mail.subject, body = %self.mail.body,
                 "email not sent (no PROJECTFLO_SMTP_URL); recorded in the communications log");

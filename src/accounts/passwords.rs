@@ -262,7 +262,7 @@ async fn reset_request(
     let outgoing = request_reset(&mut tx, &state.settings, &email).await?;
     tx.commit().await?;
     if let Some(o) = outgoing {
-        o.send().await;
+        o.send();
     }
     Ok(render(&ResetRequestPage {
         sent: true,

@@ -288,13 +288,7 @@ async fn change<T>(
     done: &str,
     f: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>,
 ) -> AppResult<Response> {
-    let result = async {
-        let mut tx = db.begin().await?;
-        f(&mut tx).await?;
-        tx.commit().await?;
-        AppResult::Ok(())
-    }
-    .await;
+    let result = crate::db::transaction(db, f).await.map(|_| ());
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/leads/{id}?done={done}")).into_response()),
         Err(e) => refused(state, db, staff, id, e).await,

@@ -91,6 +91,17 @@ pub async fn pool(options: PgConnectOptions, max: u32) -> Result<PgPool> {
         .context("connecting to PostgreSQL")
 }
 
+/// Run `f` in one transaction on `conn`: committed when it returns `Ok`, rolled back otherwise.
+pub async fn transaction<T>(
+    conn: &mut PgConnection,
+    f: impl AsyncFnOnce(&mut PgConnection) -> crate::error::AppResult<T>,
+) -> crate::error::AppResult<T> {
+    let mut tx = conn.begin().await?;
+    let out = f(&mut tx).await?;
+    tx.commit().await?;
+    Ok(out)
+}
+
 pub async fn create_database_if_missing(admin: &PgConnectOptions, name: &str) -> Result<()> {
     let mut conn = PgConnection::connect_with(admin)
         .await

@@ -291,13 +291,7 @@ async fn change<T>(
     id: i32,
     f: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>,
 ) -> AppResult<Response> {
-    let result = async {
-        let mut tx = db.begin().await?;
-        f(&mut tx).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-    .await;
+    let result = crate::db::transaction(db, f).await.map(|_| ());
     after(db, staff, id, result).await
 }
 
@@ -434,7 +428,7 @@ async fn send_proposal(
     match sent {
         Ok((link, outgoing)) => {
             tx.commit().await?;
-            outgoing.send().await;
+            outgoing.send();
             let page = builder_view(&mut db, &staff, id, None, Some(link)).await?;
             Ok(render(&page))
         }
