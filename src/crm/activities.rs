@@ -49,13 +49,11 @@ pub async fn todos(
     after: Option<&str>,
 ) -> AppResult<(Vec<ActivityRow>, Option<page::Key>)> {
     let after = page::Key::parse(after, 1)?;
-    // The cursor's due date: empty for a to-do without one (sorted after every date).
-    let due = match after.as_ref().map(|a| a.text(0)) {
-        None | Some("") => None,
-        Some(d) => Some(d.parse::<NaiveDate>().map_err(|_| {
-            AppError::field("after", "not a page cursor; follow the next page link")
-        })?),
-    };
+    // The cursor's due date: empty (or anything not a date: every well-formed cursor names a
+    // place in the list) for a to-do without one, sorted after every date.
+    let due = after
+        .as_ref()
+        .and_then(|a| a.text(0).parse::<NaiveDate>().ok());
     let select = SELECT.replace("$now", "$3");
     let rows: Vec<ActivityRow> = sqlx::query_as(&format!(
         "SELECT * FROM ({select}
