@@ -2,7 +2,7 @@
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::error::AppResult;
-use crate::http::layout::{Layout, render};
+use crate::http::layout::{Layout, allows, render};
 use crate::http::routes::Routes;
 use askama::Template;
 use axum::response::Response;
@@ -11,30 +11,50 @@ pub fn routes() -> Routes {
     Routes::new().get("/settings", Access::Staff, settings_index)
 }
 
-/// (path, label, permission needed, what it is for)
-const SECTIONS: &[(&str, &str, Permission, &str)] = &[
+/// (path, label, access needed, what it is for): every settings page, so each is found by
+/// clicks from the navigation.
+const SECTIONS: &[(&str, &str, Access, &str)] = &[
+    (
+        "/settings/studio",
+        "Studio settings",
+        Access::Perm(Permission::SettingsManage),
+        "Name, currency, time zone, tax, deposit and the editing rate.",
+    ),
+    (
+        "/settings/catalog",
+        "Catalogs and rules",
+        Access::Staff,
+        "Coverage, films, styles, add-ons, task templates and the pricing rules; the lead-form \
+         code for your website.",
+    ),
+    (
+        "/settings/rules-preview",
+        "Rules preview",
+        Access::Staff,
+        "Try a configuration and see its price, line by line, with the reasons.",
+    ),
     (
         "/settings/users",
         "Users",
-        Permission::UsersManage,
+        Access::Perm(Permission::UsersManage),
         "Invite staff, change their role, deactivate logins.",
     ),
     (
         "/settings/roles",
         "Roles",
-        Permission::UsersManage,
+        Access::Perm(Permission::UsersManage),
         "What each role may do.",
     ),
     (
         "/settings/audit",
         "Audit log",
-        Permission::SettingsManage,
+        Access::Perm(Permission::SettingsManage),
         "Every change: who, what and when.",
     ),
     (
         "/settings/portal",
         "Client portal",
-        Permission::BookingsManage,
+        Access::Perm(Permission::BookingsManage),
         "Invite couples to their portal.",
     ),
 ];
@@ -49,7 +69,7 @@ struct SettingsIndex {
 async fn settings_index(mut db: Db, staff: Staff) -> AppResult<Response> {
     let sections = SECTIONS
         .iter()
-        .filter(|s| staff.can(s.2))
+        .filter(|s| allows(&staff, s.2))
         .map(|s| (s.0, s.1, s.3))
         .collect();
     let page = SettingsIndex {

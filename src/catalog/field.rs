@@ -85,6 +85,15 @@ pub fn invalid(errors: Vec<FieldError>) -> AppError {
 }
 
 impl Catalog {
+    /// "a film", "an operator type", "an editing style".
+    pub fn a_singular(&self) -> String {
+        let article = match self.singular.chars().next() {
+            Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+            _ => "a",
+        };
+        format!("{article} {}", self.singular)
+    }
+
     pub fn writable(&self) -> impl Iterator<Item = &'static Field> {
         self.fields.iter().filter(|f| !f.read_only)
     }

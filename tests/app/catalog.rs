@@ -832,3 +832,22 @@ async fn csv_export_neutralises_formulas_and_imports_them_back_unchanged() {
     .unwrap();
     assert_eq!((n.as_str(), d.as_str()), (name, description));
 }
+
+#[tokio::test]
+async fn the_add_form_is_titled_in_plain_english() {
+    let app = TestApp::demo().await;
+    let owner = app.demo_login("Owner").await;
+    for (slug, title) in [
+        ("operator-types", "Add an operator type"),
+        ("editing-styles", "Add an editing style"),
+        ("deliverables", "Add a film"),
+    ] {
+        let page = owner
+            .get(&format!("/settings/catalog/{slug}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains(title), "{slug}: {title}");
+    }
+}

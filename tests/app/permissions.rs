@@ -292,3 +292,35 @@ fn each_api_operation_documents_the_access_its_route_declares() {
     }
     assert!(checked >= 20, "checked {checked} operations");
 }
+
+#[tokio::test]
+async fn every_settings_page_is_linked_from_settings_for_whoever_may_open_it() {
+    let app = TestApp::demo().await;
+    let pages = [
+        "/settings/studio",
+        "/settings/catalog",
+        "/settings/rules-preview",
+        "/settings/users",
+        "/settings/roles",
+        "/settings/audit",
+        "/settings/portal",
+        "/account",
+    ];
+    for (_, role) in projectflo::seed::DEMO_STAFF {
+        let s = app.demo_login(role).await;
+        let nav = s.get("/").await.text().await.unwrap();
+        assert!(
+            nav.contains("href=\"/settings\""),
+            "{role}: Settings in the navigation"
+        );
+        let index = s.get("/settings").await.text().await.unwrap();
+        for page in pages {
+            let opens = s.get(page).await.status() == 200;
+            let linked = index.contains(&format!("href=\"{page}\""));
+            assert_eq!(
+                linked, opens,
+                "{role}: {page} linked {linked}, opens {opens}"
+            );
+        }
+    }
+}
