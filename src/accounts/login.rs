@@ -28,6 +28,8 @@ pub fn routes() -> Routes {
 #[derive(Template)]
 #[template(path = "auth/login.html")]
 pub struct LoginPage {
+    /// Whose login this is: ProjectFlo for staff, the studio's name for its couples.
+    pub brand: String,
     pub title: &'static str,
     pub action: &'static str,
     pub email: String,
@@ -63,6 +65,7 @@ fn staff_page(
     notice: Option<String>,
 ) -> LoginPage {
     LoginPage {
+        brand: "ProjectFlo".into(),
         title: "Log in to ProjectFlo",
         action: "/login",
         email,

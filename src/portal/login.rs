@@ -12,6 +12,7 @@ use crate::http::AppState;
 use crate::http::layout::render;
 use crate::http::redirect::local_path;
 use crate::http::routes::Routes;
+use crate::studio::Studio;
 use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header;
@@ -36,12 +37,14 @@ pub fn routes() -> Routes {
 const PORTAL_LINKS: &[&str] = &["portal_invite", "password_reset"];
 
 fn login_form(
+    studio: String,
     email: String,
     next: String,
     error: Option<String>,
     notice: Option<String>,
 ) -> LoginPage {
     LoginPage {
+        brand: studio,
         title: "Your wedding film portal",
         action: "/portal/login",
         email,
@@ -122,13 +125,14 @@ async fn set_from_link(tx: &mut PgConnection, token: &str, hash: &str) -> AppRes
     Ok(true)
 }
 
-async fn login_page(Query(q): Query<NextQuery>) -> Response {
-    render(&login_form(
+async fn login_page(mut db: Db, Query(q): Query<NextQuery>) -> AppResult<Response> {
+    Ok(render(&login_form(
+        Studio::load(&mut db).await?.studio_name,
         String::new(),
         local_path(&q.next, "/portal"),
         None,
         staff_login::notice(&q.notice),
-    ))
+    )))
 }
 
 async fn login(
@@ -143,7 +147,8 @@ async fn login(
     let (client_user_id, attempt) = match checked {
         Ok(ok) => ok,
         Err(e) => {
-            let page = |error| login_form(form.email, next, Some(error), None);
+            let studio = Studio::load(&mut db).await?.studio_name;
+            let page = |error| login_form(studio, form.email, next, Some(error), None);
             return staff_login::refused(e, page);
         }
     };

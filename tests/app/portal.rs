@@ -287,3 +287,34 @@ async fn a_session_sent_in_the_other_realms_cookie_opens_nothing_and_survives() 
         200
     );
 }
+
+#[tokio::test]
+async fn the_portal_login_wears_the_studio_name() {
+    let app = TestApp::demo().await;
+    sqlx::query("UPDATE studio_settings SET studio_name = 'Lumen & Co Films'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = app.get("/portal/login").await.text().await.unwrap();
+    assert!(
+        page.contains("</span> Lumen &#38; Co Films</div>")
+            && page.contains("<title>Your wedding film portal · Lumen &#38; Co Films</title>"),
+        "{page}"
+    );
+    // A refused login keeps it too; the staff login stays ProjectFlo's.
+    let refused = app
+        .post_form(
+            "/portal/login",
+            &[("email", "nobody@example.com"), ("password", "x")],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        refused.contains("</span> Lumen &#38; Co Films</div>"),
+        "{refused}"
+    );
+    let staff = app.get("/login").await.text().await.unwrap();
+    assert!(staff.contains("</span> ProjectFlo</div>"), "{staff}");
+}
