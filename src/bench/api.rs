@@ -381,23 +381,8 @@ async fn run_pgbench(
 /// The password of the DATABASE_URL setting, if any (PgConnectOptions does not give it back).
 fn password(database_url: &str) -> Option<String> {
     let url = url::Url::parse(database_url).ok()?;
-    let pw = url.password()?;
-    let mut bytes = Vec::new();
-    let mut rest = pw.as_bytes();
-    while let Some((&b, tail)) = rest.split_first() {
-        let hex = tail.get(..2).and_then(|h| std::str::from_utf8(h).ok());
-        match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-            Some(d) if b == b'%' => {
-                bytes.push(d);
-                rest = &tail[2..];
-            }
-            _ => {
-                bytes.push(b);
-                rest = tail;
-            }
-        }
-    }
-    String::from_utf8(bytes).ok()
+    let pw = percent_encoding::percent_decode_str(url.password()?);
+    pw.decode_utf8().ok().map(|p| p.into_owned())
 }
 
 fn report(targets: &[Target], runs: &[Vec<Run>], opts: &Options) {
