@@ -11,15 +11,20 @@ use chrono::{DateTime, Utc};
 /// What a cursor looks like (for the OpenAPI document): microseconds since 1970, `_`, an id.
 pub const CURSOR_PATTERN: &str = "^[0-9]{1,16}_[0-9]{1,9}$";
 
-/// The OpenAPI schema of a time-ordered list's `after` parameter.
-pub fn after_param() -> utoipa::openapi::schema::Schema {
+/// The OpenAPI schema of an `after` parameter whose cursors match `pattern`, or empty.
+fn cursor_param(pattern: &str) -> utoipa::openapi::schema::Schema {
     let cursor = utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
-        .pattern(Some(CURSOR_PATTERN));
+        .pattern(Some(pattern));
     crate::http::json::or_empty(
         cursor,
         "The page after this cursor (from the previous page's Link header); empty: the first.",
     )
+}
+
+/// The OpenAPI schema of a time-ordered list's `after` parameter.
+pub fn after_param() -> utoipa::openapi::schema::Schema {
+    cursor_param(CURSOR_PATTERN)
 }
 
 /// The page of a list read newest first: its `after` cursor (a query parameter).
@@ -80,13 +85,7 @@ pub const KEY_PATTERN: &str = "^[0-9]{1,9}_([0-9a-f]{2}){0,4000}$";
 
 /// The OpenAPI schema of a `Key` list's `after` parameter.
 pub fn key_param() -> utoipa::openapi::schema::Schema {
-    let cursor = utoipa::openapi::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::Type::String)
-        .pattern(Some(KEY_PATTERN));
-    crate::http::json::or_empty(
-        cursor,
-        "The page after this cursor (from the previous page's Link header); empty: the first.",
-    )
+    cursor_param(KEY_PATTERN)
 }
 
 /// The last row of a page of a list sorted by texts (a name, a date) and then id.
