@@ -39,3 +39,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Phone width: tables with a header become one card per row, each cell labelled by its column.
+function stackTables(root) {
+  root.querySelectorAll("table.data").forEach((table) => {
+    const heads = [...table.querySelectorAll("thead th")].map((th) =>
+      th.classList.contains("actions") ? "" : th.textContent.trim());
+    if (!heads.length) return;
+    table.querySelectorAll("tbody tr").forEach((tr) => {
+      [...tr.children].forEach((cell, i) => {
+        if (!cell.hasAttribute("data-label")) cell.dataset.label = heads[i] || "";
+      });
+    });
+    table.classList.add("stack");
+  });
+}
+document.addEventListener("DOMContentLoaded", () => stackTables(document));
+document.addEventListener("htmx:load", (e) => stackTables(e.target));

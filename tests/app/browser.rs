@@ -67,6 +67,15 @@ fn which(name: &str) -> Option<String> {
 
 /// A headless Chromium session, or None (skip) when chromedriver is missing outside CI.
 pub async fn browser() -> Option<Client> {
+    browser_sized(None).await
+}
+
+/// A headless Chromium session with a phone's viewport (`width` CSS pixels).
+pub async fn phone(width: u32) -> Option<Client> {
+    browser_sized(Some(width)).await
+}
+
+async fn browser_sized(phone_width: Option<u32>) -> Option<Client> {
     let url = chromedriver()?;
     let mut caps = serde_json::Map::new();
     let mut args = vec![
@@ -83,6 +92,9 @@ pub async fn browser() -> Option<Client> {
         args.push("--no-sandbox");
     }
     let mut opts = serde_json::json!({ "args": args });
+    if let Some(width) = phone_width {
+        opts["mobileEmulation"] = serde_json::json!({ "deviceMetrics": { "width": width, "height": 844, "pixelRatio": 1 } });
+    }
     if std::path::Path::new("/usr/bin/chromium").exists() {
         opts["binary"] = "/usr/bin/chromium".into();
     }
@@ -95,16 +107,16 @@ pub async fn browser() -> Option<Client> {
     Some(client)
 }
 
-async fn click(c: &Client, at: Locator<'_>) {
+pub async fn click(c: &Client, at: Locator<'_>) {
     c.find(at).await.unwrap().click().await.unwrap();
 }
 
-async fn text(c: &Client, at: Locator<'_>) -> String {
+pub async fn text(c: &Client, at: Locator<'_>) -> String {
     c.find(at).await.unwrap().text().await.unwrap()
 }
 
 /// The text of an element once it is there (bounded wait).
-async fn wait_text(c: &Client, at: Locator<'_>) -> String {
+pub async fn wait_text(c: &Client, at: Locator<'_>) -> String {
     c.wait()
         .for_element(at)
         .await
@@ -114,7 +126,7 @@ async fn wait_text(c: &Client, at: Locator<'_>) -> String {
         .unwrap()
 }
 
-async fn type_in(c: &Client, at: Locator<'_>, keys: &str) {
+pub async fn type_in(c: &Client, at: Locator<'_>, keys: &str) {
     c.find(at).await.unwrap().send_keys(keys).await.unwrap();
 }
 

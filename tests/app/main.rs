@@ -15,6 +15,7 @@ mod health;
 mod leads;
 mod lists;
 mod openapi;
+mod pages;
 mod permissions;
 mod portal;
 mod quotes;
