@@ -48,3 +48,19 @@ impl Refusal {
         (self.status, page).into_response()
     }
 }
+
+/// Whether the request came from htmx, which swaps the answer into the page: then a change
+/// answers with the updated page itself (feedback and focus in place) rather than a redirect.
+#[derive(Debug, Clone, Copy)]
+pub struct Htmx(pub bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Htmx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Htmx(parts.headers.contains_key("hx-request")))
+    }
+}

@@ -12,7 +12,7 @@ use super::view::{self, CoverageRow, FilmRow, Head};
 use super::{engine, packages, pages, proposal};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
-use crate::http::form::Refusal;
+use crate::http::form::{Htmx, Refusal};
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult, AppState};
@@ -107,14 +107,47 @@ struct Builder {
     operators: Vec<(i32, String)>,
     deliverables: Vec<(i32, String)>,
     styles: Vec<(i32, String)>,
+    /// Active add-ons: (id, "name (price)").
     items: Vec<(i32, String)>,
     can_edit: bool,
-    error: Option<String>,
+    /// Why the build cannot be priced, if it cannot (shown in the price panel).
+    price_error: Option<String>,
+    /// What the last change said, shown in the part it came from.
+    feedback: Option<Feedback>,
+    drafts: Drafts,
+    /// The control to focus after a change whose control is gone (a removal).
+    focus: Option<&'static str>,
     share_link: Option<String>,
     /// Open inquiries without a quote (to duplicate this one into).
     open_inquiries: Vec<(i32, String)>,
     /// Whether there are more than the picker shows (then a link to all of them, page by page).
     more_inquiries: bool,
+}
+
+impl Builder {
+    /// What the last change said, when it came from `part`.
+    fn said(&self, part: &str) -> Option<&Feedback> {
+        self.feedback.as_ref().filter(|f| f.part == part)
+    }
+
+    fn component_said(&self, id: &i32) -> Option<&Feedback> {
+        self.said(&Part::Component(*id).key())
+    }
+
+    /// The problem with one field of the change refused in `part`.
+    fn problem(&self, part: &str, field: &str) -> Option<&str> {
+        let f = self.said(part)?;
+        let e = f.fields.iter().find(|e| e.field == field)?;
+        Some(e.message.as_str())
+    }
+
+    fn component_problem(&self, id: &i32, field: &str) -> Option<&str> {
+        self.problem(&Part::Component(*id).key(), field)
+    }
+
+    fn autofocus(&self, id: &str) -> bool {
+        self.focus == Some(id)
+    }
 }
 
 fn kind_label(k: LineKind) -> &'static str {
@@ -193,19 +226,18 @@ fn line_view(l: Line, engine_ids: &[i32], studio: &Studio) -> LineView {
 }
 
 /// The price panel: the breakdown from the rows as they are (nothing written). A build that
-/// cannot be priced shows no lines and the reason, unless there is already a message.
+/// cannot be priced shows no lines and the reason.
 async fn price_panel(
     conn: &mut PgConnection,
     studio: &Studio,
     build: i32,
-    error: Option<String>,
 ) -> AppResult<(Vec<LineView>, String, Option<String>)> {
     let mut tx = conn.begin().await?;
     let priced = engine::breakdown(&mut tx, studio, build).await;
     tx.rollback().await?;
     let (lines, total, error) = match priced {
-        Ok(p) => (p.lines, p.total, error),
-        Err(e) => (vec![], Decimal::ZERO, error.or(Some(e.to_string()))),
+        Ok(p) => (p.lines, p.total, None),
+        Err(e) => (vec![], Decimal::ZERO, Some(e.to_string())),
     };
     let engine_ids = view::engine_line_ids(conn, build).await?;
     let lines = lines
@@ -220,7 +252,7 @@ async fn builder_view(
     db: &mut PgConnection,
     staff: &Staff,
     id: i32,
-    error: Option<String>,
+    feedback: Option<Feedback>,
     share_link: Option<String>,
 ) -> AppResult<Builder> {
     let head: Head = view::head(&mut *db, id).await?;
@@ -228,7 +260,7 @@ async fn builder_view(
     let layout = Layout::load(&mut *db, staff, &title, "/quotes").await?;
     let coverage = view::coverage(db, id).await?;
     let films = film_views(view::films(db, id).await?, &layout.settings);
-    let (lines, total, error) = price_panel(db, &layout.settings, id, error).await?;
+    let (lines, total, price_error) = price_panel(db, &layout.settings, id).await?;
     let options = view::options(db).await?;
     let (open, more) = pages::open_inquiries(db, None).await?;
     Ok(Builder {
@@ -249,9 +281,20 @@ async fn builder_view(
         operators: options.operators.0,
         deliverables: options.deliverables.0,
         styles: options.styles.0,
-        items: options.items.0,
+        items: options
+            .items
+            .0
+            .into_iter()
+            .map(|(id, name, price)| {
+                let price = price.parse().unwrap_or_default();
+                (id, format!("{name} ({})", layout.settings.money(price)))
+            })
+            .collect(),
         can_edit: staff.can(Permission::BuildsEdit),
-        error,
+        price_error,
+        feedback,
+        drafts: Drafts::default(),
+        focus: None,
         share_link,
         open_inquiries: open.into_iter().map(|o| (o.id, o.label)).collect(),
         more_inquiries: more.is_some(),
@@ -266,42 +309,146 @@ async fn builder(mut db: Db, staff: Staff, Path(id): Path<String>) -> AppResult<
     ))
 }
 
-/// After a change: back to the builder (htmx swaps the builder in place); a refused change
-/// shows the builder again with the reason, nothing changed.
+/// The part of the builder a change comes from: its feedback shows there, by its controls.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Coverage,
+    Films,
+    Component(i32),
+    AddOns,
+    Package,
+    Proposal,
+}
+
+impl Part {
+    fn key(self) -> String {
+        match self {
+            Part::Coverage => "coverage".into(),
+            Part::Films => "films".into(),
+            Part::Component(id) => format!("component-{id}"),
+            Part::AddOns => "addons".into(),
+            Part::Package => "package".into(),
+            Part::Proposal => "proposal".into(),
+        }
+    }
+}
+
+/// What the builder says after a change, in the part it came from.
+pub struct Feedback {
+    part: String,
+    ok: bool,
+    /// A message for the part as a whole (a refusal not about one field, or a success).
+    message: Option<String>,
+    /// Each refused field's problem, shown by the field.
+    fields: Vec<crate::error::FieldError>,
+}
+
+/// The builder's add forms as typed: blank, or what a refused change sent (shown again).
+#[derive(Default)]
+struct Drafts {
+    coverage: CoverageForm,
+    billable: BillableForm,
+    package: PackageForm,
+}
+
+/// How to answer a change: where it came from, whether htmx swaps the answer in, what to say
+/// when it works, and where keyboard focus goes when the control it was on is gone.
+struct Answer {
+    part: Part,
+    htmx: Htmx,
+    notice: Option<String>,
+    focus: Option<&'static str>,
+    drafts: Drafts,
+}
+
+impl Answer {
+    fn new(part: Part, htmx: Htmx) -> Self {
+        Answer {
+            part,
+            htmx,
+            notice: None,
+            focus: None,
+            drafts: Drafts::default(),
+        }
+    }
+
+    fn focus(mut self, id: &'static str) -> Self {
+        self.focus = Some(id);
+        self
+    }
+}
+
+/// After a change: the builder again. With htmx it is answered in place, with the feedback by
+/// the part the change came from; without, a redirect to that part. A refused change shows the
+/// builder with the reason by the control and what was typed, nothing changed.
 async fn after(
     db: &mut PgConnection,
     staff: &Staff,
     id: i32,
+    answer: Answer,
     result: AppResult<()>,
 ) -> AppResult<Response> {
-    let Err(e) = result else {
-        return Ok(Redirect::to(&format!("/quotes/{id}")).into_response());
+    let part = answer.part.key();
+    let (feedback, drafts, focus, status) = match result {
+        Ok(()) if !answer.htmx.0 => {
+            return Ok(Redirect::to(&format!("/quotes/{id}#{part}")).into_response());
+        }
+        Ok(()) => {
+            let said = answer.notice.map(|m| Feedback {
+                part,
+                ok: true,
+                message: Some(m),
+                fields: vec![],
+            });
+            (said, Drafts::default(), answer.focus, None)
+        }
+        Err(e) => {
+            let refusal = Refusal::from_error(e)?;
+            let said = Feedback {
+                part,
+                ok: false,
+                message: refusal.errors.is_empty().then(|| {
+                    refusal
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| "not changed".into())
+                }),
+                fields: refusal.errors.clone(),
+            };
+            (Some(said), answer.drafts, None, Some(refusal))
+        }
     };
-    let refusal = Refusal::from_error(e)?;
-    let reason = refusal.message.as_deref().unwrap_or_default();
-    let message = format!("Not changed: {reason}");
-    let page = builder_view(db, staff, id, Some(message), None).await?;
-    Ok(refusal.respond(render(&page)))
+    let mut page = builder_view(db, staff, id, feedback, None).await?;
+    page.drafts = drafts;
+    page.focus = focus;
+    Ok(match status {
+        Some(refusal) => refusal.respond(render(&page)),
+        None => render(&page),
+    })
 }
 
-/// Run one change of the build in its own transaction, then show the builder (in place).
+/// Run one change of the build in its own transaction, then answer with the builder.
 async fn change<T>(
     db: &mut PgConnection,
     staff: &Staff,
     id: i32,
+    answer: Answer,
     f: impl AsyncFnOnce(&mut PgConnection) -> AppResult<T>,
 ) -> AppResult<Response> {
     let result = crate::db::transaction(db, f).await.map(|_| ());
-    after(db, staff, id, result).await
+    after(db, staff, id, answer, result).await
 }
 
 async fn add_coverage(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path(id): Path<i32>,
     Form(f): Form<CoverageForm>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let mut answer = Answer::new(Part::Coverage, htmx);
+    answer.drafts.coverage = f.clone();
+    change(&mut db, &staff, id, answer, async |tx| {
         builds::add_coverage(tx, id, &f.change()?, Some(staff.contributor_id)).await
     })
     .await
@@ -310,9 +457,11 @@ async fn add_coverage(
 async fn remove_coverage(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let answer = Answer::new(Part::Coverage, htmx).focus("add-scene");
+    change(&mut db, &staff, id, answer, async |tx| {
         builds::remove_coverage(tx, id, line, Some(staff.contributor_id)).await
     })
     .await
@@ -321,10 +470,12 @@ async fn remove_coverage(
 async fn add_deliverable(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path(id): Path<i32>,
     Form(f): Form<DeliverableForm>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let answer = Answer::new(Part::Films, htmx);
+    change(&mut db, &staff, id, answer, async |tx| {
         let d = need("deliverable_id", &f.deliverable_id)?;
         builds::add_deliverable(tx, id, d, Some(staff.contributor_id)).await
     })
@@ -334,9 +485,11 @@ async fn add_deliverable(
 async fn remove_deliverable(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let answer = Answer::new(Part::Films, htmx).focus("add-film");
+    change(&mut db, &staff, id, answer, async |tx| {
         builds::remove_deliverable(tx, id, line, Some(staff.contributor_id)).await
     })
     .await
@@ -345,10 +498,12 @@ async fn remove_deliverable(
 async fn update_component(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path((id, line)): Path<(i32, i32)>,
     Form(f): Form<ComponentForm>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let answer = Answer::new(Part::Component(line), htmx);
+    change(&mut db, &staff, id, answer, async |tx| {
         builds::update_component(tx, id, line, &f.change()?, Some(staff.contributor_id)).await
     })
     .await
@@ -357,10 +512,13 @@ async fn update_component(
 async fn add_billable(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path(id): Path<i32>,
     Form(f): Form<BillableForm>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let mut answer = Answer::new(Part::AddOns, htmx);
+    answer.drafts.billable = f.clone();
+    change(&mut db, &staff, id, answer, async |tx| {
         let item = need("billable_item_id", &f.billable_item_id)?;
         let qty = num("quantity", &f.quantity)?.unwrap_or(1);
         let actor = Some(staff.contributor_id);
@@ -372,9 +530,11 @@ async fn add_billable(
 async fn remove_billable(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path((id, line)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let answer = Answer::new(Part::AddOns, htmx).focus("add-item");
+    change(&mut db, &staff, id, answer, async |tx| {
         builds::remove_billable(tx, id, line, Some(staff.contributor_id)).await
     })
     .await
@@ -383,10 +543,17 @@ async fn remove_billable(
 async fn save_package(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path(id): Path<i32>,
     Form(f): Form<PackageForm>,
 ) -> AppResult<Response> {
-    change(&mut db, &staff, id, async |tx| {
+    let mut answer = Answer::new(Part::Package, htmx);
+    answer.notice = Some(format!(
+        "Saved as the package \u{201c}{}\u{201d}. Pick it when you start a quote.",
+        f.name.trim()
+    ));
+    answer.drafts.package = f.clone();
+    change(&mut db, &staff, id, answer, async |tx| {
         let actor = Some(staff.contributor_id);
         packages::save(tx, id, &f.name, Some(&f.description), actor).await
     })
@@ -397,6 +564,7 @@ async fn save_package(
 async fn duplicate(
     mut db: Db,
     staff: Staff,
+    htmx: Htmx,
     Path(id): Path<i32>,
     Form(f): Form<DuplicateForm>,
 ) -> AppResult<Response> {
@@ -410,7 +578,16 @@ async fn duplicate(
     .await;
     match result {
         Ok(copy) => Ok(Redirect::to(&format!("/quotes/{copy}")).into_response()),
-        Err(e) => after(&mut db, &staff, id, Err(e)).await,
+        Err(e) => {
+            after(
+                &mut db,
+                &staff,
+                id,
+                Answer::new(Part::Package, htmx),
+                Err(e),
+            )
+            .await
+        }
     }
 }
 
@@ -434,7 +611,8 @@ async fn send_proposal(
         }
         Err(e) => {
             drop(tx);
-            after(&mut db, &staff, id, Err(e)).await
+            let answer = Answer::new(Part::Proposal, Htmx(true));
+            after(&mut db, &staff, id, answer, Err(e)).await
         }
     }
 }

@@ -12,7 +12,7 @@ pub fn num<T: std::str::FromStr>(field: &str, v: &str) -> AppResult<Option<T>> {
     }
     v.parse()
         .map(Some)
-        .map_err(|_| AppError::field(field, format!("{v:?} is not a number")))
+        .map_err(|_| AppError::field(field, format!("\u{201c}{v}\u{201d} is not a number")))
 }
 
 /// A number that must be there.
@@ -20,13 +20,13 @@ pub fn need<T: std::str::FromStr>(field: &str, v: &str) -> AppResult<T> {
     num(field, v)?.ok_or_else(|| AppError::field(field, "is required"))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct StartForm {
     #[serde(default)]
     pub package_id: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct PackageForm {
     #[serde(default)]
     pub name: String,
@@ -34,13 +34,13 @@ pub struct PackageForm {
     pub description: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct DuplicateForm {
     #[serde(default)]
     pub inquiry_id: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct CoverageForm {
     #[serde(default)]
     pub coverage_scene_id: String,
@@ -63,13 +63,13 @@ impl CoverageForm {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct DeliverableForm {
     #[serde(default)]
     pub deliverable_id: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct ComponentForm {
     #[serde(default)]
     pub editing_style_id: String,
@@ -90,7 +90,7 @@ impl ComponentForm {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct BillableForm {
     #[serde(default)]
     pub billable_item_id: String,
@@ -100,5 +100,5 @@ pub struct BillableForm {
     pub notes: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct Nothing {}

@@ -142,8 +142,8 @@ pub struct Options {
     pub operators: Json<Vec<(i32, String)>>,
     pub deliverables: Json<Vec<(i32, String)>>,
     pub styles: Json<Vec<(i32, String)>>,
-    /// Active billable items, "name (price)".
-    pub items: Json<Vec<(i32, String)>>,
+    /// Active billable items: (id, name, price as text).
+    pub items: Json<Vec<(i32, String, String)>>,
 }
 
 pub async fn options(conn: &mut PgConnection) -> AppResult<Options> {
@@ -157,7 +157,7 @@ pub async fn options(conn: &mut PgConnection) -> AppResult<Options> {
                      FROM deliverables), '[]') AS deliverables,
            COALESCE((SELECT json_agg(json_build_array(id, name) ORDER BY id)
                      FROM editing_styles), '[]') AS styles,
-           COALESCE((SELECT json_agg(json_build_array(id, name || ' (' || price::text || ')')
+           COALESCE((SELECT json_agg(json_build_array(id, name, price::text)
                                      ORDER BY lower(name))
                      FROM billable_items WHERE is_active), '[]') AS items",
     )

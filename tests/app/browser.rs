@@ -474,3 +474,130 @@ async fn a_quote_is_configured_and_its_price_follows_without_a_reload() {
     assert_eq!(still, serde_json::Value::Bool(true), "no page reload");
     c.close().await.unwrap();
 }
+
+/// The id of the element that has keyboard focus.
+async fn focused(c: &Client) -> String {
+    let v = c
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .unwrap();
+    v.as_str().unwrap_or_default().to_string()
+}
+
+/// Select all of a field's text and type over it.
+async fn retype(c: &Client, id: &str, keys: &str) {
+    let e = c.find(Locator::Id(id)).await.unwrap();
+    e.send_keys("\u{E009}a").await.unwrap(); // Ctrl+A
+    e.send_keys(keys).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_quote_is_edited_with_the_keyboard_and_focus_stays_where_it_was() {
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    login(
+        &c,
+        &app,
+        "priya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    let (build, line): (i32, i32) = sqlx::query_as(
+        "SELECT d.build_id, c.id FROM build_components c
+         JOIN build_deliverables d ON d.id = c.build_deliverable_id ORDER BY d.build_id, c.id LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    c.goto(&app.url(&format!("/quotes/{build}"))).await.unwrap();
+    c.execute("window.__stillHere = true;", vec![])
+        .await
+        .unwrap();
+    let minutes = format!("minutes-{line}");
+    let included = format!("included-{line}");
+    let style = format!("style-{line}");
+
+    // New minutes, then Tab: the price follows and focus is on the next control, "included".
+    let price = text(&c, Locator::Css(&format!("#component-{line} .money"))).await;
+    retype(&c, &minutes, "7\u{E004}").await;
+    let css = format!("#component-{line} .money");
+    wait_for_change(&c, &css, &price).await;
+    assert_eq!(focused(&c).await, included);
+    // Space toggles "included": the line is priced again, focus stays on the box.
+    let total = text(&c, Locator::Id("live-total")).await;
+    c.find(Locator::Id(&included))
+        .await
+        .unwrap()
+        .send_keys(" ")
+        .await
+        .unwrap();
+    let total = wait_for_change(&c, "#live-total", &total).await;
+    assert_eq!(focused(&c).await, included);
+    // Tick it again, then an arrow key picks another style: focus stays on the style.
+    c.find(Locator::Id(&included))
+        .await
+        .unwrap()
+        .send_keys(" ")
+        .await
+        .unwrap();
+    let total = wait_for_change(&c, "#live-total", &total).await;
+    c.find(Locator::Id(&style))
+        .await
+        .unwrap()
+        .send_keys("\u{E015}") // ArrowDown
+        .await
+        .unwrap();
+    let total = wait_for_change(&c, "#live-total", &total).await;
+    assert_eq!(focused(&c).await, style);
+
+    // An add-on with a quantity that is no number: the reason by the field, what was typed
+    // kept, focus still there, nothing added.
+    retype(&c, "add-item-quantity", "abc\u{E007}").await;
+    let problem = wait_text(&c, Locator::Id("add-item-quantity-error")).await;
+    assert_eq!(problem, "\u{201c}abc\u{201d} is not a number");
+    let typed = c
+        .find(Locator::Id("add-item-quantity"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some("abc"));
+    assert_eq!(focused(&c).await, "add-item-quantity");
+    assert_eq!(text(&c, Locator::Id("live-total")).await, total);
+    // Two of them: added, the form is fresh, focus stays in the quantity.
+    retype(&c, "add-item-quantity", "2\u{E007}").await;
+    let total = wait_for_change(&c, "#live-total", &total).await;
+    assert_eq!(focused(&c).await, "add-item-quantity");
+    assert!(
+        c.find(Locator::Id("add-item-quantity-error"))
+            .await
+            .is_err()
+    );
+    // Remove it with the keyboard: focus goes to the add-on picker, not the top of the page.
+    let remove = c
+        .find_all(Locator::Css("#breakdown button[aria-label^=Remove]"))
+        .await
+        .unwrap();
+    remove.last().unwrap().send_keys("\u{E007}").await.unwrap();
+    wait_for_change(&c, "#live-total", &total).await;
+    assert_eq!(focused(&c).await, "add-item");
+
+    // Save as package says so, next to the button, and focus stays in the name.
+    type_in(
+        &c,
+        Locator::Id("package-name"),
+        "Keyboard Collection\u{E007}",
+    )
+    .await;
+    let said = wait_text(&c, Locator::Id("package-feedback")).await;
+    assert!(said.contains("Keyboard Collection"), "{said}");
+    assert_eq!(focused(&c).await, "package-name");
+
+    let still: serde_json::Value = c
+        .execute("return window.__stillHere === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(still, serde_json::Value::Bool(true), "no page reload");
+    c.close().await.unwrap();
+}

@@ -686,7 +686,18 @@ async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
         )
         .await;
     assert_eq!(bad.status(), 422);
-    assert!(bad.text().await.unwrap().contains("id=\"builder-error\""));
+    // The problem is by the field, in plain words, and what was typed is kept.
+    let html = bad.text().await.unwrap();
+    assert!(
+        html.contains(
+            "id=\"add-quantity-error\" role=\"alert\">\u{201c}none\u{201d} is not a number"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"add-quantity\" value=\"none\""),
+        "{html}"
+    );
     let film = id(&app, "deliverables", "Teaser").await.to_string();
     assert_eq!(
         s.post_form(
