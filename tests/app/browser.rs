@@ -332,6 +332,14 @@ async fn a_couple_fills_in_the_public_form_and_the_lead_is_on_the_board() {
     c.goto(&app.url("/inquire?utm_source=pinterest&utm_campaign=boho"))
         .await
         .unwrap();
+    // The required fields say so before anything is sent.
+    for id in ["first_name", "email"] {
+        let input = c.find(Locator::Id(id)).await.unwrap();
+        let required = input.attr("aria-required").await.unwrap();
+        assert_eq!(required.as_deref(), Some("true"), "{id}");
+        let label = text(&c, Locator::Css(&format!("label[for={id}]"))).await;
+        assert!(label.ends_with(" *"), "{label}");
+    }
     for (id, text) in [
         ("first_name", "Lena"),
         ("last_name", "Park"),

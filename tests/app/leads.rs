@@ -1409,3 +1409,41 @@ async fn a_couples_communications_walk_page_by_page_newest_first_and_show_each_o
     let page = s.get(&format!("/contacts/{contact}?after=nope")).await;
     assert_eq!(page.status(), 422);
 }
+
+/// The start tag of the element with this id.
+fn tag_of<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!(" id=\"{id}\"")).expect(id);
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
+#[tokio::test]
+async fn the_public_form_marks_its_required_fields_before_anything_is_sent() {
+    let app = TestApp::demo().await;
+    let html = app.get("/inquire").await.text().await.unwrap();
+    assert!(html.contains("Fields marked * are required."), "{html}");
+    assert!(!html.contains("field-error"), "no error yet");
+    for (id, label) in [("first_name", "First name"), ("email", "Email")] {
+        let input = tag_of(&html, id);
+        assert!(
+            input.contains(" required ") && input.contains("aria-required=\"true\""),
+            "{input}"
+        );
+        assert!(
+            html.contains(&format!(
+                "<label for=\"{id}\">{label}<span class=\"required\" aria-hidden=\"true\"> \
+                 *</span></label>"
+            )),
+            "{id}"
+        );
+    }
+    for id in ["last_name", "phone", "wedding_date", "venue", "message"] {
+        let input = tag_of(&html, id);
+        assert!(!input.contains("required"), "{input}");
+        assert!(html.contains(&format!("<label for=\"{id}\">")));
+    }
+    // The server still checks them (the form is sent as typed, `novalidate`).
+    let resp = app.post_form("/inquire", &[("first_name", " ")]).await;
+    assert_eq!(resp.status(), 422);
+}
