@@ -266,6 +266,7 @@ async fn inquiry_page(
     let id: i32 = id.parse().map_err(|_| AppError::not_found("inquiry"))?;
     let flash = match n.done.as_str() {
         "status" => Some("The status is changed.".to_string()),
+        "contacted" => Some("Moved to Contacted; the follow-up to-do is done.".to_string()),
         "logged" => Some("Logged.".to_string()),
         "uploaded" => Some("The document is added.".to_string()),
         "completed" => Some("The to-do is done.".to_string()),
@@ -318,6 +319,8 @@ struct StatusForm {
     status: String,
 }
 
+/// Move an inquiry from its page: back to it, saying so (and that the follow-up to-do is
+/// done); a refused move shows the page again with the reason.
 async fn move_status(
     State(state): State<AppState>,
     mut db: Db,
@@ -325,10 +328,21 @@ async fn move_status(
     Path(id): Path<i32>,
     Form(f): Form<StatusForm>,
 ) -> AppResult<Response> {
-    change(&state, &mut db, &staff, id, "status", async |tx| {
+    let result = crate::db::transaction(&mut db, async |tx| {
         inquiries::move_to(tx, id, &f.status, staff.contributor_id).await
     })
-    .await
+    .await;
+    match result {
+        Ok(moved) => {
+            let done = if moved.follow_up_done {
+                "contacted"
+            } else {
+                "status"
+            };
+            Ok(Redirect::to(&format!("/leads/{id}?done={done}")).into_response())
+        }
+        Err(e) => refused(&state, &mut db, &staff, id, e).await,
+    }
 }
 
 #[derive(Deserialize)]

@@ -1410,6 +1410,112 @@ async fn a_couples_communications_walk_page_by_page_newest_first_and_show_each_o
     assert_eq!(page.status(), 422);
 }
 
+/// The status of an inquiry's follow-up to-do (the one intake made) and whether it has a
+/// completion time.
+async fn follow_up(app: &TestApp, inquiry: i32) -> (String, bool) {
+    sqlx::query_as(
+        "SELECT status::text, completed_at IS NOT NULL FROM activities
+         WHERE inquiry_id = $1 AND is_follow_up",
+    )
+    .bind(inquiry)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Another pending to-do on the inquiry, titled like the follow-up itself.
+async fn another_to_do(app: &TestApp, inquiry: i32) -> i32 {
+    sqlx::query_scalar(
+        "INSERT INTO activities (assigned_to_contributor_id, contact_id, inquiry_id, due_date,
+                                 activity_type, title)
+         SELECT assigned_to_contributor_id, contact_id, inquiry_id, due_date, 'To-Do', title
+         FROM activities WHERE inquiry_id = $1 AND is_follow_up RETURNING id",
+    )
+    .bind(inquiry)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn moving_a_lead_to_contacted_closes_its_follow_up_to_do_and_no_other() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let noah = inquiry_of(&app, "noah.w@example.com").await;
+    let mia = inquiry_of(&app, "mia.davis@example.com").await;
+    let mut others = vec![];
+    for id in [noah, mia] {
+        assert_eq!(follow_up(&app, id).await, ("Pending".into(), false));
+        others.push(another_to_do(&app, id).await);
+    }
+    // From the API.
+    let resp = s
+        .post_json(
+            &format!("/api/v1/inquiries/{noah}/status"),
+            &json!({"status": "Contacted"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // From the inquiry page.
+    let resp = s
+        .post_form(&format!("/leads/{mia}/status"), &[("status", "Contacted")])
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("/leads/{mia}?done=contacted").as_str()
+    );
+    let page = s
+        .get(&format!("/leads/{mia}?done=contacted"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Moved to Contacted; the follow-up to-do is done."));
+    // Each follow-up is done, audited as the person's; the other to-dos are not touched.
+    for (id, other) in [noah, mia].into_iter().zip(others) {
+        assert_eq!(
+            follow_up(&app, id).await,
+            ("Completed".into(), true),
+            "{id}"
+        );
+        let status: String =
+            sqlx::query_scalar("SELECT status::text FROM activities WHERE id = $1")
+                .bind(other)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(status, "Pending", "another to-do of {id}");
+    }
+    let audited = count(
+        &app,
+        "SELECT count(*) FROM audit_log l JOIN activities a ON a.id = l.entity_id
+         JOIN contributors co ON co.id = l.contributor_id JOIN contacts c ON c.id = co.contact_id
+         WHERE l.action = 'leads.activity.complete' AND l.entity_type = 'activity'
+           AND a.is_follow_up AND c.email = 'priya@goldenhour.example'",
+    )
+    .await;
+    assert_eq!(audited, 2);
+    // The next move closes nothing and says nothing of a to-do.
+    let resp = s
+        .post_form(
+            &format!("/leads/{mia}/status"),
+            &[("status", "Proposal Sent")],
+        )
+        .await;
+    assert_eq!(
+        resp.headers()["location"],
+        format!("/leads/{mia}?done=status").as_str()
+    );
+    let still = count(
+        &app,
+        "SELECT count(*) FROM activities WHERE status = 'Pending' AND NOT is_follow_up
+           AND inquiry_id IS NOT NULL AND title LIKE 'Follow up with %'",
+    )
+    .await;
+    assert_eq!(still, 2);
+}
+
 /// The start tag of the element with this id.
 fn tag_of<'a>(html: &'a str, id: &str) -> &'a str {
     let at = html.find(&format!(" id=\"{id}\"")).expect(id);
