@@ -10,35 +10,61 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 });
 
-// Leads board: drag a card to another column to move it (buttons do the same without a mouse).
-document.addEventListener("DOMContentLoaded", () => {
-  const board = document.querySelector(".board");
-  if (!board) return;
-  const csrf = board.dataset.csrf;
-  const errorBox = document.getElementById("board-error");
-  board.addEventListener("dragstart", (e) => {
-    const card = e.target.closest(".lead-card");
+// Leads board: drag a card to another column to move it (its buttons do the same without a
+// mouse, and without JavaScript). The move is the buttons' own request, sent by htmx: the board
+// comes back from the server and is swapped in place, counts and all; a refused move comes back
+// with its reason by the card. Listeners sit on the document, so they outlive each swap.
+(() => {
+  const columnOf = (e) => e.target.closest && e.target.closest("#board-region .column");
+  document.addEventListener("dragstart", (e) => {
+    const card = e.target.closest && e.target.closest("#board-region .lead-card[draggable=true]");
     if (card) e.dataTransfer.setData("text/plain", card.dataset.id);
   });
-  board.querySelectorAll(".column").forEach((col) => {
-    col.addEventListener("dragover", (e) => { e.preventDefault(); col.classList.add("drop-target"); });
-    col.addEventListener("dragleave", () => col.classList.remove("drop-target"));
-    col.addEventListener("drop", async (e) => {
-      e.preventDefault();
-      col.classList.remove("drop-target");
-      const id = e.dataTransfer.getData("text/plain");
-      const resp = await fetch(`/api/v1/inquiries/${id}/status`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-        body: JSON.stringify({ status: col.dataset.status }),
-      });
-      if (resp.ok) { location.reload(); return; }
-      const problem = await resp.json().catch(() => ({ detail: "The move failed." }));
-      errorBox.textContent = `Not moved: ${problem.detail}`;
-      errorBox.hidden = false;
+  document.addEventListener("dragover", (e) => {
+    const col = columnOf(e);
+    if (!col) return;
+    e.preventDefault();
+    col.classList.add("drop-target");
+  });
+  document.addEventListener("dragleave", (e) => {
+    const col = columnOf(e);
+    if (col && !col.contains(e.relatedTarget)) col.classList.remove("drop-target");
+  });
+  document.addEventListener("drop", (e) => {
+    const col = columnOf(e);
+    if (!col) return;
+    e.preventDefault();
+    col.classList.remove("drop-target");
+    const id = e.dataTransfer.getData("text/plain");
+    const card = /^[0-9]+$/.test(id) && document.getElementById(`lead-${id}`);
+    // Dropped where it already is (or not a card): nothing to move.
+    if (!card || card.closest(".column") === col || !window.htmx) return;
+    const region = document.getElementById("board-region");
+    const board = region.querySelector(".board");
+    htmx.ajax("POST", `/leads/${id}/status`, {
+      source: card,
+      target: "#board-region",
+      select: "#board-region",
+      swap: "outerHTML show:none",
+      headers: { "X-CSRF-Token": board.dataset.csrf },
+      values: { status: col.dataset.status, back: region.dataset.back },
     });
   });
-});
+  // A move the server did not answer (or answered with an error page): say so above the board.
+  const failed = (e) => {
+    const target = e.detail && e.detail.target;
+    const box = document.getElementById("board-failure");
+    if (!box || !target || target.id !== "board-region") return;
+    box.textContent = "Not moved: the server did not answer. Reload the page and try again.";
+    box.hidden = false;
+  };
+  document.addEventListener("htmx:responseError", failed);
+  document.addEventListener("htmx:sendError", failed);
+  document.addEventListener("htmx:afterSwap", (e) => {
+    const box = document.getElementById("board-failure");
+    if (box && e.detail && e.detail.target && e.detail.target.id === "board-region") box.hidden = true;
+  });
+})();
 
 // Phone width: tables with a header become one card per row, each cell labelled by its column.
 function stackTables(root) {

@@ -138,6 +138,38 @@ pub async fn complete(tx: &mut PgConnection, id: i32, staff: &Staff) -> AppResul
     Ok(())
 }
 
+/// Complete the inquiry's follow-up to-do (the one intake made, `is_follow_up`) if it is still
+/// pending, in the caller's transaction, audited as `leads.activity.complete`; no other to-do
+/// is touched. True when it was pending and is now done.
+pub async fn complete_follow_up(
+    tx: &mut PgConnection,
+    inquiry: i32,
+    actor: i32,
+) -> AppResult<bool> {
+    let done: Option<i32> = sqlx::query_scalar(
+        "UPDATE activities SET status = 'Completed', completed_at = now()
+         WHERE inquiry_id = $1 AND is_follow_up AND status = 'Pending' RETURNING id",
+    )
+    .bind(inquiry)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = done else {
+        return Ok(false);
+    };
+    let details =
+        serde_json::json!({ "inquiry": inquiry, "reason": "the lead moved to Contacted" });
+    audit::record(
+        tx,
+        Some(actor),
+        "leads.activity.complete",
+        "activity",
+        Some(id),
+        details,
+    )
+    .await?;
+    Ok(true)
+}
+
 /// Give an activity to another active staff member: 404 when there is no such activity, then
 /// 404 naming `assignee` when no team member has that id, 409 when they are inactive.
 pub async fn reassign(tx: &mut PgConnection, id: i32, to: i32, actor: i32) -> AppResult<()> {

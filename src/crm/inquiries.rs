@@ -1,5 +1,6 @@
 //! Inquiries: the rows the board, the inquiry and contact pages and the API show, with their
 //! filters, and `transition`, the one way an inquiry's status changes.
+use super::activities;
 use super::rules::{self, Move};
 use super::status::InquiryStatus;
 use crate::audit;
@@ -447,11 +448,32 @@ pub async fn transition(
     Ok(Some(to))
 }
 
+/// What a person's move did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    /// The inquiry's status now.
+    pub status: InquiryStatus,
+    /// Its follow-up to-do was pending and is now done (the move from New to Contacted).
+    pub follow_up_done: bool,
+}
+
 /// A person's move to the status named `to` (board, inquiry page, API): 404 when there is no
-/// such inquiry, then 409 when `to` names no status or the rule refuses.
-pub async fn move_to(tx: &mut PgConnection, id: i32, to: &str, actor: i32) -> AppResult<()> {
-    lock_status(tx, id).await?;
+/// such inquiry, then 409 when `to` names no status or the rule refuses. From New to
+/// Contacted, the couple has been contacted: the inquiry's follow-up to-do (the one intake
+/// made, no other) is done, in the same transaction.
+pub async fn move_to(tx: &mut PgConnection, id: i32, to: &str, actor: i32) -> AppResult<Moved> {
+    let from = lock_status(tx, id).await?;
     let to: InquiryStatus = to.trim().parse().map_err(AppError::Conflict)?;
-    transition(tx, id, Move::To(to), actor).await?;
-    Ok(())
+    let status = transition(tx, id, Move::To(to), actor)
+        .await?
+        .unwrap_or(from);
+    let follow_up_done = if (from, status) == (InquiryStatus::New, InquiryStatus::Contacted) {
+        activities::complete_follow_up(tx, id, actor).await?
+    } else {
+        false
+    };
+    Ok(Moved {
+        status,
+        follow_up_done,
+    })
 }

@@ -392,7 +392,8 @@ async fn first_owner(tx: &mut PgConnection) -> AppResult<i32> {
     })
 }
 
-/// The To-Do "Follow up with <name>" (cut to 255 characters), due on the follow-up date.
+/// The To-Do "Follow up with <name>" (cut to 255 characters), due on the follow-up date, marked
+/// as the inquiry's follow-up (closed when the lead moves to Contacted).
 async fn add_follow_up(
     tx: &mut PgConnection,
     assignee: i32,
@@ -402,8 +403,8 @@ async fn add_follow_up(
 ) -> AppResult<()> {
     sqlx::query(
         "INSERT INTO activities (assigned_to_contributor_id, contact_id, inquiry_id, due_date,
-                                 activity_type, title)
-         VALUES ($1, $2, $3, $4, 'To-Do', $5)",
+                                 activity_type, title, is_follow_up)
+         VALUES ($1, $2, $3, $4, 'To-Do', $5, true)",
     )
     .bind(assignee)
     .bind(couple.id)

@@ -48,8 +48,19 @@ struct Board {
     from: String,
     to: String,
     can_edit: bool,
-    /// The query as sent, for the columns' "More" links.
+    /// The query as sent (without the notice of a move), for the columns' "More" links.
     query: Vec<(String, String)>,
+    /// The same query as text: where a move goes back to (the move forms' `back` field).
+    back: String,
+    /// What the last move did ("Moved Emma Rodriguez to Contacted.").
+    flash: Option<String>,
+    /// A refused move: the inquiry and the reason, shown by its card.
+    refused: Option<(i32, String)>,
+    /// A refused move of an inquiry the board does not show: the reason, above the board.
+    error: Option<String>,
+    /// The id of the element to focus (`autofocus`) after a move: the moved card's next move
+    /// button, its link, or the message.
+    focus: Option<String>,
 }
 
 impl Board {
@@ -82,6 +93,20 @@ impl Board {
             vec![]
         }
     }
+    /// The id of a card's move button, e.g. `move-12-proposal-sent`.
+    fn move_id(&self, card: &i32, to: &InquiryStatus) -> String {
+        move_id(*card, *to)
+    }
+    fn autofocus(&self, id: &str) -> bool {
+        self.focus.as_deref() == Some(id)
+    }
+    /// Why the card's move was refused, when it was.
+    fn card_error(&self, card: &i32) -> Option<&str> {
+        self.refused
+            .as_ref()
+            .filter(|(id, _)| id == card)
+            .map(|(_, reason)| reason.as_str())
+    }
     fn source_is(&self, s: &str) -> bool {
         self.f.source.as_deref() == Some(s)
     }
@@ -90,28 +115,143 @@ impl Board {
     }
 }
 
+/// The id of a card's move button on the board, e.g. `move-12-proposal-sent`.
+fn move_id(card: i32, to: InquiryStatus) -> String {
+    let slug: String = to
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("move-{card}-{slug}")
+}
+
+/// The query keys that tell the board what a move did (`moved=<id>`, `follow_up=done`): not
+/// filters, so not carried into "More" links or the next move.
+const NOTICE_KEYS: [&str; 2] = ["moved", "follow_up"];
+
+/// What the board says about a move: one just made, or one refused (the inquiry, the status
+/// asked for, the reason).
+#[derive(Default)]
+struct MoveNote {
+    moved: Option<i32>,
+    follow_up_done: bool,
+    refused: Option<(i32, String, String)>,
+}
+
+/// The board for the query `pairs` (filters, a column's cursor), with what `note` says.
+async fn board_page(
+    db: &mut PgConnection,
+    staff: &Staff,
+    pairs: Vec<(String, String)>,
+    note: MoveNote,
+) -> AppResult<Board> {
+    let query: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(k, _)| !NOTICE_KEYS.contains(&k.as_str()))
+        .collect();
+    let back = serde_urlencoded::to_string(&query).unwrap_or_default();
+    let f: Filters = serde_urlencoded::from_str(&back)
+        .map_err(|_| AppError::field("filters", "use dates like 2027-06-01"))?;
+    let layout = Layout::load(&mut *db, staff, "Leads", "/leads").await?;
+    let columns = inquiries::board(&mut *db, &f).await?;
+    let can_edit = staff.can(Permission::LeadsEdit);
+    let shown = |id: i32| {
+        columns
+            .iter()
+            .flat_map(|c| &c.cards)
+            .find(|card| card.id == id)
+    };
+    let (mut flash, mut refused, mut error, mut focus) = (None, None, None, None);
+    if let Some(id) = note.moved {
+        match inquiries::get(&mut *db, id).await {
+            Ok(i) => {
+                let follow_up = if note.follow_up_done {
+                    "; the follow-up to-do is done"
+                } else {
+                    ""
+                };
+                flash = Some(format!("Moved {} to {}{follow_up}.", i.name, i.status));
+                // Keep the keyboard by the card: its next move, else its link, else (not on
+                // this page of the board) the message.
+                focus = Some(match shown(id) {
+                    Some(card) => match rules::moves(card.status).first() {
+                        Some(next) if can_edit => move_id(id, *next),
+                        _ => format!("lead-link-{id}"),
+                    },
+                    None => "board-flash".to_string(),
+                });
+            }
+            Err(AppError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some((id, asked, reason)) = note.refused {
+        match shown(id) {
+            Some(card) => {
+                // Nothing moved: the button that was pressed, when there is one (a card can
+                // be dragged where no button leads), else the card's link.
+                let pressed = asked
+                    .trim()
+                    .parse::<InquiryStatus>()
+                    .ok()
+                    .filter(|to| can_edit && rules::moves(card.status).contains(to));
+                focus = Some(match pressed {
+                    Some(to) => move_id(id, to),
+                    None => format!("lead-link-{id}"),
+                });
+                refused = Some((id, reason));
+            }
+            None => {
+                error = Some(reason);
+                focus = Some("board-error".to_string());
+            }
+        }
+    }
+    Ok(Board {
+        query,
+        back,
+        layout,
+        columns,
+        sources: inquiries::sources(&mut *db).await?,
+        staff: activities::team(&mut *db).await?,
+        q: f.q.clone().unwrap_or_default(),
+        from: f.from.clone().unwrap_or_default(),
+        to: f.to.clone().unwrap_or_default(),
+        f,
+        can_edit,
+        flash,
+        refused,
+        error,
+        focus,
+    })
+}
+
 async fn board(
     mut db: Db,
     staff: Staff,
     q: Result<Query<Filters>, QueryRejection>,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    let Query(f) = q.map_err(|_| AppError::field("filters", "use dates like 2027-06-01"))?;
-    let layout = Layout::load(&mut db, &staff, "Leads", "/leads").await?;
-    let columns = inquiries::board(&mut db, &f).await?;
-    let page = Board {
-        query: crate::page::pairs(raw.as_deref()),
-        layout,
-        columns,
-        sources: inquiries::sources(&mut db).await?,
-        staff: activities::team(&mut db).await?,
-        q: f.q.clone().unwrap_or_default(),
-        from: f.from.clone().unwrap_or_default(),
-        to: f.to.clone().unwrap_or_default(),
-        f,
-        can_edit: staff.can(Permission::LeadsEdit),
+    q.map_err(|_| AppError::field("filters", "use dates like 2027-06-01"))?;
+    let pairs = crate::page::pairs(raw.as_deref());
+    let value = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     };
-    Ok(render(&page))
+    let note = MoveNote {
+        moved: value("moved").and_then(|m| m.parse().ok()),
+        follow_up_done: value("follow_up") == Some("done"),
+        refused: None,
+    };
+    Ok(render(&board_page(&mut db, &staff, pairs, note).await?))
 }
 
 #[derive(Template)]
@@ -266,6 +406,7 @@ async fn inquiry_page(
     let id: i32 = id.parse().map_err(|_| AppError::not_found("inquiry"))?;
     let flash = match n.done.as_str() {
         "status" => Some("The status is changed.".to_string()),
+        "contacted" => Some("Moved to Contacted; the follow-up to-do is done.".to_string()),
         "logged" => Some("Logged.".to_string()),
         "uploaded" => Some("The document is added.".to_string()),
         "completed" => Some("The to-do is done.".to_string()),
@@ -316,8 +457,15 @@ async fn refused(
 struct StatusForm {
     #[serde(default)]
     status: String,
+    /// From the board: its query (filters, a column's cursor), to go back to it.
+    #[serde(default)]
+    back: Option<String>,
 }
 
+/// Move an inquiry, from its page or from the board (`back`). From the page: back to it,
+/// saying so (and that the follow-up to-do is done). From the board: back to the board as it
+/// was filtered, saying what moved (htmx swaps the board in place; without JavaScript it is a
+/// redirect); a refused move shows the board again with the reason by the card, nothing moved.
 async fn move_status(
     State(state): State<AppState>,
     mut db: Db,
@@ -325,10 +473,50 @@ async fn move_status(
     Path(id): Path<i32>,
     Form(f): Form<StatusForm>,
 ) -> AppResult<Response> {
-    change(&state, &mut db, &staff, id, "status", async |tx| {
+    let result = crate::db::transaction(&mut db, async |tx| {
         inquiries::move_to(tx, id, &f.status, staff.contributor_id).await
     })
-    .await
+    .await;
+    let Some(back) = f.back else {
+        return match result {
+            Ok(moved) => {
+                let done = if moved.follow_up_done {
+                    "contacted"
+                } else {
+                    "status"
+                };
+                Ok(Redirect::to(&format!("/leads/{id}?done={done}")).into_response())
+            }
+            Err(e) => refused(&state, &mut db, &staff, id, e).await,
+        };
+    };
+    let mut pairs: Vec<(String, String)> = crate::page::pairs(Some(&back))
+        .into_iter()
+        .filter(|(k, _)| !NOTICE_KEYS.contains(&k.as_str()))
+        .collect();
+    match result {
+        Ok(moved) => {
+            pairs.push(("moved".into(), id.to_string()));
+            if moved.follow_up_done {
+                pairs.push(("follow_up".into(), "done".into()));
+            }
+            let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+            Ok(Redirect::to(&format!("/leads?{query}")).into_response())
+        }
+        Err(e) => {
+            let refusal = Refusal::from_error(e)?;
+            let reason = format!(
+                "Not moved: {}",
+                refusal.message.as_deref().unwrap_or_default()
+            );
+            let note = MoveNote {
+                refused: Some((id, f.status, reason)),
+                ..MoveNote::default()
+            };
+            let page = board_page(&mut db, &staff, pairs, note).await?;
+            Ok(refusal.respond(render(&page)))
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -186,10 +186,11 @@ FROM (VALUES
 JOIN contacts c ON c.email = v.email;
 
 -- Follow-up to-dos for the sales team, and the conversations so far.
-INSERT INTO activities (assigned_to_contributor_id, contact_id, inquiry_id, due_date, activity_type, title, notes, status)
+INSERT INTO activities (assigned_to_contributor_id, contact_id, inquiry_id, due_date, activity_type, title, notes, status, is_follow_up)
 SELECT co.id, i.contact_id, i.id, i.follow_up_due_date, 'To-Do',
        'Follow up with ' || c.first_name || ' ' || c.last_name, NULL,
-       CASE WHEN i.status = 'Closed-Lost' THEN 'Completed' ELSE 'Pending' END::activity_status
+       CASE WHEN i.status = 'Closed-Lost' THEN 'Completed' ELSE 'Pending' END::activity_status,
+       true
 FROM inquiries i
 JOIN contacts c ON c.id = i.contact_id
 CROSS JOIN (SELECT co.id FROM contributors co JOIN roles r ON r.id = co.role_id WHERE r.name = 'Sales' ORDER BY co.id LIMIT 1) co

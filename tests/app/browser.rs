@@ -344,6 +344,14 @@ async fn a_couple_fills_in_the_public_form_and_the_lead_is_on_the_board() {
     c.goto(&app.url("/inquire?utm_source=pinterest&utm_campaign=boho"))
         .await
         .unwrap();
+    // The required fields say so before anything is sent.
+    for id in ["first_name", "email"] {
+        let input = c.find(Locator::Id(id)).await.unwrap();
+        let required = input.attr("aria-required").await.unwrap();
+        assert_eq!(required.as_deref(), Some("true"), "{id}");
+        let label = text(&c, Locator::Css(&format!("label[for={id}]"))).await;
+        assert!(label.ends_with(" *"), "{label}");
+    }
     for (id, text) in [
         ("first_name", "Lena"),
         ("last_name", "Park"),
@@ -472,6 +480,134 @@ async fn a_quote_is_configured_and_its_price_follows_without_a_reload() {
         .await
         .unwrap();
     assert_eq!(still, serde_json::Value::Bool(true), "no page reload");
+    c.close().await.unwrap();
+}
+
+/// The id of the element that has the keyboard focus, once it is `id` (bounded wait).
+async fn wait_for_focus(c: &Client, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let focused = c
+            .execute(
+                "return document.activeElement ? document.activeElement.id : null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if focused == serde_json::json!(id) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the focus is on {focused}, not #{id}"
+        );
+        let _ = c
+            .wait()
+            .at_most(Duration::from_millis(100))
+            .for_element(Locator::Css("body"))
+            .await;
+    }
+}
+
+/// The count shown in a column's heading of the board.
+async fn column_count(c: &Client, status: &str) -> String {
+    let css = format!("section.column[data-status='{status}'] .count");
+    text(c, Locator::Css(&css)).await
+}
+
+async fn no_reload_since_marker(c: &Client) {
+    let marker = c
+        .execute("return window.__marker === 1;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, serde_json::json!(true), "no full page load");
+    assert_eq!(c.current_url().await.unwrap().path(), "/leads");
+}
+
+#[tokio::test]
+async fn a_lead_moves_on_the_board_in_place_by_button_and_by_dragging() {
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    login(
+        &c,
+        &app,
+        "priya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    let emma: i32 = sqlx::query_scalar("SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'emma.rodriguez@example.com'").fetch_one(&app.db).await.unwrap();
+    c.goto(&app.url("/leads")).await.unwrap();
+    let (new, contacted) = (
+        column_count(&c, "New").await,
+        column_count(&c, "Contacted").await,
+    );
+    assert_eq!((new.as_str(), contacted.as_str()), ("3", "2"));
+    c.execute("window.__marker = 1;", vec![]).await.unwrap();
+    // The button: the card goes to Contacted, the counts follow, the keyboard stays by the card.
+    click(&c, Locator::Id(&format!("move-{emma}-contacted"))).await;
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            "section.column[data-status='Contacted'] #lead-{emma}"
+        )))
+        .await
+        .unwrap();
+    wait_for_focus(&c, &format!("move-{emma}-proposal-sent")).await;
+    no_reload_since_marker(&c).await;
+    assert_eq!(column_count(&c, "New").await, "2");
+    assert_eq!(column_count(&c, "Contacted").await, "3");
+    let flash = text(&c, Locator::Id("board-flash")).await;
+    assert_eq!(
+        flash,
+        "Moved Emma Rodriguez to Contacted; the follow-up to-do is done."
+    );
+    let follow_up: String = sqlx::query_scalar(
+        "SELECT status::text FROM activities WHERE inquiry_id = $1 AND is_follow_up",
+    )
+    .bind(emma)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(follow_up, "Completed");
+    // Dragging the card to the next column does the same, without a reload.
+    let drag = "const [id, status] = arguments;
+        const card = document.getElementById('lead-' + id);
+        const col = document.querySelector(`#board-region .column[data-status='${status}']`);
+        const dt = new DataTransfer();
+        card.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+        col.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+        col.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));";
+    c.execute(drag, vec![emma.into(), "Proposal Sent".into()])
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            "section.column[data-status='Proposal Sent'] #lead-{emma}"
+        )))
+        .await
+        .unwrap();
+    no_reload_since_marker(&c).await;
+    assert_eq!(column_count(&c, "Contacted").await, "2");
+    // A move the rules refuse: the reason by the card, nothing moved.
+    c.execute(drag, vec![emma.into(), "Booked".into()])
+        .await
+        .unwrap();
+    let reason = wait_text(&c, Locator::Id(&format!("move-error-{emma}"))).await;
+    assert!(reason.contains("only by booking"), "{reason}");
+    let role = c
+        .find(Locator::Id(&format!("move-error-{emma}")))
+        .await
+        .unwrap()
+        .attr("role")
+        .await
+        .unwrap();
+    assert_eq!(role.as_deref(), Some("alert"));
+    c.find(Locator::Css(&format!(
+        "section.column[data-status='Proposal Sent'] #lead-{emma}"
+    )))
+    .await
+    .expect("still in Proposal Sent");
+    wait_for_focus(&c, &format!("lead-link-{emma}")).await;
+    no_reload_since_marker(&c).await;
     c.close().await.unwrap();
 }
 

@@ -1409,3 +1409,223 @@ async fn a_couples_communications_walk_page_by_page_newest_first_and_show_each_o
     let page = s.get(&format!("/contacts/{contact}?after=nope")).await;
     assert_eq!(page.status(), 422);
 }
+
+/// The status of an inquiry's follow-up to-do (the one intake made) and whether it has a
+/// completion time.
+async fn follow_up(app: &TestApp, inquiry: i32) -> (String, bool) {
+    sqlx::query_as(
+        "SELECT status::text, completed_at IS NOT NULL FROM activities
+         WHERE inquiry_id = $1 AND is_follow_up",
+    )
+    .bind(inquiry)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Another pending to-do on the inquiry, titled like the follow-up itself.
+async fn another_to_do(app: &TestApp, inquiry: i32) -> i32 {
+    sqlx::query_scalar(
+        "INSERT INTO activities (assigned_to_contributor_id, contact_id, inquiry_id, due_date,
+                                 activity_type, title)
+         SELECT assigned_to_contributor_id, contact_id, inquiry_id, due_date, 'To-Do', title
+         FROM activities WHERE inquiry_id = $1 AND is_follow_up RETURNING id",
+    )
+    .bind(inquiry)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// The `back` fields of the board's move forms, unescaped.
+fn backs(html: &str) -> Vec<String> {
+    html.split("name=\"back\" value=\"")
+        .skip(1)
+        .map(|t| crate::helpers::unescape(t.split('"').next().unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn moving_a_lead_to_contacted_closes_its_follow_up_to_do_and_no_other() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let emma = inquiry_of(&app, "emma.rodriguez@example.com").await;
+    let noah = inquiry_of(&app, "noah.w@example.com").await;
+    let mia = inquiry_of(&app, "mia.davis@example.com").await;
+    let mut others = vec![];
+    for id in [emma, noah, mia] {
+        assert_eq!(follow_up(&app, id).await, ("Pending".into(), false));
+        others.push(another_to_do(&app, id).await);
+    }
+    // From the board, as a plain form (no JavaScript): back to the board as it was filtered,
+    // saying what moved, the keyboard by the card's next move.
+    let resp = s
+        .post_form(
+            &format!("/leads/{emma}/status"),
+            &[("status", "Contacted"), ("back", "source=Instagram&q=emma")],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(
+        to,
+        format!("/leads?source=Instagram&q=emma&moved={emma}&follow_up=done")
+    );
+    let board = s.get(&to).await.text().await.unwrap();
+    assert!(
+        board.contains("Moved Emma Rodriguez to Contacted; the follow-up to-do is done."),
+        "{board}"
+    );
+    let contacted = board.split("data-status=\"Contacted\"").nth(1).unwrap();
+    assert!(contacted.contains(&format!("id=\"lead-{emma}\"")));
+    assert!(
+        board.contains(&format!("id=\"move-{emma}-proposal-sent\" autofocus")),
+        "{board}"
+    );
+    let next = backs(&board);
+    assert!(!next.is_empty());
+    assert!(
+        next.iter().all(|b| b == "source=Instagram&q=emma"),
+        "the filters, not the notice: {next:?}"
+    );
+    // From the API.
+    let resp = s
+        .post_json(
+            &format!("/api/v1/inquiries/{noah}/status"),
+            &json!({"status": "Contacted"}),
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    // From the inquiry page.
+    let resp = s
+        .post_form(&format!("/leads/{mia}/status"), &[("status", "Contacted")])
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers()["location"],
+        format!("/leads/{mia}?done=contacted").as_str()
+    );
+    let page = s
+        .get(&format!("/leads/{mia}?done=contacted"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Moved to Contacted; the follow-up to-do is done."));
+    // Each follow-up is done, audited as the person's; the other to-dos are not touched.
+    for (id, other) in [emma, noah, mia].into_iter().zip(others) {
+        assert_eq!(
+            follow_up(&app, id).await,
+            ("Completed".into(), true),
+            "{id}"
+        );
+        let status: String =
+            sqlx::query_scalar("SELECT status::text FROM activities WHERE id = $1")
+                .bind(other)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(status, "Pending", "another to-do of {id}");
+    }
+    let audited = count(
+        &app,
+        "SELECT count(*) FROM audit_log l JOIN activities a ON a.id = l.entity_id
+         JOIN contributors co ON co.id = l.contributor_id JOIN contacts c ON c.id = co.contact_id
+         WHERE l.action = 'leads.activity.complete' AND l.entity_type = 'activity'
+           AND a.is_follow_up AND c.email = 'priya@goldenhour.example'",
+    )
+    .await;
+    assert_eq!(audited, 3);
+    // The next move closes nothing and says nothing of a to-do.
+    let resp = s
+        .post_form(
+            &format!("/leads/{emma}/status"),
+            &[("status", "Proposal Sent"), ("back", "")],
+        )
+        .await;
+    assert_eq!(
+        resp.headers()["location"],
+        format!("/leads?moved={emma}").as_str()
+    );
+    let board = s
+        .get(&format!("/leads?moved={emma}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains("Moved Emma Rodriguez to Proposal Sent."));
+    // A refused move from the board: the board again with the reason by the card (409),
+    // nothing changed.
+    let resp = s
+        .post_form(
+            &format!("/leads/{emma}/status"),
+            &[("status", "Booked"), ("back", "source=Instagram")],
+        )
+        .await;
+    assert_eq!(resp.status(), 409);
+    let board = resp.text().await.unwrap();
+    let card = board
+        .split(&format!("id=\"lead-{emma}\""))
+        .nth(1)
+        .unwrap()
+        .split("</article>")
+        .next()
+        .unwrap();
+    assert!(
+        card.contains(&format!("role=\"alert\" id=\"move-error-{emma}\""))
+            && card.contains("Not moved: an inquiry becomes Booked only by booking"),
+        "{card}"
+    );
+    assert!(backs(&board).iter().all(|b| b == "source=Instagram"));
+    let status: String = sqlx::query_scalar("SELECT status::text FROM inquiries WHERE id = $1")
+        .bind(emma)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "Proposal Sent");
+    let still = count(
+        &app,
+        "SELECT count(*) FROM activities WHERE status = 'Pending' AND NOT is_follow_up
+           AND inquiry_id IS NOT NULL AND title LIKE 'Follow up with %'",
+    )
+    .await;
+    assert_eq!(still, 3);
+}
+
+/// The start tag of the element with this id.
+fn tag_of<'a>(html: &'a str, id: &str) -> &'a str {
+    let at = html.find(&format!(" id=\"{id}\"")).expect(id);
+    let start = html[..at].rfind('<').unwrap();
+    let end = at + html[at..].find('>').unwrap();
+    &html[start..=end]
+}
+
+#[tokio::test]
+async fn the_public_form_marks_its_required_fields_before_anything_is_sent() {
+    let app = TestApp::demo().await;
+    let html = app.get("/inquire").await.text().await.unwrap();
+    assert!(html.contains("Fields marked * are required."), "{html}");
+    assert!(!html.contains("field-error"), "no error yet");
+    for (id, label) in [("first_name", "First name"), ("email", "Email")] {
+        let input = tag_of(&html, id);
+        assert!(
+            input.contains(" required ") && input.contains("aria-required=\"true\""),
+            "{input}"
+        );
+        assert!(
+            html.contains(&format!(
+                "<label for=\"{id}\">{label}<span class=\"required\" aria-hidden=\"true\"> \
+                 *</span></label>"
+            )),
+            "{id}"
+        );
+    }
+    for id in ["last_name", "phone", "wedding_date", "venue", "message"] {
+        let input = tag_of(&html, id);
+        assert!(!input.contains("required"), "{input}");
+        assert!(html.contains(&format!("<label for=\"{id}\">")));
+    }
+    // The server still checks them (the form is sent as typed, `novalidate`).
+    let resp = app.post_form("/inquire", &[("first_name", " ")]).await;
+    assert_eq!(resp.status(), 422);
+}
