@@ -12,7 +12,7 @@ use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Deserialize;
 use sqlx::PgConnection;
 
@@ -169,11 +169,15 @@ impl AuditPage {
 }
 
 /// One page of the entries that match the filter, newest first, from the filter's cursor on;
-/// the next page's cursor when more follow.
+/// the next page's cursor when more follow. The dates are the studio's local days.
 pub async fn entries(
     conn: &mut PgConnection,
     f: &Checked,
+    time_zone: &str,
 ) -> AppResult<(Vec<AuditRow>, Option<page::After>)> {
+    let from = f.from.map(|d| dates::start_of_day(d, time_zone));
+    let before =
+        f.to.map(|d| dates::start_of_day(d + Days::new(1), time_zone));
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT a.id, a.\"timestamp\" AS at, trim(concat_ws(' ', c.first_name, c.last_name)) AS who,
                 a.action, a.entity_type, a.entity_id, a.details
@@ -181,16 +185,16 @@ pub async fn entries(
          LEFT JOIN contacts c ON c.id = co.contact_id
          WHERE ($1::int IS NULL OR a.contributor_id = $1)
            AND ($2 = '' OR a.entity_type = $2)
-           AND ($3::date IS NULL OR a.\"timestamp\" >= $3::date)
-           AND ($4::date IS NULL OR a.\"timestamp\" < $4::date + 1)
+           AND ($3::timestamptz IS NULL OR a.\"timestamp\" >= $3)
+           AND ($4::timestamptz IS NULL OR a.\"timestamp\" < $4)
            AND (a.\"timestamp\", a.id)
                < (COALESCE($5::timestamptz, 'infinity'), COALESCE($6::int, 2147483647))
          ORDER BY a.\"timestamp\" DESC, a.id DESC LIMIT $7",
     )
     .bind(f.person)
     .bind(&f.entity)
-    .bind(f.from)
-    .bind(f.to)
+    .bind(from)
+    .bind(before)
     .bind(f.after.map(|a| a.at))
     .bind(f.after.map(|a| a.id))
     .bind(page::SIZE + 1)
@@ -232,7 +236,7 @@ async fn audit_log(
         Err(errors) => (Checked::default(), errors),
     };
     let (rows, next) = match errors.is_empty() {
-        true => entries(&mut conn, &checked).await?,
+        true => entries(&mut conn, &checked, &layout.settings.time_zone).await?,
         false => (vec![], None),
     };
     let status = match errors.is_empty() {
