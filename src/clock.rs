@@ -1,7 +1,6 @@
 //! What time it is, given to the code that asks "now" or "today" instead of read from the
 //! system inside it, so that tests can pin it. "Today" is always the studio's local date.
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub enum Clock {
@@ -23,7 +22,7 @@ impl Clock {
     /// The date in the studio's time zone (an IANA name such as "America/Los_Angeles"; an
     /// unknown name counts as UTC).
     pub fn today(&self, time_zone: &str) -> NaiveDate {
-        let tz: Tz = time_zone.parse().unwrap_or(Tz::UTC);
+        let tz = crate::dates::zone(time_zone);
         self.now().with_timezone(&tz).date_naive()
     }
 }

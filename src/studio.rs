@@ -1,8 +1,10 @@
 //! The studio's settings (one row of `studio_settings`), read once per request where a page or
 //! an action needs them: `Layout::load` reads them for every staff page and hands them on as
 //! `layout.settings`, so handlers do not query them again.
+use crate::dates::{self, Shown};
 use crate::error::AppResult;
 use crate::money;
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
@@ -38,5 +40,15 @@ impl Studio {
     /// An amount in the studio's currency, e.g. "$1,234.50".
     pub fn money(&self, amount: Decimal) -> String {
         money::format(amount, &self.currency_code)
+    }
+
+    /// An instant as the studio reads it, date and time in its time zone: "Jun 14, 2026 22:30".
+    pub fn time(&self, at: &DateTime<Utc>) -> String {
+        dates::shown(*at, &self.time_zone, Shown::Time)
+    }
+
+    /// The studio's local date of an instant: "Jun 14, 2026".
+    pub fn day(&self, at: &DateTime<Utc>) -> String {
+        dates::shown(*at, &self.time_zone, Shown::Day)
     }
 }

@@ -1,5 +1,6 @@
 //! Settings > Audit log: every change, who made it and when, filtered by person, record and
 //! dates (plausible ones: `crate::dates`), 50 to a page, newest first, by keyset.
+use super::audit_words::{self, AuditRow, Entry};
 use crate::auth::{Access, Permission, Staff};
 use crate::dates;
 use crate::db::Db;
@@ -12,9 +13,9 @@ use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{Days, NaiveDate};
 use serde::Deserialize;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 pub fn routes() -> Routes {
     Routes::new().get(
@@ -112,33 +113,14 @@ impl AuditFilter {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct AuditRow {
-    pub id: i32,
-    pub at: DateTime<Utc>,
-    pub who: Option<String>,
-    pub action: String,
-    pub entity_type: Option<String>,
-    pub entity_id: Option<i32>,
-    pub details: Option<serde_json::Value>,
-}
-
-impl AuditRow {
-    pub fn details_text(&self) -> String {
-        self.details
-            .as_ref()
-            .map(|d| d.to_string())
-            .unwrap_or_default()
-    }
-}
-
 #[derive(Template)]
 #[template(path = "settings/audit.html")]
 struct AuditPage {
     layout: Layout,
-    rows: Vec<AuditRow>,
+    rows: Vec<Entry>,
     people: Vec<(i32, String)>,
-    entities: Vec<String>,
+    /// (kind of record, its label)
+    entities: Vec<(String, String)>,
     person: Option<i32>,
     entity: String,
     from: String,
@@ -168,35 +150,63 @@ impl AuditPage {
     }
 }
 
-/// One page of the entries that match the filter, newest first, from the filter's cursor on;
-/// the next page's cursor when more follow.
+/// One page of the entries that match the filter, newest first, from the filter's cursor on,
+/// each with the names of its record and of what its details point at (one query: the page's
+/// rows by the (timestamp, id) index, then a few lookups by primary key for those rows only);
+/// the next page's cursor when more follow. The dates are the studio's local days. Only the
+/// filters that are set are in the query, so each combination has its own plan.
 pub async fn entries(
     conn: &mut PgConnection,
     f: &Checked,
+    time_zone: &str,
 ) -> AppResult<(Vec<AuditRow>, Option<page::After>)> {
-    let rows: Vec<AuditRow> = sqlx::query_as(
-        "SELECT a.id, a.\"timestamp\" AS at, trim(concat_ws(' ', c.first_name, c.last_name)) AS who,
-                a.action, a.entity_type, a.entity_id, a.details
-         FROM audit_log a LEFT JOIN contributors co ON co.id = a.contributor_id
-         LEFT JOIN contacts c ON c.id = co.contact_id
-         WHERE ($1::int IS NULL OR a.contributor_id = $1)
-           AND ($2 = '' OR a.entity_type = $2)
-           AND ($3::date IS NULL OR a.\"timestamp\" >= $3::date)
-           AND ($4::date IS NULL OR a.\"timestamp\" < $4::date + 1)
-           AND (a.\"timestamp\", a.id)
-               < (COALESCE($5::timestamptz, 'infinity'), COALESCE($6::int, 2147483647))
-         ORDER BY a.\"timestamp\" DESC, a.id DESC LIMIT $7",
-    )
-    .bind(f.person)
-    .bind(&f.entity)
-    .bind(f.from)
-    .bind(f.to)
-    .bind(f.after.map(|a| a.at))
-    .bind(f.after.map(|a| a.id))
-    .bind(page::SIZE + 1)
-    .fetch_all(conn)
-    .await?;
+    let rows: Vec<AuditRow> = query(f, time_zone).build_query_as().fetch_all(conn).await?;
     Ok(page::split(rows, |r| page::After { at: r.at, id: r.id }))
+}
+
+/// The query `entries` runs. Without filters its parameters are the cursor's time and id
+/// and the number of rows.
+pub fn query(f: &Checked, time_zone: &str) -> QueryBuilder<'static, Postgres> {
+    let mut qb = QueryBuilder::new(
+        "SELECT p.id, p.at, p.action, p.entity_type, p.entity_id, p.details,
+                CASE WHEN co.id IS NOT NULL
+                     THEN trim(concat_ws(' ', c.first_name, c.last_name)) END AS who,
+                r.name AS record_name, r.link AS record_link, n.names
+         FROM (SELECT a.id, a.\"timestamp\" AS at, a.contributor_id, a.action, a.entity_type,
+                      a.entity_id, a.details
+               FROM audit_log a WHERE (a.\"timestamp\", a.id) < (COALESCE(",
+    );
+    qb.push_bind(f.after.map(|a| a.at))
+        .push("::timestamptz, 'infinity'), ")
+        .push_bind(f.after.map_or(i32::MAX, |a| a.id))
+        .push(")");
+    if let Some(person) = f.person {
+        qb.push(" AND a.contributor_id = ").push_bind(person);
+    }
+    if !f.entity.is_empty() {
+        qb.push(" AND a.entity_type = ").push_bind(f.entity.clone());
+    }
+    if let Some(from) = f.from {
+        let start = dates::start_of_day(from, time_zone);
+        qb.push(" AND a.\"timestamp\" >= ").push_bind(start);
+    }
+    if let Some(to) = f.to {
+        let end = dates::start_of_day(to + Days::new(1), time_zone);
+        qb.push(" AND a.\"timestamp\" < ").push_bind(end);
+    }
+    qb.push(" ORDER BY a.\"timestamp\" DESC, a.id DESC LIMIT ")
+        .push_bind(page::SIZE + 1)
+        .push(format!(
+            ") p
+             LEFT JOIN contributors co ON co.id = p.contributor_id
+             LEFT JOIN contacts c ON c.id = co.contact_id
+             LEFT JOIN LATERAL ({}) r ON true
+             LEFT JOIN LATERAL ({}) n ON true
+             ORDER BY p.at DESC, p.id DESC",
+            audit_words::record_sql(),
+            audit_words::names_sql()
+        ));
+    qb
 }
 
 /// Everyone who can appear in the log: (contributor id, name), by name.
@@ -209,13 +219,28 @@ async fn people(conn: &mut PgConnection) -> AppResult<Vec<(i32, String)>> {
     .await?)
 }
 
-/// The kinds of record the log names.
-async fn entity_types(conn: &mut PgConnection) -> AppResult<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT DISTINCT entity_type FROM audit_log WHERE entity_type IS NOT NULL ORDER BY 1",
+/// The kinds of record the log names, with their labels, by label. A skip scan of the
+/// (entity_type, entity_id) index: one probe per kind, not a pass over every entry.
+async fn entity_types(conn: &mut PgConnection) -> AppResult<Vec<(String, String)>> {
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE s(v) AS (
+             SELECT min(entity_type) FROM audit_log
+             UNION ALL
+             SELECT (SELECT min(entity_type) FROM audit_log WHERE entity_type > s.v)
+             FROM s WHERE s.v IS NOT NULL)
+         SELECT v FROM s WHERE v IS NOT NULL",
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    let mut labelled: Vec<(String, String)> = kinds
+        .into_iter()
+        .map(|k| {
+            let label = audit_words::kind_label(&k);
+            (k, label)
+        })
+        .collect();
+    labelled.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(labelled)
 }
 
 /// The log, filtered; a filter that cannot be read is shown by its field (422), with no rows.
@@ -232,7 +257,7 @@ async fn audit_log(
         Err(errors) => (Checked::default(), errors),
     };
     let (rows, next) = match errors.is_empty() {
-        true => entries(&mut conn, &checked).await?,
+        true => entries(&mut conn, &checked, &layout.settings.time_zone).await?,
         false => (vec![], None),
     };
     let status = match errors.is_empty() {
@@ -240,6 +265,10 @@ async fn audit_log(
         false => StatusCode::UNPROCESSABLE_ENTITY,
     };
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let rows = rows
+        .into_iter()
+        .map(|r| audit_words::entry(r, &layout.settings))
+        .collect();
     let html = render(&AuditPage {
         layout,
         rows,

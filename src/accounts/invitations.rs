@@ -2,7 +2,8 @@
 //! choose one. The email may be a contact's already, but not a client's or a lead's, and not
 //! someone on the team.
 use super::forms::valid_email;
-use super::{links, roles};
+use super::links::{self, Owner};
+use super::roles;
 use crate::auth::Staff;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult};
@@ -125,7 +126,7 @@ pub async fn invite(
         .ok_or_else(|| AppError::field("role_id", "Choose a role."))?;
     let contact_id = contact_for(tx, &email, form).await?;
     let contributor_id = create_login(tx, contact_id, form.role_id).await?;
-    let token = links::issue(tx, "staff_invite", Some(contributor_id), None, 7 * 24).await?;
+    let token = links::issue(tx, "staff_invite", Owner::Staff, contributor_id, 7 * 24).await?;
     let link = format!("{}/set-password/{token}", settings.base_url());
     let mail = mail::Mail {
         to_contact_id: contact_id,

@@ -36,7 +36,8 @@ pub struct LoginPage {
     pub next: String,
     pub error: Option<String>,
     pub notice: Option<String>,
-    pub reset_link: bool,
+    /// Where to ask for a reset link ("Forgot your password?").
+    pub reset: &'static str,
 }
 
 #[derive(Deserialize, Default)]
@@ -72,7 +73,7 @@ fn staff_page(
         next,
         error,
         notice,
-        reset_link: true,
+        reset: "/password-reset",
     }
 }
 

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod api;
 pub mod audit_log;
+pub mod audit_words;
 pub mod forms;
 pub mod invitations;
 pub mod links;

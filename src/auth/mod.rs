@@ -41,6 +41,7 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/password-reset",
     "/set-password/{token}",
     "/portal/login",
+    "/portal/password-reset",
     "/portal/set-password/{token}",
     "/inquire",
     "/proposal/{token}",

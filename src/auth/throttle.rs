@@ -5,6 +5,9 @@
 //!   close the account to every IP address except those that logged into it in the last 90
 //!   days, so its owner still gets in from their usual places.
 //!
+//! Asking for a password reset link is throttled too (`admit_reset`), per account and address
+//! and per address, never for an account from everywhere.
+//!
 //! Attempts are rows in login_attempts; an advisory lock per account and per IP makes
 //! concurrent tries count one after another.
 use crate::error::{AppError, AppResult};
@@ -92,5 +95,65 @@ pub async fn succeeded(tx: &mut sqlx::PgConnection, attempt: i64) -> Result<(), 
         .bind(attempt)
         .execute(tx)
         .await?;
+    Ok(())
+}
+
+/// Reset links one account may ask for from one address in the window.
+pub const MAX_RESETS: i64 = 5;
+/// Reset links one address may ask for in the window, whatever the accounts.
+pub const MAX_RESETS_PER_IP: i64 = 20;
+
+/// Asking for a password reset link (`realm`: "staff-reset" or "portal-reset"), in the caller's
+/// transaction: 429 beyond `MAX_RESETS` for one account from one address, or
+/// `MAX_RESETS_PER_IP` from one address, in the window. Counted whether or not the account
+/// exists, so that a refusal says nothing about it; recorded as `succeeded`, so that it never
+/// counts as a failed login (and the address's logins are not slowed by it). Nobody else's
+/// requests count against an account's owner: they cannot be kept from asking.
+pub async fn admit_reset(
+    tx: &mut sqlx::PgConnection,
+    realm: &str,
+    account: &str,
+    ip: &str,
+) -> AppResult<()> {
+    let account: String = account.chars().take(255).collect();
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('reset-ip:' || $1))")
+        .bind(ip)
+        .execute(&mut *tx)
+        .await?;
+    let wait: Option<f64> = sqlx::query_scalar(
+        "SELECT max(w)::float8 FROM (
+           SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now())) AS w
+           FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
+                 FROM login_attempts WHERE realm = $1 AND ip = $3 AND account = $2
+                   AND attempted_at > now() - make_interval(secs => $4)) a
+           WHERE n = $5
+           UNION ALL
+           SELECT extract(epoch FROM (attempted_at + make_interval(secs => $4) - now()))
+           FROM (SELECT attempted_at, row_number() OVER (ORDER BY attempted_at DESC) AS n
+                 FROM login_attempts WHERE realm = $1 AND ip = $3
+                   AND attempted_at > now() - make_interval(secs => $4)) b
+           WHERE n = $6) x",
+    )
+    .bind(realm)
+    .bind(&account)
+    .bind(ip)
+    .bind(WINDOW_SECS as f64)
+    .bind(MAX_RESETS)
+    .bind(MAX_RESETS_PER_IP)
+    .fetch_one(&mut *tx)
+    .await?;
+    if let Some(w) = wait {
+        return Err(AppError::RateLimited {
+            retry_after_secs: (w.ceil() as u64).max(1),
+        });
+    }
+    sqlx::query(
+        "INSERT INTO login_attempts (realm, account, ip, succeeded) VALUES ($1, $2, $3, true)",
+    )
+    .bind(realm)
+    .bind(&account)
+    .bind(ip)
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Settings > Client portal: the studio's clients and their portal logins; inviting a couple
 //! sends them a link, valid 7 days, to choose their password.
-use crate::accounts::links;
+use crate::accounts::links::{self, Owner};
 use crate::auth::{Access, Permission, Staff};
 use crate::config::Settings;
 use crate::db::Db;
@@ -141,7 +141,7 @@ pub async fn invite_couple(
 ) -> AppResult<Invited> {
     let couple = couple(tx, client_id).await?;
     let client_user_id = portal_login(tx, client_id, &couple.email).await?;
-    let token = links::issue(tx, "portal_invite", None, Some(client_user_id), 7 * 24).await?;
+    let token = links::issue(tx, "portal_invite", Owner::Couple, client_user_id, 7 * 24).await?;
     let link = format!("{}/portal/set-password/{token}", settings.base_url());
     let mail = mail::Mail {
         to_contact_id: couple.contact_id,

@@ -1,10 +1,11 @@
 //! The couple's login: logging in and out of the portal (its own session and cookie), and
-//! choosing a password from an invitation link. The forms and checks are the staff login's.
-use crate::accounts::forms::{LoginForm, NewPasswordForm};
-use crate::accounts::links;
+//! their password: asking for a reset link and choosing a password from it or from their
+//! invitation. The forms, checks and the password flow are the staff login's
+//! (`accounts::login`, `accounts::passwords`); `CoupleLogins` says what differs.
+use crate::accounts::forms::LoginForm;
+use crate::accounts::links::Owner;
 use crate::accounts::login::{self as staff_login, Credential, LoginPage, NextQuery, check_login};
-use crate::accounts::passwords::{set_from_link_form, set_password_answer, set_password_form};
-use crate::audit;
+use crate::accounts::passwords::{self, Logins, Recipient};
 use crate::auth::{self, Access, PORTAL_COOKIE, PortalUser, throttle};
 use crate::db::Db;
 use crate::error::AppResult;
@@ -14,27 +15,89 @@ use crate::http::redirect::local_path;
 use crate::http::routes::Routes;
 use crate::studio::Studio;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use sqlx::PgConnection;
 use std::net::SocketAddr;
 
 pub fn routes() -> Routes {
+    use passwords::{reset_page, reset_request, set_password, set_password_page};
     Routes::new()
         .get("/portal/login", Access::Public, login_page)
         .post("/portal/login", Access::Public, login)
         .post("/portal/logout", Access::Portal, logout)
         .get(
+            "/portal/password-reset",
+            Access::Public,
+            reset_page::<CoupleLogins>,
+        )
+        .post(
+            "/portal/password-reset",
+            Access::Public,
+            reset_request::<CoupleLogins>,
+        )
+        .get(
             "/portal/set-password/{token}",
             Access::Public,
-            set_password_page,
+            set_password_page::<CoupleLogins>,
         )
-        .post("/portal/set-password/{token}", Access::Public, set_password)
+        .post(
+            "/portal/set-password/{token}",
+            Access::Public,
+            set_password::<CoupleLogins>,
+        )
 }
 
-/// The links a couple may choose a password with.
-const PORTAL_LINKS: &[&str] = &["portal_invite", "password_reset"];
+/// Couples' portal logins, for the password flow: by their login's email, in the studio's
+/// name.
+pub struct CoupleLogins;
+
+impl Logins for CoupleLogins {
+    const OWNER: Owner = Owner::Couple;
+    const PURPOSES: &'static [&'static str] = &["password_reset", "portal_invite"];
+    const THROTTLE: &'static str = "portal-reset";
+    const RESET_PAGE: &'static str = "/portal/password-reset";
+    const SET_PAGE: &'static str = "/portal/set-password";
+    const LOGIN_PAGE: &'static str = "/portal/login";
+    const AUDIT: &'static str = "portal";
+    const ENTITY: &'static str = "client_user";
+
+    async fn recipient(conn: &mut PgConnection, email: &str) -> AppResult<Option<Recipient>> {
+        Ok(sqlx::query_as(
+            "SELECT cu.id, cl.contact_id, cu.email FROM client_users cu
+             JOIN clients cl ON cl.id = cu.client_id WHERE lower(cu.email) = $1 AND cu.is_active",
+        )
+        .bind(email)
+        .fetch_optional(conn)
+        .await?)
+    }
+
+    async fn set_hash(tx: &mut PgConnection, id: i32, hash: &str) -> AppResult<()> {
+        sqlx::query("UPDATE client_users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM auth_sessions WHERE client_user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn brand(conn: &mut PgConnection) -> AppResult<String> {
+        Ok(Studio::load(conn).await?.studio_name)
+    }
+
+    fn what(brand: &str) -> String {
+        format!("{brand} portal")
+    }
+
+    fn actor(_: i32) -> Option<i32> {
+        None
+    }
+}
 
 fn login_form(
     studio: String,
@@ -51,7 +114,7 @@ fn login_form(
         next,
         error,
         notice,
-        reset_link: false,
+        reset: CoupleLogins::RESET_PAGE,
     }
 }
 
@@ -90,39 +153,6 @@ async fn start_session(
         .execute(&mut *tx)
         .await?;
     Ok(sid)
-}
-
-/// Set a couple's password from their link; false when the link is used, expired or not a
-/// couple's (then nothing is to be committed). Their sessions end.
-async fn set_from_link(tx: &mut PgConnection, token: &str, hash: &str) -> AppResult<bool> {
-    let used = links::consume(tx, token, PORTAL_LINKS).await?;
-    let Some(links::Used {
-        client_user_id: Some(id),
-        ..
-    }) = used
-    else {
-        return Ok(false);
-    };
-    sqlx::query("UPDATE client_users SET password_hash = $2 WHERE id = $1")
-        .bind(id)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM auth_sessions WHERE client_user_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let action = "portal.password.set";
-    audit::record(
-        tx,
-        None,
-        action,
-        "client_user",
-        Some(id),
-        serde_json::json!({}),
-    )
-    .await?;
-    Ok(true)
 }
 
 async fn login_page(mut db: Db, Query(q): Query<NextQuery>) -> AppResult<Response> {
@@ -170,19 +200,4 @@ async fn logout(db: Db, user: PortalUser) -> AppResult<Response> {
     resp.headers_mut()
         .insert(header::SET_COOKIE, auth::clear_cookie(PORTAL_COOKIE));
     Ok(resp)
-}
-
-async fn set_password_page(mut db: Db, Path(token): Path<String>) -> AppResult<Response> {
-    let action = format!("/portal/set-password/{token}");
-    set_password_form(&mut db, &token, PORTAL_LINKS, action).await
-}
-
-async fn set_password(
-    mut db: Db,
-    Path(token): Path<String>,
-    Form(form): Form<NewPasswordForm>,
-) -> AppResult<Response> {
-    let action = format!("/portal/set-password/{token}");
-    let result = set_from_link_form(&mut db, &token, &form, set_from_link).await;
-    set_password_answer(action, result, "/portal/login?notice=password-set")
 }

@@ -222,7 +222,10 @@ async fn document(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Re
     let d = documents::one(&mut conn, user.client_id, id).await?;
     let rows = vec![
         ("Kind", d.document_type.clone().unwrap_or_default()),
-        ("Added", date(d.upload_date.map(|u| u.date_naive()))),
+        (
+            "Added",
+            d.upload_date.map_or("—".into(), |u| studio.day(&u)),
+        ),
     ];
     Ok(detail(studio, user, document_title(&d), rows))
 }

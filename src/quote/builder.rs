@@ -22,6 +22,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use sqlx::{Connection, PgConnection};
 
@@ -98,7 +99,8 @@ struct Builder {
     wedding: Option<NaiveDate>,
     status: BuildStatus,
     sent_at: Option<DateTime<Utc>>,
-    accepted: Option<(DateTime<Utc>, String)>,
+    /// (when, who): the instant in the studio's zone, so the template's date is its local one.
+    accepted: Option<(DateTime<Tz>, String)>,
     coverage: Vec<CoverageView>,
     films: Vec<FilmView>,
     lines: Vec<LineView>,
@@ -270,9 +272,10 @@ async fn builder_view(
         wedding: head.wedding_date,
         status: head.status,
         sent_at: head.proposal_sent_at,
-        accepted: head
-            .accepted_at
-            .map(|a| (a, head.accepted_by.unwrap_or_default())),
+        accepted: head.accepted_at.map(|a| {
+            let zone = crate::dates::zone(&layout.settings.time_zone);
+            (a.with_timezone(&zone), head.accepted_by.unwrap_or_default())
+        }),
         coverage: coverage.into_iter().map(coverage_view).collect(),
         films,
         lines,

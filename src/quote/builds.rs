@@ -185,10 +185,14 @@ pub async fn update_coverage(
 ) -> AppResult<Priced> {
     lock(tx, build).await?;
     c.check(tx).await?;
-    let n = sqlx::query(
-        "UPDATE build_coverage_assignments
+    // The line as it was, for the audit entry: the row's old values, read by the same UPDATE.
+    let before: Option<serde_json::Value> = sqlx::query_scalar(
+        "UPDATE build_coverage_assignments l
          SET coverage_scene_id = $3, operator_type_id = $4, quantity = $5, hours = $6
-         WHERE id = $2 AND build_id = $1",
+         FROM build_coverage_assignments old
+         WHERE l.id = $2 AND l.build_id = $1 AND old.id = l.id
+         RETURNING jsonb_build_object('scene', old.coverage_scene_id,
+             'operator', old.operator_type_id, 'quantity', old.quantity, 'hours', old.hours)",
     )
     .bind(build)
     .bind(id)
@@ -196,17 +200,17 @@ pub async fn update_coverage(
     .bind(c.operator)
     .bind(c.quantity)
     .bind(c.hours)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    if n.rows_affected() == 0 {
+    let Some(before) = before else {
         return Err(AppError::not_found(&format!("coverage line {id}")));
-    }
+    };
     done(
         tx,
         build,
         actor,
         "builds.coverage.update",
-        json!({ "coverage": id, "after": c.details() }),
+        json!({ "coverage": id, "before": before, "after": c.details() }),
     )
     .await
 }
@@ -217,42 +221,47 @@ pub async fn remove_coverage(
     id: i32,
     actor: Option<i32>,
 ) -> AppResult<Priced> {
-    let what = format!("coverage line {id}");
+    let line = Line {
+        table: "build_coverage_assignments",
+        what: format!("coverage line {id}"),
+        was: "jsonb_build_object('scene', coverage_scene_id, 'operator', operator_type_id,
+              'quantity', quantity, 'hours', hours)",
+    };
     let audit = ("builds.coverage.remove", json!({ "coverage": id }));
-    remove_line(
-        tx,
-        build,
-        "build_coverage_assignments",
-        id,
-        &what,
-        audit,
-        actor,
-    )
-    .await
+    remove_line(tx, build, id, line, audit, actor).await
+}
+
+/// A line of a build to delete: its table, what a 404 calls it, and what the audit entry
+/// keeps of it (a jsonb expression over its columns).
+struct Line {
+    table: &'static str,
+    what: String,
+    was: &'static str,
 }
 
 /// Delete one line of the build (404 when the build has no such line), then recompute and
-/// audit the change.
+/// audit the change, with what the line was as `before`.
 async fn remove_line(
     tx: &mut PgConnection,
     build: i32,
-    table: &str,
     id: i32,
-    what: &str,
-    (action, details): (&str, serde_json::Value),
+    line: Line,
+    (action, mut details): (&str, serde_json::Value),
     actor: Option<i32>,
 ) -> AppResult<Priced> {
     lock(tx, build).await?;
-    let n = sqlx::query(&format!(
-        "DELETE FROM {table} WHERE id = $2 AND build_id = $1"
+    let was: Option<serde_json::Value> = sqlx::query_scalar(&format!(
+        "DELETE FROM {} WHERE id = $2 AND build_id = $1 RETURNING {}",
+        line.table, line.was
     ))
     .bind(build)
     .bind(id)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    if n.rows_affected() == 0 {
-        return Err(AppError::not_found(what));
-    }
+    let Some(was) = was else {
+        return Err(AppError::not_found(&line.what));
+    };
+    details["before"] = was;
     done(tx, build, actor, action, details).await
 }
 
@@ -321,12 +330,16 @@ pub async fn remove_deliverable(
     bd: i32,
     actor: Option<i32>,
 ) -> AppResult<Priced> {
-    let what = format!("film {bd} of this quote");
+    let line = Line {
+        table: "build_deliverables",
+        what: format!("film {bd} of this quote"),
+        was: "jsonb_build_object('deliverable', deliverable_id)",
+    };
     let audit = (
         "builds.deliverable.remove",
         json!({ "build_deliverable": bd }),
     );
-    remove_line(tx, build, "build_deliverables", bd, &what, audit, actor).await
+    remove_line(tx, build, bd, line, audit, actor).await
 }
 
 pub async fn update_component(
@@ -338,24 +351,28 @@ pub async fn update_component(
 ) -> AppResult<Priced> {
     lock(tx, build).await?;
     c.check(tx).await?;
-    let n = sqlx::query(
+    let before: Option<serde_json::Value> = sqlx::query_scalar(
         "UPDATE build_components c SET editing_style_id = $3, target_minutes = $4, is_included = $5
-         FROM build_deliverables bd
-         WHERE c.id = $2 AND bd.id = c.build_deliverable_id AND bd.build_id = $1",
+         FROM build_deliverables bd, build_components old
+         WHERE c.id = $2 AND bd.id = c.build_deliverable_id AND bd.build_id = $1 AND old.id = c.id
+         RETURNING jsonb_build_object('style', old.editing_style_id,
+             'target_minutes', old.target_minutes, 'included', old.is_included)",
     )
     .bind(build)
     .bind(id)
     .bind(c.style)
     .bind(c.target_minutes)
     .bind(c.included)
-    .execute(&mut *tx)
+    .fetch_optional(&mut *tx)
     .await?;
-    if n.rows_affected() == 0 {
+    let Some(before) = before else {
         return Err(AppError::not_found(&format!(
             "component {id} of this quote"
         )));
-    }
-    done(tx, build, actor, "builds.component.update", c.details(id)).await
+    };
+    let mut details = c.details(id);
+    details["before"] = before;
+    done(tx, build, actor, "builds.component.update", details).await
 }
 
 /// Add a billable item by hand, at today's price (active items only).
@@ -417,16 +434,20 @@ pub async fn remove_billable(
         }
         Some(false) => {}
     }
-    sqlx::query("DELETE FROM build_billable_items WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    let before: serde_json::Value = sqlx::query_scalar(
+        "DELETE FROM build_billable_items WHERE id = $1
+         RETURNING jsonb_build_object('item', billable_item_id, 'quantity', quantity,
+             'price', price_at_time_of_add)",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
     done(
         tx,
         build,
         actor,
         "builds.billable.remove",
-        json!({ "line": id }),
+        json!({ "line": id, "before": before }),
     )
     .await
 }

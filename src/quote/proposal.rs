@@ -137,7 +137,8 @@ struct ProposalPage {
     venue: Option<String>,
     sections: Vec<Section>,
     total: String,
-    accepted: Option<(DateTime<Utc>, String)>,
+    /// (the studio's local date, who) of the acceptance.
+    accepted: Option<(String, String)>,
     open: bool,
     token: String,
     error: Option<String>,
@@ -215,6 +216,7 @@ async fn render_page(
     let studio = Studio::load(&mut tx).await?;
     let priced = engine::breakdown(&mut tx, &studio, shared.build_id).await?;
     tx.rollback().await?;
+    let accepted = shared.accepted_at.map(|a| studio.day(&a));
     Ok(ProposalPage {
         sections: sections(&priced, &studio),
         total: studio.money(priced.total),
@@ -222,9 +224,7 @@ async fn render_page(
         couple: shared.couple,
         wedding: shared.wedding_date,
         venue: shared.venue_details,
-        accepted: shared
-            .accepted_at
-            .map(|a| (a, shared.accepted_by.unwrap_or_default())),
+        accepted: accepted.map(|a| (a, shared.accepted_by.unwrap_or_default())),
         open: shared.status == BuildStatus::ProposalSent && shared.accepted_at.is_none(),
         token: token.to_string(),
         error,

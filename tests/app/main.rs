@@ -14,6 +14,7 @@ mod dashboard;
 mod health;
 mod leads;
 mod lists;
+mod local_time;
 mod openapi;
 mod pages;
 mod permissions;

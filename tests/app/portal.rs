@@ -318,3 +318,227 @@ async fn the_portal_login_wears_the_studio_name() {
     let staff = app.get("/login").await.text().await.unwrap();
     assert!(staff.contains("</span> ProjectFlo</div>"), "{staff}");
 }
+
+/// A request for a portal reset link: (status, page).
+async fn ask_reset(app: &TestApp, email: &str) -> (u16, String) {
+    let resp = app
+        .post_form("/portal/password-reset", &[("email", email)])
+        .await;
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn portal_status(app: &TestApp, email: &str, password: &str) -> u16 {
+    app.post_form("/portal/login", &[("email", email), ("password", password)])
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_couple_resets_a_forgotten_password_through_an_emailed_link() {
+    let app = TestApp::demo().await;
+    sqlx::query("UPDATE studio_settings SET studio_name = 'Lumen & Co Films'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let a = couple(&app, "Anna", "anna@example.org").await;
+    let old_session = portal_login(&app, &a, "anna's first password").await;
+    // The login page links to the request page, which wears the studio's name.
+    let login = app.get("/portal/login").await.text().await.unwrap();
+    assert!(
+        login.contains(
+            "<a href=\"/portal/password-reset\" id=\"forgot-password\">Forgot your password?</a>"
+        ),
+        "{login}"
+    );
+    let form = app
+        .get("/portal/password-reset")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("</span> Lumen &#38; Co Films</div>")
+            && form.contains("action=\"/portal/password-reset\"")
+            && form.contains("href=\"/portal/login\""),
+        "{form}"
+    );
+    // An unknown email and a known one get the same answer, in about the same time.
+    let mut times = (vec![], vec![]);
+    let (mut unknown, mut known) = (String::new(), String::new());
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let (status, page) = ask_reset(&app, "nobody@example.org").await;
+        times.0.push(t.elapsed());
+        assert_eq!(status, 200);
+        unknown = page.replace("nobody@example.org", "X");
+        let t = std::time::Instant::now();
+        let (status, page) = ask_reset(&app, "Anna@Example.org").await;
+        times.1.push(t.elapsed());
+        assert_eq!(status, 200);
+        known = page.replace("Anna@Example.org", "X");
+    }
+    assert_eq!(unknown, known);
+    assert!(
+        known.contains("</span> Lumen &#38; Co Films</div>"),
+        "{known}"
+    );
+    let fastest = |t: &Vec<std::time::Duration>| t.iter().min().copied().unwrap();
+    let gap = fastest(&times.0).abs_diff(fastest(&times.1));
+    assert!(gap < std::time::Duration::from_millis(100), "{times:?}");
+    // The email is in the outbox (the communications log, without SMTP): the studio's name,
+    // a link to the portal's set-password page.
+    let notes: String = sqlx::query_scalar(
+        "SELECT notes FROM communications_log WHERE notes LIKE 'To: anna@example.org%'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        notes.contains("Subject: Reset your Lumen & Co Films portal password"),
+        "{notes}"
+    );
+    let first = app.last_link_to("anna@example.org").await;
+    // A fresh link for the last of the three requests; the earlier ones stop working with it.
+    let link = first.trim_start_matches(&app.url("")).to_string();
+    assert!(link.starts_with("/portal/set-password/"), "{link}");
+    let older: Vec<String> = sqlx::query_scalar(
+        "SELECT token_hash FROM one_time_tokens WHERE client_user_id IS NOT NULL
+           AND purpose = 'password_reset' AND used_at IS NULL",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(older.len(), 3);
+    let page = app.get(&link).await.text().await.unwrap();
+    assert!(
+        page.contains("</span> Lumen &#38; Co Films</div>") && page.contains("name=\"password\""),
+        "{page}"
+    );
+    // A password that breaks the rule is named and uses nothing up.
+    let resp = app
+        .post_form(&link, &[("password", "short"), ("confirm", "short")])
+        .await;
+    assert_eq!(resp.status(), 422);
+    let new = "anna's brand new password";
+    let resp = app
+        .post_form(&link, &[("password", new), ("confirm", new)])
+        .await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        resp.headers()["location"],
+        "/portal/login?notice=password-set"
+    );
+    // The link works once; every other waiting link of Anna's stops working too.
+    let again = app
+        .post_form(
+            &link,
+            &[
+                ("password", "yet another one!"),
+                ("confirm", "yet another one!"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 410);
+    let gone = again.text().await.unwrap();
+    assert!(
+        gone.contains("expired or was already used")
+            && gone.contains("href=\"/portal/password-reset\"")
+            && gone.contains("</span> Lumen &#38; Co Films</div>"),
+        "{gone}"
+    );
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM one_time_tokens WHERE client_user_id IS NOT NULL AND used_at IS NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(waiting, 0);
+    // The old session is over; the old password is refused and the new one opens the portal.
+    let resp = old_session.get(app.url("/portal")).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(
+        portal_status(&app, &a.email, "anna's first password").await,
+        401
+    );
+    assert_eq!(portal_status(&app, &a.email, new).await, 303);
+    // The audit log says so in words, with the couple as the record.
+    let owner = app.demo_login("Owner").await;
+    let audit = owner.get("/settings/audit").await.text().await.unwrap();
+    assert!(
+        audit.contains("<td>Asked for a portal password reset link</td>")
+            && audit.contains("<td>Chose a new portal password from a reset link</td>")
+            && audit.contains("Portal login · Anna Test</a>"),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn a_reset_link_opens_only_its_own_kind_of_login() {
+    let app = TestApp::demo().await;
+    let maya = "maya@goldenhour.example";
+    app.post_form("/password-reset", &[("email", maya)]).await;
+    let staff_link = app.last_link_to(maya).await;
+    let token = staff_link.rsplit('/').next().unwrap();
+    // A staff member's link is no couple's: the portal refuses it and leaves it unused.
+    let page = app.get(&format!("/portal/set-password/{token}")).await;
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("expired or was already used")
+    );
+    let resp = app
+        .post_form(
+            &format!("/portal/set-password/{token}"),
+            &[
+                ("password", "a portal password"),
+                ("confirm", "a portal password"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 410);
+    let resp = app
+        .post_form(
+            &format!("/set-password/{token}"),
+            &[
+                ("password", "maya's new password"),
+                ("confirm", "maya's new password"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+}
+
+#[tokio::test]
+async fn reset_requests_are_throttled_alike_for_known_and_unknown_emails() {
+    let app = TestApp::demo().await;
+    let a = couple(&app, "Anna", "anna@example.org").await;
+    portal_login(&app, &a, "anna's portal password").await;
+    let mut refused = vec![];
+    for email in ["anna@example.org", "nobody@example.org"] {
+        for _ in 0..5 {
+            assert_eq!(ask_reset(&app, email).await.0, 200);
+        }
+        let resp = app
+            .post_form("/portal/password-reset", &[("email", email)])
+            .await;
+        assert_eq!(resp.status(), 429, "{email}");
+        assert!(resp.headers().contains_key("retry-after"));
+        refused.push(resp.text().await.unwrap().replace(email, "X"));
+    }
+    assert_eq!(refused[0], refused[1]);
+    assert!(refused[0].contains("Too many requests"), "{}", refused[0]);
+    let links: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM one_time_tokens WHERE purpose = 'password_reset'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(links, 5, "a refused request sends nothing");
+    // Asking for links is no failed login: the couple still logs in from here.
+    assert_eq!(
+        portal_status(&app, "anna@example.org", "anna's portal password").await,
+        303
+    );
+}

@@ -1014,7 +1014,12 @@ async fn the_quotes_list_walks_page_by_page_and_shows_each_quote_once() {
 
 /// Rows a generic plan (what PostgreSQL switches a prepared statement to after five runs) reads
 /// to answer a deep page of `sql`: `PREPARE`d with `types`, run with the cursor `args`.
-async fn rows_read_for_a_deep_page(db: &sqlx::PgPool, types: &str, sql: &str, args: &str) -> i64 {
+pub async fn rows_read_for_a_deep_page(
+    db: &sqlx::PgPool,
+    types: &str,
+    sql: &str,
+    args: &str,
+) -> i64 {
     use sqlx::Executor;
     let mut conn = db.acquire().await.unwrap();
     conn.execute("SET plan_cache_mode = force_generic_plan")
