@@ -335,6 +335,21 @@ async fn screenshots() {
     wait_for_path(&c, "/portal").await;
     std::fs::write(dir.join("portal.png"), c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();
+    // The same studio on a phone.
+    let Some(c) = phone(390).await else { return };
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    for (name, path) in [("phone-leads", "/leads"), ("phone-builder", "/quotes/1")] {
+        c.goto(&app.url(path)).await.unwrap();
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+    c.close().await.unwrap();
 }
 
 #[tokio::test]
