@@ -64,7 +64,7 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
         .execute(&mut *tx)
         .await?;
     }
-    demo_builds(&mut tx).await?;
+    demo_builds(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -101,18 +101,34 @@ const QUOTES: [DemoQuote; 2] = [
     },
 ];
 
-/// Two quotes out with couples, built through the same code as the quote builder.
-async fn demo_builds(tx: &mut sqlx::PgConnection) -> Result<()> {
+/// Two quotes out with couples, built through the same code as the quote builder and sent as
+/// proposal versions ten days ago: Ava has version 1 to answer; Sofia was sent version 2 (her
+/// version 1 link says it was replaced) and accepted it.
+async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let studio = crate::studio::Studio::load(tx).await.map_err(err)?;
+    let sent = Clock::Fixed(clock.now() - chrono::Duration::days(10));
     let mut built = vec![];
     for quote in &QUOTES {
-        built.push(demo_build(tx, quote).await?);
+        let build = demo_build(tx, quote).await?;
+        crate::quote::proposal::freeze(tx, &studio, &sent, build, None)
+            .await
+            .map_err(err)?;
+        built.push(build);
     }
+    let sofia = built[1];
+    let resent = Clock::Fixed(clock.now() - chrono::Duration::days(6));
+    crate::quote::proposal::freeze(tx, &studio, &resent, sofia, None)
+        .await
+        .map_err(err)?;
     sqlx::query(
-        "UPDATE builds SET status = $2, proposal_sent_at = pg_temp.demo_now() - interval '10 days'
-         WHERE id = ANY($1)",
+        "WITH v AS (UPDATE proposal_versions SET accepted_at = $2, accepted_by = 'Sofia Garcia'
+                    WHERE build_id = $1 AND version = 2 RETURNING accepted_at)
+         UPDATE builds SET accepted_at = v.accepted_at, accepted_by = 'Sofia Garcia' FROM v
+         WHERE id = $1",
     )
-    .bind(built)
-    .bind(crate::quote::BuildStatus::ProposalSent)
+    .bind(sofia)
+    .bind(clock.now() - chrono::Duration::days(4))
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -300,6 +300,7 @@ fn a(noun: &str) -> String {
 const MONEY: &[&str] = &[
     "price",
     "live_price",
+    "total",
     "editing_hourly_rate",
     "default_hourly_rate",
     "default_fixed_price",
@@ -334,6 +335,8 @@ const ORDER: &[&str] = &[
 fn label(key: &str) -> String {
     let known = match key {
         "live_price" => "Quote total",
+        "total" => "Proposal total",
+        "version" => "Proposal version",
         "item" | "line" => "Add-on",
         "style" => "Editing style",
         "deliverable" | "build_deliverable" => "Film",
@@ -776,8 +779,20 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
             s("Removed an add-on"),
             [w.fields(w.object(&["change", "before"]), &[]), w.total()].concat(),
         ),
-        "builds.proposal.send" => (s("Sent the proposal"), w.total()),
-        "builds.proposal.accept" => (s("Accepted the proposal"), vec![]),
+        "builds.proposal.send" => (
+            s("Sent the proposal"),
+            [
+                w.one("version", &["version"]),
+                w.one("total", &["total"]),
+                w.total(),
+            ]
+            .concat(),
+        ),
+        "builds.proposal.accept" => (s("Accepted the proposal"), w.one("version", &["version"])),
+        "builds.proposal.withdraw" => (
+            s("Took back the couple's acceptance to change the quote"),
+            w.one("version", &["version"]),
+        ),
         "packages.create" => (
             s("Saved a package"),
             [
@@ -882,6 +897,7 @@ mod tests {
             balance_due_days_before_wedding: 30,
             invoice_prefix: "GHF-".into(),
             task_phase_order: vec![],
+            proposal_valid_days: 30,
         }
     }
 

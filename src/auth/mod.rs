@@ -40,6 +40,7 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/login",
     "/password-reset",
     "/set-password/{token}",
+    "/proposal/{token}/latest",
     "/portal/login",
     "/portal/password-reset",
     "/portal/set-password/{token}",

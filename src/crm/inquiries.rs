@@ -31,6 +31,8 @@ pub struct InquiryRow {
     pub is_returning: bool,
     pub assignee: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When the couple accepted the proposal, while it stands (the inquiry waits to be booked).
+    pub proposal_accepted_at: Option<DateTime<Utc>>,
 }
 
 /// The board's and the API's filters, as sent: an empty one is no filter. Read by `checked`.
@@ -118,7 +120,8 @@ const SELECT: &str = "
               JOIN contacts ac ON ac.id = aco.contact_id
               WHERE a.inquiry_id = i.id ORDER BY a.status = 'Completed', a.id DESC LIMIT 1)
            AS assignee,
-           i.created_at
+           i.created_at,
+           (SELECT b.accepted_at FROM builds b WHERE b.inquiry_id = i.id) AS proposal_accepted_at
     FROM inquiries i JOIN contacts c ON c.id = i.contact_id";
 
 /// `%q%` for ILIKE, with the wildcards in `q` taken literally.

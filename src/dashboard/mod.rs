@@ -56,6 +56,9 @@ struct Dashboard {
     proposals_out: String,
     /// What the quotes with the couples are worth, in the studio's currency.
     proposals_value: String,
+    /// Accepted proposals waiting to be booked, and what they are worth.
+    accepted: String,
+    accepted_value: String,
     weddings_next_90: String,
     editing_rate: String,
     pipeline: Vec<StatusBar>,
@@ -80,7 +83,9 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
         show_leads: staff.can(Permission::LeadsView),
         overdue,
         open_leads: money::count(pipeline.open),
-        proposals_out: money::count(pipeline.proposals_out),
+        proposals_out: money::count(pipeline.proposals_out - f.accepted),
+        accepted: money::count(f.accepted),
+        accepted_value: layout.settings.money(f.accepted_value),
         proposals_value: layout.settings.money(f.proposals_value),
         weddings_next_90: money::count(f.weddings_next_90),
         editing_rate: layout.settings.money(layout.settings.editing_hourly_rate),
@@ -133,6 +138,9 @@ struct Figures {
     pipeline: Json<Vec<(InquiryStatus, i64)>>,
     weddings_next_90: i64,
     proposals_value: Decimal,
+    /// Proposals the couple accepted, waiting to be booked (no longer "out").
+    accepted: i64,
+    accepted_value: Decimal,
     recent: Json<Vec<RecentRow>>,
     scenes: i64,
     films: i64,
@@ -147,8 +155,12 @@ async fn figures(conn: &mut PgConnection, today: NaiveDate) -> AppResult<Figures
                    FROM inquiry_status_counts) AS pipeline,
                 (SELECT count(*) FROM inquiries WHERE status = $2
                    AND wedding_date BETWEEN $1 AND $1 + 90) AS weddings_next_90,
-                (SELECT COALESCE(sum(live_price), 0) FROM builds WHERE status = $3)
-                   AS proposals_value,
+                (SELECT COALESCE(sum(live_price), 0) FROM builds
+                   WHERE status = $3 AND accepted_at IS NULL) AS proposals_value,
+                (SELECT count(*) FROM builds WHERE status = $3 AND accepted_at IS NOT NULL)
+                   AS accepted,
+                (SELECT COALESCE(sum(live_price), 0) FROM builds
+                   WHERE status = $3 AND accepted_at IS NOT NULL) AS accepted_value,
                 (SELECT COALESCE(json_agg(r), '[]') FROM (
                    SELECT i.id, c.first_name, c.last_name, c.email, i.wedding_date,
                           i.status, i.lead_source

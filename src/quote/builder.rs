@@ -50,6 +50,7 @@ pub fn routes() -> Routes {
             remove_billable,
         )
         .post("/quotes/{id}/proposal", edit, send_proposal)
+        .post("/quotes/{id}/withdraw", edit, withdraw)
         .post("/quotes/{id}/package", edit, save_package)
         .post("/quotes/{id}/duplicate", edit, duplicate)
 }
@@ -111,7 +112,14 @@ struct Builder {
     styles: Vec<(i32, String)>,
     /// Active add-ons: (id, "name (price)").
     items: Vec<(i32, String)>,
+    /// Whether this person may configure quotes and send proposals.
+    may_edit: bool,
+    /// Whether the quote can change now: it may be edited and no acceptance locks it.
     can_edit: bool,
+    /// The last version sent: (number, open until, changed since it was sent).
+    version: Option<(i32, NaiveDate, bool)>,
+    /// Ask before taking the couple's acceptance back.
+    confirm_withdraw: bool,
     /// Why the build cannot be priced, if it cannot (shown in the price panel).
     price_error: Option<String>,
     /// What the last change said, shown in the part it came from.
@@ -145,6 +153,12 @@ impl Builder {
 
     fn component_problem(&self, id: &i32, field: &str) -> Option<&str> {
         self.problem(&Part::Component(*id).key(), field)
+    }
+
+    /// "version N" of the last version sent ("the proposal" for one sent before versions).
+    fn version_label(&self) -> String {
+        self.version
+            .map_or("the proposal".into(), |v| format!("version {}", v.0))
     }
 
     fn autofocus(&self, id: &str) -> bool {
@@ -258,6 +272,13 @@ async fn builder_view(
     share_link: Option<String>,
 ) -> AppResult<Builder> {
     let head: Head = view::head(&mut *db, id).await?;
+    let version = match (head.version, head.valid_until, &head.sent_configuration) {
+        (Some(v), Some(until), Some(sent)) => {
+            let now = packages::configuration(db, id).await?;
+            Some((v, until, now != sent.0))
+        }
+        _ => None,
+    };
     let title = format!("Quote #{id} · {}", head.couple);
     let layout = Layout::load(&mut *db, staff, &title, "/quotes").await?;
     let coverage = view::coverage(db, id).await?;
@@ -293,7 +314,10 @@ async fn builder_view(
                 (id, format!("{name} ({})", layout.settings.money(price)))
             })
             .collect(),
-        can_edit: staff.can(Permission::BuildsEdit),
+        may_edit: staff.can(Permission::BuildsEdit),
+        can_edit: staff.can(Permission::BuildsEdit) && head.accepted_at.is_none(),
+        version,
+        confirm_withdraw: false,
         price_error,
         feedback,
         drafts: Drafts::default(),
@@ -594,7 +618,7 @@ async fn duplicate(
     }
 }
 
-/// Send the proposal, then show the builder with the couple's link.
+/// Send the proposal (its next version), then show the builder with the couple's link.
 async fn send_proposal(
     State(state): State<AppState>,
     mut db: Db,
@@ -604,9 +628,18 @@ async fn send_proposal(
 ) -> AppResult<Response> {
     let mut tx = db.begin().await?;
     let studio = Studio::load(&mut tx).await?;
-    let sent = proposal::send(&mut tx, &state.settings, &studio, id, staff.contributor_id).await;
+    let clock = &state.clock;
+    let sent = proposal::send(
+        &mut tx,
+        &state.settings,
+        &studio,
+        clock,
+        id,
+        staff.contributor_id,
+    )
+    .await;
     match sent {
-        Ok((link, outgoing)) => {
+        Ok((link, _, outgoing)) => {
             tx.commit().await?;
             outgoing.send();
             let page = builder_view(&mut db, &staff, id, None, Some(link)).await?;
@@ -618,4 +651,48 @@ async fn send_proposal(
             after(&mut db, &staff, id, answer, Err(e)).await
         }
     }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct WithdrawForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Take the couple's acceptance back so the quote can change: first says what that does and
+/// asks; with `confirm=yes` does it.
+async fn withdraw(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    htmx: Htmx,
+    Path(id): Path<i32>,
+    Form(f): Form<WithdrawForm>,
+) -> AppResult<Response> {
+    if f.confirm != "yes" {
+        let mut page = builder_view(&mut db, &staff, id, None, None).await?;
+        page.confirm_withdraw = true;
+        page.focus = Some("withdraw-confirmed");
+        return Ok(render(&page));
+    }
+    let mut answer = Answer::new(Part::Proposal, htmx);
+    let version = page_version(&mut db, id).await?;
+    answer.notice = Some(format!(
+        "You took back the acceptance of version {version}. Change the quote, then send version {}.",
+        version + 1
+    ));
+    change(&mut db, &staff, id, answer, async |tx| {
+        proposal::withdraw(tx, &state.clock, id, staff.contributor_id).await
+    })
+    .await
+}
+
+/// The number of the last version sent (0 when none was).
+async fn page_version(db: &mut PgConnection, id: i32) -> AppResult<i32> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(max(version), 0) FROM proposal_versions WHERE build_id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?)
 }

@@ -12,23 +12,43 @@ use crate::error::{AppError, AppResult};
 use serde_json::json;
 use sqlx::PgConnection;
 
-/// Lock the build for a change; a Completed build cannot change (409). The status is read as
+/// Lock the build for a change; a Completed build, or one whose proposal the couple accepted,
+/// cannot change (409). The status is read as
 /// text: every change passes here, and reading the enum type would cost each new connection
 /// one more statement (sqlx looks the type up once per connection).
 pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
-    let status: Option<String> =
-        sqlx::query_scalar("SELECT status::text FROM builds WHERE id = $1 FOR UPDATE")
-            .bind(build)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let status = status.ok_or_else(|| AppError::not_found(&format!("quote {build}")))?;
+    let (status, accepted): (String, Option<String>) = sqlx::query_as(
+        "SELECT status::text, CASE WHEN accepted_at IS NOT NULL THEN accepted_by END
+         FROM builds WHERE id = $1 FOR UPDATE",
+    )
+    .bind(build)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::not_found(&format!("quote {build}")))?;
     let status: BuildStatus = status.parse().map_err(anyhow::Error::msg)?;
+    if let Some(accepted) = accepted {
+        return Err(AppError::Conflict(format!(
+            "{accepted} accepted this proposal, so the quote is locked; take the acceptance \
+             back to change it"
+        )));
+    }
     if status == BuildStatus::Completed {
         return Err(AppError::Conflict(
             "this quote is Completed and can no longer change".into(),
         ));
     }
     Ok(status)
+}
+
+/// Lock the build's row (whatever its state) and read its status.
+pub async fn lock_row(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
+    let status: String =
+        sqlx::query_scalar("SELECT status::text FROM builds WHERE id = $1 FOR UPDATE")
+            .bind(build)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::not_found(&format!("quote {build}")))?;
+    Ok(status.parse().map_err(anyhow::Error::msg)?)
 }
 
 /// The build exists: 404 otherwise.

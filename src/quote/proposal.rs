@@ -1,11 +1,17 @@
-//! The proposal: "Send proposal" moves the build and the inquiry to Proposal Sent and gives the
-//! couple a signed share link to a clean proposal page, where they can accept it.
+//! The proposal: "Send proposal" freezes the build as a numbered version (configuration, lines
+//! and total as the couple sees them), moves the build and the inquiry to Proposal Sent and
+//! gives the couple a link to that version, where they can accept it. The couple keeps seeing
+//! the version they were sent until the next is sent; an older link says it was replaced and
+//! links to the newest. Acceptance locks the build; the studio can take it back (withdraw) to
+//! change the quote, then sends a new version.
 use super::engine;
 use super::pricing::{LineKind, Priced};
 use super::status::BuildStatus;
 use crate::auth::Access;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
+use crate::http::AppState;
 use crate::http::form::Refusal;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
@@ -14,8 +20,8 @@ use crate::studio::Studio;
 use crate::{audit, crypto, mail};
 use askama::Template;
 use axum::Form;
-use axum::extract::Path;
-use axum::response::Response;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -24,6 +30,7 @@ use sqlx::PgConnection;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/proposal/{token}", Access::Public, page)
+        .get("/proposal/{token}/latest", Access::Public, latest)
         .post("/proposal/{token}/accept", Access::Public, accept)
 }
 
@@ -34,14 +41,13 @@ struct Recipient {
     contact_id: i32,
     email: String,
     first_name: Option<String>,
-    live_price: Decimal,
     /// Coverage lines and films: a proposal needs at least one.
     parts: i64,
 }
 
 async fn recipient(tx: &mut PgConnection, build: i32) -> AppResult<Recipient> {
     Ok(sqlx::query_as(
-        "SELECT i.id AS inquiry_id, c.id AS contact_id, c.email, c.first_name, b.live_price,
+        "SELECT i.id AS inquiry_id, c.id AS contact_id, c.email, c.first_name,
                 (SELECT count(*) FROM build_coverage_assignments WHERE build_id = b.id)
                 + (SELECT count(*) FROM build_deliverables WHERE build_id = b.id) AS parts
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
@@ -52,15 +58,16 @@ async fn recipient(tx: &mut PgConnection, build: i32) -> AppResult<Recipient> {
     .await?)
 }
 
-/// Send (or send again, with a new link) the proposal of a build. Returns the link and the
-/// email to send after the commit.
+/// Send the build's proposal as its next version. Returns the couple's link, the version
+/// number and the email to send after the commit.
 pub async fn send(
     tx: &mut PgConnection,
     settings: &Settings,
     studio: &Studio,
+    clock: &Clock,
     build: i32,
     actor: i32,
-) -> AppResult<(String, mail::Outgoing)> {
+) -> AppResult<(String, i32, mail::Outgoing)> {
     let status = super::builds::lock(tx, build).await?;
     if !matches!(status, BuildStatus::Inquiry | BuildStatus::ProposalSent) {
         return Err(AppError::Conflict(format!(
@@ -73,58 +80,153 @@ pub async fn send(
             "add coverage or a film before sending the proposal".into(),
         ));
     }
-    let token = crypto::random_token();
-    mark_sent(tx, build, &token).await?;
-    let inquiry = to.inquiry_id;
+    let sent = freeze(tx, studio, clock, build, Some(actor)).await?;
+    let (version, valid_until) = (sent.version, sent.valid_until);
     // The system's own move: a lead not yet sent one (New or Contacted) becomes Proposal Sent.
-    crate::crm::transition(tx, inquiry, crate::crm::Move::ProposalSent, actor).await?;
-    let link = format!("{}/proposal/{token}", settings.base_url());
-    let outgoing = mail::queue(tx, settings, proposal_mail(studio, &to, &link)).await?;
+    crate::crm::transition(tx, to.inquiry_id, crate::crm::Move::ProposalSent, actor).await?;
+    let link = format!("{}/proposal/{}", settings.base_url(), sent.token);
+    let mail = proposal_mail(studio, &to, sent.total, version, valid_until, &link);
+    let outgoing = mail::queue(tx, settings, mail).await?;
     audit::record(
         tx,
         Some(actor),
         "builds.proposal.send",
         "build",
         Some(build),
-        serde_json::json!({ "live_price": to.live_price }),
+        serde_json::json!({ "version": version, "total": sent.total }),
     )
     .await?;
-    Ok((link, outgoing))
+    Ok((link, version, outgoing))
 }
 
-/// The build is sent with a new link (the old one stops working); an earlier acceptance goes.
-async fn mark_sent(tx: &mut PgConnection, build: i32, token: &str) -> AppResult<()> {
+/// A version just frozen: its link's token, number, total and last day to accept.
+pub struct Sent {
+    pub token: String,
+    pub version: i32,
+    pub total: Decimal,
+    pub valid_until: NaiveDate,
+}
+
+/// Freeze the build as its next proposal version (configuration, lines as the couple sees
+/// them, total), with a new link; the build is Proposal Sent and no longer accepted.
+pub async fn freeze(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    clock: &Clock,
+    build: i32,
+    actor: Option<i32>,
+) -> AppResult<Sent> {
+    let configuration = super::packages::configuration(tx, build).await?;
+    let priced = engine::breakdown(tx, studio, build).await?;
+    let token = crypto::random_token();
+    let now = clock.now();
+    let days = chrono::Days::new(studio.proposal_valid_days.max(1) as u64);
+    let valid_until = clock.today(&studio.time_zone) + days;
+    let version: i32 = sqlx::query_scalar(
+        "INSERT INTO proposal_versions (build_id, version, token_hash, configuration, sections,
+                                        total, sent_at, sent_by, valid_until)
+         SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8
+         FROM proposal_versions WHERE build_id = $1
+         RETURNING version",
+    )
+    .bind(build)
+    .bind(crypto::token_hash(&token))
+    .bind(serde_json::to_value(&configuration).map_err(anyhow::Error::from)?)
+    .bind(serde_json::to_value(sections(&priced, studio)).map_err(anyhow::Error::from)?)
+    .bind(priced.total)
+    .bind(now)
+    .bind(actor)
+    .bind(valid_until)
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query(
-        "UPDATE builds SET status = $3, proposal_sent_at = now(), share_token_hash = $2,
-                accepted_at = NULL, accepted_by = NULL, updated_at = now()
+        "UPDATE builds SET status = $2, proposal_sent_at = $3, accepted_at = NULL,
+                accepted_by = NULL, updated_at = $3
          WHERE id = $1",
     )
     .bind(build)
-    .bind(crypto::token_hash(token))
     .bind(BuildStatus::ProposalSent)
+    .bind(now)
     .execute(&mut *tx)
     .await?;
-    Ok(())
+    Ok(Sent {
+        token,
+        version,
+        total: priced.total,
+        valid_until,
+    })
 }
 
-fn proposal_mail(studio: &Studio, to: &Recipient, link: &str) -> mail::Mail {
+/// The studio takes the couple's acceptance back to change the quote: the accepted version is
+/// marked withdrawn (its link says the proposal is being revised), the build opens again.
+pub async fn withdraw(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    build: i32,
+    actor: i32,
+) -> AppResult<i32> {
+    let version: Option<i32> = sqlx::query_scalar(
+        "UPDATE proposal_versions v SET withdrawn_at = $2
+         FROM builds b
+         WHERE b.id = $1 AND v.build_id = b.id AND b.status = $3
+           AND v.accepted_at IS NOT NULL AND v.withdrawn_at IS NULL
+         RETURNING v.version",
+    )
+    .bind(build)
+    .bind(clock.now())
+    .bind(BuildStatus::ProposalSent)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let version = version.ok_or_else(|| {
+        AppError::Conflict("this quote has no accepted proposal to take back".into())
+    })?;
+    sqlx::query(
+        "UPDATE builds SET accepted_at = NULL, accepted_by = NULL, updated_at = $2 WHERE id = $1",
+    )
+    .bind(build)
+    .bind(clock.now())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        tx,
+        Some(actor),
+        "builds.proposal.withdraw",
+        "build",
+        Some(build),
+        serde_json::json!({ "version": version }),
+    )
+    .await?;
+    Ok(version)
+}
+
+fn proposal_mail(
+    studio: &Studio,
+    to: &Recipient,
+    total: Decimal,
+    version: i32,
+    valid_until: NaiveDate,
+    link: &str,
+) -> mail::Mail {
     let name = &studio.studio_name;
-    let price = studio.money(to.live_price);
+    let price = studio.money(total);
+    let until = valid_until.format("%B %-d, %Y");
     mail::Mail {
         to_contact_id: to.contact_id,
         to: to.email.clone(),
         subject: format!("Your wedding film proposal from {name}"),
         body: format!(
             "Hi {},\n\nHere is your proposal ({price}). Have a look, and accept it when you are \
-             ready:\n\n{link}\n\n{name}",
+             ready; it is open until {until}:\n\n{link}\n\n{name}",
             to.first_name.clone().unwrap_or_default(),
         ),
-        log_summary: format!("Proposal link sent ({price})."),
+        log_summary: format!("Proposal version {version} sent ({price})."),
     }
 }
 
+/// A part of the proposal as the couple sees it: (what, quantity, amount) per line.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct Section {
-    pub title: &'static str,
+    pub title: String,
     pub lines: Vec<(String, String, String)>,
 }
 
@@ -135,50 +237,71 @@ struct ProposalPage {
     couple: String,
     wedding: Option<NaiveDate>,
     venue: Option<String>,
+    version: i32,
     sections: Vec<Section>,
     total: String,
+    /// The last day it can be accepted.
+    valid_until: NaiveDate,
     /// (the studio's local date, who) of the acceptance.
     accepted: Option<(String, String)>,
+    /// The newer version that replaced this one, and the day it was sent.
+    replaced_by: Option<(i32, String)>,
+    withdrawn: bool,
+    expired: bool,
     open: bool,
     token: String,
     error: Option<String>,
 }
 
-/// The build a share link opens.
+/// A version of a proposal, opened by its link (or, with `latest`, the newest version of the
+/// same quote).
 #[derive(sqlx::FromRow)]
-struct Shared {
+struct Shown {
     build_id: i32,
+    version: i32,
+    sections: sqlx::types::Json<Vec<Section>>,
+    total: Decimal,
+    valid_until: NaiveDate,
+    accepted_at: Option<DateTime<Utc>>,
+    accepted_by: Option<String>,
+    withdrawn_at: Option<DateTime<Utc>>,
+    latest: i32,
+    latest_sent_at: DateTime<Utc>,
     status: BuildStatus,
     couple: String,
     wedding_date: Option<NaiveDate>,
     venue_details: Option<String>,
-    accepted_at: Option<DateTime<Utc>>,
-    accepted_by: Option<String>,
 }
 
-async fn find(conn: &mut PgConnection, token: &str) -> AppResult<Shared> {
+async fn find(conn: &mut PgConnection, token: &str, latest: bool) -> AppResult<Shown> {
     sqlx::query_as(
-        "SELECT b.id AS build_id, b.status,
-                trim(concat_ws(' ', c.first_name, c.last_name)) AS couple, i.wedding_date,
-                i.venue_details, b.accepted_at, b.accepted_by
-         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
-         JOIN contacts c ON c.id = i.contact_id WHERE b.share_token_hash = $1",
+        "WITH t AS (SELECT build_id, version FROM proposal_versions WHERE token_hash = $1)
+         SELECT v.build_id, v.version, v.sections, v.total, v.valid_until, v.accepted_at,
+                v.accepted_by, v.withdrawn_at, m.version AS latest, m.sent_at AS latest_sent_at,
+                b.status, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple,
+                i.wedding_date, i.venue_details
+         FROM t
+         CROSS JOIN LATERAL (SELECT version, sent_at FROM proposal_versions
+                             WHERE build_id = t.build_id ORDER BY version DESC LIMIT 1) m
+         JOIN proposal_versions v
+           ON v.build_id = t.build_id AND v.version = CASE WHEN $2 THEN m.version ELSE t.version END
+         JOIN builds b ON b.id = t.build_id JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id",
     )
     .bind(crypto::token_hash(token))
+    .bind(latest)
     .fetch_optional(conn)
     .await?
     .ok_or_else(|| {
-        AppError::NotFound(
-            "This proposal link is not valid any more. Ask the studio for a new one.".into(),
-        )
+        AppError::NotFound("This proposal link is not valid. Ask the studio for a new one.".into())
     })
 }
 
 /// The proposal's lines by section, as the couple sees them (films not included are left out).
 fn sections(priced: &Priced, studio: &Studio) -> Vec<Section> {
     use LineKind::*;
-    let section = |title, kinds: &[LineKind]| Section {
-        title,
+    let section = |title: &str, kinds: &[LineKind]| Section {
+        title: title.into(),
         lines: priced
             .lines
             .iter()
@@ -208,99 +331,217 @@ fn sections(priced: &Priced, studio: &Studio) -> Vec<Section> {
 
 async fn render_page(
     db: &mut PgConnection,
+    clock: &Clock,
     token: &str,
+    latest: bool,
     error: Option<String>,
 ) -> AppResult<ProposalPage> {
-    let mut tx = sqlx::Connection::begin(db).await?;
-    let shared = find(&mut tx, token).await?;
-    let studio = Studio::load(&mut tx).await?;
-    let priced = engine::breakdown(&mut tx, &studio, shared.build_id).await?;
-    tx.rollback().await?;
-    let accepted = shared.accepted_at.map(|a| studio.day(&a));
+    let shown = find(db, token, latest).await?;
+    let studio = Studio::load(db).await?;
+    let expired = shown.valid_until < clock.today(&studio.time_zone);
+    let withdrawn = shown.withdrawn_at.is_some();
+    let accepted = shown.accepted_at.filter(|_| !withdrawn).map(|a| {
+        (
+            studio.day(&a),
+            shown.accepted_by.clone().unwrap_or_default(),
+        )
+    });
+    let replaced_by =
+        (shown.latest > shown.version).then(|| (shown.latest, studio.day(&shown.latest_sent_at)));
     Ok(ProposalPage {
-        sections: sections(&priced, &studio),
-        total: studio.money(priced.total),
+        sections: shown.sections.0,
+        total: studio.money(shown.total),
         studio: studio.studio_name,
-        couple: shared.couple,
-        wedding: shared.wedding_date,
-        venue: shared.venue_details,
-        accepted: accepted.map(|a| (a, shared.accepted_by.unwrap_or_default())),
-        open: shared.status == BuildStatus::ProposalSent && shared.accepted_at.is_none(),
+        couple: shown.couple,
+        wedding: shown.wedding_date,
+        venue: shown.venue_details,
+        version: shown.version,
+        valid_until: shown.valid_until,
+        accepted,
+        open: shown.status == BuildStatus::ProposalSent
+            && shown.accepted_at.is_none()
+            && replaced_by.is_none()
+            && !expired,
+        replaced_by,
+        withdrawn,
+        expired,
         token: token.to_string(),
         error,
     })
 }
 
-async fn page(mut db: Db, Path(token): Path<String>) -> AppResult<Response> {
-    Ok(render(&render_page(&mut db, &token, None).await?))
+async fn page(
+    State(state): State<AppState>,
+    mut db: Db,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    Ok(render(
+        &render_page(&mut db, &state.clock, &token, false, None).await?,
+    ))
+}
+
+/// The newest version of the quote an older link belongs to.
+async fn latest(
+    State(state): State<AppState>,
+    mut db: Db,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    Ok(render(
+        &render_page(&mut db, &state.clock, &token, true, None).await?,
+    ))
 }
 
 #[derive(Deserialize)]
 struct AcceptForm {
     #[serde(default)]
     name: String,
+    /// The version the couple was looking at: only that one is accepted.
+    #[serde(default)]
+    version: String,
 }
 
-/// The couple accepts: recorded with their typed name, and the studio is told. A refusal
-/// (no name: 422; already answered or changed: 409) shows the proposal again with the reason.
+/// The couple accepts the version they saw: recorded with their typed name, and the studio is
+/// told; the page then opens at the confirmation. A refusal (no name: 422; replaced, expired or
+/// already answered: 409) shows the proposal again with the reason by the form.
 async fn accept(
+    State(state): State<AppState>,
     mut db: Db,
     Path(token): Path<String>,
     Form(f): Form<AcceptForm>,
 ) -> AppResult<Response> {
     let result = async {
         let mut tx = db.begin().await?;
-        record_acceptance(&mut tx, &token, &f.name).await?;
+        let studio = Studio::load(&mut tx).await?;
+        let latest = record_acceptance(&mut tx, &state.clock, &studio, &token, &f).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(latest)
     }
     .await;
     match result {
-        Ok(()) => Ok(render(&render_page(&mut db, &token, None).await?)),
+        Ok(latest) => {
+            let to = if latest {
+                format!("/proposal/{token}/latest#accepted")
+            } else {
+                format!("/proposal/{token}#accepted")
+            };
+            Ok(axum::response::Redirect::to(&to).into_response())
+        }
         Err(e) => {
             let refusal = Refusal::from_error(e)?;
-            let page = render_page(&mut db, &token, refusal.message.clone()).await?;
+            let page = render_page(
+                &mut db,
+                &state.clock,
+                &token,
+                false,
+                refusal.message.clone(),
+            )
+            .await?;
             Ok(refusal.respond(render(&page)))
         }
     }
 }
 
-/// Accept the proposal a share link opens, in the typed name, and tell Owners and Sales.
-async fn record_acceptance(tx: &mut PgConnection, token: &str, name: &str) -> AppResult<()> {
-    let name = name.trim();
+/// What decides whether a version can still be accepted.
+#[derive(sqlx::FromRow)]
+struct Answerable {
+    latest: i32,
+    valid_until: NaiveDate,
+    accepted_at: Option<DateTime<Utc>>,
+    withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// Accept the version the couple saw, in the typed name, and tell Owners and Sales. Returns
+/// whether the link is older than the version accepted (then the page to show is `latest`).
+async fn record_acceptance(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    studio: &Studio,
+    token: &str,
+    f: &AcceptForm,
+) -> AppResult<bool> {
+    let name = f.name.trim();
     if name.is_empty() || name.chars().count() > 255 {
         return Err(AppError::Validation {
             message: "Please type your full name to accept.".into(),
             errors: vec![],
         });
     }
-    let build = find(tx, token).await?.build_id;
-    let done = sqlx::query(
-        "UPDATE builds SET accepted_at = now(), accepted_by = $2
-         WHERE id = $1 AND status = $4 AND accepted_at IS NULL AND share_token_hash = $3",
+    let shown = find(tx, token, false).await?;
+    let version: i32 = match f.version.trim() {
+        "" => shown.version,
+        v => v
+            .parse()
+            .map_err(|_| AppError::field("version", "is not a version number"))?,
+    };
+    // The build first, as sending a new version does: the two wait for each other.
+    let status = super::builds::lock_row(tx, shown.build_id).await?;
+    let v: Option<Answerable> = sqlx::query_as(
+        "SELECT (SELECT max(version) FROM proposal_versions WHERE build_id = $1) AS latest,
+                valid_until, accepted_at, withdrawn_at
+         FROM proposal_versions WHERE build_id = $1 AND version = $2",
     )
-    .bind(build)
-    .bind(name)
-    .bind(crypto::token_hash(token))
-    .bind(BuildStatus::ProposalSent)
-    .execute(&mut *tx)
+    .bind(shown.build_id)
+    .bind(version)
+    .fetch_optional(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
+    let Some(Answerable {
+        latest,
+        valid_until,
+        accepted_at,
+        withdrawn_at,
+    }) = v
+    else {
         return Err(AppError::Conflict(
-            "This proposal was already answered or has changed; ask the studio.".into(),
+            "This version of the proposal does not exist.".into(),
+        ));
+    };
+    let refuse = |m: String| Err(AppError::Conflict(m));
+    if latest > version {
+        return refuse(format!(
+            "This proposal was replaced by version {latest}: please look at the new one."
         ));
     }
-    notify_sales(tx, name, build).await?;
+    if accepted_at.is_some() && withdrawn_at.is_none() {
+        return refuse("This proposal is already accepted.".into());
+    }
+    if withdrawn_at.is_some() || status != BuildStatus::ProposalSent {
+        return refuse(
+            "The studio is revising this proposal; they will send you the new version.".into(),
+        );
+    }
+    if valid_until < clock.today(&studio.time_zone) {
+        return refuse(format!(
+            "This proposal could be accepted until {}; ask the studio for a new one.",
+            valid_until.format("%B %-d, %Y")
+        ));
+    }
+    let now = clock.now();
+    sqlx::query("UPDATE proposal_versions SET accepted_at = $3, accepted_by = $4 WHERE build_id = $1 AND version = $2")
+        .bind(shown.build_id)
+        .bind(version)
+        .bind(now)
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE builds SET accepted_at = $2, accepted_by = $3, updated_at = $2 WHERE id = $1",
+    )
+    .bind(shown.build_id)
+    .bind(now)
+    .bind(name)
+    .execute(&mut *tx)
+    .await?;
+    notify_sales(tx, name, shown.build_id).await?;
     audit::record(
         tx,
         None,
         "builds.proposal.accept",
         "build",
-        Some(build),
-        serde_json::json!({ "name": name }),
+        Some(shown.build_id),
+        serde_json::json!({ "name": name, "version": version }),
     )
     .await?;
-    Ok(())
+    Ok(version > shown.version)
 }
 
 /// A notification for every active Owner and Sales login.

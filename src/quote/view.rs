@@ -57,15 +57,24 @@ pub struct Head {
     pub proposal_sent_at: Option<DateTime<Utc>>,
     pub accepted_at: Option<DateTime<Utc>>,
     pub accepted_by: Option<String>,
+    /// The last proposal version sent: its number, until when it can be accepted, and the
+    /// configuration it froze.
+    pub version: Option<i32>,
+    pub valid_until: Option<NaiveDate>,
+    pub sent_configuration: Option<sqlx::types::Json<super::packages::Configuration>>,
 }
 
 /// The head of a quote; 404 when there is no such quote.
 pub async fn head(conn: &mut PgConnection, build: i32) -> AppResult<Head> {
     let head: Option<Head> = sqlx::query_as(
         "SELECT i.id AS inquiry_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple,
-                i.wedding_date, b.status, b.proposal_sent_at, b.accepted_at, b.accepted_by
+                i.wedding_date, b.status, b.proposal_sent_at, b.accepted_at, b.accepted_by,
+                v.version, v.valid_until, v.configuration AS sent_configuration
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
-         JOIN contacts c ON c.id = i.contact_id WHERE b.id = $1",
+         JOIN contacts c ON c.id = i.contact_id
+         LEFT JOIN LATERAL (SELECT version, valid_until, configuration FROM proposal_versions
+                            WHERE build_id = b.id ORDER BY version DESC LIMIT 1) v ON true
+         WHERE b.id = $1",
     )
     .bind(build)
     .fetch_optional(conn)

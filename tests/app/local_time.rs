@@ -116,12 +116,15 @@ async fn staff_pages_and_the_portal_show_the_studios_local_time() {
     let quotes = owner.get("/quotes").await.text().await.unwrap();
     assert!(quotes.contains(SUMMER_LOCAL), "{quotes}");
     // The couple's proposal page says the day they accepted, in the studio's zone.
-    sqlx::query("UPDATE builds SET share_token_hash = $1 WHERE id = $2")
-        .bind(projectflo::crypto::token_hash("local-time-link"))
-        .bind(build)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(&format!(
+        "UPDATE proposal_versions SET token_hash = $1, accepted_at = '{SUMMER}', accepted_by = 'Ava'
+         WHERE build_id = $2 AND version = 1"
+    ))
+    .bind(projectflo::crypto::token_hash("local-time-link"))
+    .bind(build)
+    .execute(&app.db)
+    .await
+    .unwrap();
     let proposal = app
         .get("/proposal/local-time-link")
         .await

@@ -23,6 +23,17 @@ async fn build_of(app: &TestApp, email: &str) -> i32 {
     .unwrap()
 }
 
+/// The demo's Sofia accepted her proposal, which locks her quote: as if the studio took the
+/// acceptance back, for tests that change it.
+async fn unlocked(app: &TestApp, build: i32) -> i32 {
+    sqlx::query("UPDATE builds SET accepted_at = NULL, accepted_by = NULL WHERE id = $1")
+        .bind(build)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    build
+}
+
 async fn id(app: &TestApp, table: &str, name: &str) -> i32 {
     sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
         .bind(name)
@@ -98,10 +109,15 @@ async fn the_demo_quotes_are_priced_to_the_cent() {
     //   = 807.50; Audio Restoration 120.00
     let sofia = build_of(&app, "sofia.garcia@example.com").await;
     assert_eq!(price(&s, sofia).await["total"], "1527.50");
-    // The dashboard adds up the proposals out, in the studio's currency: 5,521.75 + 1,527.50.
+    // The dashboard adds up the proposals out, in the studio's currency: Ava's 5,521.75; Sofia
+    // accepted hers, so it counts as accepted and waiting to be booked, not out.
     let dash = s.get("/").await.text().await.unwrap();
     assert!(
-        dash.contains("<strong id=\"proposals-value\">$7,049.25</strong>"),
+        dash.contains("<strong id=\"proposals-value\">$5,521.75</strong>"),
+        "{dash}"
+    );
+    assert!(
+        dash.contains("<strong id=\"accepted-value\">$1,527.50</strong>"),
         "{dash}"
     );
 }
@@ -110,7 +126,7 @@ async fn the_demo_quotes_are_priced_to_the_cent() {
 async fn a_null_scene_default_follows_the_covered_scenes() {
     let app = TestApp::demo().await;
     let s = app.demo_login("Sales").await;
-    let sofia = build_of(&app, "sofia.garcia@example.com").await;
+    let sofia = unlocked(&app, build_of(&app, "sofia.garcia@example.com").await).await;
     let comps = |b: i32| {
         let db = app.db.clone();
         async move {
@@ -505,7 +521,7 @@ async fn statements_of_one_change(app: &TestApp, build: i32, style: i32) -> usiz
 #[tokio::test]
 async fn one_change_costs_the_same_statements_on_5_and_on_80_components() {
     let app = TestApp::demo().await;
-    let sofia = build_of(&app, "sofia.garcia@example.com").await;
+    let sofia = unlocked(&app, build_of(&app, "sofia.garcia@example.com").await).await;
     let ava = build_of(&app, "ava.t@example.com").await;
     let vintage = id(&app, "editing_styles", "Vintage Film").await;
     // Ava's quote has 4 components; add films and coverage until one has 80.
@@ -768,33 +784,195 @@ async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
         .post_form(&format!("{path}/accept"), &[("name", "")])
         .await;
     assert_eq!(resp.status(), 422);
+    // Accepted in a name, for the version the couple saw; the page opens at the confirmation.
+    let accept = format!("{path}/accept");
     let resp = app
-        .post_form(&format!("{path}/accept"), &[("name", "Emma Rodriguez")])
+        .post_form(&accept, &[("name", "Emma Rodriguez"), ("version", "1")])
         .await;
-    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], format!("{path}#accepted"));
+    let page = app.get(path).await.text().await.unwrap();
+    assert!(page.contains("Accepted by Emma Rodriguez"), "{page}");
+    let again = [("name", "Emma"), ("version", "1")];
+    assert_eq!(app.post_form(&accept, &again).await.status(), 409);
+    // The board, the inquiry and the dashboard show it as accepted, no longer out.
+    let board = s.get("/leads").await.text().await.unwrap();
     assert!(
-        resp.text()
-            .await
-            .unwrap()
-            .contains("Accepted by Emma Rodriguez")
+        board.contains(&format!("id=\"accepted-{emma_inquiry}\"")),
+        "{board}"
     );
-    assert_eq!(
-        app.post_form(&format!("{path}/accept"), &[("name", "Emma")])
-            .await
-            .status(),
-        409
+    let inquiry = s
+        .get(&format!("/leads/{emma_inquiry}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(inquiry.contains("id=\"inquiry-accepted\""), "{inquiry}");
+    let dash = s.get("/").await.text().await.unwrap();
+    assert!(
+        dash.contains("<span class=\"kpi-value\" id=\"accepted-count\">2</span>"),
+        "{dash}"
     );
-    // Staff see it.
+    // Staff see it, and the quote is locked: a change is refused with the reason, nothing changes.
     let builder = s
         .get(&format!("/quotes/{build}"))
         .await
         .text()
         .await
         .unwrap();
-    assert!(builder.contains("Accepted by Emma Rodriguez"));
-    // Sending again makes a new link; the old one stops working.
-    s.post_form(&format!("/quotes/{build}/proposal"), &[]).await;
-    assert_eq!(app.client.get(&link).send().await.unwrap().status(), 404);
+    assert!(builder.contains("Accepted by Emma Rodriguez"), "{builder}");
+    assert!(builder.contains("id=\"locked\""), "{builder}");
+    let films = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM build_deliverables WHERE build_id = $1",
+            )
+            .bind(build)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let before = films(&app).await;
+    let highlight = id(&app, "deliverables", "Highlight Film").await.to_string();
+    let refused = s
+        .post_form(
+            &format!("/quotes/{build}/deliverables"),
+            &[("deliverable_id", &highlight)],
+        )
+        .await;
+    assert_eq!(refused.status(), 409);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("the quote is locked")
+    );
+    assert_eq!(films(&app).await, before);
+    assert_eq!(
+        s.post_form(&format!("/quotes/{build}/proposal"), &[])
+            .await
+            .status(),
+        409
+    );
+    // Taking the acceptance back asks first and says what it will do.
+    let ask = s.post_form(&format!("/quotes/{build}/withdraw"), &[]).await;
+    assert_eq!(ask.status(), 200);
+    let ask = ask.text().await.unwrap();
+    assert!(
+        ask.contains("id=\"withdraw-confirm\"") && ask.contains("must accept the new version"),
+        "{ask}"
+    );
+    let accepted = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT accepted_at IS NOT NULL FROM builds WHERE id = $1",
+            )
+            .bind(build)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    assert!(accepted(&app).await, "asking changes nothing");
+    let done = s
+        .post_form(&format!("/quotes/{build}/withdraw"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(done.status(), 303);
+    assert!(!accepted(&app).await);
+    let page = app.get(path).await.text().await.unwrap();
+    assert!(page.contains("id=\"withdrawn\""), "{page}");
+    // An edit: the builder says the couple still sees version 1, and they do.
+    let added = s
+        .post_form(
+            &format!("/quotes/{build}/deliverables"),
+            &[("deliverable_id", &highlight)],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let builder = s
+        .get(&format!("/quotes/{build}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        builder.contains("Changed since version 1 was sent"),
+        "{builder}"
+    );
+    assert!(builder.contains("Send version 2"), "{builder}");
+    let page = app.get(path).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("id=\"proposal-total\">{shown}<")),
+        "{page}"
+    );
+    // Version 2: the old link says it was replaced and leads to the new one.
+    let html = s
+        .post_form(&format!("/quotes/{build}/proposal"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let link2 = html
+        .split("id=\"share-link\">")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_ne!(link2, link);
+    let old = app.get(path).await;
+    assert_eq!(old.status(), 200, "an old link is never a 404");
+    let old = old.text().await.unwrap();
+    assert!(old.contains("was replaced by version 2"), "{old}");
+    assert!(old.contains(&format!("href=\"{path}/latest\"")), "{old}");
+    let newest = app
+        .get(&format!("{path}/latest"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(newest.contains("Proposal version 2"), "{newest}");
+    assert!(
+        !newest.contains(&format!("id=\"proposal-total\">{shown}<")),
+        "{newest}"
+    );
+    let stale = app
+        .post_form(&accept, &[("name", "Emma Rodriguez"), ("version", "1")])
+        .await;
+    assert_eq!(stale.status(), 409);
+    assert!(
+        stale
+            .text()
+            .await
+            .unwrap()
+            .contains("replaced by version 2")
+    );
+    // A version past its last day cannot be accepted.
+    sqlx::query("UPDATE proposal_versions SET valid_until = '2000-01-01' WHERE build_id = $1 AND version = 2")
+        .bind(build)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let path2 = link2.trim_start_matches(&app.url("")).to_string();
+    let late = app
+        .post_form(
+            &format!("{path2}/accept"),
+            &[("name", "Emma Rodriguez"), ("version", "2")],
+        )
+        .await;
+    assert_eq!(late.status(), 409);
+    assert!(
+        late.text()
+            .await
+            .unwrap()
+            .contains("could be accepted until")
+    );
+    assert!(!accepted(&app).await);
     assert_eq!(
         app.client
             .get(app.url("/proposal/not-a-token"))
