@@ -18,6 +18,7 @@ pub mod dashboard;
 pub mod dates;
 pub mod db;
 pub mod error;
+pub mod history;
 pub mod http;
 pub mod mail;
 pub mod money;

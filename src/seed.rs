@@ -80,7 +80,7 @@ struct DemoQuote {
 
 const LEAD: &str = "Lead Videographer";
 
-const QUOTES: [DemoQuote; 2] = [
+const QUOTES: [DemoQuote; 3] = [
     // Ava: Highlight Film and Ceremony Edit, ceremony, reception and drone coverage, a USB box.
     DemoQuote {
         email: "ava.t@example.com",
@@ -98,6 +98,16 @@ const QUOTES: [DemoQuote; 2] = [
         coverage: &[("Reception", LEAD, 1, None)],
         films: &["Feature Film"],
         add_ons: &[],
+    },
+    // Olivia: a documentary Feature Film of the ceremony and reception; booked.
+    DemoQuote {
+        email: "olivia.nguyen@example.com",
+        coverage: &[
+            ("Ceremony", LEAD, 1, None),
+            ("Reception", LEAD, 1, Some("6")),
+        ],
+        films: &["Feature Film", "Teaser"],
+        add_ons: &[("Keepsake USB Box", 1, "")],
     },
 ];
 
@@ -131,6 +141,23 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     .bind(clock.now() - chrono::Duration::days(4))
     .execute(&mut *tx)
     .await?;
+    // Olivia accepted version 1 eight days ago and booked two days later.
+    let olivia = built[2];
+    sqlx::query(
+        "WITH v AS (UPDATE proposal_versions SET accepted_at = $2, accepted_by = 'Olivia Nguyen'
+                    WHERE build_id = $1 AND version = 1 RETURNING accepted_at)
+         UPDATE builds SET accepted_at = v.accepted_at, accepted_by = 'Olivia Nguyen' FROM v
+         WHERE id = $1",
+    )
+    .bind(olivia)
+    .bind(clock.now() - chrono::Duration::days(8))
+    .execute(&mut *tx)
+    .await?;
+    let booked_on = Clock::Fixed(clock.now() - chrono::Duration::days(6));
+    let couple = crate::quote::booking::Booker::Couple;
+    crate::quote::booking::book(tx, None, &studio, &booked_on, olivia, couple)
+        .await
+        .map_err(err)?;
     Ok(())
 }
 

@@ -3,8 +3,6 @@
 pub mod account;
 pub mod admin;
 pub mod api;
-pub mod audit_log;
-pub mod audit_words;
 pub mod forms;
 pub mod invitations;
 pub mod links;
@@ -25,6 +23,5 @@ pub fn routes() -> Routes {
         .merge(settings_index::routes())
         .merge(users::routes())
         .merge(roles::routes())
-        .merge(audit_log::routes())
         .merge(api::routes())
 }

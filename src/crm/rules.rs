@@ -9,6 +9,8 @@ pub enum Move {
     /// Its quote goes out as a proposal: a lead not yet sent one (New or Contacted) becomes
     /// Proposal Sent; any other status stays as it is.
     ProposalSent,
+    /// Its quote is booked: an open inquiry becomes Booked (a lost or booked one is refused).
+    Booking,
 }
 
 /// Inquiry status moves: New -> Contacted -> Proposal Sent -> Booked, or Closed-Lost from any
@@ -35,6 +37,11 @@ pub fn apply(from: InquiryStatus, m: Move) -> Result<Option<InquiryStatus>, Stri
     match m {
         Move::To(to) => check_move(from, to).map(|()| Some(to)),
         Move::ProposalSent => Ok(matches!(from, New | Contacted).then_some(ProposalSent)),
+        Move::Booking => match from {
+            Booked => Err("the inquiry is already booked".into()),
+            ClosedLost => Err("the inquiry is closed as lost; reopen it as a new inquiry".into()),
+            _ => Ok(Some(Booked)),
+        },
     }
 }
 

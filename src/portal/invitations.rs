@@ -136,7 +136,7 @@ pub async fn invite_couple(
     tx: &mut PgConnection,
     settings: &Settings,
     studio: &str,
-    by: i32,
+    by: Option<i32>,
     client_id: i32,
 ) -> AppResult<Invited> {
     let couple = couple(tx, client_id).await?;
@@ -156,15 +156,7 @@ pub async fn invite_couple(
     };
     let outgoing = mail::queue(tx, settings, mail).await?;
     let details = serde_json::json!({ "email": couple.email });
-    audit::record(
-        tx,
-        Some(by),
-        "portal.invite",
-        "client",
-        Some(client_id),
-        details,
-    )
-    .await?;
+    audit::record(tx, by, "portal.invite", "client", Some(client_id), details).await?;
     Ok(Invited {
         email: couple.email,
         link,
@@ -209,7 +201,7 @@ async fn invite(
     let studio = layout.settings.studio_name.clone();
     let by = staff.contributor_id;
     let mut tx = db.begin().await?;
-    let invited = invite_couple(&mut tx, &state.settings, &studio, by, client_id).await?;
+    let invited = invite_couple(&mut tx, &state.settings, &studio, Some(by), client_id).await?;
     tx.commit().await?;
     invited.outgoing.send();
     let shown = state.settings.smtp_url.is_none().then_some(invited.link);

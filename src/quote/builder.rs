@@ -9,7 +9,7 @@ use super::forms::{
 use super::pricing::{Line, LineKind};
 use super::status::BuildStatus;
 use super::view::{self, CoverageRow, FilmRow, Head};
-use super::{engine, packages, pages, proposal};
+use super::{booking, engine, packages, pages, proposal};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::form::{Htmx, Refusal};
@@ -51,6 +51,7 @@ pub fn routes() -> Routes {
         )
         .post("/quotes/{id}/proposal", edit, send_proposal)
         .post("/quotes/{id}/withdraw", edit, withdraw)
+        .post("/quotes/{id}/book", edit, book)
         .post("/quotes/{id}/package", edit, save_package)
         .post("/quotes/{id}/duplicate", edit, duplicate)
 }
@@ -120,6 +121,9 @@ struct Builder {
     version: Option<(i32, NaiveDate, bool)>,
     /// Ask before taking the couple's acceptance back.
     confirm_withdraw: bool,
+    /// Once booked: (project, approved price, day booked, invoices as (number, what, amount,
+    /// due day)).
+    booking: Option<(i32, String, String, Vec<InvoiceLine>)>,
     /// Why the build cannot be priced, if it cannot (shown in the price panel).
     price_error: Option<String>,
     /// What the last change said, shown in the part it came from.
@@ -165,6 +169,9 @@ impl Builder {
         self.focus == Some(id)
     }
 }
+
+/// An invoice as the builder shows it: number, what for, amount, due day.
+type InvoiceLine = (String, String, String, String);
 
 fn kind_label(k: LineKind) -> &'static str {
     match k {
@@ -318,6 +325,21 @@ async fn builder_view(
         can_edit: staff.can(Permission::BuildsEdit) && head.accepted_at.is_none(),
         version,
         confirm_withdraw: false,
+        booking: head.project_id.map(|p| {
+            let st = &layout.settings;
+            let invoices = head
+                .invoices
+                .0
+                .iter()
+                .map(|(n, what, amount, due)| {
+                    let amount = st.money(amount.parse().unwrap_or_default());
+                    let due = due.format("%b %-d, %Y").to_string();
+                    (n.clone(), what.clone().unwrap_or_default(), amount, due)
+                })
+                .collect();
+            let day = head.booked_at.map(|t| st.day(&t)).unwrap_or_default();
+            (p, st.money(head.approved_price), day, invoices)
+        }),
         price_error,
         feedback,
         drafts: Drafts::default(),
@@ -695,4 +717,57 @@ async fn page_version(db: &mut PgConnection, id: i32) -> AppResult<i32> {
     .bind(id)
     .fetch_one(db)
     .await?)
+}
+
+#[derive(serde::Deserialize, Default)]
+struct BookForm {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Book the wedding on the couple's behalf (with the reason), then show the booking.
+async fn book(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    htmx: Htmx,
+    Path(id): Path<i32>,
+    Form(f): Form<BookForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let mut tx = db.begin().await?;
+        let studio = Studio::load(&mut tx).await?;
+        let by = booking::Booker::Staff {
+            id: staff.contributor_id,
+            reason: &f.reason,
+        };
+        let booked = booking::book(
+            &mut tx,
+            Some(&state.settings),
+            &studio,
+            &state.clock,
+            id,
+            by,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(booked)
+    }
+    .await;
+    let mut answer = Answer::new(Part::Proposal, htmx);
+    let result = result.map(|b| {
+        let invited = match b.invitation {
+            Some(invitation) => {
+                invitation.send();
+                "; the couple is invited to the portal"
+            }
+            None => "",
+        };
+        answer.notice = Some(format!(
+            "Booked: project #{}; invoices {} issued{invited}.",
+            b.project_id,
+            b.invoices.join(" and "),
+        ));
+    });
+    after(&mut db, &staff, id, answer, result).await
 }

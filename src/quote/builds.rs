@@ -18,7 +18,8 @@ use sqlx::PgConnection;
 /// one more statement (sqlx looks the type up once per connection).
 pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
     let (status, accepted): (String, Option<String>) = sqlx::query_as(
-        "SELECT status::text, CASE WHEN accepted_at IS NOT NULL THEN accepted_by END
+        "SELECT status::text,
+                CASE WHEN accepted_at IS NOT NULL AND status = 'Proposal Sent' THEN accepted_by END
          FROM builds WHERE id = $1 FOR UPDATE",
     )
     .bind(build)

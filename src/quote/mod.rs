@@ -5,6 +5,7 @@
 //! `proposal`) hold the queries and rules over a `&mut PgConnection`; `view` reads what the
 //! pages show, one query per panel; `pricing` is pure. Submodules do not use this file.
 pub mod api;
+pub mod booking;
 pub mod builder;
 pub mod builds;
 pub mod changes;

@@ -62,14 +62,27 @@ pub struct Head {
     pub version: Option<i32>,
     pub valid_until: Option<NaiveDate>,
     pub sent_configuration: Option<sqlx::types::Json<super::packages::Configuration>>,
+    /// Once booked: the project, the approved price and the invoices issued at booking
+    /// (number, description, amount, due date).
+    pub project_id: Option<i32>,
+    pub approved_price: Decimal,
+    pub booked_at: Option<DateTime<Utc>>,
+    pub invoices: sqlx::types::Json<Vec<InvoiceRow>>,
 }
+
+/// An invoice of a booked quote: number, what for, amount (as text), due date.
+pub type InvoiceRow = (String, Option<String>, String, NaiveDate);
 
 /// The head of a quote; 404 when there is no such quote.
 pub async fn head(conn: &mut PgConnection, build: i32) -> AppResult<Head> {
     let head: Option<Head> = sqlx::query_as(
         "SELECT i.id AS inquiry_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple,
                 i.wedding_date, b.status, b.proposal_sent_at, b.accepted_at, b.accepted_by,
-                v.version, v.valid_until, v.configuration AS sent_configuration
+                v.version, v.valid_until, v.configuration AS sent_configuration,
+                b.project_id, b.approved_price, b.booked_at,
+                COALESCE((SELECT json_agg(json_build_array(n.invoice_number, n.description,
+                                   n.total_amount::text, n.due_date) ORDER BY n.due_date, n.id)
+                          FROM invoices n WHERE n.project_id = b.project_id), '[]') AS invoices
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
          JOIN contacts c ON c.id = i.contact_id
          LEFT JOIN LATERAL (SELECT version, valid_until, configuration FROM proposal_versions

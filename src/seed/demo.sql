@@ -162,7 +162,7 @@ ON CONFLICT DO NOTHING;
 INSERT INTO contacts (first_name, last_name, email, phone_number, type, created_at) VALUES
   ('Emma', 'Rodriguez', 'emma.rodriguez@example.com', '+1 415 555 0142', 'Client Lead', pg_temp.demo_now() - interval '2 days'),
   ('Noah', 'Williams', 'noah.w@example.com', '+1 510 555 0178', 'Client Lead', pg_temp.demo_now() - interval '1 day'),
-  ('Olivia', 'Nguyen', 'olivia.nguyen@example.com', '+1 650 555 0133', 'Client Lead', pg_temp.demo_now() - interval '9 days'),
+  ('Olivia', 'Nguyen', 'olivia.nguyen@example.com', '+1 650 555 0133', 'Client Lead', pg_temp.demo_now() - interval '24 days'),
   ('Liam', 'Johnson', 'liam.johnson@example.com', NULL, 'Client Lead', pg_temp.demo_now() - interval '12 days'),
   ('Ava', 'Thompson', 'ava.t@example.com', '+1 408 555 0190', 'Client Lead', pg_temp.demo_now() - interval '20 days'),
   ('Sofia', 'Garcia', 'sofia.garcia@example.com', '+1 707 555 0111', 'Client Lead', pg_temp.demo_now() - interval '26 days'),
@@ -177,7 +177,7 @@ FROM (VALUES
   ('emma.rodriguez@example.com', 210, 'New', 'Loves the Vintage Film look; 140 guests.', 'Cavallo Point, Sausalito', 1, 'Instagram', 'utm_source=instagram&utm_medium=social&utm_campaign=spring-reels', 'spring-reels', interval '2 days'),
   ('noah.w@example.com', 300, 'New', 'Asked about drone coverage.', 'Nestldown, Los Gatos', 0, 'Google', 'utm_source=google&utm_medium=cpc&utm_campaign=wedding-video-sf', 'wedding-video-sf', interval '1 day'),
   ('mia.davis@example.com', 150, 'New', 'Small elopement, 20 guests.', 'Big Sur, Pfeiffer Beach', 1, 'Website', NULL, NULL, interval '5 hours'),
-  ('olivia.nguyen@example.com', 75, 'Contacted', 'Call went well; wants a Feature Film.', 'Kohl Mansion, Burlingame', 3, 'The Knot', 'utm_source=theknot&utm_medium=listing', 'theknot-listing', interval '9 days'),
+  ('olivia.nguyen@example.com', 75, 'Contacted', 'Call went well; wants a Feature Film.', 'Kohl Mansion, Burlingame', 3, 'The Knot', 'utm_source=theknot&utm_medium=listing', 'theknot-listing', interval '24 days'),
   ('liam.johnson@example.com', 400, 'Contacted', 'Destination wedding, Tuscany - travel to quote.', 'Borgo Santo Pietro, Tuscany', -2, 'Referral', 'Referred by Maria (2025 couple)', NULL, interval '12 days'),
   ('ava.t@example.com', 60, 'Proposal Sent', 'Proposal sent with Highlight + Ceremony Edit.', 'The Ritz-Carlton, Half Moon Bay', 2, 'Instagram', 'utm_source=instagram&utm_medium=social&utm_campaign=spring-reels', 'spring-reels', interval '20 days'),
   ('sofia.garcia@example.com', 120, 'Proposal Sent', 'Comparing two studios; decision next week.', 'Beltane Ranch, Glen Ellen', -1, 'Google', 'utm_source=google&utm_medium=organic', NULL, interval '26 days'),
@@ -199,7 +199,7 @@ WHERE c.email LIKE '%@example.com';
 INSERT INTO communications_log (contact_id, communication_date, type, notes)
 SELECT c.id, pg_temp.demo_now() - v.ago, v.kind, v.notes
 FROM (VALUES
-  ('olivia.nguyen@example.com', interval '7 days', 'Call', '30-minute discovery call; loves documentary style.'),
+  ('olivia.nguyen@example.com', interval '21 days', 'Call', '30-minute discovery call; loves documentary style.'),
   ('liam.johnson@example.com', interval '10 days', 'Email', 'Sent travel options for Tuscany.'),
   ('ava.t@example.com', interval '15 days', 'Meeting', 'Coffee meeting at the studio; walked through sample films.'),
   ('ava.t@example.com', interval '14 days', 'Email', 'Sent the proposal link.'),

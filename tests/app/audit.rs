@@ -296,7 +296,7 @@ async fn a_page_of_the_audit_log_reads_one_page_of_entries_at_100_000() {
         .execute(&app.db)
         .await
         .unwrap();
-    let sql = projectflo::accounts::audit_log::query(&Default::default(), "UTC")
+    let sql = projectflo::history::log::query(&Default::default(), "UTC")
         .sql()
         .to_string();
     let (at, id): (chrono::DateTime<chrono::Utc>, i32) = sqlx::query_as(

@@ -1,6 +1,6 @@
 //! Settings > Audit log: every change, who made it and when, filtered by person, record and
 //! dates (plausible ones: `crate::dates`), 50 to a page, newest first, by keyset.
-use super::audit_words::{self, AuditRow, Entry};
+use super::words::{self as audit_words, AuditRow, Entry};
 use crate::auth::{Access, Permission, Staff};
 use crate::dates;
 use crate::db::Db;

@@ -1,0 +1,255 @@
+//! Booking: one transaction makes the client, the project, the approved price, change order
+//! version 1 and the schedule's invoices, or nothing at all.
+use crate::helpers::TestApp;
+use rust_decimal::Decimal;
+
+async fn sofia(app: &TestApp) -> i32 {
+    sqlx::query_scalar(
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'sofia.garcia@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Everything booking writes, as one line to compare before and after.
+async fn state(app: &TestApp, build: i32) -> String {
+    sqlx::query_scalar(
+        "SELECT concat_ws(' | ', b.status::text, b.project_id, b.approved_price,
+                b.configuration_locked_at IS NOT NULL, i.status::text, c.type::text,
+                (SELECT count(*) FROM clients), (SELECT count(*) FROM projects),
+                (SELECT count(*) FROM invoices), (SELECT count(*) FROM build_change_orders),
+                (SELECT count(*) FROM client_users))
+         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn booking_makes_the_client_the_project_the_agreement_and_the_invoices() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let build = sofia(&app).await;
+    let before = state(&app, build).await;
+    // On the couple's behalf only with a reason: by the field, nothing written.
+    let refused = s
+        .post_form(&format!("/quotes/{build}/book"), &[("reason", "  ")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"book-reason-error\""), "{html}");
+    assert_eq!(state(&app, build).await, before);
+
+    let done = s
+        .post_form(
+            &format!("/quotes/{build}/book"),
+            &[("reason", "Signed the paper contract at the studio")],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    let (status, project, approved, locked, inquiry, contact): (
+        String,
+        i32,
+        Decimal,
+        bool,
+        String,
+        String,
+    ) = sqlx::query_as(
+        "SELECT b.status::text, b.project_id, b.approved_price, b.configuration_locked_at IS NOT NULL,
+                i.status::text, c.type::text
+         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), inquiry.as_str(), contact.as_str(), locked),
+        ("Booked", "Booked", "Client", true)
+    );
+    assert_eq!(approved, "1527.50".parse::<Decimal>().unwrap());
+    // Change order version 1: the original agreement, with the configuration.
+    let (version, delta, total, what, co_status, snapshot): (
+        i32,
+        Decimal,
+        Decimal,
+        String,
+        String,
+        bool,
+    ) = sqlx::query_as(
+        "SELECT version_number, price_delta, new_total_approved_price, description,
+                    status::text, snapshot IS NOT NULL
+             FROM build_change_orders WHERE build_id = $1",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (
+            version,
+            delta,
+            total,
+            what.as_str(),
+            co_status.as_str(),
+            snapshot
+        ),
+        (
+            1,
+            approved,
+            approved,
+            "Original agreement",
+            "Approved",
+            true
+        )
+    );
+    // The schedule: 30% deposit due on booking, the rest 30 days before the wedding.
+    let invoices: Vec<(String, Decimal, i32, String)> = sqlx::query_as(
+        "SELECT n.invoice_number, n.total_amount, (n.due_date - n.issue_date), n.status
+         FROM invoices n WHERE n.project_id = $1 ORDER BY n.due_date",
+    )
+    .bind(project)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let wedding_in: i32 =
+        sqlx::query_scalar("SELECT wedding_date - booking_date FROM projects WHERE id = $1")
+            .bind(project)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(invoices.len(), 2);
+    assert_eq!(invoices[0].1, "458.25".parse::<Decimal>().unwrap());
+    assert_eq!(invoices[0].2, 0);
+    assert_eq!(invoices[1].1, "1069.25".parse::<Decimal>().unwrap());
+    assert_eq!(invoices[1].2, wedding_in - 30);
+    assert!(
+        invoices
+            .iter()
+            .all(|i| i.0.starts_with("GHF-") && i.3 == "Sent")
+    );
+    assert_ne!(invoices[0].0, invoices[1].0);
+    // The couple is invited to the portal, and sees the project and its invoices there.
+    let link = app.last_link_to("sofia.garcia@example.com").await;
+    let path = link.trim_start_matches(&app.url("")).to_string();
+    assert!(path.starts_with("/portal/set-password/"), "{link}");
+    let pw = "sofia's portal password";
+    let set = app
+        .post_form(&path, &[("password", pw), ("confirm", pw)])
+        .await;
+    assert_eq!(set.status(), 303);
+    let couple = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let home = couple
+        .post(app.url("/portal/login"))
+        .form(&[("email", "sofia.garcia@example.com"), ("password", pw)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Sofia Garcia wedding"), "{home}");
+    assert!(
+        home.contains(&invoices[0].0) && home.contains(&invoices[1].0),
+        "{home}"
+    );
+    // The builder shows the booking; the board has the lead in Booked; the audit says why.
+    let builder = s
+        .get(&format!("/quotes/{build}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(builder.contains("id=\"booked\""), "{builder}");
+    assert!(
+        builder.contains(&invoices[0].0) && builder.contains("$458.25"),
+        "{builder}"
+    );
+    let reason: String = sqlx::query_scalar(
+        "SELECT details->>'reason' FROM audit_log WHERE action = 'builds.book' AND entity_id = $1",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(reason, "Signed the paper contract at the studio");
+    // Booking twice: a 409, nothing more written.
+    let after = state(&app, build).await;
+    let twice = s
+        .post_form(&format!("/quotes/{build}/book"), &[("reason", "again")])
+        .await;
+    assert_eq!(twice.status(), 409);
+    assert!(twice.text().await.unwrap().contains("already booked"));
+    assert_eq!(state(&app, build).await, after);
+}
+
+#[tokio::test]
+async fn two_bookings_of_one_quote_at_once_make_one_project() {
+    let app = TestApp::demo().await;
+    let build = sofia(&app).await;
+    let a = app.demo_login("Sales").await;
+    let b = app.demo_login("Owner").await;
+    let path = format!("/quotes/{build}/book");
+    let form = [("reason", "Booked by phone")];
+    let (ra, rb) = tokio::join!(a.post_form(&path, &form), b.post_form(&path, &form));
+    let mut statuses = [ra.status().as_u16(), rb.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409]);
+    let projects: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM builds b JOIN projects p ON p.id = b.project_id WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(projects, 1);
+    let orders: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM build_change_orders WHERE build_id = $1")
+            .bind(build)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(orders, 1);
+}
+
+#[tokio::test]
+async fn a_failure_at_the_last_step_of_booking_leaves_nothing_behind() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let build = sofia(&app).await;
+    let before = state(&app, build).await;
+    // The last writes fail: by then the client, the project, the build, the inquiry and the
+    // agreement are written in the transaction.
+    sqlx::raw_sql(
+        "CREATE FUNCTION pg_temp_fail() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+         CREATE TRIGGER fail_invoices BEFORE INSERT ON invoices
+           FOR EACH ROW EXECUTE FUNCTION pg_temp_fail();",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let failed = s
+        .post_form(&format!("/quotes/{build}/book"), &[("reason", "By phone")])
+        .await;
+    assert_eq!(failed.status(), 500);
+    assert_eq!(state(&app, build).await, before, "nothing left behind");
+    // Once the failure is gone, the same booking goes through.
+    sqlx::raw_sql("DROP TRIGGER fail_invoices ON invoices")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let done = s
+        .post_form(&format!("/quotes/{build}/book"), &[("reason", "By phone")])
+        .await;
+    assert_eq!(done.status(), 303);
+}
