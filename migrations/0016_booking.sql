@@ -4,6 +4,9 @@
 -- declined change can restore the last approved one exactly; versions never repeat.
 ALTER TABLE build_change_orders ADD COLUMN snapshot JSONB NULL;
 ALTER TABLE build_change_orders ADD COLUMN answered_at TIMESTAMPTZ NULL;
+-- The configuration's own price at that version (before any discount): the next change is
+-- priced from it, so that an earlier discount is never charged back.
+ALTER TABLE build_change_orders ADD COLUMN live_price DECIMAL(10,2) NULL;
 CREATE UNIQUE INDEX build_change_orders_version ON build_change_orders (build_id, version_number);
 -- One pending change order per build at a time.
 CREATE UNIQUE INDEX build_change_orders_one_pending ON build_change_orders (build_id)

@@ -158,6 +158,60 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     crate::quote::booking::book(tx, None, &studio, &booked_on, olivia, couple)
         .await
         .map_err(err)?;
+    // Then a Guest Message Booth, approved by the couple with 10% off; and Rush Delivery,
+    // proposed two days ago, waiting for their answer.
+    use crate::quote::change_orders::{self, Answerer, Proposal};
+    let owner: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = 'maya@goldenhour.example'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let changes = [
+        (
+            "Guest Message Booth",
+            "A guest message booth at the reception",
+            "10",
+            "Booked within a week",
+            4,
+        ),
+        (
+            "Rush Delivery",
+            "The highlight film within 3 weeks",
+            "",
+            "",
+            2,
+        ),
+    ];
+    for (n, (item, what, discount, reason, days_ago)) in changes.into_iter().enumerate() {
+        let item = id(tx, "billable_items", item).await?;
+        crate::quote::builds::add_billable(tx, olivia, item, 1, None, Some(owner))
+            .await
+            .map_err(err)?;
+        let at = Clock::Fixed(clock.now() - chrono::Duration::days(days_ago));
+        let proposal = Proposal {
+            description: what,
+            discount_percent: discount,
+            discount_reason: reason,
+        };
+        let version = change_orders::propose(tx, &at, olivia, &proposal, owner)
+            .await
+            .map_err(err)?;
+        if n == 0 {
+            let answered = Clock::Fixed(clock.now() - chrono::Duration::days(3));
+            change_orders::answer(
+                tx,
+                &studio,
+                &answered,
+                olivia,
+                version,
+                true,
+                Answerer::Couple,
+            )
+            .await
+            .map_err(err)?;
+        }
+    }
     Ok(())
 }
 

@@ -47,6 +47,8 @@ struct Detail {
     user: PortalUser,
     title: String,
     rows: Vec<(&'static str, String)>,
+    /// A link to what the couple can do next: (href, label).
+    action: Option<(String, String)>,
 }
 
 fn detail(
@@ -60,6 +62,7 @@ fn detail(
         user,
         title,
         rows,
+        action: None,
     })
 }
 
@@ -104,7 +107,16 @@ fn quote_item(q: Quote, studio: &Studio) -> Item {
     Item {
         href: format!("/portal/quotes/{}", q.id),
         title: format!("Quote #{}", q.id),
-        detail: format!("{} · {}", q.status, studio.money(q.price())),
+        detail: format!(
+            "{} · {}{}",
+            q.status,
+            studio.money(q.price()),
+            if q.change_waiting {
+                " · a change waits for your answer"
+            } else {
+                ""
+            }
+        ),
     }
 }
 
@@ -197,7 +209,19 @@ async fn quote(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Respo
         ("Price", studio.money(q.price())),
         ("Paid so far", studio.money(q.total_paid)),
     ];
-    Ok(detail(studio, user, format!("Quote #{id}"), rows))
+    let action = match (q.change_waiting, q.has_versions) {
+        (true, _) => Some("A change waits for your answer: see it"),
+        (false, true) => Some("Versions of your agreement"),
+        _ => None,
+    }
+    .map(|label| (format!("/portal/changes/{id}"), label.to_string()));
+    Ok(render(&Detail {
+        studio: studio.studio_name,
+        user,
+        title: format!("Quote #{id}"),
+        rows,
+        action,
+    }))
 }
 
 async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {

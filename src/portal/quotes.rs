@@ -11,6 +11,10 @@ pub struct Quote {
     pub live_price: Decimal,
     pub approved_price: Decimal,
     pub total_paid: Decimal,
+    /// A change order waits for the couple's answer.
+    pub change_waiting: bool,
+    /// The agreement has versions (it is booked): the couple can see them.
+    pub has_versions: bool,
 }
 
 impl Quote {
@@ -24,10 +28,16 @@ impl Quote {
     }
 }
 
+/// Whether a change order waits, and whether there are versions at all.
+const CHANGES: &str = "EXISTS (SELECT 1 FROM build_change_orders o WHERE o.build_id = builds.id
+                                  AND o.status = 'Pending Approval') AS change_waiting,
+         EXISTS (SELECT 1 FROM build_change_orders o WHERE o.build_id = builds.id) AS has_versions";
+
 /// The client's quotes, in order.
 pub async fn for_client(conn: &mut PgConnection, client_id: i32) -> AppResult<Vec<Quote>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT id, status::text AS status, live_price, approved_price, total_paid FROM builds
+        "SELECT id, status::text AS status, live_price, approved_price, total_paid, {CHANGES}
+         FROM builds
          WHERE client_id = $1 OR project_id IN ({OWN_PROJECTS}) ORDER BY id"
     ))
     .bind(client_id)
@@ -38,7 +48,8 @@ pub async fn for_client(conn: &mut PgConnection, client_id: i32) -> AppResult<Ve
 /// One of the client's quotes (404 if it is not theirs).
 pub async fn one(conn: &mut PgConnection, client_id: i32, id: i32) -> AppResult<Quote> {
     let found: Option<Quote> = sqlx::query_as(&format!(
-        "SELECT id, status::text AS status, live_price, approved_price, total_paid FROM builds
+        "SELECT id, status::text AS status, live_price, approved_price, total_paid, {CHANGES}
+         FROM builds
          WHERE id = $2 AND (client_id = $1 OR project_id IN ({OWN_PROJECTS}))"
     ))
     .bind(client_id)

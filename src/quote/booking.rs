@@ -186,8 +186,9 @@ pub async fn book(
     let configuration = packages::configuration(tx, build).await?;
     sqlx::query(
         "INSERT INTO build_change_orders (build_id, version_number, price_delta,
-                new_total_approved_price, description, status, snapshot, created_at, answered_at)
-         VALUES ($1, 1, $2, $2, 'Original agreement', 'Approved', $3, $4, $4)",
+                new_total_approved_price, description, status, snapshot, created_at, answered_at,
+                live_price)
+         VALUES ($1, 1, $2, $2, 'Original agreement', 'Approved', $3, $4, $4, $2)",
     )
     .bind(build)
     .bind(price)

@@ -9,7 +9,7 @@ use super::forms::{
 use super::pricing::{Line, LineKind};
 use super::status::BuildStatus;
 use super::view::{self, CoverageRow, FilmRow, Head};
-use super::{booking, engine, packages, pages, proposal};
+use super::{booking, change_orders, engine, packages, pages, proposal};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::form::{Htmx, Refusal};
@@ -52,6 +52,12 @@ pub fn routes() -> Routes {
         .post("/quotes/{id}/proposal", edit, send_proposal)
         .post("/quotes/{id}/withdraw", edit, withdraw)
         .post("/quotes/{id}/book", edit, book)
+        .post("/quotes/{id}/change-orders", edit, propose_change)
+        .post(
+            "/quotes/{id}/change-orders/{version}/answer",
+            edit,
+            record_answer,
+        )
         .post("/quotes/{id}/package", edit, save_package)
         .post("/quotes/{id}/duplicate", edit, duplicate)
 }
@@ -115,8 +121,10 @@ struct Builder {
     items: Vec<(i32, String)>,
     /// Whether this person may configure quotes and send proposals.
     may_edit: bool,
-    /// Whether the quote can change now: it may be edited and no acceptance locks it.
+    /// Whether the quote can change now: it may be edited and nothing locks it.
     can_edit: bool,
+    /// Why the quote cannot change now (an acceptance, a change order waiting for an answer).
+    locked: Option<String>,
     /// The last version sent: (number, open until, changed since it was sent).
     version: Option<(i32, NaiveDate, bool)>,
     /// Ask before taking the couple's acceptance back.
@@ -124,6 +132,10 @@ struct Builder {
     /// Once booked: (project, approved price, day booked, invoices as (number, what, amount,
     /// due day)).
     booking: Option<(i32, String, String, Vec<InvoiceLine>)>,
+    /// Once booked: the approved price differs from the live one (a change to propose).
+    changed_since_approved: bool,
+    /// The change order waiting for the couple: (version, description, new total).
+    pending: Option<(i32, String, String)>,
     /// Why the build cannot be priced, if it cannot (shown in the price panel).
     price_error: Option<String>,
     /// What the last change said, shown in the part it came from.
@@ -279,6 +291,24 @@ async fn builder_view(
     share_link: Option<String>,
 ) -> AppResult<Builder> {
     let head: Head = view::head(&mut *db, id).await?;
+    let label = head
+        .version
+        .map_or("the proposal".into(), |v| format!("version {v}"));
+    let locked = match (&head.accepted_by, head.pending_version) {
+        (_, Some(v)) => Some(format!(
+            "Locked: change order {v} is waiting for the couple's answer; nothing in this quote \
+             can change until they answer."
+        )),
+        (Some(by), None) if head.status == BuildStatus::ProposalSent => Some(format!(
+            "Locked: {by} accepted {label}, so nothing in this quote can change. To change it, \
+             take the acceptance back under Proposal."
+        )),
+        _ => None,
+    };
+    let changed_since_approved = match (&head.approved_configuration, head.pending_version) {
+        (Some(approved), None) => packages::configuration(db, id).await? != approved.0,
+        _ => false,
+    };
     let version = match (head.version, head.valid_until, &head.sent_configuration) {
         (Some(v), Some(until), Some(sent)) => {
             let now = packages::configuration(db, id).await?;
@@ -322,9 +352,21 @@ async fn builder_view(
             })
             .collect(),
         may_edit: staff.can(Permission::BuildsEdit),
-        can_edit: staff.can(Permission::BuildsEdit) && head.accepted_at.is_none(),
+        can_edit: staff.can(Permission::BuildsEdit) && locked.is_none(),
+        locked,
         version,
         confirm_withdraw: false,
+        changed_since_approved,
+        pending: head.pending_version.map(|v| {
+            let total = layout
+                .settings
+                .money(head.pending_total.unwrap_or_default());
+            (
+                v,
+                head.pending_description.clone().unwrap_or_default(),
+                total,
+            )
+        }),
         booking: head.project_id.map(|p| {
             let st = &layout.settings;
             let invoices = head
@@ -398,6 +440,8 @@ struct Drafts {
     coverage: CoverageForm,
     billable: BillableForm,
     package: PackageForm,
+    /// The change order form: description, discount percent, discount reason.
+    change: (String, String, String),
 }
 
 /// How to answer a change: where it came from, whether htmx swaps the answer in, what to say
@@ -769,5 +813,82 @@ async fn book(
             b.invoices.join(" and "),
         ));
     });
+    after(&mut db, &staff, id, answer, result).await
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ChangeForm {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    discount_percent: String,
+    #[serde(default)]
+    discount_reason: String,
+}
+
+/// Propose the change since the last approved version to the couple.
+async fn propose_change(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    htmx: Htmx,
+    Path(id): Path<i32>,
+    Form(f): Form<ChangeForm>,
+) -> AppResult<Response> {
+    let mut answer = Answer::new(Part::Proposal, htmx);
+    answer.notice =
+        Some("Change proposed: the couple can approve or decline it in their portal.".into());
+    answer.drafts.change = (
+        f.description.clone(),
+        f.discount_percent.clone(),
+        f.discount_reason.clone(),
+    );
+    let proposal = change_orders::Proposal {
+        description: &f.description,
+        discount_percent: &f.discount_percent,
+        discount_reason: &f.discount_reason,
+    };
+    let result = crate::db::transaction(&mut db, async |tx| {
+        change_orders::propose(tx, &state.clock, id, &proposal, staff.contributor_id).await
+    })
+    .await
+    .map(|_| ());
+    after(&mut db, &staff, id, answer, result).await
+}
+
+#[derive(serde::Deserialize, Default)]
+struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+}
+
+/// Record the couple's answer to a change order (given by phone or email).
+async fn record_answer(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    htmx: Htmx,
+    Path((id, version)): Path<(i32, i32)>,
+    Form(f): Form<AnswerForm>,
+) -> AppResult<Response> {
+    let mut answer = Answer::new(Part::Proposal, htmx);
+    let result = async {
+        let approve = match f.answer.as_str() {
+            "approve" => true,
+            "decline" => false,
+            _ => return Err(AppError::field("answer", "is approve or decline")),
+        };
+        answer.notice = Some(format!(
+            "Recorded: the couple {} change order {version}.",
+            if approve { "approved" } else { "declined" }
+        ));
+        let by = change_orders::Answerer::Staff(staff.contributor_id);
+        crate::db::transaction(&mut db, async |tx| {
+            let studio = Studio::load(tx).await?;
+            change_orders::answer(tx, &studio, &state.clock, id, version, approve, by).await
+        })
+        .await
+    }
+    .await;
     after(&mut db, &staff, id, answer, result).await
 }

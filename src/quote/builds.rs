@@ -17,10 +17,13 @@ use sqlx::PgConnection;
 /// text: every change passes here, and reading the enum type would cost each new connection
 /// one more statement (sqlx looks the type up once per connection).
 pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
-    let (status, accepted): (String, Option<String>) = sqlx::query_as(
+    let (status, accepted, pending): (String, Option<String>, Option<i32>) = sqlx::query_as(
         "SELECT status::text,
                 CASE WHEN accepted_at IS NOT NULL AND status = 'Proposal Sent' THEN accepted_by END
-         FROM builds WHERE id = $1 FOR UPDATE",
+                AS accepted,
+                (SELECT version_number FROM build_change_orders o
+                 WHERE o.build_id = b.id AND o.status = 'Pending Approval') AS pending
+         FROM builds b WHERE id = $1 FOR UPDATE",
     )
     .bind(build)
     .fetch_optional(&mut *tx)
@@ -31,6 +34,12 @@ pub async fn lock(tx: &mut PgConnection, build: i32) -> AppResult<BuildStatus> {
         return Err(AppError::Conflict(format!(
             "{accepted} accepted this proposal, so the quote is locked; take the acceptance \
              back to change it"
+        )));
+    }
+    if let Some(v) = pending {
+        return Err(AppError::Conflict(format!(
+            "change order {v} is waiting for the couple's answer, so the quote is locked; \
+             record their answer first"
         )));
     }
     if status == BuildStatus::Completed {

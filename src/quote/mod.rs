@@ -8,6 +8,8 @@ pub mod api;
 pub mod booking;
 pub mod builder;
 pub mod builds;
+pub mod change_orders;
+pub mod change_pages;
 pub mod changes;
 pub mod engine;
 pub mod forms;
@@ -30,4 +32,5 @@ pub fn routes() -> Routes {
         .merge(pages::routes())
         .merge(builder::routes())
         .merge(proposal::routes())
+        .merge(change_pages::routes())
 }

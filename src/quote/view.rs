@@ -66,8 +66,15 @@ pub struct Head {
     /// (number, description, amount, due date).
     pub project_id: Option<i32>,
     pub approved_price: Decimal,
+    pub live_price: Decimal,
     pub booked_at: Option<DateTime<Utc>>,
     pub invoices: sqlx::types::Json<Vec<InvoiceRow>>,
+    /// The configuration of the last approved version of the agreement (once booked).
+    pub approved_configuration: Option<sqlx::types::Json<super::packages::Configuration>>,
+    /// The change order waiting for the couple: version, description, new total.
+    pub pending_version: Option<i32>,
+    pub pending_description: Option<String>,
+    pub pending_total: Option<Decimal>,
 }
 
 /// An invoice of a booked quote: number, what for, amount (as text), due date.
@@ -79,11 +86,18 @@ pub async fn head(conn: &mut PgConnection, build: i32) -> AppResult<Head> {
         "SELECT i.id AS inquiry_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple,
                 i.wedding_date, b.status, b.proposal_sent_at, b.accepted_at, b.accepted_by,
                 v.version, v.valid_until, v.configuration AS sent_configuration,
-                b.project_id, b.approved_price, b.booked_at,
+                b.project_id, b.approved_price, b.live_price, b.booked_at,
                 COALESCE((SELECT json_agg(json_build_array(n.invoice_number, n.description,
                                    n.total_amount::text, n.due_date) ORDER BY n.due_date, n.id)
-                          FROM invoices n WHERE n.project_id = b.project_id), '[]') AS invoices
-         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+                          FROM invoices n WHERE n.project_id = b.project_id), '[]') AS invoices,
+                o.version_number AS pending_version, o.description AS pending_description,
+                o.new_total_approved_price AS pending_total,
+                (SELECT a.snapshot FROM build_change_orders a WHERE a.build_id = b.id
+                   AND a.status = 'Approved' ORDER BY a.version_number DESC LIMIT 1)
+                   AS approved_configuration
+         FROM builds b
+         LEFT JOIN build_change_orders o ON o.build_id = b.id AND o.status = 'Pending Approval'
+ JOIN inquiries i ON i.id = b.inquiry_id
          JOIN contacts c ON c.id = i.contact_id
          LEFT JOIN LATERAL (SELECT version, valid_until, configuration FROM proposal_versions
                             WHERE build_id = b.id ORDER BY version DESC LIMIT 1) v ON true

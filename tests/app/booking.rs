@@ -253,3 +253,251 @@ async fn a_failure_at_the_last_step_of_booking_leaves_nothing_behind() {
         .await;
     assert_eq!(done.status(), 303);
 }
+
+async fn olivia(app: &TestApp) -> (i32, i32) {
+    sqlx::query_as(
+        "SELECT b.id, b.client_id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'olivia.nguyen@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+async fn money(app: &TestApp, sql: &str, build: i32) -> Decimal {
+    sqlx::query_scalar(sql)
+        .bind(build)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn change_orders_are_proposed_answered_and_kept_as_versions() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let (build, client) = olivia(&app).await;
+    // The demo's waiting change (Rush Delivery, version 3): the couple declined it by phone.
+    let declined = s
+        .post_form(
+            &format!("/quotes/{build}/change-orders/3/answer"),
+            &[("answer", "decline")],
+        )
+        .await;
+    assert_eq!(declined.status(), 303);
+    let approved = "SELECT approved_price FROM builds WHERE id = $1";
+    let live = "SELECT live_price FROM builds WHERE id = $1";
+    let first = money(&app, approved, build).await;
+    let first_live = money(&app, live, build).await;
+    let propose = format!("/quotes/{build}/change-orders");
+    let nothing = s.post_form(&propose, &[("description", "Nothing")]).await;
+    assert_eq!(nothing.status(), 409);
+    // After booking the quote still changes; the live price follows, the approved one does not.
+    let item: i32 = sqlx::query_scalar(
+        "SELECT id FROM billable_items WHERE is_active
+         AND id NOT IN (SELECT billable_item_id FROM editing_style_requirements)
+         AND id NOT IN (SELECT billable_item_id FROM build_billable_items WHERE build_id = $1)
+         ORDER BY id LIMIT 1",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let added = s
+        .post_form(
+            &format!("/quotes/{build}/billables"),
+            &[("billable_item_id", &item.to_string()), ("quantity", "1")],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let delta = money(&app, live, build).await - first_live;
+    assert!(delta > Decimal::ZERO);
+    assert_eq!(money(&app, approved, build).await, first);
+    let builder = s
+        .get(&format!("/quotes/{build}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        builder.contains("id=\"changed-since-approved\""),
+        "{builder}"
+    );
+    // A discount needs its reason: by the field, nothing written.
+    let orders = "SELECT count(*)::numeric FROM build_change_orders WHERE build_id = $1";
+    let before_orders = money(&app, orders, build).await;
+    let bad = s
+        .post_form(
+            &propose,
+            &[("description", "An extra"), ("discount_percent", "10")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains("id=\"change-reason-error\"")
+    );
+    assert_eq!(money(&app, orders, build).await, before_orders);
+    let ok = s
+        .post_form(
+            &propose,
+            &[
+                ("description", "An extra for the couple"),
+                ("discount_percent", "10"),
+                ("discount_reason", "Returning couple"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), 303);
+    let cents = |d: Decimal| {
+        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    };
+    let expected = first + delta - cents(delta * Decimal::new(10, 2));
+    let asked = "SELECT new_total_approved_price FROM build_change_orders
+                 WHERE build_id = $1 AND version_number = 4 AND status = 'Pending Approval'";
+    assert_eq!(money(&app, asked, build).await, expected);
+    // While the couple has not answered: nothing else changes, and no second change order.
+    let locked = s
+        .post_form(
+            &format!("/quotes/{build}/billables"),
+            &[("billable_item_id", &item.to_string())],
+        )
+        .await;
+    assert_eq!(locked.status(), 409);
+    assert_eq!(
+        s.post_form(&propose, &[("description", "More")])
+            .await
+            .status(),
+        409
+    );
+
+    // The couple approves in the portal.
+    let invite = s
+        .post_form(&format!("/settings/portal/{client}/invite"), &[])
+        .await;
+    assert_eq!(invite.status(), 200);
+    let link = app.last_link_to("olivia.nguyen@example.com").await;
+    let path = link.trim_start_matches(&app.url("")).to_string();
+    let pw = "olivia's portal password";
+    assert_eq!(
+        app.post_form(&path, &[("password", pw), ("confirm", pw)])
+            .await
+            .status(),
+        303
+    );
+    let couple = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    couple
+        .post(app.url("/portal/login"))
+        .form(&[("email", "olivia.nguyen@example.com"), ("password", pw)])
+        .send()
+        .await
+        .unwrap();
+    let get = |p: String| {
+        let c = couple.clone();
+        let url = app.url(&p);
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let quote = get(format!("/portal/quotes/{build}")).await;
+    assert!(
+        quote.contains(&format!("href=\"/portal/changes/{build}\"")),
+        "{quote}"
+    );
+    let page = get(format!("/portal/changes/{build}")).await;
+    assert!(
+        page.contains("An extra for the couple") && page.contains("id=\"approve-4\""),
+        "{page}"
+    );
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let approved_resp = couple
+        .post(app.url(&format!("/portal/changes/{build}/4")))
+        .form(&[("csrf", csrf.as_str()), ("answer", "approve")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved_resp.status(), 303);
+    assert_eq!(money(&app, approved, build).await, expected);
+    let invoiced =
+        "SELECT total_amount FROM invoices n JOIN builds b ON b.project_id = n.project_id
+                    WHERE b.id = $1 AND n.description = 'Change order 4'";
+    assert_eq!(money(&app, invoiced, build).await, expected - first);
+    let again = couple
+        .post(app.url(&format!("/portal/changes/{build}/4")))
+        .form(&[("csrf", csrf.as_str()), ("answer", "decline")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409, "answered once");
+
+    // Another change, declined (recorded by the studio): the approved configuration comes back
+    // exactly, and the next version number is new.
+    let snapshot: serde_json::Value = sqlx::query_scalar(
+        "SELECT snapshot FROM build_change_orders WHERE build_id = $1 AND version_number = 4",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let line: i32 = sqlx::query_scalar(
+        "SELECT id FROM build_billable_items WHERE build_id = $1 AND billable_item_id = $2",
+    )
+    .bind(build)
+    .bind(item)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let removed = s
+        .post_form(&format!("/quotes/{build}/billables/{line}/delete"), &[])
+        .await;
+    assert_eq!(removed.status(), 303);
+    assert_eq!(
+        s.post_form(&propose, &[("description", "Without the extra")])
+            .await
+            .status(),
+        303
+    );
+    let declined = s
+        .post_form(
+            &format!("/quotes/{build}/change-orders/5/answer"),
+            &[("answer", "decline")],
+        )
+        .await;
+    assert_eq!(declined.status(), 303);
+    let mut conn = app.db.acquire().await.unwrap();
+    let now = projectflo::quote::packages::configuration(&mut conn, build)
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(&now).unwrap(), snapshot);
+    assert_eq!(money(&app, approved, build).await, expected);
+    assert_eq!(money(&app, live, build).await, first_live + delta);
+    // The history: every version, with what changed and the running approved total.
+    let history = s
+        .get(&format!("/quotes/{build}/changes"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for v in 1..=5 {
+        assert!(
+            history.contains(&format!("id=\"version-{v}\"")),
+            "{history}"
+        );
+    }
+    assert!(
+        history.contains("Declined") && history.contains("Original agreement"),
+        "{history}"
+    );
+    assert!(history.contains("Returning couple"), "{history}");
+}

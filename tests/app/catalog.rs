@@ -222,7 +222,7 @@ async fn deleting_something_in_use_says_what_uses_it() {
     assert_eq!(count(&app, "coverage_scenes").await, 6, "nothing deleted");
     // A quote line pointing at a billable item keeps it too (no quote silently loses lines).
     let item: i32 =
-        sqlx::query_scalar("SELECT id FROM billable_items WHERE name = 'Rush Delivery'")
+        sqlx::query_scalar("SELECT id FROM billable_items WHERE name = 'Extra Revision Round'")
             .fetch_one(&app.db)
             .await
             .unwrap();
