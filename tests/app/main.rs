@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod catalog;
 mod cli;
+mod contracts;
 mod dashboard;
 mod health;
 mod leads;

@@ -15,7 +15,7 @@ const ONLY_LINKED_WHEN_NEEDED: &[&str] = &["/quotes/{id}/copy-to"];
 const AXE: &str = include_str!("../vendor/axe.min.js");
 
 /// The route templates of the staff pages: every GET a logged-in person opens in the browser
-/// (not the API, not downloads).
+/// (not the API, not downloads: CSV, PDF, documents).
 fn staff_pages() -> BTreeSet<String> {
     projectflo::app::app()
         .2
@@ -24,7 +24,10 @@ fn staff_pages() -> BTreeSet<String> {
         .filter(|r| matches!(r.access, Access::Staff | Access::Perm(_)))
         .map(|r| r.path)
         .filter(|p| {
-            !p.starts_with("/api/") && !p.ends_with(".csv") && !p.starts_with("/documents/")
+            !p.starts_with("/api/")
+                && !p.ends_with(".csv")
+                && !p.ends_with(".pdf")
+                && !p.starts_with("/documents/")
         })
         .collect()
 }
@@ -113,7 +116,7 @@ async fn crawl(c: &Client, app: &TestApp, click: bool, fits: bool) -> BTreeMap<S
     let mut queue = VecDeque::from([(String::new(), "/".to_string())]);
     while let Some((from, href)) = queue.pop_front() {
         let path = href.split(['?', '#']).next().unwrap().to_string();
-        if path.ends_with(".csv") {
+        if path.ends_with(".csv") || path.ends_with(".pdf") {
             continue; // a download, not a page
         }
         let Some(template) = template_of(&path, &templates) else {
