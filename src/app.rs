@@ -50,6 +50,7 @@ fn all_routes() -> Routes {
         .merge(crate::catalog::routes())
         .merge(crate::crm::routes())
         .merge(crate::quote::routes())
+        .merge(crate::contract::routes())
         .merge(crate::portal::routes())
         .merge(crate::history::routes())
 }

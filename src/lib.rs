@@ -1,7 +1,7 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
 //!
 //! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
-//! portal) -> `http` -> `auth` -> shared services (`error`, `state`, `db`, `audit`, `mail`,
+//! contract, portal) -> `http` -> `auth` -> shared services (`error`, `state`, `db`, `audit`, `mail`,
 //! `crypto`, `money`, `config`). `tests/app/architecture.rs` checks that no module imports one
 //! that imports it back.
 pub mod accounts;
@@ -12,6 +12,7 @@ pub mod bench;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod contract;
 pub mod crm;
 pub mod crypto;
 pub mod dashboard;

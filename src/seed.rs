@@ -212,6 +212,62 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
             .map_err(err)?;
         }
     }
+    demo_contract(tx, clock, &studio, sofia).await
+}
+
+/// Sofia's contract, made from version 2 when she accepted it, through the same code as the
+/// app: her partner Mateo was added as a signer, Sofia signed the next day from her phone and
+/// Mateo has not yet, so the demo shows a contract awaiting signatures.
+async fn demo_contract(
+    tx: &mut sqlx::PgConnection,
+    clock: Clock,
+    studio: &crate::studio::Studio,
+    sofia: i32,
+) -> Result<()> {
+    use crate::contract::contracts::{self, Origin, SignForm};
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let accepted = Clock::Fixed(clock.now() - chrono::Duration::days(4));
+    let invite = contracts::create(tx, studio, &accepted, sofia, 2, None)
+        .await
+        .map_err(err)?;
+    let owner: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = $1",
+    )
+    .bind(DEMO_STAFF[0].0)
+    .fetch_one(&mut *tx)
+    .await?;
+    contracts::add_partner(
+        tx,
+        studio,
+        &accepted,
+        sofia,
+        "Mateo Ruiz",
+        "mateo.ruiz@example.com",
+        owner,
+    )
+    .await
+    .map_err(err)?;
+    let signed = Clock::Fixed(clock.now() - chrono::Duration::days(3));
+    let form = SignForm {
+        name: "Sofia Garcia".into(),
+        consent: "yes".into(),
+        text_sha256: String::new(),
+    };
+    let origin = Origin {
+        ip: "203.0.113.24".into(),
+        user_agent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 \
+                     (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
+            .into(),
+    };
+    contracts::sign_by_link(tx, &signed, studio, &invite.token, &form, &origin)
+        .await
+        .map_err(err)?;
+    // Read long ago: the demo's notifications are the ones its other stories make.
+    sqlx::query("DELETE FROM notifications WHERE link_url = $1")
+        .bind(format!("/quotes/{sofia}/contract"))
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 

@@ -21,6 +21,12 @@ const SECTIONS: &[(&str, &str, Access, &str)] = &[
         "Name, currency, time zone, tax, deposit and the editing rate.",
     ),
     (
+        "/settings/contract",
+        "Contract template",
+        Access::Perm(Permission::SettingsManage),
+        "The contract couples sign, with merge fields filled in from the accepted proposal.",
+    ),
+    (
         "/settings/catalog",
         "Catalogs and rules",
         Access::Staff,

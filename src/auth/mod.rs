@@ -47,6 +47,8 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/inquire",
     "/proposal/{token}",
     "/proposal/{token}/accept",
+    "/contract/{token}",
+    "/contract/{token}/sign",
 ];
 
 pub const STAFF_COOKIE: &str = "pf_session";

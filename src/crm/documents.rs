@@ -82,6 +82,18 @@ pub async fn store(
     upload: &Upload,
     actor: i32,
 ) -> AppResult<StoredFile> {
+    Ok(store_with_id(tx, data_dir, inquiry, upload, actor).await?.1)
+}
+
+/// `store`, returning the new document's id too (for a record that points at it, such as a
+/// signed contract).
+pub async fn store_with_id(
+    tx: &mut PgConnection,
+    data_dir: &Path,
+    inquiry: i32,
+    upload: &Upload,
+    actor: i32,
+) -> AppResult<(i32, StoredFile)> {
     if upload.data.is_empty() {
         return Err(AppError::field("file", "choose a file to upload"));
     }
@@ -119,7 +131,7 @@ pub async fn store(
         details,
     )
     .await?;
-    Ok(file)
+    Ok((document, file))
 }
 
 /// An active document's name and contents (404 when there is none or its file is missing).

@@ -397,6 +397,17 @@ pub async fn build_of(conn: &mut PgConnection, inquiry: i32) -> AppResult<Option
     )
 }
 
+/// Whether the inquiry's quote has a contract in force (the inquiry page links to it).
+pub async fn has_contract(conn: &mut PgConnection, inquiry: i32) -> AppResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM contracts k JOIN builds b ON b.id = k.build_id
+                        WHERE b.inquiry_id = $1 AND k.voided_at IS NULL)",
+    )
+    .bind(inquiry)
+    .fetch_one(conn)
+    .await?)
+}
+
 /// The saved packages a quote can start from: id and name, by name.
 pub async fn packages(conn: &mut PgConnection) -> AppResult<Vec<(i32, String)>> {
     Ok(

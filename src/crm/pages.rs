@@ -345,6 +345,8 @@ struct InquiryPage {
     flash: Option<String>,
     error: Option<String>,
     build: Option<i32>,
+    /// Whether the quote has a contract in force.
+    contract: bool,
     can_quote: bool,
     packages: Vec<(i32, String)>,
 }
@@ -388,6 +390,7 @@ async fn inquiry_view(
         staff: activities::team(db).await?,
         can_edit,
         build: inquiries::build_of(db, id).await?,
+        contract: inquiries::has_contract(db, id).await?,
         can_quote: staff.can(Permission::BuildsEdit) && i.status != InquiryStatus::ClosedLost,
         packages: inquiries::packages(db).await?,
         i,

@@ -346,6 +346,8 @@ fn label(key: &str) -> String {
         "returning" => "Returning couple",
         "source" => "Lead source",
         "ip" => "From address",
+        "sha256" => "Text SHA-256",
+        "reason" => "Reason",
         "via" => "Through",
         "from_build" => "From",
         "bytes" => "Size",
@@ -555,6 +557,10 @@ pub fn entry(row: AuditRow, studio: &Studio) -> Entry {
 fn not_a_person(action: &str, w: &Words) -> String {
     match action {
         "builds.proposal.accept" => match w.text(&["name"]) {
+            Some(name) => format!("{name} (the couple)"),
+            None => "The couple".into(),
+        },
+        "contracts.sign" => match w.text(&["name"]) {
             Some(name) => format!("{name} (the couple)"),
             None => "The couple".into(),
         },
@@ -793,6 +799,22 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
             s("Took back the couple's acceptance to change the quote"),
             w.one("version", &["version"]),
         ),
+        "contracts.create" => (s("Made the contract"), w.one("version", &["version"])),
+        "contracts.signer.add" => (
+            s("Added a partner to sign the contract"),
+            [w.one("name", &["name"]), w.one("email", &["email"])].concat(),
+        ),
+        "contracts.signer.resend" => (s("Sent a new signing link"), w.one("name", &["name"])),
+        "contracts.sign" => (
+            s(if w.text(&["role"]).as_deref() == Some("studio") {
+                "Countersigned the contract"
+            } else {
+                "Signed the contract"
+            }),
+            [w.one("ip", &["ip"]), w.one("sha256", &["sha256"])].concat(),
+        ),
+        "contracts.void" => (s("Voided the contract"), w.one("reason", &["reason"])),
+        "settings.contract_template.update" => (s("Changed the contract template"), vec![]),
         "packages.create" => (
             s("Saved a package"),
             [

@@ -1,5 +1,6 @@
 //! The couple's portal: its own login and session; a portal user sees only their own client's
-//! projects, quotes, invoices, documents and deliveries (anything else is a 404). Staff invite
+//! projects, quotes, invoices, documents (to download; a signed contract is one, stored with
+//! their inquiry) and deliveries (anything else is a 404). Staff invite
 //! couples from Settings > Client portal.
 pub mod documents;
 pub mod films;

@@ -23,6 +23,7 @@ pub fn routes() -> Routes {
         .get("/portal/quotes/{id}", Access::Portal, quote)
         .get("/portal/invoices/{id}", Access::Portal, invoice)
         .get("/portal/documents/{id}", Access::Portal, document)
+        .get("/portal/documents/{id}/file", Access::Portal, document_file)
         .get("/portal/deliveries/{id}", Access::Portal, delivery)
 }
 
@@ -49,6 +50,8 @@ struct Detail {
     rows: Vec<(&'static str, String)>,
     /// A link to what the couple can do next: (href, label).
     action: Option<(String, String)>,
+    /// The record's file, when it has one to download (a document).
+    download: Option<String>,
 }
 
 fn detail(
@@ -63,6 +66,7 @@ fn detail(
         title,
         rows,
         action: None,
+        download: None,
     })
 }
 
@@ -221,6 +225,7 @@ async fn quote(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Respo
         title: format!("Quote #{id}"),
         rows,
         action,
+        download: None,
     }))
 }
 
@@ -251,7 +256,45 @@ async fn document(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Re
             d.upload_date.map_or("—".into(), |u| studio.day(&u)),
         ),
     ];
-    Ok(detail(studio, user, document_title(&d), rows))
+    Ok(render(&Detail {
+        studio: studio.studio_name,
+        user,
+        title: document_title(&d),
+        rows,
+        action: None,
+        download: Some(format!("/portal/documents/{id}/file")),
+    }))
+}
+
+/// One of the couple's documents, to download (404 when it is not theirs or has no file).
+async fn document_file(
+    axum::extract::State(state): axum::extract::State<crate::http::AppState>,
+    db: Db,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    use axum::response::IntoResponse;
+    let mut conn = db;
+    let d = documents::one(&mut conn, user.client_id, id).await?;
+    let (name, bytes) =
+        crate::crm::documents::read(&mut conn, &state.settings.data_dir, d.id).await?;
+    let name = name.unwrap_or_else(|| "document".into()).replace('"', "");
+    let kind = if name.to_lowercase().ends_with(".pdf") {
+        "application/pdf"
+    } else {
+        "application/octet-stream"
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, kind.to_string()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn delivery(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {

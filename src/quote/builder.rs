@@ -144,6 +144,8 @@ struct Builder {
     /// The control to focus after a change whose control is gone (a removal).
     focus: Option<&'static str>,
     share_link: Option<String>,
+    /// Where the contract in force stands, when there is one (the page links to it).
+    contract: Option<crate::contract::contracts::Stage>,
     /// Open inquiries without a quote (to duplicate this one into).
     open_inquiries: Vec<(i32, String)>,
     /// Whether there are more than the picker shows (then a link to all of them, page by page).
@@ -323,7 +325,9 @@ async fn builder_view(
     let (lines, total, price_error) = price_panel(db, &layout.settings, id).await?;
     let options = view::options(db).await?;
     let (open, more) = pages::open_inquiries(db, None).await?;
+    let contract = crate::contract::contracts::stage_of(db, id).await?;
     Ok(Builder {
+        contract,
         id,
         inquiry_id: head.inquiry_id,
         couple: head.couple,
@@ -747,8 +751,9 @@ async fn withdraw(
         "You took back the acceptance of version {version}. Change the quote, then send version {}.",
         version + 1
     ));
+    let studio = Studio::load(&mut db).await?;
     change(&mut db, &staff, id, answer, async |tx| {
-        proposal::withdraw(tx, &state.clock, id, staff.contributor_id).await
+        proposal::withdraw(tx, &studio, &state.clock, id, staff.contributor_id).await
     })
     .await
 }

@@ -161,10 +161,14 @@ pub async fn freeze(
 /// marked withdrawn (its link says the proposal is being revised), the build opens again.
 pub async fn withdraw(
     tx: &mut PgConnection,
+    studio: &Studio,
     clock: &Clock,
     build: i32,
     actor: i32,
 ) -> AppResult<i32> {
+    // An unsigned contract goes with the acceptance; a signed one is refused (409) until a
+    // person voids it on its page.
+    crate::contract::contracts::on_withdraw(tx, studio, clock, build, actor).await?;
     let version: Option<i32> = sqlx::query_scalar(
         "UPDATE proposal_versions v SET withdrawn_at = $2
          FROM builds b
@@ -412,13 +416,15 @@ async fn accept(
     let result = async {
         let mut tx = db.begin().await?;
         let studio = Studio::load(&mut tx).await?;
-        let latest = record_acceptance(&mut tx, &state.clock, &studio, &token, &f).await?;
+        let accepted =
+            record_acceptance(&mut tx, &state.settings, &state.clock, &studio, &token, &f).await?;
         tx.commit().await?;
-        Ok(latest)
+        Ok(accepted)
     }
     .await;
     match result {
-        Ok(latest) => {
+        Ok((latest, outgoing)) => {
+            outgoing.send();
             let to = if latest {
                 format!("/proposal/{token}/latest#accepted")
             } else {
@@ -450,15 +456,18 @@ struct Answerable {
     withdrawn_at: Option<DateTime<Utc>>,
 }
 
-/// Accept the version the couple saw, in the typed name, and tell Owners and Sales. Returns
-/// whether the link is older than the version accepted (then the page to show is `latest`).
+/// Accept the version the couple saw, in the typed name, and tell Owners and Sales; the
+/// contract is rendered from that version (`contract::contracts::create`). Returns whether the
+/// link is older than the version accepted (then the page to show is `latest`) and the email
+/// with the first signer's link, to send after the commit.
 async fn record_acceptance(
     tx: &mut PgConnection,
+    settings: &Settings,
     clock: &Clock,
     studio: &Studio,
     token: &str,
     f: &AcceptForm,
-) -> AppResult<bool> {
+) -> AppResult<(bool, mail::Outgoing)> {
     let name = f.name.trim();
     if name.is_empty() || name.chars().count() > 255 {
         return Err(AppError::Validation {
@@ -541,7 +550,13 @@ async fn record_acceptance(
         serde_json::json!({ "name": name, "version": version }),
     )
     .await?;
-    Ok(version > shown.version)
+    let invite =
+        crate::contract::contracts::create(tx, studio, clock, shown.build_id, version, None)
+            .await?;
+    let link = crate::contract::contracts::signing_link(&settings.base_url(), &invite.token);
+    let mail = crate::contract::contracts::invite_mail(studio, &invite, &link);
+    let outgoing = mail::queue(tx, settings, mail).await?;
+    Ok((version > shown.version, outgoing))
 }
 
 /// A notification for every active Owner and Sales login.

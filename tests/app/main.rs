@@ -11,6 +11,7 @@ mod booking;
 mod browser;
 mod catalog;
 mod cli;
+mod contracts;
 mod dashboard;
 mod health;
 mod leads;

@@ -3,9 +3,9 @@ use crate::helpers::TestApp;
 
 pub struct Couple {
     pub client_id: i32,
-    email: String,
+    pub email: String,
     /// (portal route, id) of every record of theirs.
-    records: Vec<(String, i32)>,
+    pub records: Vec<(String, i32)>,
 }
 
 /// A booked couple with a project, a quote, an invoice, a document and a delivered film.

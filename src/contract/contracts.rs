@@ -1,0 +1,1170 @@
+//! Contracts: rendered from the accepted proposal version when the couple accepts it, signed
+//! by each partner by their own link, then countersigned by the studio. The text is locked from
+//! the first signature (the database refuses a change too); once everyone signed, the PDF is
+//! stored with the inquiry's documents. Every function works in the caller's transaction.
+use super::pdf;
+use super::text::{self, FIELDS};
+use crate::clock::Clock;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::studio::Studio;
+use crate::{audit, crypto, mail, money};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use sqlx::PgConnection;
+use std::path::Path;
+
+/// A contract as stored.
+#[derive(sqlx::FromRow, Clone)]
+pub struct Contract {
+    pub id: i32,
+    pub build_id: i32,
+    pub proposal_version: i32,
+    pub template_id: Option<i32>,
+    pub body: String,
+    pub text_sha256: String,
+    pub created_at: DateTime<Utc>,
+    pub locked_at: Option<DateTime<Utc>>,
+    pub voided_at: Option<DateTime<Utc>>,
+    pub void_reason: Option<String>,
+    pub document_id: Option<i32>,
+}
+
+const CONTRACT_COLUMNS: &str = "id, build_id, proposal_version, template_id, body, text_sha256,
+    created_at, locked_at, voided_at, void_reason, document_id";
+
+/// Someone who signs for the couple.
+#[derive(sqlx::FromRow, Clone)]
+pub struct Signer {
+    pub id: i32,
+    pub contract_id: i32,
+    pub position: i32,
+    pub name: String,
+    pub email: String,
+    pub link_sent_at: DateTime<Utc>,
+}
+
+/// A signature, as the audit trail shows it.
+#[derive(sqlx::FromRow, Clone)]
+pub struct Signature {
+    pub id: i32,
+    pub role: String,
+    pub signer_id: Option<i32>,
+    pub signer_name: String,
+    pub email: String,
+    pub consent: bool,
+    pub signed_at: DateTime<Utc>,
+    pub ip: String,
+    pub user_agent: String,
+    pub text_sha256: String,
+}
+
+/// A contract with its signers and signatures (in the order they signed).
+pub struct Full {
+    pub contract: Contract,
+    pub signers: Vec<Signer>,
+    pub signatures: Vec<Signature>,
+}
+
+/// Where a contract stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    AwaitingSignatures,
+    AwaitingCountersignature,
+    FullySigned,
+    Void,
+}
+
+impl Stage {
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::AwaitingSignatures => "Awaiting signatures",
+            Stage::AwaitingCountersignature => "Awaiting the studio's countersignature",
+            Stage::FullySigned => "Fully signed",
+            Stage::Void => "Void",
+        }
+    }
+}
+
+impl Full {
+    /// The couple signer's signature, if they signed.
+    pub fn signature_of(&self, signer: i32) -> Option<&Signature> {
+        self.signatures.iter().find(|s| s.signer_id == Some(signer))
+    }
+
+    pub fn studio_signature(&self) -> Option<&Signature> {
+        self.signatures.iter().find(|s| s.role == "studio")
+    }
+
+    /// The couple signers who have not signed yet.
+    pub fn waiting(&self) -> Vec<&Signer> {
+        self.signers
+            .iter()
+            .filter(|s| self.signature_of(s.id).is_none())
+            .collect()
+    }
+
+    pub fn stage(&self) -> Stage {
+        if self.contract.voided_at.is_some() {
+            Stage::Void
+        } else if !self.waiting().is_empty() {
+            Stage::AwaitingSignatures
+        } else if self.studio_signature().is_none() {
+            Stage::AwaitingCountersignature
+        } else {
+            Stage::FullySigned
+        }
+    }
+}
+
+/// A signing link just made, to email after the commit.
+pub struct Invite {
+    pub signer_id: i32,
+    pub name: String,
+    pub email: String,
+    /// The couple's contact (the communications log keeps the email there).
+    pub contact_id: i32,
+    pub token: String,
+}
+
+/// The email that carries a signer's link.
+pub fn invite_mail(studio: &Studio, invite: &Invite, link: &str) -> mail::Mail {
+    let studio_name = &studio.studio_name;
+    let first = invite.name.split_whitespace().next().unwrap_or_default();
+    mail::Mail {
+        to_contact_id: invite.contact_id,
+        to: invite.email.clone(),
+        subject: format!("Your contract with {studio_name} is ready to sign"),
+        body: format!(
+            "Hi {first},\n\nYour wedding film contract with {studio_name} is ready. Read it and \
+             sign it here (this link is yours alone; your partner gets their own):\n\n{link}\n\n\
+             {studio_name}"
+        ),
+        log_summary: format!("Contract signing link sent to {}.", invite.name),
+    }
+}
+
+/// The link a signer opens.
+pub fn signing_link(base_url: &str, token: &str) -> String {
+    format!("{base_url}/contract/{token}")
+}
+
+/// What the merge fields are filled from: the accepted version as it was sent, the inquiry.
+#[derive(sqlx::FromRow)]
+struct Snapshot {
+    sections: sqlx::types::Json<Vec<Section>>,
+    total: Decimal,
+    wedding_date: Option<NaiveDate>,
+    venue_details: Option<String>,
+}
+
+/// A part of the proposal as the couple saw it (`quote::proposal` writes it): title and lines
+/// of (what, quantity, amount).
+#[derive(Deserialize)]
+struct Section {
+    title: String,
+    lines: Vec<(String, String, String)>,
+}
+
+/// The lines of the sections titled `titles`, one list item each ("None." without any).
+fn list_of(sections: &[Section], titles: &[&str]) -> String {
+    let items: Vec<String> = sections
+        .iter()
+        .filter(|s| titles.contains(&s.title.as_str()))
+        .flat_map(|s| &s.lines)
+        .map(|(what, qty, amount)| {
+            let qty = if qty.is_empty() {
+                String::new()
+            } else {
+                format!(" {qty}")
+            };
+            format!("- {what}{qty}: {amount}")
+        })
+        .collect();
+    if items.is_empty() {
+        "None.".into()
+    } else {
+        items.join("\n")
+    }
+}
+
+/// "A", "A and B".
+fn names(names: &[String]) -> String {
+    names.join(" and ")
+}
+
+/// The contract's text: the template with the fields filled from the version and the signers.
+async fn render(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    build: i32,
+    version: i32,
+    template: &str,
+    signers: &[String],
+) -> AppResult<String> {
+    let snap: Snapshot = sqlx::query_as(
+        "SELECT v.sections, v.total, i.wedding_date, i.venue_details
+         FROM proposal_versions v JOIN builds b ON b.id = v.build_id
+         JOIN inquiries i ON i.id = b.inquiry_id
+         WHERE v.build_id = $1 AND v.version = $2",
+    )
+    .bind(build)
+    .bind(version)
+    .fetch_one(&mut *tx)
+    .await?;
+    let (deposit, balance) = text::payments(snap.total, studio.deposit_percent);
+    let day = |d: NaiveDate| d.format("%B %-d, %Y").to_string();
+    let days = studio.balance_due_days_before_wedding;
+    let balance_due = match snap.wedding_date {
+        Some(w) => {
+            let due = w - chrono::Days::new(days.max(0) as u64);
+            format!("on {} ({days} days before the wedding)", day(due))
+        }
+        None => format!("{days} days before the wedding"),
+    };
+    let schedule = format!(
+        "- Deposit: {} ({}% of the total), due on booking.\n- Balance: {}, due {balance_due}.",
+        studio.money(deposit),
+        studio.deposit_percent.normalize(),
+        studio.money(balance),
+    );
+    let sections = &snap.sections.0;
+    let value = |field: &str| -> Option<String> {
+        Some(match field {
+            "couple_names" => names(signers),
+            "wedding_date" => snap
+                .wedding_date
+                .map_or("a date to be confirmed".into(), day),
+            "venue" => snap
+                .venue_details
+                .clone()
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| "a venue to be confirmed".into()),
+            "coverage" => list_of(sections, &["Coverage"]),
+            "films" => list_of(sections, &["Films"]),
+            "add_ons" => list_of(sections, &["Style and add-ons"]),
+            "total" => studio.money(money::cents(snap.total)),
+            "deposit" => studio.money(deposit),
+            "balance" => studio.money(balance),
+            "payment_schedule" => schedule.clone(),
+            "proposal_version" => version.to_string(),
+            "studio_name" => studio.studio_name.clone(),
+            _ => return None,
+        })
+    };
+    debug_assert!(FIELDS.iter().all(|f| value(f.0).is_some()));
+    text::merge(template, value).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
+}
+
+/// The template in use (the newest saved): id and text.
+pub async fn template(conn: &mut PgConnection) -> AppResult<(i32, String)> {
+    Ok(
+        sqlx::query_as("SELECT id, body FROM contract_templates ORDER BY id DESC LIMIT 1")
+            .fetch_one(conn)
+            .await?,
+    )
+}
+
+/// Save a new template (422 by the field `body` when it has an unknown merge field).
+pub async fn save_template(tx: &mut PgConnection, body: &str, actor: i32) -> AppResult<i32> {
+    let body = body.replace("\r\n", "\n");
+    text::check(&body).map_err(|m| AppError::field("body", m))?;
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO contract_templates (body, saved_by) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(&body)
+    .bind(actor)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        tx,
+        Some(actor),
+        "settings.contract_template.update",
+        "contract_template",
+        Some(id),
+        serde_json::json!({ "characters": body.chars().count() }),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// A new signer's row and link.
+async fn add_signer(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    contract: i32,
+    position: i32,
+    name: &str,
+    email: &str,
+    contact_id: i32,
+) -> AppResult<Invite> {
+    let token = crypto::random_token();
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO contract_signers (contract_id, position, name, email, contact_id, token_hash,
+                                       link_sent_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(contract)
+    .bind(position)
+    .bind(name)
+    .bind(email)
+    .bind(contact_id)
+    .bind(crypto::token_hash(&token))
+    .bind(clock.now())
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(Invite {
+        signer_id: id,
+        name: name.into(),
+        email: email.into(),
+        contact_id,
+        token,
+    })
+}
+
+/// The couple of a build: their contact, name and email.
+#[derive(sqlx::FromRow)]
+struct Couple {
+    contact_id: i32,
+    name: String,
+    email: String,
+}
+
+async fn couple(tx: &mut PgConnection, build: i32) -> AppResult<Couple> {
+    Ok(sqlx::query_as(
+        "SELECT c.id AS contact_id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name,
+                c.email
+         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
+         WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// The couple accepted `version` of the build's proposal (the caller holds the build's lock):
+/// the contract is rendered from that version with the template in use and stored with the
+/// SHA-256 of its text; the inquiry's contact is its first signer. Returns their link to
+/// email. A contract still in force for the build is replaced when nobody signed it yet
+/// (409 otherwise).
+pub async fn create(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    clock: &Clock,
+    build: i32,
+    version: i32,
+    actor: Option<i32>,
+) -> AppResult<Invite> {
+    if let Some(live) = lock_live(tx, build).await? {
+        if live.locked_at.is_some() {
+            return Err(AppError::Conflict(
+                "this quote's contract is already signed; void it first".into(),
+            ));
+        }
+        void_row(tx, clock, &live, "Replaced by a new contract.", actor).await?;
+    }
+    let (template_id, template) = template(tx).await?;
+    let couple = couple(tx, build).await?;
+    let body = render(
+        tx,
+        studio,
+        build,
+        version,
+        &template,
+        std::slice::from_ref(&couple.name),
+    )
+    .await?;
+    let id: i32 = sqlx::query_scalar(
+        "INSERT INTO contracts (build_id, proposal_version, template_id, body, text_sha256,
+                                created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(build)
+    .bind(version)
+    .bind(template_id)
+    .bind(&body)
+    .bind(text::sha256_hex(&body))
+    .bind(clock.now())
+    .fetch_one(&mut *tx)
+    .await?;
+    let invite = add_signer(
+        tx,
+        clock,
+        id,
+        1,
+        &couple.name,
+        &couple.email,
+        couple.contact_id,
+    )
+    .await?;
+    audit::record(
+        tx,
+        actor,
+        "contracts.create",
+        "build",
+        Some(build),
+        serde_json::json!({ "contract": id, "version": version, "sha256": text::sha256_hex(&body) }),
+    )
+    .await?;
+    Ok(invite)
+}
+
+/// The build's contract in force, locked for a change.
+async fn lock_live(tx: &mut PgConnection, build: i32) -> AppResult<Option<Contract>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE build_id = $1 AND voided_at IS NULL
+         FOR UPDATE"
+    ))
+    .bind(build)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+async fn void_row(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    contract: &Contract,
+    reason: &str,
+    actor: Option<i32>,
+) -> AppResult<()> {
+    sqlx::query("UPDATE contracts SET voided_at = $2, void_reason = $3 WHERE id = $1")
+        .bind(contract.id)
+        .bind(clock.now())
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        tx,
+        actor,
+        "contracts.void",
+        "build",
+        Some(contract.build_id),
+        serde_json::json!({ "contract": contract.id, "reason": reason }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Who signed so far, for a refusal: "Sofia Garcia signed on Jun 10, 2026".
+async fn signed_so_far(tx: &mut PgConnection, studio: &Studio, contract: i32) -> AppResult<String> {
+    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT signer_name, signed_at FROM contract_signatures WHERE contract_id = $1
+         ORDER BY signed_at, id",
+    )
+    .bind(contract)
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|(n, at)| format!("{n} signed on {}", studio.day(at)))
+        .collect::<Vec<_>>()
+        .join(", "))
+}
+
+/// The studio takes the couple's acceptance back (`quote::proposal::withdraw`): an unsigned
+/// contract is voided with it; a signed one is never dropped silently, so the withdrawal is
+/// refused (409) until a person voids the contract on its page, where the void stays visible.
+pub async fn on_withdraw(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    clock: &Clock,
+    build: i32,
+    actor: i32,
+) -> AppResult<()> {
+    let Some(live) = lock_live(tx, build).await? else {
+        return Ok(());
+    };
+    if live.locked_at.is_some() {
+        let who = signed_so_far(tx, studio, live.id).await?;
+        return Err(AppError::Conflict(format!(
+            "The contract is signed ({who}), so the acceptance cannot be taken back: void the \
+             contract on its page first; it stays on record as void."
+        )));
+    }
+    void_row(
+        tx,
+        clock,
+        &live,
+        "The studio took the acceptance back to change the quote.",
+        Some(actor),
+    )
+    .await
+}
+
+/// Void the build's contract in force, with the reason (shown on the contract and in its
+/// PDF). A fully signed contract cannot be voided (409): changes go through a change order.
+pub async fn void(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    build: i32,
+    reason: &str,
+    actor: i32,
+) -> AppResult<()> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 1000 {
+        return Err(AppError::field(
+            "reason",
+            "say why the contract is void (at most 1,000 characters)",
+        ));
+    }
+    let live = lock_live(tx, build)
+        .await?
+        .ok_or_else(|| AppError::Conflict("this quote has no contract in force".into()))?;
+    if fully_signed(tx, build).await? {
+        return Err(AppError::Conflict(
+            "The contract is fully signed and cannot be voided; changes go through a change order."
+                .into(),
+        ));
+    }
+    void_row(tx, clock, &live, reason, Some(actor)).await
+}
+
+/// Make the contract again from the version the couple accepted, after the last one was
+/// voided (409 when one is in force or no acceptance stands).
+pub async fn recreate(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    clock: &Clock,
+    build: i32,
+    actor: i32,
+) -> AppResult<Invite> {
+    sqlx::query("SELECT 1 FROM builds WHERE id = $1 FOR UPDATE")
+        .bind(build)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("quote {build}")))?;
+    if lock_live(tx, build).await?.is_some() {
+        return Err(AppError::Conflict(
+            "this quote already has a contract in force".into(),
+        ));
+    }
+    let version: Option<i32> = sqlx::query_scalar(
+        "SELECT version FROM proposal_versions
+         WHERE build_id = $1 AND accepted_at IS NOT NULL AND withdrawn_at IS NULL
+         ORDER BY version DESC LIMIT 1",
+    )
+    .bind(build)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let version = version.ok_or_else(|| {
+        AppError::Conflict("the couple has not accepted a proposal for this quote".into())
+    })?;
+    create(tx, studio, clock, build, version, Some(actor)).await
+}
+
+/// A second partner (name and email) signs too: added before the first signature (409 after,
+/// or when there are two already); the text is rendered again with both names. Returns their
+/// link to email.
+pub async fn add_partner(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    clock: &Clock,
+    build: i32,
+    name: &str,
+    email: &str,
+    actor: i32,
+) -> AppResult<Invite> {
+    let (name, email) = (name.trim(), email.trim());
+    let mut errors = vec![];
+    if name.is_empty() || name.chars().count() > 255 {
+        errors.push(FieldError {
+            field: "partner_name".into(),
+            message: "type the partner's full name".into(),
+        });
+    }
+    let at = email.find('@');
+    if email.len() > 255 || !at.is_some_and(|i| i > 0 && i + 1 < email.len()) {
+        errors.push(FieldError {
+            field: "partner_email".into(),
+            message: "type an email address such as name@example.com".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation {
+            message: "The partner is not added: see the fields below.".into(),
+            errors,
+        });
+    }
+    let live = lock_live(tx, build)
+        .await?
+        .ok_or_else(|| AppError::Conflict("this quote has no contract yet".into()))?;
+    if live.locked_at.is_some() {
+        let who = signed_so_far(tx, studio, live.id).await?;
+        return Err(AppError::Conflict(format!(
+            "The contract is signed ({who}), so its signers cannot change any more."
+        )));
+    }
+    let signers: Vec<Signer> = signers(tx, &[live.id]).await?;
+    if signers.len() >= 2 {
+        return Err(AppError::Conflict(
+            "The contract has two signers already.".into(),
+        ));
+    }
+    if signers.iter().any(|s| s.email.eq_ignore_ascii_case(email)) {
+        return Err(AppError::field(
+            "partner_email",
+            "each partner signs with their own email address",
+        ));
+    }
+    let couple = couple(tx, build).await?;
+    let invite = add_signer(tx, clock, live.id, 2, name, email, couple.contact_id).await?;
+    let mut all: Vec<String> = signers.into_iter().map(|s| s.name).collect();
+    all.push(name.to_string());
+    let template = match live.template_id {
+        Some(t) => {
+            sqlx::query_scalar("SELECT body FROM contract_templates WHERE id = $1")
+                .bind(t)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+        None => template(tx).await?.1,
+    };
+    let body = render(tx, studio, build, live.proposal_version, &template, &all).await?;
+    sqlx::query("UPDATE contracts SET body = $2, text_sha256 = $3 WHERE id = $1")
+        .bind(live.id)
+        .bind(&body)
+        .bind(text::sha256_hex(&body))
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        tx,
+        Some(actor),
+        "contracts.signer.add",
+        "build",
+        Some(build),
+        serde_json::json!({ "contract": live.id, "name": name, "email": email,
+                            "sha256": text::sha256_hex(&body) }),
+    )
+    .await?;
+    Ok(invite)
+}
+
+/// A new link for a signer who has not signed (the old one stops working).
+pub async fn resend(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    build: i32,
+    signer: i32,
+    actor: i32,
+) -> AppResult<Invite> {
+    let live = lock_live(tx, build)
+        .await?
+        .ok_or_else(|| AppError::Conflict("this quote has no contract in force".into()))?;
+    let token = crypto::random_token();
+    let found: Option<(String, String, Option<i32>, bool)> = sqlx::query_as(
+        "UPDATE contract_signers g SET token_hash = $3, link_sent_at = $4
+         WHERE g.id = $2 AND g.contract_id = $1
+         RETURNING g.name, g.email, g.contact_id,
+                   EXISTS (SELECT 1 FROM contract_signatures s WHERE s.signer_id = g.id)",
+    )
+    .bind(live.id)
+    .bind(signer)
+    .bind(crypto::token_hash(&token))
+    .bind(clock.now())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (name, email, contact, signed) = found.ok_or_else(|| AppError::not_found("signer"))?;
+    if signed {
+        return Err(AppError::Conflict(format!("{name} has signed already.")));
+    }
+    let contact_id = match contact {
+        Some(c) => c,
+        None => couple(tx, build).await?.contact_id,
+    };
+    audit::record(
+        tx,
+        Some(actor),
+        "contracts.signer.resend",
+        "build",
+        Some(build),
+        serde_json::json!({ "contract": live.id, "name": name, "email": email }),
+    )
+    .await?;
+    Ok(Invite {
+        signer_id: signer,
+        name,
+        email,
+        contact_id,
+        token,
+    })
+}
+
+async fn signers(conn: &mut PgConnection, contracts: &[i32]) -> AppResult<Vec<Signer>> {
+    Ok(sqlx::query_as(
+        "SELECT id, contract_id, position, name, email, link_sent_at FROM contract_signers
+         WHERE contract_id = ANY($1) ORDER BY contract_id, position",
+    )
+    .bind(contracts)
+    .fetch_all(conn)
+    .await?)
+}
+
+async fn signatures(
+    conn: &mut PgConnection,
+    contracts: &[i32],
+) -> AppResult<Vec<(i32, Signature)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        contract_id: i32,
+        #[sqlx(flatten)]
+        s: Signature,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT contract_id, id, role, signer_id, signer_name, email, consent, signed_at, ip,
+                user_agent, text_sha256
+         FROM contract_signatures WHERE contract_id = ANY($1) ORDER BY signed_at, id",
+    )
+    .bind(contracts)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.contract_id, r.s)).collect())
+}
+
+/// The build's contracts, the one in force (if any) first, then the void ones, newest first;
+/// each with its signers and signatures (three queries).
+pub async fn of_build(conn: &mut PgConnection, build: i32) -> AppResult<Vec<Full>> {
+    let contracts: Vec<Contract> = sqlx::query_as(&format!(
+        "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE build_id = $1
+         ORDER BY voided_at IS NOT NULL, id DESC LIMIT 50"
+    ))
+    .bind(build)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ids: Vec<i32> = contracts.iter().map(|c| c.id).collect();
+    let mut all_signers = signers(conn, &ids).await?;
+    let mut all_signatures = signatures(conn, &ids).await?;
+    Ok(contracts
+        .into_iter()
+        .map(|contract| {
+            let id = contract.id;
+            let (signers, rest): (Vec<Signer>, Vec<Signer>) =
+                all_signers.drain(..).partition(|s| s.contract_id == id);
+            all_signers = rest;
+            let (mine, rest): (Vec<_>, Vec<_>) = all_signatures.drain(..).partition(|s| s.0 == id);
+            all_signatures = rest;
+            Full {
+                contract,
+                signers,
+                signatures: mine.into_iter().map(|s| s.1).collect(),
+            }
+        })
+        .collect())
+}
+
+/// Whether the build's contract in force is fully signed: every couple signer and the studio.
+/// (Booking may call this to book once the contract is signed.)
+pub async fn fully_signed(tx: &mut PgConnection, build: i32) -> AppResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (
+           SELECT 1 FROM contracts k WHERE k.build_id = $1 AND k.voided_at IS NULL
+             AND EXISTS (SELECT 1 FROM contract_signatures s
+                         WHERE s.contract_id = k.id AND s.role = 'studio')
+             AND NOT EXISTS (SELECT 1 FROM contract_signers g WHERE g.contract_id = k.id
+                               AND NOT EXISTS (SELECT 1 FROM contract_signatures s
+                                               WHERE s.signer_id = g.id)))",
+    )
+    .bind(build)
+    .fetch_one(tx)
+    .await?)
+}
+
+/// A signature as typed on a signing form.
+#[derive(Deserialize, Default, Clone)]
+pub struct SignForm {
+    #[serde(default)]
+    pub name: String,
+    /// "yes" when the "I agree to sign electronically" box is ticked.
+    #[serde(default)]
+    pub consent: String,
+    /// The SHA-256 of the text the signer was shown.
+    #[serde(default)]
+    pub text_sha256: String,
+}
+
+/// Where a signature came from.
+pub struct Origin {
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// The typed name, or 422 with each problem by its field.
+fn check(f: &SignForm) -> AppResult<String> {
+    let name = f.name.trim();
+    let mut errors = vec![];
+    if name.is_empty() || name.chars().count() > 255 {
+        errors.push(FieldError {
+            field: "name".into(),
+            message: "type your full name to sign".into(),
+        });
+    }
+    if f.consent != "yes" {
+        errors.push(FieldError {
+            field: "consent".into(),
+            message: "tick the box to agree to sign electronically".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(name.to_string())
+    } else {
+        Err(AppError::Validation {
+            message: "Not signed: see below.".into(),
+            errors,
+        })
+    }
+}
+
+/// The text shown must be the text in force (409 when it changed since the page was opened).
+fn same_text(contract: &Contract, f: &SignForm) -> AppResult<()> {
+    let shown = f.text_sha256.trim();
+    if !shown.is_empty() && shown != contract.text_sha256.trim() {
+        return Err(AppError::Conflict(
+            "The contract changed since you opened it: read it again, then sign.".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_signature(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    contract: &Contract,
+    role: &str,
+    signer: Option<i32>,
+    contributor: Option<i32>,
+    name: &str,
+    email: &str,
+    origin: &Origin,
+) -> AppResult<()> {
+    let now = clock.now();
+    let ua: String = origin.user_agent.chars().take(1000).collect();
+    let ip: String = origin.ip.chars().take(64).collect();
+    sqlx::query(
+        "INSERT INTO contract_signatures (contract_id, role, signer_id, contributor_id,
+             signer_name, email, consent, signed_at, ip, user_agent, text_sha256)
+         VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8, $9, $10)",
+    )
+    .bind(contract.id)
+    .bind(role)
+    .bind(signer)
+    .bind(contributor)
+    .bind(name)
+    .bind(email)
+    .bind(now)
+    .bind(&ip)
+    .bind(&ua)
+    .bind(&contract.text_sha256)
+    .execute(&mut *tx)
+    .await?;
+    // The first signature locks the text.
+    sqlx::query("UPDATE contracts SET locked_at = $2 WHERE id = $1 AND locked_at IS NULL")
+        .bind(contract.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        tx,
+        contributor,
+        "contracts.sign",
+        "build",
+        Some(contract.build_id),
+        serde_json::json!({ "contract": contract.id, "role": role, "name": name, "ip": ip,
+                            "sha256": contract.text_sha256.trim() }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A signer's link, the contract it is for (locked when `lock`), and whether it stands.
+pub struct ForSigner {
+    pub signer: Signer,
+    pub full: Full,
+    /// The contract in force for the quote now, when this one is void and another replaced it.
+    pub replaced: bool,
+}
+
+/// The signer a link belongs to and their contract (404 for an unknown link).
+pub async fn for_link(conn: &mut PgConnection, token: &str, lock: bool) -> AppResult<ForSigner> {
+    let signer: Option<Signer> = sqlx::query_as(&format!(
+        "SELECT g.id, g.contract_id, g.position, g.name, g.email, g.link_sent_at
+         FROM contract_signers g JOIN contracts k ON k.id = g.contract_id
+         WHERE g.token_hash = $1{}",
+        if lock { " FOR UPDATE OF k" } else { "" }
+    ))
+    .bind(crypto::token_hash(token))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let signer = signer.ok_or_else(|| {
+        AppError::NotFound(
+            "This signing link is not valid (a newer one may have been sent). Ask the studio \
+             for a new one."
+                .into(),
+        )
+    })?;
+    let contract: Contract = sqlx::query_as(&format!(
+        "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = $1"
+    ))
+    .bind(signer.contract_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let replaced: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM contracts WHERE build_id = $1 AND voided_at IS NULL)",
+    )
+    .bind(contract.build_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let ids = [contract.id];
+    let full = Full {
+        signers: signers(conn, &ids).await?,
+        signatures: signatures(conn, &ids)
+            .await?
+            .into_iter()
+            .map(|s| s.1)
+            .collect(),
+        contract,
+    };
+    Ok(ForSigner {
+        replaced: replaced && full.contract.voided_at.is_some(),
+        signer,
+        full,
+    })
+}
+
+/// The partner signs by their link, with their typed name and consent (422 without either),
+/// the text they were shown (409 when it changed), from `origin`. Returns the contract's
+/// build. Owners and Sales are told.
+pub async fn sign_by_link(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    studio: &Studio,
+    token: &str,
+    f: &SignForm,
+    origin: &Origin,
+) -> AppResult<i32> {
+    let name = check(f)?;
+    let found = for_link(tx, token, true).await?;
+    let contract = &found.full.contract;
+    if contract.voided_at.is_some() {
+        return Err(AppError::Conflict(format!(
+            "{} voided this contract, so it cannot be signed.",
+            studio.studio_name
+        )));
+    }
+    if let Some(s) = found.full.signature_of(found.signer.id) {
+        return Err(AppError::Conflict(format!(
+            "You signed this contract on {}.",
+            studio.time(&s.signed_at)
+        )));
+    }
+    same_text(contract, f)?;
+    insert_signature(
+        tx,
+        clock,
+        contract,
+        "couple",
+        Some(found.signer.id),
+        None,
+        &name,
+        &found.signer.email,
+        origin,
+    )
+    .await?;
+    let last = found.full.waiting().len() == 1;
+    let message = if last {
+        format!(
+            "{name} signed the contract for quote #{}; it is ready for your countersignature.",
+            contract.build_id
+        )
+    } else {
+        format!(
+            "{name} signed the contract for quote #{}.",
+            contract.build_id
+        )
+    };
+    sqlx::query(
+        "INSERT INTO notifications (recipient_contributor_id, message, link_url)
+         SELECT co.id, $1, $2 FROM contributors co JOIN roles r ON r.id = co.role_id
+         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
+         WHERE r.name IN ('Owner', 'Sales')",
+    )
+    .bind(message)
+    .bind(format!("/quotes/{}/contract", contract.build_id))
+    .execute(&mut *tx)
+    .await?;
+    Ok(contract.build_id)
+}
+
+/// A staff member who countersigns.
+pub struct Countersigner<'a> {
+    pub contributor_id: i32,
+    pub email: &'a str,
+}
+
+/// The studio countersigns, once every couple signer has signed (409 before, naming who is
+/// still to sign): then the signed PDF is stored with the inquiry's documents. Returns the
+/// stored file, to keep once the transaction commits.
+#[allow(clippy::too_many_arguments)]
+pub async fn countersign(
+    tx: &mut PgConnection,
+    clock: &Clock,
+    studio: &Studio,
+    data_dir: &Path,
+    build: i32,
+    who: &Countersigner<'_>,
+    f: &SignForm,
+    origin: &Origin,
+) -> AppResult<crate::crm::documents::StoredFile> {
+    let name = check(f)?;
+    let live = lock_live(tx, build)
+        .await?
+        .ok_or_else(|| AppError::Conflict("this quote has no contract in force".into()))?;
+    let ids = [live.id];
+    let full = Full {
+        signers: signers(tx, &ids).await?,
+        signatures: signatures(tx, &ids)
+            .await?
+            .into_iter()
+            .map(|s| s.1)
+            .collect(),
+        contract: live.clone(),
+    };
+    let waiting: Vec<String> = full.waiting().iter().map(|s| s.name.clone()).collect();
+    if !waiting.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "The studio countersigns after the couple: still waiting for {} to sign.",
+            names(&waiting)
+        )));
+    }
+    if let Some(s) = full.studio_signature() {
+        return Err(AppError::Conflict(format!(
+            "{} countersigned already on {}.",
+            s.signer_name,
+            studio.time(&s.signed_at)
+        )));
+    }
+    same_text(&live, f)?;
+    insert_signature(
+        tx,
+        clock,
+        &live,
+        "studio",
+        None,
+        Some(who.contributor_id),
+        &name,
+        who.email,
+        origin,
+    )
+    .await?;
+    // Everyone signed: the PDF, with the whole trail, joins the inquiry's documents.
+    let mut signed = of_build(tx, build).await?;
+    let full = signed.remove(0);
+    let (inquiry, couple_name): (i32, String) = sqlx::query_as(
+        "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name))
+         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
+         WHERE b.id = $1",
+    )
+    .bind(build)
+    .fetch_one(&mut *tx)
+    .await?;
+    let bytes = pdf_of(studio, &full);
+    let upload = crate::crm::documents::Upload {
+        name: format!(
+            "Contract {couple_name} version {} signed.pdf",
+            live.proposal_version
+        ),
+        kind: "Contract".into(),
+        data: bytes,
+    };
+    let (document, file) =
+        crate::crm::documents::store_with_id(tx, data_dir, inquiry, &upload, who.contributor_id)
+            .await?;
+    sqlx::query("UPDATE contracts SET document_id = $2 WHERE id = $1")
+        .bind(live.id)
+        .bind(document)
+        .execute(&mut *tx)
+        .await?;
+    Ok(file)
+}
+
+/// The lines of the audit trail: the contract, its fingerprint, where it stands, then every
+/// signature (who, for whom, when, from where, with which user agent, consent, which hash).
+pub fn trail(studio: &Studio, full: &Full) -> Vec<String> {
+    let c = &full.contract;
+    let zone = &studio.time_zone;
+    let mut lines = vec![
+        format!(
+            "Contract for quote #{}, made from proposal version {} on {} ({zone}).",
+            c.build_id,
+            c.proposal_version,
+            studio.time(&c.created_at)
+        ),
+        format!("Text SHA-256: {}", c.text_sha256.trim()),
+    ];
+    match full.stage() {
+        Stage::Void => lines.push(format!(
+            "VOID since {}: {}",
+            c.voided_at.map_or(String::new(), |v| studio.time(&v)),
+            c.void_reason.clone().unwrap_or_default()
+        )),
+        Stage::AwaitingSignatures => {
+            let waiting: Vec<String> = full.waiting().iter().map(|s| s.name.clone()).collect();
+            lines.push(format!(
+                "Not fully signed: waiting for {} to sign, then the studio.",
+                names(&waiting)
+            ));
+        }
+        Stage::AwaitingCountersignature => {
+            lines.push("Not fully signed: waiting for the studio to countersign.".into())
+        }
+        Stage::FullySigned => lines.push("Fully signed by the couple and the studio.".into()),
+    }
+    for s in &full.signatures {
+        let role = if s.role == "studio" {
+            "for the studio"
+        } else {
+            "for the couple"
+        };
+        lines.push(format!(
+            "Signed by {} ({}) {role} on {} ({zone}; {} UTC) from IP address {}, user agent: {}. \
+             Agreed to sign electronically: {}. SHA-256 of the text signed: {}",
+            s.signer_name,
+            s.email,
+            studio.time(&s.signed_at),
+            s.signed_at.format("%Y-%m-%d %H:%M:%S"),
+            s.ip,
+            s.user_agent,
+            if s.consent { "yes" } else { "no" },
+            s.text_sha256.trim()
+        ));
+    }
+    lines
+}
+
+/// The contract as a PDF: its text and its audit trail.
+pub fn pdf_of(studio: &Studio, full: &Full) -> Vec<u8> {
+    let title = format!(
+        "{} contract, quote #{}",
+        studio.studio_name, full.contract.build_id
+    );
+    pdf::contract(&title, &full.contract.body, &trail(studio, full))
+}
+
+/// Where the build's contract in force stands (None without one): one query, for the pages
+/// that link to it.
+pub async fn stage_of(conn: &mut PgConnection, build: i32) -> AppResult<Option<Stage>> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM contract_signers g WHERE g.contract_id = k.id
+                   AND NOT EXISTS (SELECT 1 FROM contract_signatures s WHERE s.signer_id = g.id)),
+                (SELECT count(*) FROM contract_signatures s
+                 WHERE s.contract_id = k.id AND s.role = 'studio')
+         FROM contracts k WHERE k.build_id = $1 AND k.voided_at IS NULL",
+    )
+    .bind(build)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(waiting, studio)| match (waiting, studio) {
+        (w, _) if w > 0 => Stage::AwaitingSignatures,
+        (_, 0) => Stage::AwaitingCountersignature,
+        _ => Stage::FullySigned,
+    }))
+}

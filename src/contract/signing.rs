@@ -1,0 +1,147 @@
+//! The couple's signing page, opened by a partner's own link (no login): the contract, its
+//! fingerprint, who signed so far, and the form: "I agree to sign electronically" and the
+//! typed name. A refusal shows the page again with the reason by the field, nothing stored.
+use super::contracts::{self, ForSigner, Origin, SignForm, Stage};
+use super::text;
+use crate::auth::Access;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::http::AppState;
+use crate::http::form::Refusal;
+use crate::http::layout::render;
+use crate::http::routes::Routes;
+use crate::studio::Studio;
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::HeaderMap;
+use axum::http::header::USER_AGENT;
+use axum::response::{IntoResponse, Redirect, Response};
+use sqlx::PgConnection;
+use std::net::SocketAddr;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/contract/{token}", Access::Public, page)
+        .post("/contract/{token}/sign", Access::Public, sign)
+}
+
+/// Where a request came from: the peer's address (as the login records it) and the browser's
+/// User-Agent.
+pub fn origin(peer: &SocketAddr, headers: &HeaderMap) -> Origin {
+    Origin {
+        ip: peer.ip().to_string(),
+        user_agent: headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unknown")
+            .to_string(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contract/sign.html")]
+struct SignPage {
+    studio: String,
+    token: String,
+    signer: String,
+    stage: Stage,
+    html: String,
+    hash: String,
+    /// (who, when) of each signature so far.
+    signed_by: Vec<(String, String)>,
+    /// When this signer signed.
+    signed: Option<String>,
+    void: Option<String>,
+    replaced: bool,
+    refused: Option<Refusal>,
+    form: SignForm,
+}
+
+impl SignPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.refused.as_ref().and_then(|r| r.field(field))
+    }
+
+    fn message(&self) -> Option<&str> {
+        let r = self.refused.as_ref()?;
+        if r.errors.is_empty() {
+            r.message.as_deref()
+        } else {
+            None
+        }
+    }
+
+    fn open(&self) -> bool {
+        self.signed.is_none() && self.void.is_none()
+    }
+}
+
+async fn sign_page(
+    conn: &mut PgConnection,
+    token: &str,
+    refused: Option<Refusal>,
+    form: SignForm,
+) -> AppResult<SignPage> {
+    let ForSigner {
+        signer,
+        full,
+        replaced,
+    } = contracts::for_link(conn, token, false).await?;
+    let studio = Studio::load(conn).await?;
+    let c = &full.contract;
+    Ok(SignPage {
+        token: token.into(),
+        signer: signer.name.clone(),
+        stage: full.stage(),
+        html: text::to_html(&c.body, 2),
+        hash: c.text_sha256.trim().to_string(),
+        signed_by: full
+            .signatures
+            .iter()
+            .map(|s| (s.signer_name.clone(), studio.time(&s.signed_at)))
+            .collect(),
+        signed: full
+            .signature_of(signer.id)
+            .map(|s| studio.time(&s.signed_at)),
+        void: c.void_reason.clone(),
+        replaced,
+        studio: studio.studio_name,
+        refused,
+        form,
+    })
+}
+
+async fn page(mut db: Db, Path(token): Path<String>) -> AppResult<Response> {
+    Ok(render(
+        &sign_page(&mut db, &token, None, SignForm::default()).await?,
+    ))
+}
+
+/// The partner signs; then the page opens at the confirmation.
+async fn sign(
+    State(state): State<AppState>,
+    mut db: Db,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(f): Form<SignForm>,
+) -> AppResult<Response> {
+    let origin = origin(&peer, &headers);
+    let result = async {
+        let mut tx = db.begin().await?;
+        let studio = Studio::load(&mut tx).await?;
+        contracts::sign_by_link(&mut tx, &state.clock, &studio, &token, &f, &origin).await?;
+        tx.commit().await?;
+        AppResult::Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/contract/{token}#signed")).into_response()),
+        Err(e) => {
+            let refusal = Refusal::from_error(e)?;
+            let page = sign_page(&mut db, &token, Some(refusal.clone()), f).await?;
+            Ok(refusal.respond(render(&page)))
+        }
+    }
+}
