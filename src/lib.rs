@@ -2,8 +2,8 @@
 //!
 //! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
 //! portal) -> `http` -> `auth` -> shared services (`error`, `state`, `db`, `audit`, `mail`,
-//! `crypto`, `money`, `config`). `tests/app/architecture.rs` checks that no module imports one
-//! that imports it back.
+//! `notify`, `crypto`, `money`, `config`). `tests/app/architecture.rs` checks that no
+//! module imports one that imports it back.
 pub mod accounts;
 pub mod app;
 pub mod audit;
@@ -21,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod mail;
 pub mod money;
+pub mod notify;
 pub mod page;
 pub mod portal;
 pub mod quote;

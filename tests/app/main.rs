@@ -12,6 +12,7 @@ mod catalog;
 mod cli;
 mod dashboard;
 mod health;
+mod inbox;
 mod leads;
 mod lists;
 mod local_time;
