@@ -51,6 +51,7 @@ fn all_routes() -> Routes {
         .merge(crate::crm::routes())
         .merge(crate::quote::routes())
         .merge(crate::portal::routes())
+        .merge(crate::inbox::routes())
 }
 
 /// The app's routes, their OpenAPI document (built from the same router), and the table of

@@ -1,8 +1,8 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
 //!
 //! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
-//! portal) -> `http` -> `auth` -> shared services (`error`, `state`, `db`, `audit`, `mail`,
-//! `notify`, `crypto`, `money`, `config`). `tests/app/architecture.rs` checks that no
+//! portal, inbox) -> `http` -> `auth` -> shared services (`error`, `state`, `db`, `audit`,
+//! `mail`, `notify`, `crypto`, `money`, `config`). `tests/app/architecture.rs` checks that no
 //! module imports one that imports it back.
 pub mod accounts;
 pub mod app;
@@ -19,6 +19,7 @@ pub mod dates;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod inbox;
 pub mod mail;
 pub mod money;
 pub mod notify;
