@@ -1,7 +1,7 @@
 //! Notifications (issue 13): the unread count in every staff page's header and the Inbox, each
 //! person's own only; opening one marks it read and goes to its record; "Mark all read"; the
 //! inbox and its API walk page by page; a couple opening a proposal version tells Owners and
-//! Sales once.
+//! Sales once; the studio chooses which kinds also email the owner; proposals' open days.
 use crate::helpers::{Session, TestApp, assert_each_once, assert_problem};
 use crate::quotes::rows_read_for_a_deep_page;
 use serde_json::{Value, json};
@@ -360,4 +360,214 @@ async fn a_couple_opening_a_proposal_version_tells_owners_and_sales_once() {
     assert_eq!(app.client.get(&v3).send().await.unwrap().status(), 200);
     assert_eq!(viewed(&app, ava, 3).await, told);
     assert_eq!(viewed(&app, ava, 2).await, told, "still once for version 2");
+}
+
+/// The studio settings as the page's form sends them (from the API's view of them), with
+/// `changes` in place of the fields they name.
+async fn studio_form(s: &Session, changes: &[(&str, &str)]) -> Vec<(String, String)> {
+    let v: Value = s.get("/api/v1/studio-settings").await.json().await.unwrap();
+    let mut form: Vec<(String, String)> = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.as_str() != "notify_email_kinds")
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(t) => t.clone(),
+                Value::Array(a) => a
+                    .iter()
+                    .map(|p| p.as_str().unwrap())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .filter(|(k, _)| !changes.iter().any(|c| c.0 == k))
+        .collect();
+    form.extend(changes.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    form
+}
+
+async fn post_settings(s: &Session, form: &[(String, String)]) -> reqwest::Response {
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    s.post_form("/settings/studio", &fields).await
+}
+
+async fn valid_days(app: &TestApp) -> i32 {
+    scalar(app, "SELECT proposal_valid_days FROM studio_settings").await
+}
+
+#[tokio::test]
+async fn how_long_proposals_stay_open_is_a_studio_setting() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let page = s.get("/settings/studio").await.text().await.unwrap();
+    assert!(
+        page.contains("name=\"proposal_valid_days\" value=\"30\""),
+        "{page}"
+    );
+    for bad in ["0", "400", "ten", ""] {
+        let resp = post_settings(&s, &studio_form(&s, &[("proposal_valid_days", bad)]).await).await;
+        assert_eq!(resp.status(), 422, "{bad}");
+        let html = resp.text().await.unwrap();
+        assert!(
+            html.contains(
+                "id=\"error-proposal_valid_days\">enter a whole number of days from 1 to 365<"
+            ),
+            "{bad}: {html}"
+        );
+        assert!(html.contains(&format!("name=\"proposal_valid_days\" value=\"{bad}\"")));
+        assert_eq!(valid_days(&app).await, 30, "{bad}: nothing saved");
+    }
+    let resp = post_settings(&s, &studio_form(&s, &[("proposal_valid_days", "45")]).await).await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(valid_days(&app).await, 45);
+    let page = s.get("/settings/studio").await.text().await.unwrap();
+    assert!(page.contains("name=\"proposal_valid_days\" value=\"45\""));
+    // The API: shown, saved, refused by the field.
+    let mut v: Value = s.get("/api/v1/studio-settings").await.json().await.unwrap();
+    assert_eq!(v["proposal_valid_days"], "45");
+    for bad in [json!(0), json!(400), json!("366"), json!("1.5")] {
+        v["proposal_valid_days"] = bad.clone();
+        let resp = s.put_json("/api/v1/studio-settings", &v).await;
+        let p = assert_problem(resp, 422).await;
+        assert_eq!(p["errors"][0]["field"], "proposal_valid_days", "{bad}: {p}");
+        assert_eq!(valid_days(&app).await, 45, "{bad}: nothing saved");
+    }
+    v["proposal_valid_days"] = json!(365);
+    let resp = s.put_json("/api/v1/studio-settings", &v).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["proposal_valid_days"],
+        "365"
+    );
+    assert_eq!(valid_days(&app).await, 365);
+    // A proposal sent now is open for as long.
+    let ava: i32 = scalar(
+        &app,
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'ava.t@example.com'",
+    )
+    .await;
+    send(&s, ava).await;
+    let days: i32 = sqlx::query_scalar(
+        "SELECT valid_until - (sent_at AT TIME ZONE (SELECT time_zone FROM studio_settings))::date
+         FROM proposal_versions WHERE build_id = $1 ORDER BY version DESC LIMIT 1",
+    )
+    .bind(ava)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(days, 365);
+}
+
+async fn emails_to(app: &TestApp, email: &str, like: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM communications_log
+         WHERE notes LIKE 'To: ' || $1 || '%' AND notes LIKE $2",
+    )
+    .bind(email)
+    .bind(like)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_studio_chooses_which_notifications_also_email_the_owner() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Owner").await;
+    let lead = |email: &'static str| {
+        let app = &app;
+        async move {
+            let fields = [
+                ("first_name", "Noor"),
+                ("last_name", "Haddad"),
+                ("email", email),
+            ];
+            assert_eq!(app.post_form("/inquire", &fields).await.status(), 200);
+        }
+    };
+    // None by default: the inbox only.
+    let page = s.get("/settings/studio").await.text().await.unwrap();
+    assert!(!page.contains(" checked"), "{page}");
+    lead("noor.1@example.net").await;
+    assert_eq!(
+        emails_to(&app, MAYA, "%New inquiry from Noor Haddad%").await,
+        0
+    );
+    // A kind that is not one is refused by the field; nothing changes.
+    let form = studio_form(&s, &[("notify_email_kinds", "new_lead")]).await;
+    let mut bad = form.clone();
+    bad.push(("notify_email_kinds".into(), "payments".into()));
+    let resp = post_settings(&s, &bad).await;
+    assert_eq!(resp.status(), 422);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("id=\"error-notify_email_kinds\"")
+    );
+    let kinds: Vec<String> = scalar(&app, "SELECT notify_email_kinds FROM studio_settings").await;
+    assert!(kinds.is_empty());
+    // New leads on: the Owner gets an email with the link to the lead, and the inbox note.
+    assert_eq!(post_settings(&s, &form).await.status(), 303);
+    let page = s.get("/settings/studio").await.text().await.unwrap();
+    assert!(page.contains("value=\"new_lead\" checked"), "{page}");
+    assert!(!page.contains("value=\"proposal_accepted\" checked"));
+    let v: Value = s.get("/api/v1/studio-settings").await.json().await.unwrap();
+    assert_eq!(v["notify_email_kinds"], json!(["new_lead"]));
+    lead("noor.2@example.net").await;
+    assert_eq!(
+        emails_to(&app, MAYA, "%New inquiry from Noor Haddad%").await,
+        1
+    );
+    let inquiry: i32 = scalar(
+        &app,
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id
+         WHERE c.email = 'noor.2@example.net'",
+    )
+    .await;
+    assert_eq!(
+        app.last_link_to(MAYA).await,
+        app.url(&format!("/leads/{inquiry}"))
+    );
+    // Sales are told in their inbox only, never by email.
+    assert_eq!(emails_to(&app, PRIYA, "%").await, 0);
+    // A kind that is off sends nothing: accepting Ava's proposal reaches the inbox only.
+    let mut v = v;
+    v["notify_email_kinds"] = json!(["proposal_viewed"]);
+    assert_eq!(
+        s.put_json("/api/v1/studio-settings", &v).await.status(),
+        200
+    );
+    let ava: i32 = scalar(
+        &app,
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'ava.t@example.com'",
+    )
+    .await;
+    let link = send(&s, ava).await;
+    assert_eq!(app.client.get(&link).send().await.unwrap().status(), 200);
+    assert_eq!(
+        emails_to(&app, MAYA, "%Ava Thompson opened proposal%").await,
+        1
+    );
+    let path = link.trim_start_matches(&app.url(""));
+    let accept = [("name", "Ava Thompson"), ("version", "2")];
+    let resp = app.post_form(&format!("{path}/accept"), &accept).await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(emails_to(&app, MAYA, "%accepted proposal%").await, 0);
+    let unread: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM notifications n JOIN contributors co ON co.id = n.recipient_contributor_id
+         JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = $1 AND n.message = 'Ava Thompson accepted proposal #' || $2 || '.'",
+    )
+    .bind(MAYA)
+    .bind(ava)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(unread, 1);
 }
