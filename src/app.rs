@@ -53,6 +53,7 @@ fn all_routes() -> Routes {
         .merge(crate::contract::routes())
         .merge(crate::portal::routes())
         .merge(crate::history::routes())
+        .merge(crate::inbox::routes())
 }
 
 /// The app's routes, their OpenAPI document (built from the same router), and the table of

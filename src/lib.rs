@@ -1,9 +1,9 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
 //!
 //! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
-//! contract, portal) -> `http` -> `auth` -> shared services (`error`, `state`, `db`, `audit`, `mail`,
-//! `crypto`, `money`, `config`). `tests/app/architecture.rs` checks that no module imports one
-//! that imports it back.
+//! contract, portal, inbox, history) -> `http` -> `auth` -> shared services (`error`, `state`, `db`,
+//! `audit`, `mail`, `notify`, `crypto`, `money`, `config`). `tests/app/architecture.rs` checks
+//! that no module imports one that imports it back.
 pub mod accounts;
 pub mod app;
 pub mod audit;
@@ -21,8 +21,10 @@ pub mod db;
 pub mod error;
 pub mod history;
 pub mod http;
+pub mod inbox;
 pub mod mail;
 pub mod money;
+pub mod notify;
 pub mod page;
 pub mod portal;
 pub mod quote;

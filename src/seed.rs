@@ -113,7 +113,8 @@ const QUOTES: [DemoQuote; 3] = [
 
 /// Two quotes out with couples, built through the same code as the quote builder and sent as
 /// proposal versions ten days ago: Ava has version 1 to answer; Sofia was sent version 2 (her
-/// version 1 link says it was replaced) and accepted it.
+/// version 1 link says it was replaced) and accepted it. The Owner and Sales were told (their
+/// inbox): Ava opened hers nine days ago, Sofia accepted four days ago.
 async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     let studio = crate::studio::Studio::load(tx).await.map_err(err)?;
@@ -212,6 +213,34 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
             .map_err(err)?;
         }
     }
+    // Olivia's booking and approved change were read days ago (they stay in the inbox, read).
+    sqlx::query("UPDATE notifications SET is_read = true WHERE link_url IN ($1, $2)")
+        .bind(format!("/quotes/{olivia}"))
+        .bind(format!("/quotes/{olivia}/changes"))
+        .execute(&mut *tx)
+        .await?;
+    let (ava, viewed) = (built[0], clock.now() - chrono::Duration::days(9));
+    sqlx::query(
+        "UPDATE proposal_versions SET viewed_at = CASE WHEN build_id = $1 THEN $3 ELSE sent_at END
+         WHERE build_id IN ($1, $2)",
+    )
+    .bind(ava)
+    .bind(sofia)
+    .bind(viewed)
+    .execute(&mut *tx)
+    .await?;
+    // No email goes out: the demo studio emails nobody (`notify_email_kinds` is empty).
+    let settings = crate::config::Settings::defaults();
+    use crate::quote::proposal::{notify_accepted, notify_viewed};
+    notify_viewed(tx, &settings, viewed, "Ava Thompson", ava, 1)
+        .await
+        .map_err(err)?
+        .send();
+    let accepted = clock.now() - chrono::Duration::days(4);
+    notify_accepted(tx, &settings, accepted, "Sofia Garcia", sofia)
+        .await
+        .map_err(err)?
+        .send();
     demo_contract(tx, clock, &studio, sofia).await
 }
 

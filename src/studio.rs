@@ -22,13 +22,16 @@ pub struct Studio {
     pub task_phase_order: Vec<String>,
     /// How many days a proposal can be accepted after it is sent.
     pub proposal_valid_days: i32,
+    /// The kinds of notification (`notify::Kind` names) also emailed to the Owner(s).
+    pub notify_email_kinds: Vec<String>,
 }
 
 impl Studio {
     /// The columns of `studio_settings` a `Studio` is read from (for SELECT and RETURNING).
     pub const COLUMNS: &str = "studio_name, currency_code::text AS currency_code, time_zone,
         editing_hourly_rate, tax_rate_percent, deposit_percent,
-        balance_due_days_before_wedding, invoice_prefix, task_phase_order, proposal_valid_days";
+        balance_due_days_before_wedding, invoice_prefix, task_phase_order, proposal_valid_days,
+        notify_email_kinds";
 
     /// The query `load` runs.
     pub fn load_sql() -> String {

@@ -15,7 +15,6 @@ use crate::catalog::{spec, store};
 use crate::config::Settings;
 use crate::quote::view;
 use crate::state::AppState;
-use crate::studio::Studio;
 use crate::{app, auth, crm, crypto, db, page, seed};
 use anyhow::{Context, Result, bail};
 use sqlx::PgPool;
@@ -188,8 +187,8 @@ async fn targets(pool: &PgPool, settings: &Settings) -> Result<Vec<Target>> {
                 params: vec![Param::Null("timestamptz"), Param::Null("int"), val(limit)],
             },
             Statement {
-                sql: Studio::load_sql(),
-                params: vec![],
+                sql: crate::http::layout::load_sql(),
+                params: vec![val(owner)],
             },
         ],
         goal: 0.4,

@@ -141,7 +141,8 @@ async fn api_delete(
 }
 
 /// The studio settings: currency, time zone, editing rate, tax, deposit, balance due days,
-/// invoice prefix, task phases.
+/// invoice prefix, task phases, how long proposals stay open, which notifications also email
+/// the owner.
 #[utoipa::path(get, path = "/api/v1/studio-settings", tag = "catalog",
     responses((status = 200, body = StudioSettings)))]
 async fn api_get_studio(mut db: Db) -> AppResult<Json<StudioSettings>> {

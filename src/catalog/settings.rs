@@ -1,6 +1,6 @@
 //! The studio settings (currency, time zone, editing rate, tax, deposit, balance due days,
-//! invoice prefix, task phases): their form and its checks, saving them (audited), and the
-//! Settings > Studio page. They are read through `crate::studio::Studio`, once per request.
+//! invoice prefix, task phases, how long proposals stay open, which notifications also email
+//! the owner): their form and its checks, saving them (audited), and the Settings > Studio page. They are read through `crate::studio::Studio`, once per request.
 use super::field::invalid;
 use super::pages::Flash;
 use crate::audit;
@@ -11,10 +11,11 @@ use crate::http::form::Refusal;
 use crate::http::json;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
+use crate::notify::Kind;
 use crate::studio::Studio;
 use askama::Template;
-use axum::Form;
-use axum::extract::Query;
+use axum::extract::{Query, RawForm};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,13 @@ pub struct StudioForm {
     /// One phase per line, in order.
     #[serde(default)]
     pub task_phase_order: String,
+    /// Days a proposal can be accepted after it is sent (1 to 365).
+    #[serde(default)]
+    pub proposal_valid_days: String,
+    /// The notification kinds (`notify::Kind` names) also emailed to the Owner(s): one form
+    /// field per ticked box, read by `from_form`.
+    #[serde(skip)]
+    pub notify_email_kinds: Vec<String>,
 }
 
 /// A DECIMAL(p, 2) as PostgreSQL writes it: always two decimals ("0.00", not "0").
@@ -73,6 +81,8 @@ impl From<&Studio> for StudioForm {
             balance_due_days_before_wedding: s.balance_due_days_before_wedding.to_string(),
             invoice_prefix: s.invoice_prefix.clone(),
             task_phase_order: s.task_phase_order.join("\n"),
+            proposal_valid_days: s.proposal_valid_days.to_string(),
+            notify_email_kinds: s.notify_email_kinds.clone(),
         }
     }
 }
@@ -107,6 +117,11 @@ const CHECKS: &[(&str, &str)] = &[
     ),
     ("invoice_prefix", "at most 20 characters"),
     ("task_phase_order", "list at least one phase, one per line"),
+    (
+        "proposal_valid_days",
+        "enter a whole number of days from 1 to 365",
+    ),
+    ("notify_email_kinds", "choose among the kinds listed"),
 ];
 
 impl StudioForm {
@@ -145,8 +160,41 @@ impl StudioForm {
             }
             "invoice_prefix" => self.invoice_prefix.chars().count() <= 20,
             "task_phase_order" => !self.phases().is_empty(),
+            "proposal_valid_days" => self
+                .proposal_valid_days
+                .trim()
+                .parse::<u16>()
+                .is_ok_and(|d| (1..=365).contains(&d)),
+            "notify_email_kinds" => self
+                .notify_email_kinds
+                .iter()
+                .all(|k| Kind::parse(k.trim()).is_some()),
             other => unreachable!("CHECKS names {other}, which has no check"),
         }
+    }
+
+    /// The form as a browser sends it: the fields, and each ticked notification kind.
+    pub fn from_form(body: &[u8]) -> AppResult<StudioForm> {
+        let mut form: StudioForm =
+            serde_urlencoded::from_bytes(body).map_err(|e| AppError::BadRequest {
+                status: StatusCode::BAD_REQUEST,
+                message: format!("the form could not be read: {e}"),
+            })?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        form.notify_email_kinds = pairs
+            .into_iter()
+            .filter(|(k, _)| k == "notify_email_kinds")
+            .map(|(_, v)| v)
+            .collect();
+        Ok(form)
+    }
+
+    /// The kinds to email, once each, in `Kind::ALL` order (after `check`).
+    fn email_kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|k| self.notify_email_kinds.iter().any(|n| n.trim() == k.name()))
+            .collect()
     }
 
     fn phases(&self) -> Vec<String> {
@@ -193,6 +241,13 @@ pub struct StudioSettings {
     /// The task phases in order; each has something other than white space.
     #[schema(min_items = 1, inline)]
     pub task_phase_order: Vec<Phase>,
+    /// How many days a proposal can be accepted after it is sent.
+    #[serde(deserialize_with = "json::decimal_text")]
+    #[schema(schema_with = valid_days_schema)]
+    pub proposal_valid_days: String,
+    /// The kinds of notification also emailed to the studio's Owner(s) (every kind always
+    /// reaches their inbox); empty: none.
+    pub notify_email_kinds: Vec<Kind>,
 }
 
 /// A task phase.
@@ -232,6 +287,11 @@ fn days_schema() -> Schema {
     json::decimal_schema(pattern, (0, 65_535), false, "Whole days, 0 to 65535.")
 }
 
+fn valid_days_schema() -> Schema {
+    let pattern = r"^([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-5])$";
+    json::decimal_schema(pattern, (1, 365), false, "Whole days, 1 to 365.")
+}
+
 impl From<&StudioForm> for StudioSettings {
     fn from(f: &StudioForm) -> StudioSettings {
         StudioSettings {
@@ -244,6 +304,8 @@ impl From<&StudioForm> for StudioSettings {
             balance_due_days_before_wedding: f.balance_due_days_before_wedding.trim().into(),
             invoice_prefix: f.invoice_prefix.trim().into(),
             task_phase_order: f.phases().into_iter().map(Phase).collect(),
+            proposal_valid_days: f.proposal_valid_days.trim().into(),
+            notify_email_kinds: f.email_kinds(),
         }
     }
 }
@@ -268,6 +330,12 @@ impl StudioSettings {
             balance_due_days_before_wedding: self.balance_due_days_before_wedding,
             invoice_prefix: self.invoice_prefix,
             task_phase_order: phases.join("\n"),
+            proposal_valid_days: self.proposal_valid_days,
+            notify_email_kinds: self
+                .notify_email_kinds
+                .iter()
+                .map(|k| k.name().to_string())
+                .collect(),
         })
     }
 }
@@ -289,7 +357,8 @@ pub async fn update(tx: &mut PgConnection, s: &StudioForm, actor: i32) -> AppRes
         "UPDATE studio_settings SET studio_name = $1, currency_code = $2, time_zone = $3,
            editing_hourly_rate = $4::numeric, tax_rate_percent = $5::numeric,
            deposit_percent = $6::numeric, balance_due_days_before_wedding = $7::int,
-           invoice_prefix = $8, task_phase_order = $9, updated_at = now()
+           invoice_prefix = $8, task_phase_order = $9, proposal_valid_days = $10::int,
+           notify_email_kinds = $11, updated_at = now()
          RETURNING {}",
         Studio::COLUMNS
     ))
@@ -302,6 +371,13 @@ pub async fn update(tx: &mut PgConnection, s: &StudioForm, actor: i32) -> AppRes
     .bind(s.balance_due_days_before_wedding.trim())
     .bind(s.invoice_prefix.trim())
     .bind(s.phases())
+    .bind(s.proposal_valid_days.trim())
+    .bind(
+        s.email_kinds()
+            .into_iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>(),
+    )
     .fetch_one(&mut *tx)
     .await?;
     let details = json!({ "before": before.to_json(), "after": s.to_json() });
@@ -369,7 +445,24 @@ impl StudioPage {
                 &s.invoice_prefix,
                 "e.g. GHF-",
             ),
+            (
+                "proposal_valid_days",
+                "Proposals open for (days)",
+                &s.proposal_valid_days,
+                "How long a couple can accept a proposal after it is sent: 1 to 365 days.",
+            ),
         ]
+    }
+
+    /// (kind name, label, ticked) of the notification kinds that can also email the owner.
+    fn email_choices(&self) -> Vec<(&'static str, &'static str, bool)> {
+        Kind::ALL
+            .into_iter()
+            .map(|k| {
+                let on = self.s.notify_email_kinds.iter().any(|n| n == k.name());
+                (k.name(), k.label(), on)
+            })
+            .collect()
     }
 
     fn error(&self, field: &str) -> Option<&str> {
@@ -387,7 +480,8 @@ async fn studio_page(mut db: Db, staff: Staff, Query(q): Query<Flash>) -> AppRes
     }))
 }
 
-async fn save_studio(mut db: Db, staff: Staff, Form(s): Form<StudioForm>) -> AppResult<Response> {
+async fn save_studio(mut db: Db, staff: Staff, RawForm(body): RawForm) -> AppResult<Response> {
+    let s = StudioForm::from_form(&body)?;
     let mut tx = db.begin().await?;
     match update(&mut tx, &s, staff.contributor_id).await {
         Ok(_) => {

@@ -95,10 +95,11 @@ async fn api_create(
     ApiJson(new): ApiJson<NewInquiry>,
 ) -> AppResult<(StatusCode, Json<Created>)> {
     let mut tx = db.begin().await?;
-    let created =
-        intake::create_inquiry(&mut tx, state.clock.now(), &new, Some(staff.contributor_id))
-            .await?;
+    let now = state.clock.now();
+    let who = Some(staff.contributor_id);
+    let (created, mails) = intake::create_inquiry(&mut tx, &state.settings, now, &new, who).await?;
     tx.commit().await?;
+    mails.send();
     Ok((StatusCode::CREATED, Json(created)))
 }
 

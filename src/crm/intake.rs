@@ -1,10 +1,11 @@
 //! A new inquiry, from the public form or entered by staff: checking what was typed, then the
 //! contact, the inquiry, its follow-up to-do and the owners' notification, in one transaction;
 //! and the public form's per-address limit.
-use crate::audit;
-use crate::dates;
+use crate::config::Settings;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::http::json;
+use crate::notify::{self, Kind, Mails};
+use crate::{audit, dates};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -196,13 +197,15 @@ struct Couple {
 /// Create an inquiry as decisions.md says, in the caller's transaction: contact reused by email
 /// (case-insensitive, type Client Lead when new), the inquiry, a To-Do "Follow up with <name>"
 /// due on the follow-up date (default: the studio's tomorrow) assigned round-robin among Sales
-/// (fallback: Owner), and a notification to the owner(s).
+/// (fallback: Owner), and a notification to the owner(s) (with the emails to send after the
+/// commit when the studio emails the owner about new leads).
 pub async fn create_inquiry(
     tx: &mut PgConnection,
+    settings: &Settings,
     now: DateTime<Utc>,
     new: &NewInquiry,
     actor: Option<i32>,
-) -> AppResult<Created> {
+) -> AppResult<(Created, Mails)> {
     let wedding_date = new.check().map_err(invalid)?;
     let couple = find_or_add_couple(tx, new).await?;
     let follow_up: NaiveDate = sqlx::query_scalar(
@@ -214,7 +217,7 @@ pub async fn create_inquiry(
     let inquiry_id = insert_inquiry(tx, new, &couple, wedding_date, follow_up, actor).await?;
     let assignee = next_sales(tx).await?;
     add_follow_up(tx, assignee, &couple, inquiry_id, follow_up).await?;
-    notify_owners(tx, &couple, wedding_date, inquiry_id).await?;
+    let mails = notify_owners(tx, settings, now, &couple, wedding_date, inquiry_id).await?;
     let after = serde_json::json!({
         "email": new.email.trim(), "contact_id": couple.id, "returning": couple.returning,
         "assigned_to": assignee, "source": new.lead_source.trim(),
@@ -229,12 +232,13 @@ pub async fn create_inquiry(
         details,
     )
     .await?;
-    Ok(Created {
+    let created = Created {
         inquiry_id,
         contact_id: couple.id,
         returning: couple.returning,
         assigned_to_contributor_id: assignee,
-    })
+    };
+    Ok((created, mails))
 }
 
 /// The contact with this email (one per email, even when twenty forms arrive at once), filled
@@ -425,10 +429,12 @@ async fn add_follow_up(
 /// Tell every active Owner: "New inquiry from <name> (wedding <date>)." with a link.
 async fn notify_owners(
     tx: &mut PgConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
     couple: &Couple,
     wedding_date: Option<NaiveDate>,
     inquiry: i32,
-) -> AppResult<()> {
+) -> AppResult<Mails> {
     let when = wedding_date
         .map(|d| format!(" (wedding {})", d.format("%b %-d, %Y")))
         .unwrap_or_default();
@@ -437,17 +443,18 @@ async fn notify_owners(
     } else {
         ""
     };
-    sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url)
-         SELECT co.id, $1, $2 FROM contributors co JOIN roles r ON r.id = co.role_id
-         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
-         WHERE r.name = 'Owner'",
+    let message = format!("New inquiry from {}{when}.{again}", couple.name);
+    let link = format!("/leads/{inquiry}");
+    notify::staff(
+        tx,
+        settings,
+        now,
+        Kind::NewLead,
+        &["Owner"],
+        &message,
+        &link,
     )
-    .bind(format!("New inquiry from {}{when}.{again}", couple.name))
-    .bind(format!("/leads/{inquiry}"))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Count a public form submission from `ip`, refusing (429) past `per_hour` in the last hour.

@@ -313,9 +313,11 @@ async fn create(
     Form(f): Form<NewInquiry>,
 ) -> AppResult<Response> {
     let mut tx = db.begin().await?;
-    match intake::create_inquiry(&mut tx, state.clock.now(), &f, Some(staff.contributor_id)).await {
-        Ok(c) => {
+    let (now, who) = (state.clock.now(), Some(staff.contributor_id));
+    match intake::create_inquiry(&mut tx, &state.settings, now, &f, who).await {
+        Ok((c, mails)) => {
             tx.commit().await?;
+            mails.send();
             Ok(Redirect::to(&format!("/leads/{}", c.inquiry_id)).into_response())
         }
         Err(e @ AppError::Validation { .. }) => {

@@ -132,7 +132,9 @@ async fn submit(
     let per_hour = state.settings.lead_form_per_hour as i64;
     let mut tx = db.begin().await?;
     intake::admit_submission(&mut tx, &peer.ip().to_string(), per_hour).await?;
-    intake::create_inquiry(&mut tx, state.clock.now(), &s.f, None).await?;
+    let (_, mails) =
+        intake::create_inquiry(&mut tx, &state.settings, state.clock.now(), &s.f, None).await?;
     tx.commit().await?;
+    mails.send();
     Ok(thanks(studio))
 }

@@ -357,6 +357,8 @@ fn label(key: &str) -> String {
         "deposit_percent" => "Deposit (%)",
         "balance_due_days_before_wedding" => "Balance due (days before the wedding)",
         "task_phase_order" => "Task phases",
+        "proposal_valid_days" => "Proposals open for (days)",
+        "notify_email_kinds" => "Also emailed to the owner",
         "included" => "Included",
         _ => return humanize(key),
     };
@@ -920,6 +922,7 @@ mod tests {
             invoice_prefix: "GHF-".into(),
             task_phase_order: vec![],
             proposal_valid_days: 30,
+            notify_email_kinds: vec![],
         }
     }
 

@@ -31,6 +31,31 @@ pub struct Layout {
     pub csrf: String,
     /// The areas this person may open.
     pub nav: Vec<(&'static str, &'static str)>,
+    /// Their unread notifications, counted up to `UNREAD_CAP` (the header's inbox link).
+    pub unread: i64,
+}
+
+/// The unread count stops here ("99+"), so the header costs the same however many there are.
+pub const UNREAD_CAP: i64 = 100;
+
+/// The layout's one query: the studio's settings and the person's unread notifications
+/// (`$1`: their contributor id), counted up to the cap along the index of unread ones by
+/// (recipient, id): the ORDER BY keeps even a generic plan on that index, stopping at the cap.
+pub fn load_sql() -> String {
+    format!(
+        "SELECT {}, (SELECT count(*) FROM (SELECT 1 FROM notifications
+                     WHERE recipient_contributor_id = $1 AND NOT is_read
+                     ORDER BY id LIMIT {UNREAD_CAP}) u) AS unread
+         FROM studio_settings",
+        Studio::COLUMNS
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct Loaded {
+    #[sqlx(flatten)]
+    settings: Studio,
+    unread: i64,
 }
 
 /// The access each navigation area needs.
@@ -56,8 +81,12 @@ impl Layout {
         title: &str,
         active: &'static str,
     ) -> AppResult<Layout> {
-        let settings = Studio::load(db).await?;
+        let Loaded { settings, unread } = sqlx::query_as(&load_sql())
+            .bind(staff.contributor_id)
+            .fetch_one(db)
+            .await?;
         Ok(Layout {
+            unread,
             title: title.into(),
             active,
             studio: settings.studio_name.clone(),
@@ -75,6 +104,15 @@ impl Layout {
 
     pub fn is_active(&self, path: &str) -> bool {
         self.active == path
+    }
+
+    /// The unread count as the header shows it: "3", or "99+" past the cap.
+    pub fn unread_label(&self) -> String {
+        if self.unread >= UNREAD_CAP {
+            format!("{}+", UNREAD_CAP - 1)
+        } else {
+            self.unread.to_string()
+        }
     }
 }
 

@@ -252,8 +252,8 @@ pub async fn book(
         None
     };
     sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url)
-         SELECT co.id, $1, $2 FROM contributors co JOIN roles r ON r.id = co.role_id
+        "INSERT INTO notifications (recipient_contributor_id, message, link_url, created_at)
+         SELECT co.id, $1, $2, $3 FROM contributors co JOIN roles r ON r.id = co.role_id
          JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
          WHERE r.name IN ('Owner', 'Sales')",
     )
@@ -264,6 +264,7 @@ pub async fn book(
         wedding.format("%b %-d, %Y")
     ))
     .bind(format!("/quotes/{build}"))
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     audit::record(

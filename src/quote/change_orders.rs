@@ -267,8 +267,8 @@ pub async fn answer(
         Answerer::Couple => (None, "the couple in the portal"),
     };
     sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url)
-         SELECT co.id, $1, $2 FROM contributors co JOIN roles r ON r.id = co.role_id
+        "INSERT INTO notifications (recipient_contributor_id, message, link_url, created_at)
+         SELECT co.id, $1, $2, $3 FROM contributors co JOIN roles r ON r.id = co.role_id
          JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
          WHERE r.name IN ('Owner', 'Sales')",
     )
@@ -277,6 +277,7 @@ pub async fn answer(
         if approve { "approved" } else { "declined" }
     ))
     .bind(format!("/quotes/{build}/changes"))
+    .bind(now)
     .execute(&mut *tx)
     .await?;
     audit::record(

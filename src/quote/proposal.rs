@@ -7,7 +7,7 @@
 use super::engine;
 use super::pricing::{LineKind, Priced};
 use super::status::BuildStatus;
-use crate::auth::Access;
+use crate::auth::{self, Access};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Db;
@@ -16,11 +16,13 @@ use crate::http::form::Refusal;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
 use crate::http::{AppError, AppResult};
+use crate::notify::{self, Kind, Mails};
 use crate::studio::Studio;
 use crate::{audit, crypto, mail};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -255,6 +257,9 @@ struct ProposalPage {
     open: bool,
     token: String,
     error: Option<String>,
+    /// The quote, and whether the couple opened this version before (not shown).
+    build_id: i32,
+    viewed: bool,
 }
 
 /// A version of a proposal, opened by its link (or, with `latest`, the newest version of the
@@ -269,6 +274,7 @@ struct Shown {
     accepted_at: Option<DateTime<Utc>>,
     accepted_by: Option<String>,
     withdrawn_at: Option<DateTime<Utc>>,
+    viewed_at: Option<DateTime<Utc>>,
     latest: i32,
     latest_sent_at: DateTime<Utc>,
     status: BuildStatus,
@@ -281,7 +287,7 @@ async fn find(conn: &mut PgConnection, token: &str, latest: bool) -> AppResult<S
     sqlx::query_as(
         "WITH t AS (SELECT build_id, version FROM proposal_versions WHERE token_hash = $1)
          SELECT v.build_id, v.version, v.sections, v.total, v.valid_until, v.accepted_at,
-                v.accepted_by, v.withdrawn_at, m.version AS latest, m.sent_at AS latest_sent_at,
+                v.accepted_by, v.withdrawn_at, v.viewed_at, m.version AS latest, m.sent_at AS latest_sent_at,
                 b.status, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple,
                 i.wedding_date, i.venue_details
          FROM t
@@ -371,28 +377,107 @@ async fn render_page(
         expired,
         token: token.to_string(),
         error,
+        build_id: shown.build_id,
+        viewed: shown.viewed_at.is_some(),
     })
 }
 
 async fn page(
     State(state): State<AppState>,
     mut db: Db,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    Ok(render(
-        &render_page(&mut db, &state.clock, &token, false, None).await?,
-    ))
+    show(&state, &mut db, &headers, &token, false).await
 }
 
 /// The newest version of the quote an older link belongs to.
 async fn latest(
     State(state): State<AppState>,
     mut db: Db,
+    headers: HeaderMap,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
-    Ok(render(
-        &render_page(&mut db, &state.clock, &token, true, None).await?,
-    ))
+    show(&state, &mut db, &headers, &token, true).await
+}
+
+/// The version the link shows; the first time the couple opens it, the studio is told. A
+/// logged-in staff member (their session cookie or token came with the request) opening the
+/// link does not count.
+async fn show(
+    state: &AppState,
+    db: &mut Db,
+    headers: &HeaderMap,
+    token: &str,
+    latest: bool,
+) -> AppResult<Response> {
+    let page = render_page(db, &state.clock, token, latest, None).await?;
+    if !page.viewed
+        && auth::authenticate_staff(db, &state.settings, headers)
+            .await?
+            .is_none()
+    {
+        let mut tx = db.begin().await?;
+        let mails = record_view(&mut tx, &state.settings, &state.clock, &page).await?;
+        tx.commit().await?;
+        mails.send();
+    }
+    Ok(render(&page))
+}
+
+/// The couple opened this version: the first time (once per version, whatever requests run at
+/// once), mark it viewed and tell Owners and Sales, in the caller's transaction.
+async fn record_view(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    clock: &Clock,
+    page: &ProposalPage,
+) -> AppResult<Mails> {
+    let now = clock.now();
+    let first: Option<i32> = sqlx::query_scalar(
+        "UPDATE proposal_versions SET viewed_at = $3
+         WHERE build_id = $1 AND version = $2 AND viewed_at IS NULL RETURNING version",
+    )
+    .bind(page.build_id)
+    .bind(page.version)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match first {
+        Some(version) => {
+            notify_viewed(tx, settings, now, &page.couple, page.build_id, version).await
+        }
+        None => Ok(Mails::default()),
+    }
+}
+
+/// Tell Owners and Sales that the couple opened version `version` of the proposal of `build`.
+pub async fn notify_viewed(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    couple: &str,
+    build: i32,
+    version: i32,
+) -> AppResult<Mails> {
+    let who = match couple.trim() {
+        "" => "The couple",
+        name => name,
+    };
+    let message = format!("{who} opened proposal #{build} (version {version}).");
+    notify_sales(tx, settings, now, Kind::ProposalViewed, &message, build).await
+}
+
+/// Tell Owners and Sales that `name` accepted the proposal of `build`.
+pub async fn notify_accepted(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    name: &str,
+    build: i32,
+) -> AppResult<Mails> {
+    let message = format!("{name} accepted proposal #{build}.");
+    notify_sales(tx, settings, now, Kind::ProposalAccepted, &message, build).await
 }
 
 #[derive(Deserialize)]
@@ -416,15 +501,15 @@ async fn accept(
     let result = async {
         let mut tx = db.begin().await?;
         let studio = Studio::load(&mut tx).await?;
-        let accepted =
+        let (latest, mails) =
             record_acceptance(&mut tx, &state.settings, &state.clock, &studio, &token, &f).await?;
         tx.commit().await?;
-        Ok(accepted)
+        mails.send();
+        Ok(latest)
     }
     .await;
     match result {
-        Ok((latest, outgoing)) => {
-            outgoing.send();
+        Ok(latest) => {
             let to = if latest {
                 format!("/proposal/{token}/latest#accepted")
             } else {
@@ -458,8 +543,8 @@ struct Answerable {
 
 /// Accept the version the couple saw, in the typed name, and tell Owners and Sales; the
 /// contract is rendered from that version (`contract::contracts::create`). Returns whether the
-/// link is older than the version accepted (then the page to show is `latest`) and the email
-/// with the first signer's link, to send after the commit.
+/// link is older than the version accepted (then the page to show is `latest`) and the emails
+/// (the first signer's link among them) to send after the commit.
 async fn record_acceptance(
     tx: &mut PgConnection,
     settings: &Settings,
@@ -467,7 +552,7 @@ async fn record_acceptance(
     studio: &Studio,
     token: &str,
     f: &AcceptForm,
-) -> AppResult<(bool, mail::Outgoing)> {
+) -> AppResult<(bool, Mails)> {
     let name = f.name.trim();
     if name.is_empty() || name.chars().count() > 255 {
         return Err(AppError::Validation {
@@ -540,7 +625,7 @@ async fn record_acceptance(
     .bind(name)
     .execute(&mut *tx)
     .await?;
-    notify_sales(tx, name, shown.build_id).await?;
+    let mut mails = notify_accepted(tx, settings, now, name, shown.build_id).await?;
     audit::record(
         tx,
         None,
@@ -555,21 +640,19 @@ async fn record_acceptance(
             .await?;
     let link = crate::contract::contracts::signing_link(&settings.base_url(), &invite.token);
     let mail = crate::contract::contracts::invite_mail(studio, &invite, &link);
-    let outgoing = mail::queue(tx, settings, mail).await?;
-    Ok((version > shown.version, outgoing))
+    mails.push(mail::queue(tx, settings, mail).await?);
+    Ok((version > shown.version, mails))
 }
 
-/// A notification for every active Owner and Sales login.
-async fn notify_sales(tx: &mut PgConnection, name: &str, build: i32) -> AppResult<()> {
-    sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url)
-         SELECT co.id, $1, $2 FROM contributors co JOIN roles r ON r.id = co.role_id
-         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
-         WHERE r.name IN ('Owner', 'Sales')",
-    )
-    .bind(format!("{name} accepted proposal #{build}."))
-    .bind(format!("/quotes/{build}"))
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
+/// A notification for every active Owner and Sales login, linking to the quote.
+async fn notify_sales(
+    tx: &mut PgConnection,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    kind: Kind,
+    message: &str,
+    build: i32,
+) -> AppResult<Mails> {
+    let link = format!("/quotes/{build}");
+    notify::staff(tx, settings, now, kind, &["Owner", "Sales"], message, &link).await
 }

@@ -61,6 +61,8 @@ fn request_schemas_mark_what_the_server_requires() {
         "balance_due_days_before_wedding",
         "invoice_prefix",
         "task_phase_order",
+        "proposal_valid_days",
+        "notify_email_kinds",
     ] {
         assert!(studio.contains(&field.to_string()), "{field}: {studio:?}");
     }

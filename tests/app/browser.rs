@@ -225,7 +225,7 @@ async fn a_staff_member_logs_in_sees_the_dashboard_and_logs_out() {
         projectflo::seed::DEMO_PASSWORD,
     )
     .await;
-    let user = text(&c, Locator::Css(".usermenu a")).await;
+    let user = text(&c, Locator::Css(".usermenu a[href=\"/account\"]")).await;
     assert!(
         user.contains("Priya Patel") && user.contains("Sales"),
         "{user}"

@@ -465,6 +465,7 @@ async fn studio_settings_are_validated_and_saved() {
         ("balance_due_days_before_wedding", "30"),
         ("invoice_prefix", "GHF-"),
         ("task_phase_order", "Edit\nDeliver"),
+        ("proposal_valid_days", "30"),
     ];
     let resp = s.post_form("/settings/studio", &form).await;
     assert_eq!(resp.status(), 422);

@@ -87,7 +87,7 @@ async fn the_public_form_makes_a_contact_an_inquiry_a_follow_up_and_tells_the_ow
         "SELECT n.message, n.link_url
          FROM notifications n JOIN contributors co ON co.id = n.recipient_contributor_id
          JOIN contacts c ON c.id = co.contact_id WHERE c.email = 'maya@goldenhour.example'
-         ORDER BY n.id DESC LIMIT 1",
+           AND n.message LIKE 'New inquiry%'",
     )
     .fetch_one(&app.db)
     .await

@@ -14,6 +14,7 @@ mod cli;
 mod contracts;
 mod dashboard;
 mod health;
+mod inbox;
 mod leads;
 mod lists;
 mod local_time;

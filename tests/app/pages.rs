@@ -128,7 +128,7 @@ async fn crawl(c: &Client, app: &TestApp, click: bool, fits: bool) -> BTreeMap<S
             continue;
         };
         let seen = reached.get(template).map_or(&[][..], |v| &v[..]);
-        if seen.len() >= PER_TEMPLATE || seen.iter().any(|p| *p == path) {
+        if seen.len() >= PER_TEMPLATE || seen.contains(&path) {
             continue;
         }
         if click && !from.is_empty() {
@@ -156,7 +156,10 @@ async fn crawl(c: &Client, app: &TestApp, click: bool, fits: bool) -> BTreeMap<S
             problems.insert(href.clone(), format!("{href} led to {}", at.path()));
             continue;
         }
-        reached.entry(template.clone()).or_default().push(path.clone());
+        reached
+            .entry(template.clone())
+            .or_default()
+            .push(path.clone());
         let mut found = vec![];
         if fits {
             let (over, culprit) = overflow(c).await;
