@@ -124,14 +124,17 @@ pub async fn book(
         }
         Booker::Couple => (None, None),
         Booker::Staff { id, reason } => {
+            // Once the couple and the studio have signed the contract, booking needs no
+            // reason; before, the staff member books on the couple's behalf and says why.
             let reason = reason.trim();
-            if reason.is_empty() || reason.chars().count() > 500 {
+            let signed = crate::contract::fully_signed(tx, build).await?;
+            if (reason.is_empty() && !signed) || reason.chars().count() > 500 {
                 return Err(AppError::field(
                     "reason",
                     "say why you book on the couple's behalf (up to 500 characters)",
                 ));
             }
-            (Some(id), Some(reason))
+            (Some(id), (!reason.is_empty()).then_some(reason))
         }
     };
     let Some(wedding) = q.wedding_date else {

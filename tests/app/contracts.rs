@@ -581,6 +581,19 @@ async fn both_partners_sign_then_the_studio_countersigns_and_the_pdf_is_kept() {
     assert_eq!(file.status(), 200);
     assert_eq!(file.headers()["content-type"], "application/pdf");
     assert_eq!(file.bytes().await.unwrap().to_vec(), pdf);
+
+    // Signed by all: the studio books without having to give a reason, and the contract goes
+    // with the project's documents.
+    let booked = owner
+        .post_form(&format!("/quotes/{sofia}/book"), &[("reason", "")])
+        .await;
+    assert_eq!(booked.status(), 303);
+    let project: Option<i32> = sqlx::query_scalar("SELECT project_id FROM documents WHERE id = $1")
+        .bind(document)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(project.is_some(), "the contract is the project's");
 }
 
 #[tokio::test]
