@@ -335,6 +335,52 @@ async fn screenshots() {
     wait_for_path(&c, "/portal").await;
     std::fs::write(dir.join("portal.png"), c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();
+    // Phase 4: the couple's proposal (Ava's, sent again for its link), Sofia's contract with its
+    // audit trail, Olivia's versions of the agreement.
+    let sales = app.demo_login("Sales").await;
+    let ava: i32 = sqlx::query_scalar(
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'ava.t@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sales
+        .post_form(&format!("/quotes/{ava}/proposal"), &[])
+        .await;
+    let link = app.last_link_to("ava.t@example.com").await;
+    let (sofia, olivia): (i32, i32) = sqlx::query_as(
+        "SELECT (SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c
+                 ON c.id = i.contact_id WHERE c.email = 'sofia.garcia@example.com'),
+                (SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c
+                 ON c.id = i.contact_id WHERE c.email = 'olivia.nguyen@example.com')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let c = browser().await.unwrap();
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    for (name, url) in [
+        ("proposal", link),
+        ("contract", app.url(&format!("/quotes/{sofia}/contract"))),
+        ("changes", app.url(&format!("/quotes/{olivia}/changes"))),
+        ("booked", app.url(&format!("/quotes/{olivia}"))),
+        ("inbox", app.url("/inbox")),
+    ] {
+        c.goto(&url).await.unwrap();
+        std::fs::write(
+            dir.join(format!("{name}.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    c.close().await.unwrap();
     // The same studio on a phone.
     let Some(c) = phone(390).await else { return };
     login(
