@@ -248,6 +248,8 @@ struct ProposalPage {
     total: String,
     /// The last day it can be accepted.
     valid_until: NaiveDate,
+    /// The payments the total implies: (what, amount, when).
+    schedule: Vec<(String, String, String)>,
     /// (the studio's local date, who) of the acceptance.
     accepted: Option<(String, String)>,
     /// The newer version that replaced this one, and the day it was sent.
@@ -348,7 +350,31 @@ async fn render_page(
 ) -> AppResult<ProposalPage> {
     let shown = find(db, token, latest).await?;
     let studio = Studio::load(db).await?;
-    let expired = shown.valid_until < clock.today(&studio.time_zone);
+    let today = clock.today(&studio.time_zone);
+    let expired = shown.valid_until < today;
+    // The payment schedule the total implies, if the couple booked today.
+    let schedule = shown
+        .wedding_date
+        .map(|w| {
+            let days = studio.balance_due_days_before_wedding;
+            super::booking::schedule(shown.total, studio.deposit_percent, today, w, days)
+        })
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| {
+            let when = if i.due == today {
+                "when you book".to_string()
+            } else {
+                format!("by {}", i.due.format("%B %-d, %Y"))
+            };
+            let what = if i.description == "Deposit" {
+                format!("Deposit ({}%)", studio.deposit_percent.normalize())
+            } else {
+                i.description.to_string()
+            };
+            (what, studio.money(i.amount), when)
+        })
+        .collect();
     let withdrawn = shown.withdrawn_at.is_some();
     let accepted = shown.accepted_at.filter(|_| !withdrawn).map(|a| {
         (
@@ -364,6 +390,7 @@ async fn render_page(
         studio: studio.studio_name,
         couple: shown.couple,
         wedding: shown.wedding_date,
+        schedule,
         venue: shown.venue_details,
         version: shown.version,
         valid_until: shown.valid_until,

@@ -779,6 +779,26 @@ async fn a_proposal_goes_out_by_a_signed_link_and_the_couple_accepts() {
         .to_string();
     assert_eq!(shown.replace(['$', ','], ""), total);
     assert!(page.contains("Ceremony · Lead Videographer") && page.contains("Teaser"));
+    // The payments the total implies: the studio's 30% deposit when booking, the rest before
+    // the wedding, adding up to the total to the cent.
+    let whole: rust_decimal::Decimal = total.parse().unwrap();
+    let deposit = projectflo::money::cents(whole * rust_decimal::Decimal::new(30, 2));
+    let schedule = page
+        .split("id=\"schedule\"")
+        .nth(1)
+        .expect("a payment schedule");
+    assert!(
+        schedule.contains("Deposit (30%)") && schedule.contains("when you book"),
+        "{schedule}"
+    );
+    assert!(
+        schedule.contains(&projectflo::money::format(deposit, "USD")),
+        "{schedule}"
+    );
+    assert!(
+        schedule.contains(&projectflo::money::format(whole - deposit, "USD")),
+        "{schedule}"
+    );
     let path = link.trim_start_matches(&app.url(""));
     let resp = app
         .post_form(&format!("{path}/accept"), &[("name", "")])
