@@ -318,6 +318,7 @@ async fn add_coverage(
     request_body = CoverageIn,
     responses(
         (status = 200, body = Breakdown),
+        (status = 409, body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)
     )
@@ -342,6 +343,7 @@ async fn update_coverage(
     params(("id" = i32, Path), ("line" = i32, Path)),
     responses(
         (status = 200, body = Breakdown),
+        (status = 409, body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem)
     )
 )]
@@ -394,6 +396,7 @@ async fn add_deliverable(
     params(("id" = i32, Path), ("line" = i32, Path)),
     responses(
         (status = 200, body = Breakdown),
+        (status = 409, body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem)
     )
 )]
@@ -441,6 +444,7 @@ fn yes() -> bool {
     request_body = ComponentIn,
     responses(
         (status = 200, body = Breakdown),
+        (status = 409, body = crate::http::error::Problem),
         (status = 404, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)
     )
@@ -483,6 +487,7 @@ pub struct BillableIn {
     request_body = BillableIn,
     responses(
         (status = 200, body = Breakdown),
+        (status = 409, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem)
     )
 )]
