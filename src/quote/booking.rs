@@ -43,10 +43,7 @@ pub fn schedule(
     balance_days: i32,
 ) -> Vec<Instalment> {
     let deposit = money::cents(price * deposit_percent / Decimal::ONE_HUNDRED).min(price);
-    let balance_due = wedding
-        .checked_sub_days(Days::new(balance_days.max(0) as u64))
-        .unwrap_or(wedding)
-        .max(booked_on);
+    let balance_due = balance_due(wedding, booked_on, balance_days);
     [
         ("Deposit", deposit, booked_on),
         ("Balance", price - deposit, balance_due),
@@ -59,6 +56,45 @@ pub fn schedule(
         due,
     })
     .collect()
+}
+
+/// When the balance is due: `balance_days` before the wedding, or `today` when that has passed.
+pub fn balance_due(wedding: NaiveDate, today: NaiveDate, balance_days: i32) -> NaiveDate {
+    wedding
+        .checked_sub_days(Days::new(balance_days.max(0) as u64))
+        .unwrap_or(wedding)
+        .max(today)
+}
+
+/// Issue an invoice of the project, numbered from the sequence with the studio's prefix, sent
+/// today. Returns its number.
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_invoice(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    project: i32,
+    today: NaiveDate,
+    due: NaiveDate,
+    amount: Decimal,
+    description: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<String> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO invoices (project_id, invoice_number, issue_date, due_date, total_amount,
+                               amount_paid, status, description, created_at)
+         VALUES ($1, $2 || lpad(nextval('invoice_number_seq')::text, 4, '0'), $3, $4, $5, 0,
+                 'Sent', $6, $7)
+         RETURNING invoice_number",
+    )
+    .bind(project)
+    .bind(&studio.invoice_prefix)
+    .bind(today)
+    .bind(due)
+    .bind(amount)
+    .bind(description)
+    .bind(now)
+    .fetch_one(tx)
+    .await?)
 }
 
 /// What booking made.
@@ -216,21 +252,16 @@ pub async fn book(
     );
     let mut invoices = vec![];
     for i in &plan {
-        let number: String = sqlx::query_scalar(
-            "INSERT INTO invoices (project_id, invoice_number, issue_date, due_date, total_amount,
-                                   amount_paid, status, description, created_at)
-             VALUES ($1, $2 || lpad(nextval('invoice_number_seq')::text, 4, '0'), $3, $4, $5, 0,
-                     'Sent', $6, $7)
-             RETURNING invoice_number",
+        let number = issue_invoice(
+            tx,
+            studio,
+            project_id,
+            today,
+            i.due,
+            i.amount,
+            i.description,
+            now,
         )
-        .bind(project_id)
-        .bind(&studio.invoice_prefix)
-        .bind(today)
-        .bind(i.due)
-        .bind(i.amount)
-        .bind(i.description)
-        .bind(now)
-        .fetch_one(&mut *tx)
         .await?;
         invoices.push(number);
     }

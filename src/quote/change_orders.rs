@@ -213,34 +213,15 @@ pub async fn answer(
             .await?;
         if let (Some(project), false) = (project, delta.is_zero()) {
             let today = clock.today(&studio.time_zone);
-            let due = wedding
-                .and_then(|w| {
-                    let days =
-                        chrono::Days::new(studio.balance_due_days_before_wedding.max(0) as u64);
-                    w.checked_sub_days(days)
-                })
-                .unwrap_or(today)
-                .max(today);
+            let days = studio.balance_due_days_before_wedding;
+            let due = wedding.map_or(today, |w| super::booking::balance_due(w, today, days));
             let what = if delta > Decimal::ZERO {
                 format!("Change order {version}")
             } else {
                 format!("Credit note: change order {version}")
             };
-            sqlx::query(
-                "INSERT INTO invoices (project_id, invoice_number, issue_date, due_date,
-                                       total_amount, amount_paid, status, description, created_at)
-                 VALUES ($1, $2 || lpad(nextval('invoice_number_seq')::text, 4, '0'), $3, $4, $5,
-                         0, 'Sent', $6, $7)",
-            )
-            .bind(project)
-            .bind(&studio.invoice_prefix)
-            .bind(today)
-            .bind(due)
-            .bind(delta)
-            .bind(what)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            super::booking::issue_invoice(tx, studio, project, today, due, delta, &what, now)
+                .await?;
         }
     } else {
         // The last approved configuration, exactly, in place of the proposed one.
