@@ -7,6 +7,8 @@ use sqlx::PgPool;
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
+/// The demo studio's logo (made for it; 480 x 128 pixels).
+const DEMO_LOGO: &[u8] = include_bytes!("seed/demo-logo.png");
 
 /// Add `inquiries` inquiries (and a quote for every fifth) to measure a studio with years of
 /// history: `projectflo seed --scale N`. Each run adds as many again.
@@ -50,6 +52,13 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
         return Ok(false);
     }
     sqlx::raw_sql(DEMO_SQL).execute(&mut *tx).await?;
+    sqlx::query(
+        "UPDATE studio_settings SET logo = $1, logo_type = 'image/png',
+                logo_updated_at = pg_temp.demo_now()",
+    )
+    .bind(DEMO_LOGO)
+    .execute(&mut *tx)
+    .await?;
     for (email, _) in DEMO_STAFF {
         let hash = crate::crypto::hash_password(DEMO_PASSWORD.to_string()).await?;
         sqlx::query(

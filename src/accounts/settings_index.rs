@@ -21,6 +21,12 @@ const SECTIONS: &[(&str, &str, Access, &str)] = &[
         "Name, currency, time zone, tax, deposit and the editing rate.",
     ),
     (
+        "/settings/proposal",
+        "Proposal page",
+        Access::Perm(Permission::SettingsManage),
+        "Your logo, a welcome and the terms couples read on their proposal.",
+    ),
+    (
         "/settings/contract",
         "Contract template",
         Access::Perm(Permission::SettingsManage),

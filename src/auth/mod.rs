@@ -49,6 +49,7 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/proposal/{token}/accept",
     "/contract/{token}",
     "/contract/{token}/sign",
+    "/brand/logo",
 ];
 
 pub const STAFF_COOKIE: &str = "pf_session";

@@ -154,6 +154,8 @@ pub fn signing_link(base_url: &str, token: &str) -> String {
 struct Snapshot {
     sections: sqlx::types::Json<Vec<Section>>,
     total: Decimal,
+    tax_rate_percent: Decimal,
+    tax_amount: Decimal,
     wedding_date: Option<NaiveDate>,
     venue_details: Option<String>,
 }
@@ -203,7 +205,7 @@ async fn render(
     signers: &[String],
 ) -> AppResult<String> {
     let snap: Snapshot = sqlx::query_as(
-        "SELECT v.sections, v.total, i.wedding_date, i.venue_details
+        "SELECT v.sections, v.total, v.tax_rate_percent, v.tax_amount, i.wedding_date, i.venue_details
          FROM proposal_versions v JOIN builds b ON b.id = v.build_id
          JOIN inquiries i ON i.id = b.inquiry_id
          WHERE v.build_id = $1 AND v.version = $2",
@@ -212,7 +214,20 @@ async fn render(
     .bind(version)
     .fetch_one(&mut *tx)
     .await?;
-    let (deposit, balance) = text::payments(snap.total, studio.deposit_percent);
+    // The tax, when the studio charges one, is in the total and in each payment.
+    let [deposit, balance] =
+        money::split(snap.total, snap.tax_rate_percent, studio.deposit_percent)
+            .map(|(amount, tax)| amount + tax);
+    let total = money::cents(snap.total) + snap.tax_amount;
+    let tax_words = if snap.tax_amount.is_zero() {
+        String::new()
+    } else {
+        format!(
+            ", including {} tax ({}%)",
+            studio.money(snap.tax_amount),
+            snap.tax_rate_percent.normalize()
+        )
+    };
     let day = |d: NaiveDate| d.format("%B %-d, %Y").to_string();
     let days = studio.balance_due_days_before_wedding;
     let balance_due = match snap.wedding_date {
@@ -243,7 +258,7 @@ async fn render(
             "coverage" => list_of(sections, &["Coverage"]),
             "films" => list_of(sections, &["Films"]),
             "add_ons" => list_of(sections, &["Style and add-ons"]),
-            "total" => studio.money(money::cents(snap.total)),
+            "total" => format!("{}{tax_words}", studio.money(total)),
             "deposit" => studio.money(deposit),
             "balance" => studio.money(balance),
             "payment_schedule" => schedule.clone(),

@@ -2,8 +2,6 @@
 //! filling the fields in, the payment split, and the small markup a contract is written in
 //! (paragraphs, `#`/`##`/`###` headings, `-` and `1.` lists, `**bold**`), read into blocks for
 //! the page (escaped HTML: nobody's raw HTML reaches a page) and for the PDF.
-use crate::money;
-use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 /// The merge fields, each with what it becomes.
@@ -119,14 +117,6 @@ pub fn merge(template: &str, value: impl Fn(&str) -> Option<String>) -> Result<S
         }
     }
     Ok(out)
-}
-
-/// The deposit (percent of the total, rounded to cents half away from zero) and the balance
-/// (the rest): the two always add up to the total exactly.
-pub fn payments(total: Decimal, deposit_percent: Decimal) -> (Decimal, Decimal) {
-    let total = money::cents(total);
-    let deposit = money::cents(total * deposit_percent / Decimal::ONE_HUNDRED);
-    (deposit, total - deposit)
 }
 
 /// A block of a contract's text.
@@ -278,7 +268,6 @@ pub fn to_html(text: &str, top: u8) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::str::FromStr;
 
     #[test]
     fn unknown_and_unclosed_fields_are_refused_by_name() {
@@ -307,20 +296,6 @@ mod tests {
         })
         .unwrap();
         assert_eq!(text, "A {{total}} / $10.00 / {{venue}}");
-    }
-
-    #[test]
-    fn deposit_and_balance_round_half_away_and_add_up_to_the_total() {
-        let d = |s: &str| Decimal::from_str(s).unwrap();
-        assert_eq!(payments(d("1000.00"), d("30")), (d("300.00"), d("700.00")));
-        // 33.33% of 100.05 = 33.346665 -> 33.35
-        assert_eq!(payments(d("100.05"), d("33.33")), (d("33.35"), d("66.70")));
-        // 50% of 0.05 = 0.025 -> 0.03 (half away from zero), balance 0.02
-        assert_eq!(payments(d("0.05"), d("50")), (d("0.03"), d("0.02")));
-        for (t, p) in [("1234.57", "12.5"), ("0", "30"), ("999.99", "100")] {
-            let (dep, bal) = payments(d(t), d(p));
-            assert_eq!(dep + bal, d(t));
-        }
     }
 
     #[test]

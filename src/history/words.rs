@@ -817,6 +817,15 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
         ),
         "contracts.void" => (s("Voided the contract"), w.one("reason", &["reason"])),
         "settings.contract_template.update" => (s("Changed the contract template"), vec![]),
+        "settings.proposal.update" => (
+            s("Changed the proposal page"),
+            [
+                w.one("logo", &["logo"]),
+                w.one("welcome changed", &["intro_changed"]),
+                w.one("terms changed", &["terms_changed"]),
+            ]
+            .concat(),
+        ),
         "packages.create" => (
             s("Saved a package"),
             [

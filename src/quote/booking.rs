@@ -12,7 +12,7 @@ use crate::crm::{InquiryStatus, Move};
 use crate::error::{AppError, AppResult};
 use crate::studio::Studio;
 use crate::{audit, mail, money};
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
@@ -23,75 +23,49 @@ pub enum Booker<'a> {
     Staff { id: i32, reason: &'a str },
 }
 
-/// One invoice of the payment schedule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instalment {
-    pub description: &'static str,
+/// An invoice to issue: its amount before tax, the tax on it, and when it is due.
+pub struct NewInvoice<'a> {
+    pub description: &'a str,
     pub amount: Decimal,
+    pub tax: Decimal,
     pub due: NaiveDate,
 }
 
-/// The payment schedule of an approved price: the deposit (the studio's percent, rounded to
-/// the cent half away from zero) due on booking, and the rest due `balance_days` before the
-/// wedding (on booking when that day has passed). The two always add up to the price exactly;
-/// an instalment of nothing is left out.
-pub fn schedule(
-    price: Decimal,
-    deposit_percent: Decimal,
-    booked_on: NaiveDate,
-    wedding: NaiveDate,
-    balance_days: i32,
-) -> Vec<Instalment> {
-    let deposit = money::cents(price * deposit_percent / Decimal::ONE_HUNDRED).min(price);
-    let balance_due = balance_due(wedding, booked_on, balance_days);
-    [
-        ("Deposit", deposit, booked_on),
-        ("Balance", price - deposit, balance_due),
-    ]
-    .into_iter()
-    .filter(|(_, amount, _)| *amount > Decimal::ZERO)
-    .map(|(description, amount, due)| Instalment {
-        description,
-        amount,
-        due,
-    })
-    .collect()
+impl<'a> From<&'a money::Instalment> for NewInvoice<'a> {
+    fn from(i: &'a money::Instalment) -> Self {
+        NewInvoice {
+            description: i.description,
+            amount: i.amount,
+            tax: i.tax,
+            due: i.due,
+        }
+    }
 }
 
-/// When the balance is due: `balance_days` before the wedding, or `today` when that has passed.
-pub fn balance_due(wedding: NaiveDate, today: NaiveDate, balance_days: i32) -> NaiveDate {
-    wedding
-        .checked_sub_days(Days::new(balance_days.max(0) as u64))
-        .unwrap_or(wedding)
-        .max(today)
-}
-
-/// Issue an invoice of the project, numbered from the sequence with the studio's prefix, sent
-/// today. Returns its number.
-#[allow(clippy::too_many_arguments)]
+/// Issue an invoice of the project (its total is the amount and the tax), numbered from the
+/// sequence with the studio's prefix, sent today. Returns its number.
 pub async fn issue_invoice(
     tx: &mut PgConnection,
     studio: &Studio,
     project: i32,
     today: NaiveDate,
-    due: NaiveDate,
-    amount: Decimal,
-    description: &str,
     now: chrono::DateTime<chrono::Utc>,
+    invoice: NewInvoice<'_>,
 ) -> AppResult<String> {
     Ok(sqlx::query_scalar(
         "INSERT INTO invoices (project_id, invoice_number, issue_date, due_date, total_amount,
-                               amount_paid, status, description, created_at)
-         VALUES ($1, $2 || lpad(nextval('invoice_number_seq')::text, 4, '0'), $3, $4, $5, 0,
-                 'Sent', $6, $7)
+                               tax_amount, amount_paid, status, description, created_at)
+         VALUES ($1, $2 || lpad(nextval('invoice_number_seq')::text, 4, '0'), $3, $4, $5, $6, 0,
+                 'Sent', $7, $8)
          RETURNING invoice_number",
     )
     .bind(project)
     .bind(&studio.invoice_prefix)
     .bind(today)
-    .bind(due)
-    .bind(amount)
-    .bind(description)
+    .bind(invoice.due)
+    .bind(invoice.amount + invoice.tax)
+    .bind(invoice.tax)
+    .bind(invoice.description)
     .bind(now)
     .fetch_one(tx)
     .await?)
@@ -243,8 +217,19 @@ pub async fn book(
     .bind(project_id)
     .execute(&mut *tx)
     .await?;
-    let plan = schedule(
+    // The tax rate of the proposal the couple accepted, else the studio's.
+    let tax_rate: Decimal = sqlx::query_scalar(
+        "SELECT COALESCE((SELECT tax_rate_percent FROM proposal_versions
+                          WHERE build_id = $1 AND accepted_at IS NOT NULL AND withdrawn_at IS NULL
+                          ORDER BY version DESC LIMIT 1), $2)",
+    )
+    .bind(build)
+    .bind(studio.tax_rate_percent)
+    .fetch_one(&mut *tx)
+    .await?;
+    let plan = money::schedule(
         price,
+        tax_rate,
         studio.deposit_percent,
         today,
         wedding,
@@ -252,18 +237,7 @@ pub async fn book(
     );
     let mut invoices = vec![];
     for i in &plan {
-        let number = issue_invoice(
-            tx,
-            studio,
-            project_id,
-            today,
-            i.due,
-            i.amount,
-            i.description,
-            now,
-        )
-        .await?;
-        invoices.push(number);
+        invoices.push(issue_invoice(tx, studio, project_id, today, now, i.into()).await?);
     }
     // The couple's portal: invited now, unless they already have a login from before.
     let has_login: bool = sqlx::query_scalar(
@@ -321,45 +295,4 @@ pub async fn book(
         invoices,
         invitation,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dec(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-
-    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    #[test]
-    fn the_deposit_and_the_balance_add_up_to_the_price_to_the_cent() {
-        let booked = day(2026, 11, 28);
-        let wedding = day(2027, 6, 12);
-        let plan = schedule(dec("5775.75"), dec("30"), booked, wedding, 30);
-        // 30% of 5,775.75 = 1,732.725 -> 1,732.73 (half away from zero)
-        assert_eq!(plan[0].amount, dec("1732.73"));
-        assert_eq!(plan[0].due, booked);
-        assert_eq!(plan[1].amount, dec("4043.02"));
-        assert_eq!(plan[1].due, day(2027, 5, 13));
-        for cents in [1_i64, 3, 99, 100, 123_457, 999_999] {
-            for pct in [dec("0"), dec("12.5"), dec("33.33"), dec("50"), dec("100")] {
-                let price = Decimal::new(cents, 2);
-                let plan = schedule(price, pct, booked, wedding, 30);
-                let sum: Decimal = plan.iter().map(|i| i.amount).sum();
-                assert_eq!(sum, price, "{price} at {pct}%");
-                assert!(plan.iter().all(|i| i.amount > Decimal::ZERO));
-            }
-        }
-    }
-
-    #[test]
-    fn a_balance_due_before_booking_is_due_on_booking() {
-        let booked = day(2026, 11, 28);
-        let plan = schedule(dec("1000"), dec("30"), booked, day(2026, 12, 10), 30);
-        assert_eq!(plan[1].due, booked);
-    }
 }

@@ -214,14 +214,19 @@ pub async fn answer(
         if let (Some(project), false) = (project, delta.is_zero()) {
             let today = clock.today(&studio.time_zone);
             let days = studio.balance_due_days_before_wedding;
-            let due = wedding.map_or(today, |w| super::booking::balance_due(w, today, days));
+            let due = wedding.map_or(today, |w| crate::money::balance_due(w, today, days));
             let what = if delta > Decimal::ZERO {
                 format!("Change order {version}")
             } else {
                 format!("Credit note: change order {version}")
             };
-            super::booking::issue_invoice(tx, studio, project, today, due, delta, &what, now)
-                .await?;
+            let invoice = super::booking::NewInvoice {
+                description: &what,
+                amount: delta,
+                tax: crate::money::tax(delta, studio.tax_rate_percent),
+                due,
+            };
+            super::booking::issue_invoice(tx, studio, project, today, now, invoice).await?;
         }
     } else {
         // The last approved configuration, exactly, in place of the proposed one.

@@ -17,6 +17,7 @@ pub mod packages;
 pub mod pages;
 pub mod pricing;
 pub mod proposal;
+pub mod proposal_settings;
 pub mod rules;
 pub mod status;
 pub mod view;
@@ -32,5 +33,6 @@ pub fn routes() -> Routes {
         .merge(pages::routes())
         .merge(builder::routes())
         .merge(proposal::routes())
+        .merge(proposal_settings::routes())
         .merge(change_pages::routes())
 }

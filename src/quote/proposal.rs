@@ -120,25 +120,30 @@ pub async fn freeze(
 ) -> AppResult<Sent> {
     let configuration = super::packages::configuration(tx, build).await?;
     let priced = engine::breakdown(tx, studio, build).await?;
+    let about = about_lines(tx, build).await?;
+    let tax = crate::money::tax(priced.total, studio.tax_rate_percent);
     let token = crypto::random_token();
     let now = clock.now();
     let days = chrono::Days::new(studio.proposal_valid_days.max(1) as u64);
     let valid_until = clock.today(&studio.time_zone) + days;
     let version: i32 = sqlx::query_scalar(
         "INSERT INTO proposal_versions (build_id, version, token_hash, configuration, sections,
-                                        total, sent_at, sent_by, valid_until)
-         SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8
+                                        total, sent_at, sent_by, valid_until, tax_rate_percent,
+                                        tax_amount)
+         SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
          FROM proposal_versions WHERE build_id = $1
          RETURNING version",
     )
     .bind(build)
     .bind(crypto::token_hash(&token))
     .bind(serde_json::to_value(&configuration).map_err(anyhow::Error::from)?)
-    .bind(serde_json::to_value(sections(&priced, studio)).map_err(anyhow::Error::from)?)
+    .bind(serde_json::to_value(sections(&priced, studio, &about)).map_err(anyhow::Error::from)?)
     .bind(priced.total)
     .bind(now)
     .bind(actor)
     .bind(valid_until)
+    .bind(studio.tax_rate_percent)
+    .bind(tax)
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
@@ -229,11 +234,58 @@ fn proposal_mail(
     }
 }
 
-/// A part of the proposal as the couple sees it: (what, quantity, amount) per line.
+/// A part of the proposal as the couple sees it: (what, quantity, amount) per line, and what
+/// each line is in the catalog's words (empty when it says what the line before said).
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Section {
     pub title: String,
     pub lines: Vec<(String, String, String)>,
+    #[serde(default)]
+    pub about: Vec<String>,
+}
+
+impl Section {
+    /// (what, quantity, amount, about) of each line.
+    pub fn rows(&self) -> Vec<(&str, &str, &str, &str)> {
+        self.lines
+            .iter()
+            .enumerate()
+            .map(|(i, (what, qty, amount))| {
+                let about = self.about.get(i).map_or("", String::as_str);
+                (what.as_str(), qty.as_str(), amount.as_str(), about)
+            })
+            .collect()
+    }
+}
+
+/// The catalog's couple-facing words for each line of a build, by (table, row): the scene's
+/// description for coverage, the film's and its style's for a film, the item's for add-ons.
+async fn about_lines(
+    conn: &mut PgConnection,
+    build: i32,
+) -> AppResult<std::collections::HashMap<(i16, i32), String>> {
+    let rows: Vec<(i16, i32, Option<String>)> = sqlx::query_as(
+        "SELECT 0::int2, a.id, s.description
+         FROM build_coverage_assignments a JOIN coverage_scenes s ON s.id = a.coverage_scene_id
+         WHERE a.build_id = $1
+         UNION ALL
+         SELECT 1::int2, c.id, concat_ws(' ', d.description || '.', e.name || ': ' || e.description || '.')
+         FROM build_deliverables bd JOIN build_components c ON c.build_deliverable_id = bd.id
+         JOIN deliverables d ON d.id = bd.deliverable_id
+         JOIN editing_styles e ON e.id = c.editing_style_id
+         WHERE bd.build_id = $1
+         UNION ALL
+         SELECT 2::int2, bi.id, i.description
+         FROM build_billable_items bi JOIN billable_items i ON i.id = bi.billable_item_id
+         WHERE bi.build_id = $1",
+    )
+    .bind(build)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(item, id, about)| Some(((item, id), about?.trim().to_string())))
+        .collect())
 }
 
 #[derive(Template)]
@@ -245,7 +297,14 @@ struct ProposalPage {
     venue: Option<String>,
     version: i32,
     sections: Vec<Section>,
+    /// The price before tax, the tax (rate, amount) when the studio charges one, and the total.
+    subtotal: String,
+    tax: Option<(String, String)>,
     total: String,
+    /// The studio's logo (its address, versioned), welcome and terms (HTML from their text).
+    logo: Option<String>,
+    intro: String,
+    terms: String,
     /// The last day it can be accepted.
     valid_until: NaiveDate,
     /// The payments the total implies: (what, amount, when).
@@ -273,6 +332,8 @@ struct Shown {
     sections: sqlx::types::Json<Vec<Section>>,
     total: Decimal,
     valid_until: NaiveDate,
+    tax_rate_percent: Decimal,
+    tax_amount: Decimal,
     accepted_at: Option<DateTime<Utc>>,
     accepted_by: Option<String>,
     withdrawn_at: Option<DateTime<Utc>>,
@@ -283,16 +344,22 @@ struct Shown {
     couple: String,
     wedding_date: Option<NaiveDate>,
     venue_details: Option<String>,
+    proposal_intro: String,
+    proposal_terms: String,
+    logo_version: Option<i64>,
 }
 
 async fn find(conn: &mut PgConnection, token: &str, latest: bool) -> AppResult<Shown> {
     sqlx::query_as(
         "WITH t AS (SELECT build_id, version FROM proposal_versions WHERE token_hash = $1)
-         SELECT v.build_id, v.version, v.sections, v.total, v.valid_until, v.accepted_at,
+         SELECT v.build_id, v.version, v.sections, v.total, v.valid_until, v.tax_rate_percent,
+                v.tax_amount, v.accepted_at,
                 v.accepted_by, v.withdrawn_at, v.viewed_at, m.version AS latest, m.sent_at AS latest_sent_at,
                 b.status, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple,
-                i.wedding_date, i.venue_details
-         FROM t
+                i.wedding_date, i.venue_details, ss.proposal_intro, ss.proposal_terms,
+                CASE WHEN ss.logo IS NOT NULL
+                     THEN extract(epoch FROM ss.logo_updated_at)::bigint END AS logo_version
+         FROM t CROSS JOIN studio_settings ss
          CROSS JOIN LATERAL (SELECT version, sent_at FROM proposal_versions
                              WHERE build_id = t.build_id ORDER BY version DESC LIMIT 1) m
          JOIN proposal_versions v
@@ -309,30 +376,56 @@ async fn find(conn: &mut PgConnection, token: &str, latest: bool) -> AppResult<S
     })
 }
 
-/// The proposal's lines by section, as the couple sees them (films not included are left out).
-fn sections(priced: &Priced, studio: &Studio) -> Vec<Section> {
+/// The proposal's lines by section, as the couple sees them (films not included are left out),
+/// each with the catalog's words for it.
+fn sections(
+    priced: &Priced,
+    studio: &Studio,
+    about: &std::collections::HashMap<(i16, i32), String>,
+) -> Vec<Section> {
     use LineKind::*;
-    let section = |title: &str, kinds: &[LineKind]| Section {
-        title: title.into(),
-        lines: priced
+    let section = |title: &str, kinds: &[LineKind]| {
+        let lines: Vec<_> = priced
             .lines
             .iter()
             .filter(|l| {
                 kinds.contains(&l.kind)
                     && !(l.kind == Component && l.amount.is_zero() && l.rule == "not included")
             })
-            .map(|l| {
-                (
-                    l.description.clone(),
-                    if l.quantity == Decimal::ONE {
-                        String::new()
-                    } else {
-                        format!("× {}", l.quantity.normalize())
-                    },
-                    studio.money(l.amount),
-                )
-            })
-            .collect(),
+            .collect();
+        let mut said = "";
+        Section {
+            title: title.into(),
+            about: lines
+                .iter()
+                .map(|l| {
+                    let table = match l.kind {
+                        Coverage => 0,
+                        Component => 1,
+                        StyleAddOn | AddOn => 2,
+                    };
+                    let words = l.ref_id.and_then(|id| about.get(&(table, id)));
+                    let words = words.map_or("", String::as_str);
+                    let new = if words == said { "" } else { words };
+                    said = words;
+                    new.to_string()
+                })
+                .collect(),
+            lines: lines
+                .iter()
+                .map(|l| {
+                    (
+                        l.description.clone(),
+                        if l.quantity == Decimal::ONE {
+                            String::new()
+                        } else {
+                            format!("× {}", l.quantity.normalize())
+                        },
+                        studio.money(l.amount),
+                    )
+                })
+                .collect(),
+        }
     };
     vec![
         section("Coverage", &[Coverage]),
@@ -357,7 +450,8 @@ async fn render_page(
         .wedding_date
         .map(|w| {
             let days = studio.balance_due_days_before_wedding;
-            super::booking::schedule(shown.total, studio.deposit_percent, today, w, days)
+            let (rate, deposit) = (shown.tax_rate_percent, studio.deposit_percent);
+            crate::money::schedule(shown.total, rate, deposit, today, w, days)
         })
         .unwrap_or_default()
         .into_iter()
@@ -372,7 +466,7 @@ async fn render_page(
             } else {
                 i.description.to_string()
             };
-            (what, studio.money(i.amount), when)
+            (what, studio.money(i.total()), when)
         })
         .collect();
     let withdrawn = shown.withdrawn_at.is_some();
@@ -386,7 +480,15 @@ async fn render_page(
         (shown.latest > shown.version).then(|| (shown.latest, studio.day(&shown.latest_sent_at)));
     Ok(ProposalPage {
         sections: shown.sections.0,
-        total: studio.money(shown.total),
+        subtotal: studio.money(shown.total),
+        tax: (!shown.tax_rate_percent.is_zero()).then(|| {
+            let rate = shown.tax_rate_percent.normalize().to_string();
+            (rate, studio.money(shown.tax_amount))
+        }),
+        total: studio.money(shown.total + shown.tax_amount),
+        logo: shown.logo_version.map(|v| format!("/brand/logo?v={v}")),
+        intro: crate::contract::text::to_html(&shown.proposal_intro, 2),
+        terms: crate::contract::text::to_html(&shown.proposal_terms, 2),
         studio: studio.studio_name,
         couple: shown.couple,
         wedding: shown.wedding_date,

@@ -2,7 +2,9 @@
 UPDATE studio_settings SET studio_name = 'Golden Hour Films', currency_code = 'USD',
   time_zone = 'America/Los_Angeles', editing_hourly_rate = 85.00, tax_rate_percent = 0.00,
   deposit_percent = 30.00, balance_due_days_before_wedding = 30, invoice_prefix = 'GHF-',
-  task_phase_order = ARRAY['Pre-Production', 'Production', 'Post-Production', 'Delivery'];
+  task_phase_order = ARRAY['Pre-Production', 'Production', 'Post-Production', 'Delivery'],
+  proposal_intro = E'Thank you for thinking of us for your wedding. We film days the way they felt: honest moments, real sound, and the people you love.\n\nBelow is everything we talked about, priced line by line. If you would like to change anything, reply to our email and we will send a new version.',
+  proposal_terms = E'## Booking\nYour date is reserved once the contract is signed by you and by us; the deposit is due then. The deposit is non-refundable, as we turn other couples away for your date.\n\n## Changes\nCoverage, films and add-ons can change after booking; every change is shown to you as a change order to approve before anything is charged.\n\n## Delivery\nThe highlight film arrives within 8 weeks of the wedding and the other films within 12, through your online gallery.\n\n## Music\nFilms use licensed music, so they can be shared online.';
 
 -- The seed's clock (`projectflo.now`, set by seed.rs from the clock it is given) and the
 -- studio's local date at that instant: every demo date is relative to these.

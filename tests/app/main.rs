@@ -22,6 +22,7 @@ mod openapi;
 mod pages;
 mod permissions;
 mod portal;
+mod proposal_page;
 mod quotes;
 mod schema;
 mod seed;
