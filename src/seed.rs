@@ -240,7 +240,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     .await?;
     // No email goes out: the demo studio emails nobody (`notify_email_kinds` is empty).
     let settings = crate::config::Settings::defaults();
-    use crate::quote::proposal::{notify_accepted, notify_viewed};
+    use crate::quote::proposal_page::{notify_accepted, notify_viewed};
     notify_viewed(tx, &settings, viewed, "Ava Thompson", ava, 1)
         .await
         .map_err(err)?

@@ -17,6 +17,7 @@ pub mod packages;
 pub mod pages;
 pub mod pricing;
 pub mod proposal;
+pub mod proposal_page;
 pub mod proposal_settings;
 pub mod rules;
 pub mod status;
@@ -32,7 +33,7 @@ pub fn routes() -> Routes {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(builder::routes())
-        .merge(proposal::routes())
+        .merge(proposal_page::routes())
         .merge(proposal_settings::routes())
         .merge(change_pages::routes())
 }
