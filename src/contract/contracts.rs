@@ -12,7 +12,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use sqlx::PgConnection;
-use std::path::Path;
 
 /// A contract as stored.
 #[derive(sqlx::FromRow, Clone)]
@@ -28,10 +27,12 @@ pub struct Contract {
     pub voided_at: Option<DateTime<Utc>>,
     pub void_reason: Option<String>,
     pub document_id: Option<i32>,
+    /// Why the last signature did not book the quote by itself, when it could not.
+    pub auto_book_note: Option<String>,
 }
 
-const CONTRACT_COLUMNS: &str = "id, build_id, proposal_version, template_id, body, text_sha256,
-    created_at, locked_at, voided_at, void_reason, document_id";
+pub(super) const CONTRACT_COLUMNS: &str = "id, build_id, proposal_version, template_id, body,
+    text_sha256, created_at, locked_at, voided_at, void_reason, document_id, auto_book_note";
 
 /// Someone who signs for the couple.
 #[derive(sqlx::FromRow, Clone)]
@@ -189,7 +190,7 @@ fn list_of(sections: &[Section], titles: &[&str]) -> String {
 }
 
 /// "A", "A and B".
-fn names(names: &[String]) -> String {
+pub(super) fn names(names: &[String]) -> String {
     names.join(" and ")
 }
 
@@ -410,7 +411,7 @@ pub async fn create(
 }
 
 /// The build's contract in force, locked for a change.
-async fn lock_live(tx: &mut PgConnection, build: i32) -> AppResult<Option<Contract>> {
+pub(super) async fn lock_live(tx: &mut PgConnection, build: i32) -> AppResult<Option<Contract>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE build_id = $1 AND voided_at IS NULL
          FOR UPDATE"
@@ -689,7 +690,7 @@ pub async fn resend(
     })
 }
 
-async fn signers(conn: &mut PgConnection, contracts: &[i32]) -> AppResult<Vec<Signer>> {
+pub(super) async fn signers(conn: &mut PgConnection, contracts: &[i32]) -> AppResult<Vec<Signer>> {
     Ok(sqlx::query_as(
         "SELECT id, contract_id, position, name, email, link_sent_at FROM contract_signers
          WHERE contract_id = ANY($1) ORDER BY contract_id, position",
@@ -699,7 +700,7 @@ async fn signers(conn: &mut PgConnection, contracts: &[i32]) -> AppResult<Vec<Si
     .await?)
 }
 
-async fn signatures(
+pub(super) async fn signatures(
     conn: &mut PgConnection,
     contracts: &[i32],
 ) -> AppResult<Vec<(i32, Signature)>> {
@@ -766,324 +767,6 @@ pub async fn fully_signed(tx: &mut PgConnection, build: i32) -> AppResult<bool> 
     .bind(build)
     .fetch_one(tx)
     .await?)
-}
-
-/// A signature as typed on a signing form.
-#[derive(Deserialize, Default, Clone)]
-pub struct SignForm {
-    #[serde(default)]
-    pub name: String,
-    /// "yes" when the "I agree to sign electronically" box is ticked.
-    #[serde(default)]
-    pub consent: String,
-    /// The SHA-256 of the text the signer was shown.
-    #[serde(default)]
-    pub text_sha256: String,
-}
-
-/// Where a signature came from.
-pub struct Origin {
-    pub ip: String,
-    pub user_agent: String,
-}
-
-/// The typed name, or 422 with each problem by its field.
-fn check(f: &SignForm) -> AppResult<String> {
-    let name = f.name.trim();
-    let mut errors = vec![];
-    if name.is_empty() || name.chars().count() > 255 {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: "type your full name to sign".into(),
-        });
-    }
-    if f.consent != "yes" {
-        errors.push(FieldError {
-            field: "consent".into(),
-            message: "tick the box to agree to sign electronically".into(),
-        });
-    }
-    if errors.is_empty() {
-        Ok(name.to_string())
-    } else {
-        Err(AppError::Validation {
-            message: "Not signed: see below.".into(),
-            errors,
-        })
-    }
-}
-
-/// The text shown must be the text in force (409 when it changed since the page was opened).
-fn same_text(contract: &Contract, f: &SignForm) -> AppResult<()> {
-    let shown = f.text_sha256.trim();
-    if !shown.is_empty() && shown != contract.text_sha256.trim() {
-        return Err(AppError::Conflict(
-            "The contract changed since you opened it: read it again, then sign.".into(),
-        ));
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_signature(
-    tx: &mut PgConnection,
-    clock: &Clock,
-    contract: &Contract,
-    role: &str,
-    signer: Option<i32>,
-    contributor: Option<i32>,
-    name: &str,
-    email: &str,
-    origin: &Origin,
-) -> AppResult<()> {
-    let now = clock.now();
-    let ua: String = origin.user_agent.chars().take(1000).collect();
-    let ip: String = origin.ip.chars().take(64).collect();
-    sqlx::query(
-        "INSERT INTO contract_signatures (contract_id, role, signer_id, contributor_id,
-             signer_name, email, consent, signed_at, ip, user_agent, text_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8, $9, $10)",
-    )
-    .bind(contract.id)
-    .bind(role)
-    .bind(signer)
-    .bind(contributor)
-    .bind(name)
-    .bind(email)
-    .bind(now)
-    .bind(&ip)
-    .bind(&ua)
-    .bind(&contract.text_sha256)
-    .execute(&mut *tx)
-    .await?;
-    // The first signature locks the text.
-    sqlx::query("UPDATE contracts SET locked_at = $2 WHERE id = $1 AND locked_at IS NULL")
-        .bind(contract.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        tx,
-        contributor,
-        "contracts.sign",
-        "build",
-        Some(contract.build_id),
-        serde_json::json!({ "contract": contract.id, "role": role, "name": name, "ip": ip,
-                            "sha256": contract.text_sha256.trim() }),
-    )
-    .await?;
-    Ok(())
-}
-
-/// A signer's link, the contract it is for (locked when `lock`), and whether it stands.
-pub struct ForSigner {
-    pub signer: Signer,
-    pub full: Full,
-    /// The contract in force for the quote now, when this one is void and another replaced it.
-    pub replaced: bool,
-}
-
-/// The signer a link belongs to and their contract (404 for an unknown link).
-pub async fn for_link(conn: &mut PgConnection, token: &str, lock: bool) -> AppResult<ForSigner> {
-    let signer: Option<Signer> = sqlx::query_as(&format!(
-        "SELECT g.id, g.contract_id, g.position, g.name, g.email, g.link_sent_at
-         FROM contract_signers g JOIN contracts k ON k.id = g.contract_id
-         WHERE g.token_hash = $1{}",
-        if lock { " FOR UPDATE OF k" } else { "" }
-    ))
-    .bind(crypto::token_hash(token))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let signer = signer.ok_or_else(|| {
-        AppError::NotFound(
-            "This signing link is not valid (a newer one may have been sent). Ask the studio \
-             for a new one."
-                .into(),
-        )
-    })?;
-    let contract: Contract = sqlx::query_as(&format!(
-        "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = $1"
-    ))
-    .bind(signer.contract_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let replaced: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM contracts WHERE build_id = $1 AND voided_at IS NULL)",
-    )
-    .bind(contract.build_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let ids = [contract.id];
-    let full = Full {
-        signers: signers(conn, &ids).await?,
-        signatures: signatures(conn, &ids)
-            .await?
-            .into_iter()
-            .map(|s| s.1)
-            .collect(),
-        contract,
-    };
-    Ok(ForSigner {
-        replaced: replaced && full.contract.voided_at.is_some(),
-        signer,
-        full,
-    })
-}
-
-/// The partner signs by their link, with their typed name and consent (422 without either),
-/// the text they were shown (409 when it changed), from `origin`. Returns the contract's
-/// build. Owners and Sales are told.
-pub async fn sign_by_link(
-    tx: &mut PgConnection,
-    clock: &Clock,
-    studio: &Studio,
-    token: &str,
-    f: &SignForm,
-    origin: &Origin,
-) -> AppResult<i32> {
-    let name = check(f)?;
-    let found = for_link(tx, token, true).await?;
-    let contract = &found.full.contract;
-    if contract.voided_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "{} voided this contract, so it cannot be signed.",
-            studio.studio_name
-        )));
-    }
-    if let Some(s) = found.full.signature_of(found.signer.id) {
-        return Err(AppError::Conflict(format!(
-            "You signed this contract on {}.",
-            studio.time(&s.signed_at)
-        )));
-    }
-    same_text(contract, f)?;
-    insert_signature(
-        tx,
-        clock,
-        contract,
-        "couple",
-        Some(found.signer.id),
-        None,
-        &name,
-        &found.signer.email,
-        origin,
-    )
-    .await?;
-    let last = found.full.waiting().len() == 1;
-    let message = if last {
-        format!(
-            "{name} signed the contract for quote #{}; it is ready for your countersignature.",
-            contract.build_id
-        )
-    } else {
-        format!(
-            "{name} signed the contract for quote #{}.",
-            contract.build_id
-        )
-    };
-    sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url)
-         SELECT co.id, $1, $2 FROM contributors co JOIN roles r ON r.id = co.role_id
-         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
-         WHERE r.name IN ('Owner', 'Sales')",
-    )
-    .bind(message)
-    .bind(format!("/quotes/{}/contract", contract.build_id))
-    .execute(&mut *tx)
-    .await?;
-    Ok(contract.build_id)
-}
-
-/// A staff member who countersigns.
-pub struct Countersigner<'a> {
-    pub contributor_id: i32,
-    pub email: &'a str,
-}
-
-/// The studio countersigns, once every couple signer has signed (409 before, naming who is
-/// still to sign): then the signed PDF is stored with the inquiry's documents. Returns the
-/// stored file, to keep once the transaction commits.
-#[allow(clippy::too_many_arguments)]
-pub async fn countersign(
-    tx: &mut PgConnection,
-    clock: &Clock,
-    studio: &Studio,
-    data_dir: &Path,
-    build: i32,
-    who: &Countersigner<'_>,
-    f: &SignForm,
-    origin: &Origin,
-) -> AppResult<crate::crm::documents::StoredFile> {
-    let name = check(f)?;
-    let live = lock_live(tx, build)
-        .await?
-        .ok_or_else(|| AppError::Conflict("this quote has no contract in force".into()))?;
-    let ids = [live.id];
-    let full = Full {
-        signers: signers(tx, &ids).await?,
-        signatures: signatures(tx, &ids)
-            .await?
-            .into_iter()
-            .map(|s| s.1)
-            .collect(),
-        contract: live.clone(),
-    };
-    let waiting: Vec<String> = full.waiting().iter().map(|s| s.name.clone()).collect();
-    if !waiting.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "The studio countersigns after the couple: still waiting for {} to sign.",
-            names(&waiting)
-        )));
-    }
-    if let Some(s) = full.studio_signature() {
-        return Err(AppError::Conflict(format!(
-            "{} countersigned already on {}.",
-            s.signer_name,
-            studio.time(&s.signed_at)
-        )));
-    }
-    same_text(&live, f)?;
-    insert_signature(
-        tx,
-        clock,
-        &live,
-        "studio",
-        None,
-        Some(who.contributor_id),
-        &name,
-        who.email,
-        origin,
-    )
-    .await?;
-    // Everyone signed: the PDF, with the whole trail, joins the inquiry's documents.
-    let mut signed = of_build(tx, build).await?;
-    let full = signed.remove(0);
-    let (inquiry, couple_name): (i32, String) = sqlx::query_as(
-        "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name))
-         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
-         WHERE b.id = $1",
-    )
-    .bind(build)
-    .fetch_one(&mut *tx)
-    .await?;
-    let bytes = pdf_of(studio, &full);
-    let upload = crate::crm::documents::Upload {
-        name: format!(
-            "Contract {couple_name} version {} signed.pdf",
-            live.proposal_version
-        ),
-        kind: "Contract".into(),
-        data: bytes,
-    };
-    let (document, file) =
-        crate::crm::documents::store_with_id(tx, data_dir, inquiry, &upload, who.contributor_id)
-            .await?;
-    sqlx::query("UPDATE contracts SET document_id = $2 WHERE id = $1")
-        .bind(live.id)
-        .bind(document)
-        .execute(&mut *tx)
-        .await?;
-    Ok(file)
 }
 
 /// The lines of the audit trail: the contract, its fingerprint, where it stands, then every
