@@ -1,16 +1,15 @@
 //! Contracts: rendered from the accepted proposal version when the couple accepts it, signed
 //! by each partner by their own link, then countersigned by the studio. The text is locked from
 //! the first signature (the database refuses a change too); once everyone signed, the PDF is
-//! stored with the inquiry's documents. Every function works in the caller's transaction.
-use super::pdf;
-use super::text::{self, FIELDS};
+//! stored with the inquiry's documents. Every function works in the caller's transaction. The
+//! text itself is `rendering`, the signatures `signatures`, the audit trail and PDF `trail`.
+use super::rendering::{render, template};
+use super::text;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::studio::Studio;
-use crate::{audit, crypto, mail, money};
-use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
-use serde::Deserialize;
+use crate::{audit, crypto, mail};
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 /// A contract as stored.
@@ -148,145 +147,6 @@ pub fn invite_mail(studio: &Studio, invite: &Invite, link: &str) -> mail::Mail {
 /// The link a signer opens.
 pub fn signing_link(base_url: &str, token: &str) -> String {
     format!("{base_url}/contract/{token}")
-}
-
-/// What the merge fields are filled from: the accepted version as it was sent, the inquiry.
-#[derive(sqlx::FromRow)]
-struct Snapshot {
-    sections: sqlx::types::Json<Vec<Section>>,
-    total: Decimal,
-    wedding_date: Option<NaiveDate>,
-    venue_details: Option<String>,
-}
-
-/// A part of the proposal as the couple saw it (`quote::proposal` writes it): title and lines
-/// of (what, quantity, amount).
-#[derive(Deserialize)]
-struct Section {
-    title: String,
-    lines: Vec<(String, String, String)>,
-}
-
-/// The lines of the sections titled `titles`, one list item each ("None." without any).
-fn list_of(sections: &[Section], titles: &[&str]) -> String {
-    let items: Vec<String> = sections
-        .iter()
-        .filter(|s| titles.contains(&s.title.as_str()))
-        .flat_map(|s| &s.lines)
-        .map(|(what, qty, amount)| {
-            let qty = if qty.is_empty() {
-                String::new()
-            } else {
-                format!(" {qty}")
-            };
-            format!("- {what}{qty}: {amount}")
-        })
-        .collect();
-    if items.is_empty() {
-        "None.".into()
-    } else {
-        items.join("\n")
-    }
-}
-
-/// "A", "A and B".
-pub(super) fn names(names: &[String]) -> String {
-    names.join(" and ")
-}
-
-/// The contract's text: the template with the fields filled from the version and the signers.
-async fn render(
-    tx: &mut PgConnection,
-    studio: &Studio,
-    build: i32,
-    version: i32,
-    template: &str,
-    signers: &[String],
-) -> AppResult<String> {
-    let snap: Snapshot = sqlx::query_as(
-        "SELECT v.sections, v.total, i.wedding_date, i.venue_details
-         FROM proposal_versions v JOIN builds b ON b.id = v.build_id
-         JOIN inquiries i ON i.id = b.inquiry_id
-         WHERE v.build_id = $1 AND v.version = $2",
-    )
-    .bind(build)
-    .bind(version)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (deposit, balance) = text::payments(snap.total, studio.deposit_percent);
-    let day = |d: NaiveDate| d.format("%B %-d, %Y").to_string();
-    let days = studio.balance_due_days_before_wedding;
-    let balance_due = match snap.wedding_date {
-        Some(w) => {
-            let due = w - chrono::Days::new(days.max(0) as u64);
-            format!("on {} ({days} days before the wedding)", day(due))
-        }
-        None => format!("{days} days before the wedding"),
-    };
-    let schedule = format!(
-        "- Deposit: {} ({}% of the total), due on booking.\n- Balance: {}, due {balance_due}.",
-        studio.money(deposit),
-        studio.deposit_percent.normalize(),
-        studio.money(balance),
-    );
-    let sections = &snap.sections.0;
-    let value = |field: &str| -> Option<String> {
-        Some(match field {
-            "couple_names" => names(signers),
-            "wedding_date" => snap
-                .wedding_date
-                .map_or("a date to be confirmed".into(), day),
-            "venue" => snap
-                .venue_details
-                .clone()
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| "a venue to be confirmed".into()),
-            "coverage" => list_of(sections, &["Coverage"]),
-            "films" => list_of(sections, &["Films"]),
-            "add_ons" => list_of(sections, &["Style and add-ons"]),
-            "total" => studio.money(money::cents(snap.total)),
-            "deposit" => studio.money(deposit),
-            "balance" => studio.money(balance),
-            "payment_schedule" => schedule.clone(),
-            "proposal_version" => version.to_string(),
-            "studio_name" => studio.studio_name.clone(),
-            _ => return None,
-        })
-    };
-    debug_assert!(FIELDS.iter().all(|f| value(f.0).is_some()));
-    text::merge(template, value).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
-}
-
-/// The template in use (the newest saved): id and text.
-pub async fn template(conn: &mut PgConnection) -> AppResult<(i32, String)> {
-    Ok(
-        sqlx::query_as("SELECT id, body FROM contract_templates ORDER BY id DESC LIMIT 1")
-            .fetch_one(conn)
-            .await?,
-    )
-}
-
-/// Save a new template (422 by the field `body` when it has an unknown merge field).
-pub async fn save_template(tx: &mut PgConnection, body: &str, actor: i32) -> AppResult<i32> {
-    let body = body.replace("\r\n", "\n");
-    text::check(&body).map_err(|m| AppError::field("body", m))?;
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO contract_templates (body, saved_by) VALUES ($1, $2) RETURNING id",
-    )
-    .bind(&body)
-    .bind(actor)
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(
-        tx,
-        Some(actor),
-        "settings.contract_template.update",
-        "contract_template",
-        Some(id),
-        serde_json::json!({ "characters": body.chars().count() }),
-    )
-    .await?;
-    Ok(id)
 }
 
 /// A new signer's row and link.
@@ -767,69 +627,6 @@ pub async fn fully_signed(tx: &mut PgConnection, build: i32) -> AppResult<bool> 
     .bind(build)
     .fetch_one(tx)
     .await?)
-}
-
-/// The lines of the audit trail: the contract, its fingerprint, where it stands, then every
-/// signature (who, for whom, when, from where, with which user agent, consent, which hash).
-pub fn trail(studio: &Studio, full: &Full) -> Vec<String> {
-    let c = &full.contract;
-    let zone = &studio.time_zone;
-    let mut lines = vec![
-        format!(
-            "Contract for quote #{}, made from proposal version {} on {} ({zone}).",
-            c.build_id,
-            c.proposal_version,
-            studio.time(&c.created_at)
-        ),
-        format!("Text SHA-256: {}", c.text_sha256.trim()),
-    ];
-    match full.stage() {
-        Stage::Void => lines.push(format!(
-            "VOID since {}: {}",
-            c.voided_at.map_or(String::new(), |v| studio.time(&v)),
-            c.void_reason.clone().unwrap_or_default()
-        )),
-        Stage::AwaitingSignatures => {
-            let waiting: Vec<String> = full.waiting().iter().map(|s| s.name.clone()).collect();
-            lines.push(format!(
-                "Not fully signed: waiting for {} to sign, then the studio.",
-                names(&waiting)
-            ));
-        }
-        Stage::AwaitingCountersignature => {
-            lines.push("Not fully signed: waiting for the studio to countersign.".into())
-        }
-        Stage::FullySigned => lines.push("Fully signed by the couple and the studio.".into()),
-    }
-    for s in &full.signatures {
-        let role = if s.role == "studio" {
-            "for the studio"
-        } else {
-            "for the couple"
-        };
-        lines.push(format!(
-            "Signed by {} ({}) {role} on {} ({zone}; {} UTC) from IP address {}, user agent: {}. \
-             Agreed to sign electronically: {}. SHA-256 of the text signed: {}",
-            s.signer_name,
-            s.email,
-            studio.time(&s.signed_at),
-            s.signed_at.format("%Y-%m-%d %H:%M:%S"),
-            s.ip,
-            s.user_agent,
-            if s.consent { "yes" } else { "no" },
-            s.text_sha256.trim()
-        ));
-    }
-    lines
-}
-
-/// The contract as a PDF: its text and its audit trail.
-pub fn pdf_of(studio: &Studio, full: &Full) -> Vec<u8> {
-    let title = format!(
-        "{} contract, quote #{}",
-        studio.studio_name, full.contract.build_id
-    );
-    pdf::contract(&title, &full.contract.body, &trail(studio, full))
 }
 
 /// Where the build's contract in force stands (None without one): one query, for the pages

@@ -10,10 +10,12 @@ pub mod contracts;
 pub mod pages;
 pub mod pdf;
 pub mod portal_signing;
+pub mod rendering;
 pub mod settings;
 pub mod signatures;
 pub mod signing;
 pub mod text;
+pub mod trail;
 
 pub use contracts::fully_signed;
 

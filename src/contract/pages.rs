@@ -462,7 +462,7 @@ async fn pdf(
                 .await?
                 .1
         }
-        None => contracts::pdf_of(&studio, &full),
+        None => super::trail::pdf_of(&studio, &full),
     };
     let name = format!("contract-quote-{id}.pdf");
     Ok((

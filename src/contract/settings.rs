@@ -2,7 +2,7 @@
 //! fields listed (an unknown field is refused by the field when saving), and when a signed
 //! contract books the quote by itself (`auto_book`).
 use super::auto_book::{self, AutoBook};
-use super::{contracts, text};
+use super::{rendering, text};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
@@ -74,7 +74,7 @@ struct TemplateForm {
 }
 
 async fn page(mut db: Db, staff: Staff, Query(q): Query<Done>) -> AppResult<Response> {
-    let (_, body) = contracts::template(&mut db).await?;
+    let (_, body) = rendering::template(&mut db).await?;
     let auto_book = auto_book::setting(&mut db).await?;
     let layout = Layout::load(&mut db, &staff, "Contract template", "/settings").await?;
     let flash = match q.done.as_str() {
@@ -113,7 +113,7 @@ async fn save_auto_book(
         Err(e @ AppError::Validation { .. }) => {
             let refused = Refusal::from_error(e)?;
             let page = TemplatePage {
-                body: contracts::template(&mut db).await?.1,
+                body: rendering::template(&mut db).await?.1,
                 auto_book: auto_book::setting(&mut db).await?,
                 layout: Layout::load(&mut db, &staff, "Contract template", "/settings").await?,
                 fields: fields(),
@@ -128,7 +128,7 @@ async fn save_auto_book(
 
 async fn save(mut db: Db, staff: Staff, Form(f): Form<TemplateForm>) -> AppResult<Response> {
     let mut tx = db.begin().await?;
-    match contracts::save_template(&mut tx, &f.body, staff.contributor_id).await {
+    match rendering::save_template(&mut tx, &f.body, staff.contributor_id).await {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to("/settings/contract?done=saved").into_response())

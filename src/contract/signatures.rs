@@ -3,9 +3,10 @@
 //! browser and the SHA-256 of the text signed. The first one locks the text. Every function
 //! works in the caller's transaction.
 use super::contracts::{
-    CONTRACT_COLUMNS, Contract, Full, Signer, lock_live, names, of_build, pdf_of, signatures,
-    signers,
+    CONTRACT_COLUMNS, Contract, Full, Signer, lock_live, of_build, signatures, signers,
 };
+use super::rendering::names;
+use super::trail::pdf_of;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::{AppError, AppResult, FieldError};
