@@ -1,6 +1,6 @@
 //! Notifications to the studio's staff: the one function every kind goes through (a new lead, a
-//! proposal opened or accepted by the couple; later signatures, booking, change orders,
-//! payments). It writes a row of `notifications` for every active member of the roles named,
+//! proposal opened or accepted by the couple, a contract signature, a booking, a change order
+//! answered; later payments). It writes a row of `notifications` for every active member of the roles named,
 //! in the caller's transaction, and, for the kinds the studio chose in Settings > Studio
 //! (`studio_settings.notify_email_kinds`), queues the same as an email to each active Owner.
 //! The staff read them in their inbox (`crate::inbox`).
@@ -23,10 +23,23 @@ pub enum Kind {
     ProposalViewed,
     /// The couple accepted a proposal.
     ProposalAccepted,
+    /// A partner signed the contract.
+    ContractSigned,
+    /// A quote was booked (or, fully signed, could not be booked by itself).
+    Booked,
+    /// The couple (or staff for them) approved or declined a change order.
+    ChangeOrderAnswered,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::NewLead, Kind::ProposalViewed, Kind::ProposalAccepted];
+    pub const ALL: [Kind; 6] = [
+        Kind::NewLead,
+        Kind::ProposalViewed,
+        Kind::ProposalAccepted,
+        Kind::ContractSigned,
+        Kind::Booked,
+        Kind::ChangeOrderAnswered,
+    ];
 
     /// The name stored in `studio_settings.notify_email_kinds`.
     pub fn name(self) -> &'static str {
@@ -34,6 +47,9 @@ impl Kind {
             Kind::NewLead => "new_lead",
             Kind::ProposalViewed => "proposal_viewed",
             Kind::ProposalAccepted => "proposal_accepted",
+            Kind::ContractSigned => "contract_signed",
+            Kind::Booked => "booked",
+            Kind::ChangeOrderAnswered => "change_order_answered",
         }
     }
 
@@ -43,6 +59,9 @@ impl Kind {
             Kind::NewLead => "A new lead comes in",
             Kind::ProposalViewed => "A couple opens a proposal",
             Kind::ProposalAccepted => "A couple accepts a proposal",
+            Kind::ContractSigned => "A partner signs a contract",
+            Kind::Booked => "A wedding is booked (or a signed contract could not book it)",
+            Kind::ChangeOrderAnswered => "A change order is approved or declined",
         }
     }
 

@@ -151,7 +151,8 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     .bind(clock.now() - chrono::Duration::days(4))
     .execute(&mut *tx)
     .await?;
-    // Olivia accepted version 1 eight days ago and booked two days later.
+    // Olivia accepted version 1 eight days ago; she and Daniel signed, the studio countersigned
+    // two days later, and that booked the wedding (the studio books on the last signature).
     let olivia = built[2];
     sqlx::query(
         "WITH v AS (UPDATE proposal_versions SET accepted_at = $2, accepted_by = 'Olivia Nguyen'
@@ -163,11 +164,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     .bind(clock.now() - chrono::Duration::days(8))
     .execute(&mut *tx)
     .await?;
-    let booked_on = Clock::Fixed(clock.now() - chrono::Duration::days(6));
-    let couple = crate::quote::booking::Booker::Couple;
-    crate::quote::booking::book(tx, None, &studio, &booked_on, olivia, couple)
-        .await
-        .map_err(err)?;
+    demo_signed_and_booked(tx, clock, &studio, olivia).await?;
     // Then a Guest Message Booth, approved by the couple with 10% off; and Rush Delivery,
     // proposed two days ago, waiting for their answer.
     use crate::quote::change_orders::{self, Answerer, Proposal};
@@ -211,6 +208,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
             let answered = Clock::Fixed(clock.now() - chrono::Duration::days(3));
             change_orders::answer(
                 tx,
+                &crate::config::Settings::defaults(),
                 &studio,
                 &answered,
                 olivia,
@@ -219,7 +217,8 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
                 Answerer::Couple,
             )
             .await
-            .map_err(err)?;
+            .map_err(err)?
+            .send();
         }
     }
     // Olivia's booking and approved change were read days ago (they stay in the inbox, read).
@@ -262,7 +261,8 @@ async fn demo_contract(
     studio: &crate::studio::Studio,
     sofia: i32,
 ) -> Result<()> {
-    use crate::contract::contracts::{self, Origin, SignForm};
+    use crate::contract::contracts;
+    use crate::contract::signatures::{self, Origin, SignForm};
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     let accepted = Clock::Fixed(clock.now() - chrono::Duration::days(4));
     let invite = contracts::create(tx, studio, &accepted, sofia, 2, None)
@@ -298,12 +298,125 @@ async fn demo_contract(
                      (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1"
             .into(),
     };
-    contracts::sign_by_link(tx, &signed, studio, &invite.token, &form, &origin)
-        .await
-        .map_err(err)?;
+    let settings = crate::config::Settings::defaults();
+    signatures::sign_by_link(
+        tx,
+        &settings,
+        &signed,
+        studio,
+        &invite.token,
+        &form,
+        &origin,
+    )
+    .await
+    .map_err(err)?
+    .1
+    .send();
     // Read long ago: the demo's notifications are the ones its other stories make.
     sqlx::query("DELETE FROM notifications WHERE link_url = $1")
         .bind(format!("/quotes/{sofia}/contract"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Olivia's contract, through the same code as the app: made from version 1 when she accepted
+/// it eight days ago, her partner Daniel added, both signed seven days ago by their links, and
+/// the studio (Maya) countersigned six days ago, which booked the wedding by the studio's
+/// setting (`on_signatures`). The demo keeps no PDF file (it has no data directory): the
+/// contract's page makes its PDF when asked.
+async fn demo_signed_and_booked(
+    tx: &mut sqlx::PgConnection,
+    clock: Clock,
+    studio: &crate::studio::Studio,
+    olivia: i32,
+) -> Result<()> {
+    use crate::contract::contracts;
+    use crate::contract::signatures::{self, Countersigner, Origin, SignForm};
+    use crate::quote::auto_book::{AfterSignature, after_signature};
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let settings = crate::config::Settings::defaults();
+    let ago = |days: i64, hours: i64| {
+        Clock::Fixed(clock.now() - chrono::Duration::days(days) + chrono::Duration::hours(hours))
+    };
+    let accepted = ago(8, 0);
+    let olivia_link = contracts::create(tx, studio, &accepted, olivia, 1, None)
+        .await
+        .map_err(err)?;
+    let (owner, owner_email): (i32, String) = sqlx::query_as(
+        "SELECT co.id, c.email FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = $1",
+    )
+    .bind(DEMO_STAFF[0].0)
+    .fetch_one(&mut *tx)
+    .await?;
+    let daniel_link = contracts::add_partner(
+        tx,
+        studio,
+        &accepted,
+        olivia,
+        "Daniel Park",
+        "daniel.park@example.com",
+        owner,
+    )
+    .await
+    .map_err(err)?;
+    let laptop = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, \
+                  like Gecko) Version/17.5 Safari/605.1.15";
+    for (invite, name, ip, hours) in [
+        (&olivia_link, "Olivia Nguyen", "198.51.100.31", 2),
+        (&daniel_link, "Daniel Park", "198.51.100.58", 5),
+    ] {
+        let form = SignForm {
+            name: name.into(),
+            consent: "yes".into(),
+            text_sha256: String::new(),
+        };
+        let origin = Origin {
+            ip: ip.into(),
+            user_agent: laptop.into(),
+        };
+        signatures::sign_by_link(
+            tx,
+            &settings,
+            &ago(7, hours),
+            studio,
+            &invite.token,
+            &form,
+            &origin,
+        )
+        .await
+        .map_err(err)?
+        .1
+        .send();
+    }
+    let countersigned = ago(6, 0);
+    let form = SignForm {
+        name: "Maya Chen".into(),
+        consent: "yes".into(),
+        text_sha256: String::new(),
+    };
+    let origin = Origin {
+        ip: "192.0.2.10".into(),
+        user_agent: laptop.into(),
+    };
+    let who = Countersigner {
+        contributor_id: owner,
+        email: &owner_email,
+    };
+    signatures::countersign(tx, &countersigned, studio, olivia, &who, &form, &origin)
+        .await
+        .map_err(err)?;
+    match after_signature(tx, None, studio, &countersigned, olivia)
+        .await
+        .map_err(err)?
+    {
+        AfterSignature::Booked(booked) => booked.send(),
+        _ => anyhow::bail!("the demo's countersignature did not book Olivia's wedding"),
+    }
+    // Read long ago, like Sofia's.
+    sqlx::query("DELETE FROM notifications WHERE link_url = $1")
+        .bind(format!("/quotes/{olivia}/contract"))
         .execute(&mut *tx)
         .await?;
     Ok(())

@@ -1,18 +1,16 @@
 //! Contracts: rendered from the accepted proposal version when the couple accepts it, signed
 //! by each partner by their own link, then countersigned by the studio. The text is locked from
 //! the first signature (the database refuses a change too); once everyone signed, the PDF is
-//! stored with the inquiry's documents. Every function works in the caller's transaction.
-use super::pdf;
-use super::text::{self, FIELDS};
+//! stored with the inquiry's documents. Every function works in the caller's transaction. The
+//! text itself is `rendering`, the signatures `signatures`, the audit trail and PDF `trail`.
+use super::rendering::{render, template};
+use super::text;
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::studio::Studio;
-use crate::{audit, crypto, mail, money};
-use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
-use serde::Deserialize;
+use crate::{audit, crypto, mail};
+use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
-use std::path::Path;
 
 /// A contract as stored.
 #[derive(sqlx::FromRow, Clone)]
@@ -28,10 +26,12 @@ pub struct Contract {
     pub voided_at: Option<DateTime<Utc>>,
     pub void_reason: Option<String>,
     pub document_id: Option<i32>,
+    /// Why the last signature did not book the quote by itself, when it could not.
+    pub auto_book_note: Option<String>,
 }
 
-const CONTRACT_COLUMNS: &str = "id, build_id, proposal_version, template_id, body, text_sha256,
-    created_at, locked_at, voided_at, void_reason, document_id";
+pub(super) const CONTRACT_COLUMNS: &str = "id, build_id, proposal_version, template_id, body,
+    text_sha256, created_at, locked_at, voided_at, void_reason, document_id, auto_book_note";
 
 /// Someone who signs for the couple.
 #[derive(sqlx::FromRow, Clone)]
@@ -147,160 +147,6 @@ pub fn invite_mail(studio: &Studio, invite: &Invite, link: &str) -> mail::Mail {
 /// The link a signer opens.
 pub fn signing_link(base_url: &str, token: &str) -> String {
     format!("{base_url}/contract/{token}")
-}
-
-/// What the merge fields are filled from: the accepted version as it was sent, the inquiry.
-#[derive(sqlx::FromRow)]
-struct Snapshot {
-    sections: sqlx::types::Json<Vec<Section>>,
-    total: Decimal,
-    tax_rate_percent: Decimal,
-    tax_amount: Decimal,
-    wedding_date: Option<NaiveDate>,
-    venue_details: Option<String>,
-}
-
-/// A part of the proposal as the couple saw it (`quote::proposal` writes it): title and lines
-/// of (what, quantity, amount).
-#[derive(Deserialize)]
-struct Section {
-    title: String,
-    lines: Vec<(String, String, String)>,
-}
-
-/// The lines of the sections titled `titles`, one list item each ("None." without any).
-fn list_of(sections: &[Section], titles: &[&str]) -> String {
-    let items: Vec<String> = sections
-        .iter()
-        .filter(|s| titles.contains(&s.title.as_str()))
-        .flat_map(|s| &s.lines)
-        .map(|(what, qty, amount)| {
-            let qty = if qty.is_empty() {
-                String::new()
-            } else {
-                format!(" {qty}")
-            };
-            format!("- {what}{qty}: {amount}")
-        })
-        .collect();
-    if items.is_empty() {
-        "None.".into()
-    } else {
-        items.join("\n")
-    }
-}
-
-/// "A", "A and B".
-fn names(names: &[String]) -> String {
-    names.join(" and ")
-}
-
-/// The contract's text: the template with the fields filled from the version and the signers.
-async fn render(
-    tx: &mut PgConnection,
-    studio: &Studio,
-    build: i32,
-    version: i32,
-    template: &str,
-    signers: &[String],
-) -> AppResult<String> {
-    let snap: Snapshot = sqlx::query_as(
-        "SELECT v.sections, v.total, v.tax_rate_percent, v.tax_amount, i.wedding_date, i.venue_details
-         FROM proposal_versions v JOIN builds b ON b.id = v.build_id
-         JOIN inquiries i ON i.id = b.inquiry_id
-         WHERE v.build_id = $1 AND v.version = $2",
-    )
-    .bind(build)
-    .bind(version)
-    .fetch_one(&mut *tx)
-    .await?;
-    // The tax, when the studio charges one, is in the total and in each payment.
-    let [deposit, balance] =
-        money::split(snap.total, snap.tax_rate_percent, studio.deposit_percent)
-            .map(|(amount, tax)| amount + tax);
-    let total = money::cents(snap.total) + snap.tax_amount;
-    let tax_words = if snap.tax_amount.is_zero() {
-        String::new()
-    } else {
-        format!(
-            ", including {} tax ({}%)",
-            studio.money(snap.tax_amount),
-            snap.tax_rate_percent.normalize()
-        )
-    };
-    let day = |d: NaiveDate| d.format("%B %-d, %Y").to_string();
-    let days = studio.balance_due_days_before_wedding;
-    let balance_due = match snap.wedding_date {
-        Some(w) => {
-            let due = w - chrono::Days::new(days.max(0) as u64);
-            format!("on {} ({days} days before the wedding)", day(due))
-        }
-        None => format!("{days} days before the wedding"),
-    };
-    let schedule = format!(
-        "- Deposit: {} ({}% of the total), due on booking.\n- Balance: {}, due {balance_due}.",
-        studio.money(deposit),
-        studio.deposit_percent.normalize(),
-        studio.money(balance),
-    );
-    let sections = &snap.sections.0;
-    let value = |field: &str| -> Option<String> {
-        Some(match field {
-            "couple_names" => names(signers),
-            "wedding_date" => snap
-                .wedding_date
-                .map_or("a date to be confirmed".into(), day),
-            "venue" => snap
-                .venue_details
-                .clone()
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| "a venue to be confirmed".into()),
-            "coverage" => list_of(sections, &["Coverage"]),
-            "films" => list_of(sections, &["Films"]),
-            "add_ons" => list_of(sections, &["Style and add-ons"]),
-            "total" => format!("{}{tax_words}", studio.money(total)),
-            "deposit" => studio.money(deposit),
-            "balance" => studio.money(balance),
-            "payment_schedule" => schedule.clone(),
-            "proposal_version" => version.to_string(),
-            "studio_name" => studio.studio_name.clone(),
-            _ => return None,
-        })
-    };
-    debug_assert!(FIELDS.iter().all(|f| value(f.0).is_some()));
-    text::merge(template, value).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))
-}
-
-/// The template in use (the newest saved): id and text.
-pub async fn template(conn: &mut PgConnection) -> AppResult<(i32, String)> {
-    Ok(
-        sqlx::query_as("SELECT id, body FROM contract_templates ORDER BY id DESC LIMIT 1")
-            .fetch_one(conn)
-            .await?,
-    )
-}
-
-/// Save a new template (422 by the field `body` when it has an unknown merge field).
-pub async fn save_template(tx: &mut PgConnection, body: &str, actor: i32) -> AppResult<i32> {
-    let body = body.replace("\r\n", "\n");
-    text::check(&body).map_err(|m| AppError::field("body", m))?;
-    let id: i32 = sqlx::query_scalar(
-        "INSERT INTO contract_templates (body, saved_by) VALUES ($1, $2) RETURNING id",
-    )
-    .bind(&body)
-    .bind(actor)
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(
-        tx,
-        Some(actor),
-        "settings.contract_template.update",
-        "contract_template",
-        Some(id),
-        serde_json::json!({ "characters": body.chars().count() }),
-    )
-    .await?;
-    Ok(id)
 }
 
 /// A new signer's row and link.
@@ -425,7 +271,7 @@ pub async fn create(
 }
 
 /// The build's contract in force, locked for a change.
-async fn lock_live(tx: &mut PgConnection, build: i32) -> AppResult<Option<Contract>> {
+pub(super) async fn lock_live(tx: &mut PgConnection, build: i32) -> AppResult<Option<Contract>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE build_id = $1 AND voided_at IS NULL
          FOR UPDATE"
@@ -704,7 +550,7 @@ pub async fn resend(
     })
 }
 
-async fn signers(conn: &mut PgConnection, contracts: &[i32]) -> AppResult<Vec<Signer>> {
+pub(super) async fn signers(conn: &mut PgConnection, contracts: &[i32]) -> AppResult<Vec<Signer>> {
     Ok(sqlx::query_as(
         "SELECT id, contract_id, position, name, email, link_sent_at FROM contract_signers
          WHERE contract_id = ANY($1) ORDER BY contract_id, position",
@@ -714,7 +560,7 @@ async fn signers(conn: &mut PgConnection, contracts: &[i32]) -> AppResult<Vec<Si
     .await?)
 }
 
-async fn signatures(
+pub(super) async fn signatures(
     conn: &mut PgConnection,
     contracts: &[i32],
 ) -> AppResult<Vec<(i32, Signature)>> {
@@ -781,387 +627,6 @@ pub async fn fully_signed(tx: &mut PgConnection, build: i32) -> AppResult<bool> 
     .bind(build)
     .fetch_one(tx)
     .await?)
-}
-
-/// A signature as typed on a signing form.
-#[derive(Deserialize, Default, Clone)]
-pub struct SignForm {
-    #[serde(default)]
-    pub name: String,
-    /// "yes" when the "I agree to sign electronically" box is ticked.
-    #[serde(default)]
-    pub consent: String,
-    /// The SHA-256 of the text the signer was shown.
-    #[serde(default)]
-    pub text_sha256: String,
-}
-
-/// Where a signature came from.
-pub struct Origin {
-    pub ip: String,
-    pub user_agent: String,
-}
-
-/// The typed name, or 422 with each problem by its field.
-fn check(f: &SignForm) -> AppResult<String> {
-    let name = f.name.trim();
-    let mut errors = vec![];
-    if name.is_empty() || name.chars().count() > 255 {
-        errors.push(FieldError {
-            field: "name".into(),
-            message: "type your full name to sign".into(),
-        });
-    }
-    if f.consent != "yes" {
-        errors.push(FieldError {
-            field: "consent".into(),
-            message: "tick the box to agree to sign electronically".into(),
-        });
-    }
-    if errors.is_empty() {
-        Ok(name.to_string())
-    } else {
-        Err(AppError::Validation {
-            message: "Not signed: see below.".into(),
-            errors,
-        })
-    }
-}
-
-/// The text shown must be the text in force (409 when it changed since the page was opened).
-fn same_text(contract: &Contract, f: &SignForm) -> AppResult<()> {
-    let shown = f.text_sha256.trim();
-    if !shown.is_empty() && shown != contract.text_sha256.trim() {
-        return Err(AppError::Conflict(
-            "The contract changed since you opened it: read it again, then sign.".into(),
-        ));
-    }
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_signature(
-    tx: &mut PgConnection,
-    clock: &Clock,
-    contract: &Contract,
-    role: &str,
-    signer: Option<i32>,
-    contributor: Option<i32>,
-    name: &str,
-    email: &str,
-    origin: &Origin,
-) -> AppResult<()> {
-    let now = clock.now();
-    let ua: String = origin.user_agent.chars().take(1000).collect();
-    let ip: String = origin.ip.chars().take(64).collect();
-    sqlx::query(
-        "INSERT INTO contract_signatures (contract_id, role, signer_id, contributor_id,
-             signer_name, email, consent, signed_at, ip, user_agent, text_sha256)
-         VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8, $9, $10)",
-    )
-    .bind(contract.id)
-    .bind(role)
-    .bind(signer)
-    .bind(contributor)
-    .bind(name)
-    .bind(email)
-    .bind(now)
-    .bind(&ip)
-    .bind(&ua)
-    .bind(&contract.text_sha256)
-    .execute(&mut *tx)
-    .await?;
-    // The first signature locks the text.
-    sqlx::query("UPDATE contracts SET locked_at = $2 WHERE id = $1 AND locked_at IS NULL")
-        .bind(contract.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        tx,
-        contributor,
-        "contracts.sign",
-        "build",
-        Some(contract.build_id),
-        serde_json::json!({ "contract": contract.id, "role": role, "name": name, "ip": ip,
-                            "sha256": contract.text_sha256.trim() }),
-    )
-    .await?;
-    Ok(())
-}
-
-/// A signer's link, the contract it is for (locked when `lock`), and whether it stands.
-pub struct ForSigner {
-    pub signer: Signer,
-    pub full: Full,
-    /// The contract in force for the quote now, when this one is void and another replaced it.
-    pub replaced: bool,
-}
-
-/// The signer a link belongs to and their contract (404 for an unknown link).
-pub async fn for_link(conn: &mut PgConnection, token: &str, lock: bool) -> AppResult<ForSigner> {
-    let signer: Option<Signer> = sqlx::query_as(&format!(
-        "SELECT g.id, g.contract_id, g.position, g.name, g.email, g.link_sent_at
-         FROM contract_signers g JOIN contracts k ON k.id = g.contract_id
-         WHERE g.token_hash = $1{}",
-        if lock { " FOR UPDATE OF k" } else { "" }
-    ))
-    .bind(crypto::token_hash(token))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let signer = signer.ok_or_else(|| {
-        AppError::NotFound(
-            "This signing link is not valid (a newer one may have been sent). Ask the studio \
-             for a new one."
-                .into(),
-        )
-    })?;
-    let contract: Contract = sqlx::query_as(&format!(
-        "SELECT {CONTRACT_COLUMNS} FROM contracts WHERE id = $1"
-    ))
-    .bind(signer.contract_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let replaced: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM contracts WHERE build_id = $1 AND voided_at IS NULL)",
-    )
-    .bind(contract.build_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let ids = [contract.id];
-    let full = Full {
-        signers: signers(conn, &ids).await?,
-        signatures: signatures(conn, &ids)
-            .await?
-            .into_iter()
-            .map(|s| s.1)
-            .collect(),
-        contract,
-    };
-    Ok(ForSigner {
-        replaced: replaced && full.contract.voided_at.is_some(),
-        signer,
-        full,
-    })
-}
-
-/// The partner signs by their link, with their typed name and consent (422 without either),
-/// the text they were shown (409 when it changed), from `origin`. Returns the contract's
-/// build. Owners and Sales are told.
-pub async fn sign_by_link(
-    tx: &mut PgConnection,
-    clock: &Clock,
-    studio: &Studio,
-    token: &str,
-    f: &SignForm,
-    origin: &Origin,
-) -> AppResult<i32> {
-    let name = check(f)?;
-    let found = for_link(tx, token, true).await?;
-    let contract = &found.full.contract;
-    if contract.voided_at.is_some() {
-        return Err(AppError::Conflict(format!(
-            "{} voided this contract, so it cannot be signed.",
-            studio.studio_name
-        )));
-    }
-    if let Some(s) = found.full.signature_of(found.signer.id) {
-        return Err(AppError::Conflict(format!(
-            "You signed this contract on {}.",
-            studio.time(&s.signed_at)
-        )));
-    }
-    same_text(contract, f)?;
-    insert_signature(
-        tx,
-        clock,
-        contract,
-        "couple",
-        Some(found.signer.id),
-        None,
-        &name,
-        &found.signer.email,
-        origin,
-    )
-    .await?;
-    let last = found.full.waiting().len() == 1;
-    let message = if last {
-        format!(
-            "{name} signed the contract for quote #{}; it is ready for your countersignature.",
-            contract.build_id
-        )
-    } else {
-        format!(
-            "{name} signed the contract for quote #{}.",
-            contract.build_id
-        )
-    };
-    sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url)
-         SELECT co.id, $1, $2 FROM contributors co JOIN roles r ON r.id = co.role_id
-         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
-         WHERE r.name IN ('Owner', 'Sales')",
-    )
-    .bind(message)
-    .bind(format!("/quotes/{}/contract", contract.build_id))
-    .execute(&mut *tx)
-    .await?;
-    Ok(contract.build_id)
-}
-
-/// A staff member who countersigns.
-pub struct Countersigner<'a> {
-    pub contributor_id: i32,
-    pub email: &'a str,
-}
-
-/// The studio countersigns, once every couple signer has signed (409 before, naming who is
-/// still to sign): then the signed PDF is stored with the inquiry's documents. Returns the
-/// stored file, to keep once the transaction commits.
-#[allow(clippy::too_many_arguments)]
-pub async fn countersign(
-    tx: &mut PgConnection,
-    clock: &Clock,
-    studio: &Studio,
-    data_dir: &Path,
-    build: i32,
-    who: &Countersigner<'_>,
-    f: &SignForm,
-    origin: &Origin,
-) -> AppResult<crate::crm::documents::StoredFile> {
-    let name = check(f)?;
-    let live = lock_live(tx, build)
-        .await?
-        .ok_or_else(|| AppError::Conflict("this quote has no contract in force".into()))?;
-    let ids = [live.id];
-    let full = Full {
-        signers: signers(tx, &ids).await?,
-        signatures: signatures(tx, &ids)
-            .await?
-            .into_iter()
-            .map(|s| s.1)
-            .collect(),
-        contract: live.clone(),
-    };
-    let waiting: Vec<String> = full.waiting().iter().map(|s| s.name.clone()).collect();
-    if !waiting.is_empty() {
-        return Err(AppError::Conflict(format!(
-            "The studio countersigns after the couple: still waiting for {} to sign.",
-            names(&waiting)
-        )));
-    }
-    if let Some(s) = full.studio_signature() {
-        return Err(AppError::Conflict(format!(
-            "{} countersigned already on {}.",
-            s.signer_name,
-            studio.time(&s.signed_at)
-        )));
-    }
-    same_text(&live, f)?;
-    insert_signature(
-        tx,
-        clock,
-        &live,
-        "studio",
-        None,
-        Some(who.contributor_id),
-        &name,
-        who.email,
-        origin,
-    )
-    .await?;
-    // Everyone signed: the PDF, with the whole trail, joins the inquiry's documents.
-    let mut signed = of_build(tx, build).await?;
-    let full = signed.remove(0);
-    let (inquiry, couple_name): (i32, String) = sqlx::query_as(
-        "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name))
-         FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
-         WHERE b.id = $1",
-    )
-    .bind(build)
-    .fetch_one(&mut *tx)
-    .await?;
-    let bytes = pdf_of(studio, &full);
-    let upload = crate::crm::documents::Upload {
-        name: format!(
-            "Contract {couple_name} version {} signed.pdf",
-            live.proposal_version
-        ),
-        kind: "Contract".into(),
-        data: bytes,
-    };
-    let (document, file) =
-        crate::crm::documents::store_with_id(tx, data_dir, inquiry, &upload, who.contributor_id)
-            .await?;
-    sqlx::query("UPDATE contracts SET document_id = $2 WHERE id = $1")
-        .bind(live.id)
-        .bind(document)
-        .execute(&mut *tx)
-        .await?;
-    Ok(file)
-}
-
-/// The lines of the audit trail: the contract, its fingerprint, where it stands, then every
-/// signature (who, for whom, when, from where, with which user agent, consent, which hash).
-pub fn trail(studio: &Studio, full: &Full) -> Vec<String> {
-    let c = &full.contract;
-    let zone = &studio.time_zone;
-    let mut lines = vec![
-        format!(
-            "Contract for quote #{}, made from proposal version {} on {} ({zone}).",
-            c.build_id,
-            c.proposal_version,
-            studio.time(&c.created_at)
-        ),
-        format!("Text SHA-256: {}", c.text_sha256.trim()),
-    ];
-    match full.stage() {
-        Stage::Void => lines.push(format!(
-            "VOID since {}: {}",
-            c.voided_at.map_or(String::new(), |v| studio.time(&v)),
-            c.void_reason.clone().unwrap_or_default()
-        )),
-        Stage::AwaitingSignatures => {
-            let waiting: Vec<String> = full.waiting().iter().map(|s| s.name.clone()).collect();
-            lines.push(format!(
-                "Not fully signed: waiting for {} to sign, then the studio.",
-                names(&waiting)
-            ));
-        }
-        Stage::AwaitingCountersignature => {
-            lines.push("Not fully signed: waiting for the studio to countersign.".into())
-        }
-        Stage::FullySigned => lines.push("Fully signed by the couple and the studio.".into()),
-    }
-    for s in &full.signatures {
-        let role = if s.role == "studio" {
-            "for the studio"
-        } else {
-            "for the couple"
-        };
-        lines.push(format!(
-            "Signed by {} ({}) {role} on {} ({zone}; {} UTC) from IP address {}, user agent: {}. \
-             Agreed to sign electronically: {}. SHA-256 of the text signed: {}",
-            s.signer_name,
-            s.email,
-            studio.time(&s.signed_at),
-            s.signed_at.format("%Y-%m-%d %H:%M:%S"),
-            s.ip,
-            s.user_agent,
-            if s.consent { "yes" } else { "no" },
-            s.text_sha256.trim()
-        ));
-    }
-    lines
-}
-
-/// The contract as a PDF: its text and its audit trail.
-pub fn pdf_of(studio: &Studio, full: &Full) -> Vec<u8> {
-    let title = format!(
-        "{} contract, quote #{}",
-        studio.studio_name, full.contract.build_id
-    );
-    pdf::contract(&title, &full.contract.body, &trail(studio, full))
 }
 
 /// Where the build's contract in force stands (None without one): one query, for the pages

@@ -1,8 +1,8 @@
 //! The contract's page for staff, per quote: the text and its SHA-256, the signers (adding a
 //! second partner before the first signature, sending a link again), the studio's
 //! countersignature once the couple signed, the audit trail, voiding, the PDF.
-use super::contracts::{self, Countersigner, Full, Invite, SignForm, Stage};
-use super::signing::origin;
+use super::contracts::{self, Full, Invite, Stage};
+use super::signatures::SignForm;
 use super::text;
 use crate::auth::{Access, Permission, Staff};
 use crate::config::Settings;
@@ -16,12 +16,11 @@ use crate::mail;
 use crate::studio::Studio;
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::{Path, Query, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sqlx::PgConnection;
-use std::net::SocketAddr;
 
 pub fn routes() -> Routes {
     let view = Access::Perm(Permission::BuildsView);
@@ -36,7 +35,6 @@ pub fn routes() -> Routes {
             edit,
             resend,
         )
-        .post("/quotes/{id}/contract/countersign", edit, countersign)
         .post("/quotes/{id}/contract/void", edit, void)
 }
 
@@ -71,6 +69,8 @@ pub struct Current {
     pub countersigned: Option<String>,
     pub trail: Vec<TrailRow>,
     pub document: Option<i32>,
+    /// Why the last signature did not book the quote by itself.
+    pub auto_book_note: Option<String>,
 }
 
 /// A void contract, kept on record.
@@ -104,6 +104,8 @@ struct ContractPage {
     earlier: Vec<Earlier>,
     /// Whether the couple's acceptance stands with no contract in force (then it can be made).
     can_recreate: bool,
+    /// The quote is booked.
+    booked: bool,
     may_edit: bool,
     flash: Option<String>,
     refused: Option<Refusal>,
@@ -194,15 +196,17 @@ fn current(studio: &Studio, full: &Full) -> Current {
             .map(|s| format!("{} on {}", s.signer_name, studio.time(&s.signed_at))),
         trail: trail_rows(studio, full),
         document: c.document_id,
+        auto_book_note: c.auto_book_note.clone(),
     }
 }
 
 /// The quote's inquiry and couple (404 for no such quote).
-async fn head(conn: &mut PgConnection, build: i32) -> AppResult<(i32, String, bool)> {
-    let found: Option<(i32, String, bool)> = sqlx::query_as(
+async fn head(conn: &mut PgConnection, build: i32) -> AppResult<(i32, String, bool, bool)> {
+    let found: Option<(i32, String, bool, bool)> = sqlx::query_as(
         "SELECT i.id, trim(concat_ws(' ', c.first_name, c.last_name)),
                 EXISTS (SELECT 1 FROM proposal_versions v WHERE v.build_id = b.id
-                          AND v.accepted_at IS NOT NULL AND v.withdrawn_at IS NULL)
+                          AND v.accepted_at IS NOT NULL AND v.withdrawn_at IS NULL),
+                b.project_id IS NOT NULL
          FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
          WHERE b.id = $1",
     )
@@ -220,7 +224,7 @@ async fn contract_page(
     refused: Option<Refusal>,
     drafts: Drafts,
 ) -> AppResult<ContractPage> {
-    let (inquiry_id, couple, accepted) = head(db, build).await?;
+    let (inquiry_id, couple, accepted, booked) = head(db, build).await?;
     let all = contracts::of_build(db, build).await?;
     let layout = Layout::load(db, staff, &format!("Contract · Quote #{build}"), "/quotes").await?;
     let studio = &layout.settings;
@@ -246,6 +250,7 @@ async fn contract_page(
         inquiry_id,
         couple,
         can_recreate: accepted && current_one.is_none(),
+        booked,
         current: current_one,
         earlier,
         may_edit: staff.can(Permission::BuildsEdit),
@@ -270,6 +275,14 @@ fn said(done: &str) -> Option<String> {
             "countersigned" => {
                 "Countersigned: the contract is fully signed, and its PDF is in the inquiry's documents."
             }
+            "countersigned-booked" => {
+                "Countersigned: the contract is fully signed and the wedding is booked (the \
+                 project, the invoices and the couple's portal invitation are made)."
+            }
+            "countersigned-manual" => {
+                "Countersigned: the contract is fully signed. Booking is by hand (Settings > \
+                 Contract): book it from the quote."
+            }
             "void" => "The contract is void; it stays here on record.",
             "made" => "The contract is made; the signing link is on its way by email.",
             _ => return None,
@@ -290,7 +303,7 @@ async fn page(
 }
 
 /// After a change: back to the page with what it did, or the page again with the refusal.
-async fn answer(
+pub async fn answer(
     db: &mut PgConnection,
     staff: &Staff,
     build: i32,
@@ -402,48 +415,6 @@ async fn recreate(
     answer(&mut db, &staff, id, result, Drafts::default()).await
 }
 
-/// The studio countersigns (the staff member's typed name and consent), from this request's
-/// address and browser; the signed PDF is kept once the transaction commits.
-async fn countersign(
-    State(state): State<AppState>,
-    mut db: Db,
-    staff: Staff,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<i32>,
-    Form(f): Form<SignForm>,
-) -> AppResult<Response> {
-    let origin = origin(&peer, &headers);
-    let result = async {
-        let mut tx = db.begin().await?;
-        let studio = Studio::load(&mut tx).await?;
-        let who = Countersigner {
-            contributor_id: staff.contributor_id,
-            email: &staff.email,
-        };
-        let file = contracts::countersign(
-            &mut tx,
-            &state.clock,
-            &studio,
-            &state.settings.data_dir,
-            id,
-            &who,
-            &f,
-            &origin,
-        )
-        .await?;
-        tx.commit().await?;
-        file.keep();
-        Ok("countersigned")
-    }
-    .await;
-    let drafts = Drafts {
-        countersign: f,
-        ..Drafts::default()
-    };
-    answer(&mut db, &staff, id, result, drafts).await
-}
-
 #[derive(Deserialize, Default)]
 struct VoidForm {
     #[serde(default)]
@@ -491,7 +462,7 @@ async fn pdf(
                 .await?
                 .1
         }
-        None => contracts::pdf_of(&studio, &full),
+        None => super::trail::pdf_of(&studio, &full),
     };
     let name = format!("contract-quote-{id}.pdf");
     Ok((

@@ -1,7 +1,8 @@
 //! The couple's signing page, opened by a partner's own link (no login): the contract, its
 //! fingerprint, who signed so far, and the form: "I agree to sign electronically" and the
 //! typed name. A refusal shows the page again with the reason by the field, nothing stored.
-use super::contracts::{self, ForSigner, Origin, SignForm, Stage};
+use super::contracts::Stage;
+use super::signatures::{self, ForSigner, Origin, SignForm};
 use super::text;
 use crate::auth::Access;
 use crate::db::Db;
@@ -87,7 +88,7 @@ async fn sign_page(
         signer,
         full,
         replaced,
-    } = contracts::for_link(conn, token, false).await?;
+    } = signatures::for_link(conn, token, false).await?;
     let studio = Studio::load(conn).await?;
     let c = &full.contract;
     Ok(SignPage {
@@ -128,16 +129,26 @@ async fn sign(
     Form(f): Form<SignForm>,
 ) -> AppResult<Response> {
     let origin = origin(&peer, &headers);
-    let result = async {
-        let mut tx = db.begin().await?;
-        let studio = Studio::load(&mut tx).await?;
-        contracts::sign_by_link(&mut tx, &state.clock, &studio, &token, &f, &origin).await?;
-        tx.commit().await?;
-        AppResult::Ok(())
-    }
+    let result = crate::db::transaction(&mut db, async |tx| {
+        let studio = Studio::load(tx).await?;
+        let (_, mails) = signatures::sign_by_link(
+            tx,
+            &state.settings,
+            &state.clock,
+            &studio,
+            &token,
+            &f,
+            &origin,
+        )
+        .await?;
+        Ok(mails)
+    })
     .await;
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/contract/{token}#signed")).into_response()),
+        Ok(mails) => {
+            mails.send();
+            Ok(Redirect::to(&format!("/contract/{token}#signed")).into_response())
+        }
         Err(e) => {
             let refusal = Refusal::from_error(e)?;
             let page = sign_page(&mut db, &token, Some(refusal.clone()), f).await?;

@@ -826,6 +826,26 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
             ]
             .concat(),
         ),
+        "settings.auto_book.update" => (
+            s("Changed when a signed contract books the quote"),
+            [w.one("before", &["before"]), w.one("after", &["after"])].concat(),
+        ),
+        "builds.book" => (
+            s(if w.text(&["automatic"]).is_some() {
+                "Booked the wedding automatically, on the contract's last signature"
+            } else {
+                "Booked the wedding"
+            }),
+            [
+                w.one("reason", &["reason"]),
+                w.one("approved_price", &["approved_price"]),
+            ]
+            .concat(),
+        ),
+        "builds.auto_book.fail" => (
+            s("Could not book the signed contract automatically"),
+            w.one("reason", &["reason"]),
+        ),
         "packages.create" => (
             s("Saved a package"),
             [

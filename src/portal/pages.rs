@@ -161,7 +161,21 @@ async fn home(db: Db, user: PortalUser) -> AppResult<Response> {
     let invoices = invoices::for_client(&mut conn, client).await?;
     let documents = documents::for_client(&mut conn, client).await?;
     let films = films::for_client(&mut conn, client).await?;
+    let contracts =
+        crate::contract::signatures::of_portal_user(&mut conn, client, &user.email).await?;
+    let contracts = contracts
+        .into_iter()
+        .map(|c| Item {
+            href: format!("/portal/contracts/{}", c.contract_id),
+            title: format!("Contract for quote #{}", c.build_id),
+            detail: match c.signed_at {
+                Some(at) => format!("You signed it on {}", studio.day(&at)),
+                None => "Waiting for your signature".into(),
+            },
+        })
+        .collect();
     let sections = vec![
+        ("Contracts to sign", contracts),
         (
             "Your wedding",
             projects.into_iter().map(project_item).collect(),

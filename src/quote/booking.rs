@@ -10,16 +10,18 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::crm::{InquiryStatus, Move};
 use crate::error::{AppError, AppResult};
+use crate::notify::{self, Kind, Mails};
 use crate::studio::Studio;
 use crate::{audit, mail, money};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
-/// Who books: the couple's own steps (automatically, by the studio's setting) or a staff
-/// member on the couple's behalf, who gives the reason.
+/// Who books: the contract's last signature (automatically, by the studio's setting; the
+/// contract must be fully signed) or a staff member, who gives the reason when booking on the
+/// couple's behalf before the contract is fully signed.
 pub enum Booker<'a> {
-    Couple,
+    LastSignature,
     Staff { id: i32, reason: &'a str },
 }
 
@@ -78,6 +80,18 @@ pub struct Booked {
     pub invoices: Vec<String>,
     /// The portal invitation to send after the commit, unless the couple already has a login.
     pub invitation: Option<mail::Outgoing>,
+    /// The staff's notification emails, to send after the commit.
+    pub mails: Mails,
+}
+
+impl Booked {
+    /// Send the emails booking queued (after the commit).
+    pub fn send(self) {
+        if let Some(i) = self.invitation {
+            i.send();
+        }
+        self.mails.send();
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -127,12 +141,19 @@ pub async fn book(
         )));
     }
     let (actor, reason) = match by {
-        Booker::Couple if q.accepted_at.is_none() => {
+        Booker::LastSignature if q.accepted_at.is_none() => {
             return Err(AppError::Conflict(
                 "the couple has not accepted the proposal".into(),
             ));
         }
-        Booker::Couple => (None, None),
+        Booker::LastSignature => {
+            if !crate::contract::fully_signed(tx, build).await? {
+                return Err(AppError::Conflict(
+                    "the contract is not signed by everyone yet".into(),
+                ));
+            }
+            (None, None)
+        }
         Booker::Staff { id, reason } => {
             // Once the couple and the studio have signed the contract, booking needs no
             // reason; before, the staff member books on the couple's behalf and says why.
@@ -259,21 +280,33 @@ pub async fn book(
     } else {
         None
     };
-    sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url, created_at)
-         SELECT co.id, $1, $2, $3 FROM contributors co JOIN roles r ON r.id = co.role_id
-         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
-         WHERE r.name IN ('Owner', 'Sales')",
+    let defaults;
+    let settings = match settings {
+        Some(s) => s,
+        None => {
+            defaults = Settings::defaults();
+            &defaults
+        }
+    };
+    let how = if actor.is_none() {
+        " automatically, on the contract's last signature"
+    } else {
+        ""
+    };
+    let mails = notify::staff(
+        tx,
+        settings,
+        now,
+        Kind::Booked,
+        &["Owner", "Sales"],
+        &format!(
+            "{} booked{how}: {} ({}).",
+            q.couple,
+            studio.money(price),
+            wedding.format("%b %-d, %Y")
+        ),
+        &format!("/quotes/{build}"),
     )
-    .bind(format!(
-        "{} booked: {} ({}).",
-        q.couple,
-        studio.money(price),
-        wedding.format("%b %-d, %Y")
-    ))
-    .bind(format!("/quotes/{build}"))
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     audit::record(
         tx,
@@ -286,6 +319,7 @@ pub async fn book(
             "approved_price": price,
             "reason": reason,
             "invoices": invoices,
+            "automatic": actor.is_none().then_some("on the contract's last signature"),
         }),
     )
     .await?;
@@ -294,5 +328,6 @@ pub async fn book(
         approved_price: price,
         invoices,
         invitation,
+        mails,
     })
 }

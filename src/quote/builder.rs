@@ -805,18 +805,17 @@ async fn book(
     .await;
     let mut answer = Answer::new(Part::Proposal, htmx);
     let result = result.map(|b| {
-        let invited = match b.invitation {
-            Some(invitation) => {
-                invitation.send();
-                "; the couple is invited to the portal"
-            }
-            None => "",
+        let invited = if b.invitation.is_some() {
+            "; the couple is invited to the portal"
+        } else {
+            ""
         };
         answer.notice = Some(format!(
             "Booked: project #{}; invoices {} issued{invited}.",
             b.project_id,
             b.invoices.join(" and "),
         ));
+        b.send();
     });
     after(&mut db, &staff, id, answer, result).await
 }
@@ -888,11 +887,24 @@ async fn record_answer(
             if approve { "approved" } else { "declined" }
         ));
         let by = change_orders::Answerer::Staff(staff.contributor_id);
-        crate::db::transaction(&mut db, async |tx| {
+        let settings = &state.settings;
+        let mails = crate::db::transaction(&mut db, async |tx| {
             let studio = Studio::load(tx).await?;
-            change_orders::answer(tx, &studio, &state.clock, id, version, approve, by).await
+            change_orders::answer(
+                tx,
+                settings,
+                &studio,
+                &state.clock,
+                id,
+                version,
+                approve,
+                by,
+            )
+            .await
         })
-        .await
+        .await?;
+        mails.send();
+        Ok(())
     }
     .await;
     after(&mut db, &staff, id, answer, result).await

@@ -8,7 +8,9 @@
 use super::packages::{self, Configuration};
 use super::status::BuildStatus;
 use crate::clock::Clock;
+use crate::config::Settings;
 use crate::error::{AppError, AppResult};
+use crate::notify::{self, Kind, Mails};
 use crate::studio::Studio;
 use crate::{audit, money};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -167,15 +169,17 @@ pub enum Answerer {
 
 /// The couple's answer to the pending change order `version`: approve (the new approved price,
 /// and the difference invoiced or credited) or decline (the last approved configuration back).
+#[allow(clippy::too_many_arguments)]
 pub async fn answer(
     tx: &mut PgConnection,
+    settings: &Settings,
     studio: &Studio,
     clock: &Clock,
     build: i32,
     version: i32,
     approve: bool,
     by: Answerer,
-) -> AppResult<()> {
+) -> AppResult<Mails> {
     let found: Option<(Decimal, Decimal, Option<i32>, Option<NaiveDate>)> = sqlx::query_as(
         "SELECT o.price_delta, o.new_total_approved_price, b.project_id, p.wedding_date
          FROM build_change_orders o JOIN builds b ON b.id = o.build_id
@@ -252,19 +256,18 @@ pub async fn answer(
         Answerer::Staff(id) => (Some(id), "recorded by the studio"),
         Answerer::Couple => (None, "the couple in the portal"),
     };
-    sqlx::query(
-        "INSERT INTO notifications (recipient_contributor_id, message, link_url, created_at)
-         SELECT co.id, $1, $2, $3 FROM contributors co JOIN roles r ON r.id = co.role_id
-         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
-         WHERE r.name IN ('Owner', 'Sales')",
+    let mails = notify::staff(
+        tx,
+        settings,
+        now,
+        Kind::ChangeOrderAnswered,
+        &["Owner", "Sales"],
+        &format!(
+            "Change order {version} of quote #{build} {} ({who}).",
+            if approve { "approved" } else { "declined" }
+        ),
+        &format!("/quotes/{build}/changes"),
     )
-    .bind(format!(
-        "Change order {version} of quote #{build} {} ({who}).",
-        if approve { "approved" } else { "declined" }
-    ))
-    .bind(format!("/quotes/{build}/changes"))
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     audit::record(
         tx,
@@ -279,7 +282,7 @@ pub async fn answer(
         serde_json::json!({ "version": version, "by": who }),
     )
     .await?;
-    Ok(())
+    Ok(mails)
 }
 
 /// One version of the agreement, for the history page.

@@ -225,6 +225,7 @@ async fn couple_answer(
             let studio = Studio::load(tx).await?;
             change_orders::answer(
                 tx,
+                &state.settings,
                 &studio,
                 &state.clock,
                 build,
@@ -237,6 +238,7 @@ async fn couple_answer(
         .await
     }
     .await;
+    let result = result.map(|mails| mails.send());
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/portal/changes/{build}#answered")).into_response()),
         Err(e) => {

@@ -5,12 +5,14 @@
 //! `proposal`) hold the queries and rules over a `&mut PgConnection`; `view` reads what the
 //! pages show, one query per panel; `pricing` is pure. Submodules do not use this file.
 pub mod api;
+pub mod auto_book;
 pub mod booking;
 pub mod builder;
 pub mod builds;
 pub mod change_orders;
 pub mod change_pages;
 pub mod changes;
+pub mod countersign;
 pub mod engine;
 pub mod forms;
 pub mod packages;
@@ -36,4 +38,5 @@ pub fn routes() -> Routes {
         .merge(proposal_page::routes())
         .merge(proposal_settings::routes())
         .merge(change_pages::routes())
+        .merge(countersign::routes())
 }

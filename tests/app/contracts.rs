@@ -345,6 +345,11 @@ async fn acceptance_renders_the_contract_and_the_first_signature_locks_its_text(
 #[tokio::test]
 async fn both_partners_sign_then_the_studio_countersigns_and_the_pdf_is_kept() {
     let app = TestApp::demo().await;
+    // Booking by hand here (the countersignature books by itself otherwise: tests/app/auto_book.rs).
+    sqlx::query("UPDATE studio_settings SET auto_book = 'manual'")
+        .execute(&app.db)
+        .await
+        .unwrap();
     let owner = app.demo_login("Owner").await;
     let sofia = build_of(&app, "sofia.garcia@example.com").await;
     let page_path = format!("/quotes/{sofia}/contract");

@@ -7,6 +7,7 @@ mod api_errors;
 mod architecture;
 mod audit;
 mod auth;
+mod auto_book;
 mod booking;
 mod browser;
 mod catalog;
