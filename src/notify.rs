@@ -1,6 +1,6 @@
 //! Notifications to the studio's staff: the one function every kind goes through (a new lead, a
-//! proposal opened or accepted by the couple; later signatures, booking, change orders,
-//! payments). It writes a row of `notifications` for every active member of the roles named,
+//! proposal opened or accepted by the couple; a payment recorded; later signatures, booking,
+//! change orders). It writes a row of `notifications` for every active member of the roles named,
 //! in the caller's transaction, and, for the kinds the studio chose in Settings > Studio
 //! (`studio_settings.notify_email_kinds`), queues the same as an email to each active Owner.
 //! The staff read them in their inbox (`crate::inbox`).
@@ -23,10 +23,17 @@ pub enum Kind {
     ProposalViewed,
     /// The couple accepted a proposal.
     ProposalAccepted,
+    /// A payment was recorded on an invoice.
+    PaymentRecorded,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::NewLead, Kind::ProposalViewed, Kind::ProposalAccepted];
+    pub const ALL: [Kind; 4] = [
+        Kind::NewLead,
+        Kind::ProposalViewed,
+        Kind::ProposalAccepted,
+        Kind::PaymentRecorded,
+    ];
 
     /// The name stored in `studio_settings.notify_email_kinds`.
     pub fn name(self) -> &'static str {
@@ -34,6 +41,7 @@ impl Kind {
             Kind::NewLead => "new_lead",
             Kind::ProposalViewed => "proposal_viewed",
             Kind::ProposalAccepted => "proposal_accepted",
+            Kind::PaymentRecorded => "payment_recorded",
         }
     }
 
@@ -43,6 +51,7 @@ impl Kind {
             Kind::NewLead => "A new lead comes in",
             Kind::ProposalViewed => "A couple opens a proposal",
             Kind::ProposalAccepted => "A couple accepts a proposal",
+            Kind::PaymentRecorded => "A payment is recorded",
         }
     }
 
