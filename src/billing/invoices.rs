@@ -62,16 +62,23 @@ const COLUMNS: &str = "i.id, i.invoice_number, i.project_id, p.project_name, i.d
     i.void_reason";
 
 /// The list's query: newest first from the cursor `$1` (the first page: from the largest id),
-/// one status (`$3`) when given; `$2` rows.
+/// `$2` rows; with a status, only that one (`$3`). The status is compared inside row
+/// comparisons with the order (status, id), so that even a generic plan can only serve it
+/// from the index on (status, id), reading one page however rare the status: with a plain
+/// `status = $3` PostgreSQL may walk the primary key and filter, reading every row of a
+/// status that is seldom (or never) there.
 pub fn list_sql(with_status: bool) -> String {
-    let status = if with_status {
-        " AND i.status = $3"
+    let (filter, order) = if with_status {
+        (
+            "(i.status, i.id) < ($3, $1) AND (i.status, i.id) > ($3, 0)",
+            "i.status DESC, i.id DESC",
+        )
     } else {
-        ""
+        ("i.id < $1", "i.id DESC")
     };
     format!(
         "SELECT {COLUMNS} FROM invoices i JOIN projects p ON p.id = i.project_id
-         WHERE i.id < $1{status} ORDER BY i.id DESC LIMIT $2"
+         WHERE {filter} ORDER BY {order} LIMIT $2"
     )
 }
 

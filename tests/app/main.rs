@@ -7,6 +7,8 @@ mod api_errors;
 mod architecture;
 mod audit;
 mod auth;
+mod billing;
+mod billing_pages;
 mod booking;
 mod browser;
 mod catalog;
