@@ -302,13 +302,7 @@ async fn view(
             .iter()
             .filter(|p| p.refundable() > Decimal::ZERO)
             .map(|p| {
-                let label = format!(
-                    "#{} · {} · {} {}",
-                    p.id,
-                    studio.day(&p.payment_date),
-                    studio.money(p.amount),
-                    p.method
-                );
+                let label = format!("#{} · {}", p.id, studio.day(&p.payment_date));
                 (p.id, label, studio.money(p.refundable()))
             })
             .collect(),

@@ -241,6 +241,10 @@ async fn a_payment_is_recorded_on_the_invoice_page_with_the_keyboard() {
                 .unwrap()
         }
     };
+    c.wait()
+        .for_element(Locator::Id("invoice-status"))
+        .await
+        .unwrap();
     assert_eq!(status(&c).await, "Sent");
     // Too much first: the message by the field, focus on it.
     let amount = c.find(Locator::Id("pay-amount")).await.unwrap();
