@@ -51,6 +51,7 @@ fn all_routes() -> Routes {
         .merge(crate::crm::routes())
         .merge(crate::quote::routes())
         .merge(crate::contract::routes())
+        .merge(crate::billing::routes())
         .merge(crate::portal::routes())
         .merge(crate::history::routes())
         .merge(crate::inbox::routes())

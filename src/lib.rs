@@ -1,7 +1,7 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
 //!
 //! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
-//! contract, portal, inbox, history) -> `http` -> `auth` -> shared services (`error`, `state`, `db`,
+//! contract, billing, portal, inbox, history) -> `http` -> `auth` -> shared services (`error`, `state`, `db`,
 //! `audit`, `mail`, `notify`, `crypto`, `money`, `config`). `tests/app/architecture.rs` checks
 //! that no module imports one that imports it back.
 pub mod accounts;
@@ -9,6 +9,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bench;
+pub mod billing;
 pub mod catalog;
 pub mod clock;
 pub mod config;

@@ -36,6 +36,21 @@ enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(Bench),
+    /// Scheduled jobs (run them from cron; each is safe to run twice).
+    #[command(subcommand)]
+    Jobs(Jobs),
+}
+
+#[derive(Subcommand)]
+enum Jobs {
+    /// The nightly invoice sweep: apply open credit notes to their project's next open
+    /// invoices, mark invoices past their due date Overdue, forget idempotency answers older
+    /// than 24 hours.
+    Invoices {
+        /// Run as at this instant (RFC 3339, e.g. 2027-06-01T02:00:00Z) instead of now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -95,6 +110,7 @@ fn main() -> std::process::ExitCode {
         Command::Migrate => run::Cmd::Migrate,
         Command::Seed { demo, scale } => run::Cmd::Seed { demo, scale },
         Command::Demo => run::Cmd::Demo,
+        Command::Jobs(Jobs::Invoices { at }) => run::Cmd::JobsInvoices { at },
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Bench(Bench::Api {
             connections,

@@ -1,6 +1,7 @@
 //! Notifications to the studio's staff: the one function every kind goes through (a new lead, a
 //! proposal opened or accepted by the couple, a contract signature, a booking, a change order
-//! answered; later payments). It writes a row of `notifications` for every active member of the roles named,
+//! answered, a payment recorded). It writes a row of `notifications` for every active member of
+//! the roles named,
 //! in the caller's transaction, and, for the kinds the studio chose in Settings > Studio
 //! (`studio_settings.notify_email_kinds`), queues the same as an email to each active Owner.
 //! The staff read them in their inbox (`crate::inbox`).
@@ -29,16 +30,19 @@ pub enum Kind {
     Booked,
     /// The couple (or staff for them) approved or declined a change order.
     ChangeOrderAnswered,
+    /// A payment was recorded on an invoice.
+    PaymentRecorded,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::NewLead,
         Kind::ProposalViewed,
         Kind::ProposalAccepted,
         Kind::ContractSigned,
         Kind::Booked,
         Kind::ChangeOrderAnswered,
+        Kind::PaymentRecorded,
     ];
 
     /// The name stored in `studio_settings.notify_email_kinds`.
@@ -50,6 +54,7 @@ impl Kind {
             Kind::ContractSigned => "contract_signed",
             Kind::Booked => "booked",
             Kind::ChangeOrderAnswered => "change_order_answered",
+            Kind::PaymentRecorded => "payment_recorded",
         }
     }
 
@@ -62,6 +67,7 @@ impl Kind {
             Kind::ContractSigned => "A partner signs a contract",
             Kind::Booked => "A wedding is booked (or a signed contract could not book it)",
             Kind::ChangeOrderAnswered => "A change order is approved or declined",
+            Kind::PaymentRecorded => "A payment is recorded",
         }
     }
 

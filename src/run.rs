@@ -17,6 +17,10 @@ pub enum Cmd {
         scale: Option<i32>,
     },
     Demo,
+    /// `jobs invoices`, by the system clock or at the instant given.
+    JobsInvoices {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     CreateUser {
         email: String,
         role: String,
@@ -91,6 +95,17 @@ async fn execute(
         Cmd::Serve | Cmd::Demo => {
             let demo = matches!(cmd, Cmd::Demo);
             serve(database, settings, started, demo).await?
+        }
+        Cmd::JobsInvoices { at } => {
+            let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
+            let swept = crate::billing::jobs::sweep(&database.pool, &clock)
+                .await
+                .map_err(|e| anyhow::anyhow!("the invoice sweep: {e}"))?;
+            println!(
+                "Invoices: {} marked overdue, {} credit applications, {} idempotency answers \
+                 forgotten.",
+                swept.overdue, swept.credits, swept.forgotten
+            );
         }
         Cmd::Migrate | Cmd::Seed { .. } => {}
     }

@@ -5,6 +5,8 @@ use crate::clock::Clock;
 use anyhow::Result;
 use sqlx::PgPool;
 
+mod billing;
+
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
 /// The demo studio's logo (made for it; 480 x 128 pixels).
@@ -221,6 +223,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
             .send();
         }
     }
+    billing::money(tx, clock, &studio, olivia, owner).await?;
     // Olivia's booking and approved change were read days ago (they stay in the inbox, read).
     sqlx::query("UPDATE notifications SET is_read = true WHERE link_url IN ($1, $2)")
         .bind(format!("/quotes/{olivia}"))

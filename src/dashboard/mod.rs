@@ -18,8 +18,11 @@ use sqlx::types::Json;
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
-    // Leads and Quotes have their own pages; the rest are still to come.
+    // Leads, Quotes and Invoices have their own pages; the rest are still to come.
     for &(path, label) in NAV[3..NAV.len() - 1].iter() {
+        if path == "/invoices" {
+            continue;
+        }
         r = r.get(path, area_access(path), move |db: Db, staff: Staff| {
             coming_soon(db, staff, path, label)
         });
@@ -242,7 +245,6 @@ async fn coming_soon(
         "Calendar" => {
             "The team calendar: shoots, absences and holidays, so no one is booked twice."
         }
-        "Invoices" => "Deposits, balances and payments, in your currency.",
         _ => "Profit per project from real hours, team speed, and which lead sources pay off.",
     };
     let layout = Layout::load(&mut db, &staff, label, path).await?;

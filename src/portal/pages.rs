@@ -125,13 +125,18 @@ fn quote_item(q: Quote, studio: &Studio) -> Item {
 }
 
 fn invoice_item(i: Invoice, studio: &Studio) -> Item {
+    let owed = if i.owed() > rust_decimal::Decimal::ZERO {
+        format!(" · {} to pay", studio.money(i.owed()))
+    } else {
+        String::new()
+    };
     Item {
         href: format!("/portal/invoices/{}", i.id),
         title: invoice_title(&i),
         detail: format!(
-            "{} · {}",
+            "{} · {}{owed}",
             studio.money(i.total_amount),
-            i.status.unwrap_or_default()
+            i.status.clone().unwrap_or_default()
         ),
     }
 }
@@ -243,20 +248,69 @@ async fn quote(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Respo
     }))
 }
 
+#[derive(Template)]
+#[template(path = "portal/invoice.html")]
+struct InvoicePage {
+    studio: String,
+    user: PortalUser,
+    title: String,
+    rows: Vec<(&'static str, String)>,
+    /// Payments and refunds: date, what, amount.
+    history: Vec<(String, String, String)>,
+}
+
+/// One of the couple's invoices: what it is for, when due, the total, what is paid and still to
+/// pay, its status, and its payments and refunds.
 async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
     let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let i = invoices::one(&mut conn, user.client_id, id).await?;
     let paid = i.amount_paid.unwrap_or_default();
+    let credit = i.total_amount < rust_decimal::Decimal::ZERO;
     let rows = vec![
+        ("For", i.description.clone().unwrap_or_default()),
         ("Issued", date(i.issue_date)),
         ("Due", date(i.due_date)),
         ("Total", studio.money(i.total_amount)),
-        ("Paid", studio.money(paid)),
-        ("Still to pay", studio.money(i.total_amount - paid)),
+        (if credit { "Applied" } else { "Paid" }, studio.money(paid)),
+        (
+            if credit {
+                "Credit left"
+            } else {
+                "Still to pay"
+            },
+            studio.money(i.owed()),
+        ),
         ("Status", i.status.clone().unwrap_or_default()),
     ];
-    Ok(detail(studio, user, invoice_title(&i), rows))
+    let payments = crate::billing::invoices::payments(&mut conn, id).await?;
+    let refunds = crate::billing::invoices::refunds(&mut conn, id).await?;
+    let mut history: Vec<(chrono::DateTime<chrono::Utc>, (String, String, String))> = vec![];
+    for p in payments {
+        let what = match (&p.credit_invoice_number, credit) {
+            (Some(n), false) => format!("Credit from {n}"),
+            (Some(n), true) => format!("Credit applied to {n}"),
+            (None, _) => format!("Payment ({})", p.method.to_lowercase()),
+        };
+        let row = (studio.day(&p.payment_date), what, studio.money(p.amount));
+        history.push((p.payment_date, row));
+    }
+    for r in refunds {
+        let row = (
+            studio.day(&r.refund_date),
+            "Refund".to_string(),
+            studio.money(-r.amount),
+        );
+        history.push((r.refund_date, row));
+    }
+    history.sort_by_key(|h| h.0);
+    Ok(render(&InvoicePage {
+        studio: studio.studio_name,
+        user,
+        title: invoice_title(&i),
+        rows,
+        history: history.into_iter().map(|h| h.1).collect(),
+    }))
 }
 
 async fn document(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {

@@ -90,8 +90,8 @@ async fn the_header_and_the_inbox_show_my_notifications_only_and_opening_one_mar
         "data-notification=\"{accepted}\" class=\"unread\""
     )));
     assert!(inbox.contains("Sofia Garcia accepted proposal"));
-    // Two unread, and Olivia's booking and approved change, read days ago.
-    assert_eq!(rows(&inbox).len(), 4);
+    // Two unread, and Olivia's booking, approved change and two payments, read days ago.
+    assert_eq!(rows(&inbox).len(), 6);
     assert_eq!(inbox.matches("class=\"unread\"").count(), 2, "{inbox}");
     assert!(rows(&inbox).contains(&(accepted as i64)), "{inbox}");
     assert!(

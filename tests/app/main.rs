@@ -8,6 +8,8 @@ mod architecture;
 mod audit;
 mod auth;
 mod auto_book;
+mod billing;
+mod billing_pages;
 mod booking;
 mod browser;
 mod catalog;
