@@ -18,6 +18,7 @@ mod contracts;
 mod dashboard;
 mod health;
 mod inbox;
+mod journey;
 mod leads;
 mod lists;
 mod local_time;
