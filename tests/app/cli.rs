@@ -82,7 +82,7 @@ fn start_demo(data_dir: &std::path::Path) -> Running {
         .arg(data_dir)
         .args(["--bind", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(data_dir.with_extension("stderr")).unwrap())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -96,7 +96,10 @@ fn start_demo(data_dir: &std::path::Path) -> Running {
     loop {
         let line = rx
             .recv_timeout(deadline - Instant::now())
-            .expect("projectflo printed its URL");
+            .unwrap_or_else(|e| {
+                let err = std::fs::read_to_string(data_dir.with_extension("stderr"));
+                panic!("projectflo printed no URL ({e}); its stderr: {err:?}")
+            });
         if let Some(rest) = line.split("running at ").nth(1) {
             let url = rest
                 .split_whitespace()
