@@ -227,11 +227,11 @@ async fn concurrent_payments_on_one_invoice_never_overpay_and_each_transaction_i
     let s = app.demo_login("Bookkeeper").await;
     let (id, _) = invoice(&app, "1000.00", 30).await;
     let (second, _) = invoice(&app, "1000.00", 30).await;
-    // 60 at once over separate connections: 100s with transaction ids repeating in threes,
+    // 100 at once over separate connections: 100s with transaction ids repeating in threes,
     // some 450s that would overpay after a while, some on another invoice with the same ids,
     // and replays of one idempotency key.
     let mut requests = vec![];
-    for n in 0..60 {
+    for n in 0..100 {
         let (target, body, key) = match n % 6 {
             0..=2 => (
                 id,
