@@ -17,7 +17,6 @@ use crate::studio::Studio;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -456,24 +455,5 @@ async fn pdf(
         .next()
         .filter(|f| f.contract.voided_at.is_none())
         .ok_or_else(|| AppError::not_found("contract"))?;
-    let bytes = match full.contract.document_id {
-        Some(d) => {
-            crate::crm::documents::read(&mut db, &state.settings.data_dir, d)
-                .await?
-                .1
-        }
-        None => super::trail::pdf_of(&studio, &full),
-    };
-    let name = format!("contract-quote-{id}.pdf");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    super::trail::pdf_response(&mut db, &state.settings.data_dir, &studio, &full).await
 }

@@ -26,6 +26,20 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/portal/contracts/{id}", Access::Portal, page)
         .post("/portal/contracts/{id}/sign", Access::Portal, sign)
+        .get("/portal/contracts/{id}/pdf", Access::Portal, pdf)
+}
+
+/// The couple's contract as a PDF (signed and kept, or made now with its trail so far).
+async fn pdf(
+    State(state): State<AppState>,
+    mut db: Db,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let ForSigner { full, .. } =
+        signatures::for_portal(&mut db, user.client_id, &user.email, id, false).await?;
+    let studio = Studio::load(&mut db).await?;
+    super::trail::pdf_response(&mut db, &state.settings.data_dir, &studio, &full).await
 }
 
 #[derive(Template)]

@@ -59,6 +59,34 @@ pub fn trail(studio: &Studio, full: &Full) -> Vec<String> {
     lines
 }
 
+/// The contract in force as a PDF, as a response: the signed copy kept with the documents once
+/// everyone signed; before that (or where no file was kept), made now with the trail so far.
+pub async fn pdf_response(
+    conn: &mut sqlx::PgConnection,
+    data_dir: &std::path::Path,
+    studio: &Studio,
+    full: &Full,
+) -> crate::error::AppResult<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let bytes = match full.contract.document_id {
+        Some(d) => crate::crm::documents::read(conn, data_dir, d).await?.1,
+        None => pdf_of(studio, full),
+    };
+    let name = format!("contract-quote-{}.pdf", full.contract.build_id);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// The contract as a PDF: its text and its audit trail.
 pub fn pdf_of(studio: &Studio, full: &Full) -> Vec<u8> {
     let title = format!(

@@ -555,6 +555,20 @@ async fn a_partner_signs_their_own_contract_in_the_portal_and_no_one_elses() {
         get(format!("/portal/contracts/{theirs}")).await.status(),
         404
     );
+    // The contract as a PDF, for her own contract only.
+    assert!(
+        page.contains(&format!("href=\"/portal/contracts/{contract}/pdf\"")),
+        "{page}"
+    );
+    let pdf = get(format!("/portal/contracts/{contract}/pdf")).await;
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+    assert_eq!(
+        get(format!("/portal/contracts/{theirs}/pdf"))
+            .await
+            .status(),
+        404
+    );
     let (olivia_before, old_before) = (count(theirs).await, count(old).await);
     let resp = sign(old, good(&csrf, &hash)).await;
     assert_eq!(resp.status(), 409);
