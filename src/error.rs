@@ -27,6 +27,10 @@ pub enum AppError {
     BadRequest { status: StatusCode, message: String },
     #[error("{0}")]
     Conflict(String),
+    /// A well-formed value the record's state refuses (more than is still owed, say): 409
+    /// naming the field, so that a schema-valid request is never a 422.
+    #[error("{field}: {message}")]
+    FieldConflict { field: String, message: String },
     #[error("you need to log in")]
     Unauthorized,
     #[error("{0}")]
@@ -42,6 +46,14 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     pub fn not_found(what: &str) -> Self {
         AppError::NotFound(format!("{what} not found"))
+    }
+
+    /// The field's value conflicts with the record's state (409 naming the field).
+    pub fn field_conflict(field: &str, message: impl Into<String>) -> Self {
+        AppError::FieldConflict {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     /// The record a field names does not exist (404 naming the field).
@@ -68,7 +80,7 @@ impl AppError {
             AppError::NotFound(_) | AppError::UnknownRef { .. } => StatusCode::NOT_FOUND,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest { status, .. } => *status,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::FieldConflict { .. } => StatusCode::CONFLICT,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -81,7 +93,7 @@ impl AppError {
             AppError::NotFound(_) | AppError::UnknownRef { .. } => "not-found",
             AppError::Validation { .. } => "validation",
             AppError::BadRequest { .. } => "bad-request",
-            AppError::Conflict(_) => "conflict",
+            AppError::Conflict(_) | AppError::FieldConflict { .. } => "conflict",
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::RateLimited { .. } => "rate-limited",

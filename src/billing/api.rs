@@ -157,7 +157,7 @@ pub struct PaymentRecorded {
 
 /// Record a payment made by hand. Send an `Idempotency-Key` to make retries safe: the first
 /// answer is replayed for 24 h (with `Idempotent-Replayed: true`); the same key with other
-/// parameters is a 422. Overpaying (422), a transaction id already recorded (409), a void or
+/// parameters is a 422. Overpaying (409, naming `amount`), a transaction id already recorded (409), a void or
 /// draft invoice or a credit note (409) change nothing.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/payments", tag = "invoices",
     params(("id" = i32, Path),

@@ -162,7 +162,7 @@ pub async fn record(
         _ => {}
     }
     if p.amount > inv.owed() {
-        return Err(AppError::field(
+        return Err(AppError::field_conflict(
             "amount",
             format!(
                 "at most {} is still owed on {}",
@@ -300,7 +300,7 @@ pub async fn refund(
         )));
     }
     if r.amount > left {
-        return Err(AppError::field(
+        return Err(AppError::field_conflict(
             "amount",
             format!(
                 "at most {} of this payment is left to refund",

@@ -46,7 +46,8 @@ impl IntoResponse for AppError {
                     message: e.message.clone(),
                 })
                 .collect(),
-            AppError::UnknownRef { field, message } => vec![ProblemField {
+            AppError::UnknownRef { field, message }
+            | AppError::FieldConflict { field, message } => vec![ProblemField {
                 field: field.clone(),
                 message: message.clone(),
             }],

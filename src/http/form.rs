@@ -22,7 +22,8 @@ impl Refusal {
         let (message, errors) = match e {
             AppError::Validation { message, errors } => (message, errors),
             AppError::Conflict(message) => (message, vec![]),
-            AppError::UnknownRef { field, message } => {
+            AppError::UnknownRef { field, message }
+            | AppError::FieldConflict { field, message } => {
                 let error = FieldError { field, message };
                 (format!("{}: {}", error.field, error.message), vec![error])
             }

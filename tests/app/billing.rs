@@ -84,7 +84,7 @@ async fn a_payment_by_hand_moves_the_invoice_and_the_project_and_never_overpays(
     let before = money(&app, id).await;
     // Every bad input: a clear 4xx, nothing changed.
     for (body, status) in [
-        (json!({"amount": "1000.01", "method": "Cash"}), 422),
+        (json!({"amount": "1000.01", "method": "Cash"}), 409),
         (json!({"amount": "0", "method": "Cash"}), 422),
         (json!({"amount": "-5", "method": "Cash"}), 422),
         (json!({"amount": "10.001", "method": "Cash"}), 422),
@@ -102,8 +102,10 @@ async fn a_payment_by_hand_moves_the_invoice_and_the_project_and_never_overpays(
         assert_problem(resp, status).await;
         assert_eq!(money(&app, id).await, before, "{body}");
     }
+    // Well-formed but more than is owed: a conflict with the invoice, naming the field.
     let over = pay(&s, id, json!({"amount": "1000.01", "method": "Cash"})).await;
-    let problem = assert_problem(over, 422).await;
+    let problem = assert_problem(over, 409).await;
+    assert_eq!(problem["errors"][0]["field"], "amount", "{problem}");
     assert!(
         problem["detail"].as_str().unwrap().contains("$1,000.00"),
         "{problem}"
@@ -304,7 +306,7 @@ async fn refunds_are_limited_to_what_is_left_of_the_payment_and_move_the_status_
     let path = format!("/api/v1/payments/{payment}/refunds");
     let before = money(&app, id).await;
     for (body, status) in [
-        (json!({"amount": "500.01", "reason": "too much"}), 422),
+        (json!({"amount": "500.01", "reason": "too much"}), 409),
         (json!({"amount": "0", "reason": "nothing"}), 422),
         (json!({"amount": "10", "reason": "  "}), 422),
         (
@@ -338,7 +340,7 @@ async fn refunds_are_limited_to_what_is_left_of_the_payment_and_move_the_status_
     assert_problem(
         s.post_json(&path, &json!({"amount": "300.01", "reason": "x"}))
             .await,
-        422,
+        409,
     )
     .await;
     let rest = s

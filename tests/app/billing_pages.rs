@@ -125,7 +125,7 @@ async fn the_payment_form_refuses_by_the_field_and_records_with_a_redirect() {
         ]
     };
     let refused = s.post_form(&path, &form("900", "")).await;
-    assert_eq!(refused.status(), 422);
+    assert_eq!(refused.status(), 409);
     let html = refused.text().await.unwrap();
     assert!(html.contains("id=\"pay-amount-error\""), "{html}");
     assert!(html.contains("$800.00 is still owed"), "{html}");
