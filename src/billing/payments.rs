@@ -87,7 +87,11 @@ pub fn day(field: &str, text: &str, today: NaiveDate) -> AppResult<NaiveDate> {
     }
     let d = dates::parse(text).map_err(|m| AppError::field(field, m))?;
     if d > today {
-        return Err(AppError::field(field, "it cannot be after today"));
+        // Well-formed, refused by the day it is (409, as the state of the world).
+        return Err(AppError::field_conflict(
+            field,
+            format!("it cannot be after today, {}", today.format("%B %-d, %Y")),
+        ));
     }
     Ok(d)
 }

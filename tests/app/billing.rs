@@ -91,7 +91,7 @@ async fn a_payment_by_hand_moves_the_invoice_and_the_project_and_never_overpays(
         (json!({"amount": "10", "method": "Bitcoin"}), 422),
         (
             json!({"amount": "10", "method": "Cash", "payment_date": "2199-01-01"}),
-            422,
+            409,
         ),
         (
             json!({"amount": "10", "method": "Cash", "payment_date": "June 1"}),
@@ -311,7 +311,7 @@ async fn refunds_are_limited_to_what_is_left_of_the_payment_and_move_the_status_
         (json!({"amount": "10", "reason": "  "}), 422),
         (
             json!({"amount": "10", "reason": "later", "refund_date": "2199-01-01"}),
-            422,
+            409,
         ),
     ] {
         assert_problem(s.post_json(&path, &body).await, status).await;
