@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod pages;
 pub mod payments;
 pub mod status;
+pub mod stripe;
 
 use crate::http::routes::Routes;
 
