@@ -19,6 +19,10 @@ CREATE TABLE stripe_checkout_sessions (
   -- Paid online beyond what the invoice still owed when the payment arrived (the invoice was
   -- paid meanwhile by hand, or voided): not recorded as a payment, to be refunded.
   unapplied DECIMAL(10,2) NOT NULL DEFAULT 0 CHECK (unapplied >= 0),
+  -- Refunding it through Stripe: the Idempotency-Key of the attempt under way (kept until it
+  -- is done or refused), then Stripe's refund id and when.
+  unapplied_refund_key TEXT NULL,
+  unapplied_refund_id TEXT NULL,
   unapplied_refunded_at TIMESTAMPTZ NULL
 );
 CREATE INDEX idx_stripe_checkout_sessions_invoice ON stripe_checkout_sessions (invoice_id, id);

@@ -307,7 +307,7 @@ pub async fn complete(
     if unapplied > Decimal::ZERO {
         let message = format!(
             "{} was paid by card through Stripe on {} beyond what it still owed (payment {pi}): \
-             it is not recorded as a payment; refund it to the couple in Stripe.",
+             it is not recorded as a payment; refund it from the invoice page.",
             studio.money(unapplied),
             inv.title(),
         );
@@ -381,11 +381,14 @@ pub async fn returned(
     ))
 }
 
-/// Card payments of an invoice paid beyond what it owed and not refunded yet: (PaymentIntent,
-/// amount), oldest first.
-pub async fn unapplied(conn: &mut PgConnection, invoice: i32) -> AppResult<Vec<(String, Decimal)>> {
+/// Card payments of an invoice paid beyond what it owed and not refunded yet: (session,
+/// PaymentIntent, amount), oldest first.
+pub async fn unapplied(
+    conn: &mut PgConnection,
+    invoice: i32,
+) -> AppResult<Vec<(String, String, Decimal)>> {
     Ok(sqlx::query_as(
-        "SELECT COALESCE(payment_intent, id), unapplied FROM stripe_checkout_sessions
+        "SELECT id, COALESCE(payment_intent, id), unapplied FROM stripe_checkout_sessions
          WHERE invoice_id = $1 AND unapplied > 0 AND unapplied_refunded_at IS NULL
          ORDER BY completed_at, id",
     )
@@ -550,4 +553,90 @@ async fn end_attempt(db: &mut Db, key: &str) -> AppResult<()> {
         .execute(&mut **db)
         .await?;
     Ok(())
+}
+
+/// Refund through Stripe what a card payment brought beyond what the invoice owed (never
+/// recorded as a payment, so nothing of the invoice's money moves). The attempt's
+/// Idempotency-Key is kept on the session until it is done (asking again after a lost answer
+/// gets the same refund) and dropped when Stripe refuses (the next try is a new request).
+pub async fn refund_unapplied(
+    db: &mut Db,
+    settings: &Settings,
+    studio: &Studio,
+    clock: &Clock,
+    invoice: i32,
+    session: &str,
+    actor: Option<i32>,
+) -> AppResult<Decimal> {
+    let stripe = settings.stripe().ok_or_else(|| {
+        AppError::Conflict("set up the Stripe keys to refund through Stripe".into())
+    })?;
+    let key = format!("projectflo-unapplied-{}", uuid::Uuid::new_v4());
+    let row: Option<(String, Decimal, String)> = crate::db::transaction(db, async |tx| {
+        Ok(sqlx::query_as(
+            "UPDATE stripe_checkout_sessions
+             SET unapplied_refund_key = COALESCE(unapplied_refund_key, $3)
+             WHERE id = $1 AND invoice_id = $2 AND unapplied > 0
+               AND unapplied_refunded_at IS NULL AND payment_intent IS NOT NULL
+             RETURNING payment_intent, unapplied, unapplied_refund_key",
+        )
+        .bind(session)
+        .bind(invoice)
+        .bind(&key)
+        .fetch_optional(&mut *tx)
+        .await?)
+    })
+    .await?;
+    let (pi, amount, key) = row.ok_or_else(|| {
+        AppError::Conflict("nothing paid by card beyond what was owed is left to refund".into())
+    })?;
+    let currency = studio.currency_code.to_lowercase();
+    let minor = stripe::minor_units(amount, &currency)
+        .ok_or_else(|| anyhow::anyhow!("{amount} is not a whole amount of {currency}"))?;
+    let client = Client::new(stripe);
+    let refund = match db.while_idle(client.refund(&pi, minor, &key)).await? {
+        Ok(r) => r,
+        Err(e) => {
+            if matches!(e, StripeError::Refused { .. }) {
+                sqlx::query(
+                    "UPDATE stripe_checkout_sessions SET unapplied_refund_key = NULL
+                     WHERE id = $1 AND unapplied_refund_key = $2",
+                )
+                .bind(session)
+                .bind(&key)
+                .execute(&mut **db)
+                .await?;
+            }
+            return Err(AppError::Conflict(format!(
+                "Stripe did not refund it: {e}. Nothing is recorded."
+            )));
+        }
+    };
+    crate::db::transaction(db, async |tx| {
+        sqlx::query(
+            "UPDATE stripe_checkout_sessions
+             SET unapplied_refunded_at = $2, unapplied_refund_id = $3
+             WHERE id = $1 AND unapplied_refunded_at IS NULL",
+        )
+        .bind(session)
+        .bind(clock.now())
+        .bind(&refund.id)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            tx,
+            actor,
+            "invoices.unapplied_refund",
+            "invoice",
+            Some(invoice),
+            serde_json::json!({
+                "session": session, "payment_intent": pi, "amount": amount,
+                "stripe_refund": refund.id,
+            }),
+        )
+        .await?;
+        Ok(())
+    })
+    .await?;
+    Ok(amount)
 }

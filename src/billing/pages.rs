@@ -35,6 +35,7 @@ pub fn routes() -> Routes {
         .post("/invoices/{id}/void", manage, void)
         .post("/invoices/{id}/send", manage, send)
         .post("/invoices/{id}/apply-credit", manage, apply_credit)
+        .post("/invoices/{id}/refund-unapplied", manage, refund_unapplied)
 }
 
 #[derive(Deserialize, Default)]
@@ -97,6 +98,7 @@ enum Part {
     Void,
     Send,
     Credit,
+    Unapplied,
 }
 
 impl Part {
@@ -107,6 +109,7 @@ impl Part {
             Part::Void => "void",
             Part::Send => "send",
             Part::Credit => "credit",
+            Part::Unapplied => "unapplied",
         }
     }
 }
@@ -174,8 +177,8 @@ struct InvoicePage {
     /// Payments that can still be refunded: id, label, what is left.
     refundable: Vec<(i32, String, String)>,
     credit: Option<String>,
-    /// Paid by card beyond what was owed, to refund in Stripe: the words for each.
-    unapplied: Vec<String>,
+    /// Paid by card beyond what was owed, to refund through Stripe: (session, the words).
+    unapplied: Vec<(String, String)>,
     can_pay: bool,
     today: String,
     said: Option<Said>,
@@ -296,13 +299,13 @@ async fn view(
     let unapplied = online::unapplied(db, id)
         .await?
         .into_iter()
-        .map(|(pi, amount)| {
-            format!(
+        .map(|(session, pi, amount)| {
+            let words = format!(
                 "{} was paid by card through Stripe ({pi}) after the invoice was paid or \
-                 voided: it is not recorded as a payment here. Refund it to the couple from \
-                 Stripe's dashboard.",
+                 voided: it is not recorded as a payment here. Refund it to the couple.",
                 studio.money(amount)
-            )
+            );
+            (session, words)
         })
         .collect();
     Ok(InvoicePage {
@@ -351,6 +354,7 @@ fn done_message(done: &str) -> Option<&'static str> {
         "void" => "The invoice is void.",
         "send" => "The invoice is sent.",
         "credit" => "The credit is applied.",
+        "unapplied" => "Refunded through Stripe.",
         _ => return None,
     })
 }
@@ -580,6 +584,47 @@ async fn send(
         &staff,
         id,
         Part::Send,
+        htmx,
+        result,
+        |_| {},
+    )
+    .await
+}
+
+#[derive(Default, Deserialize, Clone)]
+struct UnappliedForm {
+    #[serde(default)]
+    session: String,
+}
+
+/// Refund through Stripe what a card payment brought beyond what the invoice owed.
+async fn refund_unapplied(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    htmx: Htmx,
+    Path(id): Path<i32>,
+    Form(f): Form<UnappliedForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let studio = Studio::load(&mut db).await?;
+        let (settings, clock) = (&state.settings, &state.clock);
+        let actor = Some(staff.contributor_id);
+        let amount =
+            online::refund_unapplied(&mut db, settings, &studio, clock, id, &f.session, actor)
+                .await?;
+        Ok(format!(
+            "Refunded {} to the couple through Stripe.",
+            studio.money(amount)
+        ))
+    }
+    .await;
+    after(
+        &state,
+        &mut db,
+        &staff,
+        id,
+        Part::Unapplied,
         htmx,
         result,
         |_| {},
