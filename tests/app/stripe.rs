@@ -377,6 +377,46 @@ async fn a_card_payment_after_one_by_hand_never_overpays_and_the_rest_is_flagged
         .await
         .unwrap();
     assert!(html.contains("id=\"stripe-unapplied\""), "{html}");
+
+    // "Refund it through Stripe": the 700 goes back to the couple; the invoice's money stays.
+    let before = money(&app, invoice).await;
+    let path = format!("/invoices/{invoice}/refund-unapplied");
+    // Stripe refusing first: said by the button, nothing marked, and the next press is new.
+    fake.refuse_refunds(Some("The balance is too low."));
+    let resp = staff
+        .post_form(&path, &[("session", session.as_str())])
+        .await;
+    assert_eq!(resp.status(), 409);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("The balance is too low.")
+    );
+    fake.refuse_refunds(None);
+    let resp = staff
+        .post_form(&path, &[("session", session.as_str())])
+        .await;
+    assert_eq!(resp.status(), 303);
+    let pi = fake.session(&session)["payment_intent"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(fake.refunded(&pi), 70_000);
+    assert_eq!(money(&app, invoice).await, before);
+    let html = staff
+        .get(&format!("/invoices/{invoice}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("id=\"stripe-unapplied\""), "{html}");
+    let resp = staff
+        .post_form(&path, &[("session", session.as_str())])
+        .await;
+    assert_eq!(resp.status(), 409);
+    assert_eq!(fake.refunded(&pi), 70_000);
+    assert_invariants(&app).await;
 }
 
 #[tokio::test]
