@@ -257,7 +257,10 @@ pub async fn complete(
         Some((id, amount)) => (Some(id), amount.min(received)),
         None => {
             let open = !matches!(inv.status(), InvoiceStatus::Void | InvoiceStatus::Draft);
-            let fits = if open && inv.total_amount > Decimal::ZERO {
+            // Paid in another currency than the studio's now (its setting changed meanwhile):
+            // nothing of it is counted; it is flagged like an overpayment.
+            let same_currency = currency.eq_ignore_ascii_case(&studio.currency_code);
+            let fits = if open && same_currency && inv.total_amount > Decimal::ZERO {
                 received.min(inv.owed()).max(Decimal::ZERO)
             } else {
                 Decimal::ZERO
