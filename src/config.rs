@@ -105,6 +105,81 @@ pub struct Settings {
         global = true
     )]
     pub mail_from: String,
+
+    /// Stripe secret API key (`sk_live_...` or `sk_test_...`). With the webhook signing secret,
+    /// it turns on payments by card through Stripe Checkout in the portal; unset: off, and
+    /// ProjectFlo never calls Stripe.
+    #[arg(
+        long,
+        env = "PROJECTFLO_STRIPE_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub stripe_secret_key: Option<Secret>,
+
+    /// The signing secret (`whsec_...`) of the Stripe webhook endpoint
+    /// `<public URL>/webhooks/stripe`, subscribed to `checkout.session.completed`.
+    #[arg(
+        long,
+        env = "PROJECTFLO_STRIPE_WEBHOOK_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub stripe_webhook_secret: Option<Secret>,
+
+    /// Stripe's API address (tests point it at a local fake).
+    #[arg(
+        long,
+        env = "PROJECTFLO_STRIPE_API_BASE",
+        default_value = "https://api.stripe.com",
+        value_parser = http_url,
+        global = true
+    )]
+    pub stripe_api_base: String,
+}
+
+/// A secret setting: never shown by `Debug` (settings may be logged).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty".into());
+        }
+        Ok(Secret(s.to_string()))
+    }
+}
+
+/// An http or https address without a trailing slash.
+fn http_url(s: &str) -> Result<String, String> {
+    let u = url::Url::parse(s).map_err(|e| e.to_string())?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err("an http:// or https:// address".into());
+    }
+    Ok(s.trim_end_matches('/').to_string())
+}
+
+/// Stripe's settings when card payments are turned on (both secrets set).
+#[derive(Debug, Clone)]
+pub struct StripeSettings<'a> {
+    pub secret_key: &'a str,
+    pub webhook_secret: &'a str,
+    pub api_base: &'a str,
 }
 
 impl Settings {
@@ -121,6 +196,16 @@ impl Settings {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// Stripe, when both its secret key and its webhook signing secret are set; else card
+    /// payments are off.
+    pub fn stripe(&self) -> Option<StripeSettings<'_>> {
+        Some(StripeSettings {
+            secret_key: self.stripe_secret_key.as_ref()?.expose(),
+            webhook_secret: self.stripe_webhook_secret.as_ref()?.expose(),
+            api_base: &self.stripe_api_base,
+        })
     }
 
     /// Settings for tests and tools: the defaults, with nothing read from the environment.

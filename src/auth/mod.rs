@@ -50,6 +50,7 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/contract/{token}",
     "/contract/{token}/sign",
     "/brand/logo",
+    "/webhooks/stripe",
 ];
 
 pub const STAFF_COOKIE: &str = "pf_session";

@@ -2,6 +2,7 @@
 //! payment (with `Idempotency-Key`), refunding a payment, voiding an invoice.
 use super::idempotency;
 use super::invoices::{self, Invoice, Payment, Refund, Settled};
+use super::online;
 use super::payments::{self, Method, NewPayment, NewRefund};
 use super::status::InvoiceStatus;
 use crate::auth::{Access, Permission, Staff};
@@ -259,7 +260,8 @@ pub struct Refunded {
 }
 
 /// Refund part or all of a payment (never more than is left of it; a credit applied is not
-/// refunded: 409).
+/// refunded: 409). A card payment taken through Stripe is refunded through Stripe first; when
+/// Stripe refuses, nothing is recorded and the 422 on `amount` carries Stripe's message.
 #[utoipa::path(post, path = "/api/v1/payments/{id}/refunds", tag = "invoices",
     params(("id" = i32, Path)),
     request_body = RefundIn,
@@ -277,17 +279,18 @@ async fn refund_payment(
     ApiJson(r): ApiJson<RefundIn>,
 ) -> AppResult<(StatusCode, Json<Refunded>)> {
     let clock = state.clock;
-    let out = crate::db::transaction(&mut db, async |tx| {
-        let studio = Studio::load(tx).await?;
-        let today = clock.today(&studio.time_zone);
-        let refund = NewRefund {
-            amount: payments::amount("amount", &r.amount)?,
-            date: payments::day("refund_date", r.refund_date.as_deref().unwrap_or(""), today)?,
-            reason: &r.reason,
-        };
-        payments::refund(tx, &studio, &clock, id, &refund, Some(staff.contributor_id)).await
-    })
-    .await?;
+    let studio = Studio::load(&mut db).await?;
+    let today = clock.today(&studio.time_zone);
+    let refund = NewRefund {
+        amount: payments::amount("amount", &r.amount)?,
+        date: payments::day("refund_date", r.refund_date.as_deref().unwrap_or(""), today)?,
+        reason: &r.reason,
+        stripe_refund_id: None,
+    };
+    // A card payment taken through Stripe is refunded there first, with no transaction open.
+    let settings = &state.settings;
+    let actor = Some(staff.contributor_id);
+    let out = online::refund(&mut db, settings, &studio, &clock, id, &refund, actor).await?;
     Ok((
         StatusCode::CREATED,
         Json(Refunded {

@@ -11,14 +11,20 @@ pub mod credits;
 pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
+pub mod online;
 pub mod pages;
 pub mod payments;
 pub mod status;
+pub mod stripe;
+pub mod webhook;
 
 use crate::http::routes::Routes;
 
 pub use status::InvoiceStatus;
 
 pub fn routes() -> Routes {
-    Routes::new().merge(api::routes()).merge(pages::routes())
+    Routes::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(webhook::routes())
 }

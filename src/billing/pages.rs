@@ -6,6 +6,7 @@
 use super::api::parse_status;
 use super::credits;
 use super::invoices::{self, Invoice, Payment, Refund};
+use super::online;
 use super::payments::{self, Method, NewPayment, NewRefund};
 use super::status::InvoiceStatus;
 use crate::auth::{Access, Permission, Staff};
@@ -34,6 +35,7 @@ pub fn routes() -> Routes {
         .post("/invoices/{id}/void", manage, void)
         .post("/invoices/{id}/send", manage, send)
         .post("/invoices/{id}/apply-credit", manage, apply_credit)
+        .post("/invoices/{id}/refund-unapplied", manage, refund_unapplied)
 }
 
 #[derive(Deserialize, Default)]
@@ -96,6 +98,7 @@ enum Part {
     Void,
     Send,
     Credit,
+    Unapplied,
 }
 
 impl Part {
@@ -106,6 +109,7 @@ impl Part {
             Part::Void => "void",
             Part::Send => "send",
             Part::Credit => "credit",
+            Part::Unapplied => "unapplied",
         }
     }
 }
@@ -173,6 +177,8 @@ struct InvoicePage {
     /// Payments that can still be refunded: id, label, what is left.
     refundable: Vec<(i32, String, String)>,
     credit: Option<String>,
+    /// Paid by card beyond what was owed, to refund through Stripe: (session, the words).
+    unapplied: Vec<(String, String)>,
     can_pay: bool,
     today: String,
     said: Option<Said>,
@@ -290,7 +296,20 @@ async fn view(
             .unwrap_or_else(|| "—".into())
     };
     let today = state.clock.today(&studio.time_zone);
+    let unapplied = online::unapplied(db, id)
+        .await?
+        .into_iter()
+        .map(|(session, pi, amount)| {
+            let words = format!(
+                "{} was paid by card through Stripe ({pi}) after the invoice was paid or \
+                 voided: it is not recorded as a payment here. Refund it to the couple.",
+                studio.money(amount)
+            );
+            (session, words)
+        })
+        .collect();
     Ok(InvoicePage {
+        unapplied,
         build,
         issued: day(i.issue_date),
         due: day(i.due_date),
@@ -335,6 +354,7 @@ fn done_message(done: &str) -> Option<&'static str> {
         "void" => "The invoice is void.",
         "send" => "The invoice is sent.",
         "credit" => "The credit is applied.",
+        "unapplied" => "Refunded through Stripe.",
         _ => return None,
     })
 }
@@ -473,41 +493,7 @@ async fn refund(
     Path(id): Path<i32>,
     Form(f): Form<RefundForm>,
 ) -> AppResult<Response> {
-    let result = crate::db::transaction(&mut db, async |tx| {
-        let studio = Studio::load(tx).await?;
-        let today = state.clock.today(&studio.time_zone);
-        let payment: i32 = f
-            .payment_id
-            .parse()
-            .map_err(|_| AppError::field("payment_id", "choose the payment to refund"))?;
-        let theirs: Option<i32> =
-            sqlx::query_scalar("SELECT id FROM payments WHERE id = $1 AND invoice_id = $2")
-                .bind(payment)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        theirs.ok_or_else(|| AppError::field("payment_id", "not a payment of this invoice"))?;
-        let r = NewRefund {
-            amount: payments::amount("amount", &f.amount)?,
-            date: payments::day("refund_date", &f.refund_date, today)?,
-            reason: &f.reason,
-        };
-        let (_, settled) = payments::refund(
-            tx,
-            &studio,
-            &state.clock,
-            payment,
-            &r,
-            Some(staff.contributor_id),
-        )
-        .await?;
-        Ok(format!(
-            "Refunded {}: the invoice is {}.",
-            studio.money(r.amount),
-            settled.status
-        ))
-    })
-    .await;
+    let result = refund_through(&state, &mut db, &staff, id, &f).await;
     let keep = |page: &mut InvoicePage| page.refund = f.clone();
     after(
         &state,
@@ -520,6 +506,44 @@ async fn refund(
         keep,
     )
     .await
+}
+
+/// Check, refund at Stripe when the payment was taken through it (no transaction open), then
+/// record the refund in one transaction.
+async fn refund_through(
+    state: &AppState,
+    db: &mut Db,
+    staff: &Staff,
+    id: i32,
+    f: &RefundForm,
+) -> AppResult<String> {
+    let studio = Studio::load(db).await?;
+    let today = state.clock.today(&studio.time_zone);
+    let payment: i32 = f
+        .payment_id
+        .parse()
+        .map_err(|_| AppError::field("payment_id", "choose the payment to refund"))?;
+    let theirs: Option<i32> =
+        sqlx::query_scalar("SELECT id FROM payments WHERE id = $1 AND invoice_id = $2")
+            .bind(payment)
+            .bind(id)
+            .fetch_optional(&mut **db)
+            .await?;
+    theirs.ok_or_else(|| AppError::field("payment_id", "not a payment of this invoice"))?;
+    let r = NewRefund {
+        amount: payments::amount("amount", &f.amount)?,
+        date: payments::day("refund_date", &f.refund_date, today)?,
+        reason: &f.reason,
+        stripe_refund_id: None,
+    };
+    let actor = Some(staff.contributor_id);
+    let (settings, clock) = (&state.settings, &state.clock);
+    let (_, settled) = online::refund(db, settings, &studio, clock, payment, &r, actor).await?;
+    Ok(format!(
+        "Refunded {}: the invoice is {}.",
+        studio.money(r.amount),
+        settled.status
+    ))
 }
 
 async fn void(
@@ -560,6 +584,47 @@ async fn send(
         &staff,
         id,
         Part::Send,
+        htmx,
+        result,
+        |_| {},
+    )
+    .await
+}
+
+#[derive(Default, Deserialize, Clone)]
+struct UnappliedForm {
+    #[serde(default)]
+    session: String,
+}
+
+/// Refund through Stripe what a card payment brought beyond what the invoice owed.
+async fn refund_unapplied(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    htmx: Htmx,
+    Path(id): Path<i32>,
+    Form(f): Form<UnappliedForm>,
+) -> AppResult<Response> {
+    let result = async {
+        let studio = Studio::load(&mut db).await?;
+        let (settings, clock) = (&state.settings, &state.clock);
+        let actor = Some(staff.contributor_id);
+        let amount =
+            online::refund_unapplied(&mut db, settings, &studio, clock, id, &f.session, actor)
+                .await?;
+        Ok(format!(
+            "Refunded {} to the couple through Stripe.",
+            studio.money(amount)
+        ))
+    }
+    .await;
+    after(
+        &state,
+        &mut db,
+        &staff,
+        id,
+        Part::Unapplied,
         htmx,
         result,
         |_| {},

@@ -262,36 +262,44 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 /// A refund to record against a payment.
+#[derive(Clone, Copy)]
 pub struct NewRefund<'a> {
     pub amount: Decimal,
     pub date: NaiveDate,
     pub reason: &'a str,
+    /// Stripe's id of the refund, when it was made through Stripe (recorded once).
+    pub stripe_refund_id: Option<&'a str>,
 }
 
-/// Refund part or all of a payment: never more than the payment less its earlier refunds; a
-/// credit applied is not refunded. The invoice's status and totals follow.
-pub async fn refund(
-    tx: &mut PgConnection,
+/// The payment a refund is checked against.
+pub struct RefundTarget {
+    pub invoice: i32,
+    pub method: String,
+    pub transaction_id: Option<String>,
+    /// What was refunded of it before.
+    pub refunded: Decimal,
+}
+
+/// Check a refund without changing anything: never more than the payment less its earlier
+/// refunds; a credit applied is not refunded; a reason is given. `refund` checks it again with
+/// the invoice locked; callers that must act before recording (a refund through Stripe) call
+/// it first.
+pub async fn check_refund(
+    conn: &mut PgConnection,
     studio: &Studio,
-    clock: &Clock,
     payment: i32,
     r: &NewRefund<'_>,
-    actor: Option<i32>,
-) -> AppResult<(i32, Settled)> {
-    let invoice: i32 = sqlx::query_scalar("SELECT invoice_id FROM payments WHERE id = $1")
-        .bind(payment)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| AppError::not_found(&format!("payment {payment}")))?;
-    let inv = invoices::lock(tx, invoice).await?;
-    let (amount, method, refunded): (Decimal, String, Decimal) = sqlx::query_as(
-        "SELECT p.amount, p.payment_method,
+) -> AppResult<RefundTarget> {
+    let row: Option<(i32, Decimal, String, Option<String>, Decimal)> = sqlx::query_as(
+        "SELECT p.invoice_id, p.amount, p.payment_method, p.transaction_id,
                 COALESCE((SELECT sum(amount) FROM payment_refunds WHERE payment_id = p.id), 0)
          FROM payments p WHERE p.id = $1",
     )
     .bind(payment)
-    .fetch_one(&mut *tx)
+    .fetch_optional(&mut *conn)
     .await?;
+    let (invoice, amount, method, transaction_id, refunded) =
+        row.ok_or_else(|| AppError::not_found(&format!("payment {payment}")))?;
     if method == "Credit" {
         return Err(AppError::Conflict(
             "a credit applied from a credit note is not refunded: no money was paid".into(),
@@ -319,11 +327,37 @@ pub async fn refund(
             "say why it is refunded (up to 500 characters)",
         ));
     }
+    Ok(RefundTarget {
+        invoice,
+        method,
+        transaction_id,
+        refunded,
+    })
+}
+
+/// Refund part or all of a payment, checked by `check_refund` with the invoice locked. The
+/// invoice's status and totals follow.
+pub async fn refund(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    clock: &Clock,
+    payment: i32,
+    r: &NewRefund<'_>,
+    actor: Option<i32>,
+) -> AppResult<(i32, Settled)> {
+    let invoice: i32 = sqlx::query_scalar("SELECT invoice_id FROM payments WHERE id = $1")
+        .bind(payment)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("payment {payment}")))?;
+    let inv = invoices::lock(tx, invoice).await?;
+    check_refund(tx, studio, payment, r).await?;
+    let reason = r.reason.trim();
     invoices::lock_build(tx, inv.project_id).await?;
     let id: i32 = sqlx::query_scalar(
         "INSERT INTO payment_refunds (payment_id, amount, refund_date, reason, recorded_at,
-                                      recorded_by)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                                      recorded_by, stripe_refund_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(payment)
     .bind(r.amount)
@@ -331,6 +365,7 @@ pub async fn refund(
     .bind(reason)
     .bind(clock.now())
     .bind(actor)
+    .bind(r.stripe_refund_id)
     .fetch_one(&mut *tx)
     .await?;
     let settled = invoices::settle(tx, &inv, clock.today(&studio.time_zone)).await?;
@@ -342,7 +377,7 @@ pub async fn refund(
         Some(invoice),
         serde_json::json!({
             "payment": payment, "refund": id, "amount": r.amount, "reason": reason,
-            "status": settled.status,
+            "status": settled.status, "stripe_refund": r.stripe_refund_id,
         }),
     )
     .await?;

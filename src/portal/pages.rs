@@ -6,14 +6,16 @@ use super::invoices::{self, Invoice};
 use super::projects::{self, Project};
 use super::quotes::{self, Quote};
 use crate::auth::{Access, PortalUser};
+use crate::billing::online;
 use crate::db::Db;
 use crate::error::AppResult;
+use crate::http::AppState;
 use crate::http::layout::render;
 use crate::http::routes::Routes;
 use crate::studio::Studio;
 use askama::Template;
-use axum::extract::Path;
-use axum::response::Response;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 
 pub fn routes() -> Routes {
@@ -22,6 +24,7 @@ pub fn routes() -> Routes {
         .get("/portal/projects/{id}", Access::Portal, project)
         .get("/portal/quotes/{id}", Access::Portal, quote)
         .get("/portal/invoices/{id}", Access::Portal, invoice)
+        .post("/portal/invoices/{id}/pay", Access::Portal, pay)
         .get("/portal/documents/{id}", Access::Portal, document)
         .get("/portal/documents/{id}/file", Access::Portal, document_file)
         .get("/portal/deliveries/{id}", Access::Portal, delivery)
@@ -251,18 +254,63 @@ async fn quote(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Respo
 #[derive(Template)]
 #[template(path = "portal/invoice.html")]
 struct InvoicePage {
+    id: i32,
     studio: String,
     user: PortalUser,
     title: String,
     rows: Vec<(&'static str, String)>,
     /// Payments and refunds: date, what, amount.
     history: Vec<(String, String, String)>,
+    /// "Pay by card" is offered: Stripe is set up and something is owed.
+    can_pay_by_card: bool,
+    /// What "Still to pay" the button pays.
+    owed: String,
+    /// Said after the couple comes back from Stripe: (is it good news, the words).
+    notice: Option<(bool, String)>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Back {
+    /// The Checkout Session the couple paid in (Stripe's success address).
+    #[serde(default)]
+    paid: Option<String>,
+    #[serde(default)]
+    cancelled: Option<String>,
 }
 
 /// One of the couple's invoices: what it is for, when due, the total, what is paid and still to
 /// pay, its status, and its payments and refunds.
-async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+async fn invoice(
+    State(state): State<AppState>,
+    db: Db,
+    user: PortalUser,
+    Path(id): Path<i32>,
+    Query(back): Query<Back>,
+) -> AppResult<Response> {
     let mut conn = db;
+    invoices::one(&mut conn, user.client_id, id).await?;
+    // Back from Stripe's page: ask Stripe and record the payment now if it is paid (the
+    // webhook records it otherwise, once either way).
+    let notice = match (&back.paid, &back.cancelled) {
+        (Some(session), _) => {
+            let settings = &state.settings;
+            let paid = online::returned(&mut conn, settings, &state.clock, id, session).await?;
+            Some(if paid {
+                (true, "Thank you: your payment is received.".to_string())
+            } else {
+                (
+                    true,
+                    "Thank you: your payment is being confirmed; it shows here in a moment."
+                        .to_string(),
+                )
+            })
+        }
+        (None, Some(_)) => Some((
+            false,
+            "The payment was cancelled: nothing was charged.".to_string(),
+        )),
+        _ => None,
+    };
     let studio = Studio::load(&mut conn).await?;
     let i = invoices::one(&mut conn, user.client_id, id).await?;
     let paid = i.amount_paid.unwrap_or_default();
@@ -304,13 +352,43 @@ async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Res
         history.push((r.refund_date, row));
     }
     history.sort_by_key(|h| h.0);
+    let open = matches!(
+        i.status.as_deref().unwrap_or("Sent"),
+        "Sent" | "Partially Paid" | "Overdue"
+    );
+    let zero = rust_decimal::Decimal::ZERO;
     Ok(render(&InvoicePage {
+        can_pay_by_card: online::enabled(&state.settings)
+            && open
+            && i.total_amount > zero
+            && i.owed() > zero,
+        owed: studio.money(i.owed()),
+        notice,
+        id,
         studio: studio.studio_name,
         user,
         title: invoice_title(&i),
         rows,
         history: history.into_iter().map(|h| h.1).collect(),
     }))
+}
+
+/// "Pay by card": a Stripe Checkout Session for what is still owed, and off to Stripe's page.
+/// Not set up, nothing owed, or not theirs: a 409 or 404 saying so.
+async fn pay(
+    State(state): State<AppState>,
+    db: Db,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
+    let mut conn = db;
+    invoices::one(&mut conn, user.client_id, id).await?;
+    let payer = online::Payer {
+        client_user_id: user.client_user_id,
+        email: &user.email,
+    };
+    let url = online::checkout(&mut conn, &state.settings, &state.clock, id, &payer).await?;
+    Ok(axum::response::Redirect::to(&url).into_response())
 }
 
 async fn document(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
@@ -341,7 +419,6 @@ async fn document_file(
     user: PortalUser,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    use axum::response::IntoResponse;
     let mut conn = db;
     let d = documents::one(&mut conn, user.client_id, id).await?;
     let (name, bytes) =

@@ -227,6 +227,16 @@ impl TestApp {
         Self::serve(options, projectflo::clock::Clock::System, change).await
     }
 
+    /// Some settings changed, and a clock that stands still at an instant.
+    pub async fn with_settings_at(
+        template: Template,
+        clock: projectflo::clock::Clock,
+        change: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let options = fresh_database(template).await;
+        Self::serve(options, clock, change).await
+    }
+
     async fn serve(
         options: PgConnectOptions,
         clock: projectflo::clock::Clock,

@@ -30,3 +30,5 @@ mod proposal_page;
 mod quotes;
 mod schema;
 mod seed;
+mod stripe;
+mod stripe_fake;
