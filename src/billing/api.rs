@@ -162,7 +162,8 @@ pub struct PaymentRecorded {
 /// draft invoice or a credit note (409) change nothing.
 #[utoipa::path(post, path = "/api/v1/invoices/{id}/payments", tag = "invoices",
     params(("id" = i32, Path),
-        ("Idempotency-Key" = Option<String>, Header,
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+         pattern = r"^[!-~]{1,255}$",
          description = "1 to 255 visible ASCII characters; the first answer is replayed for 24 h")),
     request_body = PaymentIn,
     responses(

@@ -379,8 +379,8 @@ pub async fn void(
             inv.title()
         )));
     }
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
+    let (sent, reason) = (reason, reason.trim());
+    if reason.is_empty() || sent.chars().count() > 500 {
         return Err(AppError::field(
             "reason",
             "say why the invoice is void (up to 500 characters)",

@@ -98,8 +98,9 @@ pub fn day(field: &str, text: &str, today: NaiveDate) -> AppResult<NaiveDate> {
 
 /// A reference: trimmed, empty is none, at most 255 characters.
 pub fn reference(text: Option<&str>) -> AppResult<Option<String>> {
-    let t = text.map(str::trim).unwrap_or_default();
-    if t.chars().count() > 255 || t.contains('\0') {
+    let raw = text.unwrap_or_default();
+    let t = raw.trim();
+    if raw.chars().count() > 255 || t.contains('\0') {
         return Err(AppError::field(
             "transaction_id",
             "a reference is at most 255 characters",
@@ -321,7 +322,7 @@ pub async fn check_refund(
         ));
     }
     let reason = r.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 || reason.contains('\0') {
+    if reason.is_empty() || r.reason.chars().count() > 500 || reason.contains('\0') {
         return Err(AppError::field(
             "reason",
             "say why it is refunded (up to 500 characters)",

@@ -84,15 +84,19 @@ pub struct Checked {
 impl Filters {
     /// Dates and the assignee read (422 naming the field); empty ones are none.
     pub fn checked(&self) -> AppResult<Checked> {
-        let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        // Empty is none; anything else must be a value (a tab is not an empty filter).
+        let given = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
         let date = |field: &str, v: &Option<String>| {
             given(v)
-                .map(|d| dates::parse(&d).map_err(|m| AppError::field(field, m)))
+                .map(|d| match d.trim() == d {
+                    true => dates::parse(&d).map_err(|m| AppError::field(field, m)),
+                    false => Err(AppError::field(field, format!("{d:?} is not a date"))),
+                })
                 .transpose()
         };
         let assignee = given(&self.assignee)
             .map(|a| {
-                a.trim().parse().map_err(|_| {
+                a.parse().map_err(|_| {
                     AppError::field("assignee", format!("{a:?} is not a team member's id"))
                 })
             })

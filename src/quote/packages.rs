@@ -274,8 +274,8 @@ pub async fn save(
     description: Option<&str>,
     actor: Option<i32>,
 ) -> AppResult<i32> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 255 {
+    let (sent, name) = (name, name.trim());
+    if name.is_empty() || sent.chars().count() > 255 {
         return Err(AppError::field(
             "name",
             "give the package a name (up to 255 characters)",
