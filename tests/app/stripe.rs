@@ -535,7 +535,7 @@ async fn a_refund_of_a_card_payment_goes_through_stripe_and_a_refusal_records_no
 
     // More than is left: refused here before Stripe is asked.
     let calls = fake.seen("/v1/refunds").len();
-    assert_problem(staff.post_json(&path, &refund("550.01")).await, 422).await;
+    assert_problem(staff.post_json(&path, &refund("550.01")).await, 409).await;
     assert_eq!(fake.seen("/v1/refunds").len(), calls);
 
     // A payment by hand is refunded without Stripe.
@@ -572,4 +572,47 @@ async fn without_stripe_keys_there_is_no_button_and_no_call() {
         .await
         .unwrap();
     assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
+async fn a_couple_pays_by_card_in_the_portal_and_the_studio_sees_the_invoice_paid() {
+    use crate::browser::{browser, click, type_in, wait_for_path, wait_text};
+    use fantoccini::Locator;
+    let fake = FakeStripe::start().await;
+    let app = app_with(&fake).await;
+    fake.send_webhooks_to(&app.url("/webhooks/stripe"));
+    let (c, _, invoice) = couple_owing(&app, "1260.50").await;
+    let Some(b) = browser().await else { return };
+    b.goto(&app.url("/portal/login")).await.unwrap();
+    type_in(&b, Locator::Id("email"), &c.email).await;
+    type_in(&b, Locator::Id("password"), "a card paying couple\u{E007}").await;
+    wait_for_path(&b, "/portal").await;
+    // From the invoice, "Pay by card" leads to Stripe's page for what is owed.
+    b.goto(&app.url(&format!("/portal/invoices/{invoice}")))
+        .await
+        .unwrap();
+    click(&b, Locator::Css("#pay-by-card button")).await;
+    b.wait()
+        .for_element(Locator::Id("stripe-pay"))
+        .await
+        .unwrap();
+    assert_eq!(wait_text(&b, Locator::Css("h1")).await, "Pay 1260.50 USD");
+    click(&b, Locator::Id("stripe-pay")).await;
+    // Back in the portal: the payment is there and nothing is owed.
+    wait_for_path(&b, &format!("/portal/invoices/{invoice}")).await;
+    let shown = wait_text(&b, Locator::Id("portal-payments")).await;
+    assert!(shown.contains("$1,260.50"), "{shown}");
+    b.close().await.unwrap();
+    // The studio sees the invoice Paid, and the build's total paid follows.
+    let staff = app.demo_login("Bookkeeper").await;
+    let html = staff
+        .get(&format!("/invoices/{invoice}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Paid"), "{html}");
+    assert!(money(&app, invoice).await.starts_with("Paid | 1260.50"));
+    assert_eq!(fake.seen("/v1/checkout/sessions").len(), 1);
+    assert_invariants(&app).await;
 }

@@ -49,6 +49,8 @@ struct Inner {
     /// The next refund is made (and kept for its Idempotency-Key) but its answer is lost: a
     /// 500 instead.
     lose_next_answer: bool,
+    /// Where the hosted page's payments are announced (the app's webhook endpoint).
+    webhook: Option<String>,
 }
 
 #[derive(Clone)]
@@ -71,6 +73,7 @@ impl FakeStripe {
             .route("/v1/checkout/sessions", post(create_session))
             .route("/v1/checkout/sessions/{id}", get(retrieve_session))
             .route("/v1/refunds", post(create_refund))
+            .route("/pay/{id}", get(checkout_page).post(checkout_pay))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         fake
@@ -93,6 +96,11 @@ impl FakeStripe {
             .filter(|s| s.path == path)
             .cloned()
             .collect()
+    }
+
+    /// Announce payments made on the hosted page to this webhook endpoint.
+    pub fn send_webhooks_to(&self, url: &str) {
+        self.inner.lock().unwrap().webhook = Some(url.to_string());
     }
 
     pub fn session(&self, id: &str) -> Value {
@@ -354,4 +362,43 @@ async fn create_refund(
         return (e.0, axum::Json(e.1)).into_response();
     }
     answer
+}
+
+/// Stripe's hosted checkout page, as much as a browser needs: the amount and a Pay button.
+async fn checkout_page(State(fake): State<FakeStripe>, Path(id): Path<String>) -> Response {
+    let Some(s) = fake.inner.lock().unwrap().sessions.get(&id).cloned() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let amount = s["amount_total"].as_i64().unwrap_or_default();
+    axum::response::Html(format!(
+        "<!doctype html><html lang=\"en\"><title>Checkout</title><main><h1>Pay {}.{:02} {}</h1>\
+         <form method=\"post\"><button id=\"stripe-pay\">Pay</button></form></main></html>",
+        amount / 100,
+        amount % 100,
+        s["currency"].as_str().unwrap_or_default().to_uppercase()
+    ))
+    .into_response()
+}
+
+/// The couple pays: the session is paid, the webhook is delivered signed (as Stripe does,
+/// before the couple is back), and the browser returns to the success URL.
+async fn checkout_pay(State(fake): State<FakeStripe>, Path(id): Path<String>) -> Response {
+    let event = fake.pay(&id);
+    let (webhook, back) = {
+        let inner = fake.inner.lock().unwrap();
+        let back = inner.sessions[&id]["success_url"]
+            .as_str()
+            .unwrap_or("/")
+            .to_string();
+        (inner.webhook.clone(), back)
+    };
+    if let Some(url) = webhook {
+        let resp = FakeStripe::deliver(&url, &event).await;
+        assert!(
+            resp.status().is_success(),
+            "the webhook answered {}",
+            resp.status()
+        );
+    }
+    axum::response::Redirect::to(&back).into_response()
 }
