@@ -30,6 +30,7 @@ pub mod page;
 pub mod portal;
 pub mod quote;
 pub mod run;
+pub mod schedule;
 pub mod seed;
 pub mod state;
 pub mod studio;

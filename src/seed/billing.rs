@@ -98,6 +98,7 @@ pub async fn money(
             amount,
             tax: crate::money::tax(amount, studio.tax_rate_percent),
             due,
+            rule: None,
         };
         let number = crate::quote::booking::issue_invoice(tx, studio, project, day, now, invoice)
             .await
