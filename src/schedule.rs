@@ -411,6 +411,111 @@ pub async fn of_build(conn: &mut PgConnection, build: i32) -> AppResult<Template
     Ok(row.into())
 }
 
+/// The templates a quote may choose: (id, name, whether it is the quote's), the built-in one
+/// first (the quote's when it chose none).
+pub async fn choices(conn: &mut PgConnection, build: i32) -> AppResult<Vec<(i32, String, bool)>> {
+    Ok(sqlx::query_as(
+        "SELECT t.id, t.name, t.id = COALESCE(b.payment_schedule_id,
+                (SELECT id FROM payment_schedules WHERE builtin))
+         FROM payment_schedules t LEFT JOIN builds b ON b.id = $1
+         ORDER BY t.builtin DESC, t.name, t.id",
+    )
+    .bind(build)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Save a template (new when `id` is None), its parts already checked. A name taken is a 422
+/// by the field. Audited.
+pub async fn save(
+    tx: &mut PgConnection,
+    id: Option<i32>,
+    name: &str,
+    parts: &[Part],
+    actor: i32,
+) -> AppResult<i32> {
+    let taken: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM payment_schedules
+                        WHERE lower(name) = lower($1) AND id IS DISTINCT FROM $2)",
+    )
+    .bind(name)
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if taken {
+        return Err(AppError::field("name", "another schedule has this name"));
+    }
+    let json = serde_json::to_value(parts).map_err(anyhow::Error::from)?;
+    let saved: i32 = match id {
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO payment_schedules (name, parts) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(name)
+            .bind(&json)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+        Some(id) => sqlx::query_scalar(
+            "UPDATE payment_schedules SET name = $2, parts = $3, updated_at = now()
+                 WHERE id = $1 AND NOT builtin RETURNING id",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(&json)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| AppError::not_found(&format!("payment schedule {id}")))?,
+    };
+    let action = if id.is_some() {
+        "payment_schedules.update"
+    } else {
+        "payment_schedules.create"
+    };
+    let details = serde_json::json!({ "name": name, "parts": json });
+    crate::audit::record(
+        tx,
+        Some(actor),
+        action,
+        "payment_schedule",
+        Some(saved),
+        details,
+    )
+    .await?;
+    Ok(saved)
+}
+
+/// Delete a template no quote pays by (409 when one does). Audited.
+pub async fn delete(tx: &mut PgConnection, id: i32, actor: i32) -> AppResult<()> {
+    let t = get(tx, id).await?;
+    let used: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM builds WHERE payment_schedule_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if used > 0 {
+        return Err(AppError::Conflict(format!(
+            "{used} quote(s) pay by \"{}\": choose another schedule for them first",
+            t.name
+        )));
+    }
+    sqlx::query("DELETE FROM payment_schedules WHERE id = $1 AND NOT builtin")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let details = serde_json::json!({ "name": t.name });
+    crate::audit::record(
+        tx,
+        Some(actor),
+        "payment_schedules.delete",
+        "payment_schedule",
+        Some(id),
+        details,
+    )
+    .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod invoices;
 pub mod jobs;
 pub mod pages;
 pub mod payments;
+pub mod schedule_pages;
 pub mod status;
 
 use crate::http::routes::Routes;
@@ -20,5 +21,8 @@ use crate::http::routes::Routes;
 pub use status::InvoiceStatus;
 
 pub fn routes() -> Routes {
-    Routes::new().merge(api::routes()).merge(pages::routes())
+    Routes::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(schedule_pages::routes())
 }

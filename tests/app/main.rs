@@ -27,5 +27,6 @@ mod permissions;
 mod portal;
 mod proposal_page;
 mod quotes;
+mod schedules;
 mod schema;
 mod seed;
