@@ -181,6 +181,8 @@ struct InvoicePage {
     void: VoidForm,
     /// The control that gets the keyboard focus after a change.
     focus: Option<&'static str>,
+    /// The tax, the reminders sent, whether the wedding may be moved from here.
+    extra: super::extras::Extras,
 }
 
 impl InvoicePage {
@@ -290,7 +292,9 @@ async fn view(
             .unwrap_or_else(|| "—".into())
     };
     let today = state.clock.today(&studio.time_zone);
+    let extra = super::extras::load(db, staff, studio, id).await?;
     Ok(InvoicePage {
+        extra,
         build,
         issued: day(i.issue_date),
         due: day(i.due_date),
@@ -335,6 +339,7 @@ fn done_message(done: &str) -> Option<&'static str> {
         "void" => "The invoice is void.",
         "send" => "The invoice is sent.",
         "credit" => "The credit is applied.",
+        "email" => "The invoice is emailed to the couple, with the link to it in their portal.",
         _ => return None,
     })
 }

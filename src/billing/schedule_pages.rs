@@ -30,6 +30,11 @@ pub fn routes() -> Routes {
         .get("/settings/payment-schedules/{id}", manage, edit)
         .post("/settings/payment-schedules/{id}", manage, update)
         .post("/settings/payment-schedules/{id}/delete", manage, delete)
+        .post(
+            "/settings/payment-schedules/reminders",
+            manage,
+            save_reminders,
+        )
 }
 
 #[derive(Askama)]
@@ -40,6 +45,25 @@ struct ListPage {
     rows: Vec<(Template, Vec<String>, i64)>,
     flash: Option<String>,
     refused: Option<Refusal>,
+    /// The reminder settings, as saved or as typed when refused.
+    reminders: ReminderForm,
+}
+
+impl ListPage {
+    fn error(&self, field: &str) -> Option<&str> {
+        self.refused.as_ref().and_then(|r| r.field(field))
+    }
+}
+
+/// The reminder settings as typed.
+#[derive(Deserialize, Default, Clone, sqlx::FromRow)]
+pub struct ReminderForm {
+    #[serde(default)]
+    pub reminder_days_before: String,
+    #[serde(default)]
+    pub reminder_overdue_every_days: String,
+    #[serde(default)]
+    pub reminder_overdue_max: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,12 +98,21 @@ async fn list_page(
             (t, parts, n)
         })
         .collect();
+    let reminders = sqlx::query_as(
+        "SELECT reminder_days_before::text AS reminder_days_before,
+                reminder_overdue_every_days::text AS reminder_overdue_every_days,
+                reminder_overdue_max::text AS reminder_overdue_max
+         FROM studio_settings",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let layout = Layout::load(conn, staff, "Payment schedules", "/settings").await?;
     Ok(ListPage {
         layout,
         rows,
         flash,
         refused,
+        reminders,
     })
 }
 
@@ -87,6 +120,7 @@ async fn list(mut db: Db, staff: Staff, Query(q): Query<Done>) -> AppResult<Resp
     let flash = match q.done.as_str() {
         "saved" => Some("The payment schedule is saved. Quotes booked from now on use it."),
         "deleted" => Some("The payment schedule is deleted."),
+        "reminders" => Some("The reminder settings are saved."),
         _ => None,
     };
     let page = list_page(&mut db, &staff, flash.map(str::to_string), None).await?;
@@ -368,6 +402,62 @@ async fn delete(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Resp
         Err(e @ AppError::Conflict(_)) => {
             let refused = Refusal::from_error(e)?;
             let page = list_page(&mut db, &staff, None, Some(refused.clone())).await?;
+            Ok(refused.respond(render(&page)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Save the reminder settings: each a whole number in its range (422 by the field). Audited.
+async fn save_reminders(
+    mut db: Db,
+    staff: Staff,
+    Form(f): Form<ReminderForm>,
+) -> AppResult<Response> {
+    let result = crate::db::transaction(&mut db, async |tx| {
+        let number = |field: &str, text: &str, lo: i32, hi: i32| -> AppResult<i32> {
+            text.trim()
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or_else(|| AppError::field(field, format!("a whole number from {lo} to {hi}")))
+        };
+        let before = number("reminder_days_before", &f.reminder_days_before, 0, 365)?;
+        let every = number(
+            "reminder_overdue_every_days",
+            &f.reminder_overdue_every_days,
+            1,
+            365,
+        )?;
+        let max = number("reminder_overdue_max", &f.reminder_overdue_max, 0, 20)?;
+        sqlx::query(
+            "UPDATE studio_settings SET reminder_days_before = $1,
+                    reminder_overdue_every_days = $2, reminder_overdue_max = $3",
+        )
+        .bind(before)
+        .bind(every)
+        .bind(max)
+        .execute(&mut *tx)
+        .await?;
+        crate::audit::record(
+            tx,
+            Some(staff.contributor_id),
+            "settings.reminders.update",
+            "studio_settings",
+            None,
+            serde_json::json!({ "days_before": before, "overdue_every_days": every,
+                                "overdue_max": max }),
+        )
+        .await?;
+        Ok(())
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("{HOME}?done=reminders")).into_response()),
+        Err(e @ AppError::Validation { .. }) => {
+            let refused = Refusal::from_error(e)?;
+            let mut page = list_page(&mut db, &staff, None, Some(refused.clone())).await?;
+            page.reminders = f;
             Ok(refused.respond(render(&page)))
         }
         Err(e) => Err(e),

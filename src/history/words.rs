@@ -871,6 +871,15 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
             ]
             .concat(),
         ),
+        "settings.reminders.update" => (
+            s("Changed the payment reminders"),
+            [
+                w.one("days before", &["days_before"]),
+                w.one("overdue every (days)", &["overdue_every_days"]),
+                w.one("at most", &["overdue_max"]),
+            ]
+            .concat(),
+        ),
         "invoices.email" => (s("Emailed the invoice"), w.one("to", &["to"])),
         "invoices.reminder" => (s("Sent a payment reminder"), w.one("stage", &["stage"])),
         _ => match catalog_action(action, w) {

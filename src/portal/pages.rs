@@ -22,6 +22,11 @@ pub fn routes() -> Routes {
         .get("/portal/projects/{id}", Access::Portal, project)
         .get("/portal/quotes/{id}", Access::Portal, quote)
         .get("/portal/invoices/{id}", Access::Portal, invoice)
+        .get(
+            "/portal/invoices/{id}/invoice.pdf",
+            Access::Portal,
+            invoice_pdf,
+        )
         .get("/portal/documents/{id}", Access::Portal, document)
         .get("/portal/documents/{id}/file", Access::Portal, document_file)
         .get("/portal/deliveries/{id}", Access::Portal, delivery)
@@ -255,12 +260,21 @@ struct InvoicePage {
     user: PortalUser,
     title: String,
     rows: Vec<(&'static str, String)>,
+    /// The link to its PDF.
+    pdf: String,
     /// Payments and refunds: date, what, amount.
     history: Vec<(String, String, String)>,
 }
 
 /// One of the couple's invoices: what it is for, when due, the total, what is paid and still to
 /// pay, its status, and its payments and refunds.
+/// The invoice's PDF, for the couple whose invoice it is (404 otherwise).
+async fn invoice_pdf(mut db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+    invoices::one(&mut db, user.client_id, id).await?;
+    let (name, bytes) = crate::billing::document::pdf_of(&mut db, id).await?;
+    Ok(crate::billing::document::pdf_response(&name, bytes))
+}
+
 async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
     let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
@@ -271,6 +285,7 @@ async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Res
         ("For", i.description.clone().unwrap_or_default()),
         ("Issued", date(i.issue_date)),
         ("Due", date(i.due_date)),
+        ("Tax (included)", studio.money(i.tax_amount)),
         ("Total", studio.money(i.total_amount)),
         (if credit { "Applied" } else { "Paid" }, studio.money(paid)),
         (
@@ -308,6 +323,7 @@ async fn invoice(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Res
         studio: studio.studio_name,
         user,
         title: invoice_title(&i),
+        pdf: format!("/portal/invoices/{id}/invoice.pdf"),
         rows,
         history: history.into_iter().map(|h| h.1).collect(),
     }))

@@ -25,6 +25,7 @@ mod openapi;
 mod pages;
 mod permissions;
 mod portal;
+mod postpone;
 mod proposal_page;
 mod quotes;
 mod schedules;
