@@ -27,6 +27,7 @@ pub mod mail;
 pub mod money;
 pub mod notify;
 pub mod page;
+pub mod payment_schedules;
 pub mod portal;
 pub mod quote;
 pub mod run;

@@ -9,7 +9,8 @@ use crate::error::{AppError, AppResult};
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
-use crate::schedule::{self, Amount, Due, MAX_PARTS, Part, Template};
+use crate::payment_schedules::{self, Template};
+use crate::schedule::{self, Amount, Due, MAX_PARTS, Part};
 use askama::Template as Askama;
 use axum::Form;
 use axum::extract::{Path, Query};
@@ -83,7 +84,7 @@ async fn list_page(
     flash: Option<String>,
     refused: Option<Refusal>,
 ) -> AppResult<ListPage> {
-    let templates = schedule::list(conn).await?;
+    let templates = payment_schedules::list(conn).await?;
     let uses: Vec<(i32, i64)> = sqlx::query_as(
         "SELECT payment_schedule_id, count(*) FROM builds
          WHERE payment_schedule_id IS NOT NULL GROUP BY 1",
@@ -331,7 +332,7 @@ async fn edit(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Respon
 
 /// A template that may be edited here: not the built-in one (409: it is the studio settings').
 async fn editable(conn: &mut PgConnection, id: i32) -> AppResult<Template> {
-    let t = schedule::get(conn, id).await?;
+    let t = payment_schedules::get(conn, id).await?;
     if t.builtin {
         return Err(AppError::Conflict(
             "the built-in schedule follows the studio settings' deposit and balance: change \
@@ -370,7 +371,7 @@ async fn save(
     let result = crate::db::transaction(conn, async |tx| {
         let name = name_of(&form)?;
         let parts = parse(&rows)?;
-        schedule::save(tx, id, &name, &parts, staff.contributor_id).await
+        payment_schedules::save(tx, id, &name, &parts, staff.contributor_id).await
     })
     .await;
     match result {
@@ -394,7 +395,7 @@ async fn save(
 async fn delete(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
     let result = crate::db::transaction(&mut db, async |tx| {
         editable(tx, id).await?;
-        schedule::delete(tx, id, staff.contributor_id).await
+        payment_schedules::delete(tx, id, staff.contributor_id).await
     })
     .await;
     match result {

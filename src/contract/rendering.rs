@@ -35,7 +35,7 @@ async fn schedule_text(
     snap: &Snapshot,
 ) -> AppResult<(String, Decimal)> {
     use crate::schedule::{self, Amount, Due};
-    let template = schedule::of_build(tx, build).await?;
+    let template = crate::payment_schedules::of_build(tx, build).await?;
     let booked = snap.accepted_on;
     // Without a wedding date the dates are unknown: the rules alone are said.
     let wedding = snap.wedding_date.unwrap_or(booked);

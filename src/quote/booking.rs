@@ -270,7 +270,7 @@ pub async fn book(
     .fetch_one(&mut *tx)
     .await?;
     // The quote's payment schedule (the built-in one unless it chose another).
-    let template = schedule::of_build(tx, build).await?;
+    let template = crate::payment_schedules::of_build(tx, build).await?;
     let plan = schedule::instalments(&template.parts, price, tax_rate, today, wedding);
     let mut invoices = vec![];
     for i in &plan {

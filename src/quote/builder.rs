@@ -333,7 +333,7 @@ async fn builder_view(
     let options = view::options(db).await?;
     let (open, more) = pages::open_inquiries(db, None).await?;
     let contract = crate::contract::contracts::stage_of(db, id).await?;
-    let schedules = crate::schedule::choices(db, id).await?;
+    let schedules = crate::payment_schedules::choices(db, id).await?;
     Ok(Builder {
         schedules,
         contract,

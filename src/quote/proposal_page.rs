@@ -132,7 +132,7 @@ async fn render_page(
     let today = clock.today(&studio.time_zone);
     let expired = shown.valid_until < today;
     // The payment schedule the total implies, if the couple booked today.
-    let template = crate::schedule::of_build(db, shown.build_id).await?;
+    let template = crate::payment_schedules::of_build(db, shown.build_id).await?;
     let schedule = shown
         .wedding_date
         .map(|w| {

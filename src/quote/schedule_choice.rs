@@ -34,7 +34,7 @@ pub async fn set(
     }
     let choice = schedule.trim().parse::<i32>().ok();
     let template = match choice {
-        Some(id) => crate::schedule::get(tx, id).await.ok(),
+        Some(id) => crate::payment_schedules::get(tx, id).await.ok(),
         None => None,
     }
     .ok_or_else(|| AppError::field("schedule", "choose one of the payment schedules"))?;
