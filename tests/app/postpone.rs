@@ -368,3 +368,60 @@ async fn the_invoice_pdf_and_email_with_its_tax() {
         .unwrap();
     assert_eq!(before, after);
 }
+
+#[tokio::test]
+async fn the_couple_downloads_their_invoice_pdf_and_sees_its_tax_in_the_portal() {
+    let app = TestApp::demo().await;
+    let (_, deposit, _, _) = book_sofia(&app).await;
+    let link = app.last_link_to("sofia.garcia@example.com").await;
+    let path = link.trim_start_matches(&app.url("")).to_string();
+    let pw = "sofia's portal password";
+    let set = app
+        .post_form(&path, &[("password", pw), ("confirm", pw)])
+        .await;
+    assert_eq!(set.status(), 303);
+    let couple = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    couple
+        .post(app.url("/portal/login"))
+        .form(&[("email", "sofia.garcia@example.com"), ("password", pw)])
+        .send()
+        .await
+        .unwrap();
+    let page = couple
+        .get(app.url(&format!("/portal/invoices/{deposit}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Tax (included)"), "{page}");
+    assert!(
+        page.contains(&format!("/portal/invoices/{deposit}/invoice.pdf")),
+        "{page}"
+    );
+    let pdf = couple
+        .get(app.url(&format!("/portal/invoices/{deposit}/invoice.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF"));
+    // Someone else's invoice: 404, as if it were not there.
+    let other: i32 = sqlx::query_scalar(
+        "SELECT i.id FROM invoices i JOIN projects p ON p.id = i.project_id
+         WHERE p.project_name NOT LIKE 'Sofia%' LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let theirs = couple
+        .get(app.url(&format!("/portal/invoices/{other}/invoice.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 404);
+}
