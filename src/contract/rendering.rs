@@ -123,7 +123,7 @@ pub(super) async fn render(
     let snap: Snapshot = sqlx::query_as(
         "SELECT v.sections, v.total, v.tax_rate_percent, v.tax_amount, i.wedding_date,
                 i.venue_details,
-                (COALESCE(v.accepted_at, v.sent_at, now()) AT TIME ZONE s.time_zone)::date AS accepted_on
+                (COALESCE(v.accepted_at, v.sent_at) AT TIME ZONE s.time_zone)::date AS accepted_on
          FROM proposal_versions v JOIN builds b ON b.id = v.build_id CROSS JOIN studio_settings s
          JOIN inquiries i ON i.id = b.inquiry_id
          WHERE v.build_id = $1 AND v.version = $2",

@@ -136,6 +136,12 @@ async fn postponing_previews_then_moves_only_unpaid_wedding_relative_due_dates()
         .await;
     assert_eq!(done.status(), 303);
     assert_eq!(due(&app, balance).await, moved_to);
+    let status: String = sqlx::query_scalar("SELECT status FROM invoices WHERE id = $1")
+        .bind(balance)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "Sent");
     assert_eq!(due(&app, deposit).await, deposit_due);
     assert_eq!(due(&app, paid).await, wedding - Days::new(10));
     let (p_day, i_day): (NaiveDate, NaiveDate) = sqlx::query_as(
