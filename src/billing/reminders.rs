@@ -39,6 +39,70 @@ pub fn stage(due: NaiveDate, today: NaiveDate, rules: Rules) -> Option<String> {
     (n >= 1).then(|| format!("overdue-{n}"))
 }
 
+/// The reminders an invoice due on `due` will get from `today` over the next `days` days, as
+/// (day, stage), leaving out the stages already sent (`sent`) and repeats of a stage.
+pub fn upcoming(
+    due: NaiveDate,
+    today: NaiveDate,
+    rules: Rules,
+    sent: &[String],
+    days: u64,
+) -> Vec<(NaiveDate, String)> {
+    let mut out: Vec<(NaiveDate, String)> = vec![];
+    for n in 0..=days {
+        let Some(day) = today.checked_add_days(Days::new(n)) else {
+            break;
+        };
+        if let Some(s) = stage(due, day, rules)
+            && !sent.contains(&s)
+            && !out.iter().any(|(_, o)| *o == s)
+        {
+            out.push((day, s));
+        }
+    }
+    out
+}
+
+/// What will go out in the next 14 days: (day, invoice id, invoice number, couple, stage in
+/// words), by day. Open invoices with something owed only; the couple must have an email.
+pub async fn next_14_days(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, i32, String, String, String)>> {
+    let rules: Rules = sqlx::query_as(
+        "SELECT reminder_days_before, reminder_overdue_every_days, reminder_overdue_max
+         FROM studio_settings",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let horizon = today + Days::new(14);
+    let invoices = candidates(conn, horizon, rules).await?;
+    let ids: Vec<i32> = invoices.iter().map(|c| c.id).collect();
+    let sent: Vec<(i32, String, NaiveDate)> = sqlx::query_as(
+        "SELECT invoice_id, stage, due_date FROM invoice_reminders WHERE invoice_id = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = vec![];
+    for c in invoices.iter().filter(|c| c.email.is_some()) {
+        let done: Vec<String> = sent
+            .iter()
+            .filter(|s| s.0 == c.id && s.2 == c.due_date)
+            .map(|s| s.1.clone())
+            .collect();
+        for (day, stage) in upcoming(c.due_date, today, rules, &done, 14) {
+            let number = c
+                .invoice_number
+                .clone()
+                .unwrap_or_else(|| format!("#{}", c.id));
+            out.push((day, c.id, number, c.couple.clone(), stage_words(&stage)));
+        }
+    }
+    out.sort_by_key(|r| (r.0, r.1));
+    Ok(out)
+}
+
 /// A stage as people read it.
 pub fn stage_words(stage: &str) -> String {
     match stage.strip_prefix("overdue-") {
@@ -213,5 +277,16 @@ mod tests {
         };
         assert_eq!(stage(due, day(3, 20), none), None);
         assert_eq!(stage(due, day(3, 28), none), None);
+        // The next 14 days from Mar 10: before on Mar 13, overdue on Mar 21; none already sent.
+        let next = upcoming(due, day(3, 10), rules, &[], 14);
+        assert_eq!(
+            next,
+            [
+                (day(3, 13), "before".into()),
+                (day(3, 21), "overdue-1".into())
+            ]
+        );
+        let after = upcoming(due, day(3, 10), rules, &["before".into()], 14);
+        assert_eq!(after, [(day(3, 21), "overdue-1".into())]);
     }
 }

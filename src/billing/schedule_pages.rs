@@ -6,6 +6,7 @@
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
+use crate::http::AppState;
 use crate::http::form::Refusal;
 use crate::http::layout::{Layout, render};
 use crate::http::routes::Routes;
@@ -13,7 +14,7 @@ use crate::payment_schedules::{self, Template};
 use crate::schedule::{self, Amount, Due, MAX_PARTS, Part};
 use askama::Template as Askama;
 use axum::Form;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -48,6 +49,8 @@ struct ListPage {
     refused: Option<Refusal>,
     /// The reminder settings, as saved or as typed when refused.
     reminders: ReminderForm,
+    /// What goes out in the next 14 days: (day, invoice id, number, couple, stage).
+    upcoming: Vec<(String, i32, String, String, String)>,
 }
 
 impl ListPage {
@@ -80,6 +83,7 @@ fn words(p: &Part) -> String {
 
 async fn list_page(
     conn: &mut PgConnection,
+    clock: &crate::clock::Clock,
     staff: &Staff,
     flash: Option<String>,
     refused: Option<Refusal>,
@@ -108,7 +112,14 @@ async fn list_page(
     .fetch_one(&mut *conn)
     .await?;
     let layout = Layout::load(conn, staff, "Payment schedules", "/settings").await?;
+    let today = clock.today(&layout.settings.time_zone);
+    let upcoming = super::reminders::next_14_days(conn, today)
+        .await?
+        .into_iter()
+        .map(|(d, id, n, c, s)| (d.format("%b %-d, %Y").to_string(), id, n, c, s))
+        .collect();
     Ok(ListPage {
+        upcoming,
         layout,
         rows,
         flash,
@@ -117,14 +128,26 @@ async fn list_page(
     })
 }
 
-async fn list(mut db: Db, staff: Staff, Query(q): Query<Done>) -> AppResult<Response> {
+async fn list(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    Query(q): Query<Done>,
+) -> AppResult<Response> {
     let flash = match q.done.as_str() {
         "saved" => Some("The payment schedule is saved. Quotes booked from now on use it."),
         "deleted" => Some("The payment schedule is deleted."),
         "reminders" => Some("The reminder settings are saved."),
         _ => None,
     };
-    let page = list_page(&mut db, &staff, flash.map(str::to_string), None).await?;
+    let page = list_page(
+        &mut db,
+        &state.clock,
+        &staff,
+        flash.map(str::to_string),
+        None,
+    )
+    .await?;
     Ok(render(&page))
 }
 
@@ -392,7 +415,12 @@ async fn save(
     }
 }
 
-async fn delete(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+async fn delete(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let result = crate::db::transaction(&mut db, async |tx| {
         editable(tx, id).await?;
         payment_schedules::delete(tx, id, staff.contributor_id).await
@@ -402,7 +430,8 @@ async fn delete(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Resp
         Ok(()) => Ok(Redirect::to(&format!("{HOME}?done=deleted")).into_response()),
         Err(e @ AppError::Conflict(_)) => {
             let refused = Refusal::from_error(e)?;
-            let page = list_page(&mut db, &staff, None, Some(refused.clone())).await?;
+            let page =
+                list_page(&mut db, &state.clock, &staff, None, Some(refused.clone())).await?;
             Ok(refused.respond(render(&page)))
         }
         Err(e) => Err(e),
@@ -411,6 +440,7 @@ async fn delete(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Resp
 
 /// Save the reminder settings: each a whole number in its range (422 by the field). Audited.
 async fn save_reminders(
+    State(state): State<AppState>,
     mut db: Db,
     staff: Staff,
     Form(f): Form<ReminderForm>,
@@ -457,7 +487,8 @@ async fn save_reminders(
         Ok(()) => Ok(Redirect::to(&format!("{HOME}?done=reminders")).into_response()),
         Err(e @ AppError::Validation { .. }) => {
             let refused = Refusal::from_error(e)?;
-            let mut page = list_page(&mut db, &staff, None, Some(refused.clone())).await?;
+            let mut page =
+                list_page(&mut db, &state.clock, &staff, None, Some(refused.clone())).await?;
             page.reminders = f;
             Ok(refused.respond(render(&page)))
         }

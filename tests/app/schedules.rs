@@ -386,6 +386,21 @@ async fn the_demo_couple_olivia_pays_in_three() {
     .fetch_all(&app.db)
     .await
     .unwrap();
+    // Last night's sweep reminded a couple; the settings page says what goes out next.
+    let reminded: i64 = sqlx::query_scalar("SELECT count(*) FROM invoice_reminders")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(reminded >= 1);
+    let owner = app.demo_login("Owner").await;
+    let page = owner
+        .get("/settings/payment-schedules")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"upcoming-reminders\""), "{page}");
+    assert!(page.contains("overdue, reminder 2"), "{page}");
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
         names[..3],
