@@ -61,6 +61,11 @@ impl Outgoing {
         tokio::spawn(self.deliver());
     }
 
+    /// Send it and wait (a command that ends right after, like the nightly jobs).
+    pub async fn send_and_wait(self) {
+        self.deliver().await
+    }
+
     async fn deliver(self) {
         let Some(url) = self.smtp_url else {
             tracing::info!(to = %self.mail.to, subject = %self.mail.subject, body = %self.mail.body,

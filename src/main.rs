@@ -45,7 +45,7 @@ enum Command {
 enum Jobs {
     /// The nightly invoice sweep: apply open credit notes to their project's next open
     /// invoices, mark invoices past their due date Overdue, forget idempotency answers older
-    /// than 24 hours.
+    /// than 24 hours, email today's payment reminders (each once).
     Invoices {
         /// Run as at this instant (RFC 3339, e.g. 2027-06-01T02:00:00Z) instead of now.
         #[arg(long)]

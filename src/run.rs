@@ -98,13 +98,13 @@ async fn execute(
         }
         Cmd::JobsInvoices { at } => {
             let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
-            let swept = crate::billing::jobs::sweep(&database.pool, &clock)
+            let swept = crate::billing::jobs::sweep(&database.pool, settings, &clock)
                 .await
                 .map_err(|e| anyhow::anyhow!("the invoice sweep: {e}"))?;
             println!(
                 "Invoices: {} marked overdue, {} credit applications, {} idempotency answers \
-                 forgotten.",
-                swept.overdue, swept.credits, swept.forgotten
+                 forgotten, {} reminders sent.",
+                swept.overdue, swept.credits, swept.forgotten, swept.reminders
             );
         }
         Cmd::Migrate | Cmd::Seed { .. } => {}

@@ -166,6 +166,24 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     .bind(clock.now() - chrono::Duration::days(8))
     .execute(&mut *tx)
     .await?;
+    // Olivia's quote pays in three: the studio's second schedule (the second payment, due 90
+    // days before a wedding 75 days away, falls due on booking).
+    sqlx::query(
+        "WITH t AS (INSERT INTO payment_schedules (name, parts) VALUES ('Three payments', $2)
+                    RETURNING id)
+         UPDATE builds SET payment_schedule_id = t.id FROM t WHERE builds.id = $1",
+    )
+    .bind(olivia)
+    .bind(serde_json::json!([
+        {"label": "Deposit", "amount": {"kind": "percent", "value": "30"},
+         "due": {"rule": "on_booking"}},
+        {"label": "Second payment", "amount": {"kind": "percent", "value": "35"},
+         "due": {"rule": "before_wedding", "days": 90}},
+        {"label": "Balance", "amount": {"kind": "rest"},
+         "due": {"rule": "before_wedding", "days": 30}},
+    ]))
+    .execute(&mut *tx)
+    .await?;
     demo_signed_and_booked(tx, clock, &studio, olivia).await?;
     // Then a Guest Message Booth, approved by the couple with 10% off; and Rush Delivery,
     // proposed two days ago, waiting for their answer.

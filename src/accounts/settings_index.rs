@@ -33,6 +33,12 @@ const SECTIONS: &[(&str, &str, Access, &str)] = &[
         "The contract couples sign, with merge fields filled in from the accepted proposal.",
     ),
     (
+        "/settings/payment-schedules",
+        "Payment schedules",
+        Access::Perm(Permission::SettingsManage),
+        "How couples pay: a deposit and the balance, or your own instalments, for a quote to choose.",
+    ),
+    (
         "/settings/catalog",
         "Catalogs and rules",
         Access::Staff,

@@ -1,10 +1,12 @@
 //! `projectflo jobs invoices`: the nightly sweep of invoices, by the clock it is given. Credit
 //! notes left open are applied to their project's next open invoices (one transaction per
 //! project), then open invoices past their due date become Overdue (one statement), and
-//! idempotency answers older than 24 hours are forgotten. Safe to run twice (the second run
+//! idempotency answers older than 24 hours are forgotten; then today's payment reminders go
+//! out (`reminders`: each once, recorded before it is queued). Safe to run twice (the second run
 //! finds nothing to do) and with several server instances (every change locks its rows).
-use super::{credits, idempotency, invoices};
+use super::{credits, idempotency, invoices, reminders};
 use crate::clock::Clock;
+use crate::config::Settings;
 use crate::error::AppResult;
 use crate::studio::Studio;
 use sqlx::PgPool;
@@ -18,9 +20,11 @@ pub struct Swept {
     pub credits: usize,
     /// Idempotency answers forgotten.
     pub forgotten: u64,
+    /// Payment reminders sent.
+    pub reminders: usize,
 }
 
-pub async fn sweep(pool: &PgPool, clock: &Clock) -> AppResult<Swept> {
+pub async fn sweep(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppResult<Swept> {
     let mut conn = pool.acquire().await?;
     let studio = Studio::load(&mut conn).await?;
     let projects: Vec<i32> = sqlx::query_scalar(
@@ -45,5 +49,11 @@ pub async fn sweep(pool: &PgPool, clock: &Clock) -> AppResult<Swept> {
     .await?;
     swept.overdue = marked.len();
     swept.forgotten = idempotency::purge(&mut conn).await?;
+    let mails = reminders::send_due(&mut conn, settings, clock, &studio).await?;
+    swept.reminders = mails.len();
+    drop(conn);
+    for m in mails {
+        m.send_and_wait().await;
+    }
     Ok(swept)
 }

@@ -8,12 +8,19 @@
 //! `builds.total_paid` from the sums in the same transaction.
 pub mod api;
 pub mod credits;
+pub mod document;
+pub mod extras;
 pub mod idempotency;
 pub mod invoices;
 pub mod jobs;
 pub mod online;
 pub mod pages;
 pub mod payments;
+pub mod pdf;
+pub mod postpone;
+pub mod postpone_pages;
+pub mod reminders;
+pub mod schedule_pages;
 pub mod status;
 pub mod stripe;
 pub mod webhook;
@@ -27,4 +34,7 @@ pub fn routes() -> Routes {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(webhook::routes())
+        .merge(schedule_pages::routes())
+        .merge(postpone_pages::routes())
+        .merge(document::routes())
 }

@@ -187,6 +187,8 @@ struct InvoicePage {
     void: VoidForm,
     /// The control that gets the keyboard focus after a change.
     focus: Option<&'static str>,
+    /// The tax, the reminders sent, whether the wedding may be moved from here.
+    extra: super::extras::Extras,
 }
 
 impl InvoicePage {
@@ -308,8 +310,10 @@ async fn view(
             (session, words)
         })
         .collect();
+    let extra = super::extras::load(db, staff, studio, id).await?;
     Ok(InvoicePage {
         unapplied,
+        extra,
         build,
         issued: day(i.issue_date),
         due: day(i.due_date),
@@ -355,6 +359,7 @@ fn done_message(done: &str) -> Option<&'static str> {
         "send" => "The invoice is sent.",
         "credit" => "The credit is applied.",
         "unapplied" => "Refunded through Stripe.",
+        "email" => "The invoice is emailed to the couple, with the link to it in their portal.",
         _ => return None,
     })
 }

@@ -431,13 +431,14 @@ impl StudioPage {
                 "deposit_percent",
                 "Deposit (%)",
                 &s.deposit_percent,
-                "Invoiced at booking.",
+                "Invoiced at booking, by the built-in payment schedule (Settings > Payment \
+                 schedules has others).",
             ),
             (
                 "balance_due_days_before_wedding",
                 "Balance due (days before the wedding)",
                 &s.balance_due_days_before_wedding,
-                "",
+                "The rest of the built-in payment schedule, and change orders, are due then.",
             ),
             (
                 "invoice_prefix",

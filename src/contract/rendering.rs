@@ -20,6 +20,60 @@ struct Snapshot {
     tax_amount: Decimal,
     wedding_date: Option<NaiveDate>,
     venue_details: Option<String>,
+    /// The studio's day the couple accepted (booking is reckoned from it in the text).
+    accepted_on: NaiveDate,
+}
+
+/// The payment schedule in the contract's words (and the first payment, with its tax), one line per payment, the tax (when the
+/// studio charges one) in each: "- Deposit: $1,500.00 (30% of the total), due on booking."
+/// Amounts are reckoned as if booked on the day of acceptance; a rule that counts from the
+/// booking is said as a rule, one that counts from the wedding as its date and the rule.
+async fn schedule_text(
+    tx: &mut PgConnection,
+    studio: &Studio,
+    build: i32,
+    snap: &Snapshot,
+) -> AppResult<(String, Decimal)> {
+    use crate::schedule::{self, Amount, Due};
+    let template = crate::payment_schedules::of_build(tx, build).await?;
+    let booked = snap.accepted_on;
+    // Without a wedding date the dates are unknown: the rules alone are said.
+    let wedding = snap.wedding_date.unwrap_or(booked);
+    let plan = schedule::instalments(
+        &template.parts,
+        snap.total,
+        snap.tax_rate_percent,
+        booked,
+        wedding,
+    );
+    let day = |d: NaiveDate| d.format("%B %-d, %Y").to_string();
+    let lines: Vec<String> = plan
+        .iter()
+        .map(|i| {
+            let part = &template.parts[i.part];
+            let share = match part.amount {
+                Amount::Percent { value } => format!(" ({}% of the total)", value.normalize()),
+                _ => String::new(),
+            };
+            let due = match (i.rule, snap.wedding_date) {
+                (Due::OnBooking | Due::AfterBooking { .. }, _) => i.rule.words(),
+                (Due::OnDate { .. }, _) => format!("on {}", day(i.due)),
+                (Due::BeforeWedding { days }, Some(_)) => {
+                    format!("on {} ({days} days before the wedding)", day(i.due))
+                }
+                (Due::Monthly { .. }, Some(_)) => format!("on {}", day(i.due)),
+                (rule, None) => rule.words(),
+            };
+            format!(
+                "- {}: {}{share}, due {due}.",
+                i.description,
+                studio.money(i.total())
+            )
+        })
+        .collect();
+    // The first payment is the deposit of the merge fields; the balance is the rest.
+    let first = plan.first().map_or(Decimal::ZERO, |i| i.total());
+    Ok((lines.join("\n"), first))
 }
 
 /// A part of the proposal as the couple saw it (`quote::proposal` writes it): title and lines
@@ -67,8 +121,10 @@ pub(super) async fn render(
     signers: &[String],
 ) -> AppResult<String> {
     let snap: Snapshot = sqlx::query_as(
-        "SELECT v.sections, v.total, v.tax_rate_percent, v.tax_amount, i.wedding_date, i.venue_details
-         FROM proposal_versions v JOIN builds b ON b.id = v.build_id
+        "SELECT v.sections, v.total, v.tax_rate_percent, v.tax_amount, i.wedding_date,
+                i.venue_details,
+                (COALESCE(v.accepted_at, v.sent_at) AT TIME ZONE s.time_zone)::date AS accepted_on
+         FROM proposal_versions v JOIN builds b ON b.id = v.build_id CROSS JOIN studio_settings s
          JOIN inquiries i ON i.id = b.inquiry_id
          WHERE v.build_id = $1 AND v.version = $2",
     )
@@ -76,10 +132,6 @@ pub(super) async fn render(
     .bind(version)
     .fetch_one(&mut *tx)
     .await?;
-    // The tax, when the studio charges one, is in the total and in each payment.
-    let [deposit, balance] =
-        money::split(snap.total, snap.tax_rate_percent, studio.deposit_percent)
-            .map(|(amount, tax)| amount + tax);
     let total = money::cents(snap.total) + snap.tax_amount;
     let tax_words = if snap.tax_amount.is_zero() {
         String::new()
@@ -91,20 +143,8 @@ pub(super) async fn render(
         )
     };
     let day = |d: NaiveDate| d.format("%B %-d, %Y").to_string();
-    let days = studio.balance_due_days_before_wedding;
-    let balance_due = match snap.wedding_date {
-        Some(w) => {
-            let due = w - chrono::Days::new(days.max(0) as u64);
-            format!("on {} ({days} days before the wedding)", day(due))
-        }
-        None => format!("{days} days before the wedding"),
-    };
-    let schedule = format!(
-        "- Deposit: {} ({}% of the total), due on booking.\n- Balance: {}, due {balance_due}.",
-        studio.money(deposit),
-        studio.deposit_percent.normalize(),
-        studio.money(balance),
-    );
+    let (schedule, deposit) = schedule_text(tx, studio, build, &snap).await?;
+    let balance = total - deposit;
     let sections = &snap.sections.0;
     let value = |field: &str| -> Option<String> {
         Some(match field {

@@ -855,6 +855,33 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
             .concat(),
         ),
         "settings.studio.update" => (s("Changed the studio settings"), changed()),
+        "payment_schedules.create" => (s("Added a payment schedule"), w.one("name", &["name"])),
+        "payment_schedules.update" => (s("Changed a payment schedule"), w.one("name", &["name"])),
+        "payment_schedules.delete" => (s("Deleted a payment schedule"), w.one("name", &["name"])),
+        "builds.payment_schedule" => (
+            s("Chose the quote's payment schedule"),
+            w.one("schedule", &["schedule"]),
+        ),
+        "projects.postpone" => (
+            s("Moved the wedding date"),
+            [
+                w.one("from", &["from"]),
+                w.one("to", &["to"]),
+                w.one("invoices moved", &["moved"]),
+            ]
+            .concat(),
+        ),
+        "settings.reminders.update" => (
+            s("Changed the payment reminders"),
+            [
+                w.one("days before", &["days_before"]),
+                w.one("overdue every (days)", &["overdue_every_days"]),
+                w.one("at most", &["overdue_max"]),
+            ]
+            .concat(),
+        ),
+        "invoices.email" => (s("Emailed the invoice"), w.one("to", &["to"])),
+        "invoices.reminder" => (s("Sent a payment reminder"), w.one("stage", &["stage"])),
         _ => match catalog_action(action, w) {
             Some(said) => said,
             None => (humanize(action), generic(w)),

@@ -18,6 +18,8 @@ pub struct Invoice {
     pub amount_paid: Option<Decimal>,
     pub status: Option<String>,
     pub description: Option<String>,
+    /// The tax included in the total.
+    pub tax_amount: Decimal,
 }
 
 impl Invoice {
@@ -31,7 +33,7 @@ impl Invoice {
 pub async fn for_client(conn: &mut PgConnection, client_id: i32) -> AppResult<Vec<Invoice>> {
     Ok(sqlx::query_as(&format!(
         "SELECT id, invoice_number, issue_date, due_date, total_amount, amount_paid, status,
-                description
+                description, tax_amount
          FROM invoices WHERE project_id IN ({OWN_PROJECTS}) AND {SENT} ORDER BY issue_date, id"
     ))
     .bind(client_id)
@@ -43,7 +45,7 @@ pub async fn for_client(conn: &mut PgConnection, client_id: i32) -> AppResult<Ve
 pub async fn one(conn: &mut PgConnection, client_id: i32, id: i32) -> AppResult<Invoice> {
     let found: Option<Invoice> = sqlx::query_as(&format!(
         "SELECT id, invoice_number, issue_date, due_date, total_amount, amount_paid, status,
-                description
+                description, tax_amount
          FROM invoices WHERE id = $2 AND project_id IN ({OWN_PROJECTS}) AND {SENT}"
     ))
     .bind(client_id)

@@ -25,6 +25,11 @@ pub fn routes() -> Routes {
         .get("/portal/quotes/{id}", Access::Portal, quote)
         .get("/portal/invoices/{id}", Access::Portal, invoice)
         .post("/portal/invoices/{id}/pay", Access::Portal, pay)
+        .get(
+            "/portal/invoices/{id}/invoice.pdf",
+            Access::Portal,
+            invoice_pdf,
+        )
         .get("/portal/documents/{id}", Access::Portal, document)
         .get("/portal/documents/{id}/file", Access::Portal, document_file)
         .get("/portal/deliveries/{id}", Access::Portal, delivery)
@@ -259,6 +264,8 @@ struct InvoicePage {
     user: PortalUser,
     title: String,
     rows: Vec<(&'static str, String)>,
+    /// The link to its PDF.
+    pdf: String,
     /// Payments and refunds: date, what, amount.
     history: Vec<(String, String, String)>,
     /// "Pay by card" is offered: Stripe is set up and something is owed.
@@ -280,6 +287,13 @@ struct Back {
 
 /// One of the couple's invoices: what it is for, when due, the total, what is paid and still to
 /// pay, its status, and its payments and refunds.
+/// The invoice's PDF, for the couple whose invoice it is (404 otherwise).
+async fn invoice_pdf(mut db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+    invoices::one(&mut db, user.client_id, id).await?;
+    let (name, bytes) = crate::billing::document::pdf_of(&mut db, id).await?;
+    Ok(crate::billing::document::pdf_response(&name, bytes))
+}
+
 async fn invoice(
     State(state): State<AppState>,
     db: Db,
@@ -319,6 +333,7 @@ async fn invoice(
         ("For", i.description.clone().unwrap_or_default()),
         ("Issued", date(i.issue_date)),
         ("Due", date(i.due_date)),
+        ("Tax (included)", studio.money(i.tax_amount)),
         ("Total", studio.money(i.total_amount)),
         (if credit { "Applied" } else { "Paid" }, studio.money(paid)),
         (
@@ -368,6 +383,7 @@ async fn invoice(
         studio: studio.studio_name,
         user,
         title: invoice_title(&i),
+        pdf: format!("/portal/invoices/{id}/invoice.pdf"),
         rows,
         history: history.into_iter().map(|h| h.1).collect(),
     }))

@@ -2,7 +2,7 @@
 //! contact becomes a Client with a `clients` row, a `projects` row is made, the build is Booked
 //! with its approved price and locked configuration, the inquiry is Booked, change order
 //! version 1 ("Original agreement") records the configuration, the payment schedule's invoices
-//! are issued (the deposit due on booking, the balance N days before the wedding), and the
+//! are issued (by the quote's payment schedule: `crate::schedule`), and the
 //! couple is invited to the portal. Any failure leaves nothing behind; booking twice is a 409.
 use super::packages;
 use super::status::BuildStatus;
@@ -11,8 +11,9 @@ use crate::config::Settings;
 use crate::crm::{InquiryStatus, Move};
 use crate::error::{AppError, AppResult};
 use crate::notify::{self, Kind, Mails};
+use crate::schedule::{self, Due};
 use crate::studio::Studio;
-use crate::{audit, mail, money};
+use crate::{audit, mail};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
@@ -25,21 +26,25 @@ pub enum Booker<'a> {
     Staff { id: i32, reason: &'a str },
 }
 
-/// An invoice to issue: its amount before tax, the tax on it, and when it is due.
+/// An invoice to issue: its amount before tax, the tax on it, when it is due, and the
+/// schedule's rule that made the due date, if one did (with a monthly payment's months before
+/// the last), kept so that a postponement knows which due dates follow the wedding.
 pub struct NewInvoice<'a> {
     pub description: &'a str,
     pub amount: Decimal,
     pub tax: Decimal,
     pub due: NaiveDate,
+    pub rule: Option<(Due, i32)>,
 }
 
-impl<'a> From<&'a money::Instalment> for NewInvoice<'a> {
-    fn from(i: &'a money::Instalment) -> Self {
+impl<'a> From<&'a schedule::Instalment> for NewInvoice<'a> {
+    fn from(i: &'a schedule::Instalment) -> Self {
         NewInvoice {
-            description: i.description,
+            description: &i.description,
             amount: i.amount,
             tax: i.tax,
             due: i.due,
+            rule: Some((i.rule, i.months)),
         }
     }
 }
@@ -54,11 +59,24 @@ pub async fn issue_invoice(
     now: chrono::DateTime<chrono::Utc>,
     invoice: NewInvoice<'_>,
 ) -> AppResult<String> {
+    let (rule, days, months) = match invoice.rule {
+        Some((rule, months)) => {
+            let days = match rule {
+                Due::AfterBooking { days }
+                | Due::BeforeWedding { days }
+                | Due::Monthly { days } => Some(days),
+                Due::OnBooking | Due::OnDate { .. } => None,
+            };
+            (Some(rule.name()), days, Some(months))
+        }
+        None => (None, None, None),
+    };
     Ok(sqlx::query_scalar(
         "INSERT INTO invoices (project_id, invoice_number, issue_date, due_date, total_amount,
-                               tax_amount, amount_paid, status, description, created_at)
+                               tax_amount, amount_paid, status, description, created_at,
+                               due_rule, due_days, due_months)
          VALUES ($1, $2 || lpad(nextval('invoice_number_seq')::text, 4, '0'), $3, $4, $5, $6, 0,
-                 'Sent', $7, $8)
+                 'Sent', $7, $8, $9, $10, $11)
          RETURNING invoice_number",
     )
     .bind(project)
@@ -69,6 +87,9 @@ pub async fn issue_invoice(
     .bind(invoice.tax)
     .bind(invoice.description)
     .bind(now)
+    .bind(rule)
+    .bind(days)
+    .bind(months)
     .fetch_one(tx)
     .await?)
 }
@@ -248,14 +269,9 @@ pub async fn book(
     .bind(studio.tax_rate_percent)
     .fetch_one(&mut *tx)
     .await?;
-    let plan = money::schedule(
-        price,
-        tax_rate,
-        studio.deposit_percent,
-        today,
-        wedding,
-        studio.balance_due_days_before_wedding,
-    );
+    // The quote's payment schedule (the built-in one unless it chose another).
+    let template = crate::payment_schedules::of_build(tx, build).await?;
+    let plan = schedule::instalments(&template.parts, price, tax_rate, today, wedding);
     let mut invoices = vec![];
     for i in &plan {
         invoices.push(issue_invoice(tx, studio, project_id, today, now, i.into()).await?);
@@ -319,6 +335,7 @@ pub async fn book(
             "approved_price": price,
             "reason": reason,
             "invoices": invoices,
+            "schedule": template.name,
             "automatic": actor.is_none().then_some("on the contract's last signature"),
         }),
     )

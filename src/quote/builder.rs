@@ -59,6 +59,11 @@ pub fn routes() -> Routes {
             record_answer,
         )
         .post("/quotes/{id}/package", edit, save_package)
+        .post(
+            "/quotes/{id}/payment-schedule",
+            edit,
+            super::schedule_choice::choose,
+        )
         .post("/quotes/{id}/duplicate", edit, duplicate)
 }
 
@@ -150,6 +155,8 @@ struct Builder {
     open_inquiries: Vec<(i32, String)>,
     /// Whether there are more than the picker shows (then a link to all of them, page by page).
     more_inquiries: bool,
+    /// The payment schedules to choose from: (id, name, the quote's).
+    schedules: Vec<(i32, String, bool)>,
 }
 
 impl Builder {
@@ -326,7 +333,9 @@ async fn builder_view(
     let options = view::options(db).await?;
     let (open, more) = pages::open_inquiries(db, None).await?;
     let contract = crate::contract::contracts::stage_of(db, id).await?;
+    let schedules = crate::payment_schedules::choices(db, id).await?;
     Ok(Builder {
+        schedules,
         contract,
         id,
         inquiry_id: head.inquiry_id,

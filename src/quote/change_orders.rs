@@ -218,7 +218,10 @@ pub async fn answer(
         if let (Some(project), false) = (project, delta.is_zero()) {
             let today = clock.today(&studio.time_zone);
             let days = studio.balance_due_days_before_wedding;
-            let due = wedding.map_or(today, |w| crate::money::balance_due(w, today, days));
+            // Due like the balance: N days before the wedding (today when that has passed),
+            // and moved with the wedding by a postponement.
+            let rule = crate::schedule::Due::BeforeWedding { days };
+            let due = wedding.map_or(today, |w| crate::schedule::due_day(rule, 0, today, w));
             let what = if delta > Decimal::ZERO {
                 format!("Change order {version}")
             } else {
@@ -229,6 +232,7 @@ pub async fn answer(
                 amount: delta,
                 tax: crate::money::tax(delta, studio.tax_rate_percent),
                 due,
+                rule: wedding.map(|_| (rule, 0)),
             };
             super::booking::issue_invoice(tx, studio, project, today, now, invoice).await?;
         }

@@ -22,6 +22,7 @@ pub mod proposal;
 pub mod proposal_page;
 pub mod proposal_settings;
 pub mod rules;
+pub mod schedule_choice;
 pub mod status;
 pub mod view;
 

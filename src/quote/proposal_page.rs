@@ -132,12 +132,12 @@ async fn render_page(
     let today = clock.today(&studio.time_zone);
     let expired = shown.valid_until < today;
     // The payment schedule the total implies, if the couple booked today.
+    let template = crate::payment_schedules::of_build(db, shown.build_id).await?;
     let schedule = shown
         .wedding_date
         .map(|w| {
-            let days = studio.balance_due_days_before_wedding;
-            let (rate, deposit) = (shown.tax_rate_percent, studio.deposit_percent);
-            crate::money::schedule(shown.total, rate, deposit, today, w, days)
+            let rate = shown.tax_rate_percent;
+            crate::schedule::instalments(&template.parts, shown.total, rate, today, w)
         })
         .unwrap_or_default()
         .into_iter()
@@ -147,11 +147,7 @@ async fn render_page(
             } else {
                 format!("by {}", i.due.format("%B %-d, %Y"))
             };
-            let what = if i.description == "Deposit" {
-                format!("Deposit ({}%)", studio.deposit_percent.normalize())
-            } else {
-                i.description.to_string()
-            };
+            let what = crate::schedule::label(&template.parts, &i);
             (what, studio.money(i.total()), when)
         })
         .collect();

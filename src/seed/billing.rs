@@ -98,6 +98,7 @@ pub async fn money(
             amount,
             tax: crate::money::tax(amount, studio.tax_rate_percent),
             due,
+            rule: None,
         };
         let number = crate::quote::booking::issue_invoice(tx, studio, project, day, now, invoice)
             .await
@@ -118,6 +119,12 @@ pub async fn money(
         .bind(made[2])
         .execute(&mut *tx)
         .await?;
+    // Last night's sweep reminded the couple of what is overdue or due soon (in the
+    // communications log; the demo sends no mail).
+    let settings = crate::config::Settings::defaults();
+    crate::billing::reminders::send_due(tx, &settings, &clock, studio)
+        .await
+        .map_err(err)?;
     // The payments were seen days ago (they stay in the inbox, read).
     sqlx::query("UPDATE notifications SET is_read = true WHERE link_url LIKE '/invoices/%'")
         .execute(&mut *tx)

@@ -442,7 +442,7 @@ async fn the_sweep_marks_overdue_by_the_clock_given_and_twice_changes_nothing() 
         .execute(&app.db)
         .await
         .unwrap();
-    let first = sweep(&app.db, &now).await.unwrap();
+    let first = sweep(&app.db, &settings(), &now).await.unwrap();
     assert!(first.overdue >= 2, "{first:?}");
     let status = |id: i32| {
         let db = app.db.clone();
@@ -457,11 +457,11 @@ async fn the_sweep_marks_overdue_by_the_clock_given_and_twice_changes_nothing() 
     assert_eq!(status(late).await, "Overdue");
     assert_eq!(status(part).await, "Overdue");
     assert_eq!(status(today).await, "Sent", "due today is not late yet");
-    let second = sweep(&app.db, &now).await.unwrap();
+    let second = sweep(&app.db, &settings(), &now).await.unwrap();
     assert_eq!(second.overdue, 0, "{second:?}");
     // Two days on, the one due today is late too; paying a late one in full makes it Paid.
     let later = Clock::Fixed(chrono::Utc::now() + chrono::Duration::days(2));
-    sweep(&app.db, &later).await.unwrap();
+    sweep(&app.db, &settings(), &later).await.unwrap();
     assert_eq!(status(today).await, "Overdue");
     assert_eq!(
         pay(&s, late, json!({"amount": "100", "method": "Cash"}))
@@ -550,9 +550,13 @@ async fn a_credit_note_is_applied_to_the_next_open_invoice_of_the_project() {
         .post_form(&format!("/invoices/{note}/apply-credit"), &[])
         .await;
     assert_eq!(again.status(), 409);
-    let swept = projectflo::billing::jobs::sweep(&app.db, &Clock::System)
+    let swept = projectflo::billing::jobs::sweep(&app.db, &settings(), &Clock::System)
         .await
         .unwrap();
     assert_eq!(swept.credits, 0);
     assert_invariants(&app).await;
+}
+
+fn settings() -> projectflo::config::Settings {
+    projectflo::config::Settings::defaults()
 }
