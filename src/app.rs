@@ -74,9 +74,7 @@ pub fn app() -> (Router<AppState>, utoipa::openapi::OpenApi, Vec<RouteInfo>) {
     (router, openapi, table)
 }
 
-/// The Content-Security-Policy of every answer: nothing from elsewhere, no inline code.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; \
-    script-src 'self'; frame-ancestors 'none'; form-action 'self'";
+use crate::http::middleware::CSP;
 
 pub fn router(state: AppState) -> Router {
     let (app, openapi, _) = app();

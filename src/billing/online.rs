@@ -43,6 +43,19 @@ pub fn enabled(settings: &Settings) -> bool {
     settings.stripe().is_some()
 }
 
+/// Where Stripe's hosted payment pages are: its checkout origin, and the API's own origin
+/// when another one is configured (a test fake serves both).
+pub fn checkout_origins(settings: &Settings) -> String {
+    let mut origins = "https://checkout.stripe.com".to_string();
+    if let Ok(api) = url::Url::parse(&settings.stripe_api_base) {
+        let origin = api.origin().ascii_serialization();
+        if origin != "https://api.stripe.com" && !origin.contains(' ') && !origin.contains(';') {
+            origins = format!("{origins} {origin}");
+        }
+    }
+    origins
+}
+
 /// Who is paying, from the portal.
 pub struct Payer<'a> {
     pub client_user_id: i32,

@@ -372,11 +372,10 @@ async fn invoice(
         "Sent" | "Partially Paid" | "Overdue"
     );
     let zero = rust_decimal::Decimal::ZERO;
-    Ok(render(&InvoicePage {
-        can_pay_by_card: online::enabled(&state.settings)
-            && open
-            && i.total_amount > zero
-            && i.owed() > zero,
+    let can_pay_by_card =
+        online::enabled(&state.settings) && open && i.total_amount > zero && i.owed() > zero;
+    let mut page = render(&InvoicePage {
+        can_pay_by_card,
         owed: studio.money(i.owed()),
         notice,
         id,
@@ -386,7 +385,15 @@ async fn invoice(
         pdf: format!("/portal/invoices/{id}/invoice.pdf"),
         rows,
         history: history.into_iter().map(|h| h.1).collect(),
-    }))
+    });
+    if can_pay_by_card {
+        let csp = online::checkout_origins(&state.settings);
+        page.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            crate::http::middleware::csp_with_forms_to(&csp),
+        );
+    }
+    Ok(page)
 }
 
 /// "Pay by card": a Stripe Checkout Session for what is still owed, and off to Stripe's page.
