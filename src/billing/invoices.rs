@@ -58,7 +58,7 @@ impl Invoice {
 
 const COLUMNS: &str = "i.id, i.invoice_number, i.project_id, p.project_name, i.description,
     i.issue_date, i.due_date, i.total_amount, COALESCE(i.amount_paid, 0) AS amount_paid,
-    i.total_amount - COALESCE(i.amount_paid, 0) AS owed, COALESCE(i.status, 'Sent') AS status,
+    CASE WHEN i.status = 'Void' THEN 0 ELSE i.total_amount - COALESCE(i.amount_paid, 0) END AS owed, COALESCE(i.status, 'Sent') AS status,
     i.void_reason";
 
 /// The list's query: newest first from the cursor `$1` (the first page: from the largest id),

@@ -372,6 +372,7 @@ async fn screenshots() {
         ("changes", app.url(&format!("/quotes/{olivia}/changes"))),
         ("booked", app.url(&format!("/quotes/{olivia}"))),
         ("inbox", app.url("/inbox")),
+        ("invoices", app.url("/invoices")),
     ] {
         c.goto(&url).await.unwrap();
         std::fs::write(
