@@ -2,10 +2,8 @@
 //! contracts of the couple's quotes on which the portal user's email is a signer. The same
 //! signature as by link (`signatures::sign`). Another couple's contract, or one the user does
 //! not sign, is a 404.
-use super::contracts::Stage;
 use super::signatures::{self, ForSigner, SignForm};
-use super::signing::origin;
-use super::text;
+use super::signing::{SignView, origin};
 use crate::auth::{Access, PortalUser};
 use crate::db::Db;
 use crate::error::AppResult;
@@ -47,38 +45,13 @@ async fn pdf(
 struct PortalSignPage {
     studio: String,
     user: PortalUser,
-    contract: i32,
     build: i32,
-    signer: String,
-    stage: Stage,
-    html: String,
-    hash: String,
-    /// (who, when) of each signature so far.
-    signed_by: Vec<(String, String)>,
-    /// When this signer signed.
-    signed: Option<String>,
-    void: Option<String>,
-    refused: Option<Refusal>,
-    form: SignForm,
-}
-
-impl PortalSignPage {
-    fn error(&self, field: &str) -> Option<&str> {
-        self.refused.as_ref().and_then(|r| r.field(field))
-    }
-
-    fn message(&self) -> Option<&str> {
-        let r = self.refused.as_ref()?;
-        if r.errors.is_empty() {
-            r.message.as_deref()
-        } else {
-            None
-        }
-    }
-
-    fn open(&self) -> bool {
-        self.signed.is_none() && self.void.is_none()
-    }
+    /// Where the form goes, and its CSRF field.
+    action: String,
+    csrf: Option<String>,
+    /// The contract as a PDF, where the signer may download it.
+    pdf: Option<String>,
+    v: SignView,
 }
 
 async fn sign_page(
@@ -88,30 +61,17 @@ async fn sign_page(
     refused: Option<Refusal>,
     form: SignForm,
 ) -> AppResult<PortalSignPage> {
-    let ForSigner { signer, full, .. } =
-        signatures::for_portal(conn, user.client_id, &user.email, id, false).await?;
+    let found = signatures::for_portal(conn, user.client_id, &user.email, id, false).await?;
     let studio = Studio::load(conn).await?;
-    let c = &full.contract;
+    let c = &found.full.contract;
     Ok(PortalSignPage {
-        contract: c.id,
         build: c.build_id,
-        signer: signer.name.clone(),
-        stage: full.stage(),
-        html: text::to_html(&c.body, 2),
-        hash: c.text_sha256.trim().to_string(),
-        signed_by: full
-            .signatures
-            .iter()
-            .map(|s| (s.signer_name.clone(), studio.time(&s.signed_at)))
-            .collect(),
-        signed: full
-            .signature_of(signer.id)
-            .map(|s| studio.time(&s.signed_at)),
-        void: c.void_reason.clone(),
+        action: format!("/portal/contracts/{}/sign", c.id),
+        csrf: Some(user.csrf.clone()),
+        pdf: Some(format!("/portal/contracts/{}/pdf", c.id)),
+        v: SignView::new(&studio, &found, refused, form),
         studio: studio.studio_name,
         user,
-        refused,
-        form,
     })
 }
 

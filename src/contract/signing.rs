@@ -40,31 +40,56 @@ pub fn origin(peer: &SocketAddr, headers: &HeaderMap) -> Origin {
     }
 }
 
-#[derive(Template)]
-#[template(path = "contract/sign.html")]
-struct SignPage {
-    studio: String,
-    token: String,
-    signer: String,
-    stage: Stage,
-    html: String,
-    hash: String,
+/// What a partner sees of the contract they sign, by link or in the portal: the text, its
+/// fingerprint, who signed so far, whether they did, and the form with any refusal.
+pub struct SignView {
+    pub signer: String,
+    pub stage: Stage,
+    pub html: String,
+    pub hash: String,
     /// (who, when) of each signature so far.
-    signed_by: Vec<(String, String)>,
+    pub signed_by: Vec<(String, String)>,
     /// When this signer signed.
-    signed: Option<String>,
-    void: Option<String>,
-    replaced: bool,
-    refused: Option<Refusal>,
-    form: SignForm,
+    pub signed: Option<String>,
+    pub void: Option<String>,
+    pub refused: Option<Refusal>,
+    pub form: SignForm,
 }
 
-impl SignPage {
-    fn error(&self, field: &str) -> Option<&str> {
+impl SignView {
+    pub fn new(
+        studio: &Studio,
+        found: &ForSigner,
+        refused: Option<Refusal>,
+        form: SignForm,
+    ) -> Self {
+        let (signer, full) = (&found.signer, &found.full);
+        let c = &full.contract;
+        SignView {
+            signer: signer.name.clone(),
+            stage: full.stage(),
+            html: text::to_html(&c.body, 2),
+            hash: c.text_sha256.trim().to_string(),
+            signed_by: full
+                .signatures
+                .iter()
+                .map(|s| (s.signer_name.clone(), studio.time(&s.signed_at)))
+                .collect(),
+            signed: full
+                .signature_of(signer.id)
+                .map(|s| studio.time(&s.signed_at)),
+            void: c.void_reason.clone(),
+            refused,
+            form,
+        }
+    }
+
+    pub fn error(&self, field: &str) -> Option<&str> {
         self.refused.as_ref().and_then(|r| r.field(field))
     }
 
-    fn message(&self) -> Option<&str> {
+    /// A refusal not about one field.
+    pub fn message(&self) -> Option<&str> {
         let r = self.refused.as_ref()?;
         if r.errors.is_empty() {
             r.message.as_deref()
@@ -73,9 +98,26 @@ impl SignPage {
         }
     }
 
-    fn open(&self) -> bool {
+    pub fn open(&self) -> bool {
         self.signed.is_none() && self.void.is_none()
     }
+
+    pub fn fully_signed(&self) -> bool {
+        self.stage == Stage::FullySigned
+    }
+}
+
+#[derive(Template)]
+#[template(path = "contract/sign.html")]
+struct SignPage {
+    studio: String,
+    /// Where the form goes, and its CSRF field (none: the link is the proof).
+    action: String,
+    csrf: Option<String>,
+    /// The contract as a PDF, where the signer may download it.
+    pdf: Option<String>,
+    v: SignView,
+    replaced: bool,
 }
 
 async fn sign_page(
@@ -84,32 +126,15 @@ async fn sign_page(
     refused: Option<Refusal>,
     form: SignForm,
 ) -> AppResult<SignPage> {
-    let ForSigner {
-        signer,
-        full,
-        replaced,
-    } = signatures::for_link(conn, token, false).await?;
+    let found = signatures::for_link(conn, token, false).await?;
     let studio = Studio::load(conn).await?;
-    let c = &full.contract;
     Ok(SignPage {
-        token: token.into(),
-        signer: signer.name.clone(),
-        stage: full.stage(),
-        html: text::to_html(&c.body, 2),
-        hash: c.text_sha256.trim().to_string(),
-        signed_by: full
-            .signatures
-            .iter()
-            .map(|s| (s.signer_name.clone(), studio.time(&s.signed_at)))
-            .collect(),
-        signed: full
-            .signature_of(signer.id)
-            .map(|s| studio.time(&s.signed_at)),
-        void: c.void_reason.clone(),
-        replaced,
+        action: format!("/contract/{token}/sign"),
+        csrf: None,
+        pdf: None,
+        v: SignView::new(&studio, &found, refused, form),
+        replaced: found.replaced,
         studio: studio.studio_name,
-        refused,
-        form,
     })
 }
 
