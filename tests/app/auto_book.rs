@@ -1,32 +1,10 @@
 //! Booking on the contract's last signature (Settings > Contract, `auto_book`), a couple
 //! signing in the portal, and the notifications of signatures, booking and change orders going
 //! through `notify::staff` (so the owner's email per kind works for them).
-use crate::helpers::{Session, TestApp};
+use crate::helpers::{Session, TestApp, build_of, scalar_of as scalar};
 use crate::portal::{Couple, portal_login};
 
 const MAYA: &str = "maya@goldenhour.example";
-
-async fn build_of(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar(
-        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
-         JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1",
-    )
-    .bind(email)
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
-}
-
-async fn scalar<T>(app: &TestApp, sql: &str, id: i32) -> T
-where
-    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
-{
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
 
 /// Everything booking writes for a quote and everything signing wrote, as one line.
 async fn state(app: &TestApp, build: i32) -> String {

@@ -1,17 +1,7 @@
 //! Booking: one transaction makes the client, the project, the approved price, change order
 //! version 1 and the schedule's invoices, or nothing at all.
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, build_of, scalar_of};
 use rust_decimal::Decimal;
-
-async fn sofia(app: &TestApp) -> i32 {
-    sqlx::query_scalar(
-        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
-         JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'sofia.garcia@example.com'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
-}
 
 /// Everything booking writes, as one line to compare before and after.
 async fn state(app: &TestApp, build: i32) -> String {
@@ -34,7 +24,7 @@ async fn state(app: &TestApp, build: i32) -> String {
 async fn booking_makes_the_client_the_project_the_agreement_and_the_invoices() {
     let app = TestApp::demo().await;
     let s = app.demo_login("Sales").await;
-    let build = sofia(&app).await;
+    let build = build_of(&app, "sofia.garcia@example.com").await;
     let before = state(&app, build).await;
     // On the couple's behalf only with a reason: by the field, nothing written.
     let refused = s
@@ -195,7 +185,7 @@ async fn booking_makes_the_client_the_project_the_agreement_and_the_invoices() {
 #[tokio::test]
 async fn two_bookings_of_one_quote_at_once_make_one_project() {
     let app = TestApp::demo().await;
-    let build = sofia(&app).await;
+    let build = build_of(&app, "sofia.garcia@example.com").await;
     let a = app.demo_login("Sales").await;
     let b = app.demo_login("Owner").await;
     let path = format!("/quotes/{build}/book");
@@ -225,7 +215,7 @@ async fn two_bookings_of_one_quote_at_once_make_one_project() {
 async fn a_failure_at_the_last_step_of_booking_leaves_nothing_behind() {
     let app = TestApp::demo().await;
     let s = app.demo_login("Sales").await;
-    let build = sofia(&app).await;
+    let build = build_of(&app, "sofia.garcia@example.com").await;
     let before = state(&app, build).await;
     // The last writes fail: by then the client, the project, the build, the inquiry and the
     // agreement are written in the transaction.
@@ -264,14 +254,6 @@ async fn olivia(app: &TestApp) -> (i32, i32) {
     .unwrap()
 }
 
-async fn money(app: &TestApp, sql: &str, build: i32) -> Decimal {
-    sqlx::query_scalar(sql)
-        .bind(build)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     let app = TestApp::demo().await;
@@ -287,8 +269,8 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     assert_eq!(declined.status(), 303);
     let approved = "SELECT approved_price FROM builds WHERE id = $1";
     let live = "SELECT live_price FROM builds WHERE id = $1";
-    let first = money(&app, approved, build).await;
-    let first_live = money(&app, live, build).await;
+    let first = scalar_of::<Decimal>(&app, approved, build).await;
+    let first_live = scalar_of::<Decimal>(&app, live, build).await;
     let propose = format!("/quotes/{build}/change-orders");
     let nothing = s.post_form(&propose, &[("description", "Nothing")]).await;
     assert_eq!(nothing.status(), 409);
@@ -310,9 +292,9 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
         )
         .await;
     assert_eq!(added.status(), 303);
-    let delta = money(&app, live, build).await - first_live;
+    let delta = scalar_of::<Decimal>(&app, live, build).await - first_live;
     assert!(delta > Decimal::ZERO);
-    assert_eq!(money(&app, approved, build).await, first);
+    assert_eq!(scalar_of::<Decimal>(&app, approved, build).await, first);
     let builder = s
         .get(&format!("/quotes/{build}"))
         .await
@@ -325,7 +307,7 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     );
     // A discount needs its reason: by the field, nothing written.
     let orders = "SELECT count(*)::numeric FROM build_change_orders WHERE build_id = $1";
-    let before_orders = money(&app, orders, build).await;
+    let before_orders = scalar_of::<Decimal>(&app, orders, build).await;
     let bad = s
         .post_form(
             &propose,
@@ -339,7 +321,10 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
             .unwrap()
             .contains("id=\"change-reason-error\"")
     );
-    assert_eq!(money(&app, orders, build).await, before_orders);
+    assert_eq!(
+        scalar_of::<Decimal>(&app, orders, build).await,
+        before_orders
+    );
     let ok = s
         .post_form(
             &propose,
@@ -357,7 +342,7 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     let expected = first + delta - cents(delta * Decimal::new(10, 2));
     let asked = "SELECT new_total_approved_price FROM build_change_orders
                  WHERE build_id = $1 AND version_number = 4 AND status = 'Pending Approval'";
-    assert_eq!(money(&app, asked, build).await, expected);
+    assert_eq!(scalar_of::<Decimal>(&app, asked, build).await, expected);
     // While the couple has not answered: nothing else changes, and no second change order.
     let locked = s
         .post_form(
@@ -428,11 +413,14 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
         .await
         .unwrap();
     assert_eq!(approved_resp.status(), 303);
-    assert_eq!(money(&app, approved, build).await, expected);
+    assert_eq!(scalar_of::<Decimal>(&app, approved, build).await, expected);
     let invoiced =
         "SELECT total_amount FROM invoices n JOIN builds b ON b.project_id = n.project_id
                     WHERE b.id = $1 AND n.description = 'Change order 4'";
-    assert_eq!(money(&app, invoiced, build).await, expected - first);
+    assert_eq!(
+        scalar_of::<Decimal>(&app, invoiced, build).await,
+        expected - first
+    );
     let again = couple
         .post(app.url(&format!("/portal/changes/{build}/4")))
         .form(&[("csrf", csrf.as_str()), ("answer", "decline")])
@@ -480,8 +468,11 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
         .await
         .unwrap();
     assert_eq!(serde_json::to_value(&now).unwrap(), snapshot);
-    assert_eq!(money(&app, approved, build).await, expected);
-    assert_eq!(money(&app, live, build).await, first_live + delta);
+    assert_eq!(scalar_of::<Decimal>(&app, approved, build).await, expected);
+    assert_eq!(
+        scalar_of::<Decimal>(&app, live, build).await,
+        first_live + delta
+    );
     // The history: every version, with what changed and the running approved total.
     let history = s
         .get(&format!("/quotes/{build}/changes"))

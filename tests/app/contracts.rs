@@ -3,7 +3,7 @@
 //! locked from the first signature, the studio's countersignature, the PDF with its audit
 //! trail kept with the documents and shown in the couple's portal.
 use crate::browser::browser;
-use crate::helpers::{Session, TestApp};
+use crate::helpers::{Session, TestApp, build_of, scalar_of};
 use crate::portal::{Couple, portal_login};
 use fantoccini::Locator;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -16,17 +16,6 @@ fn sha256_hex(text: &str) -> String {
         .collect()
 }
 
-async fn build_of(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar(
-        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN
-        contacts c ON c.id = i.contact_id WHERE c.email = $1",
-    )
-    .bind(email)
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
-}
-
 /// The quote's contract in force: id, text, its stored SHA-256, proposal version, locked.
 async fn live(app: &TestApp, build: i32) -> (i32, String, String, i32, bool) {
     sqlx::query_as(
@@ -37,14 +26,6 @@ async fn live(app: &TestApp, build: i32) -> (i32, String, String, i32, bool) {
     .fetch_one(&app.db)
     .await
     .unwrap()
-}
-
-async fn count(app: &TestApp, sql: &str, id: i32) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
 }
 
 const SIGNATURES: &str = "SELECT count(*) FROM contract_signatures WHERE contract_id = $1";
@@ -150,7 +131,7 @@ async fn acceptance_renders_the_contract_and_the_first_signature_locks_its_text(
     let app = TestApp::demo().await;
     let s = app.demo_login("Sales").await;
     let ava = build_of(&app, "ava.t@example.com").await;
-    let none = count(
+    let none = scalar_of::<i64>(
         &app,
         "SELECT count(*) FROM contracts WHERE build_id = $1",
         ava,
@@ -246,7 +227,7 @@ async fn acceptance_renders_the_contract_and_the_first_signature_locks_its_text(
     )
     .await;
     assert_eq!(resp.status(), 409);
-    assert_eq!(count(&app, SIGNATURES, contract).await, 0);
+    assert_eq!(scalar_of::<i64>(&app, SIGNATURES, contract).await, 0);
     assert!(!live(&app, ava).await.4, "still unlocked");
 
     // Ava signs: her name, consent, time, address, browser and the hash of what she read.
@@ -394,7 +375,7 @@ async fn both_partners_sign_then_the_studio_countersigns_and_the_pdf_is_kept() {
             .unwrap()
             .contains("waiting for Mateo Ruiz")
     );
-    assert_eq!(count(&app, SIGNATURES, contract).await, 1);
+    assert_eq!(scalar_of::<i64>(&app, SIGNATURES, contract).await, 1);
 
     // Mateo signs by his own link (sent again from the contract page).
     let mateo: i32 = sqlx::query_scalar(

@@ -446,6 +446,30 @@ impl Session {
 }
 
 /// Assert an RFC 9457 problem answer with this status; returns its body.
+/// The id of the quote of the couple with this email.
+pub async fn build_of(app: &TestApp, email: &str) -> i32 {
+    sqlx::query_scalar(
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// One value from a query about one record (`$1` is its id).
+pub async fn scalar_of<T>(app: &TestApp, sql: &str, id: i32) -> T
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+{
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
 pub async fn assert_problem(resp: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(resp.status().as_u16(), status, "status");
     let ct = resp

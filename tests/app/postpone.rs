@@ -3,7 +3,7 @@
 //! reminders go out once per stage, never for paid invoices; the PDF and the email.
 use crate::billing::{assert_invariants, pay};
 use crate::helpers::TestApp;
-use crate::schedules::build_of;
+use crate::helpers::build_of;
 use chrono::{Days, NaiveDate};
 use projectflo::clock::Clock;
 use serde_json::json;

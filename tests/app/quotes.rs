@@ -1,6 +1,6 @@
 //! Phase 3: the build, its live price to the cent, bad input, bounded recompute, concurrency,
 //! the proposal.
-use crate::helpers::{Session, Template, TestApp, assert_problem};
+use crate::helpers::{Session, Template, TestApp, assert_problem, build_of};
 use serde_json::{Value, json};
 
 async fn scalar<
@@ -10,17 +10,6 @@ async fn scalar<
     sql: &str,
 ) -> T {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
-}
-
-async fn build_of(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar(
-        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id JOIN
-        contacts c ON c.id = i.contact_id WHERE c.email = $1",
-    )
-    .bind(email)
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
 }
 
 /// The demo's Sofia accepted her proposal, which locks her quote: as if the studio took the

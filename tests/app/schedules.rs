@@ -1,21 +1,10 @@
 //! Payment schedules: templates in settings (refused by the field, nothing saved), a quote
 //! choosing one, booking issuing its invoices (a fixed date, monthly payments), the built-in
 //! one following the studio settings.
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, build_of};
 use chrono::NaiveDate;
 use projectflo::schedule::{self, Amount, Due, Part};
 use rust_decimal::Decimal;
-
-pub async fn build_of(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar(
-        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
-         JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1",
-    )
-    .bind(email)
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
-}
 
 async fn count(app: &TestApp) -> (i64, i64) {
     sqlx::query_as(

@@ -4,7 +4,7 @@
 //! however often (and however concurrently) it is delivered; refunds of card payments go
 //! through Stripe first, and Stripe refusing records nothing. Off when not configured.
 use crate::billing::{assert_invariants, d, money};
-use crate::helpers::{Template, TestApp, assert_problem};
+use crate::helpers::{Template, TestApp, assert_problem, scalar_of};
 use crate::portal::{Couple, couple, portal_login};
 use crate::stripe_fake::{FakeStripe, WEBHOOK_SECRET};
 use serde_json::json;
@@ -77,14 +77,6 @@ async fn start_paying(
     to.rsplit('/').next().unwrap().to_string()
 }
 
-async fn count(app: &TestApp, sql: &str, invoice: i32) -> i64 {
-    sqlx::query_scalar(sql)
-        .bind(invoice)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
-
 const PAYMENTS: &str = "SELECT count(*) FROM payments WHERE invoice_id = $1";
 
 #[tokio::test]
@@ -155,7 +147,7 @@ async fn paying_by_card_makes_a_checkout_session_for_what_is_owed_in_cents() {
     )
     .await;
     assert!(html.contains("nothing was charged"), "{html}");
-    assert_eq!(count(&app, PAYMENTS, invoice).await, 0);
+    assert_eq!(scalar_of::<i64>(&app, PAYMENTS, invoice).await, 0);
 
     // Someone else's invoice: 404, and Stripe is not called.
     let other = couple(&app, "Stranger", "stranger@example.com").await;
@@ -240,7 +232,7 @@ async fn the_webhook_records_the_payment_once_however_often_it_is_delivered() {
     .await;
     assert!(html.contains("your payment is received"), "{html}");
     assert!(!html.contains("id=\"pay-by-card\""));
-    assert_eq!(count(&app, PAYMENTS, invoice).await, 1);
+    assert_eq!(scalar_of::<i64>(&app, PAYMENTS, invoice).await, 1);
     let resp = press_pay(&app, &portal, invoice).await;
     assert_eq!(resp.status(), 409);
 }
@@ -263,13 +255,13 @@ async fn coming_back_from_stripe_records_the_payment_before_the_webhook() {
         fake.seen(&format!("/v1/checkout/sessions/{session}")).len(),
         1
     );
-    assert_eq!(count(&app, PAYMENTS, invoice).await, 1);
+    assert_eq!(scalar_of::<i64>(&app, PAYMENTS, invoice).await, 1);
     // The webhook after it: acknowledged, nothing more.
     let resp = FakeStripe::deliver(&app.url("/webhooks/stripe"), &event).await;
     assert_eq!(resp.status(), 200);
     let body: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(body["outcome"], "already recorded");
-    assert_eq!(count(&app, PAYMENTS, invoice).await, 1);
+    assert_eq!(scalar_of::<i64>(&app, PAYMENTS, invoice).await, 1);
     assert_invariants(&app).await;
 }
 
@@ -313,12 +305,12 @@ async fn a_webhook_with_a_bad_or_old_signature_is_refused_and_records_nothing() 
     for (n, resp) in refused.into_iter().enumerate() {
         assert_eq!(resp.status(), 400, "delivery {n}");
     }
-    assert_eq!(count(&app, PAYMENTS, invoice).await, 0);
+    assert_eq!(scalar_of::<i64>(&app, PAYMENTS, invoice).await, 0);
     assert!(money(&app, invoice).await.starts_with("Sent | 0"));
     // Five minutes old exactly is still in time.
     let resp = FakeStripe::deliver_at(&hook, &event, t - 300, WEBHOOK_SECRET).await;
     assert_eq!(resp.status(), 200);
-    assert_eq!(count(&app, PAYMENTS, invoice).await, 1);
+    assert_eq!(scalar_of::<i64>(&app, PAYMENTS, invoice).await, 1);
     assert_invariants(&app).await;
 }
 
