@@ -88,9 +88,6 @@ struct Shown {
     couple: String,
     wedding_date: Option<NaiveDate>,
     venue_details: Option<String>,
-    proposal_intro: String,
-    proposal_terms: String,
-    logo_version: Option<i64>,
 }
 
 async fn find(conn: &mut PgConnection, token: &str, latest: bool) -> AppResult<Shown> {
@@ -100,10 +97,8 @@ async fn find(conn: &mut PgConnection, token: &str, latest: bool) -> AppResult<S
                 v.tax_amount, v.accepted_at,
                 v.accepted_by, v.withdrawn_at, v.viewed_at, m.version AS latest, m.sent_at AS latest_sent_at,
                 b.status, trim(concat_ws(' ', c.first_name, c.last_name)) AS couple,
-                i.wedding_date, i.venue_details, ss.proposal_intro, ss.proposal_terms,
-                CASE WHEN ss.logo IS NOT NULL
-                     THEN extract(epoch FROM ss.logo_updated_at)::bigint END AS logo_version
-         FROM t CROSS JOIN studio_settings ss
+                i.wedding_date, i.venue_details
+         FROM t
          CROSS JOIN LATERAL (SELECT version, sent_at FROM proposal_versions
                              WHERE build_id = t.build_id ORDER BY version DESC LIMIT 1) m
          JOIN proposal_versions v
@@ -129,6 +124,7 @@ async fn render_page(
 ) -> AppResult<ProposalPage> {
     let shown = find(db, token, latest).await?;
     let studio = Studio::load(db).await?;
+    let brand = super::proposal_settings::load(db).await?;
     let today = clock.today(&studio.time_zone);
     let expired = shown.valid_until < today;
     // The payment schedule the total implies, if the couple booked today.
@@ -168,9 +164,9 @@ async fn render_page(
             (rate, studio.money(shown.tax_amount))
         }),
         total: studio.money(shown.total + shown.tax_amount),
-        logo: shown.logo_version.map(|v| format!("/brand/logo?v={v}")),
-        intro: crate::contract::text::to_html(&shown.proposal_intro, 2),
-        terms: crate::contract::text::to_html(&shown.proposal_terms, 2),
+        logo: brand.logo,
+        intro: crate::contract::text::to_html(&brand.intro, 2),
+        terms: crate::contract::text::to_html(&brand.terms, 2),
         studio: studio.studio_name,
         couple: shown.couple,
         wedding: shown.wedding_date,

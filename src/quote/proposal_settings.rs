@@ -126,14 +126,16 @@ impl ProposalForm {
     }
 }
 
-/// The texts and whether there is a logo (its versioned address).
-struct Saved {
-    intro: String,
-    terms: String,
-    logo: Option<String>,
+/// What makes a proposal the studio's own: the welcome and terms as typed, and the logo's
+/// versioned address when there is one.
+pub struct Saved {
+    pub intro: String,
+    pub terms: String,
+    pub logo: Option<String>,
 }
 
-async fn load(conn: &mut PgConnection) -> AppResult<Saved> {
+/// The studio's proposal page settings (this page, and every couple's proposal).
+pub async fn load(conn: &mut PgConnection) -> AppResult<Saved> {
     let (intro, terms, version): (String, String, Option<i64>) = sqlx::query_as(
         "SELECT proposal_intro, proposal_terms,
                 CASE WHEN logo IS NOT NULL THEN extract(epoch FROM logo_updated_at)::bigint END
