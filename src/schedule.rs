@@ -11,7 +11,7 @@
 //! to the price and the taxes to the tax, to the cent (a property test below). Payments of
 //! nothing are left out. No payment is due before the booking day.
 use crate::error::{AppError, AppResult};
-use crate::money::{self, cents};
+use crate::money::cents;
 use chrono::{Days, Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
@@ -223,17 +223,18 @@ fn months_between(last: NaiveDate, booked: NaiveDate) -> i32 {
     n
 }
 
-/// The instalments of a price (before tax) at a tax rate, booked on `booked` for a wedding on
-/// `wedding`, in the template's order (a monthly part's payments in date order).
+/// The instalments of a price (before tax) and the tax on it (on its taxable lines), booked on
+/// `booked` for a wedding on `wedding`, in the template's order (a monthly part's payments in
+/// date order). Each carries its share of the tax, in proportion to its amount.
 pub fn instalments(
     parts: &[Part],
     price: Decimal,
-    tax_rate_percent: Decimal,
+    total_tax: Decimal,
     booked: NaiveDate,
     wedding: NaiveDate,
 ) -> Vec<Instalment> {
     let price = cents(price);
-    let total_tax = money::tax(price, tax_rate_percent);
+    let total_tax = cents(total_tax).max(Decimal::ZERO);
     // First each part's amount: percents and fixed amounts in order, then the rest.
     let mut left = price;
     let mut amounts: Vec<Decimal> = parts
@@ -296,14 +297,14 @@ pub fn instalments(
         }
     }
     out.retain(|i| i.amount > Decimal::ZERO);
-    // The taxes: the rate on each, at most what is left; the last takes what is left.
+    // The taxes: each its share of the tax, at most what is left; the last takes what is left.
     let mut tax_left = total_tax;
     let count = out.len();
     for (n, i) in out.iter_mut().enumerate() {
         i.tax = if n + 1 == count {
             tax_left
         } else {
-            money::tax(i.amount, tax_rate_percent)
+            cents(total_tax * i.amount / price)
                 .max(Decimal::ZERO)
                 .min(tax_left)
         };
@@ -342,6 +343,7 @@ pub fn deposit_and_balance(deposit_percent: Decimal, balance_days: i32) -> Vec<P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::money;
     use proptest::prelude::*;
 
     fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -378,9 +380,15 @@ mod tests {
             (dec("4043.02"), day(2027, 5, 13))
         );
         assert_eq!(plan[1].description, "Balance");
-        // 8.25% of 1,000.00 = 82.50; of the 300.00 deposit 24.75, the balance's 57.75.
-        let taxed = instalments(&parts, dec("1000"), dec("8.25"), booked, day(2027, 6, 12));
+        // A tax of 82.50 (8.25% of 1,000.00): the 300.00 deposit's share 24.75, the balance's
+        // 57.75. With only 600.00 taxable (tax 49.50): 14.85 and 34.65, in the same shares.
+        let taxed = instalments(&parts, dec("1000"), dec("82.50"), booked, day(2027, 6, 12));
         assert_eq!((taxed[0].tax, taxed[1].tax), (dec("24.75"), dec("57.75")));
+        let part_taxed = instalments(&parts, dec("1000"), dec("49.50"), booked, day(2027, 6, 12));
+        assert_eq!(
+            (part_taxed[0].tax, part_taxed[1].tax),
+            (dec("14.85"), dec("34.65"))
+        );
         // A balance due before booking is due on booking.
         let late = instalments(
             &parts,
@@ -502,11 +510,12 @@ mod tests {
             let rate = Decimal::new(rate, 2);
             let booked = day(2026, 6, 1) + chrono::Duration::days(booked_offset);
             let wedding = booked + chrono::Duration::days(wedding_offset);
-            let plan = instalments(&parts, price, rate, booked, wedding);
+            let tax = money::tax(price, rate);
+            let plan = instalments(&parts, price, tax, booked, wedding);
             let sum: Decimal = plan.iter().map(|i| i.amount).sum();
             let taxes: Decimal = plan.iter().map(|i| i.tax).sum();
             prop_assert_eq!(sum, price);
-            prop_assert_eq!(taxes, money::tax(price, rate));
+            prop_assert_eq!(taxes, tax);
             for i in &plan {
                 prop_assert!(i.amount > Decimal::ZERO);
                 prop_assert!(i.tax >= Decimal::ZERO);

@@ -42,7 +42,7 @@ async fn schedule_text(
     let plan = schedule::instalments(
         &template.parts,
         snap.total,
-        snap.tax_rate_percent,
+        snap.tax_amount,
         booked,
         wedding,
     );

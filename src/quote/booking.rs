@@ -239,16 +239,19 @@ pub async fn book(
     let moved = crate::crm::transition(tx, q.inquiry_id, Move::Booking, inquiry_actor).await?;
     debug_assert_eq!(moved, Some(InquiryStatus::Booked));
     let configuration = packages::configuration(tx, build).await?;
+    // The part of the price the tax applies to (its taxable lines).
+    let taxable = super::engine::breakdown(tx, studio, build).await?.taxable;
     sqlx::query(
         "INSERT INTO build_change_orders (build_id, version_number, price_delta,
                 new_total_approved_price, description, status, snapshot, created_at, answered_at,
-                live_price)
-         VALUES ($1, 1, $2, $2, 'Original agreement', 'Approved', $3, $4, $4, $2)",
+                live_price, taxable_price)
+         VALUES ($1, 1, $2, $2, 'Original agreement', 'Approved', $3, $4, $4, $2, $5)",
     )
     .bind(build)
     .bind(price)
     .bind(serde_json::to_value(&configuration).map_err(anyhow::Error::from)?)
     .bind(now)
+    .bind(taxable)
     .execute(&mut *tx)
     .await?;
     // The inquiry's documents (the contract among them) belong to the project from now on.
@@ -271,7 +274,8 @@ pub async fn book(
     .await?;
     // The quote's payment schedule (the built-in one unless it chose another).
     let template = crate::payment_schedules::of_build(tx, build).await?;
-    let plan = schedule::instalments(&template.parts, price, tax_rate, today, wedding);
+    let tax = crate::money::tax(taxable, tax_rate);
+    let plan = schedule::instalments(&template.parts, price, tax, today, wedding);
     let mut invoices = vec![];
     for i in &plan {
         invoices.push(issue_invoice(tx, studio, project_id, today, now, i.into()).await?);

@@ -113,12 +113,14 @@ pub async fn propose(
         ));
     }
     let total = new_total(approved, delta, discount);
+    let studio = Studio::load(&mut *tx).await?;
+    let taxable = super::engine::breakdown(tx, &studio, build).await?.taxable;
     let version: i32 = sqlx::query_scalar(
         "INSERT INTO build_change_orders (build_id, version_number, price_delta,
                 new_total_approved_price, description, status, discount_percentage,
-                discount_reason, snapshot, created_at, live_price)
+                discount_reason, snapshot, created_at, live_price, taxable_price)
          SELECT $1, COALESCE(max(version_number), 0) + 1, $2, $3, $4, 'Pending Approval', $5,
-                NULLIF($6, ''), $7, $8, $9
+                NULLIF($6, ''), $7, $8, $9, $10
          FROM build_change_orders WHERE build_id = $1
          RETURNING version_number",
     )
@@ -131,6 +133,7 @@ pub async fn propose(
     .bind(serde_json::to_value(&now_config).map_err(anyhow::Error::from)?)
     .bind(clock.now())
     .bind(live)
+    .bind(taxable)
     .fetch_one(&mut *tx)
     .await?;
     audit::record(
@@ -160,6 +163,17 @@ async fn last_approved(tx: &mut PgConnection, build: i32) -> AppResult<Configura
         .ok_or_else(|| AppError::Conflict("this quote has no approved version".into()))
 }
 
+/// A pending change order as its answer needs it.
+#[derive(sqlx::FromRow)]
+struct Answered {
+    delta: Decimal,
+    total: Decimal,
+    project_id: Option<i32>,
+    wedding_date: Option<NaiveDate>,
+    /// The change of the taxable part of the price, discounted like the change.
+    taxable_delta: Decimal,
+}
+
 /// Who answers for the couple: the couple in the portal, or a staff member recording it.
 #[derive(Clone, Copy)]
 pub enum Answerer {
@@ -180,8 +194,16 @@ pub async fn answer(
     approve: bool,
     by: Answerer,
 ) -> AppResult<Mails> {
-    let found: Option<(Decimal, Decimal, Option<i32>, Option<NaiveDate>)> = sqlx::query_as(
-        "SELECT o.price_delta, o.new_total_approved_price, b.project_id, p.wedding_date
+    let found: Option<Answered> = sqlx::query_as(
+        "SELECT o.price_delta AS delta, o.new_total_approved_price AS total, b.project_id,
+                p.wedding_date,
+                (COALESCE(o.taxable_price, o.live_price, 0)
+                 - COALESCE((SELECT COALESCE(a.taxable_price, a.live_price)
+                             FROM build_change_orders a
+                             WHERE a.build_id = o.build_id AND a.status = 'Approved'
+                               AND a.version_number < o.version_number
+                             ORDER BY a.version_number DESC LIMIT 1), b.approved_price, 0))
+                * (1 - COALESCE(o.discount_percentage, 0) / 100) AS taxable_delta
          FROM build_change_orders o JOIN builds b ON b.id = o.build_id
          LEFT JOIN projects p ON p.id = b.project_id
          WHERE o.build_id = $1 AND o.version_number = $2 AND o.status = 'Pending Approval'
@@ -191,7 +213,14 @@ pub async fn answer(
     .bind(version)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((delta, total, project, wedding)) = found else {
+    let Some(Answered {
+        delta,
+        total,
+        project_id: project,
+        wedding_date: wedding,
+        taxable_delta,
+    }) = found
+    else {
         return Err(AppError::Conflict(format!(
             "change order {version} is not waiting for an answer"
         )));
@@ -230,7 +259,8 @@ pub async fn answer(
             let invoice = super::booking::NewInvoice {
                 description: &what,
                 amount: delta,
-                tax: crate::money::tax(delta, studio.tax_rate_percent),
+                // The tax on the change of the taxable lines (less its discount).
+                tax: crate::money::tax(taxable_delta, studio.tax_rate_percent),
                 due,
                 rule: wedding.map(|_| (rule, 0)),
             };

@@ -40,13 +40,14 @@ struct CoverageRow {
     quantity: i32,
     hours: Option<Decimal>,
     scene_default_hours: Option<Decimal>,
+    is_taxable: bool,
 }
 
 async fn coverage(tx: &mut PgConnection, build: i32) -> AppResult<Vec<CoverageIn>> {
     let rows: Vec<CoverageRow> = sqlx::query_as(
         "SELECT a.id, s.name || ' · ' || o.name AS label, o.pricing_type::text AS pricing_type,
                 o.default_hourly_rate AS hourly_rate, o.default_fixed_price AS fixed_price,
-                a.quantity, a.hours, s.default_hours AS scene_default_hours
+                a.quantity, a.hours, s.default_hours AS scene_default_hours, o.is_taxable
          FROM build_coverage_assignments a JOIN coverage_scenes s ON s.id = a.coverage_scene_id
          JOIN operator_types o ON o.id = a.operator_type_id
          WHERE a.build_id = $1 ORDER BY a.id",
@@ -65,6 +66,7 @@ async fn coverage(tx: &mut PgConnection, build: i32) -> AppResult<Vec<CoverageIn
             quantity: r.quantity,
             hours: r.hours,
             scene_default_hours: r.scene_default_hours,
+            taxable: r.is_taxable,
         })
         .collect())
 }
@@ -118,6 +120,7 @@ struct BillableRow {
     engine_style_id: Option<i32>,
     billable_item_id: i32,
     style_name: Option<String>,
+    is_taxable: bool,
 }
 
 /// The build's billable lines: those people added, and those the engine made.
@@ -128,7 +131,8 @@ async fn billable_lines(
     let rows: Vec<BillableRow> = sqlx::query_as(
         "SELECT l.id, b.name, l.quantity, l.price_at_time_of_add, l.is_engine_made,
                 l.engine_style_id, l.billable_item_id,
-                (SELECT name FROM editing_styles WHERE id = l.engine_style_id) AS style_name
+                (SELECT name FROM editing_styles WHERE id = l.engine_style_id) AS style_name,
+                b.is_taxable
          FROM build_billable_items l JOIN billable_items b ON b.id = l.billable_item_id
          WHERE l.build_id = $1 ORDER BY l.id",
     )
@@ -152,6 +156,7 @@ async fn billable_lines(
                 label: r.name,
                 quantity: r.quantity,
                 unit_price: r.price_at_time_of_add,
+                taxable: r.is_taxable,
             }),
         }
     }

@@ -101,7 +101,7 @@ pub async fn freeze(
     let configuration = super::packages::configuration(tx, build).await?;
     let priced = engine::breakdown(tx, studio, build).await?;
     let about = about_lines(tx, build).await?;
-    let tax = crate::money::tax(priced.total, studio.tax_rate_percent);
+    let tax = crate::money::tax(priced.taxable, studio.tax_rate_percent);
     let token = crypto::random_token();
     let now = clock.now();
     let days = chrono::Days::new(studio.proposal_valid_days.max(1) as u64);
@@ -307,7 +307,12 @@ fn sections(
                 .iter()
                 .map(|l| {
                     (
-                        l.description.clone(),
+                        // Tax is on the taxable lines only: say which are not.
+                        if l.taxable || studio.tax_rate_percent.is_zero() {
+                            l.description.clone()
+                        } else {
+                            format!("{} (no tax)", l.description)
+                        },
                         if l.quantity == Decimal::ONE {
                             String::new()
                         } else {

@@ -132,8 +132,8 @@ async fn render_page(
     let schedule = shown
         .wedding_date
         .map(|w| {
-            let rate = shown.tax_rate_percent;
-            crate::schedule::instalments(&template.parts, shown.total, rate, today, w)
+            let tax = shown.tax_amount;
+            crate::schedule::instalments(&template.parts, shown.total, tax, today, w)
         })
         .unwrap_or_default()
         .into_iter()

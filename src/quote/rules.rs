@@ -89,12 +89,13 @@ struct RequirementRow {
     item: String,
     quantity: i32,
     current_price: Decimal,
+    is_taxable: bool,
 }
 
 pub async fn requirements(tx: &mut PgConnection) -> AppResult<Vec<Requirement>> {
     let rows: Vec<RequirementRow> = sqlx::query_as(
         "SELECT r.editing_style_id AS style_id, st.name AS style, r.billable_item_id AS item_id,
-                b.name AS item, r.quantity, b.price AS current_price
+                b.name AS item, r.quantity, b.price AS current_price, b.is_taxable
          FROM editing_style_requirements r JOIN editing_styles st ON st.id = r.editing_style_id
          JOIN billable_items b ON b.id = r.billable_item_id ORDER BY r.id",
     )
@@ -109,6 +110,7 @@ pub async fn requirements(tx: &mut PgConnection) -> AppResult<Vec<Requirement>> 
             item: r.item,
             quantity: r.quantity,
             current_price: r.current_price,
+            taxable: r.is_taxable,
         })
         .collect())
 }

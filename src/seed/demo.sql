@@ -43,17 +43,18 @@ INSERT INTO operator_types (name, default_hourly_rate, default_fixed_price, pric
   ('Livestream Technician', NULL, 600.00, 'Fixed')
 ON CONFLICT (name) DO NOTHING;
 
-INSERT INTO billable_items (name, description, category, price, pricing_type, is_active) VALUES
-  ('Licensed Music Track', 'A commercially licensed song for a film', 'Licensing', 85.00, 'Unit', true),
-  ('Cinematic Colour Grade Pack', 'Custom grade built for the wedding''s palette', 'Post-Production', 250.00, 'Fixed', true),
-  ('Film Grain & Texture Pass', 'Scanned film grain, light leaks and gate weave', 'Post-Production', 180.00, 'Fixed', true),
-  ('Audio Restoration', 'Noise reduction and dialogue clean-up of vows and toasts', 'Post-Production', 120.00, 'Unit', true),
-  ('Rush Delivery', 'Highlight film within 3 weeks', 'Delivery', 350.00, 'Fixed', true),
-  ('Keepsake USB Box', 'Engraved wooden box with a USB drive', 'Products', 75.00, 'Unit', true),
-  ('Extra Revision Round', 'One more round of changes to a film', 'Post-Production', 120.00, 'Unit', true),
-  ('Travel (per 50 miles)', 'Travel beyond 50 miles from the studio', 'Travel', 60.00, 'Unit', true),
-  ('Guest Message Booth', 'A self-serve booth for guests'' video messages', 'Add-ons', 400.00, 'Fixed', true),
-  ('DVD Copy', 'Retired: films on DVD', 'Products', 25.00, 'Unit', false)
+-- Travel is reimbursed at cost: no sales tax on it.
+INSERT INTO billable_items (name, description, category, price, pricing_type, is_active, is_taxable) VALUES
+  ('Licensed Music Track', 'A commercially licensed song for a film', 'Licensing', 85.00, 'Unit', true, true),
+  ('Cinematic Colour Grade Pack', 'Custom grade built for the wedding''s palette', 'Post-Production', 250.00, 'Fixed', true, true),
+  ('Film Grain & Texture Pass', 'Scanned film grain, light leaks and gate weave', 'Post-Production', 180.00, 'Fixed', true, true),
+  ('Audio Restoration', 'Noise reduction and dialogue clean-up of vows and toasts', 'Post-Production', 120.00, 'Unit', true, true),
+  ('Rush Delivery', 'Highlight film within 3 weeks', 'Delivery', 350.00, 'Fixed', true, true),
+  ('Keepsake USB Box', 'Engraved wooden box with a USB drive', 'Products', 75.00, 'Unit', true, true),
+  ('Extra Revision Round', 'One more round of changes to a film', 'Post-Production', 120.00, 'Unit', true, true),
+  ('Travel (per 50 miles)', 'Travel beyond 50 miles from the studio', 'Travel', 60.00, 'Unit', true, false),
+  ('Guest Message Booth', 'A self-serve booth for guests'' video messages', 'Add-ons', 400.00, 'Fixed', true, true),
+  ('DVD Copy', 'Retired: films on DVD', 'Products', 25.00, 'Unit', false, true)
 ON CONFLICT (name) DO NOTHING;
 
 INSERT INTO task_templates (name, phase, effort_hours, effort_calculation_rules, pricing_type, fixed_price) VALUES

@@ -492,3 +492,61 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     );
     assert!(history.contains("Returning couple"), "{history}");
 }
+
+#[tokio::test]
+async fn the_tax_on_a_change_is_on_its_taxable_lines_only() {
+    let app = TestApp::demo().await;
+    let s = app.demo_login("Sales").await;
+    let (build, _) = olivia(&app).await;
+    let answer = |v: i32, a: &'static str| {
+        let s = &s;
+        async move {
+            s.post_form(
+                &format!("/quotes/{build}/change-orders/{v}/answer"),
+                &[("answer", a)],
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(answer(3, "decline").await, 303);
+    sqlx::query("UPDATE studio_settings SET tax_rate_percent = 10")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // Travel ($60 a unit) is not taxable in the demo; Audio Restoration ($120) is.
+    for (item, qty) in [("Travel (per 50 miles)", "2"), ("Audio Restoration", "1")] {
+        let id: i32 = sqlx::query_scalar("SELECT id FROM billable_items WHERE name = $1")
+            .bind(item)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        let added = s
+            .post_form(
+                &format!("/quotes/{build}/billables"),
+                &[("billable_item_id", &id.to_string()), ("quantity", qty)],
+            )
+            .await;
+        assert_eq!(added.status(), 303, "{item}");
+    }
+    let proposed = s
+        .post_form(
+            &format!("/quotes/{build}/change-orders"),
+            &[("description", "Travel to the venue and audio clean-up")],
+        )
+        .await;
+    assert_eq!(proposed.status(), 303);
+    assert_eq!(answer(4, "approve").await, 303);
+    let (amount, tax): (Decimal, Decimal) = sqlx::query_as(
+        "SELECT total_amount - tax_amount, tax_amount FROM invoices
+         WHERE description = 'Change order 4'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    // $240.00 more; the tax is 10% of the $120.00 taxable, not of $240.00.
+    assert_eq!(
+        (amount, tax),
+        (Decimal::new(24000, 2), Decimal::new(1200, 2))
+    );
+}

@@ -289,7 +289,7 @@ async fn csv_export_and_import_round_trip_and_a_bad_row_writes_nothing() {
     assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = resp.text().await.unwrap();
     assert!(
-        csv.starts_with("id,name,description,category,price,pricing_type,is_active\n"),
+        csv.starts_with("id,name,description,category,price,pricing_type,is_active,is_taxable\n"),
         "{csv}"
     );
     let upload = |body: String| {
@@ -318,7 +318,7 @@ async fn csv_export_and_import_round_trip_and_a_bad_row_writes_nothing() {
         ",Rush Delivery,Highlight film within 3 weeks,Delivery,350.00,",
         ",Rush Delivery,Highlight film within 3 weeks,Delivery,375.00,",
     );
-    changed.push_str(",Photo Booth,,Add-ons,300,Fixed,true\n,Bad Price,,Add-ons,-5,Fixed,true\n,,,,1,Monthly,true\n");
+    changed.push_str(",Photo Booth,,Add-ons,300,Fixed,true,true\n,Bad Price,,Add-ons,-5,Fixed,true,true\n,,,,1,Monthly,true,true\n");
     let resp = upload(changed.clone()).await.unwrap();
     assert_eq!(resp.status(), 422);
     let html = resp.text().await.unwrap();

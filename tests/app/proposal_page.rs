@@ -176,8 +176,38 @@ async fn the_couple_reads_the_studios_words_and_the_tax_follows_to_the_invoices(
         .execute(&app.db)
         .await
         .unwrap();
+    // The keepsake box is sold without tax: the tax is on the other lines only.
+    let usb: i32 =
+        sqlx::query_scalar("SELECT id FROM billable_items WHERE name = 'Keepsake USB Box'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let catalog = owner
+        .post_form(
+            &format!("/settings/catalog/billable-items/{usb}"),
+            &[
+                ("name", "Keepsake USB Box"),
+                ("description", "Engraved wooden box with a USB drive"),
+                ("category", "Products"),
+                ("price", "75.00"),
+                ("pricing_type", "Unit"),
+                ("is_active", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(catalog.status(), 303);
     // Ava's quote goes out again (version 2) with the tax of the day.
     let (build, live, link) = send_ava(&app).await;
+    let untaxed: Decimal = sqlx::query_scalar(
+        "SELECT sum(l.quantity * l.price_at_time_of_add) FROM build_billable_items l
+         JOIN billable_items b ON b.id = l.billable_item_id
+         WHERE l.build_id = $1 AND NOT b.is_taxable",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(untaxed > Decimal::ZERO);
     let sales = app.demo_login("Sales").await;
     let page = app
         .client
@@ -218,7 +248,7 @@ async fn the_couple_reads_the_studios_words_and_the_tax_follows_to_the_invoices(
         "{page}"
     );
     // Subtotal, 8.25% tax to the cent, and the total with it; the schedule adds up to it.
-    let tax = (live * Decimal::new(825, 4))
+    let tax = ((live - untaxed) * Decimal::new(825, 4))
         .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     let money = |d: Decimal| projectflo::money::format(d, "USD");
     assert!(
@@ -237,6 +267,7 @@ async fn the_couple_reads_the_studios_words_and_the_tax_follows_to_the_invoices(
         "{page}"
     );
     assert!(!page.contains("id=\"no-tax\""));
+    assert!(page.contains("Keepsake USB Box (no tax)"), "{page}");
     let schedule: Decimal = page
         .split("id=\"schedule\"")
         .nth(1)

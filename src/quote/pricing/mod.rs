@@ -160,6 +160,8 @@ pub struct CoverageIn {
     /// The assignment's own hours, else the scene's default hours.
     pub hours: Option<Decimal>,
     pub scene_default_hours: Option<Decimal>,
+    /// Whether the studio charges tax on this operator's work.
+    pub taxable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +182,7 @@ pub struct ManualLine {
     pub label: String,
     pub quantity: i32,
     pub unit_price: Decimal,
+    pub taxable: bool,
 }
 
 /// "Whenever style X is used, add item Y x quantity per component."
@@ -191,6 +194,7 @@ pub struct Requirement {
     pub item: String,
     pub quantity: i32,
     pub current_price: Decimal,
+    pub taxable: bool,
 }
 
 /// An engine-made line (derived from the styles in use).
@@ -245,12 +249,17 @@ pub struct Line {
     pub rule: String,
     #[schema(value_type = String)]
     pub amount: Decimal,
+    /// Whether the studio's tax applies to this line (billable items and operator types can
+    /// be marked non-taxable; films always are).
+    pub taxable: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct Priced {
     pub lines: Vec<Line>,
     pub total: Decimal,
+    /// The part of the total the tax applies to: the sum of the taxable lines.
+    pub taxable: Decimal,
     /// (component id, calculated price) for every component (0 when not included).
     pub component_prices: Vec<(i32, Decimal)>,
     /// The engine-made lines the build should hold now.
@@ -293,6 +302,7 @@ pub fn price(input: &Input) -> Result<Priced, MissingHours> {
     lines.extend(input.manual.iter().map(add_on_line));
     Ok(Priced {
         total: total(&lines),
+        taxable: lines.iter().filter(|l| l.taxable).map(|l| l.amount).sum(),
         lines,
         component_prices,
         engine,
@@ -320,6 +330,7 @@ fn coverage_line(c: &CoverageIn, currency: &str) -> Result<Line, MissingHours> {
         hours,
         rule,
         amount: cents(qty * unit),
+        taxable: c.taxable,
     })
 }
 
@@ -367,6 +378,7 @@ fn component_line(input: &Input, comp: &ComponentIn) -> Line {
         hours: (comp.included && !hours.is_zero()).then_some(hours.normalize()),
         rule: component_rule(input, comp, &parts),
         amount,
+        taxable: true,
     }
 }
 
@@ -473,6 +485,7 @@ fn style_add_on_line(e: &EngineLine, r: &Requirement, uses: i32) -> Line {
             r.quantity, uses, r.style
         ),
         amount: cents(qty * e.unit_price),
+        taxable: r.taxable,
     }
 }
 
@@ -488,6 +501,7 @@ fn add_on_line(m: &ManualLine) -> Line {
         hours: None,
         rule: "added by hand, at the price when added".into(),
         amount: cents(qty * m.unit_price),
+        taxable: m.taxable,
     }
 }
 

@@ -157,6 +157,7 @@ fn base() -> Input {
             label: "Rush".into(),
             quantity: 1,
             unit_price: d("350"),
+            taxable: false,
         }],
         engine: vec![],
     }
@@ -173,6 +174,7 @@ fn base_coverage() -> Vec<CoverageIn> {
             quantity: 2,
             hours: Some(d("1.5")),
             scene_default_hours: Some(d("1")),
+            taxable: true,
         },
         CoverageIn {
             id: 2,
@@ -183,6 +185,7 @@ fn base_coverage() -> Vec<CoverageIn> {
             quantity: 1,
             hours: None,
             scene_default_hours: None,
+            taxable: false,
         },
     ]
 }
@@ -279,6 +282,7 @@ fn base_requirements() -> Vec<Requirement> {
             item: "Music".into(),
             quantity: 1,
             current_price: d("85"),
+            taxable: true,
         },
         Requirement {
             style_id: 1,
@@ -287,6 +291,7 @@ fn base_requirements() -> Vec<Requirement> {
             item: "Grade".into(),
             quantity: 2,
             current_price: d("12.50"),
+            taxable: true,
         },
     ]
 }
@@ -313,6 +318,8 @@ fn every_rule_by_hand() {
         ]
     );
     assert_eq!(p.total, d("1912.50"));
+    // The fixed drone operator ($450) and the Rush add-on ($350) are not taxable.
+    assert_eq!(p.taxable, d("1112.50"));
     assert_eq!(
         p.component_prices,
         [(10, d("170.00")), (11, d("127.50")), (12, d("145.00"))]
