@@ -1,7 +1,8 @@
 //! Payment reminders, sent by the nightly sweep through the outbox (`mail::queue`): one
-//! `reminder_days_before` days before the due date (or on the first run after that day, up
-//! to the due day), then every `reminder_overdue_every_days` days while overdue, at most
-//! `reminder_overdue_max` times. Each is a row of `invoice_reminders` whose unique key
+//! `reminder_days_before` days before the due date (or on the first run after that day), one
+//! on the due day (`reminder_on_due_day`), then `reminder_first_overdue_days` after it and
+//! every `reminder_overdue_every_days` days while overdue, at most `reminder_overdue_max`
+//! times (by default: 7 days before, on the day, 2 days after, then weekly, at most 3). Each is a row of `invoice_reminders` whose unique key
 //! (invoice, stage, due date) is taken before the mail is queued, in the same transaction: a
 //! reminder goes out once however often the sweep runs. A postponed invoice (a new due date)
 //! gets its own. Only open invoices (Sent, Partially Paid, Overdue) with something owed are
@@ -19,23 +20,44 @@ use sqlx::PgConnection;
 #[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct Rules {
     pub reminder_days_before: i32,
+    pub reminder_on_due_day: bool,
+    pub reminder_first_overdue_days: i32,
     pub reminder_overdue_every_days: i32,
     pub reminder_overdue_max: i32,
 }
 
+/// The studio's reminder schedule, as saved.
+pub async fn rules(conn: &mut PgConnection) -> AppResult<Rules> {
+    Ok(sqlx::query_as(
+        "SELECT reminder_days_before, reminder_on_due_day, reminder_first_overdue_days,
+                reminder_overdue_every_days, reminder_overdue_max
+         FROM studio_settings",
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
 /// The reminder due today for an invoice due on `due`, if one is: "before" from
-/// `days_before` days before the due day to the due day itself; "overdue-N" for the latest N
-/// (from 1 to the max) whose day (the day after the due day, then every `every` days) has come.
-/// Runs missed in between send only the latest, not a burst.
+/// `days_before` days before the due day (to the day before it, or to the due day itself when
+/// there is no due-day reminder); "due" from the due day until the first overdue one;
+/// "overdue-N" for the latest N (from 1 to the max) whose day (`first` days after the due day,
+/// then every `every` days) has come. Runs missed in between send only the latest, not a burst.
 pub fn stage(due: NaiveDate, today: NaiveDate, rules: Rules) -> Option<String> {
     let days_before = rules.reminder_days_before;
+    if today == due && rules.reminder_on_due_day {
+        return Some("due".into());
+    }
     if today <= due {
         let from = due.checked_sub_days(Days::new(days_before.max(0) as u64))?;
         return (days_before > 0 && today >= from).then(|| "before".into());
     }
-    let late = (today - due).num_days() - 1;
+    let late = (today - due).num_days();
+    let first = i64::from(rules.reminder_first_overdue_days.max(1));
+    if late < first {
+        return rules.reminder_on_due_day.then(|| "due".into());
+    }
     let every = i64::from(rules.reminder_overdue_every_days.max(1));
-    let n = (late / every + 1).min(i64::from(rules.reminder_overdue_max));
+    let n = ((late - first) / every + 1).min(i64::from(rules.reminder_overdue_max));
     (n >= 1).then(|| format!("overdue-{n}"))
 }
 
@@ -69,12 +91,7 @@ pub async fn next_14_days(
     conn: &mut PgConnection,
     today: NaiveDate,
 ) -> AppResult<Vec<(NaiveDate, i32, String, String, String)>> {
-    let rules: Rules = sqlx::query_as(
-        "SELECT reminder_days_before, reminder_overdue_every_days, reminder_overdue_max
-         FROM studio_settings",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let rules = rules(conn).await?;
     let horizon = today + Days::new(14);
     let invoices = candidates(conn, horizon, rules).await?;
     let ids: Vec<i32> = invoices.iter().map(|c| c.id).collect();
@@ -108,6 +125,7 @@ pub fn stage_words(stage: &str) -> String {
     match stage.strip_prefix("overdue-") {
         Some("1") => "overdue".into(),
         Some(n) => format!("overdue, reminder {n}"),
+        None if stage == "due" => "on the due day".into(),
         None => "before it is due".into(),
     }
 }
@@ -154,12 +172,7 @@ pub async fn send_due(
     clock: &Clock,
     studio: &Studio,
 ) -> AppResult<Vec<Outgoing>> {
-    let rules: Rules = sqlx::query_as(
-        "SELECT reminder_days_before, reminder_overdue_every_days, reminder_overdue_max
-         FROM studio_settings",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let rules = rules(conn).await?;
     let today = clock.today(&studio.time_zone);
     let mut out = vec![];
     for c in candidates(conn, today, rules).await? {
@@ -208,6 +221,11 @@ async fn remind(
             format!("{}: invoice {number} is due on {due}", studio.studio_name),
             format!("is due on {due}"),
         )
+    } else if stage == "due" {
+        (
+            format!("{}: invoice {number} is due today", studio.studio_name),
+            format!("is due today, {due}"),
+        )
     } else {
         (
             format!("{}: invoice {number} is overdue", studio.studio_name),
@@ -255,38 +273,54 @@ mod tests {
     }
 
     #[test]
-    fn reminders_come_before_the_due_day_then_every_n_days_at_most_m_times() {
+    fn by_default_7_days_before_on_the_day_2_days_after_then_weekly_at_most_3() {
         let rules = Rules {
             reminder_days_before: 7,
+            reminder_on_due_day: true,
+            reminder_first_overdue_days: 2,
             reminder_overdue_every_days: 7,
             reminder_overdue_max: 3,
         };
         let due = day(3, 20);
-        assert_eq!(stage(due, day(3, 12), rules), None);
-        assert_eq!(stage(due, day(3, 13), rules).as_deref(), Some("before"));
-        assert_eq!(stage(due, day(3, 20), rules).as_deref(), Some("before"));
-        assert_eq!(stage(due, day(3, 21), rules).as_deref(), Some("overdue-1"));
-        assert_eq!(stage(due, day(3, 27), rules).as_deref(), Some("overdue-1"));
-        assert_eq!(stage(due, day(3, 28), rules).as_deref(), Some("overdue-2"));
-        assert_eq!(stage(due, day(4, 4), rules).as_deref(), Some("overdue-3"));
-        assert_eq!(stage(due, day(6, 1), rules).as_deref(), Some("overdue-3"));
+        let at = |m, d| stage(due, day(m, d), rules);
+        assert_eq!(at(3, 12), None);
+        assert_eq!(at(3, 13).as_deref(), Some("before"));
+        assert_eq!(at(3, 19).as_deref(), Some("before"));
+        assert_eq!(at(3, 20).as_deref(), Some("due"));
+        // A run missed on the due day still says it the next day, before the first overdue.
+        assert_eq!(at(3, 21).as_deref(), Some("due"));
+        assert_eq!(at(3, 22).as_deref(), Some("overdue-1"));
+        assert_eq!(at(3, 28).as_deref(), Some("overdue-1"));
+        assert_eq!(at(3, 29).as_deref(), Some("overdue-2"));
+        assert_eq!(at(4, 5).as_deref(), Some("overdue-3"));
+        assert_eq!(at(6, 1).as_deref(), Some("overdue-3"));
+        // Without a due-day reminder the "before" one runs to the due day.
+        let no_day = Rules {
+            reminder_on_due_day: false,
+            ..rules
+        };
+        assert_eq!(stage(due, day(3, 20), no_day).as_deref(), Some("before"));
+        assert_eq!(stage(due, day(3, 21), no_day), None);
         let none = Rules {
             reminder_days_before: 0,
+            reminder_on_due_day: false,
             reminder_overdue_max: 0,
             ..rules
         };
+        assert_eq!(stage(due, day(3, 13), none), None);
         assert_eq!(stage(due, day(3, 20), none), None);
         assert_eq!(stage(due, day(3, 28), none), None);
-        // The next 14 days from Mar 10: before on Mar 13, overdue on Mar 21; none already sent.
+        // The next 14 days from Mar 10: before on Mar 13, on the day, overdue on Mar 22.
         let next = upcoming(due, day(3, 10), rules, &[], 14);
         assert_eq!(
             next,
             [
                 (day(3, 13), "before".into()),
-                (day(3, 21), "overdue-1".into())
+                (day(3, 20), "due".into()),
+                (day(3, 22), "overdue-1".into())
             ]
         );
         let after = upcoming(due, day(3, 10), rules, &["before".into()], 14);
-        assert_eq!(after, [(day(3, 21), "overdue-1".into())]);
+        assert_eq!(after[0], (day(3, 20), "due".into()));
     }
 }

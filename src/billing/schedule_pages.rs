@@ -64,6 +64,11 @@ impl ListPage {
 pub struct ReminderForm {
     #[serde(default)]
     pub reminder_days_before: String,
+    /// "true" when the box is ticked (an unticked box sends nothing).
+    #[serde(default)]
+    pub reminder_on_due_day: String,
+    #[serde(default)]
+    pub reminder_first_overdue_days: String,
     #[serde(default)]
     pub reminder_overdue_every_days: String,
     #[serde(default)]
@@ -105,6 +110,8 @@ async fn list_page(
         .collect();
     let reminders = sqlx::query_as(
         "SELECT reminder_days_before::text AS reminder_days_before,
+                reminder_on_due_day::text AS reminder_on_due_day,
+                reminder_first_overdue_days::text AS reminder_first_overdue_days,
                 reminder_overdue_every_days::text AS reminder_overdue_every_days,
                 reminder_overdue_max::text AS reminder_overdue_max
          FROM studio_settings",
@@ -454,6 +461,13 @@ async fn save_reminders(
                 .ok_or_else(|| AppError::field(field, format!("a whole number from {lo} to {hi}")))
         };
         let before = number("reminder_days_before", &f.reminder_days_before, 0, 365)?;
+        let on_the_day = f.reminder_on_due_day == "true";
+        let first = number(
+            "reminder_first_overdue_days",
+            &f.reminder_first_overdue_days,
+            1,
+            365,
+        )?;
         let every = number(
             "reminder_overdue_every_days",
             &f.reminder_overdue_every_days,
@@ -463,11 +477,14 @@ async fn save_reminders(
         let max = number("reminder_overdue_max", &f.reminder_overdue_max, 0, 20)?;
         sqlx::query(
             "UPDATE studio_settings SET reminder_days_before = $1,
-                    reminder_overdue_every_days = $2, reminder_overdue_max = $3",
+                    reminder_overdue_every_days = $2, reminder_overdue_max = $3,
+                    reminder_on_due_day = $4, reminder_first_overdue_days = $5",
         )
         .bind(before)
         .bind(every)
         .bind(max)
+        .bind(on_the_day)
+        .bind(first)
         .execute(&mut *tx)
         .await?;
         crate::audit::record(
@@ -476,7 +493,8 @@ async fn save_reminders(
             "settings.reminders.update",
             "studio_settings",
             None,
-            serde_json::json!({ "days_before": before, "overdue_every_days": every,
+            serde_json::json!({ "days_before": before, "on_due_day": on_the_day,
+                                "first_overdue_days": first, "overdue_every_days": every,
                                 "overdue_max": max }),
         )
         .await?;

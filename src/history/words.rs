@@ -875,6 +875,8 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
             s("Changed the payment reminders"),
             [
                 w.one("days before", &["days_before"]),
+                w.one("on the due day", &["on_due_day"]),
+                w.one("first overdue after (days)", &["first_overdue_days"]),
                 w.one("overdue every (days)", &["overdue_every_days"]),
                 w.one("at most", &["overdue_max"]),
             ]

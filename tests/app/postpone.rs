@@ -221,13 +221,17 @@ async fn reminders_go_out_once_per_stage_and_never_for_paid_invoices() {
     sweep(at(balance_due - Days::new(7))).await;
     sweep(at(balance_due - Days::new(2))).await;
     assert_eq!(sent(balance).await, ["before"]);
-    // Overdue: the day after, again a week later, at most three times however often it runs.
-    for days in [1, 1, 3, 8, 8, 15, 22, 29, 60] {
+    // On the due day, then overdue two days after and weekly, at most three times however
+    // often it runs.
+    sweep(at(balance_due)).await;
+    sweep(at(balance_due + Days::new(1))).await;
+    assert_eq!(sent(balance).await, ["before", "due"]);
+    for days in [2, 2, 3, 9, 9, 16, 23, 30, 60] {
         sweep(at(balance_due + Days::new(days))).await;
     }
     assert_eq!(
         sent(balance).await,
-        ["before", "overdue-1", "overdue-2", "overdue-3"]
+        ["before", "due", "overdue-1", "overdue-2", "overdue-3"]
     );
     // The paid deposit never got one.
     assert!(sent(deposit).await.is_empty());
@@ -241,7 +245,7 @@ async fn reminders_go_out_once_per_stage_and_never_for_paid_invoices() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(mails, 4);
+    assert_eq!(mails, 5);
     let page = keeper
         .get(&format!("/invoices/{balance}"))
         .await
@@ -274,25 +278,40 @@ async fn reminder_settings_are_refused_by_the_field() {
             .unwrap()
             .contains("id=\"error-reminder_days_before\"")
     );
+    let bad = owner
+        .post_form(
+            path,
+            &[
+                ("reminder_days_before", "3"),
+                ("reminder_first_overdue_days", "0"),
+                ("reminder_overdue_every_days", "14"),
+                ("reminder_overdue_max", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
     let good = owner
         .post_form(
             path,
             &[
                 ("reminder_days_before", "3"),
+                ("reminder_first_overdue_days", "5"),
                 ("reminder_overdue_every_days", "14"),
                 ("reminder_overdue_max", "2"),
             ],
         )
         .await;
     assert_eq!(good.status(), 303);
-    let saved: (i32, i32, i32) = sqlx::query_as(
-        "SELECT reminder_days_before, reminder_overdue_every_days, reminder_overdue_max
+    let saved: (i32, bool, i32, i32, i32) = sqlx::query_as(
+        "SELECT reminder_days_before, reminder_on_due_day, reminder_first_overdue_days,
+                reminder_overdue_every_days, reminder_overdue_max
          FROM studio_settings",
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(saved, (3, 14, 2));
+    // The due-day box left unticked: no reminder on the day.
+    assert_eq!(saved, (3, false, 5, 14, 2));
 }
 
 #[tokio::test]
