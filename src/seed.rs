@@ -185,8 +185,9 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     .execute(&mut *tx)
     .await?;
     demo_signed_and_booked(tx, clock, &studio, olivia).await?;
-    // Then a Guest Message Booth, approved by the couple with 10% off; and Rush Delivery,
-    // proposed two days ago, waiting for their answer.
+    // Then a Guest Message Booth, approved by the couple with 10% off; the keepsake box taken
+    // off, approved (a credit note); and Rush Delivery, proposed two days ago, waiting for
+    // their answer.
     use crate::quote::change_orders::{self, Answerer, Proposal};
     let owner: i32 = sqlx::query_scalar(
         "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
@@ -194,27 +195,54 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     )
     .fetch_one(&mut *tx)
     .await?;
+    // (add or take off, item, what, discount, reason, proposed days ago, answered days ago)
     let changes = [
         (
+            true,
             "Guest Message Booth",
             "A guest message booth at the reception",
             "10",
             "Booked within a week",
             4,
+            Some(3),
         ),
         (
+            false,
+            "Keepsake USB Box",
+            "No keepsake box: the films are enough for us",
+            "",
+            "",
+            3,
+            Some(3),
+        ),
+        (
+            true,
             "Rush Delivery",
             "The highlight film within 3 weeks",
             "",
             "",
             2,
+            None,
         ),
     ];
-    for (n, (item, what, discount, reason, days_ago)) in changes.into_iter().enumerate() {
+    for (add, item, what, discount, reason, days_ago, answered) in changes {
         let item = id(tx, "billable_items", item).await?;
-        crate::quote::builds::add_billable(tx, olivia, item, 1, None, Some(owner))
-            .await
-            .map_err(err)?;
+        if add {
+            crate::quote::builds::add_billable(tx, olivia, item, 1, None, Some(owner))
+                .await
+                .map_err(err)?;
+        } else {
+            let line: i32 = sqlx::query_scalar(
+                "SELECT id FROM build_billable_items WHERE build_id = $1 AND billable_item_id = $2",
+            )
+            .bind(olivia)
+            .bind(item)
+            .fetch_one(&mut *tx)
+            .await?;
+            crate::quote::builds::remove_billable(tx, olivia, line, Some(owner))
+                .await
+                .map_err(err)?;
+        }
         let at = Clock::Fixed(clock.now() - chrono::Duration::days(days_ago));
         let proposal = Proposal {
             description: what,
@@ -224,8 +252,8 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
         let version = change_orders::propose(tx, &at, olivia, &proposal, owner)
             .await
             .map_err(err)?;
-        if n == 0 {
-            let answered = Clock::Fixed(clock.now() - chrono::Duration::days(3));
+        if let Some(days) = answered {
+            let answered = Clock::Fixed(clock.now() - chrono::Duration::days(days));
             change_orders::answer(
                 tx,
                 &crate::config::Settings::defaults(),

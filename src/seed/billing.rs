@@ -1,7 +1,9 @@
 //! The demo studio's money, through the same code as the app: Olivia's deposit paid by bank
-//! transfer the day after booking, part of her change order paid by card, an engagement
-//! session invoice left overdue (marked by the overdue sweep), a second deposit issued by
-//! mistake and voided, and a draft the studio has not sent yet; the list shows every status.
+//! transfer the day after booking, part of her change order paid by card (a surcharge on it
+//! refunded), the credit note of a change that took an add-on off applied to her next
+//! invoice (its second payment is overdue, marked by the overdue sweep), an engagement session
+//! invoice paid online through Stripe Checkout, a second deposit issued by mistake and voided,
+//! and a draft the studio has not sent yet; the list shows every status.
 use crate::billing::{invoices, payments};
 use crate::clock::Clock;
 use crate::studio::Studio;
@@ -80,7 +82,25 @@ pub async fn money(
         .mails
         .send();
     }
-    // An engagement session, invoiced on booking and due two days ago: overdue.
+    // The card payment took a surcharge the studio then waived: $20 refunded yesterday.
+    let card: i32 = sqlx::query_scalar("SELECT id FROM payments WHERE transaction_id = 'SQ-7H2K9'")
+        .fetch_one(&mut *tx)
+        .await?;
+    let refund = payments::NewRefund {
+        amount: Decimal::new(20, 0),
+        date: today - Duration::days(1),
+        reason: "Card surcharge waived",
+        stripe_refund_id: None,
+    };
+    payments::refund(tx, studio, &at(1), card, &refund, Some(owner))
+        .await
+        .map_err(err)?;
+    // Last night's job applied the credit note (the keepsake box taken off) to the next open
+    // invoice.
+    crate::billing::credits::apply(tx, &at(0), studio, project, None)
+        .await
+        .map_err(err)?;
+    // An engagement session, invoiced on booking and due two days ago.
     let issue = |due_days_ago: i64, amount: i64, what: &'static str| {
         let day = today - Duration::days(6);
         let due = today - Duration::days(due_days_ago);
@@ -108,6 +128,28 @@ pub async fn money(
             .fetch_one(&mut *tx)
             .await?;
         made.push(id);
+    }
+    // The engagement session was paid online, through Stripe Checkout, yesterday: recorded as
+    // the webhook records it.
+    let rest = owed(made[0]).fetch_one(&mut *tx).await?;
+    let currency = studio.currency_code.to_lowercase();
+    let session = crate::billing::stripe::CheckoutSession {
+        id: "cs_demo_a1B2c3D4engagement".into(),
+        url: None,
+        status: Some("complete".into()),
+        payment_status: Some("paid".into()),
+        payment_intent: Some("pi_3Demo7Engagement".into()),
+        amount_total: crate::billing::stripe::minor_units(rest, &currency),
+        currency: Some(currency),
+        client_reference_id: Some(made[0].to_string()),
+        metadata: None,
+    };
+    for m in crate::billing::online::complete(tx, &settings, studio, &at(1), &session)
+        .await
+        .map_err(err)?
+        .1
+    {
+        m.send();
     }
     invoices::sweep_overdue(tx, today).await.map_err(err)?;
     let reason = "Issued twice by mistake: the deposit was already invoiced";

@@ -259,10 +259,10 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     let app = TestApp::demo().await;
     let s = app.demo_login("Sales").await;
     let (build, client) = olivia(&app).await;
-    // The demo's waiting change (Rush Delivery, version 3): the couple declined it by phone.
+    // The demo's waiting change (Rush Delivery, version 4): the couple declined it by phone.
     let declined = s
         .post_form(
-            &format!("/quotes/{build}/change-orders/3/answer"),
+            &format!("/quotes/{build}/change-orders/4/answer"),
             &[("answer", "decline")],
         )
         .await;
@@ -341,7 +341,7 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     };
     let expected = first + delta - cents(delta * Decimal::new(10, 2));
     let asked = "SELECT new_total_approved_price FROM build_change_orders
-                 WHERE build_id = $1 AND version_number = 4 AND status = 'Pending Approval'";
+                 WHERE build_id = $1 AND version_number = 5 AND status = 'Pending Approval'";
     assert_eq!(scalar_of::<Decimal>(&app, asked, build).await, expected);
     // While the couple has not answered: nothing else changes, and no second change order.
     let locked = s
@@ -395,7 +395,7 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     );
     let page = get(format!("/portal/changes/{build}")).await;
     assert!(
-        page.contains("An extra for the couple") && page.contains("id=\"approve-4\""),
+        page.contains("An extra for the couple") && page.contains("id=\"approve-5\""),
         "{page}"
     );
     let csrf = page
@@ -407,7 +407,7 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
         .unwrap()
         .to_string();
     let approved_resp = couple
-        .post(app.url(&format!("/portal/changes/{build}/4")))
+        .post(app.url(&format!("/portal/changes/{build}/5")))
         .form(&[("csrf", csrf.as_str()), ("answer", "approve")])
         .send()
         .await
@@ -416,13 +416,13 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     assert_eq!(scalar_of::<Decimal>(&app, approved, build).await, expected);
     let invoiced =
         "SELECT total_amount FROM invoices n JOIN builds b ON b.project_id = n.project_id
-                    WHERE b.id = $1 AND n.description = 'Change order 4'";
+                    WHERE b.id = $1 AND n.description = 'Change order 5'";
     assert_eq!(
         scalar_of::<Decimal>(&app, invoiced, build).await,
         expected - first
     );
     let again = couple
-        .post(app.url(&format!("/portal/changes/{build}/4")))
+        .post(app.url(&format!("/portal/changes/{build}/5")))
         .form(&[("csrf", csrf.as_str()), ("answer", "decline")])
         .send()
         .await
@@ -432,7 +432,7 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     // Another change, declined (recorded by the studio): the approved configuration comes back
     // exactly, and the next version number is new.
     let snapshot: serde_json::Value = sqlx::query_scalar(
-        "SELECT snapshot FROM build_change_orders WHERE build_id = $1 AND version_number = 4",
+        "SELECT snapshot FROM build_change_orders WHERE build_id = $1 AND version_number = 5",
     )
     .bind(build)
     .fetch_one(&app.db)
@@ -458,7 +458,7 @@ async fn change_orders_are_proposed_answered_and_kept_as_versions() {
     );
     let declined = s
         .post_form(
-            &format!("/quotes/{build}/change-orders/5/answer"),
+            &format!("/quotes/{build}/change-orders/6/answer"),
             &[("answer", "decline")],
         )
         .await;
@@ -509,7 +509,7 @@ async fn the_tax_on_a_change_is_on_its_taxable_lines_only() {
             .status()
         }
     };
-    assert_eq!(answer(3, "decline").await, 303);
+    assert_eq!(answer(4, "decline").await, 303);
     sqlx::query("UPDATE studio_settings SET tax_rate_percent = 10")
         .execute(&app.db)
         .await
@@ -536,10 +536,10 @@ async fn the_tax_on_a_change_is_on_its_taxable_lines_only() {
         )
         .await;
     assert_eq!(proposed.status(), 303);
-    assert_eq!(answer(4, "approve").await, 303);
+    assert_eq!(answer(5, "approve").await, 303);
     let (amount, tax): (Decimal, Decimal) = sqlx::query_as(
         "SELECT total_amount - tax_amount, tax_amount FROM invoices
-         WHERE description = 'Change order 4'",
+         WHERE description = 'Change order 5'",
     )
     .fetch_one(&app.db)
     .await

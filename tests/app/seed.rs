@@ -79,6 +79,33 @@ async fn the_demo_studio_has_what_the_pricing_engine_needs() {
             >= 5
     );
     assert!(count(&app, "SELECT count(*) FROM role_permissions").await > 14);
+    // Money: invoices in every status, payments by hand and online through
+    // Stripe, a refund, a credit note applied, reminders sent.
+    let statuses: String = sqlx::query_scalar(
+        "SELECT string_agg(DISTINCT status::text, ', ' ORDER BY status::text) FROM invoices",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(statuses, "Draft, Overdue, Paid, Partially Paid, Sent, Void");
+    for (what, sql) in [
+        (
+            "bank transfer",
+            "SELECT count(*) FROM payments WHERE payment_method = 'Bank transfer'",
+        ),
+        (
+            "online",
+            "SELECT count(*) FROM stripe_checkout_sessions WHERE payment_id IS NOT NULL",
+        ),
+        ("refund", "SELECT count(*) FROM payment_refunds"),
+        (
+            "credit applied",
+            "SELECT count(*) FROM payments WHERE credit_invoice_id IS NOT NULL",
+        ),
+        ("reminder", "SELECT count(*) FROM invoice_reminders"),
+    ] {
+        assert!(count(&app, sql).await >= 1, "{what}");
+    }
 }
 
 #[tokio::test]
