@@ -1,5 +1,6 @@
-//! What the staff invoice page shows beside its money: the tax in it, the reminders sent, and
-//! whether this person may move the wedding date (the postponement page).
+//! What the staff invoice page shows beside its money: the tax in it, the reminders sent, the
+//! wedding's money as a whole (invoiced, paid, balance), and whether this person may move the
+//! wedding date (the postponement page).
 use crate::auth::{Permission, Staff};
 use crate::error::AppResult;
 use crate::studio::Studio;
@@ -13,6 +14,8 @@ pub struct Extras {
     /// "Reminder sent on Nov 21, 2026 (7 days before due)", oldest first.
     pub reminders: Vec<String>,
     pub may_postpone: bool,
+    /// The project's issued invoices together: (invoiced, paid, balance), in the currency.
+    pub project: (String, String, String),
 }
 
 pub async fn load(
@@ -32,7 +35,21 @@ pub async fn load(
     .bind(invoice)
     .fetch_all(&mut *conn)
     .await?;
+    // Issued invoices only (not drafts, not void), credit notes netting out.
+    let (invoiced, paid): (Decimal, Decimal) = sqlx::query_as(
+        "SELECT COALESCE(sum(i.total_amount), 0), COALESCE(sum(i.amount_paid), 0)
+         FROM invoices i WHERE i.project_id = (SELECT project_id FROM invoices WHERE id = $1)
+           AND i.status NOT IN ('Draft', 'Void')",
+    )
+    .bind(invoice)
+    .fetch_one(&mut *conn)
+    .await?;
     Ok(Extras {
+        project: (
+            studio.money(invoiced),
+            studio.money(paid),
+            studio.money(invoiced - paid),
+        ),
         tax: (!tax.is_zero()).then(|| studio.money(tax)),
         reminders: sent
             .iter()

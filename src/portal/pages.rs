@@ -329,7 +329,7 @@ async fn invoice(
     let i = invoices::one(&mut conn, user.client_id, id).await?;
     let paid = i.amount_paid.unwrap_or_default();
     let credit = i.total_amount < rust_decimal::Decimal::ZERO;
-    let rows = vec![
+    let mut rows = vec![
         ("For", i.description.clone().unwrap_or_default()),
         ("Issued", date(i.issue_date)),
         ("Due", date(i.due_date)),
@@ -346,6 +346,8 @@ async fn invoice(
         ),
         ("Status", i.status.clone().unwrap_or_default()),
     ];
+    // Like the staff page: the tax line only when there is tax.
+    rows.retain(|r| r.0 != "Tax (included)" || !i.tax_amount.is_zero());
     let payments = crate::billing::invoices::payments(&mut conn, id).await?;
     let refunds = crate::billing::invoices::refunds(&mut conn, id).await?;
     let mut history: Vec<(chrono::DateTime<chrono::Utc>, (String, String, String))> = vec![];

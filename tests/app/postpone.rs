@@ -10,7 +10,7 @@ use serde_json::json;
 
 /// Book Sofia (the built-in schedule: the deposit on booking, the balance 30 days before the
 /// wedding): (project, deposit invoice, balance invoice, wedding day).
-async fn book_sofia(app: &TestApp) -> (i32, i32, i32, NaiveDate) {
+pub async fn book_sofia(app: &TestApp) -> (i32, i32, i32, NaiveDate) {
     let sales = app.demo_login("Sales").await;
     let sofia = build_of(app, "sofia.garcia@example.com").await;
     let booked = sales
@@ -48,7 +48,7 @@ async fn state(app: &TestApp, project: i32) -> String {
     .unwrap()
 }
 
-async fn due(app: &TestApp, invoice: i32) -> NaiveDate {
+pub async fn due(app: &TestApp, invoice: i32) -> NaiveDate {
     sqlx::query_scalar("SELECT due_date FROM invoices WHERE id = $1")
         .bind(invoice)
         .fetch_one(&app.db)

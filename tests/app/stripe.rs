@@ -607,3 +607,143 @@ async fn a_couple_pays_by_card_in_the_portal_and_the_studio_sees_the_invoice_pai
     assert_eq!(fake.seen("/v1/checkout/sessions").len(), 1);
     assert_invariants(&app).await;
 }
+
+#[tokio::test]
+async fn a_booked_couple_pays_the_deposit_by_card_and_the_balance_is_reminded_on_its_day() {
+    use crate::browser::{browser, click, type_in, wait_for_path, wait_text};
+    use chrono::{Days, NaiveDate};
+    use fantoccini::Locator;
+    use projectflo::clock::Clock;
+    use rust_decimal::Decimal;
+    let fake = FakeStripe::start().await;
+    let app = app_with(&fake).await;
+    fake.send_webhooks_to(&app.url("/webhooks/stripe"));
+    let (_, deposit, balance, _) = crate::postpone::book_sofia(&app).await;
+    // Booking invited Sofia to the portal: she sets her password from the email's link.
+    let email = "sofia.garcia@example.com";
+    let link = app.last_link_to(email).await;
+    let set = link.trim_start_matches(&app.url("")).to_string();
+    assert!(set.starts_with("/portal/set-password/"), "{link}");
+    let pw = "sofia pays by card";
+    let resp = app
+        .post_form(&set, &[("password", pw), ("confirm", pw)])
+        .await;
+    assert_eq!(resp.status(), 303);
+    let owed: Decimal = scalar_of(
+        &app,
+        "SELECT total_amount FROM invoices WHERE id = $1",
+        deposit,
+    )
+    .await;
+    let Some(b) = browser().await else { return };
+    b.goto(&app.url("/portal/login")).await.unwrap();
+    type_in(&b, Locator::Id("email"), email).await;
+    type_in(&b, Locator::Id("password"), &format!("{pw}\u{E007}")).await;
+    wait_for_path(&b, "/portal").await;
+    b.goto(&app.url(&format!("/portal/invoices/{deposit}")))
+        .await
+        .unwrap();
+    // For the README: the couple's invoice with its "Pay by card" button.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("portal-pay.png"), b.screenshot().await.unwrap()).unwrap();
+    click(&b, Locator::Css("#pay-by-card button")).await;
+    b.wait()
+        .for_element(Locator::Id("stripe-pay"))
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_text(&b, Locator::Css("h1")).await,
+        format!("Pay {owed} USD")
+    );
+    click(&b, Locator::Id("stripe-pay")).await;
+    wait_for_path(&b, &format!("/portal/invoices/{deposit}")).await;
+    let shown = wait_text(&b, Locator::Id("portal-payments")).await;
+    assert!(
+        shown.contains(&projectflo::money::format(owed, "USD")),
+        "{shown}"
+    );
+    b.close().await.unwrap();
+    // The studio sees the deposit Paid and the wedding's balance: what the balance invoice owes.
+    let keeper = app.demo_login("Bookkeeper").await;
+    let html = keeper
+        .get(&format!("/invoices/{deposit}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("id=\"invoice-status\" tabindex=\"-1\">Paid<"),
+        "{html}"
+    );
+    let left: Decimal = scalar_of(
+        &app,
+        "SELECT total_amount FROM invoices WHERE id = $1",
+        balance,
+    )
+    .await;
+    let said = format!(
+        "<strong>{} balance</strong>",
+        projectflo::money::format(left, "USD")
+    );
+    assert!(html.contains(&said), "{said}: {html}");
+    // The balance's reminder: the nightly sweep, run with the clock of each day (noon in the
+    // studio's zone), mails it seven days before the due date, not eight.
+    let balance_due = crate::postpone::due(&app, balance).await;
+    let settings = projectflo::config::Settings::defaults();
+    let sweep = |day: NaiveDate| {
+        let clock = Clock::Fixed(day.and_hms_opt(20, 0, 0).unwrap().and_utc());
+        let (db, settings) = (app.db.clone(), settings.clone());
+        async move {
+            projectflo::billing::jobs::sweep(&db, &settings, &clock)
+                .await
+                .unwrap()
+        }
+    };
+    let balance_number: String = scalar_of(
+        &app,
+        "SELECT invoice_number FROM invoices WHERE id = $1",
+        balance,
+    )
+    .await;
+    let subject = format!("invoice {balance_number} is due on");
+    let outbox = || {
+        let db = app.db.clone();
+        let subject = subject.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM communications_log
+                 WHERE notes LIKE 'To: sofia.garcia@example.com%' AND notes LIKE '%' || $1 || '%'",
+            )
+            .bind(subject)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    sweep(balance_due - Days::new(8)).await;
+    assert_eq!(outbox().await, 0, "not eight days before");
+    sweep(balance_due - Days::new(7)).await;
+    assert_eq!(outbox().await, 1, "seven days before");
+    // The deposit, paid, is never reminded; the lead's page shows the reminder in its
+    // communications.
+    let reminded = "SELECT EXISTS (SELECT 1 FROM invoice_reminders WHERE invoice_id = $1)";
+    assert!(!scalar_of::<bool>(&app, reminded, deposit).await);
+    let lead: i32 = sqlx::query_scalar(
+        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let page = app
+        .demo_login("Sales")
+        .await
+        .get(&format!("/leads/{lead}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&subject), "{page}");
+    assert_invariants(&app).await;
+}
