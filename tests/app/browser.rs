@@ -146,7 +146,9 @@ pub async fn login(c: &Client, app: &TestApp, email: &str, password: &str) {
 
 /// Wait (bounded) until the browser is on `path`.
 pub async fn wait_for_path(c: &Client, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Generous: a login hashes its password (argon2, two at a time), and the whole suite
+    // shares two cores.
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let url = c.current_url().await.unwrap();
         if url.path() == path {

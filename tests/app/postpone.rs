@@ -415,15 +415,28 @@ async fn the_couple_downloads_their_invoice_pdf_and_sees_its_tax_in_the_portal()
         .send()
         .await
         .unwrap();
-    let page = couple
-        .get(app.url(&format!("/portal/invoices/{deposit}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
+    let page = || async {
+        couple
+            .get(app.url(&format!("/portal/invoices/{deposit}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    // The demo studio charges no tax: no tax line. With tax in the invoice, its amount.
+    assert!(!page().await.contains("Tax (included)"));
+    sqlx::query("UPDATE invoices SET tax_amount = 24.75 WHERE id = $1")
+        .bind(deposit)
+        .execute(&app.db)
         .await
         .unwrap();
-    assert!(page.contains("Tax (included)"), "{page}");
+    let page = page().await;
+    assert!(
+        page.contains("Tax (included)") && page.contains("$24.75"),
+        "{page}"
+    );
     assert!(
         page.contains(&format!("/portal/invoices/{deposit}/invoice.pdf")),
         "{page}"
