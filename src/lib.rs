@@ -30,6 +30,7 @@ pub mod page;
 pub mod payment_schedules;
 pub mod portal;
 pub mod quote;
+pub mod recipes;
 pub mod run;
 pub mod schedule;
 pub mod seed;

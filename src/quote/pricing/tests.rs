@@ -1,5 +1,6 @@
 //! The pricing rules by hand, and a whole build's price by hand and as properties.
 use super::*;
+use std::str::FromStr;
 use proptest::prelude::*;
 use serde_json::json;
 
