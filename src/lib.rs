@@ -29,6 +29,7 @@ pub mod notify;
 pub mod page;
 pub mod payment_schedules;
 pub mod portal;
+pub mod production;
 pub mod quote;
 pub mod recipes;
 pub mod run;
