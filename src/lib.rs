@@ -23,6 +23,7 @@ pub mod error;
 pub mod history;
 pub mod http;
 pub mod inbox;
+pub mod jobs;
 pub mod mail;
 pub mod money;
 pub mod notify;

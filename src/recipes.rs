@@ -114,4 +114,3 @@ pub fn selected_templates(
     }
     out
 }
-

@@ -269,7 +269,11 @@ async fn start_timer(
         (status = 200, body = Entry),
         (status = 409, body = crate::http::error::Problem),
     ))]
-async fn stop_timer(State(state): State<AppState>, mut db: Db, staff: Staff) -> AppResult<Json<Entry>> {
+async fn stop_timer(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+) -> AppResult<Json<Entry>> {
     let now = state.clock.now();
     let entry = crate::db::transaction(&mut db, async |tx| {
         time::stop(tx, staff.contributor_id, now).await
@@ -330,7 +334,11 @@ async fn add_time(
 #[derive(Deserialize, ToSchema)]
 pub struct CommentIn {
     /// 1 to 5000 characters; `@leo` or `@leo.martins` tells that person.
-    #[schema(min_length = 1, max_length = 5000, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub comment_text: String,
     /// Internal (staff only, the default) or Client-Visible (the couple reads it in the portal).
     #[serde(default)]

@@ -27,12 +27,12 @@ const SELECT: &str = "SELECT m.id, m.task_id, m.contributor_id,
 
 /// The task's comments, oldest first.
 pub async fn of_task(conn: &mut PgConnection, task: i32) -> AppResult<Vec<Comment>> {
-    Ok(
-        sqlx::query_as(&format!("{SELECT} WHERE m.task_id = $1 ORDER BY m.created_at, m.id"))
-            .bind(task)
-            .fetch_all(conn)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE m.task_id = $1 ORDER BY m.created_at, m.id"
+    ))
+    .bind(task)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// The client-visible comments on a project's tasks, newest first (the couple's portal).
@@ -58,7 +58,10 @@ pub async fn add(
 ) -> AppResult<Comment> {
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 5000 || text.contains('\0') {
-        return Err(AppError::field("comment_text", "write 1 to 5000 characters"));
+        return Err(AppError::field(
+            "comment_text",
+            "write 1 to 5000 characters",
+        ));
     }
     if visibility != "Internal" && visibility != "Client-Visible" {
         return Err(AppError::field("visibility", "Internal or Client-Visible"));

@@ -82,7 +82,9 @@ pub async fn remove(
     .fetch_optional(&mut *tx)
     .await?;
     let project = project.ok_or_else(|| {
-        AppError::not_found(&format!("dependency of task {dependent} on task {blocking}"))
+        AppError::not_found(&format!(
+            "dependency of task {dependent} on task {blocking}"
+        ))
     })?;
     tasks::refresh_readiness(tx, project, now).await?;
     Ok(())

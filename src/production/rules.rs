@@ -109,7 +109,12 @@ pub fn planned(assignee: Option<&Benchmark>, effort: Decimal) -> (Decimal, Sourc
             return (avg, source);
         }
         if let Some(d) = b.default {
-            return (d, Source::Default { name: b.name.clone() });
+            return (
+                d,
+                Source::Default {
+                    name: b.name.clone(),
+                },
+            );
         }
     }
     (effort.round_dp(2), Source::Effort)
@@ -283,7 +288,11 @@ mod tests {
             task(6, 1, 11, IN_PROGRESS),
             task(7, 2, 10, READY),
         ];
-        assert_eq!(plan(&wanted, &existing), Plan::default(), "a rerun changes nothing");
+        assert_eq!(
+            plan(&wanted, &existing),
+            Plan::default(),
+            "a rerun changes nothing"
+        );
     }
 
     #[test]
@@ -319,7 +328,10 @@ mod tests {
             default: Some(d("6")),
         };
         let (h, s) = planned(Some(&leo), d("4.5"));
-        assert_eq!((h, s.words()), (d("5.25"), "Leo's average over 14 tasks".into()));
+        assert_eq!(
+            (h, s.words()),
+            (d("5.25"), "Leo's average over 14 tasks".into())
+        );
         leo.sample = 0;
         let (h, s) = planned(Some(&leo), d("4.5"));
         assert_eq!((h, s.words()), (d("6"), "Leo's usual hours".into()));
@@ -330,9 +342,14 @@ mod tests {
 
     #[test]
     fn due_dates_count_back_a_week_per_phase_from_the_delivery() {
-        let phases: Vec<String> = ["Pre-Production", "Production", "Post-Production", "Delivery"]
-            .map(String::from)
-            .to_vec();
+        let phases: Vec<String> = [
+            "Pre-Production",
+            "Production",
+            "Post-Production",
+            "Delivery",
+        ]
+        .map(String::from)
+        .to_vec();
         let wedding = NaiveDate::from_ymd_opt(2027, 6, 12).unwrap();
         let delivery = delivery(wedding, 12);
         assert_eq!(delivery, NaiveDate::from_ymd_opt(2027, 9, 4).unwrap());
@@ -405,7 +422,10 @@ mod tests {
             (2, "Maya".to_string(), "Chen".to_string()),
             (3, "Sam".to_string(), "Okafor".to_string()),
         ];
-        assert_eq!(mentions("@leo can you check? cc @Maya.Chen.", &staff), vec![1, 2]);
+        assert_eq!(
+            mentions("@leo can you check? cc @Maya.Chen.", &staff),
+            vec![1, 2]
+        );
         assert_eq!(mentions("email sam@example.com", &staff), Vec::<i32>::new());
     }
 }

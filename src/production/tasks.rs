@@ -132,7 +132,10 @@ pub async fn list(
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last()
-            .and_then(|t| t.due_date.map(|d| format!("{}_{}", d.format("%Y-%m-%d"), t.id)))
+            .and_then(|t| {
+                t.due_date
+                    .map(|d| format!("{}_{}", d.format("%Y-%m-%d"), t.id))
+            })
             .map(DueCursor)
     } else {
         None
@@ -150,10 +153,12 @@ pub async fn get(conn: &mut PgConnection, id: i32) -> AppResult<Task> {
 
 /// Tasks by id, in id order.
 pub async fn by_ids(conn: &mut PgConnection, ids: &[i32]) -> AppResult<Vec<Task>> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE t.id = ANY($1) ORDER BY t.id"))
-        .bind(ids)
-        .fetch_all(conn)
-        .await?)
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE t.id = ANY($1) ORDER BY t.id"))
+            .bind(ids)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 /// The dependencies among the project's tasks, (blocking, dependent).
@@ -206,7 +211,10 @@ pub async fn refresh_readiness(
                 unblocked.push(w.id);
                 if let Some(a) = w.assigned_to_contributor_id {
                     to.push(a);
-                    messages.push((w.id, format!("Ready to start: {} (task #{}).", w.name, w.id)));
+                    messages.push((
+                        w.id,
+                        format!("Ready to start: {} (task #{}).", w.name, w.id),
+                    ));
                 }
             }
         }

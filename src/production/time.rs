@@ -32,12 +32,12 @@ const SELECT: &str = "SELECT e.id, e.task_id, e.contributor_id,
 
 /// The task's entries, oldest first (a task has tens, not thousands).
 pub async fn of_task(conn: &mut PgConnection, task: i32) -> AppResult<Vec<Entry>> {
-    Ok(
-        sqlx::query_as(&format!("{SELECT} WHERE e.task_id = $1 ORDER BY e.started_at, e.id"))
-            .bind(task)
-            .fetch_all(conn)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE e.task_id = $1 ORDER BY e.started_at, e.id"
+    ))
+    .bind(task)
+    .fetch_all(conn)
+    .await?)
 }
 
 /// The person's running timer, if any: (entry, task).
@@ -68,7 +68,12 @@ async fn lock_open(tx: &mut PgConnection, task: i32) -> AppResult<String> {
 
 /// Start the person's timer on a task; a task waiting or ready moves to In Progress. A timer
 /// already running (on any task) is a 409 naming it.
-pub async fn start(tx: &mut PgConnection, task: i32, who: i32, now: DateTime<Utc>) -> AppResult<Entry> {
+pub async fn start(
+    tx: &mut PgConnection,
+    task: i32,
+    who: i32,
+    now: DateTime<Utc>,
+) -> AppResult<Entry> {
     let status = lock_open(tx, task).await?;
     if let Some((_, on)) = running(tx, who).await? {
         return Err(AppError::Conflict(format!(
@@ -136,7 +141,12 @@ pub async fn stop_on_task(tx: &mut PgConnection, task: i32, now: DateTime<Utc>) 
 
 /// Hours as typed: more than 0, at most 24, two decimals at most.
 pub fn parse_hours(s: &str) -> AppResult<Decimal> {
-    let bad = || AppError::field("hours", "a number of hours more than 0 and at most 24, e.g. 1.5");
+    let bad = || {
+        AppError::field(
+            "hours",
+            "a number of hours more than 0 and at most 24, e.g. 1.5",
+        )
+    };
     let h: Decimal = s.trim().parse().map_err(|_| bad())?;
     if h <= Decimal::ZERO || h > Decimal::from(24) || h.scale() > 2 {
         return Err(bad());

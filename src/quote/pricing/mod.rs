@@ -3,7 +3,9 @@
 use crate::money::cents;
 use rust_decimal::Decimal;
 
-pub use crate::recipes::{EffortRules, Recipe, effort_hours, parse_effort_rules, selected_templates};
+pub use crate::recipes::{
+    EffortRules, Recipe, effort_hours, parse_effort_rules, selected_templates,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PricingType {

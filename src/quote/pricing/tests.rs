@@ -1,8 +1,8 @@
 //! The pricing rules by hand, and a whole build's price by hand and as properties.
 use super::*;
-use std::str::FromStr;
 use proptest::prelude::*;
 use serde_json::json;
+use std::str::FromStr;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
