@@ -3,7 +3,7 @@
 use super::comments::{self, Comment};
 use super::tasks::{self, Filter, Task};
 use super::time::{self, Entry};
-use super::{dependencies, rules};
+use super::{dependencies, generation, rules};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::error::AppError;
@@ -107,6 +107,7 @@ async fn list(
         assignee: q.assignee,
         status: tasks::parse_status(q.status.as_deref())?,
         due_before: None,
+        open_only: false,
     };
     let after = tasks::parse_after(q.after.as_deref())?;
     let (rows, next) = tasks::list(&mut db, &filter, after, crate::page::SIZE).await?;
@@ -453,7 +454,8 @@ async fn generate(
     let now = state.clock.now();
     let g = crate::db::transaction(&mut db, async |tx| {
         let studio = Studio::load(tx).await?;
-        super::generate(tx, &studio, id, now).await
+        let weeks = studio.delivery_weeks_after_wedding;
+        generation::generate(tx, id, &studio.task_phase_order, weeks, now).await
     })
     .await?;
     Ok(Json(GeneratedOut {

@@ -66,6 +66,8 @@ pub struct Filter {
     pub status: Option<String>,
     /// Only tasks due before this day (overdue: today).
     pub due_before: Option<NaiveDate>,
+    /// Only tasks not Completed (nor Archived).
+    pub open_only: bool,
 }
 
 /// The last row of a page: its due day and id, as `YYYY-MM-DD_id`.
@@ -115,6 +117,7 @@ pub async fn list(
            AND (CASE WHEN $3::text IS NULL THEN t.status <> 'Archived'
                      ELSE t.status = $3::tasks_status END)
            AND ($4::date IS NULL OR t.due_date < $4)
+           AND (NOT $8 OR t.status <> 'Completed')
            AND ($5::date IS NULL OR (t.due_date, t.id) > ($5, $6))
            AND t.due_date IS NOT NULL
          ORDER BY t.due_date, t.id LIMIT $7"
@@ -127,6 +130,7 @@ pub async fn list(
         .bind(after.map(|a| a.0))
         .bind(after.map_or(0, |a| a.1))
         .bind(limit + 1)
+        .bind(f.open_only)
         .fetch_all(conn)
         .await?;
     let next = if rows.len() as i64 > limit {

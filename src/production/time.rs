@@ -89,8 +89,14 @@ pub async fn start(
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
+    // Started: In Progress (the tasks it blocks were waiting for it already, so nothing else
+    // moves).
     if status != rules::IN_PROGRESS {
-        super::tasks::move_to(tx, task, rules::IN_PROGRESS, now).await?;
+        sqlx::query("UPDATE tasks SET status = 'In Progress', updated_at = $2 WHERE id = $1")
+            .bind(task)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
     }
     get(tx, id).await
 }

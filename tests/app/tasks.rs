@@ -933,3 +933,161 @@ async fn the_nightly_job_learns_the_hand_computed_averages_once_even_from_two_pr
         assert_eq!(t[0]["planned_duration_hours"], "3.17");
     }
 }
+
+#[tokio::test]
+async fn the_pages_show_projects_boards_my_tasks_and_a_task_and_their_forms_work() {
+    let app = TestApp::demo().await;
+    let project = book_sofia(&app).await;
+    let cut = task(&app, project, "Feature Fine Cut").await;
+    let mix = task(&app, project, "Audio Mix & Master").await;
+    let leo = contributor(&app, "leo@goldenhour.example").await;
+    let owner = app.demo_login("Owner").await;
+    // Projects: Sofia's with its balance and next task.
+    let list = owner.get("/projects").await;
+    assert_eq!(list.status(), 200);
+    let list = list.text().await.unwrap();
+    assert!(
+        list.contains(&format!("href=\"/projects/{project}\"")),
+        "{list}"
+    );
+    assert!(list.contains("0/4"), "{list}");
+    let page = owner
+        .get(&format!("/projects/{project}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for part in [
+        "Sofia Garcia",
+        "id=\"project-invoices\"",
+        "Deposit",
+        "Feature Fine Cut",
+        "id=\"project-contract\"",
+    ] {
+        assert!(page.contains(part), "{part}: {page}");
+    }
+    // Bulk assign from the board, then Leo's tasks.
+    let assigned = owner
+        .post_form(
+            "/tasks/assign",
+            &[
+                ("task", &cut.to_string()),
+                ("task", &mix.to_string()),
+                ("assignee", &leo.to_string()),
+                ("back", &format!("/projects/{project}/tasks")),
+            ],
+        )
+        .await;
+    assert_eq!(assigned.status(), 303);
+    assert_eq!(
+        assigned.headers()["location"],
+        format!("/projects/{project}/tasks").as_str()
+    );
+    let board = owner
+        .get(&format!("/projects/{project}/tasks"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(board.contains(&format!("id=\"task-{cut}\"")), "{board}");
+    assert!(board.contains("Leo Martins"), "{board}");
+    let editor = app.demo_login("Editor").await;
+    let mine = editor.get("/tasks").await;
+    assert_eq!(mine.status(), 200);
+    let mine = mine.text().await.unwrap();
+    assert!(
+        mine.contains(&format!("id=\"task-{cut}\""))
+            && mine.contains(&format!("id=\"task-{mix}\""))
+    );
+    assert!(
+        mine.contains(&format!("id=\"move-{cut}-forward\"")),
+        "{mine}"
+    );
+    // Leo starts a timer on the cut from its page, stops it, logs time by hand, completes it.
+    let started = editor.post_form(&format!("/tasks/{cut}/timer"), &[]).await;
+    assert_eq!(started.status(), 303);
+    let page = editor
+        .get(&format!("/tasks/{cut}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"stop-timer\""), "{page}");
+    let stopped = editor
+        .post_form("/timer/stop", &[("back", &format!("/tasks/{cut}"))])
+        .await;
+    assert_eq!(stopped.status(), 303);
+    let refused = editor
+        .post_form(&format!("/tasks/{cut}/time"), &[("hours", "lots")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("id=\"hours-error\""));
+    let logged = editor
+        .post_form(
+            &format!("/tasks/{cut}/time"),
+            &[("hours", "2"), ("note", "Assembly")],
+        )
+        .await;
+    assert_eq!(logged.status(), 303);
+    let done = editor
+        .post_form(
+            &format!("/tasks/{cut}/move"),
+            &[("status", "Completed"), ("back", "/tasks")],
+        )
+        .await;
+    assert_eq!(done.status(), 303);
+    assert_eq!(done.headers()["location"], "/tasks");
+    assert_eq!(status(&app, cut).await, "Completed");
+    let page = editor
+        .get(&format!("/tasks/{cut}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Assembly") && page.contains("Leo's usual hours") == false);
+    // A comment for the couple, and the Sales role has no task pages of its own.
+    let commented = editor
+        .post_form(
+            &format!("/tasks/{cut}/comments"),
+            &[
+                ("comment_text", "The fine cut is done"),
+                ("visibility", "Client-Visible"),
+            ],
+        )
+        .await;
+    assert_eq!(commented.status(), 303);
+    let page = editor
+        .get(&format!("/tasks/{cut}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The couple sees this"), "{page}");
+    let sales = app.demo_login("Sales").await;
+    assert_eq!(sales.get("/tasks").await.status(), 403);
+    assert_eq!(
+        sales.get(&format!("/projects/{project}")).await.status(),
+        200
+    );
+    // A cycle by the form: refused by the field, naming the tasks.
+    sqlx::query(
+        "INSERT INTO task_dependencies (blocking_task_id, dependent_task_id) VALUES ($1, $2)",
+    )
+    .bind(cut)
+    .bind(mix)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let cycle = owner
+        .post_form(
+            &format!("/tasks/{cut}/dependencies"),
+            &[("blocking_task_id", &mix.to_string())],
+        )
+        .await;
+    assert_eq!(cycle.status(), 409);
+    let html = cycle.text().await.unwrap();
+    assert!(
+        html.contains("id=\"blocking-error\"") && html.contains(&format!("#{mix}")),
+        "{html}"
+    );
+}
