@@ -198,11 +198,11 @@ async fn dashboard_shows_every_area_in_the_navigation() {
     assert!(body.contains("Golden Hour Films"), "{body}");
     assert!(body.contains("Emma Rodriguez"), "{body}");
     // Follow a navigation link: the area says plainly that it is not built yet.
-    click(&c, Locator::LinkText("Tasks")).await;
+    click(&c, Locator::LinkText("Calendar")).await;
     let h1 = text(&c, Locator::Css("main h1")).await;
-    assert_eq!(h1, "Tasks");
+    assert_eq!(h1, "Calendar");
     let current = text(&c, Locator::Css("nav a[aria-current=page]")).await;
-    assert_eq!(current, "Tasks");
+    assert_eq!(current, "Calendar");
     let body = text(&c, Locator::Css("main")).await;
     assert!(body.contains("not built yet"), "{body}");
     c.close().await.unwrap();
@@ -313,6 +313,9 @@ async fn screenshots() {
         ("inquire", "/inquire"),
         ("quotes", "/quotes"),
         ("builder", "/quotes/1"),
+        ("projects", "/projects"),
+        ("project", "/projects/1"),
+        ("board", "/projects/1/tasks"),
     ] {
         c.goto(&app.url(path)).await.unwrap();
         std::fs::write(

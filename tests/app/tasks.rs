@@ -557,9 +557,10 @@ async fn planned_hours_follow_the_assignee_and_say_where_they_come_from() {
     // Leo was told in his inbox.
     let told: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM notifications WHERE recipient_contributor_id = $1
-         AND message LIKE 'Assigned to you: Feature Fine Cut%'",
+         AND message = $2",
     )
     .bind(leo)
+    .bind(format!("Assigned to you: Feature Fine Cut (task #{cut})."))
     .fetch_one(&app.db)
     .await
     .unwrap();
@@ -698,9 +699,12 @@ async fn comments_are_internal_or_for_the_couple_and_mentions_tell_people() {
     assert_eq!(c["visibility"], "Internal");
     let told: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM notifications WHERE recipient_contributor_id = $1
-         AND message LIKE 'Maya mentioned you on Feature Fine Cut%'",
+         AND message = $2",
     )
     .bind(leo)
+    .bind(format!(
+        "Maya mentioned you on Feature Fine Cut (task #{cut})."
+    ))
     .fetch_one(&app.db)
     .await
     .unwrap();
@@ -1090,4 +1094,87 @@ async fn the_pages_show_projects_boards_my_tasks_and_a_task_and_their_forms_work
         html.contains("id=\"blocking-error\"") && html.contains(&format!("#{mix}")),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn an_editor_times_and_completes_a_task_and_the_blocked_one_becomes_ready() {
+    use crate::browser::{browser, click, login, wait_text};
+    use fantoccini::Locator;
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    // The demo: Leo's reception fine cut is ready; the reception's mix waits for it.
+    let olivia = build_of(&app, "olivia.nguyen@example.com").await;
+    let project: i32 = sqlx::query_scalar("SELECT project_id FROM builds WHERE id = $1")
+        .bind(olivia)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let of_scene = |template: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i32>(
+                "SELECT t.id FROM tasks t JOIN task_templates tt ON tt.id = t.task_template_id
+                 JOIN build_components bc ON bc.id = t.build_component_id
+                 JOIN build_deliverables bd ON bd.id = bc.build_deliverable_id
+                 JOIN deliverables d ON d.id = bd.deliverable_id
+                 JOIN coverage_scenes s ON s.id = bc.coverage_scene_id
+                 WHERE t.project_id = $1 AND tt.name = $2 AND d.name = 'Feature Film'
+                   AND s.name = 'Reception'",
+            )
+            .bind(project)
+            .bind(template)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let cut = of_scene("Feature Fine Cut").await;
+    let mix = of_scene("Audio Mix & Master").await;
+    assert_eq!(status(&app, mix).await, "To-Do");
+    login(
+        &c,
+        &app,
+        "leo@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    click(&c, Locator::LinkText("Tasks")).await;
+    assert_eq!(wait_text(&c, Locator::Css("main h1")).await, "My tasks");
+    click(&c, Locator::Css(&format!("#task-{cut} a.lead-name"))).await;
+    c.wait()
+        .for_element(Locator::Id("start-timer"))
+        .await
+        .unwrap();
+    click(&c, Locator::Id("start-timer")).await;
+    let stop = wait_text(&c, Locator::Id("stop-timer")).await;
+    assert_eq!(stop, "Stop the timer");
+    assert_eq!(text_of(&c, "task-status").await, "In Progress");
+    click(&c, Locator::Id("task-move-completed")).await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//span[@id='task-status' and text()='Completed']",
+        ))
+        .await
+        .unwrap();
+    // The timer stopped with the completion; the mix is ready to start.
+    let running: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM task_time_entries WHERE task_id = $1 AND ended_at IS NULL",
+    )
+    .bind(cut)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(running, 0);
+    c.goto(&app.url(&format!("/tasks/{mix}"))).await.unwrap();
+    assert_eq!(text_of(&c, "task-status").await, "Ready to Start");
+    c.close().await.unwrap();
+}
+
+async fn text_of(c: &fantoccini::Client, id: &str) -> String {
+    c.find(fantoccini::Locator::Id(id))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
