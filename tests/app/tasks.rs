@@ -1178,3 +1178,33 @@ async fn text_of(c: &fantoccini::Client, id: &str) -> String {
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn the_couple_reads_the_studios_client_visible_notes_and_the_promised_day() {
+    let app = TestApp::demo().await;
+    let olivia = build_of(&app, "olivia.nguyen@example.com").await;
+    let (project, client): (i32, i32) =
+        sqlx::query_as("SELECT project_id, client_id FROM builds WHERE id = $1")
+            .bind(olivia)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let couple = crate::portal::Couple {
+        client_id: client,
+        email: "olivia.nguyen@example.com".into(),
+        records: vec![],
+    };
+    let portal = crate::portal::portal_login(&app, &couple, "olivia's portal password").await;
+    let page = portal
+        .get(app.url(&format!("/portal/projects/{project}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The demo's note for the couple is there; the studio's internal one is not.
+    assert!(page.contains("The ceremony is cut together"), "{page}");
+    assert!(!page.contains("can you take the reception"), "{page}");
+    assert!(page.contains("Films promised by"), "{page}");
+}
