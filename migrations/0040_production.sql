@@ -10,6 +10,9 @@ CREATE UNIQUE INDEX tasks_component_template_key ON tasks (build_component_id, t
 -- A project's board and a person's "My tasks", by status then due date.
 CREATE INDEX idx_tasks_project_status_due ON tasks (project_id, status, due_date, id);
 CREATE INDEX idx_tasks_assignee_status_due ON tasks (assigned_to_contributor_id, status, due_date, id);
+-- Every task by due day (the API's list without a filter) and the projects by wedding day.
+CREATE INDEX idx_tasks_due_id ON tasks (due_date, id);
+CREATE INDEX idx_projects_wedding_id ON projects (wedding_date, id);
 -- How the planned hours were chosen, in words ("Leo's average over 14 tasks").
 ALTER TABLE tasks ADD COLUMN planned_source TEXT NULL;
 -- The status an archived task had, so that it comes back as it was if its component does.

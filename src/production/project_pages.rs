@@ -1,7 +1,7 @@
 //! The Projects area: the list of booked weddings (wedding day, phase, progress, next task
 //! due, balance due; keyset by wedding day) and a project's page gathering the couple, the
 //! quote and contract, the invoices and the tasks, linking to the pages that hold the rest.
-use super::tasks::{self, DueCursor, Filter, Task};
+use super::tasks::{self, DueCursor, FIRST_DAY, Filter, Task};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::layout::{Layout, render, status_class};
@@ -75,11 +75,11 @@ pub async fn list_rows(
 ) -> AppResult<(Vec<ProjectRow>, Option<DueCursor>)> {
     let limit = crate::page::SIZE;
     let mut rows: Vec<ProjectRow> = sqlx::query_as(&format!(
-        "{ROW} WHERE ($1::date IS NULL OR (p.wedding_date, p.id) > ($1, $2))
+        "{ROW} WHERE (p.wedding_date, p.id) > ($1, $2)
          ORDER BY p.wedding_date, p.id LIMIT $3"
     ))
-    .bind(after.map(|a| a.0))
-    .bind(after.map_or(0, |a| a.1))
+    .bind(after.map_or(FIRST_DAY, |a| a.0))
+    .bind(after.map_or(i32::MIN, |a| a.1))
     .bind(limit + 1)
     .fetch_all(conn)
     .await?;

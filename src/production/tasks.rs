@@ -70,6 +70,9 @@ pub struct Filter {
     pub open_only: bool,
 }
 
+/// Before every day a list holds: the first page's cursor.
+pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a day");
+
 /// The last row of a page: its due day and id, as `YYYY-MM-DD_id`.
 pub fn parse_after(s: Option<&str>) -> AppResult<Option<(NaiveDate, i32)>> {
     let Some(s) = s.filter(|s| !s.is_empty()) else {
@@ -103,7 +106,9 @@ pub fn parse_status(s: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
-/// A page of tasks, due first (then by id); `limit` rows and the cursor of the next page.
+/// A page of tasks, due first (then by id); `limit` rows and the cursor of the next page. The
+/// first page compares with the smallest (day, id), so that the cursor is always an index
+/// condition, even in a generic plan.
 pub async fn list(
     conn: &mut PgConnection,
     f: &Filter,
@@ -118,7 +123,7 @@ pub async fn list(
                      ELSE t.status = $3::tasks_status END)
            AND ($4::date IS NULL OR t.due_date < $4)
            AND (NOT $8 OR t.status <> 'Completed')
-           AND ($5::date IS NULL OR (t.due_date, t.id) > ($5, $6))
+           AND (t.due_date, t.id) > ($5, $6)
            AND t.due_date IS NOT NULL
          ORDER BY t.due_date, t.id LIMIT $7"
     );
@@ -127,8 +132,8 @@ pub async fn list(
         .bind(f.assignee)
         .bind(f.status.as_deref())
         .bind(f.due_before)
-        .bind(after.map(|a| a.0))
-        .bind(after.map_or(0, |a| a.1))
+        .bind(after.map_or(FIRST_DAY, |a| a.0))
+        .bind(after.map_or(i32::MIN, |a| a.1))
         .bind(limit + 1)
         .bind(f.open_only)
         .fetch_all(conn)

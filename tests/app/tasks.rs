@@ -1208,3 +1208,53 @@ async fn the_couple_reads_the_studios_client_visible_notes_and_the_promised_day(
     assert!(!page.contains("can you take the reception"), "{page}");
     assert!(page.contains("Films promised by"), "{page}");
 }
+
+#[tokio::test]
+async fn the_task_list_walks_page_by_page_by_due_day_each_task_once() {
+    let app = TestApp::demo().await;
+    // 150 more tasks on Olivia's film, many due the same day (the id breaks the tie).
+    sqlx::raw_sql(
+        "WITH bd AS (SELECT bd.id, b.project_id FROM build_deliverables bd
+                     JOIN builds b ON b.id = bd.build_id WHERE b.project_id IS NOT NULL
+                     ORDER BY bd.id LIMIT 1),
+              comps AS (INSERT INTO build_components (build_deliverable_id, coverage_scene_id,
+                                                     editing_style_id, is_included)
+                        SELECT bd.id, (SELECT min(id) FROM coverage_scenes),
+                               (SELECT min(id) FROM editing_styles), false
+                        FROM bd, generate_series(1, 50) RETURNING id)
+         INSERT INTO tasks (project_id, build_component_id, task_template_id, due_date, status)
+         SELECT bd.project_id, c.id, t.id, current_date + (c.id % 7), 'Ready to Start'
+         FROM bd, comps c, (SELECT id FROM task_templates ORDER BY id LIMIT 3) t",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let owner = app.demo_login("Owner").await;
+    let token = owner.api_token("walk").await;
+    let (rows, pages) = owner.walk_api(&token, "/api/v1/tasks").await;
+    assert!(pages >= 4, "{pages}");
+    let days: Vec<(String, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["due_date"].as_str().unwrap().to_string(),
+                r["id"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let mut sorted = days.clone();
+    sorted.sort();
+    assert_eq!(days, sorted, "due day, then id");
+    let all: Vec<i64> = sqlx::query_scalar(
+        "SELECT id::bigint FROM tasks WHERE status <> 'Archived' AND due_date IS NOT NULL",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    crate::helpers::assert_each_once(days.iter().map(|d| d.1).collect(), all, "tasks");
+    // The projects list answers, and a bad cursor is a 422 naming it.
+    assert_eq!(owner.get("/projects").await.status(), 200);
+    let bad = owner.get("/api/v1/tasks?after=yesterday").await;
+    let p = assert_problem(bad, 422).await;
+    assert_eq!(p["errors"][0]["field"], "after", "{p}");
+}
