@@ -51,3 +51,7 @@ CREATE INDEX idx_task_comments_task ON task_comments (task_id, created_at, id);
 ALTER TABLE contributor_task_benchmarks ADD COLUMN sample_size INT NOT NULL DEFAULT 0;
 ALTER TABLE contributor_task_benchmarks ADD COLUMN learned_at TIMESTAMPTZ NULL;
 ALTER TABLE task_templates ADD COLUMN average_sample_size INT NOT NULL DEFAULT 0;
+
+-- Each person's editing hours in a week (the capacity view; absences from the calendar come off).
+ALTER TABLE contributors ADD COLUMN weekly_capacity_hours DECIMAL(5,2) NOT NULL DEFAULT 40
+  CHECK (weekly_capacity_hours >= 0 AND weekly_capacity_hours <= 168);

@@ -62,7 +62,7 @@ pub struct ListQuery {
     #[param(schema_with = status_filter)]
     #[serde(default)]
     pub status: Option<String>,
-    /// The page after this cursor (`YYYY-MM-DD_id`, from the Link header); empty: the first.
+    /// The page after this cursor (from the Link header); empty: the first.
     #[param(schema_with = after_param)]
     #[serde(default)]
     pub after: Option<String>,
@@ -78,7 +78,7 @@ fn status_filter() -> utoipa::openapi::schema::Schema {
 fn after_param() -> utoipa::openapi::schema::Schema {
     let one = utoipa::openapi::ObjectBuilder::new()
         .schema_type(utoipa::openapi::Type::String)
-        .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{1,9}$"));
+        .pattern(Some(r"^[0-9]{1,7}_[0-9]{1,9}$"));
     json::or_empty(one, "The page after this cursor; empty: the first.")
 }
 
@@ -188,12 +188,29 @@ async fn move_task(
     Ok(Json(task))
 }
 
+/// A whole number as the document says it (`2` and `2.0` alike).
+#[derive(Deserialize)]
+struct Whole(#[serde(deserialize_with = "json::int")] i32);
+
+fn ints<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
+    Ok(Vec::<Whole>::deserialize(d)?
+        .into_iter()
+        .map(|w| w.0)
+        .collect())
+}
+
+fn opt_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct AssignIn {
     /// The tasks (1 to 200).
+    #[serde(deserialize_with = "ints")]
     #[schema(min_items = 1, max_items = 200)]
     pub task_ids: Vec<i32>,
-    /// The staff member; null: nobody.
+    /// The staff member; null or absent: nobody.
+    #[serde(default, deserialize_with = "opt_int")]
     pub assignee: Option<i32>,
 }
 
@@ -388,6 +405,7 @@ async fn add_comment(
 #[derive(Deserialize, ToSchema)]
 pub struct DependencyIn {
     /// The task that must be Completed first (same project).
+    #[serde(deserialize_with = "json::int")]
     pub blocking_task_id: i32,
 }
 

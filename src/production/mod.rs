@@ -7,6 +7,7 @@
 //! files hold the queries. Quote calls `generate` from booking and change orders, billing calls
 //! `tasks::shift_due_dates` from a postponement; production imports neither.
 pub mod api;
+pub mod capacity;
 pub mod comments;
 pub mod dependencies;
 pub mod generation;

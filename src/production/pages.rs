@@ -7,7 +7,7 @@ use super::api::check_may_work;
 use super::comments::{self, Comment};
 use super::tasks::{self, Filter, Task};
 use super::time::{self, Entry};
-use super::{dependencies, rules};
+use super::{capacity, dependencies, rules};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::form::Refusal;
@@ -40,6 +40,92 @@ pub fn routes() -> Routes {
         .post("/tasks/{id}/assign", manage, assign_one)
         .post("/tasks/{id}/dependencies", manage, add_dependency)
         .post("/tasks/assign", manage, bulk_assign)
+        .get("/capacity", manage, capacity_page)
+        .post("/capacity/{id}", manage, set_capacity)
+}
+
+#[derive(Template)]
+#[template(path = "production/capacity.html")]
+struct CapacityPage {
+    layout: Layout,
+    rows: Vec<capacity::Row>,
+    mondays: Vec<NaiveDate>,
+    refused: Option<(i32, Refusal)>,
+}
+
+impl CapacityPage {
+    fn error(&self, id: &i32) -> Option<&str> {
+        self.refused
+            .as_ref()
+            .filter(|(who, _)| who == id)
+            .and_then(|(_, r)| r.field("weekly_capacity_hours"))
+    }
+}
+
+async fn show_capacity(
+    db: &mut PgConnection,
+    staff: &Staff,
+    state: &AppState,
+    refused: Option<(i32, Refusal)>,
+) -> AppResult<Response> {
+    let layout = Layout::load(db, staff, "Capacity", "/tasks").await?;
+    let zone = layout.settings.time_zone.clone();
+    let today = state.clock.today(&zone);
+    let page = CapacityPage {
+        rows: capacity::rows(db, today, &zone).await?,
+        mondays: capacity::mondays(today),
+        layout,
+        refused: refused.clone(),
+    };
+    Ok(match refused {
+        Some((_, r)) => r.respond(render(&page)),
+        None => render(&page),
+    })
+}
+
+async fn capacity_page(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+) -> AppResult<Response> {
+    show_capacity(&mut db, &staff, &state, None).await
+}
+
+#[derive(Deserialize)]
+struct CapacityForm {
+    #[serde(default)]
+    weekly_capacity_hours: String,
+}
+
+async fn set_capacity(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<CapacityForm>,
+) -> AppResult<Response> {
+    let hours = f.weekly_capacity_hours.clone();
+    let done = crate::db::transaction(&mut db, async |tx| {
+        capacity::set_weekly(tx, id, &hours).await?;
+        crate::audit::record(
+            tx,
+            Some(staff.contributor_id),
+            "contributors.capacity",
+            "contributor",
+            Some(id),
+            serde_json::json!({ "weekly_capacity_hours": hours.trim() }),
+        )
+        .await?;
+        Ok(())
+    })
+    .await;
+    match done {
+        Ok(()) => Ok(Redirect::to("/capacity").into_response()),
+        Err(e) => {
+            let refused = Refusal::from_error(e)?;
+            show_capacity(&mut db, &staff, &state, Some((id, refused))).await
+        }
+    }
 }
 
 /// The columns of a board, in order (Archived tasks are not on it).

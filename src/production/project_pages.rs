@@ -85,8 +85,7 @@ pub async fn list_rows(
     .await?;
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| DueCursor(format!("{}_{}", r.wedding_date.format("%Y-%m-%d"), r.id)))
+        rows.last().map(|r| tasks::cursor(r.wedding_date, r.id))
     } else {
         None
     };

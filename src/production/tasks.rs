@@ -73,14 +73,25 @@ pub struct Filter {
 /// Before every day a list holds: the first page's cursor.
 pub const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("a day");
 
-/// The last row of a page: its due day and id, as `YYYY-MM-DD_id`.
+/// A page's last row as a cursor: its day (days from 0001-01-01) and id, `days_id`.
+pub fn cursor(day: NaiveDate, id: i32) -> DueCursor {
+    DueCursor(format!("{}_{id}", (day - FIRST_DAY).num_days()))
+}
+
+/// The last row of a page from its cursor (`cursor`); anything else is a 422 naming `after`.
+/// Every cursor the documented pattern allows (up to 7 digits of days, 9 of id) is a day
+/// PostgreSQL can hold.
 pub fn parse_after(s: Option<&str>) -> AppResult<Option<(NaiveDate, i32)>> {
     let Some(s) = s.filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
     let bad = || AppError::field("after", "not a page cursor; follow the Link header's next");
-    let (day, id) = s.split_once('_').ok_or_else(bad)?;
-    let day = NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| bad())?;
+    let (days, id) = s.split_once('_').ok_or_else(bad)?;
+    let days: u32 = days.parse().map_err(|_| bad())?;
+    if days > 9_999_999 {
+        return Err(bad());
+    }
+    let day = FIRST_DAY + chrono::Days::new(days as u64);
     Ok(Some((day, id.parse().map_err(|_| bad())?)))
 }
 
@@ -141,11 +152,7 @@ pub async fn list(
     let next = if rows.len() as i64 > limit {
         rows.truncate(limit as usize);
         rows.last()
-            .and_then(|t| {
-                t.due_date
-                    .map(|d| format!("{}_{}", d.format("%Y-%m-%d"), t.id))
-            })
-            .map(DueCursor)
+            .and_then(|t| t.due_date.map(|d| cursor(d, t.id)))
     } else {
         None
     };

@@ -1258,3 +1258,99 @@ async fn the_task_list_walks_page_by_page_by_due_day_each_task_once() {
     let p = assert_problem(bad, 422).await;
     assert_eq!(p["errors"][0]["field"], "after", "{p}");
 }
+
+/// The capacity view's cells of a person: "planned / capacity" per week.
+fn cells(html: &str, person: i32) -> Vec<String> {
+    (0..12)
+        .map(|w| {
+            let id = format!("id=\"load-{person}-{w}\"");
+            let at = html.find(&id).unwrap_or_else(|| panic!("no {id}: {html}"));
+            let rest = &html[at..];
+            let start = rest.find('>').unwrap() + 1;
+            rest[start..].split('<').next().unwrap().trim().to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_capacity_view_follows_assignments_weekly_hours_and_absences() {
+    use chrono::Datelike;
+    let app = TestApp::demo().await;
+    let owner = app.demo_login("Owner").await;
+    let leo = contributor(&app, "leo@goldenhour.example").await;
+    // A task of Leo's due in three weeks: six hours planned there.
+    let project = book_sofia(&app).await;
+    let cut = task(&app, project, "Feature Fine Cut").await;
+    let today = chrono::Utc::now().date_naive();
+    let monday = today - Days::new(today.weekday().num_days_from_monday() as u64);
+    sqlx::query("UPDATE tasks SET due_date = $2 WHERE id = $1")
+        .bind(cut)
+        .bind(monday + Days::new(23))
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let page = owner.get("/capacity").await;
+    assert_eq!(page.status(), 200);
+    let before = cells(&page.text().await.unwrap(), leo);
+    let assigned = owner
+        .post_json(
+            "/api/v1/tasks/assign",
+            &json!({"task_ids": [cut], "assignee": leo}),
+        )
+        .await;
+    assert_eq!(assigned.status(), 200);
+    let after = cells(&owner.get("/capacity").await.text().await.unwrap(), leo);
+    let planned = |c: &str| d(c.split(" / ").next().unwrap());
+    assert_eq!(
+        planned(&after[3]) - planned(&before[3]),
+        d("6"),
+        "{before:?} {after:?}"
+    );
+    assert_eq!(after[3].split(" / ").nth(1), Some("40.00"));
+    // 32 hours a week, and away Monday and Tuesday of week 3 (the calendar).
+    let bad = owner
+        .post_form(
+            &format!("/capacity/{leo}"),
+            &[("weekly_capacity_hours", "200")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(
+        bad.text()
+            .await
+            .unwrap()
+            .contains(&format!("id=\"weekly-error-{leo}\""))
+    );
+    let saved = owner
+        .post_form(
+            &format!("/capacity/{leo}"),
+            &[("weekly_capacity_hours", "32")],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    sqlx::query(
+        "INSERT INTO calendar_events (contributor_id, title, start_time, end_time, is_all_day,
+                                      event_type)
+         VALUES ($1, 'Away', ($2::date)::timestamp AT TIME ZONE 'America/Los_Angeles',
+                 ($2::date + 2)::timestamp AT TIME ZONE 'America/Los_Angeles', true, 'ABSENCE')",
+    )
+    .bind(leo)
+    .bind(monday + Days::new(21))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let tz: String = sqlx::query_scalar("SELECT time_zone FROM studio_settings")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        tz, "America/Los_Angeles",
+        "the demo's zone, as the absence assumes"
+    );
+    let now = cells(&owner.get("/capacity").await.text().await.unwrap(), leo);
+    assert_eq!(now[2].split(" / ").nth(1), Some("32.00"));
+    assert_eq!(now[3].split(" / ").nth(1), Some("19.20"), "{now:?}");
+    // Editors do not plan capacity.
+    let editor = app.demo_login("Editor").await;
+    assert_eq!(editor.get("/capacity").await.status(), 403);
+}
