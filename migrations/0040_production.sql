@@ -7,9 +7,9 @@ ALTER TABLE studio_settings ADD COLUMN delivery_weeks_after_wedding INT NOT NULL
 
 -- One task per (component, template): what makes generation idempotent, proved by the database.
 CREATE UNIQUE INDEX tasks_component_template_key ON tasks (build_component_id, task_template_id);
--- A project's board and a person's "My tasks", by status then due date.
-CREATE INDEX idx_tasks_project_status_due ON tasks (project_id, status, due_date, id);
-CREATE INDEX idx_tasks_assignee_status_due ON tasks (assigned_to_contributor_id, status, due_date, id);
+-- A project's board and a person's "My tasks", in the lists' order (due day, id).
+CREATE INDEX idx_tasks_project_due ON tasks (project_id, due_date, id);
+CREATE INDEX idx_tasks_assignee_due ON tasks (assigned_to_contributor_id, due_date, id);
 -- Every task by due day (the API's list without a filter) and the projects by wedding day.
 CREATE INDEX idx_tasks_due_id ON tasks (due_date, id);
 CREATE INDEX idx_projects_wedding_id ON projects (wedding_date, id);

@@ -315,7 +315,7 @@ pub struct TimeIn {
 fn hours_schema() -> utoipa::openapi::schema::Schema {
     json::decimal_schema(
         r"^(([1-9]|1[0-9]|2[0-3])(\.[0-9]{1,2})?|24(\.00?)?|0\.(0[1-9]|[1-9][0-9]?))$",
-        (0, 24),
+        (1, 24),
         false,
         "Hours more than 0 and at most 24, at most 2 decimals, e.g. \"1.5\".",
     )

@@ -117,6 +117,51 @@ pub fn parse_status(s: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
+/// The list's query: the cursor, then only the filters that are set (one plan per
+/// combination, each on an index in the list's order), then the limit.
+fn list_query<'a>(
+    f: &'a Filter,
+    after: (NaiveDate, i32),
+    limit: i64,
+) -> sqlx::QueryBuilder<'a, sqlx::Postgres> {
+    let mut q = sqlx::QueryBuilder::new(SELECT);
+    q.push(" WHERE t.due_date IS NOT NULL AND (t.due_date, t.id) > (")
+        .push_bind(after.0)
+        .push(", ")
+        .push_bind(after.1)
+        .push(")");
+    if let Some(p) = f.project {
+        q.push(" AND t.project_id = ").push_bind(p);
+    }
+    if let Some(a) = f.assignee {
+        q.push(" AND t.assigned_to_contributor_id = ").push_bind(a);
+    }
+    match (&f.status, f.open_only) {
+        (Some(s), _) => {
+            q.push(" AND t.status = ")
+                .push_bind(s.as_str())
+                .push("::tasks_status");
+        }
+        (None, true) => {
+            q.push(" AND t.status IN ('To-Do', 'Ready to Start', 'In Progress')");
+        }
+        (None, false) => {
+            q.push(" AND t.status <> 'Archived'");
+        }
+    }
+    if let Some(d) = f.due_before {
+        q.push(" AND t.due_date < ").push_bind(d);
+    }
+    q.push(" ORDER BY t.due_date, t.id LIMIT ").push_bind(limit);
+    q
+}
+
+/// The list's SQL for these filters (the benchmarks and plan tests read it): parameters are
+/// the cursor's day and id, then the filters set, in `Filter`'s order, then the limit.
+pub fn list_sql(f: &Filter) -> String {
+    list_query(f, (FIRST_DAY, 0), 0).sql().to_string()
+}
+
 /// A page of tasks, due first (then by id); `limit` rows and the cursor of the next page. The
 /// first page compares with the smallest (day, id), so that the cursor is always an index
 /// condition, even in a generic plan.
@@ -126,27 +171,9 @@ pub async fn list(
     after: Option<(NaiveDate, i32)>,
     limit: i64,
 ) -> AppResult<(Vec<Task>, Option<DueCursor>)> {
-    let sql = format!(
-        "{SELECT}
-         WHERE ($1::int IS NULL OR t.project_id = $1)
-           AND ($2::int IS NULL OR t.assigned_to_contributor_id = $2)
-           AND (CASE WHEN $3::text IS NULL THEN t.status <> 'Archived'
-                     ELSE t.status = $3::tasks_status END)
-           AND ($4::date IS NULL OR t.due_date < $4)
-           AND (NOT $8 OR t.status <> 'Completed')
-           AND (t.due_date, t.id) > ($5, $6)
-           AND t.due_date IS NOT NULL
-         ORDER BY t.due_date, t.id LIMIT $7"
-    );
-    let mut rows: Vec<Task> = sqlx::query_as(&sql)
-        .bind(f.project)
-        .bind(f.assignee)
-        .bind(f.status.as_deref())
-        .bind(f.due_before)
-        .bind(after.map_or(FIRST_DAY, |a| a.0))
-        .bind(after.map_or(i32::MIN, |a| a.1))
-        .bind(limit + 1)
-        .bind(f.open_only)
+    let after = after.unwrap_or((FIRST_DAY, i32::MIN));
+    let mut rows: Vec<Task> = list_query(f, after, limit + 1)
+        .build_query_as()
         .fetch_all(conn)
         .await?;
     let next = if rows.len() as i64 > limit {

@@ -316,6 +316,7 @@ async fn screenshots() {
         ("projects", "/projects"),
         ("project", "/projects/1"),
         ("board", "/projects/1/tasks"),
+        ("capacity", "/capacity"),
     ] {
         c.goto(&app.url(path)).await.unwrap();
         std::fs::write(
@@ -384,6 +385,18 @@ async fn screenshots() {
         )
         .unwrap();
     }
+    c.close().await.unwrap();
+    // Phase 5: Nina's own tasks (her timer running on the fine cut).
+    let c = browser().await.unwrap();
+    login(
+        &c,
+        &app,
+        "nina@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    c.goto(&app.url("/tasks")).await.unwrap();
+    std::fs::write(dir.join("my-tasks.png"), c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();
     // The same studio on a phone.
     let Some(c) = phone(390).await else { return };

@@ -1354,3 +1354,81 @@ async fn the_capacity_view_follows_assignments_weekly_hours_and_absences() {
     let editor = app.demo_login("Editor").await;
     assert_eq!(editor.get("/capacity").await.status(), 403);
 }
+
+#[tokio::test]
+async fn a_deep_page_of_tasks_reads_one_page_of_rows_among_100000() {
+    use projectflo::production::tasks::{Filter, list_sql};
+    let app = TestApp::demo().await;
+    let leo = contributor(&app, "leo@goldenhour.example").await;
+    // 34,000 parts of Olivia's first film, three tasks each: 102,000 tasks, a third Leo's,
+    // spread over two years of due days.
+    sqlx::query(
+        "WITH bd AS (SELECT bd.id, b.project_id FROM build_deliverables bd
+                     JOIN builds b ON b.id = bd.build_id WHERE b.project_id IS NOT NULL
+                     ORDER BY bd.id LIMIT 1),
+              comps AS (INSERT INTO build_components (build_deliverable_id, coverage_scene_id,
+                                                     editing_style_id, is_included)
+                        SELECT bd.id, (SELECT min(id) FROM coverage_scenes),
+                               (SELECT min(id) FROM editing_styles), false
+                        FROM bd, generate_series(1, 34000) RETURNING id)
+         INSERT INTO tasks (project_id, build_component_id, task_template_id, due_date, status,
+                            assigned_to_contributor_id)
+         SELECT bd.project_id, c.id, t.id, current_date + (c.id % 730),
+                (ARRAY['To-Do', 'Ready to Start', 'In Progress', 'Completed'])[1 + c.id % 4]::tasks_status,
+                CASE WHEN t.n = 1 THEN $1 END
+         FROM bd, comps c, (SELECT id, row_number() OVER (ORDER BY id) AS n FROM task_templates
+                            ORDER BY id LIMIT 3) t",
+    )
+    .bind(leo)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE").execute(&app.db).await.unwrap();
+    let (day, id): (NaiveDate, i32) = sqlx::query_as(
+        "SELECT due_date, id FROM tasks WHERE status <> 'Archived'
+         ORDER BY due_date, id OFFSET 60000 LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let all = Filter::default();
+    let read = crate::quotes::rows_read_for_a_deep_page(
+        &app.db,
+        "date, int, bigint",
+        &list_sql(&all),
+        &format!("'{day}', {id}, 51"),
+    )
+    .await;
+    assert!(read <= 200, "every task: {read} rows read for one page");
+    let mine = Filter {
+        assignee: Some(leo),
+        open_only: true,
+        ..Filter::default()
+    };
+    let read = crate::quotes::rows_read_for_a_deep_page(
+        &app.db,
+        "date, int, int, bigint",
+        &list_sql(&mine),
+        &format!("'{day}', {id}, {leo}, 51"),
+    )
+    .await;
+    assert!(read <= 300, "My tasks: {read} rows read for one page");
+    // The projects list and a project's board answer at this size.
+    let owner = app.demo_login("Owner").await;
+    assert_eq!(owner.get("/projects").await.status(), 200);
+    let project: i32 = sqlx::query_scalar("SELECT project_id FROM tasks ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner.get(&format!("/projects/{project}")).await.status(),
+        200
+    );
+    assert_eq!(
+        owner
+            .get(&format!("/projects/{project}/tasks"))
+            .await
+            .status(),
+        200
+    );
+}
