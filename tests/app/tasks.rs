@@ -1131,6 +1131,15 @@ async fn an_editor_times_and_completes_a_task_and_the_blocked_one_becomes_ready(
     let cut = of_scene("Feature Fine Cut").await;
     let mix = of_scene("Audio Mix & Master").await;
     assert_eq!(status(&app, mix).await, "To-Do");
+    let leo = contributor(&app, "leo@goldenhour.example").await;
+    // Due within the capacity view's 12 weeks (the demo's are due later).
+    sqlx::query("UPDATE tasks SET due_date = current_date + 10 WHERE id = $1")
+        .bind(cut)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let owner = app.demo_login("Owner").await;
+    let before = cells(&owner.get("/capacity").await.text().await.unwrap(), leo);
     login(
         &c,
         &app,
@@ -1167,6 +1176,26 @@ async fn an_editor_times_and_completes_a_task_and_the_blocked_one_becomes_ready(
     assert_eq!(running, 0);
     c.goto(&app.url(&format!("/tasks/{mix}"))).await.unwrap();
     assert_eq!(text_of(&c, "task-status").await, "Ready to Start");
+    c.close().await.unwrap();
+    // The Owner's capacity view: Leo's completed cut no longer weighs on his weeks.
+    let c = browser().await.unwrap();
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    click(&c, Locator::LinkText("Tasks")).await;
+    c.wait().for_element(Locator::Id("capacity-link")).await.unwrap();
+    click(&c, Locator::Id("capacity-link")).await;
+    assert_eq!(wait_text(&c, Locator::Css("main h1")).await, "Capacity");
+    let html = c.source().await.unwrap();
+    let after = cells(&html, leo);
+    let total = |cells: &[String]| -> Decimal {
+        cells.iter().map(|c| d(c.split(" / ").next().unwrap())).sum()
+    };
+    assert!(total(&after) < total(&before), "{before:?} {after:?}");
     c.close().await.unwrap();
 }
 
