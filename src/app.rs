@@ -55,6 +55,7 @@ fn all_routes() -> Routes {
         .merge(crate::portal::routes())
         .merge(crate::history::routes())
         .merge(crate::inbox::routes())
+        .merge(crate::production::routes())
 }
 
 /// The app's routes, their OpenAPI document (built from the same router), and the table of

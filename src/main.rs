@@ -43,6 +43,14 @@ enum Command {
 
 #[derive(Subcommand)]
 enum Jobs {
+    /// The nightly run (also scheduled inside `serve`): learn each person's average hours per
+    /// task template and each template's average from the completed tasks, then the invoice
+    /// sweep. Safe to run twice and from several instances; prints what it changed.
+    Nightly {
+        /// Run as at this instant (RFC 3339, e.g. 2027-06-01T02:00:00Z) instead of now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// The nightly invoice sweep: apply open credit notes to their project's next open
     /// invoices, mark invoices past their due date Overdue, forget idempotency answers older
     /// than 24 hours, email today's payment reminders (each once).
@@ -111,6 +119,7 @@ fn main() -> std::process::ExitCode {
         Command::Seed { demo, scale } => run::Cmd::Seed { demo, scale },
         Command::Demo => run::Cmd::Demo,
         Command::Jobs(Jobs::Invoices { at }) => run::Cmd::JobsInvoices { at },
+        Command::Jobs(Jobs::Nightly { at }) => run::Cmd::JobsNightly { at },
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Bench(Bench::Api {
             connections,

@@ -166,3 +166,27 @@ pub async fn staff(
     }
     Ok(mails)
 }
+
+/// Tell people one by one (assignment, a task unblocked, a mention): `to[i]` reads
+/// `messages[i]`, linking to `links[i]`, dated `now`; only active staff are told. One statement.
+pub async fn people(
+    tx: &mut PgConnection,
+    now: DateTime<Utc>,
+    to: &[i32],
+    messages: &[String],
+    links: &[String],
+) -> AppResult<()> {
+    sqlx::query(
+        "INSERT INTO notifications (recipient_contributor_id, message, link_url, created_at)
+         SELECT x.c, x.m, x.l, $4
+         FROM unnest($1::int[], $2::text[], $3::text[]) AS x(c, m, l)
+         JOIN staff_credentials cr ON cr.contributor_id = x.c AND cr.is_active",
+    )
+    .bind(to)
+    .bind(messages)
+    .bind(links)
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}

@@ -21,6 +21,10 @@ pub enum Cmd {
     JobsInvoices {
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// `jobs nightly`: the benchmarks learned, then the invoice sweep.
+    JobsNightly {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     CreateUser {
         email: String,
         role: String,
@@ -107,6 +111,13 @@ async fn execute(
                 swept.overdue, swept.credits, swept.forgotten, swept.reminders
             );
         }
+        Cmd::JobsNightly { at } => {
+            let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
+            let run = crate::jobs::nightly(&database.pool, settings, &clock)
+                .await
+                .map_err(|e| anyhow::anyhow!("the nightly run: {e}"))?;
+            println!("{}", run.report());
+        }
         Cmd::Migrate | Cmd::Seed { .. } => {}
     }
     Ok(())
@@ -177,6 +188,7 @@ async fn serve(
             println!("  {role:<13} {email}");
         }
     }
+    crate::jobs::schedule(database.pool.clone(), settings.clone());
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("server stopped; stopping the database");
     Ok(())

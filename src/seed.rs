@@ -6,6 +6,7 @@ use anyhow::Result;
 use sqlx::PgPool;
 
 mod billing;
+mod production;
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
@@ -270,6 +271,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
         }
     }
     billing::money(tx, clock, &studio, olivia, owner).await?;
+    production::tasks(tx, clock, olivia).await?;
     // Olivia's booking and approved change were read days ago (they stay in the inbox, read).
     sqlx::query("UPDATE notifications SET is_read = true WHERE link_url IN ($1, $2)")
         .bind(format!("/quotes/{olivia}"))

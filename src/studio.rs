@@ -24,6 +24,9 @@ pub struct Studio {
     pub proposal_valid_days: i32,
     /// The kinds of notification (`notify::Kind` names) also emailed to the Owner(s).
     pub notify_email_kinds: Vec<String>,
+    /// The promised delivery: this many weeks after the wedding (task due dates count back
+    /// from it).
+    pub delivery_weeks_after_wedding: i32,
 }
 
 impl Studio {
@@ -31,7 +34,7 @@ impl Studio {
     pub const COLUMNS: &str = "studio_name, currency_code::text AS currency_code, time_zone,
         editing_hourly_rate, tax_rate_percent, deposit_percent,
         balance_due_days_before_wedding, invoice_prefix, task_phase_order, proposal_valid_days,
-        notify_email_kinds";
+        notify_email_kinds, delivery_weeks_after_wedding";
 
     /// The query `load` runs.
     pub fn load_sql() -> String {

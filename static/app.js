@@ -82,3 +82,24 @@ function stackTables(root) {
 }
 document.addEventListener("DOMContentLoaded", () => stackTables(document));
 document.addEventListener("htmx:load", (e) => stackTables(e.target));
+
+// Task boards: a focused card moves with the arrow keys (→ forward: start, complete; ← back:
+// put back, reopen), through the card's own buttons; focus returns to the card after the swap.
+(() => {
+  let moved = null;
+  document.addEventListener("keydown", (e) => {
+    const card = e.target.closest && e.target.closest(".task-card");
+    if (!card || e.target !== card || e.altKey || e.ctrlKey || e.metaKey) return;
+    const key = e.key === "ArrowRight" ? "forward" : e.key === "ArrowLeft" ? "back" : null;
+    const button = key && card.querySelector(`button[data-move=${key}]`);
+    if (!button) return;
+    e.preventDefault();
+    moved = card.id;
+    button.click();
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    const card = moved && document.getElementById(moved);
+    if (card) card.focus();
+    moved = null;
+  });
+})();

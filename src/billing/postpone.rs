@@ -124,7 +124,8 @@ pub async fn plan(
 
 /// Move the wedding and the due dates, in the caller's transaction: the project row locked,
 /// then its invoices in id order; the inquiry's wedding date follows; each moved invoice's
-/// status is worked out again (an overdue one due later is no longer overdue). Audited.
+/// status is worked out again (an overdue one due later is no longer overdue); the due days of
+/// the project's unfinished tasks move by as many days as the wedding. Audited.
 pub async fn apply(
     tx: &mut PgConnection,
     clock: &Clock,
@@ -150,6 +151,9 @@ pub async fn apply(
     .bind(to)
     .execute(&mut *tx)
     .await?;
+    // The project's unfinished tasks move by as many days as the wedding.
+    let shift = (to - p.wedding_date).num_days();
+    let tasks_moved = crate::production::tasks::shift_due_dates(tx, p.id, shift).await?;
     // One statement for every moved invoice.
     let ids: Vec<i32> = moves.iter().map(|m| m.invoice).collect();
     let days: Vec<NaiveDate> = moves.iter().map(|m| m.to).collect();
@@ -174,6 +178,7 @@ pub async fn apply(
             "from": p.wedding_date,
             "to": to,
             "moved": moves,
+            "tasks_moved": tasks_moved,
         }),
     )
     .await?;

@@ -981,6 +981,7 @@ mod tests {
             task_phase_order: vec![],
             proposal_valid_days: 30,
             notify_email_kinds: vec![],
+            delivery_weeks_after_wedding: 12,
         }
     }
 

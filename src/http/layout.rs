@@ -129,7 +129,7 @@ const AREA_ACCESS: &[(&str, Access)] = &[
     ("/leads", Access::Perm(Permission::LeadsView)),
     ("/quotes", Access::Perm(Permission::BuildsView)),
     ("/projects", Access::Perm(Permission::ProjectsView)),
-    ("/tasks", Access::Staff),
+    ("/tasks", Access::Perm(Permission::TasksWork)),
     ("/calendar", Access::Staff),
     ("/invoices", Access::Perm(Permission::InvoicesManage)),
     ("/reports", Access::Perm(Permission::ReportsView)),

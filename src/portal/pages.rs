@@ -60,6 +60,8 @@ struct Detail {
     action: Option<(String, String)>,
     /// The record's file, when it has one to download (a document).
     download: Option<String>,
+    /// The studio's notes for the couple (client-visible task comments): (when, text).
+    updates: Vec<(String, String)>,
 }
 
 fn detail(
@@ -75,6 +77,7 @@ fn detail(
         rows,
         action: None,
         download: None,
+        updates: vec![],
     })
 }
 
@@ -221,14 +224,31 @@ async fn project(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Res
     let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let p = projects::one(&mut conn, user.client_id, id).await?;
+    let delivery =
+        crate::production::rules::delivery(p.wedding_date, studio.delivery_weeks_after_wedding);
     let rows = vec![
         ("Wedding date", date(Some(p.wedding_date))),
         (
             "Stage",
             p.phase.clone().unwrap_or_else(|| "Planning".into()),
         ),
+        ("Films promised by", date(Some(delivery))),
     ];
-    Ok(detail(studio, user, project_title(&p), rows))
+    // The studio's notes on the editing that it chose to share (client-visible comments).
+    let updates = crate::production::comments::for_couple(&mut conn, p.id)
+        .await?
+        .into_iter()
+        .map(|c| (studio.day(&c.created_at), c.comment_text))
+        .collect();
+    Ok(render(&Detail {
+        studio: studio.studio_name,
+        title: project_title(&p),
+        user,
+        rows,
+        action: None,
+        download: None,
+        updates,
+    }))
 }
 
 async fn quote(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
@@ -253,6 +273,7 @@ async fn quote(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Respo
         rows,
         action,
         download: None,
+        updates: vec![],
     }))
 }
 
@@ -434,6 +455,7 @@ async fn document(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Re
         rows,
         action: None,
         download: Some(format!("/portal/documents/{id}/file")),
+        updates: vec![],
     }))
 }
 

@@ -2,7 +2,8 @@
 //! contact becomes a Client with a `clients` row, a `projects` row is made, the build is Booked
 //! with its approved price and locked configuration, the inquiry is Booked, change order
 //! version 1 ("Original agreement") records the configuration, the payment schedule's invoices
-//! are issued (by the quote's payment schedule: `crate::schedule`), and the
+//! are issued (by the quote's payment schedule: `crate::schedule`), the project's tasks are
+//! generated (`crate::production`), and the
 //! couple is invited to the portal. Any failure leaves nothing behind; booking twice is a 409.
 use super::packages;
 use super::status::BuildStatus;
@@ -254,6 +255,8 @@ pub async fn book(
     .bind(taxable)
     .execute(&mut *tx)
     .await?;
+    // The editing work: one task per included component and template (Phase 5).
+    crate::production::generate(tx, studio, project_id, now).await?;
     // The inquiry's documents (the contract among them) belong to the project from now on.
     sqlx::query(
         "UPDATE documents SET project_id = $2 WHERE inquiry_id = $1 AND project_id IS NULL",

@@ -365,6 +365,14 @@ pub async fn remove_deliverable(
         what: format!("film {bd} of this quote"),
         was: "jsonb_build_object('deliverable', deliverable_id)",
     };
+    // The work done on a booked film stays on record: exclude its parts instead.
+    let worked = crate::production::tasks::worked_on_film(tx, bd).await?;
+    if worked > 0 {
+        return Err(AppError::Conflict(format!(
+            "work is logged on {worked} task(s) of this film: exclude its parts instead of \
+             removing it, so that the work stays on record"
+        )));
+    }
     let audit = (
         "builds.deliverable.remove",
         json!({ "build_deliverable": bd }),

@@ -268,12 +268,18 @@ pub async fn answer(
         }
     } else {
         // The last approved configuration, exactly, in place of the proposed one.
-        let back = last_approved(tx, build).await?;
-        for table in [
-            "build_billable_items",
-            "build_deliverables",
-            "build_coverage_assignments",
-        ] {
+        let mut back = last_approved(tx, build).await?;
+        // The films stay as they are when they did not change (their components, and the
+        // tasks made from them, keep their ids: a declined change of add-ons or coverage does
+        // not touch the editing work); otherwise they are made again as approved.
+        let films_unchanged = packages::configuration(tx, build).await?.films == back.films;
+        let mut tables = vec!["build_billable_items", "build_coverage_assignments"];
+        if films_unchanged {
+            back.films.clear();
+        } else {
+            tables.push("build_deliverables");
+        }
+        for table in tables {
             sqlx::query(&format!("DELETE FROM {table} WHERE build_id = $1"))
                 .bind(build)
                 .execute(&mut *tx)
@@ -285,6 +291,11 @@ pub async fn answer(
         };
         let what = format!("change order {version} declined");
         packages::apply(tx, build, &back, actor, &what).await?;
+    }
+    // The tasks follow the configuration agreed now (approved: the new one; declined: the last
+    // approved one, rebuilt).
+    if let Some(project) = project {
+        crate::production::generate(tx, studio, project, now).await?;
     }
     let (actor, who) = match by {
         Answerer::Staff(id) => (Some(id), "recorded by the studio"),

@@ -637,7 +637,7 @@ async fn an_invited_colleague_sets_a_password_and_logs_in() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(n, 6);
+    assert_eq!(n, 8, "the demo's team");
     let resp = owner
         .post_form(
             "/settings/users",

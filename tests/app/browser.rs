@@ -200,11 +200,11 @@ async fn dashboard_shows_every_area_in_the_navigation() {
     assert!(body.contains("Golden Hour Films"), "{body}");
     assert!(body.contains("Emma Rodriguez"), "{body}");
     // Follow a navigation link: the area says plainly that it is not built yet.
-    click(&c, Locator::LinkText("Tasks")).await;
+    click(&c, Locator::LinkText("Calendar")).await;
     let h1 = text(&c, Locator::Css("main h1")).await;
-    assert_eq!(h1, "Tasks");
+    assert_eq!(h1, "Calendar");
     let current = text(&c, Locator::Css("nav a[aria-current=page]")).await;
-    assert_eq!(current, "Tasks");
+    assert_eq!(current, "Calendar");
     let body = text(&c, Locator::Css("main")).await;
     assert!(body.contains("not built yet"), "{body}");
     c.close().await.unwrap();
@@ -315,6 +315,10 @@ async fn screenshots() {
         ("inquire", "/inquire"),
         ("quotes", "/quotes"),
         ("builder", "/quotes/1"),
+        ("projects", "/projects"),
+        ("project", "/projects/1"),
+        ("board", "/projects/1/tasks"),
+        ("capacity", "/capacity"),
     ] {
         c.goto(&app.url(path)).await.unwrap();
         std::fs::write(
@@ -383,6 +387,18 @@ async fn screenshots() {
         )
         .unwrap();
     }
+    c.close().await.unwrap();
+    // Phase 5: Nina's own tasks (her timer running on the fine cut).
+    let c = browser().await.unwrap();
+    login(
+        &c,
+        &app,
+        "nina@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    c.goto(&app.url("/tasks")).await.unwrap();
+    std::fs::write(dir.join("my-tasks.png"), c.screenshot().await.unwrap()).unwrap();
     c.close().await.unwrap();
     // The same studio on a phone.
     let Some(c) = phone(390).await else { return };

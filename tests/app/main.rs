@@ -34,3 +34,4 @@ mod schema;
 mod seed;
 mod stripe;
 mod stripe_fake;
+mod tasks;

@@ -86,7 +86,7 @@ const SAMPLE: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/leads", Some("leads.view")),
     ("GET", "/quotes", Some("builds.view")),
     ("GET", "/projects", Some("projects.view")),
-    ("GET", "/tasks", None),
+    ("GET", "/tasks", Some("tasks.work")),
     ("GET", "/calendar", None),
     ("GET", "/invoices", Some("invoices.manage")),
     ("GET", "/reports", Some("reports.view")),

@@ -68,7 +68,7 @@ async fn the_demo_studio_has_what_the_pricing_engine_needs() {
         count(&app, "SELECT count(DISTINCT role_id) FROM contributors").await,
         6
     );
-    assert_eq!(count(&app, "SELECT count(*) FROM contributors").await, 6);
+    assert_eq!(count(&app, "SELECT count(*) FROM contributors").await, 8);
     assert!(count(&app, "SELECT count(DISTINCT status) FROM inquiries").await >= 4);
     assert!(
         count(

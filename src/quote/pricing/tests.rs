@@ -2,6 +2,7 @@
 use super::*;
 use proptest::prelude::*;
 use serde_json::json;
+use std::str::FromStr;
 
 fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()

@@ -1,0 +1,87 @@
+//! `projectflo jobs nightly`: the studio's nightly run, also scheduled inside `serve`. It learns
+//! from the completed tasks (`production::nightly`: each person's average per template and each
+//! template's average) and sweeps the invoices (`billing::jobs`: credits applied, Overdue,
+//! reminders). Safe to run twice and from several instances at once: the learning runs under an
+//! advisory lock and writes only numbers that change; every invoice change locks its rows.
+use crate::billing::jobs::Swept;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::error::AppResult;
+use crate::production::nightly::{self, Learned};
+use sqlx::PgPool;
+
+/// What a nightly run did.
+pub struct Nightly {
+    pub learned: Vec<Learned>,
+    pub swept: Swept,
+}
+
+impl Nightly {
+    /// What it changed, in lines for the terminal or the log.
+    pub fn report(&self) -> String {
+        let mut out = vec![];
+        if self.learned.is_empty() {
+            out.push("Benchmarks: nothing changed.".to_string());
+        } else {
+            out.push(format!("Benchmarks: {} changed.", self.learned.len()));
+            out.extend(
+                nightly::lines(&self.learned)
+                    .into_iter()
+                    .map(|l| format!("  {l}")),
+            );
+        }
+        let s = &self.swept;
+        out.push(format!(
+            "Invoices: {} marked overdue, {} credit applications, {} idempotency answers \
+             forgotten, {} reminders sent.",
+            s.overdue, s.credits, s.forgotten, s.reminders
+        ));
+        out.join("\n")
+    }
+}
+
+pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppResult<Nightly> {
+    let mut conn = pool.acquire().await?;
+    let now = clock.now();
+    let learned =
+        crate::db::transaction(&mut conn, async |tx| nightly::learn(tx, now).await).await?;
+    drop(conn);
+    let swept = crate::billing::jobs::sweep(pool, settings, clock).await?;
+    Ok(Nightly { learned, swept })
+}
+
+/// Inside `serve`: the nightly run once a day, the first check a minute after start and then
+/// every hour; it runs when the studio's local day has changed since the last run and it is
+/// 02:00 or later there. Another instance running it too is harmless (see above).
+pub fn schedule(pool: PgPool, settings: Settings) {
+    tokio::spawn(async move {
+        let mut last: Option<chrono::NaiveDate> = None;
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        loop {
+            let clock = Clock::System;
+            let zone = match pool.acquire().await {
+                Ok(mut c) => crate::studio::Studio::load(&mut c)
+                    .await
+                    .map(|s| s.time_zone)
+                    .unwrap_or_else(|_| "UTC".into()),
+                Err(_) => "UTC".into(),
+            };
+            let today = clock.today(&zone);
+            let hour = {
+                use chrono::Timelike;
+                let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+                clock.now().with_timezone(&tz).hour()
+            };
+            if last != Some(today) && hour >= 2 {
+                match nightly(&pool, &settings, &clock).await {
+                    Ok(n) => {
+                        tracing::info!(report = %n.report(), "nightly run");
+                        last = Some(today);
+                    }
+                    Err(e) => tracing::error!(error = %e, "nightly run failed"),
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
+}
