@@ -166,7 +166,8 @@ pub async fn list(
         q.push(" AND r.name = ").push_bind(role.clone());
     }
     let after = after.unwrap_or(crate::page::After {
-        at: DateTime::<Utc>::MIN_UTC,
+        // Before any event (1900-01-01), in PostgreSQL's range.
+        at: DateTime::<Utc>::from_timestamp(-2_208_988_800, 0).unwrap_or_default(),
         id: 0,
     });
     q.push(" AND (e.start_time, e.id) > (")

@@ -247,7 +247,7 @@ const TYPES: [(&str, &str); 4] = [
 
 async fn people(conn: &mut PgConnection) -> AppResult<Vec<(i32, String, String)>> {
     Ok(sqlx::query_as(&format!(
-        "SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, r.name
+        "SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name)) AS name, r.name AS role
          FROM contributors co JOIN contacts c ON c.id = co.contact_id
          JOIN roles r ON r.id = co.role_id
          WHERE {} ORDER BY name, co.id LIMIT 500",

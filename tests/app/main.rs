@@ -11,6 +11,7 @@ mod auto_book;
 mod billing;
 mod billing_pages;
 mod booking;
+mod calendar;
 mod browser;
 mod catalog;
 mod cli;
