@@ -90,7 +90,10 @@ async fn demo_calendar(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> 
     use crate::calendar::{crew, recurrences, rules};
     use chrono::{Datelike, Duration};
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
-    let tz = crate::studio::Studio::load(tx).await.map_err(err)?.time_zone;
+    let tz = crate::studio::Studio::load(tx)
+        .await
+        .map_err(err)?
+        .time_zone;
     let (today, now) = (clock.today(&tz), clock.now());
     let person = async |tx: &mut sqlx::PgConnection, email: &str| -> Result<i32> {
         Ok(sqlx::query_scalar(
@@ -126,9 +129,10 @@ async fn demo_calendar(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> 
     // Sam's day off: every week, two days after the wedding's weekday (never the wedding day).
     let off = today - Duration::days(28);
     let shift = (wedding.weekday().num_days_from_monday() + 2) % 7;
-    let off = off + Duration::days(
-        (shift as i64 - off.weekday().num_days_from_monday() as i64).rem_euclid(7),
-    );
+    let off = off
+        + Duration::days(
+            (shift as i64 - off.weekday().num_days_from_monday() as i64).rem_euclid(7),
+        );
     let rule = |who, title: &str, event_type, freq, first_day| recurrences::NewRule {
         contributor_id: who,
         title: title.into(),
@@ -174,21 +178,33 @@ async fn demo_calendar(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> 
             maya,
             "Venue walk-through, Cavallo Point",
             EventType::Personal,
-            (at(today + Duration::days(3), 14), at(today + Duration::days(3), 16)),
+            (
+                at(today + Duration::days(3), 14),
+                at(today + Duration::days(3), 16),
+            ),
             false,
         ),
         one(
             sam,
             "Dentist",
             EventType::Absence,
-            (at(today + Duration::days(1), 9), at(today + Duration::days(1), 11)),
+            (
+                at(today + Duration::days(1), 9),
+                at(today + Duration::days(1), 11),
+            ),
             false,
         ),
     ] {
-        if events::in_the_way(tx, e.contributor_id, (e.start, e.end), events::clashes_with(e.event_type), None)
-            .await
-            .map_err(err)?
-            .is_none()
+        if events::in_the_way(
+            tx,
+            e.contributor_id,
+            (e.start, e.end),
+            events::clashes_with(e.event_type),
+            None,
+        )
+        .await
+        .map_err(err)?
+        .is_none()
         {
             events::create(tx, &tz, maya, &e, now).await.map_err(err)?;
         }

@@ -37,7 +37,10 @@ pub fn routes() -> Routes {
 }
 
 fn day_or_empty() -> utoipa::openapi::schema::Schema {
-    json::or_empty(json::date(), "A local day (YYYY-MM-DD) in the studio's time zone.")
+    json::or_empty(
+        json::date(),
+        "A local day (YYYY-MM-DD) in the studio's time zone.",
+    )
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -72,7 +75,12 @@ struct Range {
 async fn range(db: &mut Db, state: &AppState, q: &RangeQuery) -> AppResult<Range> {
     let studio = Studio::load(db).await?;
     let today = state.clock.today(&studio.time_zone);
-    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let from = blank(&q.from).unwrap_or_else(|| today.to_string());
     let to = match blank(&q.to) {
         Some(t) => t,
@@ -126,7 +134,11 @@ async fn list_events(
 pub struct EventIn {
     #[serde(deserialize_with = "json::int")]
     pub contributor_id: i32,
-    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub title: String,
     /// PROJECT_ASSIGNMENT (needs `project_id`), ABSENCE, HOLIDAY or PERSONAL; EXTERNAL_SYNC
     /// comes from calendar sync only.
@@ -174,7 +186,10 @@ pub fn new_event(e: &EventIn, tz: &str) -> AppResult<NewEvent> {
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .map(str::to_string);
-    if description.as_ref().is_some_and(|d| d.chars().count() > 5000 || d.contains('\0')) {
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 5000 || d.contains('\0'))
+    {
         return Err(AppError::field("description", "at most 5000 characters"));
     }
     let (start, end) = events::parse_times(e.all_day, &e.start, &e.end, tz)?;
@@ -285,7 +300,14 @@ async fn delete_event(
 ) -> AppResult<StatusCode> {
     crate::db::transaction(&mut db, async |tx| {
         let studio = Studio::load(tx).await?;
-        events::cancel(tx, &studio.time_zone, staff.contributor_id, id, state.clock.now()).await
+        events::cancel(
+            tx,
+            &studio.time_zone,
+            staff.contributor_id,
+            id,
+            state.clock.now(),
+        )
+        .await
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -296,7 +318,11 @@ async fn delete_event(
 pub struct RecurrenceIn {
     #[serde(deserialize_with = "json::int")]
     pub contributor_id: i32,
-    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub title: String,
     /// ABSENCE (a day off) or HOLIDAY.
     pub event_type: EventType,
@@ -312,8 +338,14 @@ pub struct RecurrenceIn {
 /// The rule checked (the JSON and the page's form alike).
 pub fn new_rule(r: &RecurrenceIn) -> AppResult<NewRule> {
     let title = events::title(&r.title)?;
-    let first_day = crate::dates::parse(&r.first_day).map_err(|m| AppError::field("first_day", m))?;
-    let until_day = match r.until_day.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let first_day =
+        crate::dates::parse(&r.first_day).map_err(|m| AppError::field("first_day", m))?;
+    let until_day = match r
+        .until_day
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         None => None,
         Some(u) => Some(crate::dates::parse(u).map_err(|m| AppError::field("until_day", m))?),
     };
@@ -403,7 +435,14 @@ async fn assign_crew(
     let event = crate::db::transaction(&mut db, async |tx| {
         let studio = Studio::load(tx).await?;
         let who = (id, body.coverage_assignment_id, body.contributor_id);
-        crew::assign(tx, &studio.time_zone, staff.contributor_id, who, state.clock.now()).await
+        crew::assign(
+            tx,
+            &studio.time_zone,
+            staff.contributor_id,
+            who,
+            state.clock.now(),
+        )
+        .await
     })
     .await?;
     Ok((StatusCode::CREATED, Json(event)).into_response())
@@ -426,7 +465,14 @@ async fn unassign_crew(
     crate::db::transaction(&mut db, async |tx| {
         let studio = Studio::load(tx).await?;
         let now = state.clock.now();
-        crew::unassign(tx, &studio.time_zone, staff.contributor_id, (id, event_id), now).await
+        crew::unassign(
+            tx,
+            &studio.time_zone,
+            staff.contributor_id,
+            (id, event_id),
+            now,
+        )
+        .await
     })
     .await?;
     Ok(StatusCode::NO_CONTENT)

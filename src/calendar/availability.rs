@@ -36,6 +36,20 @@ pub struct Person {
     pub free_days: Vec<NaiveDate>,
 }
 
+/// An instant range [start, end).
+type Span = (DateTime<Utc>, DateTime<Utc>);
+
+#[derive(sqlx::FromRow)]
+struct BusyRow {
+    contributor_id: i32,
+    id: i32,
+    start_time: DateTime<Utc>,
+    end_time: DateTime<Utc>,
+    is_all_day: bool,
+    event_type: EventType,
+    title: String,
+}
+
 #[derive(sqlx::FromRow)]
 struct Member {
     id: i32,
@@ -69,22 +83,21 @@ pub async fn free_busy(
     let members: Vec<Member> = q.build_query_as().fetch_all(&mut *conn).await?;
     let ids: Vec<i32> = members.iter().map(|m| m.id).collect();
     let (start, end) = rules::all_day_range(range.0, range.1, tz);
-    let rows: Vec<(i32, i32, DateTime<Utc>, DateTime<Utc>, bool, EventType, String)> =
-        sqlx::query_as(
-            "SELECT e.contributor_id, e.id, e.start_time, e.end_time, e.is_all_day, e.event_type,
+    let rows: Vec<BusyRow> = sqlx::query_as(
+        "SELECT e.contributor_id, e.id, e.start_time, e.end_time, e.is_all_day, e.event_type,
                     e.title
              FROM calendar_events e
              WHERE e.contributor_id = ANY($1) AND e.cancelled_at IS NULL
                AND e.event_type <> 'PERSONAL'
                AND tstzrange(e.start_time, e.end_time, '[)') && tstzrange($2, $3, '[)')
              ORDER BY e.start_time, e.id",
-        )
-        .bind(&ids)
-        .bind(start)
-        .bind(end)
-        .fetch_all(&mut *conn)
-        .await?;
-    let days: Vec<(NaiveDate, (DateTime<Utc>, DateTime<Utc>))> = range
+    )
+    .bind(&ids)
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut *conn)
+    .await?;
+    let days: Vec<(NaiveDate, Span)> = range
         .0
         .iter_days()
         .take_while(|d| *d <= range.1)
@@ -95,15 +108,15 @@ pub async fn free_busy(
         .map(|m| {
             let busy: Vec<Busy> = rows
                 .iter()
-                .filter(|r| r.0 == m.id)
+                .filter(|r| r.contributor_id == m.id)
                 .map(|r| Busy {
-                    event_id: r.1,
-                    start_time: r.2,
-                    end_time: r.3,
-                    is_all_day: r.4,
-                    event_type: r.5,
-                    title: r.6.clone(),
-                    when: events::when(r.2, r.3, r.4, tz),
+                    event_id: r.id,
+                    start_time: r.start_time,
+                    end_time: r.end_time,
+                    is_all_day: r.is_all_day,
+                    event_type: r.event_type,
+                    title: r.title.clone(),
+                    when: events::when(r.start_time, r.end_time, r.is_all_day, tz),
                 })
                 .collect();
             let free_days = days

@@ -168,7 +168,9 @@ async fn locked_line(
         .ok_or_else(|| AppError::not_found(&format!("project {project_id}")))?;
     let p = project(tx, project_id).await?;
     if p.wedding_date.is_none() {
-        return Err(AppError::Conflict("the project has no wedding date yet".into()));
+        return Err(AppError::Conflict(
+            "the project has no wedding date yet".into(),
+        ));
     }
     let line = lines(tx, &p, tz)
         .await?

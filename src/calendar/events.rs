@@ -131,7 +131,10 @@ pub fn parse_range(from: &str, to: &str) -> AppResult<(NaiveDate, NaiveDate)> {
     let f = crate::dates::parse(from).map_err(|m| AppError::field("from", m))?;
     let t = crate::dates::parse(to).map_err(|m| AppError::field("to", m))?;
     if t < f {
-        return Err(AppError::field("to", "the last day is on or after the first"));
+        return Err(AppError::field(
+            "to",
+            "the last day is on or after the first",
+        ));
     }
     if (t - f).num_days() >= MAX_DAYS {
         return Err(AppError::field(
@@ -199,7 +202,10 @@ pub fn parse_times(
         let first = crate::dates::parse(start).map_err(|m| AppError::field("start", m))?;
         let last = crate::dates::parse(end).map_err(|m| AppError::field("end", m))?;
         if last < first {
-            return Err(AppError::field("end", "the last day is on or after the first"));
+            return Err(AppError::field(
+                "end",
+                "the last day is on or after the first",
+            ));
         }
         if (last - first).num_days() > 366 {
             return Err(AppError::field("end", "at most a year"));
@@ -220,7 +226,10 @@ pub fn parse_times(
         return Err(AppError::field("end", "the end is after the start"));
     }
     if (e - s).num_days() > 31 {
-        return Err(AppError::field("end", "at most 31 days; use all-day for longer"));
+        return Err(AppError::field(
+            "end",
+            "at most 31 days; use all-day for longer",
+        ));
     }
     Ok((s, e))
 }

@@ -195,7 +195,10 @@ pub async fn ics(
         line(format!("UID:event-{}@projectflo", e.id));
         line(format!("DTSTAMP:{stamp}"));
         line(format!("LAST-MODIFIED:{}", ics_utc(e.updated_at)));
-        line(format!("SEQUENCE:{}", e.updated_at.timestamp() - 1_600_000_000));
+        line(format!(
+            "SEQUENCE:{}",
+            e.updated_at.timestamp() - 1_600_000_000
+        ));
         if e.is_all_day {
             let first = rules::local(e.start_time, tz).date();
             let next = rules::local(e.end_time, tz).date();
@@ -205,24 +208,40 @@ pub async fn ics(
             line(format!("DTSTART:{}", ics_utc(e.start_time)));
             line(format!("DTEND:{}", ics_utc(e.end_time)));
         }
-        line(format!("SUMMARY:{}", ics_text(&summary(&e.person, &e.title))));
+        line(format!(
+            "SUMMARY:{}",
+            ics_text(&summary(&e.person, &e.title))
+        ));
         if let Some(d) = e.description.as_deref().filter(|d| !d.is_empty()) {
             line(format!("DESCRIPTION:{}", ics_text(d)));
         }
         line(format!("CATEGORIES:{}", e.event_type.as_str()));
         line(format!(
             "STATUS:{}",
-            if e.cancelled { "CANCELLED" } else { "CONFIRMED" }
+            if e.cancelled {
+                "CANCELLED"
+            } else {
+                "CONFIRMED"
+            }
         ));
         line(format!(
             "TRANSP:{}",
-            if e.event_type.blocks() { "OPAQUE" } else { "TRANSPARENT" }
+            if e.event_type.blocks() {
+                "OPAQUE"
+            } else {
+                "TRANSPARENT"
+            }
         ));
         line("END:VEVENT".into());
     }
     for r in &rules_ {
         line("BEGIN:VEVENT".into());
-        rule_lines(r, &stamp, &summary(&person(r.contributor_id), &r.title), &mut line);
+        rule_lines(
+            r,
+            &stamp,
+            &summary(&person(r.contributor_id), &r.title),
+            &mut line,
+        );
         line("END:VEVENT".into());
     }
     for s in &shoots {
@@ -234,7 +253,10 @@ pub async fn ics(
             "DTEND;VALUE=DATE:{}",
             ics_date(s.day.succ_opt().unwrap_or(s.day))
         ));
-        line(format!("SUMMARY:{}", ics_text(&format!("Shoot day: {}", s.name))));
+        line(format!(
+            "SUMMARY:{}",
+            ics_text(&format!("Shoot day: {}", s.name))
+        ));
         line("CATEGORIES:SHOOT_DAY".into());
         line("STATUS:CONFIRMED".into());
         line("TRANSP:TRANSPARENT".into());

@@ -66,7 +66,12 @@ struct Parsed {
 }
 
 fn parse_view(v: &View, today: NaiveDate) -> Parsed {
-    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     Parsed {
         month: v.view.as_deref() == Some("month"),
         date: blank(&v.date)
@@ -171,7 +176,11 @@ impl CalendarPage {
     }
 
     pub fn switch(&self, month: bool) -> String {
-        let mut q = format!("view={}&date={}", if month { "month" } else { "week" }, self.date);
+        let mut q = format!(
+            "view={}&date={}",
+            if month { "month" } else { "week" },
+            self.date
+        );
         if let Some(p) = self.person {
             q.push_str(&format!("&person={p}"));
         }
@@ -187,7 +196,10 @@ impl CalendarPage {
 
     /// The week's days, for the header.
     pub fn header_days(&self) -> &[Day] {
-        self.rows.first().map(|r| r.days.as_slice()).unwrap_or_default()
+        self.rows
+            .first()
+            .map(|r| r.days.as_slice())
+            .unwrap_or_default()
     }
 
     pub fn form_person(&self, id: &i32) -> bool {
@@ -242,7 +254,10 @@ const TYPES: [(&str, &str); 4] = [
     ("ABSENCE", "Absence (day off, leave)"),
     ("HOLIDAY", "Holiday"),
     ("PERSONAL", "Personal (not blocking)"),
-    ("PROJECT_ASSIGNMENT", "Shoot assignment (from a project's shoot day)"),
+    (
+        "PROJECT_ASSIGNMENT",
+        "Shoot assignment (from a project's shoot day)",
+    ),
 ];
 
 async fn people(conn: &mut PgConnection) -> AppResult<Vec<(i32, String, String)>> {
@@ -345,7 +360,10 @@ pub async fn view(
                 id: i as i32,
                 name: String::new(),
                 role: String::new(),
-                days: w.iter().map(|d| day(*d, &all, p.person.is_none())).collect(),
+                days: w
+                    .iter()
+                    .map(|d| day(*d, &all, p.person.is_none()))
+                    .collect(),
             })
             .collect()
     } else {
@@ -434,7 +452,9 @@ fn open_of(e: &Event, tz: &str) -> Open {
         start_time: s.format("%H:%M").to_string(),
         end_date: last.to_string(),
         end_time: t.format("%H:%M").to_string(),
-        movable: e.recurrence_id.is_none() && e.event_type != EventType::ExternalSync && !e.cancelled,
+        movable: e.recurrence_id.is_none()
+            && e.event_type != EventType::ExternalSync
+            && !e.cancelled,
         project: e.project_id,
     }
 }
@@ -530,8 +550,8 @@ async fn create(
             if !f.is_all_day() {
                 return Err(AppError::field("repeat", "only all-day events repeat"));
             }
-            let first_day = crate::dates::parse(&f.start_date)
-                .map_err(|m| AppError::field("start", m))?;
+            let first_day =
+                crate::dates::parse(&f.start_date).map_err(|m| AppError::field("start", m))?;
             let rule = recurrences::NewRule {
                 contributor_id,
                 title,
@@ -546,7 +566,9 @@ async fn create(
                     AppError::FieldConflict { message, .. } => {
                         AppError::field_conflict("start", message)
                     }
-                    AppError::Validation { errors, message } if errors.iter().any(|e| e.field == "event_type") => {
+                    AppError::Validation { errors, message }
+                        if errors.iter().any(|e| e.field == "event_type") =>
+                    {
                         let _ = message;
                         AppError::field("repeat", "only absences and holidays repeat")
                     }
@@ -674,12 +696,18 @@ async fn nudge(
     let result = crate::db::transaction(&mut db, async |tx| {
         let tz = crate::studio::Studio::load(tx).await?.time_zone;
         let e = events::get(tx, id).await?;
-        let wall = (rules::local(e.start_time, &tz), rules::local(e.end_time, &tz));
+        let wall = (
+            rules::local(e.start_time, &tz),
+            rules::local(e.end_time, &tz),
+        );
         let (s, t) = nudged(f.by.trim(), wall, e.is_all_day)
             .ok_or_else(|| AppError::field("by", "it cannot be shorter than that"))?;
         let at = |w: NaiveDateTime| {
             rules::local_instant(w, &tz).ok_or_else(|| {
-                AppError::field("start", format!("{w} does not exist in {tz} (the clocks go forward)"))
+                AppError::field(
+                    "start",
+                    format!("{w} does not exist in {tz} (the clocks go forward)"),
+                )
             })
         };
         let range = if e.is_all_day {
@@ -783,7 +811,12 @@ async fn availability_page(
     let layout = Layout::load(&mut db, &staff, "Availability", "/calendar").await?;
     let tz = layout.settings.time_zone.clone();
     let today = state.clock.today(&tz);
-    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let blank = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let from = blank(&q.from).unwrap_or_else(|| today.to_string());
     let to = blank(&q.to).unwrap_or_else(|| {
         crate::dates::parse(&from)
@@ -870,7 +903,9 @@ async fn renew_feed(
 ) -> AppResult<Response> {
     let wide = f.studio.is_some();
     if wide && staff.role != "Owner" {
-        return Err(AppError::Forbidden("the studio-wide feed is the Owner's".into()));
+        return Err(AppError::Forbidden(
+            "the studio-wide feed is the Owner's".into(),
+        ));
     }
     let token = crate::db::transaction(&mut db, async |tx| {
         feeds::renew(tx, staff.contributor_id, wide, state.clock.now()).await
@@ -888,7 +923,13 @@ async fn revoke_feed(
     Form(f): Form<FeedForm>,
 ) -> AppResult<Response> {
     crate::db::transaction(&mut db, async |tx| {
-        feeds::revoke(tx, staff.contributor_id, f.studio.is_some(), state.clock.now()).await
+        feeds::revoke(
+            tx,
+            staff.contributor_id,
+            f.studio.is_some(),
+            state.clock.now(),
+        )
+        .await
     })
     .await?;
     Ok(Redirect::to("/calendar/feeds").into_response())
@@ -931,9 +972,18 @@ mod tests {
         let ev = (t("2027-06-12 10:00"), t("2027-06-12 11:00"));
         assert_eq!(nudged("day+1", ev, false).unwrap().0, t("2027-06-13 10:00"));
         assert_eq!(nudged("day-1", ev, false).unwrap().1, t("2027-06-11 11:00"));
-        assert_eq!(nudged("longer", ev, false).unwrap().1, t("2027-06-12 11:30"));
-        assert_eq!(nudged("shorter", ev, false).unwrap().1, t("2027-06-12 10:30"));
-        assert_eq!(nudged("days:-3", ev, false).unwrap().0, t("2027-06-09 10:00"));
+        assert_eq!(
+            nudged("longer", ev, false).unwrap().1,
+            t("2027-06-12 11:30")
+        );
+        assert_eq!(
+            nudged("shorter", ev, false).unwrap().1,
+            t("2027-06-12 10:30")
+        );
+        assert_eq!(
+            nudged("days:-3", ev, false).unwrap().0,
+            t("2027-06-09 10:00")
+        );
         let short = (t("2027-06-12 10:00"), t("2027-06-12 10:30"));
         assert!(nudged("shorter", short, false).is_none());
         assert!(nudged("days:9999", ev, false).is_none());

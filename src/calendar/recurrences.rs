@@ -77,8 +77,10 @@ pub async fn create(
     .await?;
     let horizon = today + Duration::days(HORIZON_DAYS);
     let days = rules::occurrences(r.freq, r.first_day, r.until_day, &[], r.first_day, horizon);
-    let ranges: Vec<(DateTime<Utc>, DateTime<Utc>)> =
-        days.iter().map(|d| rules::all_day_range(*d, *d, tz)).collect();
+    let ranges: Vec<(DateTime<Utc>, DateTime<Utc>)> = days
+        .iter()
+        .map(|d| rules::all_day_range(*d, *d, tz))
+        .collect();
     let starts: Vec<DateTime<Utc>> = ranges.iter().map(|x| x.0).collect();
     let ends: Vec<DateTime<Utc>> = ranges.iter().map(|x| x.1).collect();
     let types = events::clashes_with(r.event_type);

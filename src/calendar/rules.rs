@@ -8,7 +8,11 @@ use rust_decimal::prelude::ToPrimitive;
 
 /// The instants an all-day event from `first` to `last` (inclusive, local days) covers:
 /// [local midnight of `first`, local midnight of the day after `last`).
-pub fn all_day_range(first: NaiveDate, last: NaiveDate, tz: &str) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn all_day_range(
+    first: NaiveDate,
+    last: NaiveDate,
+    tz: &str,
+) -> (DateTime<Utc>, DateTime<Utc>) {
     let next = last.succ_opt().unwrap_or(last);
     (
         crate::dates::start_of_day(first, tz),
@@ -45,7 +49,9 @@ pub fn parse_local(s: &str) -> Result<NaiveDateTime, String> {
 }
 
 /// How a recurring absence repeats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Freq {
     /// Every week on the first day's weekday.
@@ -224,7 +230,9 @@ mod tests {
         let t = |s: &str| parse_local(s).unwrap();
         assert!(local_instant(t("2026-03-08T02:30"), la).is_none());
         assert_eq!(
-            local_instant(t("2026-11-01T01:30"), la).unwrap().to_rfc3339(),
+            local_instant(t("2026-11-01T01:30"), la)
+                .unwrap()
+                .to_rfc3339(),
             "2026-11-01T08:30:00+00:00"
         );
         assert_eq!(
@@ -305,14 +313,24 @@ mod tests {
         };
         let slots = default_schedule(
             day(2027, 6, 12),
-            &[s(1, Some("2")), s(3, Some("1.5")), s(3, Some("1.5")), s(5, None)],
+            &[
+                s(1, Some("2")),
+                s(3, Some("1.5")),
+                s(3, Some("1.5")),
+                s(5, None),
+            ],
         );
         let hm = |t: NaiveDateTime| t.format("%H:%M").to_string();
         let got: Vec<(String, String)> = slots.into_iter().map(|(a, b)| (hm(a), hm(b))).collect();
         assert_eq!(
             got,
-            [("10:00", "12:00"), ("12:00", "13:30"), ("12:00", "13:30"), ("13:30", "14:30")]
-                .map(|(a, b)| (a.to_string(), b.to_string()))
+            [
+                ("10:00", "12:00"),
+                ("12:00", "13:30"),
+                ("12:00", "13:30"),
+                ("13:30", "14:30")
+            ]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
         );
     }
 

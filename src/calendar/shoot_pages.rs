@@ -79,11 +79,7 @@ struct Skill {
     operator_type_id: i32,
 }
 
-async fn view(
-    conn: &mut PgConnection,
-    staff: &Staff,
-    id: i32,
-) -> AppResult<ShootDayPage> {
+async fn view(conn: &mut PgConnection, staff: &Staff, id: i32) -> AppResult<ShootDayPage> {
     let layout = Layout::load(conn, staff, "Shoot day", "/calendar").await?;
     let tz = layout.settings.time_zone.clone();
     let project = crew::project(conn, id).await?;
@@ -106,7 +102,12 @@ async fn view(
             let e = super::rules::local_instant(line.end, &tz);
             let mut candidates: Vec<Candidate> = who
                 .iter()
-                .filter(|p| !line.crew.iter().any(|c| c.contributor_id == p.contributor_id))
+                .filter(|p| {
+                    !line
+                        .crew
+                        .iter()
+                        .any(|c| c.contributor_id == p.contributor_id)
+                })
                 .map(|p| {
                     let busy = p
                         .busy
@@ -125,7 +126,9 @@ async fn view(
                         name: p.name.clone(),
                         can: p.role.clone(),
                         busy,
-                        fits: mine.iter().any(|k| k.operator_type_id == line.operator_type_id),
+                        fits: mine
+                            .iter()
+                            .any(|k| k.operator_type_id == line.operator_type_id),
                     }
                 })
                 .collect();
@@ -195,8 +198,14 @@ async fn assign(
             .trim()
             .parse()
             .map_err(|_| AppError::field("contributor_id", "choose someone"))?;
-        let e = crew::assign(tx, &tz, staff.contributor_id, (id, line, who), state.clock.now())
-            .await?;
+        let e = crew::assign(
+            tx,
+            &tz,
+            staff.contributor_id,
+            (id, line, who),
+            state.clock.now(),
+        )
+        .await?;
         Ok(format!("{} assigned: {}.", e.person, e.title))
     })
     .await;
@@ -250,7 +259,14 @@ async fn remove(
 ) -> AppResult<Response> {
     let result = crate::db::transaction(&mut db, async |tx| {
         let tz = crate::studio::Studio::load(tx).await?.time_zone;
-        crew::unassign(tx, &tz, staff.contributor_id, (id, event), state.clock.now()).await?;
+        crew::unassign(
+            tx,
+            &tz,
+            staff.contributor_id,
+            (id, event),
+            state.clock.now(),
+        )
+        .await?;
         Ok("Taken off the crew.".to_string())
     })
     .await;

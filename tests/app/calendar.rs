@@ -138,10 +138,12 @@ async fn the_database_refuses_an_overlap_even_past_the_app() {
         .execute(&app.db)
         .await
         .unwrap();
-    sqlx::query(&insert("2027-05-01T11:00Z", "2027-05-01T13:00Z").replace("'ABSENCE'", "'PERSONAL'"))
-        .execute(&app.db)
-        .await
-        .unwrap();
+    sqlx::query(
+        &insert("2027-05-01T11:00Z", "2027-05-01T13:00Z").replace("'ABSENCE'", "'PERSONAL'"),
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -220,13 +222,19 @@ async fn moving_resizing_and_deleting_events_by_the_api() {
                "start": start, "end": end})
     };
     let a: Value = owner
-        .post_json("/api/v1/calendar/events", &make("2027-04-01T09:00", "2027-04-01T12:00"))
+        .post_json(
+            "/api/v1/calendar/events",
+            &make("2027-04-01T09:00", "2027-04-01T12:00"),
+        )
         .await
         .json()
         .await
         .unwrap();
     let b: Value = owner
-        .post_json("/api/v1/calendar/events", &make("2027-04-01T13:00", "2027-04-01T15:00"))
+        .post_json(
+            "/api/v1/calendar/events",
+            &make("2027-04-01T13:00", "2027-04-01T15:00"),
+        )
         .await
         .json()
         .await
@@ -247,7 +255,10 @@ async fn moving_resizing_and_deleting_events_by_the_api() {
     )
     .await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["end_time"], "2027-04-01T20:00:00Z");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["end_time"],
+        "2027-04-01T20:00:00Z"
+    );
     // Deleted: kept as cancelled, no longer in the way, gone from the list.
     let r = owner
         .delete(&format!("/api/v1/calendar/events/{}", b["id"]))
@@ -267,7 +278,10 @@ async fn moving_resizing_and_deleting_events_by_the_api() {
         .unwrap();
     assert_eq!(list.len(), 1);
     let r = owner
-        .post_json("/api/v1/calendar/events", &make("2027-04-01T13:00", "2027-04-01T15:00"))
+        .post_json(
+            "/api/v1/calendar/events",
+            &make("2027-04-01T13:00", "2027-04-01T15:00"),
+        )
         .await;
     assert_eq!(r.status(), 201);
     // Bad input is a 4xx problem and changes nothing.
@@ -289,7 +303,10 @@ async fn moving_resizing_and_deleting_events_by_the_api() {
         .get("/api/v1/calendar/events?from=2027-01-01&to=2027-12-31")
         .await;
     assert_eq!(assert_problem(r, 422).await["errors"][0]["field"], "to");
-    assert_eq!(count(&app, "SELECT count(*) FROM calendar_events").await, before);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM calendar_events").await,
+        before
+    );
 }
 
 #[tokio::test]
@@ -333,7 +350,13 @@ async fn a_weekly_day_off_keeps_its_local_day_across_dst_and_one_day_can_be_take
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(owner.delete(&format!("/api/v1/calendar/events/{nov6}")).await.status(), 204);
+    assert_eq!(
+        owner
+            .delete(&format!("/api/v1/calendar/events/{nov6}"))
+            .await
+            .status(),
+        204
+    );
     let exceptions: Vec<NaiveDate> =
         sqlx::query_scalar("SELECT exceptions FROM calendar_recurrences WHERE id = $1")
             .bind(rule["id"].as_i64().unwrap() as i32)
@@ -374,7 +397,13 @@ async fn a_weekly_day_off_keeps_its_local_day_across_dst_and_one_day_can_be_take
         )
         .await;
     let p = assert_problem(r, 409).await;
-    assert!(p["detail"].as_str().unwrap().contains("Dec 3, 2026 10:00–12:00"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Dec 3, 2026 10:00–12:00"),
+        "{p}"
+    );
 }
 
 #[tokio::test]
@@ -419,7 +448,10 @@ async fn crew_assignment_refuses_someone_on_leave_and_postponement_moves_the_cre
         .await;
     let p = assert_problem(r, 409).await;
     let detail = p["detail"].as_str().unwrap();
-    assert!(detail.contains("Test Videographer is not available"), "{detail}");
+    assert!(
+        detail.contains("Test Videographer is not available"),
+        "{detail}"
+    );
     assert!(detail.contains("Family trip (absence)"), "{detail}");
     // Sam again: fine.
     let sam = id_of(&app, "sam@goldenhour.example").await;
@@ -481,7 +513,10 @@ async fn crew_assignment_refuses_someone_on_leave_and_postponement_moves_the_cre
     let r = owner
         .post_form(
             &format!("/projects/{project}/postpone"),
-            &[("wedding_date", &(to + chrono::Duration::days(7)).to_string())],
+            &[(
+                "wedding_date",
+                &(to + chrono::Duration::days(7)).to_string(),
+            )],
         )
         .await;
     assert_eq!(r.status(), 409);
@@ -541,10 +576,14 @@ async fn availability_by_role_and_who_can_shoot_in_the_quote_builder() {
     assert!(html.contains("Maya Chen"));
     assert!(html.contains("1 of 2 free that day"), "{html}");
     assert!(html.contains("busy:") || html.contains("busy"));
-    let r = owner.get("/calendar/availability?from=2027-01-01&to=2027-12-31").await;
+    let r = owner
+        .get("/calendar/availability?from=2027-01-01&to=2027-12-31")
+        .await;
     assert_eq!(r.status(), 422);
     let r = owner
-        .get(&format!("/calendar/availability?from={wedding}&to={wedding}"))
+        .get(&format!(
+            "/calendar/availability?from={wedding}&to={wedding}"
+        ))
         .await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("Sam Okafor"));
@@ -603,7 +642,10 @@ async fn the_week_and_month_views_show_every_type_and_change_events_in_place() {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("id=\"error-title\""));
-    assert_eq!(count(&app, "SELECT count(*) FROM calendar_events").await, before);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM calendar_events").await,
+        before
+    );
     let r = owner
         .client
         .post(owner.url("/calendar/events"))
@@ -653,11 +695,20 @@ async fn the_week_and_month_views_show_every_type_and_change_events_in_place() {
     assert_eq!(e - s, chrono::Duration::minutes(90));
     // Delete from the panel.
     let r = owner
-        .post_form(&format!("/calendar/events/{id}/delete"), &[("view", "week")])
+        .post_form(
+            &format!("/calendar/events/{id}/delete"),
+            &[("view", "week")],
+        )
         .await;
     assert_eq!(r.status(), 303);
     assert_eq!(
-        count(&app, &format!("SELECT count(*) FROM calendar_events WHERE id = {id} AND cancelled_at IS NOT NULL")).await,
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM calendar_events WHERE id = {id} AND cancelled_at IS NOT NULL"
+            )
+        )
+        .await,
         1
     );
     // The shoot day page lists the crew and the picker says who is busy.
@@ -760,12 +811,18 @@ async fn ics_feeds_parse_back_with_dates_times_rules_and_cancellations_and_can_b
         .find(|e| e.1.iter().any(|p| p == "CATEGORIES:PROJECT_ASSIGNMENT"))
         .expect("an assignment");
     assert!(
-        shoot.1.iter().any(|p| p.starts_with("DTSTART:") && p.ends_with('Z')),
+        shoot
+            .1
+            .iter()
+            .any(|p| p.starts_with("DTSTART:") && p.ends_with('Z')),
         "{shoot:?}"
     );
     // The weekly day off: an all-day RRULE.
     let off = find("Day off");
-    assert!(off.1.iter().any(|p| p.starts_with("DTSTART;VALUE=DATE:")), "{off:?}");
+    assert!(
+        off.1.iter().any(|p| p.starts_with("DTSTART;VALUE=DATE:")),
+        "{off:?}"
+    );
     assert!(off.1.iter().any(|p| p == "RRULE:FREQ=WEEKLY"), "{off:?}");
     // The shoot day: all-day, the wedding's local date.
     let (_, wedding) = olivia(&app).await;
@@ -791,7 +848,12 @@ async fn ics_feeds_parse_back_with_dates_times_rules_and_cancellations_and_can_b
     owner
         .delete(&format!("/api/v1/calendar/events/{off_day}"))
         .await;
-    let text = reqwest::get(app.url(path)).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(app.url(path))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let events = parse_ics(&text);
     let off = events.iter().find(|e| e.0 == "Day off").unwrap();
     assert!(
