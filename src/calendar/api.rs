@@ -50,7 +50,8 @@ pub struct RangeQuery {
     #[param(schema_with = day_or_empty)]
     #[serde(default)]
     pub from: Option<String>,
-    /// The last local day (at most 62 days after `from`); empty: 6 days after `from`.
+    /// The last local day; empty: 6 days after `from`. Availability answers at most 62 days
+    /// from `from`; a `to` before `from` is an empty range.
     #[param(schema_with = day_or_empty)]
     #[serde(default)]
     pub to: Option<String>,
@@ -58,7 +59,7 @@ pub struct RangeQuery {
     #[serde(default)]
     pub contributor_id: Option<i32>,
     /// Only people in this role (e.g. Videographer).
-    #[param(max_length = 255)]
+    #[param(max_length = 255, pattern = r"^[^\x00]*$")]
     #[serde(default)]
     pub role: Option<String>,
     #[param(schema_with = page::after_param)]
@@ -129,6 +130,46 @@ async fn list_events(
     ))
 }
 
+/// The kinds of event the API adds (EXTERNAL_SYNC comes from calendar sync only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NewType {
+    ProjectAssignment,
+    Absence,
+    Holiday,
+    Personal,
+}
+
+impl NewType {
+    pub fn event_type(self) -> EventType {
+        match self {
+            NewType::ProjectAssignment => EventType::ProjectAssignment,
+            NewType::Absence => EventType::Absence,
+            NewType::Holiday => EventType::Holiday,
+            NewType::Personal => EventType::Personal,
+        }
+    }
+
+    pub fn of(t: EventType) -> Option<NewType> {
+        [
+            NewType::ProjectAssignment,
+            NewType::Absence,
+            NewType::Holiday,
+            NewType::Personal,
+        ]
+        .into_iter()
+        .find(|n| n.event_type() == t)
+    }
+}
+
+/// What a recurring rule stores: a day off (ABSENCE) or a HOLIDAY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RuleType {
+    Absence,
+    Holiday,
+}
+
 /// A new event. Times are the studio's local wall times; all-day events take days.
 #[derive(Deserialize, ToSchema)]
 pub struct EventIn {
@@ -140,17 +181,20 @@ pub struct EventIn {
         pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
     )]
     pub title: String,
-    /// PROJECT_ASSIGNMENT (needs `project_id`), ABSENCE, HOLIDAY or PERSONAL; EXTERNAL_SYNC
-    /// comes from calendar sync only.
-    pub event_type: EventType,
+    /// PROJECT_ASSIGNMENT (needs `project_id`), ABSENCE, HOLIDAY or PERSONAL.
+    pub event_type: NewType,
     /// All day: `start` and `end` are the first and last local day (YYYY-MM-DD).
     #[serde(default)]
     pub all_day: bool,
-    /// `YYYY-MM-DDTHH:MM` in the studio's time zone, or a day when `all_day`.
-    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$")]
+    /// `YYYY-MM-DDTHH:MM` in the studio's time zone, or a day (YYYY-MM-DD) when `all_day`.
+    #[schema(
+        pattern = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$"
+    )]
     pub start: String,
     /// Excluded for times, included for days.
-    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$")]
+    #[schema(
+        pattern = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$"
+    )]
     pub end: String,
     #[serde(default)]
     #[schema(max_length = 5000, pattern = r"^[^\x00]*$")]
@@ -168,14 +212,8 @@ fn opt_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Err
 /// The new event checked (the JSON and the page's form alike).
 pub fn new_event(e: &EventIn, tz: &str) -> AppResult<NewEvent> {
     let title = events::title(&e.title)?;
-    if e.event_type == EventType::ExternalSync {
-        return Err(AppError::field(
-            "event_type",
-            "synced events come from calendar sync",
-        ));
-    }
-    if e.event_type == EventType::ProjectAssignment && e.project_id.is_none() {
-        return Err(AppError::field(
+    if e.event_type == NewType::ProjectAssignment && e.project_id.is_none() {
+        return Err(AppError::field_conflict(
             "project_id",
             "an assignment is for a project",
         ));
@@ -199,7 +237,7 @@ pub fn new_event(e: &EventIn, tz: &str) -> AppResult<NewEvent> {
         coverage_assignment_id: None,
         recurrence_id: None,
         title,
-        event_type: e.event_type,
+        event_type: e.event_type.event_type(),
         start,
         end,
         all_day: e.all_day,
@@ -250,9 +288,13 @@ async fn one_event(mut db: Db, ApiPath(id): ApiPath<i32>) -> AppResult<Json<Even
 #[derive(Deserialize, ToSchema)]
 pub struct TimesIn {
     /// As when it was made: local wall times, or days for an all-day event.
-    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$")]
+    #[schema(
+        pattern = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$"
+    )]
     pub start: String,
-    #[schema(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$")]
+    #[schema(
+        pattern = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?)?$"
+    )]
     pub end: String,
 }
 
@@ -325,7 +367,7 @@ pub struct RecurrenceIn {
     )]
     pub title: String,
     /// ABSENCE (a day off) or HOLIDAY.
-    pub event_type: EventType,
+    pub event_type: RuleType,
     pub freq: Freq,
     #[schema(schema_with = json::date)]
     pub first_day: String,
@@ -349,10 +391,19 @@ pub fn new_rule(r: &RecurrenceIn) -> AppResult<NewRule> {
         None => None,
         Some(u) => Some(crate::dates::parse(u).map_err(|m| AppError::field("until_day", m))?),
     };
+    if until_day.is_some_and(|u| u < first_day) {
+        return Err(AppError::field_conflict(
+            "until_day",
+            "on or after the first day",
+        ));
+    }
     Ok(NewRule {
         contributor_id: r.contributor_id,
         title,
-        event_type: r.event_type,
+        event_type: match r.event_type {
+            RuleType::Absence => EventType::Absence,
+            RuleType::Holiday => EventType::Holiday,
+        },
         freq: r.freq,
         first_day,
         until_day,

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 
 /// One busy interval.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = BusyTime)]
 pub struct Busy {
     pub event_id: i32,
     pub start_time: DateTime<Utc>,
@@ -26,6 +27,7 @@ pub struct Busy {
 
 /// A person's free/busy over the range.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = FreeBusy)]
 pub struct Person {
     pub contributor_id: i32,
     pub name: String,
@@ -57,6 +59,9 @@ struct Member {
     role: String,
 }
 
+/// The most days one free/busy answer covers.
+pub const MAX_DAYS: i64 = 62;
+
 /// Active team members: no login, or a login that is not deactivated.
 pub const ACTIVE: &str = "NOT EXISTS (SELECT 1 FROM staff_credentials cr
                                       WHERE cr.contributor_id = co.id AND NOT cr.is_active)";
@@ -82,6 +87,14 @@ pub async fn free_busy(
     q.push(" ORDER BY name, co.id LIMIT 500");
     let members: Vec<Member> = q.build_query_as().fetch_all(&mut *conn).await?;
     let ids: Vec<i32> = members.iter().map(|m| m.id).collect();
+    // At most MAX_DAYS days from the first; one that ends before it starts has none.
+    let range = (
+        range.0,
+        range
+            .1
+            .min(range.0 + chrono::Duration::days(MAX_DAYS - 1))
+            .max(range.0 - chrono::Duration::days(1)),
+    );
     let (start, end) = rules::all_day_range(range.0, range.1, tz);
     let rows: Vec<BusyRow> = sqlx::query_as(
         "SELECT e.contributor_id, e.id, e.start_time, e.end_time, e.is_all_day, e.event_type,

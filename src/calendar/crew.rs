@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 
 /// A booked project as its shoot day reads it.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[schema(as = ShootProject)]
 pub struct Project {
     pub id: i32,
     pub name: String,
@@ -25,6 +26,7 @@ pub struct Project {
 
 /// One line of the wedding day: a scene, the operator type it needs, how many, when, who.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = ShootLine)]
 pub struct Line {
     /// The coverage line (`build_coverage_assignments.id`).
     pub id: i32,
@@ -44,6 +46,7 @@ pub struct Line {
 
 /// A person on a line, by their assignment event.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CrewMember)]
 pub struct Crew {
     pub event_id: i32,
     pub contributor_id: i32,

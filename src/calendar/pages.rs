@@ -590,6 +590,8 @@ async fn create(
                 format!("{}T{}", f.end_date.trim(), f.end_time.trim()),
             )
         };
+        let event_type = super::api::NewType::of(event_type)
+            .ok_or_else(|| AppError::field("event_type", "choose what kind of event"))?;
         let body = super::api::EventIn {
             contributor_id,
             title,

@@ -2,7 +2,7 @@
 //! (`calendar_recurrences`: WEEKLY or YEARLY from a first day, until a day or not, less
 //! exceptions) and its occurrences are stored as all-day events, each the studio's local day
 //! (so they keep their day across daylight-saving changes), from the first day up to
-//! `HORIZON_DAYS` after today: the exclusion constraint then covers every occurrence like
+//! `HORIZON_DAYS` after today (and from a year back at most): the exclusion constraint then covers every occurrence like
 //! any other absence, and a rule that would overlap an assignment is refused naming it.
 //! Deleting one occurrence makes it an exception of the rule (`events::cancel`).
 use super::events::{self, EventType};
@@ -18,6 +18,7 @@ pub const HORIZON_DAYS: i64 = 730;
 
 /// A rule as stored.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+#[schema(as = CalendarRecurrence)]
 pub struct Recurrence {
     pub id: i32,
     pub contributor_id: i32,
@@ -76,7 +77,9 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     let horizon = today + Duration::days(HORIZON_DAYS);
-    let days = rules::occurrences(r.freq, r.first_day, r.until_day, &[], r.first_day, horizon);
+    // Stored from a year back at most (older days block no one now) to the horizon.
+    let from = r.first_day.max(today - Duration::days(366));
+    let days = rules::occurrences(r.freq, r.first_day, r.until_day, &[], from, horizon);
     let ranges: Vec<(DateTime<Utc>, DateTime<Utc>)> = days
         .iter()
         .map(|d| rules::all_day_range(*d, *d, tz))

@@ -53,6 +53,7 @@ pub fn parse_local(s: &str) -> Result<NaiveDateTime, String> {
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "UPPERCASE")]
+#[schema(as = RecurrenceFreq)]
 pub enum Freq {
     /// Every week on the first day's weekday.
     Weekly,

@@ -193,22 +193,24 @@ async fn all_day_events_cover_the_local_day_and_block_assignments_on_it() {
         )
         .await;
     assert_eq!(r.status(), 201);
-    // A time the clocks skip is refused by its field; so is an end before the start.
+    // A time the clocks skip is refused by its field (409: the shape is right, the calendar
+    // refuses it); so is an end before the start.
     let r = owner
         .post_json(
             "/api/v1/calendar/events",
             &assign("2027-03-14T02:30", "2027-03-14T04:00"),
         )
         .await;
-    let p = assert_problem(r, 422).await;
-    assert_eq!(p["errors"][0]["field"], "start");
+    let p = assert_problem(r, 409).await;
+    assert!(p["detail"].as_str().unwrap().starts_with("start:"), "{p}");
     let r = owner
         .post_json(
             "/api/v1/calendar/events",
             &assign("2027-03-20T10:00", "2027-03-20T09:00"),
         )
         .await;
-    assert_eq!(assert_problem(r, 422).await["errors"][0]["field"], "end");
+    let p = assert_problem(r, 409).await;
+    assert!(p["detail"].as_str().unwrap().starts_with("end:"), "{p}");
 }
 
 #[tokio::test]
@@ -300,9 +302,18 @@ async fn moving_resizing_and_deleting_events_by_the_api() {
         assert!(r.status().is_client_error(), "{body}: {}", r.status());
     }
     let r = owner
+        .get("/api/v1/calendar/events?from=2027-02-30&to=2027-12-31")
+        .await;
+    assert_eq!(assert_problem(r, 422).await["errors"][0]["field"], "from");
+    // A year at once is fine (the list is paged); a range ending before it starts is empty.
+    let r = owner
         .get("/api/v1/calendar/events?from=2027-01-01&to=2027-12-31")
         .await;
-    assert_eq!(assert_problem(r, 422).await["errors"][0]["field"], "to");
+    assert_eq!(r.status(), 200);
+    let r = owner
+        .get("/api/v1/calendar/events?from=2027-04-02&to=2027-04-01")
+        .await;
+    assert_eq!(r.json::<Vec<Value>>().await.unwrap().len(), 0);
     assert_eq!(
         count(&app, "SELECT count(*) FROM calendar_events").await,
         before
@@ -577,9 +588,20 @@ async fn availability_by_role_and_who_can_shoot_in_the_quote_builder() {
     assert!(html.contains("1 of 2 free that day"), "{html}");
     assert!(html.contains("busy:") || html.contains("busy"));
     let r = owner
-        .get("/calendar/availability?from=2027-01-01&to=2027-12-31")
+        .get("/calendar/availability?from=2027-02-30&to=2027-12-31")
         .await;
     assert_eq!(r.status(), 422);
+    let year: Vec<Value> = owner
+        .get("/api/v1/availability?from=2027-01-01&to=2027-12-31&role=Editor")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        year[0]["free_days"].as_array().unwrap().len(),
+        62,
+        "at most 62 days"
+    );
     let r = owner
         .get(&format!(
             "/calendar/availability?from={wedding}&to={wedding}"
