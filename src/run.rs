@@ -21,6 +21,10 @@ pub enum Cmd {
     JobsInvoices {
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// `jobs calendar`: recurring absences stored up to the horizon.
+    JobsCalendar {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     CreateUser {
         email: String,
         role: String,
@@ -106,6 +110,14 @@ async fn execute(
                  forgotten, {} reminders sent.",
                 swept.overdue, swept.credits, swept.forgotten, swept.reminders
             );
+        }
+        Cmd::JobsCalendar { at } => {
+            let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
+            let mut conn = database.pool.acquire().await?;
+            let added = crate::calendar::recurrences::extend_all(&mut conn, &clock)
+                .await
+                .map_err(|e| anyhow::anyhow!("the calendar step: {e}"))?;
+            println!("Calendar: {added} days of recurring absences stored.");
         }
         Cmd::Migrate | Cmd::Seed { .. } => {}
     }

@@ -156,3 +156,73 @@ pub async fn of(conn: &mut PgConnection, contributor: Option<i32>) -> AppResult<
     .fetch_all(conn)
     .await?)
 }
+
+/// Store every rule's days from the day after its last stored one up to `HORIZON_DAYS` after
+/// today (less its exceptions), one transaction per rule, the rule row locked so that two runs
+/// do not store a day twice. A day another assignment or absence already holds is left to it
+/// (`ON CONFLICT DO NOTHING` on the exclusion constraint). Returns the days stored.
+pub async fn extend_all(conn: &mut PgConnection, clock: &crate::clock::Clock) -> AppResult<u64> {
+    let studio = crate::studio::Studio::load(conn).await?;
+    let tz = studio.time_zone;
+    let today = clock.today(&tz);
+    let horizon = today + Duration::days(HORIZON_DAYS);
+    let ids: Vec<i32> = sqlx::query_scalar(
+        "SELECT id FROM calendar_recurrences WHERE until_day IS NULL OR until_day > $1 ORDER BY id",
+    )
+    .bind(today)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut added = 0;
+    for id in ids {
+        added += crate::db::transaction(conn, async |tx| {
+            let r: Recurrence = sqlx::query_as(&format!(
+                "SELECT {COLUMNS} FROM calendar_recurrences WHERE id = $1 FOR UPDATE"
+            ))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let last: Option<DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT max(start_time) FROM calendar_events WHERE recurrence_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let from = last
+                .map(|t| rules::local(t, &tz).date() + Duration::days(1))
+                .unwrap_or(r.first_day)
+                .max(today - Duration::days(366));
+            let Some(freq) = Freq::parse(&r.freq) else {
+                return Ok(0);
+            };
+            let days =
+                rules::occurrences(freq, r.first_day, r.until_day, &r.exceptions, from, horizon);
+            let ranges: Vec<(DateTime<Utc>, DateTime<Utc>)> = days
+                .iter()
+                .map(|d| rules::all_day_range(*d, *d, &tz))
+                .collect();
+            let starts: Vec<DateTime<Utc>> = ranges.iter().map(|x| x.0).collect();
+            let ends: Vec<DateTime<Utc>> = ranges.iter().map(|x| x.1).collect();
+            let n = sqlx::query(
+                "INSERT INTO calendar_events (contributor_id, title, start_time, end_time,
+                                              is_all_day, event_type, recurrence_id, created_at,
+                                              updated_at)
+                 SELECT $1, $2, o.s, o.t, true, $3, $4, $5, $5
+                 FROM unnest($6::timestamptz[], $7::timestamptz[]) AS o(s, t)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(r.contributor_id)
+            .bind(&r.title)
+            .bind(r.event_type)
+            .bind(r.id)
+            .bind(clock.now())
+            .bind(&starts)
+            .bind(&ends)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            Ok(n)
+        })
+        .await?;
+    }
+    Ok(added)
+}

@@ -906,3 +906,55 @@ async fn ics_feeds_parse_back_with_dates_times_rules_and_cancellations_and_can_b
         404
     );
 }
+
+#[tokio::test]
+async fn the_nightly_step_stores_recurring_days_up_to_the_horizon_once_and_yields_to_assignments() {
+    let app = TestApp::demo_at(clock()).await;
+    let sam = id_of(&app, "sam@goldenhour.example").await;
+    let (project, _) = olivia(&app).await;
+    let last: DateTime<Utc> = sqlx::query_scalar(
+        "SELECT max(start_time) FROM calendar_events
+         WHERE contributor_id = $1 AND recurrence_id IS NOT NULL",
+    )
+    .bind(sam)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    // Five weeks on, Sam's day off is taken by a shoot booked before the rule reached it.
+    let taken = last + chrono::Duration::weeks(5);
+    sqlx::query(
+        "INSERT INTO calendar_events (contributor_id, project_id, title, start_time, end_time,
+                                      event_type)
+         VALUES ($1, $2, 'Shoot', $3, $3 + interval '4 hours', 'PROJECT_ASSIGNMENT')",
+    )
+    .bind(sam)
+    .bind(project)
+    .bind(taken + chrono::Duration::hours(10))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let later = Clock::Fixed(clock().now() + chrono::Duration::days(60));
+    let mut conn = app.db.acquire().await.unwrap();
+    let added = projectflo::calendar::recurrences::extend_all(&mut conn, &later)
+        .await
+        .unwrap();
+    // About 60 days of weekly days off, less the one taken (and maybe a yearly holiday).
+    assert!((7..=10).contains(&added), "{added}");
+    assert_eq!(
+        projectflo::calendar::recurrences::extend_all(&mut conn, &later)
+            .await
+            .unwrap(),
+        0,
+        "twice stores nothing twice"
+    );
+    let on_taken: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM calendar_events WHERE contributor_id = $1 AND recurrence_id IS NOT NULL
+           AND start_time = $2",
+    )
+    .bind(sam)
+    .bind(taken)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(on_taken, 0);
+}
