@@ -1,6 +1,7 @@
 //! Shoot days: a booked project's coverage (its quote's `build_coverage_assignments`: scene,
 //! operator type, how many) is the wedding day's schedule, each line with a start and an end
-//! (the scenes' hours one after another from 10:00 until the studio sets its own,
+//! (the line's hours as sold, else its scene's default hours, one scene after another from
+//! 10:00, until the studio sets its own,
 //! `shoot_schedule`), and its crew: each person assigned to a line is a PROJECT_ASSIGNMENT
 //! event over the line's times. Assigning someone who is not available is refused naming who,
 //! when and why. A postponement moves the schedule and the crew's events with the wedding.
@@ -84,7 +85,7 @@ pub async fn lines(conn: &mut PgConnection, p: &Project, tz: &str) -> AppResult<
         return Ok(vec![]);
     };
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT a.id, s.id AS scene_id, s.name AS scene, s.default_hours AS hours,
+        "SELECT a.id, s.id AS scene_id, s.name AS scene, COALESCE(a.hours, s.default_hours) AS hours,
                 o.id AS operator_type_id, o.name AS operator_type, a.quantity,
                 sc.start_time, sc.end_time
          FROM build_coverage_assignments a

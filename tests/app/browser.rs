@@ -358,6 +358,12 @@ async fn screenshots() {
     .fetch_one(&app.db)
     .await
     .unwrap();
+    let (project, wedding): (i32, chrono::NaiveDate) =
+        sqlx::query_as("SELECT project_id, (SELECT wedding_date FROM projects WHERE id = project_id) FROM builds WHERE id = $1")
+            .bind(olivia)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     let c = browser().await.unwrap();
     login(
         &c,
@@ -373,6 +379,16 @@ async fn screenshots() {
         ("booked", app.url(&format!("/quotes/{olivia}"))),
         ("inbox", app.url("/inbox")),
         ("invoices", app.url("/invoices")),
+        (
+            "calendar-week",
+            app.url(&format!("/calendar?view=week&date={wedding}")),
+        ),
+        ("calendar-month", app.url("/calendar?view=month")),
+        (
+            "shoot-day",
+            app.url(&format!("/projects/{project}/shoot-day")),
+        ),
+        ("who-can-shoot", app.url(&format!("/quotes/{ava}"))),
     ] {
         c.goto(&url).await.unwrap();
         std::fs::write(
