@@ -292,7 +292,7 @@ pub async fn set_times(
     let (si, ei) = (instant("start", s, tz)?, instant("end", e, tz)?);
     keep_times(tx, line.id, si, ei).await?;
     for c in &line.crew {
-        events::change_times(tx, tz, actor, c.event_id, (si, ei), now).await?;
+        events::move_event(tx, tz, (actor, true), c.event_id, (si, ei), now).await?;
     }
     let p = project(tx, project_id).await?;
     Ok(lines(tx, &p, tz)
@@ -316,7 +316,7 @@ pub async fn unassign(
             "crew assignment {event_id} of project {project_id}"
         )));
     }
-    events::cancel(tx, tz, actor, event_id, now).await
+    events::cancel_locked(tx, tz, actor, e, now).await
 }
 
 /// The wedding moved from `from` to `to`: the shoot day's kept times and its crew's events

@@ -469,10 +469,35 @@ pub async fn change_times(
     tz: &str,
     actor: i32,
     id: i32,
+    range: (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+) -> AppResult<Event> {
+    move_event(tx, tz, (actor, false), id, range, now).await
+}
+
+/// A shoot assignment is part of its project's shoot day: it moves with its line's times.
+fn on_a_shoot_day(e: &Event) -> AppResult<()> {
+    match (e.coverage_assignment_id, e.project_id) {
+        (Some(_), Some(p)) => Err(AppError::Conflict(format!(
+            "this is a crew assignment: change it on the shoot day (/projects/{p}/shoot-day)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `change_times`, or (`crew`) the shoot day moving its own line's assignment.
+pub(super) async fn move_event(
+    tx: &mut PgConnection,
+    tz: &str,
+    (actor, crew): (i32, bool),
+    id: i32,
     (start, end): (DateTime<Utc>, DateTime<Utc>),
     now: DateTime<Utc>,
 ) -> AppResult<Event> {
     let e = lock(tx, id).await?;
+    if !crew {
+        on_a_shoot_day(&e)?;
+    }
     if e.recurrence_id.is_some() {
         return Err(AppError::Conflict(
             "this is one day of a recurring absence: delete this day, or change the rule".into(),
@@ -526,6 +551,19 @@ pub async fn cancel(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let e = lock(tx, id).await?;
+    on_a_shoot_day(&e)?;
+    cancel_locked(tx, tz, actor, e, now).await
+}
+
+/// Cancel an event already locked (the shoot day's unassign comes here directly).
+pub(super) async fn cancel_locked(
+    tx: &mut PgConnection,
+    tz: &str,
+    actor: i32,
+    e: Event,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let id = e.id;
     if e.event_type == EventType::ExternalSync {
         return Err(AppError::Conflict(
             "a synced event changes in its own calendar".into(),

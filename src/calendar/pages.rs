@@ -122,6 +122,8 @@ pub struct Open {
     pub end_date: String,
     pub end_time: String,
     pub movable: bool,
+    /// A crew assignment: changed on its project's shoot day.
+    pub crew: bool,
     pub project: Option<i32>,
 }
 
@@ -294,7 +296,9 @@ fn chip(e: &Event, tz: &str, with_name: bool) -> Chip {
             events::when(e.start_time, e.end_time, e.is_all_day, tz)
         ),
         class: e.event_type.class(),
-        movable: e.recurrence_id.is_none() && e.event_type != EventType::ExternalSync,
+        movable: e.recurrence_id.is_none()
+            && e.coverage_assignment_id.is_none()
+            && e.event_type != EventType::ExternalSync,
         cancelled: e.cancelled,
     }
 }
@@ -453,8 +457,10 @@ fn open_of(e: &Event, tz: &str) -> Open {
         end_date: last.to_string(),
         end_time: t.format("%H:%M").to_string(),
         movable: e.recurrence_id.is_none()
+            && e.coverage_assignment_id.is_none()
             && e.event_type != EventType::ExternalSync
             && !e.cancelled,
+        crew: e.coverage_assignment_id.is_some(),
         project: e.project_id,
     }
 }

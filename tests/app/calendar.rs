@@ -473,6 +473,36 @@ async fn crew_assignment_refuses_someone_on_leave_and_postponement_moves_the_cre
         )
         .await;
     assert_eq!(r.status(), 201);
+    // A crew assignment changes on the shoot day, not alone; there its line's times move it.
+    let sam_on: Value = r.json().await.unwrap();
+    let path = format!("/api/v1/calendar/events/{}", sam_on["id"]);
+    let r = patch(
+        &owner,
+        &path,
+        &json!({"start": format!("{wedding}T08:00"), "end": format!("{wedding}T09:00")}),
+    )
+    .await;
+    assert!(
+        assert_problem(r, 409).await["detail"]
+            .as_str()
+            .unwrap()
+            .contains("shoot day")
+    );
+    assert_problem(owner.delete(&path).await, 409).await;
+    let r = owner
+        .post_form(
+            &format!("/projects/{project}/shoot-day/{line}/times"),
+            &[("start", "12:00"), ("end", "18:00")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let moved: Value = owner.get(&path).await.json().await.unwrap();
+    let la = chrono_tz::America::Los_Angeles;
+    let start: DateTime<Utc> = moved["start_time"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        start.with_timezone(&la).format("%H:%M").to_string(),
+        "12:00"
+    );
     // A full line refuses a second person.
     let maya = id_of(&app, "maya@goldenhour.example").await;
     let r = owner
