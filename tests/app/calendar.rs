@@ -57,15 +57,13 @@ async fn fifty_concurrent_conflicting_assignments_store_exactly_the_non_overlapp
     let (project, _) = olivia(&app).await;
     let (_, email) = app.staff("Videographer").await;
     let who = id_of(&app, &email).await;
-    // Ten one-hour slots, each asked for five times, all at once on separate connections.
+    // Ten one-hour slots, each asked for five times, all at once: fifty API clients, each its
+    // own HTTP connection (and so its own database connection on the server).
+    let token = owner.api_token("storm").await;
     let mut tasks = vec![];
     for n in 0..50 {
         let slot = n % 10;
-        let s = Session {
-            client: owner.client.clone(),
-            csrf: owner.csrf.clone(),
-            base: owner.base.clone(),
-        };
+        let (url, token) = (owner.url("/api/v1/calendar/events"), token.clone());
         tasks.push(tokio::spawn(async move {
             let body = json!({
                 "contributor_id": who, "title": format!("Shoot {n}"),
@@ -73,7 +71,13 @@ async fn fifty_concurrent_conflicting_assignments_store_exactly_the_non_overlapp
                 "start": format!("2027-02-10T{:02}:00", 8 + slot),
                 "end": format!("2027-02-10T{:02}:00", 9 + slot),
             });
-            let r = s.post_json("/api/v1/calendar/events", &body).await;
+            let r = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
             let status = r.status().as_u16();
             (slot, status, r.text().await.unwrap())
         }));
