@@ -992,3 +992,40 @@ async fn the_nightly_step_stores_recurring_days_up_to_the_horizon_once_and_yield
     .unwrap();
     assert_eq!(on_taken, 0);
 }
+
+#[tokio::test]
+async fn the_event_list_walks_page_by_page_each_event_once_even_at_the_same_instant() {
+    let app = TestApp::demo_at(clock()).await;
+    let owner = app.demo_login("Owner").await;
+    let token = owner.api_token("walk").await;
+    let (_, email) = app.staff("Editor").await;
+    let who = id_of(&app, &email).await;
+    // 130 personal events, many starting at the very same instant.
+    sqlx::query(
+        "INSERT INTO calendar_events (contributor_id, title, start_time, end_time, event_type)
+         SELECT $1, 'Walk ' || n, timestamptz '2027-05-03T16:00Z' + (n % 4) * interval '1 hour',
+                timestamptz '2027-05-03T16:00Z' + (n % 4 + 1) * interval '1 hour', 'PERSONAL'
+         FROM generate_series(1, 130) n",
+    )
+    .bind(who)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let all: Vec<i64> =
+        sqlx::query_scalar("SELECT id::bigint FROM calendar_events WHERE contributor_id = $1")
+            .bind(who)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let (rows, pages) = owner
+        .walk_api(
+            &token,
+            &format!("/api/v1/calendar/events?from=2027-05-01&to=2027-05-31&contributor_id={who}"),
+        )
+        .await;
+    assert_eq!(pages, 3);
+    let seen: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    crate::helpers::assert_each_once(seen, all, "events");
+    let r = owner.get("/api/v1/calendar/events?after=nope").await;
+    assert_problem(r, 422).await;
+}
