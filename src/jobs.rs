@@ -1,7 +1,8 @@
 //! `projectflo jobs nightly`: the studio's nightly run, also scheduled inside `serve`. It learns
 //! from the completed tasks (`production::nightly`: each person's average per template and each
 //! template's average) and sweeps the invoices (`billing::jobs`: credits applied, Overdue,
-//! reminders). Safe to run twice and from several instances at once: the learning runs under an
+//! reminders), and stores the coming days of recurring absences (`calendar::recurrences`, two
+//! years ahead). Safe to run twice and from several instances at once: the learning runs under an
 //! advisory lock and writes only numbers that change; every invoice change locks its rows.
 use crate::billing::jobs::Swept;
 use crate::clock::Clock;
@@ -14,6 +15,8 @@ use sqlx::PgPool;
 pub struct Nightly {
     pub learned: Vec<Learned>,
     pub swept: Swept,
+    /// Days of recurring absences stored.
+    pub absences: u64,
 }
 
 impl Nightly {
@@ -36,6 +39,10 @@ impl Nightly {
              forgotten, {} reminders sent.",
             s.overdue, s.credits, s.forgotten, s.reminders
         ));
+        out.push(format!(
+            "Calendar: {} days of recurring absences stored.",
+            self.absences
+        ));
         out.join("\n")
     }
 }
@@ -45,9 +52,14 @@ pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppRe
     let now = clock.now();
     let learned =
         crate::db::transaction(&mut conn, async |tx| nightly::learn(tx, now).await).await?;
+    let absences = crate::calendar::recurrences::extend_all(&mut conn, clock).await?;
     drop(conn);
     let swept = crate::billing::jobs::sweep(pool, settings, clock).await?;
-    Ok(Nightly { learned, swept })
+    Ok(Nightly {
+        learned,
+        swept,
+        absences,
+    })
 }
 
 /// Inside `serve`: the nightly run once a day, the first check a minute after start and then

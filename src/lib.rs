@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod bench;
 pub mod billing;
+pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod config;

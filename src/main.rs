@@ -59,6 +59,14 @@ enum Jobs {
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// The calendar's nightly step: store the days of recurring absences (weekly days off,
+    /// yearly holidays) up to two years ahead of today; a day already taken by an assignment
+    /// is left to it.
+    Calendar {
+        /// Run as at this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +128,7 @@ fn main() -> std::process::ExitCode {
         Command::Demo => run::Cmd::Demo,
         Command::Jobs(Jobs::Invoices { at }) => run::Cmd::JobsInvoices { at },
         Command::Jobs(Jobs::Nightly { at }) => run::Cmd::JobsNightly { at },
+        Command::Jobs(Jobs::Calendar { at }) => run::Cmd::JobsCalendar { at },
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Bench(Bench::Api {
             connections,

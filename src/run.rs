@@ -25,6 +25,10 @@ pub enum Cmd {
     JobsNightly {
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// `jobs calendar`: recurring absences stored up to the horizon.
+    JobsCalendar {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     CreateUser {
         email: String,
         role: String,
@@ -117,6 +121,14 @@ async fn execute(
                 .await
                 .map_err(|e| anyhow::anyhow!("the nightly run: {e}"))?;
             println!("{}", run.report());
+        }
+        Cmd::JobsCalendar { at } => {
+            let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
+            let mut conn = database.pool.acquire().await?;
+            let added = crate::calendar::recurrences::extend_all(&mut conn, &clock)
+                .await
+                .map_err(|e| anyhow::anyhow!("the calendar step: {e}"))?;
+            println!("Calendar: {added} days of recurring absences stored.");
         }
         Cmd::Migrate | Cmd::Seed { .. } => {}
     }

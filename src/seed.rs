@@ -77,8 +77,147 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
         .await?;
     }
     demo_builds(&mut tx, clock).await?;
+    demo_calendar(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// The team calendar around the demo's dates: who can fill which operator type, Sam's weekly
+/// day off, the studio's yearly holiday for Maya, Leo's week of leave, a personal event, and
+/// the crew of Olivia's booked wedding (Maya on the ceremony, Sam on the reception), made
+/// through the calendar's own functions.
+async fn demo_calendar(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
+    use crate::calendar::events::{self, EventType, NewEvent};
+    use crate::calendar::{crew, recurrences, rules};
+    use chrono::{Datelike, Duration};
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let tz = crate::studio::Studio::load(tx)
+        .await
+        .map_err(err)?
+        .time_zone;
+    let (today, now) = (clock.today(&tz), clock.now());
+    let person = async |tx: &mut sqlx::PgConnection, email: &str| -> Result<i32> {
+        Ok(sqlx::query_scalar(
+            "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+             WHERE c.email = $1",
+        )
+        .bind(email)
+        .fetch_one(tx)
+        .await?)
+    };
+    let maya = person(tx, "maya@goldenhour.example").await?;
+    let sam = person(tx, "sam@goldenhour.example").await?;
+    let leo = person(tx, "leo@goldenhour.example").await?;
+    sqlx::query(
+        "INSERT INTO contributor_operator_types (contributor_id, operator_type_id)
+         SELECT v.who, o.id FROM (VALUES ($1, 'Lead Videographer'), ($2, 'Lead Videographer'),
+                                         ($2, 'Second Shooter'), ($2, 'Drone Pilot')) v(who, name)
+         JOIN operator_types o ON o.name = v.name",
+    )
+    .bind(maya)
+    .bind(sam)
+    .execute(&mut *tx)
+    .await?;
+    let project: i32 = sqlx::query_scalar(
+        "SELECT p.id FROM projects p JOIN builds b ON b.project_id = p.id
+         JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
+         WHERE c.email = 'olivia.nguyen@example.com'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let p = crew::project(tx, project).await.map_err(err)?;
+    let wedding = p.wedding_date.unwrap_or(today);
+    // Sam's day off: every week, two days after the wedding's weekday (never the wedding day).
+    let off = today - Duration::days(28);
+    let shift = (wedding.weekday().num_days_from_monday() + 2) % 7;
+    let off = off
+        + Duration::days(
+            (shift as i64 - off.weekday().num_days_from_monday() as i64).rem_euclid(7),
+        );
+    let rule = |who, title: &str, event_type, freq, first_day| recurrences::NewRule {
+        contributor_id: who,
+        title: title.into(),
+        event_type,
+        freq,
+        first_day,
+        until_day: None,
+    };
+    let weekly = rule(sam, "Day off", EventType::Absence, rules::Freq::Weekly, off);
+    recurrences::create(tx, &tz, maya, &weekly, (today, now))
+        .await
+        .map_err(err)?;
+    let holiday_day = today + Duration::days(17);
+    let yearly = rule(
+        maya,
+        "Studio holiday",
+        EventType::Holiday,
+        rules::Freq::Yearly,
+        holiday_day,
+    );
+    recurrences::create(tx, &tz, maya, &yearly, (today, now))
+        .await
+        .map_err(err)?;
+    let leave = rules::all_day_range(today + Duration::days(5), today + Duration::days(9), &tz);
+    let at = |d: chrono::NaiveDate, h: u32| {
+        rules::local_instant(d.and_hms_opt(h, 0, 0).unwrap_or_default(), &tz).unwrap_or(now)
+    };
+    let one = |who, title: &str, event_type, (start, end), all_day| NewEvent {
+        contributor_id: who,
+        project_id: None,
+        coverage_assignment_id: None,
+        recurrence_id: None,
+        title: title.into(),
+        event_type,
+        start,
+        end,
+        all_day,
+        description: None,
+    };
+    for e in [
+        one(leo, "Annual leave", EventType::Absence, leave, true),
+        one(
+            maya,
+            "Venue walk-through, Cavallo Point",
+            EventType::Personal,
+            (
+                at(today + Duration::days(3), 14),
+                at(today + Duration::days(3), 16),
+            ),
+            false,
+        ),
+        one(
+            sam,
+            "Dentist",
+            EventType::Absence,
+            (
+                at(today + Duration::days(1), 9),
+                at(today + Duration::days(1), 11),
+            ),
+            false,
+        ),
+    ] {
+        if events::in_the_way(
+            tx,
+            e.contributor_id,
+            (e.start, e.end),
+            events::clashes_with(e.event_type),
+            None,
+        )
+        .await
+        .map_err(err)?
+        .is_none()
+        {
+            events::create(tx, &tz, maya, &e, now).await.map_err(err)?;
+        }
+    }
+    let lines = crew::lines(tx, &p, &tz).await.map_err(err)?;
+    for (i, line) in lines.iter().enumerate() {
+        let who = if i == 0 { maya } else { sam };
+        crew::assign(tx, &tz, maya, (project, line.id, who), now)
+            .await
+            .map_err(err)?;
+    }
+    Ok(())
 }
 
 /// A demo quote: the couple's email, coverage (scene, operator, quantity, hours), films and

@@ -103,3 +103,63 @@ document.addEventListener("htmx:load", (e) => stackTables(e.target));
     moved = null;
   });
 })();
+
+// Calendar: drag an event chip to another day to move it by as many days; on a focused chip,
+// Alt+Left/Right move it a day and Alt+Shift+Left/Right make it shorter/longer. Each is the
+// nudge form's own request (the panel's buttons do the same without a mouse or JavaScript),
+// answered with the calendar, swapped in place; a refusal comes back with its reason.
+(() => {
+  const cal = () => document.getElementById("calendar");
+  const nudge = (id, by, source) => {
+    const t = cal();
+    if (!t || !window.htmx) return;
+    htmx.ajax("POST", `/calendar/events/${id}/nudge`, {
+      source,
+      target: "#cal-region",
+      select: "#cal-region",
+      swap: "outerHTML show:none",
+      headers: { "X-CSRF-Token": t.dataset.csrf },
+      values: { by, view: t.dataset.view, date: t.dataset.date, person: t.dataset.person, role: t.dataset.role },
+    });
+  };
+  const dayOf = (e) => e.target.closest && e.target.closest("#calendar td.cal-day");
+  document.addEventListener("dragstart", (e) => {
+    const chip = e.target.closest && e.target.closest("#calendar .chip[data-movable]");
+    if (chip) e.dataTransfer.setData("text/plain", `${chip.dataset.event} ${chip.dataset.day}`);
+  });
+  document.addEventListener("dragover", (e) => {
+    const td = dayOf(e);
+    if (!td) return;
+    e.preventDefault();
+    td.classList.add("drop-target");
+  });
+  document.addEventListener("dragleave", (e) => {
+    const td = dayOf(e);
+    if (td && !td.contains(e.relatedTarget)) td.classList.remove("drop-target");
+  });
+  document.addEventListener("drop", (e) => {
+    const td = dayOf(e);
+    if (!td) return;
+    e.preventDefault();
+    td.classList.remove("drop-target");
+    const [id, from] = (e.dataTransfer.getData("text/plain") || "").split(" ");
+    if (!/^[0-9]+$/.test(id || "") || !from) return;
+    const days = Math.round((Date.parse(td.dataset.day) - Date.parse(from)) / 86400000);
+    if (days) nudge(id, `days:${days}`, td);
+  });
+  document.addEventListener("keydown", (e) => {
+    const chip = e.target.closest && e.target.closest("#calendar .chip[data-movable]");
+    if (!chip || !e.altKey || (e.key !== "ArrowLeft" && e.key !== "ArrowRight")) return;
+    e.preventDefault();
+    const left = e.key === "ArrowLeft";
+    nudge(chip.dataset.event, e.shiftKey ? (left ? "shorter" : "longer") : (left ? "day-1" : "day+1"), chip);
+  });
+  // Keep the keyboard on the event just moved.
+  document.addEventListener("htmx:afterSwap", (e) => {
+    const panel = document.getElementById("open-h");
+    const id = e.detail && e.detail.requestConfig && e.detail.requestConfig.path.match(/events\/([0-9]+)\/nudge/);
+    if (!id) return;
+    const chip = document.querySelector(`#calendar .chip[data-event="${id[1]}"]`);
+    (chip || panel || document.getElementById("cal-heading")).focus();
+  });
+})();

@@ -51,6 +51,7 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/contract/{token}/sign",
     "/brand/logo",
     "/webhooks/stripe",
+    "/calendar/feed/{token}",
 ];
 
 pub const STAFF_COOKIE: &str = "pf_session";

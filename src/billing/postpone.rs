@@ -3,6 +3,8 @@
 //! Void or Draft, not credit notes) move with it, by their own rule from the new day (never
 //! before the booking day, nor before today). `plan` says what would change (the page shows it
 //! first); `apply` does it in one transaction, the project and its invoices locked, audited.
+//! The shoot day's times and crew assignments move with the wedding (`calendar::crew`); a crew
+//! member who is not free on the new day refuses the move, naming who, when and why.
 use super::status::{self, InvoiceStatus};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
@@ -154,6 +156,15 @@ pub async fn apply(
     // The project's unfinished tasks move by as many days as the wedding.
     let shift = (to - p.wedding_date).num_days();
     let tasks_moved = crate::production::tasks::shift_due_dates(tx, p.id, shift).await?;
+    // The shoot day's schedule and crew move with the wedding (a clash refuses it all).
+    crate::calendar::crew::follow_wedding(
+        tx,
+        &studio.time_zone,
+        p.id,
+        (p.wedding_date, to),
+        clock.now(),
+    )
+    .await?;
     // One statement for every moved invoice.
     let ids: Vec<i32> = moves.iter().map(|m| m.invoice).collect();
     let days: Vec<NaiveDate> = moves.iter().map(|m| m.to).collect();

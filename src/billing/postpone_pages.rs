@@ -151,7 +151,7 @@ async fn apply(
         Ok(moved) => Ok(
             Redirect::to(&format!("/projects/{id}/postpone?moved={}", moved.len())).into_response(),
         ),
-        Err(e @ AppError::Validation { .. }) => {
+        Err(e @ (AppError::Validation { .. } | AppError::FieldConflict { .. })) => {
             let (page, _) = view(&mut db, &staff, &state, id, None).await?;
             let page = PostponePage {
                 typed: f.wedding_date,

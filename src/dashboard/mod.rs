@@ -18,10 +18,10 @@ use sqlx::types::Json;
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
-    // Leads, Quotes, Projects, Tasks and Invoices have their own pages; the rest are still to
-    // come.
+    // Leads, Quotes, Projects, Tasks, Calendar and Invoices have their own pages; the rest are
+    // still to come.
     for &(path, label) in NAV[3..NAV.len() - 1].iter() {
-        if path == "/invoices" || path == "/projects" || path == "/tasks" {
+        if ["/invoices", "/projects", "/tasks", "/calendar"].contains(&path) {
             continue;
         }
         r = r.get(path, area_access(path), move |db: Db, staff: Staff| {

@@ -157,6 +157,8 @@ struct Builder {
     more_inquiries: bool,
     /// The payment schedules to choose from: (id, name, the quote's).
     schedules: Vec<(i32, String, bool)>,
+    /// Who can shoot on the wedding date (free first), once the inquiry has one.
+    shooters: Vec<crate::calendar::availability::Shooter>,
 }
 
 impl Builder {
@@ -181,6 +183,11 @@ impl Builder {
     }
 
     /// "version N" of the last version sent ("the proposal" for one sent before versions).
+    /// How many who can shoot are free on the wedding date.
+    fn free_shooters(&self) -> usize {
+        self.shooters.iter().filter(|s| s.free).count()
+    }
+
     fn version_label(&self) -> String {
         self.version
             .map_or("the proposal".into(), |v| format!("version {}", v.0))
@@ -334,7 +341,15 @@ async fn builder_view(
     let (open, more) = pages::open_inquiries(db, None).await?;
     let contract = crate::contract::contracts::stage_of(db, id).await?;
     let schedules = crate::payment_schedules::choices(db, id).await?;
+    let shooters = match head.wedding_date {
+        Some(day) => {
+            crate::calendar::availability::who_can_shoot(db, &layout.settings.time_zone, day)
+                .await?
+        }
+        None => vec![],
+    };
     Ok(Builder {
+        shooters,
         schedules,
         contract,
         id,

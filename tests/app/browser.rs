@@ -364,6 +364,12 @@ async fn screenshots() {
     .fetch_one(&app.db)
     .await
     .unwrap();
+    let (project, wedding): (i32, chrono::NaiveDate) =
+        sqlx::query_as("SELECT project_id, (SELECT wedding_date FROM projects WHERE id = project_id) FROM builds WHERE id = $1")
+            .bind(olivia)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     let c = browser().await.unwrap();
     login(
         &c,
@@ -379,6 +385,16 @@ async fn screenshots() {
         ("booked", app.url(&format!("/quotes/{olivia}"))),
         ("inbox", app.url("/inbox")),
         ("invoices", app.url("/invoices")),
+        (
+            "calendar-week",
+            app.url(&format!("/calendar?view=week&date={wedding}")),
+        ),
+        ("calendar-month", app.url("/calendar?view=month")),
+        (
+            "shoot-day",
+            app.url(&format!("/projects/{project}/shoot-day")),
+        ),
+        ("who-can-shoot", app.url(&format!("/quotes/{ava}"))),
     ] {
         c.goto(&url).await.unwrap();
         std::fs::write(
@@ -816,4 +832,127 @@ async fn a_quote_is_edited_with_the_keyboard_and_focus_stays_where_it_was() {
         .unwrap();
     assert_eq!(still, serde_json::Value::Bool(true), "no page reload");
     c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_owner_assigns_a_second_shooter_sees_them_on_the_week_and_reads_why_not_for_someone_on_leave()
+ {
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    // Olivia's wedding needs a second shooter on the ceremony; two videographers, one on leave.
+    let (project, build, wedding): (i32, i32, chrono::NaiveDate) = sqlx::query_as(
+        "SELECT p.id, b.id, p.wedding_date FROM projects p JOIN builds b ON b.project_id = p.id
+         JOIN inquiries i ON i.id = b.inquiry_id JOIN contacts c ON c.id = i.contact_id
+         WHERE c.email = 'olivia.nguyen@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let line: i32 = sqlx::query_scalar(
+        "INSERT INTO build_coverage_assignments (build_id, coverage_scene_id, operator_type_id)
+         SELECT $1, s.id, o.id FROM coverage_scenes s, operator_types o
+         WHERE s.name = 'Ceremony' AND o.name = 'Second Shooter' RETURNING id",
+    )
+    .bind(build)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let mut people = vec![];
+    for (first, last) in [("Rosa", "Lind"), ("Theo", "Park")] {
+        let email = format!("{}@crew.example", first.to_lowercase());
+        projectflo::accounts::admin::create_user(
+            &app.db,
+            &email,
+            "Videographer",
+            first,
+            last,
+            crate::helpers::TEST_PASSWORD,
+        )
+        .await
+        .unwrap();
+        let id: i32 = sqlx::query_scalar(
+            "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+             WHERE c.email = $1",
+        )
+        .bind(&email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        people.push(id);
+    }
+    let tz: String = sqlx::query_scalar("SELECT time_zone FROM studio_settings")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let (s, e) = projectflo::calendar::rules::all_day_range(wedding, wedding, &tz);
+    sqlx::query(
+        "INSERT INTO calendar_events (contributor_id, title, start_time, end_time, is_all_day,
+                                      event_type)
+         VALUES ($1, 'Parental leave', $2, $3, true, 'ABSENCE')",
+    )
+    .bind(people[0])
+    .bind(s)
+    .bind(e)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    c.goto(&app.url(&format!("/projects/{project}/shoot-day")))
+        .await
+        .unwrap();
+    c.execute("window.__marker = 1;", vec![]).await.unwrap();
+    // Rosa is on leave: refused, and the page says who, when and why.
+    pick(&c, line, people[0]).await;
+    let why = wait_text(&c, Locator::Id(&format!("error-line-{line}"))).await;
+    assert!(why.contains("Rosa Lind is not available"), "{why}");
+    assert!(why.contains("(all day): Parental leave (absence)"), "{why}");
+    // Theo is free: assigned in place, no reload.
+    pick(&c, line, people[1]).await;
+    let crew = c
+        .wait()
+        .for_element(Locator::Css(&format!(
+            "#line-{line} li[data-crew='{}']",
+            people[1]
+        )))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(crew.contains("Theo Park"), "{crew}");
+    let v = c
+        .execute("return window.__marker === 1", vec![])
+        .await
+        .unwrap();
+    assert_eq!(v, serde_json::json!(true), "the page was not reloaded");
+    // The team's week of the wedding: Theo's row has the ceremony.
+    c.goto(&app.url(&format!("/calendar?view=week&date={wedding}")))
+        .await
+        .unwrap();
+    let row = text(
+        &c,
+        Locator::Css(&format!("tr[data-person-row='{}']", people[1])),
+    )
+    .await;
+    assert!(row.contains("Ceremony (Second Shooter)"), "{row}");
+    assert!(row.contains("10:00"), "{row}");
+    let rosa = text(
+        &c,
+        Locator::Css(&format!("tr[data-person-row='{}']", people[0])),
+    )
+    .await;
+    assert!(rosa.contains("Parental leave"), "{rosa}");
+}
+
+/// Choose a person in a coverage line's picker and press Assign.
+async fn pick(c: &Client, line: i32, who: i32) {
+    let select = c.find(Locator::Id(&format!("who-{line}"))).await.unwrap();
+    select.select_by_value(&who.to_string()).await.unwrap();
+    click(c, Locator::Id(&format!("assign-btn-{line}"))).await;
 }

@@ -111,6 +111,7 @@ async fn every_area_has_a_page() {
             "/leads",
             "/quotes",
             "/invoices",
+            "/calendar",
             "/projects",
             "/tasks",
         ];

@@ -12,6 +12,7 @@ mod billing;
 mod billing_pages;
 mod booking;
 mod browser;
+mod calendar;
 mod catalog;
 mod cli;
 mod contracts;
