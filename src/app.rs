@@ -52,6 +52,7 @@ fn all_routes() -> Routes {
         .merge(crate::quote::routes())
         .merge(crate::contract::routes())
         .merge(crate::billing::routes())
+        .merge(crate::reports::routes())
         .merge(crate::portal::routes())
         .merge(crate::history::routes())
         .merge(crate::inbox::routes())

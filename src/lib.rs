@@ -1,7 +1,7 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
 //!
 //! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
-//! contract, billing, portal, inbox, history) -> `http` -> `auth` -> shared services (`error`, `state`, `db`,
+//! contract, billing, reports, portal, inbox, history) -> `http` -> `auth` -> shared services (`error`, `state`, `db`,
 //! `audit`, `mail`, `notify`, `crypto`, `money`, `config`). `tests/app/architecture.rs` checks
 //! that no module imports one that imports it back.
 pub mod accounts;
@@ -30,6 +30,7 @@ pub mod page;
 pub mod payment_schedules;
 pub mod portal;
 pub mod quote;
+pub mod reports;
 pub mod run;
 pub mod schedule;
 pub mod seed;

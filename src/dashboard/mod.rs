@@ -18,9 +18,9 @@ use sqlx::types::Json;
 
 pub fn routes() -> Routes {
     let mut r = Routes::new().get("/", Access::Staff, dashboard);
-    // Leads, Quotes and Invoices have their own pages; the rest are still to come.
+    // Leads, Quotes, Invoices and Reports have their own pages; the rest are still to come.
     for &(path, label) in NAV[3..NAV.len() - 1].iter() {
-        if path == "/invoices" {
+        if path == "/invoices" || path == "/reports" {
             continue;
         }
         r = r.get(path, area_access(path), move |db: Db, staff: Staff| {
