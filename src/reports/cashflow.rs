@@ -1,8 +1,8 @@
 //! Cash flow by the studio's local month: invoiced (issued invoices by issue date, neither Draft
 //! nor Void; credit notes, negative, net it), collected (payments by payment date less refunds
 //! by refund date; method 'Credit' pairs move no money and are left out), expected (what is
-//! still owed on open invoices due in that month, from today on), and outstanding and overdue
-//! at today. One aggregate statement for the months, one for the totals at today.
+//! still owed on open invoices due in that month, from today on, to the end of the range's last
+//! month), and outstanding and overdue at today. One aggregate statement for the months, one for the totals at today.
 use super::range::Range;
 use crate::error::AppResult;
 use chrono::NaiveDate;
@@ -22,7 +22,8 @@ pub struct CashMonth {
     /// money and are left out).
     #[schema(value_type = String)]
     pub collected: Decimal,
-    /// Still owed on open invoices due in this month on or after today.
+    /// Still owed on open invoices due in this month on or after today (the whole of the
+    /// range's last month counts).
     #[schema(value_type = String)]
     pub expected: Decimal,
 }
@@ -82,13 +83,13 @@ WITH months AS (
          sum(total_amount - COALESCE(amount_paid, 0)) AS amount
   FROM invoices
   WHERE status IN ('Sent', 'Partially Paid', 'Overdue') AND total_amount > 0
-    AND due_date >= greatest($8::date, $3::date) AND due_date < $4
+    AND due_date >= greatest($8::date, $3::date) AND due_date < $9
   GROUP BY 1
 )
 SELECT to_char(months.m, 'YYYY-MM') AS month,
-       COALESCE(inv.amount, 0) AS invoiced,
-       COALESCE(paid.amount, 0) - COALESCE(refunded.amount, 0) AS collected,
-       COALESCE(owed.amount, 0) AS expected
+       COALESCE(inv.amount, 0)::numeric(14,2) AS invoiced,
+       (COALESCE(paid.amount, 0) - COALESCE(refunded.amount, 0))::numeric(14,2) AS collected,
+       COALESCE(owed.amount, 0)::numeric(14,2) AS expected
 FROM months
 LEFT JOIN inv ON inv.m = months.m
 LEFT JOIN paid ON paid.m = months.m
@@ -105,7 +106,7 @@ pub async fn report(
 ) -> AppResult<CashFlow> {
     let months_of = range.months();
     let (first, last) = (months_of[0], *months_of.last().unwrap_or(&months_of[0]));
-    let months: Vec<CashMonth> = sqlx::query_as(MONTHS_SQL)
+    let mut months: Vec<CashMonth> = sqlx::query_as(MONTHS_SQL)
         .bind(first)
         .bind(last)
         .bind(range.from)
@@ -114,25 +115,34 @@ pub async fn report(
         .bind(crate::dates::start_of_day(range.end(), time_zone))
         .bind(time_zone)
         .bind(today)
+        .bind(
+            last.checked_add_months(chrono::Months::new(1))
+                .unwrap_or(range.end()),
+        )
         .fetch_all(&mut *conn)
         .await?;
     let at: AtToday = sqlx::query_as(
-        "SELECT COALESCE(sum(total_amount - COALESCE(amount_paid, 0)), 0) AS outstanding,
+        "SELECT COALESCE(sum(total_amount - COALESCE(amount_paid, 0)), 0)::numeric(14,2) AS outstanding,
                 COALESCE(sum(total_amount - COALESCE(amount_paid, 0))
-                         FILTER (WHERE due_date < $1), 0) AS overdue
+                         FILTER (WHERE due_date < $1), 0)::numeric(14,2) AS overdue
          FROM invoices
          WHERE status IN ('Sent', 'Partially Paid', 'Overdue') AND total_amount > 0",
     )
     .bind(today)
     .fetch_one(&mut *conn)
     .await?;
+    for m in &mut months {
+        m.invoiced = super::two(m.invoiced);
+        m.collected = super::two(m.collected);
+        m.expected = super::two(m.expected);
+    }
     Ok(CashFlow {
         from: range.from,
         to: range.to,
         today,
         currency: currency.to_string(),
-        outstanding: at.outstanding,
-        overdue: at.overdue,
+        outstanding: super::two(at.outstanding),
+        overdue: super::two(at.overdue),
         total: total(&months),
         months,
     })
@@ -142,9 +152,9 @@ pub async fn report(
 pub fn total(months: &[CashMonth]) -> CashMonth {
     CashMonth {
         month: "Total".into(),
-        invoiced: months.iter().map(|m| m.invoiced).sum(),
-        collected: months.iter().map(|m| m.collected).sum(),
-        expected: months.iter().map(|m| m.expected).sum(),
+        invoiced: super::two(months.iter().map(|m| m.invoiced).sum()),
+        collected: super::two(months.iter().map(|m| m.collected).sum()),
+        expected: super::two(months.iter().map(|m| m.expected).sum()),
     }
 }
 
@@ -159,9 +169,9 @@ pub fn csv(r: &CashFlow) -> AppResult<String> {
     for m in r.months.iter().chain([&r.total]) {
         rows.push(vec![
             m.month.clone(),
-            m.invoiced.round_dp(2).to_string(),
-            m.collected.round_dp(2).to_string(),
-            m.expected.round_dp(2).to_string(),
+            super::amount(m.invoiced),
+            super::amount(m.collected),
+            super::amount(m.expected),
         ]);
     }
     super::csv_of(&rows)

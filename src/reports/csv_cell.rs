@@ -14,6 +14,25 @@ fn cell(v: &str) -> String {
     }
 }
 
+/// An amount with exactly two decimals (`0.00`, not `0`), as the API and the CSV show it.
+pub fn two(d: Decimal) -> Decimal {
+    let mut d = d.round_dp(2);
+    d.rescale(2);
+    d
+}
+
+/// A percentage with exactly one decimal (`100.0`).
+pub fn one(d: Decimal) -> Decimal {
+    let mut d = d.round_dp(1);
+    d.rescale(1);
+    d
+}
+
+/// An amount as a CSV cell: two decimals, no currency, no separators.
+pub fn amount(d: Decimal) -> String {
+    format!("{:.2}", d.round_dp(2))
+}
+
 /// The rows (the first is the header) as CSV.
 pub fn csv_of(rows: &[Vec<String>]) -> AppResult<String> {
     let mut w = csv::Writer::from_writer(vec![]);
@@ -28,6 +47,19 @@ pub fn csv_of(rows: &[Vec<String>]) -> AppResult<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_have_two_decimals() {
+        assert_eq!(amount(Decimal::ZERO), "0.00");
+        assert_eq!(two(Decimal::ZERO).to_string(), "0.00");
+        assert_eq!(one(Decimal::from(100)).to_string(), "100.0");
+        assert_eq!(
+            one(Decimal::from_str("33.333").unwrap()).to_string(),
+            "33.3"
+        );
+        assert_eq!(amount(Decimal::from_str("-12.5").unwrap()), "-12.50");
+        assert_eq!(amount(Decimal::from_str("3.999").unwrap()), "4.00");
+    }
 
     #[test]
     fn formulas_are_defused_and_negative_amounts_kept() {

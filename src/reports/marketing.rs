@@ -65,13 +65,13 @@ pub struct Roi {
 /// Bookings out of inquiries, in percent with one decimal (pure); none without inquiries.
 pub fn conversion(bookings: i64, inquiries: i64) -> Option<Decimal> {
     (inquiries > 0).then(|| {
-        (Decimal::from(bookings) * Decimal::ONE_HUNDRED / Decimal::from(inquiries)).round_dp(1)
+        super::one(Decimal::from(bookings) * Decimal::ONE_HUNDRED / Decimal::from(inquiries))
     })
 }
 
 /// (revenue - spend) / spend in percent with one decimal (pure); none without spend.
 pub fn roi(revenue: Decimal, spend: Decimal) -> Option<Decimal> {
-    (spend > Decimal::ZERO).then(|| ((revenue - spend) * Decimal::ONE_HUNDRED / spend).round_dp(1))
+    (spend > Decimal::ZERO).then(|| super::one((revenue - spend) * Decimal::ONE_HUNDRED / spend))
 }
 
 const SQL: &str = "
@@ -102,8 +102,8 @@ WITH i AS (
 )
 SELECT COALESCE(ia.source, sa.source) AS source, COALESCE(ia.campaign, sa.campaign) AS campaign,
        COALESCE(ia.inquiries, 0) AS inquiries, COALESCE(ia.proposals, 0) AS proposals,
-       COALESCE(ia.bookings, 0) AS bookings, COALESCE(ia.revenue, 0) AS revenue,
-       COALESCE(sa.spend, 0) AS spend
+       COALESCE(ia.bookings, 0) AS bookings, COALESCE(ia.revenue, 0)::numeric(14,2) AS revenue,
+       COALESCE(sa.spend, 0)::numeric(14,2) AS spend
 FROM ia FULL JOIN sa
   ON ia.source = sa.source AND COALESCE(ia.campaign, '') = COALESCE(sa.campaign, '')";
 
@@ -134,8 +134,8 @@ fn row(r: &Row) -> RoiRow {
         proposals: r.proposals,
         bookings: r.bookings,
         conversion_percent: conversion(r.bookings, r.inquiries),
-        revenue: r.revenue,
-        spend: r.spend,
+        revenue: super::two(r.revenue),
+        spend: super::two(r.spend),
         roi_percent: roi(r.revenue, r.spend),
     }
 }
@@ -220,8 +220,8 @@ pub fn csv(r: &Roi) -> AppResult<String> {
             x.proposals.to_string(),
             x.bookings.to_string(),
             opt(x.conversion_percent),
-            x.revenue.round_dp(2).to_string(),
-            x.spend.round_dp(2).to_string(),
+            super::amount(x.revenue),
+            super::amount(x.spend),
             opt(x.roi_percent),
         ]);
     }

@@ -17,7 +17,7 @@ pub mod spend;
 
 use crate::http::routes::Routes;
 
-pub use csv_cell::csv_of;
+pub use csv_cell::{amount, csv_of, one, two};
 
 pub fn routes() -> Routes {
     Routes::new().merge(api::routes()).merge(pages::routes())

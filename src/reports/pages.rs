@@ -114,6 +114,8 @@ struct ReportPage {
     notes: Vec<&'static str>,
     /// The filters as a query string (for the CSV link).
     query: String,
+    /// The cash flow's link to the coming months.
+    coming: Option<String>,
 }
 
 impl ReportPage {
@@ -156,6 +158,7 @@ async fn refused(
         tables: vec![],
         notes: vec![],
         query: String::new(),
+        coming: None,
     };
     Ok(refusal.respond(render(&page)))
 }
@@ -181,6 +184,16 @@ fn csv_response(name: &str, body: String) -> Response {
 const CASH_INTRO: &str = "Invoiced: issued invoices by issue date (credit notes subtract). \
     Collected: money received by payment date, less refunds (credits applied are not money). \
     Expected: still owed on open invoices due that month, from today on.";
+
+/// The cash flow of the coming six months (this month and the next five): what is expected.
+fn coming_months(today: chrono::NaiveDate) -> String {
+    let from = super::range::month_of(today);
+    let to = from
+        .checked_add_months(chrono::Months::new(6))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(today);
+    format!("/reports/cash-flow?from={from}&to={to}")
+}
 
 async fn cash_flow(
     State(state): State<AppState>,
@@ -250,6 +263,7 @@ async fn cash_flow(
         notes: vec![],
         query: query_of(&f, &range.from.to_string(), &range.to.to_string()),
         filters: f,
+        coming: Some(coming_months(today)),
         layout,
     };
     Ok(render(&page))
@@ -371,6 +385,7 @@ async fn marketing_page(
         notes: vec![],
         query: query_of(&f, &range.from.to_string(), &range.to.to_string()),
         filters: f,
+        coming: None,
         layout,
     };
     Ok(render(&page))
@@ -460,6 +475,7 @@ async fn pipeline_page(
         notes: vec![PIPELINE_NOTE],
         query: query_of(&f, &range.from.to_string(), &range.to.to_string()),
         filters: f,
+        coming: None,
         layout,
     };
     Ok(render(&page))
