@@ -4,7 +4,7 @@ use super::cashflow::{self, CashFlow};
 use super::marketing::{self, Roi};
 use super::pipeline::{self, Pipeline};
 use super::range::Filters;
-use super::spend::{self, NewSpend, Spend};
+use super::spend::{self, NewSpend, Spend, SpendIn};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::routes::Routes;
@@ -111,7 +111,7 @@ async fn spend_list(
 
 /// Add a marketing spend entry; every bad field is named (422).
 #[utoipa::path(post, path = "/api/v1/reports/marketing-spend", tag = "reports",
-    request_body = NewSpend,
+    request_body = SpendIn,
     responses(
         (status = 201, body = Spend),
         (status = 422, body = crate::http::error::Problem),
@@ -119,8 +119,9 @@ async fn spend_list(
 async fn spend_create(
     mut db: Db,
     staff: Staff,
-    ApiJson(n): ApiJson<NewSpend>,
+    ApiJson(n): ApiJson<SpendIn>,
 ) -> AppResult<Response> {
+    let n = NewSpend::from(n);
     let s = crate::db::transaction(&mut db, async |tx| {
         spend::create(tx, &n, staff.contributor_id).await
     })

@@ -132,17 +132,17 @@ pub async fn report(
     .fetch_one(&mut *conn)
     .await?;
     for m in &mut months {
-        m.invoiced = super::two(m.invoiced);
-        m.collected = super::two(m.collected);
-        m.expected = super::two(m.expected);
+        m.invoiced = super::csv_cell::two(m.invoiced);
+        m.collected = super::csv_cell::two(m.collected);
+        m.expected = super::csv_cell::two(m.expected);
     }
     Ok(CashFlow {
         from: range.from,
         to: range.to,
         today,
         currency: currency.to_string(),
-        outstanding: super::two(at.outstanding),
-        overdue: super::two(at.overdue),
+        outstanding: super::csv_cell::two(at.outstanding),
+        overdue: super::csv_cell::two(at.overdue),
         total: total(&months),
         months,
     })
@@ -152,9 +152,9 @@ pub async fn report(
 pub fn total(months: &[CashMonth]) -> CashMonth {
     CashMonth {
         month: "Total".into(),
-        invoiced: super::two(months.iter().map(|m| m.invoiced).sum()),
-        collected: super::two(months.iter().map(|m| m.collected).sum()),
-        expected: super::two(months.iter().map(|m| m.expected).sum()),
+        invoiced: super::csv_cell::two(months.iter().map(|m| m.invoiced).sum()),
+        collected: super::csv_cell::two(months.iter().map(|m| m.collected).sum()),
+        expected: super::csv_cell::two(months.iter().map(|m| m.expected).sum()),
     }
 }
 
@@ -169,12 +169,12 @@ pub fn csv(r: &CashFlow) -> AppResult<String> {
     for m in r.months.iter().chain([&r.total]) {
         rows.push(vec![
             m.month.clone(),
-            super::amount(m.invoiced),
-            super::amount(m.collected),
-            super::amount(m.expected),
+            super::csv_cell::amount(m.invoiced),
+            super::csv_cell::amount(m.collected),
+            super::csv_cell::amount(m.expected),
         ]);
     }
-    super::csv_of(&rows)
+    super::csv_cell::csv_of(&rows)
 }
 
 /// A month key back to the first day of that month (for chart labels).

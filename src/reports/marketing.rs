@@ -65,13 +65,16 @@ pub struct Roi {
 /// Bookings out of inquiries, in percent with one decimal (pure); none without inquiries.
 pub fn conversion(bookings: i64, inquiries: i64) -> Option<Decimal> {
     (inquiries > 0).then(|| {
-        super::one(Decimal::from(bookings) * Decimal::ONE_HUNDRED / Decimal::from(inquiries))
+        super::csv_cell::one(
+            Decimal::from(bookings) * Decimal::ONE_HUNDRED / Decimal::from(inquiries),
+        )
     })
 }
 
 /// (revenue - spend) / spend in percent with one decimal (pure); none without spend.
 pub fn roi(revenue: Decimal, spend: Decimal) -> Option<Decimal> {
-    (spend > Decimal::ZERO).then(|| super::one((revenue - spend) * Decimal::ONE_HUNDRED / spend))
+    (spend > Decimal::ZERO)
+        .then(|| super::csv_cell::one((revenue - spend) * Decimal::ONE_HUNDRED / spend))
 }
 
 const SQL: &str = "
@@ -134,8 +137,8 @@ fn row(r: &Row) -> RoiRow {
         proposals: r.proposals,
         bookings: r.bookings,
         conversion_percent: conversion(r.bookings, r.inquiries),
-        revenue: super::two(r.revenue),
-        spend: super::two(r.spend),
+        revenue: super::csv_cell::two(r.revenue),
+        spend: super::csv_cell::two(r.spend),
         roi_percent: roi(r.revenue, r.spend),
     }
 }
@@ -220,12 +223,12 @@ pub fn csv(r: &Roi) -> AppResult<String> {
             x.proposals.to_string(),
             x.bookings.to_string(),
             opt(x.conversion_percent),
-            super::amount(x.revenue),
-            super::amount(x.spend),
+            super::csv_cell::amount(x.revenue),
+            super::csv_cell::amount(x.spend),
             opt(x.roi_percent),
         ]);
     }
-    super::csv_of(&rows)
+    super::csv_cell::csv_of(&rows)
 }
 
 #[cfg(test)]

@@ -17,8 +17,6 @@ pub mod spend;
 
 use crate::http::routes::Routes;
 
-pub use csv_cell::{amount, csv_of, one, two};
-
 pub fn routes() -> Routes {
     Routes::new().merge(api::routes()).merge(pages::routes())
 }

@@ -177,7 +177,7 @@ pub fn csv(p: &Pipeline) -> AppResult<String> {
         row.push(m.total.to_string());
         rows.push(row);
     }
-    super::csv_of(&rows)
+    super::csv_cell::csv_of(&rows)
 }
 
 /// The status names (so that the list above stays the database's enum).

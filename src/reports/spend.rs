@@ -25,15 +25,28 @@ pub struct Spend {
     pub created_at: DateTime<Utc>,
 }
 
-/// A new entry as typed or sent.
-#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
+/// A new entry as typed in the page's form (every field may be empty there).
+#[derive(Debug, Default, Clone, Deserialize)]
 pub struct NewSpend {
-    /// The studio's local day it was spent, YYYY-MM-DD.
     #[serde(default)]
+    pub spent_on: String,
+    #[serde(default)]
+    pub lead_source: String,
+    #[serde(default)]
+    pub campaign_id: Option<String>,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+/// A new entry as the API takes it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SpendIn {
+    /// The studio's local day it was spent, YYYY-MM-DD.
     #[schema(value_type = String, format = Date, pattern = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub spent_on: String,
     /// The lead source it paid for, as inquiries name it (e.g. "Instagram").
-    #[serde(default)]
     #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00]*\S[^\x00]*$")]
     pub lead_source: String,
     /// The campaign, as inquiries' campaign_id name it; absent or empty: none.
@@ -41,12 +54,23 @@ pub struct NewSpend {
     #[schema(max_length = 255, pattern = r"^[^\x00]*$")]
     pub campaign_id: Option<String>,
     /// More than 0, at most 99,999,999.99, two decimals at most.
-    #[serde(default)]
     #[schema(pattern = r"^([1-9][0-9]{0,7}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$")]
     pub amount: String,
     #[serde(default)]
     #[schema(max_length = 2000, pattern = r"^[^\x00]*$")]
     pub notes: Option<String>,
+}
+
+impl From<SpendIn> for NewSpend {
+    fn from(s: SpendIn) -> NewSpend {
+        NewSpend {
+            spent_on: s.spent_on,
+            lead_source: s.lead_source,
+            campaign_id: s.campaign_id,
+            amount: s.amount,
+            notes: s.notes,
+        }
+    }
 }
 
 /// A checked entry.
