@@ -793,9 +793,41 @@ async fn the_reports_page_lists_every_report_and_is_in_the_navigation() {
         assert_eq!(s.get(href).await.status(), 200, "{href}");
     }
     assert!(html.contains("href=\"/reports\""));
-    // The demo's reports have figures to show.
+    // The demo's reports have figures to show: the yearly listing on The Knot paid for
+    // itself with Olivia's booking; Instagram's reels have brought leads, no booking yet.
     let html = s.get("/reports/marketing").await.text().await.unwrap();
     assert!(html.contains("Instagram"), "{html}");
+    let token = s.api_token("reports").await;
+    let r = api_get(&s, &token, "/api/v1/reports/marketing-roi").await;
+    let source = |name: &str| {
+        r["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["source"] == name)
+            .unwrap_or_else(|| panic!("{name}: {r}"))
+            .clone()
+    };
+    let knot = source("The Knot");
+    assert_eq!(
+        (knot["bookings"].as_i64(), knot["spend"].as_str()),
+        (Some(1), Some("1200.00")),
+        "{knot}"
+    );
+    assert!(
+        knot["roi_percent"]
+            .as_str()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+            > 0.0,
+        "{knot}"
+    );
+    let insta = source("Instagram");
+    assert_eq!(insta["spend"], "1700.00");
+    assert_eq!(insta["roi_percent"], "-100.0");
+    let spend = api_get(&s, &token, "/api/v1/reports/marketing-spend").await;
+    assert_eq!(spend.as_array().unwrap().len(), 12);
 }
 
 #[tokio::test]
