@@ -38,6 +38,7 @@ async fn studio_today(state: &AppState, db: &mut Db) -> AppResult<(Studio, chron
 #[utoipa::path(get, path = "/api/v1/reports/cash-flow", tag = "reports", params(Filters),
     responses(
         (status = 200, body = CashFlow),
+        (status = 409, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn cash_flow(
@@ -57,6 +58,7 @@ async fn cash_flow(
 #[utoipa::path(get, path = "/api/v1/reports/marketing-roi", tag = "reports", params(Filters),
     responses(
         (status = 200, body = Roi),
+        (status = 409, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn marketing_roi(
@@ -74,6 +76,7 @@ async fn marketing_roi(
 #[utoipa::path(get, path = "/api/v1/reports/pipeline", tag = "reports", params(Filters),
     responses(
         (status = 200, body = Pipeline),
+        (status = 409, body = crate::http::error::Problem),
         (status = 422, body = crate::http::error::Problem),
     ))]
 async fn pipeline_report(

@@ -43,12 +43,17 @@ impl Range {
         };
         let from = day("from", from, default.from)?;
         let to = day("to", to, default.to)?;
+        // Well-formed days the range refuses: 409 naming the field (a schema-valid request is
+        // never a 422), the message by the field on the page all the same.
         if to < from {
-            return Err(AppError::field("to", "must be on or after the from date"));
+            return Err(AppError::field_conflict(
+                "to",
+                "must be on or after the from date",
+            ));
         }
         let limit = month_of(from).checked_add_months(Months::new(MAX_MONTHS));
         if limit.is_none_or(|l| to >= l) {
-            return Err(AppError::field(
+            return Err(AppError::field_conflict(
                 "to",
                 format!("a report covers at most {MAX_MONTHS} months; choose a shorter range"),
             ));
@@ -108,7 +113,8 @@ pub struct Filters {
     #[param(schema_with = date_or_empty)]
     #[serde(default)]
     pub from: Option<String>,
-    /// The last day (YYYY-MM-DD), on or after `from`, within 120 months of it; empty: today.
+    /// The last day (YYYY-MM-DD), on or after `from`, within 120 months of it (else 409 naming
+    /// `to`); empty: today.
     #[param(schema_with = date_or_empty)]
     #[serde(default)]
     pub to: Option<String>,
@@ -156,6 +162,7 @@ mod tests {
     fn field_of(e: AppError) -> String {
         match e {
             AppError::Validation { errors, .. } => errors[0].field.clone(),
+            AppError::FieldConflict { field, .. } => format!("{field} (409)"),
             other => panic!("{other:?}"),
         }
     }
@@ -200,10 +207,10 @@ mod tests {
         );
         // The wrong way round.
         let e = Range::parse(Some("2026-05-02"), Some("2026-05-01"), today).unwrap_err();
-        assert_eq!(field_of(e), "to");
+        assert_eq!(field_of(e), "to (409)");
         // Too long; ten years less a day is fine.
         let e = Range::parse(Some("2000-01-01"), Some("2010-01-01"), today).unwrap_err();
-        assert_eq!(field_of(e), "to");
+        assert_eq!(field_of(e), "to (409)");
         let r = Range::parse(Some("2000-01-15"), Some("2009-12-31"), today).unwrap();
         assert_eq!(r.months().len(), 120);
         // One day is one month.
