@@ -1,9 +1,8 @@
-//! The home page of each role: the pipeline, what is overdue, what the proposals out are worth,
-//! and the areas still to come.
+//! The home page of each role: the pipeline, what is overdue, what the proposals out are worth.
 use crate::auth::{Access, Permission, Staff};
 use crate::crm::{self, InquiryStatus};
 use crate::db::Db;
-use crate::http::layout::{Layout, NAV, area_access, render, status_class};
+use crate::http::layout::{Layout, render, status_class};
 use crate::http::routes::Routes;
 use crate::http::{AppResult, AppState};
 use crate::money;
@@ -17,18 +16,7 @@ use sqlx::PgConnection;
 use sqlx::types::Json;
 
 pub fn routes() -> Routes {
-    let mut r = Routes::new().get("/", Access::Staff, dashboard);
-    // Leads, Quotes, Projects, Tasks, Calendar and Invoices have their own pages; the rest are
-    // still to come.
-    for &(path, label) in NAV[3..NAV.len() - 1].iter() {
-        if ["/invoices", "/projects", "/tasks", "/calendar"].contains(&path) {
-            continue;
-        }
-        r = r.get(path, area_access(path), move |db: Db, staff: Staff| {
-            coming_soon(db, staff, path, label)
-        });
-    }
-    r
+    Routes::new().get("/", Access::Staff, dashboard)
 }
 
 pub struct StatusBar {
@@ -211,43 +199,4 @@ impl From<RecentRow> for RecentInquiry {
             source: r.lead_source.unwrap_or_else(|| "—".into()),
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "coming_soon.html")]
-struct ComingSoon {
-    layout: Layout,
-    what: &'static str,
-}
-
-async fn coming_soon(
-    mut db: Db,
-    staff: Staff,
-    path: &'static str,
-    label: &'static str,
-) -> AppResult<Response> {
-    let what = match label {
-        "Leads" => {
-            "The leads board: every inquiry from your website form and your inbox, by status, \
-             with follow-ups."
-        }
-        "Quotes" => {
-            "The quote builder: coverage, films and editing styles, with a price that follows \
-             the work."
-        }
-        "Projects" => {
-            "Booked weddings: contract price, change orders and everything that happens after \
-             the yes."
-        }
-        "Tasks" => {
-            "Editing and shooting tasks generated from each quote, with planned hours from each \
-             editor's real speed."
-        }
-        "Calendar" => {
-            "The team calendar: shoots, absences and holidays, so no one is booked twice."
-        }
-        _ => "Profit per project from real hours, team speed, and which lead sources pay off.",
-    };
-    let layout = Layout::load(&mut db, &staff, label, path).await?;
-    Ok(render(&ComingSoon { layout, what }))
 }

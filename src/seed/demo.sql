@@ -209,3 +209,27 @@ FROM (VALUES
   ('sofia.garcia@example.com', interval '20 days', 'Call', 'Asked about payment plans.')
 ) AS v(email, ago, kind, notes)
 JOIN contacts c ON c.email = v.email;
+
+-- Marketing spend over the last six months (Reports > Marketing spend), so that the ROI report
+-- tells a story: the yearly listing on The Knot paid for itself with Olivia's booking;
+-- Instagram reels and Google ads bring leads that have not booked yet; WeddingWire brought
+-- one lead, lost.
+INSERT INTO marketing_spend (spent_on, lead_source, campaign_id, amount, notes, created_by, created_at)
+SELECT pg_temp.demo_today() - v.days_ago, v.source, v.campaign, v.amount, v.notes,
+       (SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+        WHERE c.email = 'maya@goldenhour.example'),
+       pg_temp.demo_now() - make_interval(days => v.days_ago)
+FROM (VALUES
+  (170, 'The Knot', 'theknot-listing', 1200.00, 'Yearly vendor listing'),
+  (150, 'Instagram', 'spring-reels', 300.00, 'Boosted reels'),
+  (120, 'Instagram', 'spring-reels', 300.00, 'Boosted reels'),
+  (90, 'Instagram', 'spring-reels', 350.00, 'Boosted reels'),
+  (60, 'Instagram', 'spring-reels', 350.00, 'Boosted reels'),
+  (30, 'Instagram', 'spring-reels', 400.00, 'Boosted reels'),
+  (140, 'Google', 'wedding-video-sf', 450.00, 'Search ads'),
+  (105, 'Google', 'wedding-video-sf', 450.00, 'Search ads'),
+  (75, 'Google', 'wedding-video-sf', 500.00, 'Search ads'),
+  (45, 'Google', 'wedding-video-sf', 500.00, 'Search ads'),
+  (15, 'Google', 'wedding-video-sf', 500.00, 'Search ads'),
+  (110, 'WeddingWire', NULL, 250.00, 'Featured listing, one quarter')
+) AS v(days_ago, source, campaign, amount, notes);

@@ -105,22 +105,6 @@ async fn every_area_has_a_page() {
             html.contains(&format!("<h1>{heading}</h1>")),
             "{path}: {html}"
         );
-        let built = [
-            "/",
-            "/settings",
-            "/leads",
-            "/quotes",
-            "/invoices",
-            "/calendar",
-            "/projects",
-            "/tasks",
-        ];
-        if !built.contains(path) {
-            assert!(
-                html.contains("not built yet"),
-                "{path} says plainly it is not built yet"
-            );
-        }
     }
 }
 

@@ -30,6 +30,7 @@ mod portal;
 mod postpone;
 mod proposal_page;
 mod quotes;
+mod reports;
 mod schedules;
 mod schema;
 mod seed;

@@ -1,0 +1,152 @@
+//! The reports in the JSON API: cash flow, marketing ROI and pipeline (the same figures as the
+//! pages and their CSV), and marketing spend (list, add, delete).
+use super::cashflow::{self, CashFlow};
+use super::marketing::{self, Roi};
+use super::pipeline::{self, Pipeline};
+use super::range::Filters;
+use super::spend::{self, NewSpend, Spend, SpendIn};
+use crate::auth::{Access, Permission, Staff};
+use crate::db::Db;
+use crate::http::routes::Routes;
+use crate::http::{ApiJson, ApiPath, ApiQuery, AppResult, AppState};
+use crate::page::{self, KeyPage};
+use crate::studio::Studio;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::routes;
+
+pub fn routes() -> Routes {
+    let view = Access::Perm(Permission::ReportsView);
+    Routes::new()
+        .api(view, routes!(cash_flow))
+        .api(view, routes!(marketing_roi))
+        .api(view, routes!(pipeline_report))
+        .api(view, routes!(spend_list, spend_create))
+        .api(view, routes!(spend_delete))
+}
+
+async fn studio_today(state: &AppState, db: &mut Db) -> AppResult<(Studio, chrono::NaiveDate)> {
+    let studio = Studio::load(db).await?;
+    let today = state.clock.today(&studio.time_zone);
+    Ok((studio, today))
+}
+
+/// Cash flow by the studio's local month: invoiced, collected, expected; outstanding and
+/// overdue at today. `source` is not read.
+#[utoipa::path(get, path = "/api/v1/reports/cash-flow", tag = "reports", params(Filters),
+    responses(
+        (status = 200, body = CashFlow),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn cash_flow(
+    State(state): State<AppState>,
+    mut db: Db,
+    ApiQuery(f): ApiQuery<Filters>,
+) -> AppResult<Json<CashFlow>> {
+    let (s, today) = studio_today(&state, &mut db).await?;
+    let range = f.range(today)?;
+    f.source()?;
+    let r = cashflow::report(&mut db, range, today, &s.time_zone, &s.currency_code).await?;
+    Ok(Json(r))
+}
+
+/// Marketing ROI per lead source and per campaign: inquiries, proposals, bookings,
+/// conversion, revenue, spend, ROI.
+#[utoipa::path(get, path = "/api/v1/reports/marketing-roi", tag = "reports", params(Filters),
+    responses(
+        (status = 200, body = Roi),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn marketing_roi(
+    State(state): State<AppState>,
+    mut db: Db,
+    ApiQuery(f): ApiQuery<Filters>,
+) -> AppResult<Json<Roi>> {
+    let (s, today) = studio_today(&state, &mut db).await?;
+    let range = f.range(today)?;
+    let r = marketing::report(&mut db, range, f.source()?, &s.time_zone, &s.currency_code).await?;
+    Ok(Json(r))
+}
+
+/// The pipeline: inquiries created per month by their status now, and the win rate.
+#[utoipa::path(get, path = "/api/v1/reports/pipeline", tag = "reports", params(Filters),
+    responses(
+        (status = 200, body = Pipeline),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn pipeline_report(
+    State(state): State<AppState>,
+    mut db: Db,
+    ApiQuery(f): ApiQuery<Filters>,
+) -> AppResult<Json<Pipeline>> {
+    let (s, today) = studio_today(&state, &mut db).await?;
+    let range = f.range(today)?;
+    let p = pipeline::report(&mut db, range, f.source()?, &s.time_zone).await?;
+    Ok(Json(p))
+}
+
+/// Marketing spend, newest day first, 50 a page; the next page is in the `Link` header.
+#[utoipa::path(get, path = "/api/v1/reports/marketing-spend", tag = "reports", params(KeyPage),
+    responses(
+        (status = 200, body = Vec<Spend>, headers(
+            ("Link" = String, description = "`<...?after=...>; rel=\"next\"` when there are more")
+        )),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn spend_list(
+    mut db: Db,
+    ApiQuery(q): ApiQuery<KeyPage>,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let (rows, next) = spend::list(&mut db, q.after.as_deref()).await?;
+    Ok(page::with_next(
+        Json(rows).into_response(),
+        "/api/v1/reports/marketing-spend",
+        raw.as_deref(),
+        next,
+    ))
+}
+
+/// Add a marketing spend entry; every bad field is named (422).
+#[utoipa::path(post, path = "/api/v1/reports/marketing-spend", tag = "reports",
+    request_body = SpendIn,
+    responses(
+        (status = 201, body = Spend),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn spend_create(
+    mut db: Db,
+    staff: Staff,
+    ApiJson(n): ApiJson<SpendIn>,
+) -> AppResult<Response> {
+    let n = NewSpend::from(n);
+    let s = crate::db::transaction(&mut db, async |tx| {
+        spend::create(tx, &n, staff.contributor_id).await
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(s)).into_response())
+}
+
+/// Delete a marketing spend entry.
+#[utoipa::path(delete, path = "/api/v1/reports/marketing-spend/{id}", tag = "reports",
+    params(("id" = i32, Path)),
+    responses(
+        (status = 204),
+        (status = 404, body = crate::http::error::Problem),
+    ))]
+async fn spend_delete(
+    mut db: Db,
+    staff: Staff,
+    ApiPath(id): ApiPath<i32>,
+) -> AppResult<StatusCode> {
+    crate::db::transaction(&mut db, async |tx| {
+        spend::delete(tx, id, staff.contributor_id).await
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

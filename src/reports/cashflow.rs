@@ -1,0 +1,218 @@
+//! Cash flow by the studio's local month: invoiced (issued invoices by issue date, neither Draft
+//! nor Void; credit notes, negative, net it), collected (payments by payment date less refunds
+//! by refund date; method 'Credit' pairs move no money and are left out), expected (what is
+//! still owed on open invoices due in that month, from today on, to the end of the range's last
+//! month), and outstanding and overdue at today. One aggregate statement for the months, one for the totals at today.
+use super::range::Range;
+use crate::error::AppResult;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct CashMonth {
+    /// The month, `YYYY-MM` (the studio's local months).
+    pub month: String,
+    /// Issued invoices (not Draft or Void) by issue date; credit notes subtract.
+    #[schema(value_type = String)]
+    pub invoiced: Decimal,
+    /// Money received by payment date, less refunds by refund date (credits applied are not
+    /// money and are left out).
+    #[schema(value_type = String)]
+    pub collected: Decimal,
+    /// Still owed on open invoices due in this month on or after today (the whole of the
+    /// range's last month counts).
+    #[schema(value_type = String)]
+    pub expected: Decimal,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CashFlow {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    /// The studio's local today, which outstanding, overdue and expected are counted at.
+    #[schema(value_type = String, format = Date)]
+    pub today: NaiveDate,
+    /// The studio's currency code (every amount is in it).
+    pub currency: String,
+    /// Still owed on every open invoice (Sent, Partially Paid, Overdue) at today.
+    #[schema(value_type = String)]
+    pub outstanding: Decimal,
+    /// The part of it due before today.
+    #[schema(value_type = String)]
+    pub overdue: Decimal,
+    /// Every month of the range, in order (months with nothing are zero).
+    pub months: Vec<CashMonth>,
+    /// The months added up.
+    pub total: CashMonth,
+}
+
+#[derive(sqlx::FromRow)]
+struct AtToday {
+    outstanding: Decimal,
+    overdue: Decimal,
+}
+
+/// The months of the range: one statement, reading invoices along `idx_invoices_issue_date`,
+/// payments along `idx_payments_payment_date`, refunds along
+/// `idx_payment_refunds_refund_date` and what is owed along `idx_invoices_open`.
+const MONTHS_SQL: &str = "
+WITH months AS (
+  SELECT generate_series($1::date, $2::date, interval '1 month')::date AS m
+), inv AS (
+  SELECT date_trunc('month', issue_date)::date AS m, sum(total_amount) AS amount
+  FROM invoices
+  WHERE issue_date >= $3 AND issue_date < $4 AND status NOT IN ('Draft', 'Void')
+  GROUP BY 1
+), paid AS (
+  SELECT date_trunc('month', payment_date AT TIME ZONE $7)::date AS m, sum(amount) AS amount
+  FROM payments
+  WHERE payment_date >= $5 AND payment_date < $6 AND payment_method <> 'Credit'
+  GROUP BY 1
+), refunded AS (
+  SELECT date_trunc('month', r.refund_date AT TIME ZONE $7)::date AS m, sum(r.amount) AS amount
+  FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
+  WHERE r.refund_date >= $5 AND r.refund_date < $6 AND p.payment_method <> 'Credit'
+  GROUP BY 1
+), owed AS (
+  SELECT date_trunc('month', due_date)::date AS m,
+         sum(total_amount - COALESCE(amount_paid, 0)) AS amount
+  FROM invoices
+  WHERE status IN ('Sent', 'Partially Paid', 'Overdue') AND total_amount > 0
+    AND due_date >= greatest($8::date, $3::date) AND due_date < $9
+  GROUP BY 1
+)
+SELECT to_char(months.m, 'YYYY-MM') AS month,
+       COALESCE(inv.amount, 0)::numeric(14,2) AS invoiced,
+       (COALESCE(paid.amount, 0) - COALESCE(refunded.amount, 0))::numeric(14,2) AS collected,
+       COALESCE(owed.amount, 0)::numeric(14,2) AS expected
+FROM months
+LEFT JOIN inv ON inv.m = months.m
+LEFT JOIN paid ON paid.m = months.m
+LEFT JOIN refunded ON refunded.m = months.m
+LEFT JOIN owed ON owed.m = months.m
+ORDER BY months.m";
+
+pub async fn report(
+    conn: &mut PgConnection,
+    range: Range,
+    today: NaiveDate,
+    time_zone: &str,
+    currency: &str,
+) -> AppResult<CashFlow> {
+    let months_of = range.months();
+    let (first, last) = (months_of[0], *months_of.last().unwrap_or(&months_of[0]));
+    let mut months: Vec<CashMonth> = sqlx::query_as(MONTHS_SQL)
+        .bind(first)
+        .bind(last)
+        .bind(range.from)
+        .bind(range.end())
+        .bind(crate::dates::start_of_day(range.from, time_zone))
+        .bind(crate::dates::start_of_day(range.end(), time_zone))
+        .bind(time_zone)
+        .bind(today)
+        .bind(
+            last.checked_add_months(chrono::Months::new(1))
+                .unwrap_or(range.end()),
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+    let at: AtToday = sqlx::query_as(
+        "SELECT COALESCE(sum(total_amount - COALESCE(amount_paid, 0)), 0)::numeric(14,2) AS outstanding,
+                COALESCE(sum(total_amount - COALESCE(amount_paid, 0))
+                         FILTER (WHERE due_date < $1), 0)::numeric(14,2) AS overdue
+         FROM invoices
+         WHERE status IN ('Sent', 'Partially Paid', 'Overdue') AND total_amount > 0",
+    )
+    .bind(today)
+    .fetch_one(&mut *conn)
+    .await?;
+    for m in &mut months {
+        m.invoiced = super::csv_cell::two(m.invoiced);
+        m.collected = super::csv_cell::two(m.collected);
+        m.expected = super::csv_cell::two(m.expected);
+    }
+    Ok(CashFlow {
+        from: range.from,
+        to: range.to,
+        today,
+        currency: currency.to_string(),
+        outstanding: super::csv_cell::two(at.outstanding),
+        overdue: super::csv_cell::two(at.overdue),
+        total: total(&months),
+        months,
+    })
+}
+
+/// The months added up (pure).
+pub fn total(months: &[CashMonth]) -> CashMonth {
+    CashMonth {
+        month: "Total".into(),
+        invoiced: super::csv_cell::two(months.iter().map(|m| m.invoiced).sum()),
+        collected: super::csv_cell::two(months.iter().map(|m| m.collected).sum()),
+        expected: super::csv_cell::two(months.iter().map(|m| m.expected).sum()),
+    }
+}
+
+/// The table as CSV: the same rows and numbers as the page (plain amounts, two decimals).
+pub fn csv(r: &CashFlow) -> AppResult<String> {
+    let mut rows = vec![vec![
+        "month".to_string(),
+        "invoiced".into(),
+        "collected".into(),
+        "expected".into(),
+    ]];
+    for m in r.months.iter().chain([&r.total]) {
+        rows.push(vec![
+            m.month.clone(),
+            super::csv_cell::amount(m.invoiced),
+            super::csv_cell::amount(m.collected),
+            super::csv_cell::amount(m.expected),
+        ]);
+    }
+    super::csv_cell::csv_of(&rows)
+}
+
+/// A month key back to the first day of that month (for chart labels).
+pub fn month_day(key: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{key}-01"), "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::range::month_key;
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn the_total_adds_up_every_column() {
+        let months = vec![
+            CashMonth {
+                month: "2026-01".into(),
+                invoiced: d("100.50"),
+                collected: d("-20"),
+                expected: d("0"),
+            },
+            CashMonth {
+                month: "2026-02".into(),
+                invoiced: d("-10.25"),
+                collected: d("70"),
+                expected: d("5"),
+            },
+        ];
+        let t = total(&months);
+        assert_eq!(
+            (t.invoiced, t.collected, t.expected),
+            (d("90.25"), d("50"), d("5"))
+        );
+        assert_eq!(month_key(month_day("2026-02").unwrap()), "2026-02");
+    }
+}

@@ -1,0 +1,227 @@
+//! Pipeline: the inquiries created in each of the studio's local months, by the status they
+//! are in now, and the win rate = Booked / (Booked + Closed-Lost) of those inquiries. One
+//! aggregate statement along `idx_inquiries_created`; the months are filled in here (pure).
+//!
+//! Average days per stage is not reported: the audit log holds only the moves people make
+//! (`leads.inquiry.status`); the automatic ones (a proposal sent, a booking) change the status
+//! without an entry, so the time spent in each stage cannot be derived honestly.
+use super::range::{NONE, Range, month_key};
+use crate::crm::InquiryStatus;
+use crate::error::AppResult;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+
+/// The statuses in their order on the board.
+pub const STATUSES: [&str; 5] = ["New", "Contacted", "Proposal Sent", "Booked", "Closed-Lost"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct PipelineMonth {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub new: i64,
+    pub contacted: i64,
+    pub proposal_sent: i64,
+    pub booked: i64,
+    pub closed_lost: i64,
+    pub total: i64,
+}
+
+impl PipelineMonth {
+    fn empty(month: String) -> Self {
+        PipelineMonth {
+            month,
+            new: 0,
+            contacted: 0,
+            proposal_sent: 0,
+            booked: 0,
+            closed_lost: 0,
+            total: 0,
+        }
+    }
+
+    /// The counts in `STATUSES` order.
+    pub fn counts(&self) -> [i64; 5] {
+        [
+            self.new,
+            self.contacted,
+            self.proposal_sent,
+            self.booked,
+            self.closed_lost,
+        ]
+    }
+
+    fn add(&mut self, status: &str, n: i64) {
+        match status {
+            "New" => self.new += n,
+            "Contacted" => self.contacted += n,
+            "Proposal Sent" => self.proposal_sent += n,
+            "Booked" => self.booked += n,
+            _ => self.closed_lost += n,
+        }
+        self.total += n;
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pipeline {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    pub source: Option<String>,
+    /// Every month of the range: the inquiries created in it, by their status now.
+    pub months: Vec<PipelineMonth>,
+    pub total: PipelineMonth,
+    /// Booked / (Booked + Closed-Lost), in percent, one decimal; absent when none is decided.
+    #[schema(value_type = Option<String>)]
+    pub win_rate_percent: Option<Decimal>,
+}
+
+/// Booked out of the decided ones, in percent with one decimal (pure).
+pub fn win_rate(booked: i64, lost: i64) -> Option<Decimal> {
+    let decided = booked + lost;
+    (decided > 0).then(|| {
+        (Decimal::from(booked) * Decimal::ONE_HUNDRED / Decimal::from(decided)).round_dp(1)
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct Count {
+    month: String,
+    status: String,
+    n: i64,
+}
+
+pub async fn report(
+    conn: &mut PgConnection,
+    range: Range,
+    source: Option<String>,
+    time_zone: &str,
+) -> AppResult<Pipeline> {
+    let counts: Vec<Count> = sqlx::query_as(
+        "SELECT to_char(date_trunc('month', created_at AT TIME ZONE $3), 'YYYY-MM') AS month,
+                status::text AS status, count(*) AS n
+         FROM inquiries
+         WHERE created_at >= $1 AND created_at < $2
+           AND ($4::text IS NULL OR COALESCE(NULLIF(btrim(lead_source), ''), $5) = $4)
+         GROUP BY 1, 2",
+    )
+    .bind(crate::dates::start_of_day(range.from, time_zone))
+    .bind(crate::dates::start_of_day(range.end(), time_zone))
+    .bind(time_zone)
+    .bind(source.as_deref())
+    .bind(NONE)
+    .fetch_all(conn)
+    .await?;
+    let months = fill(
+        &range,
+        counts
+            .iter()
+            .map(|c| (c.month.as_str(), c.status.as_str(), c.n)),
+    );
+    let mut total = PipelineMonth::empty("Total".into());
+    for m in &months {
+        for (s, n) in STATUSES.iter().zip(m.counts()) {
+            total.add(s, n);
+        }
+    }
+    Ok(Pipeline {
+        from: range.from,
+        to: range.to,
+        source,
+        win_rate_percent: win_rate(total.booked, total.closed_lost),
+        months,
+        total,
+    })
+}
+
+/// Every month of the range with its counts (pure): months without inquiries are zero.
+pub fn fill<'a>(
+    range: &Range,
+    counts: impl Iterator<Item = (&'a str, &'a str, i64)>,
+) -> Vec<PipelineMonth> {
+    let mut months: Vec<PipelineMonth> = range
+        .months()
+        .into_iter()
+        .map(|m| PipelineMonth::empty(month_key(m)))
+        .collect();
+    for (month, status, n) in counts {
+        if let Some(m) = months.iter_mut().find(|m| m.month == month) {
+            m.add(status, n);
+        }
+    }
+    months
+}
+
+/// The table as CSV, the same numbers as the page.
+pub fn csv(p: &Pipeline) -> AppResult<String> {
+    let mut rows = vec![
+        [
+            "month",
+            "new",
+            "contacted",
+            "proposal_sent",
+            "booked",
+            "closed_lost",
+            "total",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for m in p.months.iter().chain([&p.total]) {
+        let mut row = vec![m.month.clone()];
+        row.extend(m.counts().iter().map(|n| n.to_string()));
+        row.push(m.total.to_string());
+        rows.push(row);
+    }
+    super::csv_cell::csv_of(&rows)
+}
+
+/// The status names (so that the list above stays the database's enum).
+pub fn statuses() -> Vec<String> {
+    InquiryStatus::ALL.iter().map(|s| s.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_win_rate_counts_only_decided_inquiries() {
+        assert_eq!(win_rate(1, 3), Some(Decimal::new(250, 1)));
+        assert_eq!(win_rate(2, 1), Some(Decimal::new(667, 1)));
+        assert_eq!(win_rate(0, 0), None);
+        assert_eq!(win_rate(0, 4), Some(Decimal::ZERO.round_dp(1)));
+    }
+
+    #[test]
+    fn months_are_filled_and_statuses_counted() {
+        let range = Range {
+            from: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        };
+        let m = fill(
+            &range,
+            [
+                ("2026-01", "New", 2),
+                ("2026-03", "Booked", 1),
+                ("2026-03", "Closed-Lost", 4),
+                ("2025-12", "New", 9),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0].counts(), [2, 0, 0, 0, 0]);
+        assert_eq!(m[1].total, 0);
+        assert_eq!(m[2].counts(), [0, 0, 0, 1, 4]);
+        assert_eq!(m[2].total, 5);
+    }
+
+    #[test]
+    fn the_statuses_are_the_databases() {
+        assert_eq!(statuses(), STATUSES.map(String::from).to_vec());
+    }
+}
