@@ -124,7 +124,7 @@ pub fn render(t: &impl Template) -> Response {
     }
 }
 
-/// What each not-yet-built area will need once it exists.
+/// The access each menu item needs, for the navigation.
 const AREA_ACCESS: &[(&str, Access)] = &[
     ("/leads", Access::Perm(Permission::LeadsView)),
     ("/quotes", Access::Perm(Permission::BuildsView)),
