@@ -16,6 +16,7 @@ pub mod pages;
 pub mod recurrences;
 pub mod rules;
 pub mod shoot_pages;
+pub mod skills;
 
 use crate::http::routes::Routes;
 
@@ -24,4 +25,5 @@ pub fn routes() -> Routes {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(shoot_pages::routes())
+        .merge(skills::routes())
 }

@@ -1029,3 +1029,71 @@ async fn the_event_list_walks_page_by_page_each_event_once_even_at_the_same_inst
     let r = owner.get("/api/v1/calendar/events?after=nope").await;
     assert_problem(r, 422).await;
 }
+
+#[tokio::test]
+async fn crew_skills_say_who_can_shoot() {
+    let app = TestApp::demo_at(clock()).await;
+    let owner = app.demo_login("Owner").await;
+    let (maya, sam, leo) = (
+        id_of(&app, "maya@goldenhour.example").await,
+        id_of(&app, "sam@goldenhour.example").await,
+        id_of(&app, "leo@goldenhour.example").await,
+    );
+    let ty = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i32>("SELECT id FROM operator_types WHERE name = $1")
+                .bind(name)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let (lead, second) = (ty("Lead Videographer").await, ty("Second Shooter").await);
+    let page = owner
+        .get("/calendar/crew-skills")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("value=\"{sam}:{second}\" id=\"can-{sam}-{second}\" aria-label=\"Sam Okafor: Second Shooter\" checked")), "{page}");
+    let r = owner
+        .post_form(
+            "/calendar/crew-skills",
+            &[
+                ("can", &format!("{maya}:{lead}")),
+                ("can", &format!("{leo}:{second}")),
+                ("can", "junk"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let ava: i32 = sqlx::query_scalar(
+        "SELECT b.id FROM builds b JOIN inquiries i ON i.id = b.inquiry_id
+         JOIN contacts c ON c.id = i.contact_id WHERE c.email = 'ava.t@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let html = owner
+        .get(&format!("/quotes/{ava}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let box_ = html
+        .split("id=\"shooters\"")
+        .nth(1)
+        .unwrap()
+        .split("</ul>")
+        .next()
+        .unwrap();
+    assert!(
+        box_.contains("Leo Martins") && box_.contains("Maya Chen"),
+        "{box_}"
+    );
+    assert!(!box_.contains("Sam Okafor"), "{box_}");
+    let editor = app.demo_login("Editor").await;
+    let r = editor.post_form("/calendar/crew-skills", &[]).await;
+    assert_eq!(r.status(), 403);
+}
