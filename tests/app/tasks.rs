@@ -1187,13 +1187,19 @@ async fn an_editor_times_and_completes_a_task_and_the_blocked_one_becomes_ready(
     )
     .await;
     click(&c, Locator::LinkText("Tasks")).await;
-    c.wait().for_element(Locator::Id("capacity-link")).await.unwrap();
+    c.wait()
+        .for_element(Locator::Id("capacity-link"))
+        .await
+        .unwrap();
     click(&c, Locator::Id("capacity-link")).await;
     assert_eq!(wait_text(&c, Locator::Css("main h1")).await, "Capacity");
     let html = c.source().await.unwrap();
     let after = cells(&html, leo);
     let total = |cells: &[String]| -> Decimal {
-        cells.iter().map(|c| d(c.split(" / ").next().unwrap())).sum()
+        cells
+            .iter()
+            .map(|c| d(c.split(" / ").next().unwrap()))
+            .sum()
     };
     assert!(total(&after) < total(&before), "{before:?} {after:?}");
     c.close().await.unwrap();
