@@ -987,6 +987,16 @@ async fn the_pages_show_projects_boards_my_tasks_and_a_task_and_their_forms_work
         assigned.headers()["location"],
         format!("/projects/{project}/tasks").as_str()
     );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'tasks.assign'
+         AND details->'tasks' = $1 AND (details->>'assignee')::int = $2",
+    )
+    .bind(json!([cut.min(mix), cut.max(mix)]))
+    .bind(leo)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1, "the bulk assignment is audited");
     let board = owner
         .get(&format!("/projects/{project}/tasks"))
         .await
