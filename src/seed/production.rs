@@ -119,7 +119,7 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
     ];
     for (t, editor, hours, days) in done {
         let at = ago(days, 3);
-        tasks::assign(tx, &[t], Some(editor), at, Some(maya))
+        tasks::assign(tx, &[t], Some(editor), at, None)
             .await
             .map_err(err)?;
         tasks::move_to(tx, t, crate::production::rules::IN_PROGRESS, at)
@@ -135,7 +135,7 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
     }
     // In progress: Nina's fine cut (3.5 h so far, her timer running), Omar's teaser cut.
     let fine_cut = task("Feature Fine Cut", "Feature Film", "Ceremony")?;
-    tasks::assign(tx, &[fine_cut], Some(nina), ago(3, 0), Some(maya))
+    tasks::assign(tx, &[fine_cut], Some(nina), ago(3, 0), None)
         .await
         .map_err(err)?;
     for (h, days) in [("2.00", 2), ("1.50", 1)] {
@@ -154,7 +154,7 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
         .await
         .map_err(err)?;
     let teaser = task("Teaser Cut", "Teaser", "First Look")?;
-    tasks::assign(tx, &[teaser], Some(omar), ago(2, 0), Some(maya))
+    tasks::assign(tx, &[teaser], Some(omar), ago(2, 0), None)
         .await
         .map_err(err)?;
     time::add(
@@ -172,22 +172,22 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
         .map_err(err)?;
     // Ready for Leo and Nina; the mixes wait for their fine cuts (added by hand).
     let reception_cut = task("Feature Fine Cut", "Feature Film", "Reception")?;
-    tasks::assign(tx, &[reception_cut], Some(leo), ago(2, 0), Some(maya))
+    tasks::assign(tx, &[reception_cut], Some(leo), ago(2, 0), None)
         .await
         .map_err(err)?;
     let reception_grade = task("Documentary Colour Correction", "Feature Film", "Reception")?;
-    tasks::assign(tx, &[reception_grade], Some(nina), ago(2, 0), Some(maya))
+    tasks::assign(tx, &[reception_grade], Some(nina), ago(2, 0), None)
         .await
         .map_err(err)?;
     for scene in ["Ceremony", "Reception"] {
         let mix = task("Audio Mix & Master", "Feature Film", scene)?;
         let cut = task("Feature Fine Cut", "Feature Film", scene)?;
-        dependencies::add(tx, cut, mix, ago(2, 0), Some(maya))
+        dependencies::add(tx, cut, mix, ago(2, 0), None)
             .await
             .map_err(err)?;
     }
     let mix = task("Audio Mix & Master", "Feature Film", "Ceremony")?;
-    tasks::assign(tx, &[mix], Some(omar), ago(2, 0), Some(maya))
+    tasks::assign(tx, &[mix], Some(omar), ago(2, 0), None)
         .await
         .map_err(err)?;
     comments::add(
