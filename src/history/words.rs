@@ -884,6 +884,26 @@ fn said(action: &str, w: &Words, by_person: bool) -> (String, Vec<(String, Strin
         ),
         "invoices.email" => (s("Emailed the invoice"), w.one("to", &["to"])),
         "invoices.reminder" => (s("Sent a payment reminder"), w.one("stage", &["stage"])),
+        "tasks.assign" => (
+            s("Assigned tasks"),
+            [
+                w.one("tasks", &["tasks"]),
+                w.one("planned hours", &["planned_hours"]),
+            ]
+            .concat(),
+        ),
+        "tasks.dependency.add" => (
+            s("Made a task wait for another"),
+            w.one("waits for task", &["blocking_task"]),
+        ),
+        "tasks.dependency.remove" => (
+            s("Stopped a task waiting for another"),
+            w.one("task", &["blocking_task"]),
+        ),
+        "contributors.capacity" => (
+            s("Changed someone's weekly hours"),
+            w.one("weekly hours", &["weekly_capacity_hours"]),
+        ),
         _ => match catalog_action(action, w) {
             Some(said) => said,
             None => (humanize(action), generic(w)),

@@ -239,16 +239,7 @@ async fn assign(
     ids.sort_unstable();
     ids.dedup();
     let out = crate::db::transaction(&mut db, async |tx| {
-        tasks::assign(tx, &ids, a.assignee, now).await?;
-        crate::audit::record(
-            tx,
-            Some(staff.contributor_id),
-            "tasks.assign",
-            "task",
-            ids.first().copied(),
-            serde_json::json!({ "tasks": ids, "assignee": a.assignee }),
-        )
-        .await?;
+        tasks::assign(tx, &ids, a.assignee, now, Some(staff.contributor_id)).await?;
         tasks::by_ids(tx, &ids).await
     })
     .await?;
@@ -423,12 +414,14 @@ pub struct DependencyIn {
 async fn add_dependency(
     State(state): State<AppState>,
     mut db: Db,
+    staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(d): ApiJson<DependencyIn>,
 ) -> AppResult<Json<Task>> {
     let now = state.clock.now();
     let task = crate::db::transaction(&mut db, async |tx| {
-        dependencies::add(tx, d.blocking_task_id, id, now).await?;
+        let who = Some(staff.contributor_id);
+        dependencies::add(tx, d.blocking_task_id, id, now, who).await?;
         tasks::get(tx, id).await
     })
     .await?;
@@ -445,11 +438,12 @@ async fn add_dependency(
 async fn remove_dependency(
     State(state): State<AppState>,
     mut db: Db,
+    staff: Staff,
     ApiPath((id, blocking)): ApiPath<(i32, i32)>,
 ) -> AppResult<Json<Task>> {
     let now = state.clock.now();
     let task = crate::db::transaction(&mut db, async |tx| {
-        dependencies::remove(tx, blocking, id, now).await?;
+        dependencies::remove(tx, blocking, id, now, Some(staff.contributor_id)).await?;
         tasks::get(tx, id).await
     })
     .await?;

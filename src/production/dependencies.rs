@@ -12,6 +12,7 @@ pub async fn add(
     blocking: i32,
     dependent: i32,
     now: DateTime<Utc>,
+    actor: Option<i32>,
 ) -> AppResult<()> {
     let projects: Vec<(i32, i32)> =
         sqlx::query_as("SELECT id, project_id FROM tasks WHERE id IN ($1, $2)")
@@ -61,6 +62,18 @@ pub async fn add(
     .bind(dependent)
     .execute(&mut *tx)
     .await?;
+    // A person's change is audited (the demo's seeding is not).
+    if actor.is_some() {
+        crate::audit::record(
+            tx,
+            actor,
+            "tasks.dependency.add",
+            "task",
+            Some(dependent),
+            serde_json::json!({ "blocking_task": blocking }),
+        )
+        .await?;
+    }
     tasks::refresh_readiness(tx, project, now).await?;
     Ok(())
 }
@@ -71,6 +84,7 @@ pub async fn remove(
     blocking: i32,
     dependent: i32,
     now: DateTime<Utc>,
+    actor: Option<i32>,
 ) -> AppResult<()> {
     let project: Option<i32> = sqlx::query_scalar(
         "DELETE FROM task_dependencies d USING tasks t
@@ -86,6 +100,18 @@ pub async fn remove(
             "dependency of task {dependent} on task {blocking}"
         ))
     })?;
+    // A person's change is audited (the demo's seeding is not).
+    if actor.is_some() {
+        crate::audit::record(
+            tx,
+            actor,
+            "tasks.dependency.remove",
+            "task",
+            Some(dependent),
+            serde_json::json!({ "blocking_task": blocking }),
+        )
+        .await?;
+    }
     tasks::refresh_readiness(tx, project, now).await?;
     Ok(())
 }

@@ -608,7 +608,10 @@ async fn assign_one(
     let now = state.clock.now();
     act(&mut db, &staff, &state, id, None, async |tx| {
         let assignee = parse_id(Some(&f.assignee), "assignee")?;
-        tasks::assign(tx, &[id], assignee, now).await.map(|_| ())
+        let who = Some(staff.contributor_id);
+        tasks::assign(tx, &[id], assignee, now, who)
+            .await
+            .map(|_| ())
     })
     .await
 }
@@ -634,7 +637,7 @@ async fn add_dependency(
             .trim_start_matches('#')
             .parse()
             .map_err(|_| AppError::field("blocking_task_id", "a task number, e.g. 12"))?;
-        dependencies::add(tx, blocking, id, now).await
+        dependencies::add(tx, blocking, id, now, Some(staff.contributor_id)).await
     })
     .await
 }
@@ -643,6 +646,7 @@ async fn add_dependency(
 async fn bulk_assign(
     State(state): State<AppState>,
     mut db: Db,
+    staff: Staff,
     body: Bytes,
 ) -> AppResult<Response> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
@@ -662,7 +666,10 @@ async fn bulk_assign(
     let assignee = parse_id(value("assignee"), "assignee")?;
     let now = state.clock.now();
     crate::db::transaction(&mut db, async |tx| {
-        tasks::assign(tx, &ids, assignee, now).await.map(|_| ())
+        let who = Some(staff.contributor_id);
+        tasks::assign(tx, &ids, assignee, now, who)
+            .await
+            .map(|_| ())
     })
     .await?;
     Ok(Redirect::to(&back).into_response())

@@ -296,13 +296,14 @@ struct ToPlan {
 }
 
 /// Assign tasks to a person (None: unassign), their planned hours recomputed from the person's
-/// benchmark for each template (`rules::planned`). The person is told in one notification.
-/// Archived and Completed tasks cannot be reassigned (409).
+/// benchmark for each template (`rules::planned`). The person is told in one notification;
+/// audited (by `actor`). Archived and Completed tasks cannot be reassigned (409).
 pub async fn assign(
     tx: &mut PgConnection,
     ids: &[i32],
     assignee: Option<i32>,
     now: DateTime<Utc>,
+    actor: Option<i32>,
 ) -> AppResult<Vec<i32>> {
     if let Some(a) = assignee {
         let active: bool = sqlx::query_scalar(
@@ -391,6 +392,19 @@ pub async fn assign(
             "/my-tasks".to_string()
         };
         crate::notify::people(tx, now, &[a], &[message], &[link]).await?;
+    }
+    let planned: Vec<String> = hours.iter().map(|h| h.to_string()).collect();
+    // A person's change is audited (the demo's seeding is not).
+    if actor.is_some() {
+        crate::audit::record(
+            tx,
+            actor,
+            "tasks.assign",
+            "task",
+            ids.first().copied(),
+            serde_json::json!({ "tasks": ids, "assignee": assignee, "planned_hours": planned }),
+        )
+        .await?;
     }
     Ok(ids)
 }

@@ -52,6 +52,12 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
             .unwrap_or(0)
     };
     let (leo, nina, omar) = (who("Leo"), who("Nina"), who("Omar"));
+    let maya: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = 'maya@goldenhour.example'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     // Olivia's tasks by (template, film, scene).
     let rows: Vec<(i32, String, String, String)> = sqlx::query_as(
         "SELECT t.id, tt.name, d.name, s.name FROM tasks t
@@ -113,7 +119,7 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
     ];
     for (t, editor, hours, days) in done {
         let at = ago(days, 3);
-        tasks::assign(tx, &[t], Some(editor), at)
+        tasks::assign(tx, &[t], Some(editor), at, None)
             .await
             .map_err(err)?;
         tasks::move_to(tx, t, crate::production::rules::IN_PROGRESS, at)
@@ -129,7 +135,7 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
     }
     // In progress: Nina's fine cut (3.5 h so far, her timer running), Omar's teaser cut.
     let fine_cut = task("Feature Fine Cut", "Feature Film", "Ceremony")?;
-    tasks::assign(tx, &[fine_cut], Some(nina), ago(3, 0))
+    tasks::assign(tx, &[fine_cut], Some(nina), ago(3, 0), None)
         .await
         .map_err(err)?;
     for (h, days) in [("2.00", 2), ("1.50", 1)] {
@@ -148,7 +154,7 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
         .await
         .map_err(err)?;
     let teaser = task("Teaser Cut", "Teaser", "First Look")?;
-    tasks::assign(tx, &[teaser], Some(omar), ago(2, 0))
+    tasks::assign(tx, &[teaser], Some(omar), ago(2, 0), None)
         .await
         .map_err(err)?;
     time::add(
@@ -166,30 +172,24 @@ pub async fn tasks(tx: &mut PgConnection, clock: Clock, olivia: i32) -> Result<(
         .map_err(err)?;
     // Ready for Leo and Nina; the mixes wait for their fine cuts (added by hand).
     let reception_cut = task("Feature Fine Cut", "Feature Film", "Reception")?;
-    tasks::assign(tx, &[reception_cut], Some(leo), ago(2, 0))
+    tasks::assign(tx, &[reception_cut], Some(leo), ago(2, 0), None)
         .await
         .map_err(err)?;
     let reception_grade = task("Documentary Colour Correction", "Feature Film", "Reception")?;
-    tasks::assign(tx, &[reception_grade], Some(nina), ago(2, 0))
+    tasks::assign(tx, &[reception_grade], Some(nina), ago(2, 0), None)
         .await
         .map_err(err)?;
     for scene in ["Ceremony", "Reception"] {
         let mix = task("Audio Mix & Master", "Feature Film", scene)?;
         let cut = task("Feature Fine Cut", "Feature Film", scene)?;
-        dependencies::add(tx, cut, mix, ago(2, 0))
+        dependencies::add(tx, cut, mix, ago(2, 0), None)
             .await
             .map_err(err)?;
     }
     let mix = task("Audio Mix & Master", "Feature Film", "Ceremony")?;
-    tasks::assign(tx, &[mix], Some(omar), ago(2, 0))
+    tasks::assign(tx, &[mix], Some(omar), ago(2, 0), None)
         .await
         .map_err(err)?;
-    let maya: i32 = sqlx::query_scalar(
-        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
-         WHERE c.email = 'maya@goldenhour.example'",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     comments::add(
         tx,
         fine_cut,

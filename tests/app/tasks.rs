@@ -987,6 +987,16 @@ async fn the_pages_show_projects_boards_my_tasks_and_a_task_and_their_forms_work
         assigned.headers()["location"],
         format!("/projects/{project}/tasks").as_str()
     );
+    let audited: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'tasks.assign'
+         AND details->'tasks' = $1 AND (details->>'assignee')::int = $2",
+    )
+    .bind(json!([cut.min(mix), cut.max(mix)]))
+    .bind(leo)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1, "the bulk assignment is audited");
     let board = owner
         .get(&format!("/projects/{project}/tasks"))
         .await
@@ -1472,4 +1482,57 @@ async fn a_deep_page_of_tasks_reads_one_page_of_rows_among_100000() {
             .status(),
         200
     );
+}
+
+#[tokio::test]
+async fn a_card_moves_with_the_arrow_keys_in_place() {
+    use crate::browser::{browser, login, wait_text};
+    use fantoccini::Locator;
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    let project = book_sofia(&app).await;
+    let cut = task(&app, project, "Feature Fine Cut").await;
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    c.goto(&app.url(&format!("/projects/{project}/tasks")))
+        .await
+        .unwrap();
+    wait_text(&c, Locator::Id(&format!("task-{cut}"))).await;
+    // → on the focused card: started, in place (the board swapped by htmx, focus kept).
+    c.execute(
+        &format!("document.getElementById('task-{cut}').focus(); window.marker = 1;"),
+        vec![],
+    )
+    .await
+    .unwrap();
+    let card = c.find(Locator::Id(&format!("task-{cut}"))).await.unwrap();
+    card.send_keys("\u{E014}").await.unwrap(); // ArrowRight
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            "section[data-status='In Progress'] #task-{cut}"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(status(&app, cut).await, "In Progress");
+    let marker = c
+        .execute("return window.marker === 1;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, json!(true), "moved without a page load");
+    // ← puts it back.
+    let card = c.find(Locator::Id(&format!("task-{cut}"))).await.unwrap();
+    card.send_keys("\u{E012}").await.unwrap(); // ArrowLeft
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            "section[data-status='Ready to Start'] #task-{cut}"
+        )))
+        .await
+        .unwrap();
+    assert_eq!(status(&app, cut).await, "Ready to Start");
+    c.close().await.unwrap();
 }
