@@ -199,14 +199,14 @@ async fn dashboard_shows_every_area_in_the_navigation() {
     let body = text(&c, Locator::Css("body")).await;
     assert!(body.contains("Golden Hour Films"), "{body}");
     assert!(body.contains("Emma Rodriguez"), "{body}");
-    // Follow a navigation link: the area says plainly that it is not built yet.
+    // Follow a navigation link: the team's calendar.
     click(&c, Locator::LinkText("Calendar")).await;
     let h1 = text(&c, Locator::Css("main h1")).await;
     assert_eq!(h1, "Calendar");
     let current = text(&c, Locator::Css("nav a[aria-current=page]")).await;
     assert_eq!(current, "Calendar");
     let body = text(&c, Locator::Css("main")).await;
-    assert!(body.contains("not built yet"), "{body}");
+    assert!(body.contains("The whole team"), "{body}");
     c.close().await.unwrap();
 }
 
