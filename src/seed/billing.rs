@@ -163,7 +163,6 @@ pub async fn money(
         .await?;
     // Last night's sweep reminded the couple of what is overdue or due soon (in the
     // communications log; the demo sends no mail).
-    let settings = crate::config::Settings::defaults();
     crate::billing::reminders::send_due(tx, &settings, &clock, studio)
         .await
         .map_err(err)?;

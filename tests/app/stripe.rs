@@ -567,33 +567,23 @@ async fn without_stripe_keys_there_is_no_button_and_no_call() {
 
 #[tokio::test]
 async fn a_couple_pays_by_card_in_the_portal_and_the_studio_sees_the_invoice_paid() {
-    use crate::browser::{browser, click, type_in, wait_for_path, wait_text};
-    use fantoccini::Locator;
+    use crate::browser::browser;
     let fake = FakeStripe::start().await;
     let app = app_with(&fake).await;
     fake.send_webhooks_to(&app.url("/webhooks/stripe"));
     let (c, _, invoice) = couple_owing(&app, "1260.50").await;
     let Some(b) = browser().await else { return };
     b.goto(&app.url("/portal/login")).await.unwrap();
-    type_in(&b, Locator::Id("email"), &c.email).await;
-    type_in(&b, Locator::Id("password"), "a card paying couple\u{E007}").await;
-    wait_for_path(&b, "/portal").await;
-    // From the invoice, "Pay by card" leads to Stripe's page for what is owed.
-    b.goto(&app.url(&format!("/portal/invoices/{invoice}")))
-        .await
-        .unwrap();
-    click(&b, Locator::Css("#pay-by-card button")).await;
-    b.wait()
-        .for_element(Locator::Id("stripe-pay"))
-        .await
-        .unwrap();
-    assert_eq!(wait_text(&b, Locator::Css("h1")).await, "Pay 1260.50 USD");
-    click(&b, Locator::Id("stripe-pay")).await;
-    // Back in the portal: the payment is there and nothing is owed.
-    wait_for_path(&b, &format!("/portal/invoices/{invoice}")).await;
-    let shown = wait_text(&b, Locator::Id("portal-payments")).await;
-    assert!(shown.contains("$1,260.50"), "{shown}");
-    b.close().await.unwrap();
+    pay_in_browser(
+        &app,
+        b,
+        &c.email,
+        "a card paying couple",
+        invoice,
+        d("1260.50"),
+        None,
+    )
+    .await;
     // The studio sees the invoice Paid, and the build's total paid follows.
     let staff = app.demo_login("Bookkeeper").await;
     let html = staff
@@ -610,9 +600,8 @@ async fn a_couple_pays_by_card_in_the_portal_and_the_studio_sees_the_invoice_pai
 
 #[tokio::test]
 async fn a_booked_couple_pays_the_deposit_by_card_and_the_balance_is_reminded_on_its_day() {
-    use crate::browser::{browser, click, type_in, wait_for_path, wait_text};
+    use crate::browser::browser;
     use chrono::{Days, NaiveDate};
-    use fantoccini::Locator;
     use projectflo::clock::Clock;
     use rust_decimal::Decimal;
     let fake = FakeStripe::start().await;
@@ -636,34 +625,7 @@ async fn a_booked_couple_pays_the_deposit_by_card_and_the_balance_is_reminded_on
     )
     .await;
     let Some(b) = browser().await else { return };
-    b.goto(&app.url("/portal/login")).await.unwrap();
-    type_in(&b, Locator::Id("email"), email).await;
-    type_in(&b, Locator::Id("password"), &format!("{pw}\u{E007}")).await;
-    wait_for_path(&b, "/portal").await;
-    b.goto(&app.url(&format!("/portal/invoices/{deposit}")))
-        .await
-        .unwrap();
-    // For the README: the couple's invoice with its "Pay by card" button.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("portal-pay.png"), b.screenshot().await.unwrap()).unwrap();
-    click(&b, Locator::Css("#pay-by-card button")).await;
-    b.wait()
-        .for_element(Locator::Id("stripe-pay"))
-        .await
-        .unwrap();
-    assert_eq!(
-        wait_text(&b, Locator::Css("h1")).await,
-        format!("Pay {owed} USD")
-    );
-    click(&b, Locator::Id("stripe-pay")).await;
-    wait_for_path(&b, &format!("/portal/invoices/{deposit}")).await;
-    let shown = wait_text(&b, Locator::Id("portal-payments")).await;
-    assert!(
-        shown.contains(&projectflo::money::format(owed, "USD")),
-        "{shown}"
-    );
-    b.close().await.unwrap();
+    pay_in_browser(&app, b, email, pw, deposit, owed, Some("portal-pay.png")).await;
     // The studio sees the deposit Paid and the wedding's balance: what the balance invoice owes.
     let keeper = app.demo_login("Bookkeeper").await;
     let html = keeper
@@ -746,4 +708,52 @@ async fn a_booked_couple_pays_the_deposit_by_card_and_the_balance_is_reminded_on
         .unwrap();
     assert!(page.contains(&subject), "{page}");
     assert_invariants(&app).await;
+}
+
+/// In Chromium: the couple logs in to the portal, presses "Pay by card" on the invoice, pays
+/// `owed` on the fake Stripe's page, and is back on the invoice with the payment shown. With a
+/// `screenshot` name, the invoice before paying is saved under `target/screenshots/` (the
+/// README's picture of the couple paying).
+async fn pay_in_browser(
+    app: &TestApp,
+    b: fantoccini::Client,
+    email: &str,
+    password: &str,
+    invoice: i32,
+    owed: rust_decimal::Decimal,
+    screenshot: Option<&str>,
+) {
+    use crate::browser::{click, type_in, wait_for_path, wait_text};
+    use fantoccini::Locator;
+    b.goto(&app.url("/portal/login")).await.unwrap();
+    type_in(&b, Locator::Id("email"), email).await;
+    type_in(&b, Locator::Id("password"), &format!("{password}\u{E007}")).await;
+    wait_for_path(&b, "/portal").await;
+    // From the invoice, "Pay by card" leads to Stripe's page for what is owed.
+    b.goto(&app.url(&format!("/portal/invoices/{invoice}")))
+        .await
+        .unwrap();
+    if let Some(name) = screenshot {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), b.screenshot().await.unwrap()).unwrap();
+    }
+    click(&b, Locator::Css("#pay-by-card button")).await;
+    b.wait()
+        .for_element(Locator::Id("stripe-pay"))
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_text(&b, Locator::Css("h1")).await,
+        format!("Pay {owed} USD")
+    );
+    click(&b, Locator::Id("stripe-pay")).await;
+    // Back in the portal: the payment is there.
+    wait_for_path(&b, &format!("/portal/invoices/{invoice}")).await;
+    let shown = wait_text(&b, Locator::Id("portal-payments")).await;
+    assert!(
+        shown.contains(&projectflo::money::format(owed, "USD")),
+        "{shown}"
+    );
+    b.close().await.unwrap();
 }
