@@ -1,6 +1,7 @@
 //! `projectflo jobs nightly`: the studio's nightly run, also scheduled inside `serve`. It learns
 //! from the completed tasks (`production::nightly`: each person's average per template and each
-//! template's average) and sweeps the invoices (`billing::jobs`: credits applied, Overdue,
+//! template's average; the tasks not started yet planned again at the new averages), tells
+//! assignees of tasks due within two days and emails the daily digests (`production::digest`), sweeps the invoices (`billing::jobs`: credits applied, Overdue,
 //! reminders), and stores the coming days of recurring absences (`calendar::recurrences`, two
 //! years ahead). Safe to run twice and from several instances at once: the learning runs under an
 //! advisory lock and writes only numbers that change; every invoice change locks its rows.
@@ -14,6 +15,12 @@ use sqlx::PgPool;
 /// What a nightly run did.
 pub struct Nightly {
     pub learned: Vec<Learned>,
+    /// Tasks not started yet planned again at their assignee's new average.
+    pub replanned: u64,
+    /// "Due soon" notifications sent.
+    pub due_soon: u64,
+    /// Daily digests emailed.
+    pub digests: usize,
     pub swept: Swept,
     /// Days of recurring absences stored.
     pub absences: u64,
@@ -33,6 +40,11 @@ impl Nightly {
                     .map(|l| format!("  {l}")),
             );
         }
+        out.push(format!(
+            "Tasks: {} re-planned at a new average, {} \"due soon\" notifications, {} daily \
+             digests emailed.",
+            self.replanned, self.due_soon, self.digests
+        ));
         let s = &self.swept;
         out.push(format!(
             "Invoices: {} marked overdue, {} credit applications, {} idempotency answers \
@@ -50,13 +62,31 @@ impl Nightly {
 pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppResult<Nightly> {
     let mut conn = pool.acquire().await?;
     let now = clock.now();
-    let learned =
-        crate::db::transaction(&mut conn, async |tx| nightly::learn(tx, now).await).await?;
+    let (learned, replanned) = crate::db::transaction(&mut conn, async |tx| {
+        let learned = nightly::learn(tx, now).await?;
+        Ok((learned, nightly::replan(tx, now).await?))
+    })
+    .await?;
+    let zone = crate::studio::Studio::load(&mut conn).await?.time_zone;
+    let today = clock.today(&zone);
+    let (due_soon, mails) = crate::db::transaction(&mut conn, async |tx| {
+        let due_soon = nightly::due_soon(tx, today, now).await?;
+        let mails = crate::production::digest::queue(tx, settings, today, now).await?;
+        Ok((due_soon, mails))
+    })
+    .await?;
+    let digests = mails.len();
+    for m in mails {
+        m.send_and_wait().await;
+    }
     let absences = crate::calendar::recurrences::extend_all(&mut conn, clock).await?;
     drop(conn);
     let swept = crate::billing::jobs::sweep(pool, settings, clock).await?;
     Ok(Nightly {
         learned,
+        replanned,
+        due_soon,
+        digests,
         swept,
         absences,
     })

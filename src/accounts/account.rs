@@ -19,6 +19,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/account", Access::Staff, account)
         .post("/account/password", Access::Staff, change_password)
+        .post("/account/digest", Access::Staff, set_digest)
         .post("/account/tokens", Access::Staff, create_token)
         .post("/account/tokens/{id}/revoke", Access::Staff, revoke_token)
 }
@@ -34,6 +35,9 @@ struct AccountPage {
     /// The next (older) page of tokens, when there are more.
     next: Option<String>,
     new_token: Option<String>,
+    /// Whether they get the daily email digest, and the last one sent (when, its text).
+    digest: bool,
+    last_digest: Option<(String, String)>,
     flash: Option<String>,
     /// (field, problem) of a refused form.
     error: Option<(String, String)>,
@@ -49,7 +53,11 @@ async fn account_page(
 ) -> AppResult<AccountPage> {
     let layout = Layout::load(conn, staff, "My account", "/account").await?;
     let (tokens, next) = tokens::list(conn, staff.contributor_id, after).await?;
+    let (digest, last) = crate::production::digest::choice(conn, staff.contributor_id).await?;
+    let last_digest = last.map(|(at, text)| (layout.settings.day(&at), text));
     Ok(AccountPage {
+        digest,
+        last_digest,
         layout,
         email: staff.email.clone(),
         tokens,
@@ -88,6 +96,8 @@ async fn account(mut db: Db, staff: Staff, Query(q): Query<AccountQuery>) -> App
             Some("Your password is changed. Your other sessions have been logged out.".to_string())
         }
         "revoked" => Some("The token is revoked.".to_string()),
+        "digest-on" => Some("You will get a daily digest by email.".to_string()),
+        "digest-off" => Some("The daily digest is off.".to_string()),
         _ => None,
     };
     Ok(render(
@@ -141,4 +151,18 @@ async fn revoke_token(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResul
     tokens::revoke(&mut tx, staff.contributor_id, id).await?;
     tx.commit().await?;
     Ok(Redirect::to("/account?done=revoked").into_response())
+}
+
+/// The daily digest's box: ticked sends `digest=on`; unticked sends nothing.
+#[derive(serde::Deserialize)]
+struct DigestForm {
+    #[serde(default)]
+    digest: Option<String>,
+}
+
+async fn set_digest(mut db: Db, staff: Staff, Form(f): Form<DigestForm>) -> AppResult<Response> {
+    let on = f.digest.is_some();
+    crate::production::digest::set(&mut db, staff.contributor_id, on).await?;
+    let done = if on { "digest-on" } else { "digest-off" };
+    Ok(Redirect::to(&format!("/account?done={done}")).into_response())
 }

@@ -150,7 +150,8 @@ async fn api_get_studio(mut db: Db) -> AppResult<Json<StudioSettings>> {
     Ok(Json(StudioSettings::from(&s)))
 }
 
-/// Change the studio settings (every field; decimals as text, task_phase_order a list).
+/// Change the studio settings (every field, but delivery_weeks_after_wedding is kept when left
+/// out; decimals as text, task_phase_order a list).
 #[utoipa::path(put, path = "/api/v1/studio-settings", tag = "catalog",
     request_body = StudioSettings,
     responses(

@@ -56,6 +56,10 @@ pub struct StudioForm {
     /// Days a proposal can be accepted after it is sent (1 to 365).
     #[serde(default)]
     pub proposal_valid_days: String,
+    /// Weeks after the wedding the films are promised by (1 to 104); None (a form or a request
+    /// without it) keeps the studio's current value.
+    #[serde(default)]
+    pub delivery_weeks_after_wedding: Option<String>,
     /// The notification kinds (`notify::Kind` names) also emailed to the Owner(s): one form
     /// field per ticked box, read by `from_form`.
     #[serde(skip)]
@@ -82,6 +86,7 @@ impl From<&Studio> for StudioForm {
             invoice_prefix: s.invoice_prefix.clone(),
             task_phase_order: s.task_phase_order.join("\n"),
             proposal_valid_days: s.proposal_valid_days.to_string(),
+            delivery_weeks_after_wedding: Some(s.delivery_weeks_after_wedding.to_string()),
             notify_email_kinds: s.notify_email_kinds.clone(),
         }
     }
@@ -120,6 +125,10 @@ const CHECKS: &[(&str, &str)] = &[
     (
         "proposal_valid_days",
         "enter a whole number of days from 1 to 365",
+    ),
+    (
+        "delivery_weeks_after_wedding",
+        "enter a whole number of weeks from 1 to 104",
     ),
     ("notify_email_kinds", "choose among the kinds listed"),
 ];
@@ -165,6 +174,10 @@ impl StudioForm {
                 .trim()
                 .parse::<u16>()
                 .is_ok_and(|d| (1..=365).contains(&d)),
+            "delivery_weeks_after_wedding" => self
+                .delivery_weeks_after_wedding
+                .as_deref()
+                .is_none_or(|w| w.trim().parse::<u8>().is_ok_and(|w| (1..=104).contains(&w))),
             "notify_email_kinds" => self
                 .notify_email_kinds
                 .iter()
@@ -245,6 +258,11 @@ pub struct StudioSettings {
     #[serde(deserialize_with = "json::decimal_text")]
     #[schema(schema_with = valid_days_schema)]
     pub proposal_valid_days: String,
+    /// Weeks after the wedding the films are promised by, for weddings booked from now on (a
+    /// promise already made stays). Left out: unchanged.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 104)]
+    pub delivery_weeks_after_wedding: Option<i32>,
     /// The kinds of notification also emailed to the studio's Owner(s) (every kind always
     /// reaches their inbox); empty: none.
     pub notify_email_kinds: Vec<Kind>,
@@ -305,6 +323,10 @@ impl From<&StudioForm> for StudioSettings {
             invoice_prefix: f.invoice_prefix.trim().into(),
             task_phase_order: f.phases().into_iter().map(Phase).collect(),
             proposal_valid_days: f.proposal_valid_days.trim().into(),
+            delivery_weeks_after_wedding: f
+                .delivery_weeks_after_wedding
+                .as_deref()
+                .and_then(|w| w.trim().parse().ok()),
             notify_email_kinds: f.email_kinds(),
         }
     }
@@ -331,6 +353,7 @@ impl StudioSettings {
             invoice_prefix: self.invoice_prefix,
             task_phase_order: phases.join("\n"),
             proposal_valid_days: self.proposal_valid_days,
+            delivery_weeks_after_wedding: self.delivery_weeks_after_wedding.map(|w| w.to_string()),
             notify_email_kinds: self
                 .notify_email_kinds
                 .iter()
@@ -358,7 +381,9 @@ pub async fn update(tx: &mut PgConnection, s: &StudioForm, actor: i32) -> AppRes
            editing_hourly_rate = $4::numeric, tax_rate_percent = $5::numeric,
            deposit_percent = $6::numeric, balance_due_days_before_wedding = $7::int,
            invoice_prefix = $8, task_phase_order = $9, proposal_valid_days = $10::int,
-           notify_email_kinds = $11, updated_at = now()
+           notify_email_kinds = $11,
+           delivery_weeks_after_wedding = COALESCE($12::int, delivery_weeks_after_wedding),
+           updated_at = now()
          RETURNING {}",
         Studio::COLUMNS
     ))
@@ -377,6 +402,11 @@ pub async fn update(tx: &mut PgConnection, s: &StudioForm, actor: i32) -> AppRes
             .into_iter()
             .map(|k| k.name())
             .collect::<Vec<_>>(),
+    )
+    .bind(
+        s.delivery_weeks_after_wedding
+            .as_deref()
+            .map(|w| w.trim().parse::<i32>().unwrap_or_default()),
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -451,6 +481,13 @@ impl StudioPage {
                 "Proposals open for (days)",
                 &s.proposal_valid_days,
                 "How long a couple can accept a proposal after it is sent: 1 to 365 days.",
+            ),
+            (
+                "delivery_weeks_after_wedding",
+                "Films delivered within (weeks of the wedding)",
+                s.delivery_weeks_after_wedding.as_deref().unwrap_or(""),
+                "The promise to the couple: task due dates count back from it. A change applies \
+                 to weddings booked after it; a promise already made stays.",
             ),
         ]
     }

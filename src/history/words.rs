@@ -358,6 +358,7 @@ fn label(key: &str) -> String {
         "balance_due_days_before_wedding" => "Balance due (days before the wedding)",
         "task_phase_order" => "Task phases",
         "proposal_valid_days" => "Proposals open for (days)",
+        "delivery_weeks_after_wedding" => "Films delivered within (weeks of the wedding)",
         "notify_email_kinds" => "Also emailed to the owner",
         "included" => "Included",
         _ => return humanize(key),

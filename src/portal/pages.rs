@@ -220,20 +220,32 @@ async fn home(db: Db, user: PortalUser) -> AppResult<Response> {
     }))
 }
 
-async fn project(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
+async fn project(
+    State(state): State<AppState>,
+    db: Db,
+    user: PortalUser,
+    Path(id): Path<i32>,
+) -> AppResult<Response> {
     let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let p = projects::one(&mut conn, user.client_id, id).await?;
-    let delivery =
-        crate::production::rules::delivery(p.wedding_date, studio.delivery_weeks_after_wedding);
-    let rows = vec![
+    let today = state.clock.today(&studio.time_zone);
+    let delivery = crate::production::projection::delivery(&mut conn, p.id, today).await?;
+    let promised = delivery.promised.unwrap_or_else(|| {
+        crate::production::rules::delivery(p.wedding_date, studio.delivery_weeks_after_wedding)
+    });
+    let mut rows = vec![
         ("Wedding date", date(Some(p.wedding_date))),
         (
             "Stage",
             p.phase.clone().unwrap_or_else(|| "Planning".into()),
         ),
-        ("Films promised by", date(Some(delivery))),
+        ("Films promised by", date(Some(promised))),
     ];
+    // Once the editing has begun: when the editors' real queue says the films will be ready.
+    if let (Some(day), true) = (delivery.projected, p.wedding_date <= today) {
+        rows.push(("Expected from our editors' queue", date(Some(day))));
+    }
     // The studio's notes on the editing that it chose to share (client-visible comments).
     let updates = crate::production::comments::for_couple(&mut conn, p.id)
         .await?

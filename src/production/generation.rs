@@ -73,12 +73,26 @@ pub async fn generate(
     now: DateTime<Utc>,
 ) -> AppResult<Generated> {
     // The project row locked: two runs for one project wait for each other.
-    let wedding: NaiveDate =
-        sqlx::query_scalar("SELECT wedding_date FROM projects WHERE id = $1 FOR UPDATE")
-            .bind(project)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| AppError::not_found(&format!("project {project}")))?;
+    let (wedding, promised): (NaiveDate, Option<NaiveDate>) = sqlx::query_as(
+        "SELECT wedding_date, promised_delivery_date FROM projects WHERE id = $1 FOR UPDATE",
+    )
+    .bind(project)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| AppError::not_found(&format!("project {project}")))?;
+    // The promise is made once, at the first generation (booking); later runs keep it.
+    let delivery = match promised {
+        Some(day) => day,
+        None => {
+            let day = rules::delivery(wedding, delivery_weeks);
+            sqlx::query("UPDATE projects SET promised_delivery_date = $2 WHERE id = $1")
+                .bind(project)
+                .bind(day)
+                .execute(&mut *tx)
+                .await?;
+            day
+        }
+    };
     let components: Vec<ComponentRow> = sqlx::query_as(
         "SELECT bc.id, bd.deliverable_id, bc.coverage_scene_id, bc.editing_style_id,
                 bc.target_minutes, COALESCE(bc.is_included, true) AS included
@@ -158,7 +172,6 @@ pub async fn generate(
     let plan = rules::plan(&wanted, &existing);
 
     // Added: unassigned, planned at the template's effort for the component, due by phase.
-    let delivery = rules::delivery(wedding, delivery_weeks);
     let (mut comp, mut tmpl, mut hours, mut due) = (vec![], vec![], vec![], vec![]);
     for (c, t) in &plan.add {
         let template = &templates[t];

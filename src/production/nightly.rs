@@ -105,3 +105,100 @@ pub fn lines(changed: &[Learned]) -> Vec<String> {
         })
         .collect()
 }
+
+#[derive(sqlx::FromRow)]
+struct Replan {
+    id: i32,
+    person: String,
+    average: Decimal,
+    sample: i32,
+    planned: Option<Decimal>,
+    source: Option<String>,
+}
+
+/// After learning: the tasks not started yet (To-Do, Ready to Start) of a person who now has
+/// an average for their template are planned at that average, with its source in words, as
+/// assigning them would do today. Work under way keeps the plan it started with. Returns how
+/// many tasks changed; a second run changes none.
+pub async fn replan(tx: &mut PgConnection, now: DateTime<Utc>) -> AppResult<u64> {
+    let rows: Vec<Replan> = sqlx::query_as(
+        "SELECT t.id, c.first_name AS person, b.contributor_average_hours AS average,
+                b.sample_size AS sample, t.planned_duration_hours AS planned,
+                t.planned_source AS source
+         FROM tasks t
+         JOIN contributor_task_benchmarks b ON b.contributor_id = t.assigned_to_contributor_id
+              AND b.task_template_id = t.task_template_id
+         JOIN contributors co ON co.id = t.assigned_to_contributor_id
+         JOIN contacts c ON c.id = co.contact_id
+         WHERE t.status IN ('To-Do', 'Ready to Start') AND b.sample_size > 0
+           AND b.contributor_average_hours IS NOT NULL
+         ORDER BY t.id",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let (mut ids, mut hours, mut sources) = (vec![], vec![], vec![]);
+    for r in rows {
+        let bench = super::rules::Benchmark {
+            name: r.person,
+            average: Some(r.average),
+            sample: r.sample,
+            default: None,
+        };
+        let (h, source) = super::rules::planned(Some(&bench), Decimal::ZERO);
+        let words = source.words();
+        if r.planned != Some(h) || r.source.as_deref() != Some(words.as_str()) {
+            ids.push(r.id);
+            hours.push(h);
+            sources.push(words);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(sqlx::query(
+        "UPDATE tasks SET planned_duration_hours = x.h, planned_source = x.s, updated_at = $4
+         FROM unnest($1::int[], $2::numeric[], $3::text[]) AS x(id, h, s) WHERE tasks.id = x.id",
+    )
+    .bind(&ids)
+    .bind(&hours)
+    .bind(&sources)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
+/// "Due soon": each open task with an assignee, due from `today` to two days after, tells its
+/// assignee once per due day (`tasks.due_soon_notified_for`; a moved due day is told again).
+/// One statement: the marks and the notifications are written together. Returns how many.
+pub async fn due_soon(
+    tx: &mut PgConnection,
+    today: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    Ok(sqlx::query(
+        "WITH marked AS (
+            UPDATE tasks t SET due_soon_notified_for = t.due_date
+            WHERE t.status NOT IN ('Completed', 'Archived')
+              AND t.assigned_to_contributor_id IS NOT NULL
+              AND t.due_date BETWEEN $1 AND $1 + 2
+              AND t.due_soon_notified_for IS DISTINCT FROM t.due_date
+            RETURNING t.id, t.assigned_to_contributor_id AS c, t.due_date, t.task_template_id,
+                      t.project_id)
+         INSERT INTO notifications (recipient_contributor_id, message, link_url, created_at)
+         SELECT m.c,
+                'Due ' || CASE m.due_date - $1 WHEN 0 THEN 'today' WHEN 1 THEN 'tomorrow'
+                                ELSE to_char(m.due_date, 'FMDay DD Mon') END
+                || ': ' || tt.name || ' for ' || COALESCE(p.project_name, 'a wedding')
+                || ' (task #' || m.id || ').',
+                '/tasks/' || m.id, $2
+         FROM marked m JOIN task_templates tt ON tt.id = m.task_template_id
+         JOIN projects p ON p.id = m.project_id
+         JOIN staff_credentials cr ON cr.contributor_id = m.c AND cr.is_active",
+    )
+    .bind(today)
+    .bind(now)
+    .execute(tx)
+    .await?
+    .rows_affected())
+}

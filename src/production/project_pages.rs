@@ -167,6 +167,7 @@ struct ProjectPage {
     open: Vec<Task>,
     today: NaiveDate,
     can_invoices: bool,
+    delivery: super::projection::Delivery,
 }
 
 impl ProjectPage {
@@ -180,6 +181,11 @@ impl ProjectPage {
 
     fn overdue(&self, t: &Task) -> bool {
         t.due_date.is_some_and(|d| d < self.today)
+    }
+
+    /// Whether the queue says the films will be later than promised.
+    fn late(&self) -> bool {
+        matches!((self.delivery.projected, self.delivery.promised), (Some(a), Some(b)) if a > b)
     }
 }
 
@@ -232,7 +238,9 @@ async fn page(
         .unwrap_or_else(|| format!("Project #{id}"));
     let layout = Layout::load(&mut db, &staff, &title, "/projects").await?;
     let today = state.clock.today(&layout.settings.time_zone);
+    let delivery = super::projection::delivery(&mut db, id, today).await?;
     Ok(render(&ProjectPage {
+        delivery,
         can_invoices: staff.can(Permission::InvoicesManage),
         layout,
         project,

@@ -478,9 +478,17 @@ pub async fn worked_on_film(conn: &mut PgConnection, build_deliverable: i32) -> 
     .await?)
 }
 
-/// Postponement: the due days of the project's unfinished tasks move by the days the wedding
-/// moved.
+/// Postponement: the promised delivery day and the due days of the project's unfinished tasks
+/// move by the days the wedding moved.
 pub async fn shift_due_dates(tx: &mut PgConnection, project: i32, days: i64) -> AppResult<u64> {
+    sqlx::query(
+        "UPDATE projects SET promised_delivery_date = promised_delivery_date + $2::int
+         WHERE id = $1",
+    )
+    .bind(project)
+    .bind(days as i32)
+    .execute(&mut *tx)
+    .await?;
     Ok(sqlx::query(
         "UPDATE tasks SET due_date = due_date + $2::int
          WHERE project_id = $1 AND status NOT IN ('Completed', 'Archived') AND due_date IS NOT NULL",
