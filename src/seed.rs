@@ -6,7 +6,11 @@ use anyhow::Result;
 use sqlx::PgPool;
 
 mod billing;
+mod builds;
+mod postproduction;
 mod production;
+
+use builds::{DemoQuote, LEAD, demo_build, id};
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
@@ -222,15 +226,6 @@ async fn demo_calendar(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> 
 
 /// A demo quote: the couple's email, coverage (scene, operator, quantity, hours), films and
 /// add-ons (item, quantity, note).
-struct DemoQuote {
-    email: &'static str,
-    coverage: &'static [(&'static str, &'static str, i32, Option<&'static str>)],
-    films: &'static [&'static str],
-    add_ons: &'static [(&'static str, i32, &'static str)],
-}
-
-const LEAD: &str = "Lead Videographer";
-
 const QUOTES: [DemoQuote; 3] = [
     // Ava: Highlight Film and Ceremony Edit, ceremony, reception and drone coverage, a USB box.
     DemoQuote {
@@ -411,6 +406,7 @@ async fn demo_builds(tx: &mut sqlx::PgConnection, clock: Clock) -> Result<()> {
     }
     billing::money(tx, clock, &studio, olivia, owner).await?;
     production::tasks(tx, clock, olivia).await?;
+    postproduction::chloe(tx, clock, &studio).await?;
     // Olivia's booking and approved change were read days ago (they stay in the inbox, read).
     sqlx::query("UPDATE notifications SET is_read = true WHERE link_url IN ($1, $2)")
         .bind(format!("/quotes/{olivia}"))
@@ -610,53 +606,6 @@ async fn demo_signed_and_booked(
         .execute(&mut *tx)
         .await?;
     Ok(())
-}
-
-async fn id(tx: &mut sqlx::PgConnection, table: &str, name: &str) -> Result<i32> {
-    Ok(
-        sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
-            .bind(name)
-            .fetch_one(tx)
-            .await?,
-    )
-}
-
-async fn demo_build(tx: &mut sqlx::PgConnection, q: &DemoQuote) -> Result<i32> {
-    use crate::quote::builds::{self, CoverageChange};
-    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
-    let inquiry: i32 = sqlx::query_scalar(
-        "SELECT i.id FROM inquiries i JOIN contacts c ON c.id = i.contact_id WHERE c.email = $1",
-    )
-    .bind(q.email)
-    .fetch_one(&mut *tx)
-    .await?;
-    let build = builds::create_for_inquiry(tx, inquiry, None)
-        .await
-        .map_err(err)?;
-    for &(scene, operator, quantity, hours) in q.coverage {
-        let change = CoverageChange {
-            scene: id(tx, "coverage_scenes", scene).await?,
-            operator: id(tx, "operator_types", operator).await?,
-            quantity,
-            hours: hours.map(|h| h.parse()).transpose()?,
-        };
-        builds::add_coverage(tx, build, &change, None)
-            .await
-            .map_err(err)?;
-    }
-    for film in q.films {
-        let film = id(tx, "deliverables", film).await?;
-        builds::add_deliverable(tx, build, film, None)
-            .await
-            .map_err(err)?;
-    }
-    for &(item, quantity, note) in q.add_ons {
-        let item = id(tx, "billable_items", item).await?;
-        builds::add_billable(tx, build, item, quantity, Some(note), None)
-            .await
-            .map_err(err)?;
-    }
-    Ok(build)
 }
 
 /// The password of every demo login. Change it (My account) before real use.

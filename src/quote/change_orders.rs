@@ -269,17 +269,11 @@ pub async fn answer(
     } else {
         // The last approved configuration, exactly, in place of the proposed one.
         let mut back = last_approved(tx, build).await?;
-        // The films stay as they are when they did not change (their components, and the
-        // tasks made from them, keep their ids: a declined change of add-ons or coverage does
-        // not touch the editing work); otherwise they are made again as approved.
-        let films_unchanged = packages::configuration(tx, build).await?.films == back.films;
-        let mut tables = vec!["build_billable_items", "build_coverage_assignments"];
-        if films_unchanged {
-            back.films.clear();
-        } else {
-            tables.push("build_deliverables");
-        }
-        for table in tables {
+        // The films are put back touching only what the change altered: a film it did not
+        // add or remove keeps its components, and the tasks and work on them, by id.
+        packages::restore_films(tx, build, &back.films).await?;
+        back.films.clear();
+        for table in ["build_billable_items", "build_coverage_assignments"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE build_id = $1"))
                 .bind(build)
                 .execute(&mut *tx)

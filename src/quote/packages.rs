@@ -106,6 +106,18 @@ struct FilmComponent {
 
 /// The films of a build with their components, films and components in the order they came.
 async fn films(tx: &mut PgConnection, build: i32) -> AppResult<Vec<FilmRow>> {
+    Ok(films_with_ids(tx, build)
+        .await?
+        .into_iter()
+        .map(|f| f.1)
+        .collect())
+}
+
+/// The films with the ids of their rows: (build film, the film, its components' ids).
+async fn films_with_ids(
+    tx: &mut PgConnection,
+    build: i32,
+) -> AppResult<Vec<(i32, FilmRow, Vec<i32>)>> {
     let rows: Vec<FilmComponent> = sqlx::query_as(
         "SELECT bd.id AS film_id, bd.deliverable_id AS deliverable, c.id AS component_id,
                 c.coverage_scene_id AS scene, c.editing_style_id AS style, c.target_minutes,
@@ -118,33 +130,109 @@ async fn films(tx: &mut PgConnection, build: i32) -> AppResult<Vec<FilmRow>> {
     .bind(build)
     .fetch_all(&mut *tx)
     .await?;
-    let mut films: Vec<(i32, FilmRow)> = vec![];
+    let mut films: Vec<(i32, FilmRow, Vec<i32>)> = vec![];
     for r in rows {
         if films.last().is_none_or(|f| f.0 != r.film_id) {
             let film = FilmRow {
                 deliverable: r.deliverable,
                 components: vec![],
             };
-            films.push((r.film_id, film));
+            films.push((r.film_id, film, vec![]));
         }
-        let (Some(_), Some(scene), Some(style)) = (r.component_id, r.scene, r.style) else {
+        let (Some(id), Some(scene), Some(style)) = (r.component_id, r.scene, r.style) else {
             continue;
         };
-        films
-            .last_mut()
-            .expect("pushed above")
-            .1
-            .components
-            .push(ComponentRow {
-                scene,
-                style,
-                target_minutes: r.target_minutes,
-                included: r.included,
-                default_component: r.default_component,
-                follows_coverage: r.follows_coverage.unwrap_or_default(),
-            });
+        let last = films.last_mut().expect("pushed above");
+        last.2.push(id);
+        last.1.components.push(ComponentRow {
+            scene,
+            style,
+            target_minutes: r.target_minutes,
+            included: r.included,
+            default_component: r.default_component,
+            follows_coverage: r.follows_coverage.unwrap_or_default(),
+        });
     }
-    Ok(films.into_iter().map(|f| f.1).collect())
+    Ok(films)
+}
+
+/// Put a booked build's films back as `back` has them (a declined change order), touching only
+/// what differs, so that the components of a film the change did not remove or add keep their
+/// ids, and with them their tasks and the work logged on them. A film of `back` is matched to a
+/// film of the build with the same deliverable and the same parts (scene and style, in order):
+/// its parts' settings (length, included) are restored in place. Films with no match are
+/// removed, and `back`'s films with no match are made again. Three statements.
+pub async fn restore_films(tx: &mut PgConnection, build: i32, back: &[FilmRow]) -> AppResult<()> {
+    let now = films_with_ids(tx, build).await?;
+    let parts = |f: &FilmRow| -> Vec<(i32, i32)> {
+        f.components.iter().map(|c| (c.scene, c.style)).collect()
+    };
+    let mut used = vec![false; now.len()];
+    let mut again = vec![];
+    let mut in_place: Vec<(i32, &ComponentRow)> = vec![];
+    for film in back {
+        let found = now.iter().enumerate().position(|(i, (_, f, _))| {
+            !used[i] && f.deliverable == film.deliverable && parts(f) == parts(film)
+        });
+        match found {
+            Some(i) => {
+                used[i] = true;
+                let (_, current, ids) = &now[i];
+                for ((id, was), want) in ids.iter().zip(&current.components).zip(&film.components) {
+                    if was != want {
+                        in_place.push((*id, want));
+                    }
+                }
+            }
+            None => again.push(film.clone()),
+        }
+    }
+    let gone: Vec<i32> = now
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|((id, _, _), _)| *id)
+        .collect();
+    if !gone.is_empty() {
+        sqlx::query("DELETE FROM build_deliverables WHERE id = ANY($1)")
+            .bind(&gone)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if !in_place.is_empty() {
+        sqlx::query(
+            "UPDATE build_components c SET target_minutes = u.m, is_included = u.inc,
+                    default_component_id = (SELECT id FROM deliverable_default_components
+                                            WHERE id = u.dc),
+                    follows_coverage = u.f
+             FROM unnest($1::int[], $2::numeric[], $3::bool[], $4::int[], $5::bool[])
+                  AS u(id, m, inc, dc, f)
+             WHERE c.id = u.id",
+        )
+        .bind(in_place.iter().map(|r| r.0).collect::<Vec<_>>())
+        .bind(
+            in_place
+                .iter()
+                .map(|r| r.1.target_minutes)
+                .collect::<Vec<_>>(),
+        )
+        .bind(in_place.iter().map(|r| r.1.included).collect::<Vec<_>>())
+        .bind(
+            in_place
+                .iter()
+                .map(|r| r.1.default_component)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            in_place
+                .iter()
+                .map(|r| r.1.follows_coverage)
+                .collect::<Vec<_>>(),
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    insert_films(tx, build, &again).await
 }
 
 /// Give an empty build this configuration, then price it once. Catalog rows deleted since the

@@ -91,8 +91,9 @@ async fn the_header_and_the_inbox_show_my_notifications_only_and_opening_one_mar
     )));
     assert!(inbox.contains("Sofia Garcia accepted proposal"));
     // Two unread, and Olivia's booking, two approved changes and three payments (by bank
-    // transfer, by card, online), read days ago.
-    assert_eq!(rows(&inbox).len(), 8);
+    // transfer, by card, online), read days ago; Chloe's booking and her two payments, read
+    // months ago.
+    assert_eq!(rows(&inbox).len(), 11);
     assert_eq!(inbox.matches("class=\"unread\"").count(), 2, "{inbox}");
     assert!(rows(&inbox).contains(&(accepted as i64)), "{inbox}");
     assert!(

@@ -130,7 +130,7 @@ async fn two_seeds_at_once_on_an_empty_studio_load_it_once() {
     );
     assert!(a.unwrap() ^ b.unwrap(), "exactly one of them loads");
     assert_eq!(count(&app, "SELECT count(*) FROM coverage_scenes").await, 6);
-    assert_eq!(count(&app, "SELECT count(*) FROM inquiries").await, 8);
+    assert_eq!(count(&app, "SELECT count(*) FROM inquiries").await, 9);
 }
 
 #[tokio::test]
@@ -159,4 +159,51 @@ async fn the_scale_seed_adds_years_of_inquiries_with_a_quote_for_every_fifth() {
     )
     .await;
     assert!(years >= 3, "spread over years: {years}");
+}
+
+#[tokio::test]
+async fn the_demo_has_a_past_wedding_in_post_production_that_fills_the_capacity_view() {
+    let app = TestApp::demo().await;
+    // Chloe's wedding six weeks ago: booked, paid in full, editing under way.
+    let (weeks_ago, owed, done, going, waiting): (i32, rust_decimal::Decimal, i64, i64, i64) =
+        sqlx::query_as(
+            "SELECT (current_date - p.wedding_date) / 7,
+                    (SELECT sum(total_amount - COALESCE(amount_paid, 0)) FROM invoices
+                     WHERE project_id = p.id),
+                    count(*) FILTER (WHERE t.status = 'Completed'),
+                    count(*) FILTER (WHERE t.status = 'In Progress'),
+                    count(*) FILTER (WHERE t.status IN ('To-Do', 'Ready to Start'))
+             FROM projects p JOIN clients cl ON cl.id = p.client_id
+             JOIN contacts c ON c.id = cl.contact_id AND c.email = 'chloe.martin@example.com'
+             JOIN tasks t ON t.project_id = p.id GROUP BY p.id",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!((5..=6).contains(&weeks_ago), "{weeks_ago}");
+    assert_eq!(owed, rust_decimal::Decimal::ZERO);
+    assert!(
+        done >= 3 && going >= 2 && waiting >= 3,
+        "{done} {going} {waiting}"
+    );
+    // Three editors logged time on it, at different speeds.
+    let editors = count(
+        &app,
+        "SELECT count(DISTINCT e.contributor_id) FROM task_time_entries e
+         JOIN tasks t ON t.id = e.task_id JOIN projects p ON p.id = t.project_id
+         WHERE p.wedding_date < current_date",
+    )
+    .await;
+    assert_eq!(editors, 3);
+    // The Owner's capacity view shows planned hours in the coming weeks.
+    let owner = app.demo_login("Owner").await;
+    let page = owner.get("/capacity").await.text().await.unwrap();
+    assert!(page.contains("Nina") && page.contains("Omar"), "{page}");
+    let planned: i64 = count(
+        &app,
+        "SELECT count(*) FROM tasks WHERE status NOT IN ('Completed', 'Archived')
+         AND assigned_to_contributor_id IS NOT NULL AND due_date < current_date + 84",
+    )
+    .await;
+    assert!(planned >= 5, "{planned}");
 }

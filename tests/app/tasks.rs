@@ -377,6 +377,57 @@ async fn change_orders_add_and_archive_tasks_and_worked_tasks_survive() {
             .unwrap();
     assert_eq!(ids_after, ids_before);
     assert_eq!(status(&app, cut).await, "In Progress");
+    // A declined change of the films (a Ceremony Edit added, the worked reception part of the
+    // Teaser left out) puts the films back without touching the others: every task keeps its
+    // id, the cut its status and its time; the new film is gone.
+    let ceremony_edit: i32 =
+        sqlx::query_scalar("SELECT id FROM deliverables WHERE name = 'Ceremony Edit'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let added = owner
+        .post_json(
+            &format!("/api/v1/builds/{olivia}/deliverables"),
+            &json!({"deliverable_id": ceremony_edit}),
+        )
+        .await;
+    assert!(added.status().is_success());
+    let excluded = owner
+        .put_json(
+            &format!("/api/v1/builds/{olivia}/components/{comp}"),
+            &put(false),
+        )
+        .await;
+    assert_eq!(excluded.status(), 200);
+    propose("A ceremony edit in place of the reception teaser").await;
+    let declined = owner.post_form(&answer(8), &[("answer", "decline")]).await;
+    assert_eq!(declined.status(), 303);
+    let ids_after: Vec<i32> =
+        sqlx::query_scalar("SELECT id FROM tasks WHERE project_id = $1 ORDER BY id")
+            .bind(project)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(ids_after, ids_before);
+    assert_eq!(status(&app, cut).await, "In Progress");
+    let (hours, included): (Option<Decimal>, Option<bool>) = sqlx::query_as(
+        "SELECT t.actual_duration_hours, c.is_included FROM tasks t
+         JOIN build_components c ON c.id = t.build_component_id WHERE t.id = $1",
+    )
+    .bind(cut)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((hours, included), (Some(d("2.50")), Some(true)));
+    let films: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM build_deliverables WHERE build_id = $1 AND deliverable_id = $2",
+    )
+    .bind(olivia)
+    .bind(ceremony_edit)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(films, 0);
 }
 
 /// Sofia booked with phases that chain her film's tasks: Sync & Organise (Production) blocks
