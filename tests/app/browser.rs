@@ -316,7 +316,7 @@ async fn screenshots() {
         ("quotes", "/quotes"),
         ("builder", "/quotes/1"),
         ("projects", "/projects"),
-        ("project", "/projects/1"),
+        ("project", "/projects/2"),
         ("board", "/projects/1/tasks"),
         ("capacity", "/capacity"),
     ] {
