@@ -156,6 +156,15 @@ struct InvoiceRow {
     owed: Decimal,
 }
 
+/// A crew member on the wedding day: who, what, from and to (studio-local times).
+#[derive(sqlx::FromRow)]
+struct CrewRow {
+    name: String,
+    title: String,
+    start_time: chrono::DateTime<chrono::Utc>,
+    end_time: chrono::DateTime<chrono::Utc>,
+}
+
 #[derive(Template)]
 #[template(path = "production/project.html")]
 struct ProjectPage {
@@ -168,6 +177,7 @@ struct ProjectPage {
     today: NaiveDate,
     can_invoices: bool,
     delivery: super::projection::Delivery,
+    crew: Vec<CrewRow>,
 }
 
 impl ProjectPage {
@@ -181,6 +191,18 @@ impl ProjectPage {
 
     fn overdue(&self, t: &Task) -> bool {
         t.due_date.is_some_and(|d| d < self.today)
+    }
+
+    /// A crew member's hours on the day, in the studio's time zone ("2:00 PM – 8:00 PM").
+    fn hours(&self, c: &CrewRow) -> String {
+        let tz: chrono_tz::Tz = self
+            .layout
+            .settings
+            .time_zone
+            .parse()
+            .unwrap_or(chrono_tz::UTC);
+        let f = |t: &chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%-I:%M %p");
+        format!("{} – {}", f(&c.start_time), f(&c.end_time))
     }
 
     /// Whether the queue says the films will be later than promised.
@@ -239,7 +261,20 @@ async fn page(
     let layout = Layout::load(&mut db, &staff, &title, "/projects").await?;
     let today = state.clock.today(&layout.settings.time_zone);
     let delivery = super::projection::delivery(&mut db, id, today).await?;
+    let crew: Vec<CrewRow> = sqlx::query_as(
+        "SELECT trim(concat_ws(' ', c.first_name, c.last_name)) AS name, e.title, e.start_time,
+                e.end_time
+         FROM calendar_events e JOIN contributors co ON co.id = e.contributor_id
+         JOIN contacts c ON c.id = co.contact_id
+         WHERE e.project_id = $1 AND e.event_type = 'PROJECT_ASSIGNMENT'
+           AND e.cancelled_at IS NULL
+         ORDER BY e.start_time, e.id LIMIT 50",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?;
     Ok(render(&ProjectPage {
+        crew,
         delivery,
         can_invoices: staff.can(Permission::InvoicesManage),
         layout,

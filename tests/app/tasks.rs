@@ -1018,9 +1018,30 @@ async fn the_pages_show_projects_boards_my_tasks_and_a_task_and_their_forms_work
         "Deposit",
         "Feature Fine Cut",
         "id=\"project-contract\"",
+        "No crew assigned yet.",
     ] {
         assert!(page.contains(part), "{part}: {page}");
     }
+    // Olivia's page shows her crew (Maya on the ceremony, Sam on the reception), in local time.
+    let olivia = build_of(&app, "olivia.nguyen@example.com").await;
+    let olivia: i32 = sqlx::query_scalar("SELECT project_id FROM builds WHERE id = $1")
+        .bind(olivia)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = owner
+        .get(&format!("/projects/{olivia}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let crew = &page[page.find("id=\"project-crew\"").unwrap()..];
+    let crew = &crew[..crew.find("</section>").unwrap()];
+    assert!(
+        crew.contains("Maya Chen") && crew.contains("Sam "),
+        "{crew}"
+    );
+    assert!(crew.contains(" PM"), "{crew}");
     // Bulk assign from the board, then Leo's tasks.
     let assigned = owner
         .post_form(
