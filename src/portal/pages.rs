@@ -230,7 +230,8 @@ async fn project(
     let studio = Studio::load(&mut conn).await?;
     let p = projects::one(&mut conn, user.client_id, id).await?;
     let today = state.clock.today(&studio.time_zone);
-    let delivery = crate::production::projection::delivery(&mut conn, p.id, today).await?;
+    let delivery =
+        crate::production::projection::delivery(&mut conn, p.id, today, &studio.time_zone).await?;
     let promised = delivery.promised.unwrap_or_else(|| {
         crate::production::rules::delivery(p.wedding_date, studio.delivery_weeks_after_wedding)
     });

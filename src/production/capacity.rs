@@ -78,7 +78,8 @@ pub async fn rows(conn: &mut PgConnection, today: NaiveDate, zone: &str) -> AppR
         "SELECT contributor_id, (start_time AT TIME ZONE $3)::date,
                 ((end_time - interval '1 microsecond') AT TIME ZONE $3)::date
          FROM calendar_events
-         WHERE event_type IN ('ABSENCE', 'HOLIDAY') AND end_time > $1::date AND start_time < $2::date
+         WHERE event_type IN ('ABSENCE', 'HOLIDAY') AND cancelled_at IS NULL
+           AND end_time > $1::date AND start_time < $2::date
          ORDER BY 1",
     )
     .bind(first)

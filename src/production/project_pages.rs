@@ -260,7 +260,8 @@ async fn page(
         .unwrap_or_else(|| format!("Project #{id}"));
     let layout = Layout::load(&mut db, &staff, &title, "/projects").await?;
     let today = state.clock.today(&layout.settings.time_zone);
-    let delivery = super::projection::delivery(&mut db, id, today).await?;
+    let delivery =
+        super::projection::delivery(&mut db, id, today, &layout.settings.time_zone).await?;
     let crew: Vec<CrewRow> = sqlx::query_as(
         "SELECT trim(concat_ws(' ', c.first_name, c.last_name)) AS name, e.title, e.start_time,
                 e.end_time

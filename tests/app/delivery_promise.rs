@@ -363,6 +363,15 @@ async fn the_couple_sees_the_delivery_the_editors_queue_gives_once_the_wedding_i
         .execute(&app.db)
         .await
         .unwrap();
+    // Leo is not away (the demo's leave and holidays taken off).
+    sqlx::query(
+        "DELETE FROM calendar_events WHERE contributor_id = $1
+         AND event_type IN ('ABSENCE', 'HOLIDAY')",
+    )
+    .bind(leo)
+    .execute(&app.db)
+    .await
+    .unwrap();
     // By hand: (12 + 4 x open) hours at 8 a day, rounded up to whole weekdays after today.
     let hours = 12 + 4 * open as u32;
     let expected = workdays_after(today(), hours.div_ceil(8));
@@ -382,6 +391,27 @@ async fn the_couple_sees_the_delivery_the_editors_queue_gives_once_the_wedding_i
         projected.contains(&format!("{}.00 h of work left", 4 * open)),
         "{projected}"
     );
+    // Two days of leave for Leo (Wednesday and Thursday): two weekdays later.
+    sqlx::query(
+        "INSERT INTO calendar_events (contributor_id, title, start_time, end_time, is_all_day,
+                                      event_type)
+         VALUES ($1, 'Leave', (date '2026-03-11')::timestamp AT TIME ZONE 'America/Los_Angeles',
+                 (date '2026-03-13')::timestamp AT TIME ZONE 'America/Los_Angeles', true,
+                 'ABSENCE')",
+    )
+    .bind(leo)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let expected = workdays_after(expected, 2);
+    let shown = expected.format("%b %-d, %Y").to_string();
+    let page = owner
+        .get(&format!("/projects/{project}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&shown), "{shown}");
 
     // The couple sees the same day in the portal, beside the promise.
     let client: i32 = scalar_of(
