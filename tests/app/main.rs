@@ -17,6 +17,8 @@ mod catalog;
 mod cli;
 mod contracts;
 mod dashboard;
+mod google;
+mod google_fake;
 mod health;
 mod inbox;
 mod journey;
