@@ -36,6 +36,7 @@ mod reports;
 mod schedules;
 mod schema;
 mod seed;
+mod shoot_day;
 mod stripe;
 mod stripe_fake;
 mod tasks;
