@@ -284,7 +284,9 @@ impl FakeGoogle {
         });
     }
 
-    /// Note the request; check the bearer token; serve a fault if one is due.
+    /// Note the request; check the bearer token; serve a fault if one is due (the answer to
+    /// send instead, as the error).
+    #[allow(clippy::result_large_err)]
     async fn begin(
         &self,
         method: &str,
