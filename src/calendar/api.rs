@@ -480,8 +480,8 @@ pub struct LineTimesIn {
 /// member is told. A malformed time is a 422 naming the field; a well-formed one the day
 /// refuses (an end not after the start, a start not within a day of the wedding, more than
 /// 24 hours, a time the clocks skip, someone now unavailable) is a 409 naming it.
-#[utoipa::path(put, path = "/api/v1/projects/{id}/shoot-day/lines/{line_id}", tag = "calendar",
-    params(("id" = i32, Path), ("line_id" = i32, Path)), request_body = LineTimesIn,
+#[utoipa::path(put, path = "/api/v1/projects/{id}/shoot-day/lines/{line}", tag = "calendar",
+    params(("id" = i32, Path), ("line" = i32, Path)), request_body = LineTimesIn,
     responses(
         (status = 200, body = Line),
         (status = 404, body = crate::http::error::Problem),

@@ -728,3 +728,70 @@ async fn with_google_off_the_pages_say_how_to_turn_it_on() {
     let html = sam.get("/calendar/google").await.text().await.unwrap();
     assert!(html.contains("The Owner can turn it on"), "{html}");
 }
+
+#[tokio::test]
+async fn the_command_runs_one_sync_or_says_it_is_off() {
+    let g = setup().await;
+    let sam = g.app.demo_login("Videographer").await;
+    connect(&g, &sam).await;
+    let command = |google: bool| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_projectflo"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PROJECTFLO_") {
+                c.env_remove(k);
+            }
+        }
+        c.args(["jobs", "calendar-sync", "--at", "2026-10-20T18:00:00Z"])
+            .env("DATABASE_URL", g.app.database_url())
+            .env("PROJECTFLO_LOG", "warn");
+        if google {
+            let s = &g.settings;
+            c.env(
+                "PROJECTFLO_GOOGLE_CLIENT_ID",
+                s.google_client_id.as_ref().unwrap(),
+            )
+            .env(
+                "PROJECTFLO_GOOGLE_CLIENT_SECRET",
+                crate::google_fake::CLIENT_SECRET,
+            )
+            .env(
+                "PROJECTFLO_GOOGLE_TOKEN_KEY",
+                "5f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
+            )
+            .env("PROJECTFLO_GOOGLE_TOKEN_URL", &s.google_token_url)
+            .env("PROJECTFLO_GOOGLE_CALENDAR_API", &s.google_calendar_api)
+            .env("PROJECTFLO_GOOGLE_BACKOFF_MS", "1");
+        }
+        c
+    };
+    let (mut off, mut on) = (command(false), command(true));
+    // Off the test's runtime: the fake Google answers on it meanwhile.
+    let (off, on) =
+        tokio::task::spawn_blocking(move || (off.output().unwrap(), on.output().unwrap()))
+            .await
+            .unwrap();
+    assert!(
+        off.status.success(),
+        "{}",
+        String::from_utf8_lossy(&off.stderr)
+    );
+    assert!(String::from_utf8_lossy(&off.stdout).contains("sync is off"));
+    let text = String::from_utf8_lossy(&on.stdout).to_string();
+    assert!(
+        on.status.success(),
+        "{}",
+        String::from_utf8_lossy(&on.stderr)
+    );
+    assert!(
+        text.contains(&format!("person {}: pushed", g.sam)),
+        "{text}"
+    );
+    assert!(g.fake.calendar_named("ProjectFlo").is_some());
+    // A client id without its secret and key stops start-up naming the setting.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_projectflo"))
+        .args(["jobs", "calendar-sync", "--google-client-id", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("google-client-secret"));
+}

@@ -24,6 +24,24 @@ use sqlx::PgConnection;
 /// The name of the calendar our events are pushed to, in each connected account.
 pub const CALENDAR_NAME: &str = "ProjectFlo";
 
+/// What a run added, changed and removed (pushed or pulled).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+}
+
+/// At most this many pages of one listing per run.
+const MAX_PAGES: usize = 200;
+
+/// A failure of ours (the database) during a run, as the run reports it (the details go to
+/// the server log only).
+fn db(e: impl std::fmt::Display) -> client::Failure {
+    tracing::error!(error = %e, "Google Calendar sync: database error");
+    client::Failure::Other("ProjectFlo could not save what it synced (see the server log)".into())
+}
+
 /// The spec's `calendar_sync_status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
 #[sqlx(type_name = "calendar_sync_status")]

@@ -2,8 +2,7 @@
 //! token and page by page; a 410 Gone on the token lists the calendar whole again and removes
 //! what it no longer names.
 use super::client::{Failure, Session, seg};
-use super::sync::{Counts, MAX_PAGES, db};
-use super::{Cal, Link};
+use super::{Cal, Counts, Link, MAX_PAGES, db};
 use crate::calendar::rules;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use reqwest::Method;

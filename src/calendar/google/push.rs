@@ -2,9 +2,8 @@
 //! "ProjectFlo" Google calendar. New ones inserted under an id of ours, changed ones (their
 //! digest differs from what Google was sent) patched, one deleted on Google's side put back,
 //! cancelled ones deleted there.
-use super::Link;
 use super::client::{Failure, Session, seg};
-use super::sync::{Counts, db};
+use super::{Counts, Link, db};
 use crate::calendar::events::EventType;
 use crate::calendar::rules;
 use chrono::{DateTime, Duration, Utc};

@@ -11,7 +11,10 @@
 use super::client::{Failure, Session};
 use super::pull::pull;
 use super::push::push;
-use super::{CALENDAR_NAME, LINK_COLUMNS, Link, Status, calendars, open_token, seal_token};
+use super::{
+    CALENDAR_NAME, Counts, LINK_COLUMNS, Link, MAX_PAGES, Status, calendars, db, open_token,
+    seal_token,
+};
 use crate::clock::Clock;
 use crate::config::{GoogleSettings, Settings};
 use crate::error::AppResult;
@@ -23,9 +26,6 @@ use sqlx::{Connection, PgConnection, PgPool};
 /// The advisory lock key of the sync run ("PFGSYNC1" in ASCII).
 pub const LOCK_KEY: i64 = 0x5046_4753_594e_4331;
 
-/// At most this many pages of one listing per run.
-pub(super) const MAX_PAGES: usize = 200;
-
 /// What a run did.
 #[derive(Debug)]
 pub enum Outcome {
@@ -34,13 +34,6 @@ pub enum Outcome {
     /// Another runner holds the lock.
     Busy,
     Ran(Vec<PersonRun>),
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
-    pub added: u64,
-    pub changed: u64,
-    pub removed: u64,
 }
 
 #[derive(Debug)]
@@ -213,12 +206,6 @@ async fn record(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-/// A failure of ours (the database) during a run, as the run reports it.
-pub(super) fn db(e: impl std::fmt::Display) -> Failure {
-    tracing::error!(error = %e, "Google Calendar sync: database error");
-    Failure::Other("ProjectFlo could not save what it synced (see the server log)".into())
 }
 
 /// Push, then pull each chosen calendar.
