@@ -167,6 +167,8 @@ struct ProjectPage {
     open: Vec<Task>,
     today: NaiveDate,
     can_invoices: bool,
+    /// Questionnaires, wedding-day details and the workflow timeline (`workflows`), as HTML.
+    workflow: String,
 }
 
 impl ProjectPage {
@@ -232,7 +234,10 @@ async fn page(
         .unwrap_or_else(|| format!("Project #{id}"));
     let layout = Layout::load(&mut db, &staff, &title, "/projects").await?;
     let today = state.clock.today(&layout.settings.time_zone);
+    let workflow =
+        crate::workflows::project_pages::panel(&mut db, &staff, &layout.settings, id).await?;
     Ok(render(&ProjectPage {
+        workflow,
         can_invoices: staff.can(Permission::InvoicesManage),
         layout,
         project,
