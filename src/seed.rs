@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 mod billing;
 mod production;
+mod workflows;
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
@@ -78,6 +79,7 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     }
     demo_builds(&mut tx, clock).await?;
     demo_calendar(&mut tx, clock).await?;
+    workflows::demo(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)
 }

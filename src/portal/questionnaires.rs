@@ -28,7 +28,11 @@ pub fn routes() -> Routes {
             Access::Portal,
             answer,
         )
-        .post("/portal/questionnaires/{id}/files/{q}", Access::Portal, file)
+        .post(
+            "/portal/questionnaires/{id}/files/{q}",
+            Access::Portal,
+            file,
+        )
         .post("/portal/questionnaires/{id}/submit", Access::Portal, submit)
 }
 
@@ -195,8 +199,9 @@ async fn answer(
     .await;
     if !htmx {
         return match saved {
-            Ok(_) => Ok(Redirect::to(&format!("/portal/questionnaires/{id}#question-{q}"))
-                .into_response()),
+            Ok(_) => Ok(
+                Redirect::to(&format!("/portal/questionnaires/{id}#question-{q}")).into_response(),
+            ),
             Err(e) => {
                 let mut r = Refusal::from_error(e)?;
                 for err in &mut r.errors {
@@ -211,9 +216,8 @@ async fn answer(
             // "Saved", and the questions whose showing depends on this answer, again.
             let shown = questions::visible(&s.questions, &s.answers);
             let deps = questions::dependents(&s.questions, q);
-            let mut out = format!(
-                "<span id=\"saved-{q}\" class=\"hint saved\" role=\"status\">Saved</span>"
-            );
+            let mut out =
+                format!("<span id=\"saved-{q}\" class=\"hint saved\" role=\"status\">Saved</span>");
             for (question, visible) in s.questions.iter().zip(shown) {
                 if deps.contains(&question.id) {
                     out.push_str(&html(&view(&s, question, visible, &user.csrf, None, true))?);

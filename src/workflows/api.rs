@@ -54,7 +54,11 @@ async fn one_template(mut db: Db, ApiPath(id): ApiPath<i32>) -> AppResult<Json<T
 #[derive(Deserialize, ToSchema)]
 pub struct TemplateIn {
     /// A name no other questionnaire has.
-    #[schema(min_length = 1, max_length = 255, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub name: String,
     #[serde(default)]
     #[schema(pattern = r"^[^\x00]*$")]
@@ -97,7 +101,8 @@ async fn create_template(
         due_days_before_wedding: t.due_days_before_wedding.unwrap_or(30),
     };
     let made = crate::db::transaction(&mut db, async |tx| {
-        let id = questionnaires::create(tx, &meta, &t.questions, Some(staff.contributor_id)).await?;
+        let id =
+            questionnaires::create(tx, &meta, &t.questions, Some(staff.contributor_id)).await?;
         questionnaires::template(tx, id).await
     })
     .await?;

@@ -195,7 +195,9 @@ pub async fn attach(
         return Ok(false);
     };
     let f = facts(tx, project).await?;
-    let today = now.with_timezone(&crate::dates::zone(&studio.time_zone)).date_naive();
+    let today = now
+        .with_timezone(&crate::dates::zone(&studio.time_zone))
+        .date_naive();
     let fresh = f
         .booking_date
         .is_some_and(|b| b >= today - Duration::days(1));
@@ -415,15 +417,13 @@ async fn finish(
     reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    sqlx::query(
-        "UPDATE workflow_step_runs SET state = $2, reason = $3, ran_at = $4 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(state)
-    .bind(reason)
-    .bind(now)
-    .execute(tx)
-    .await?;
+    sqlx::query("UPDATE workflow_step_runs SET state = $2, reason = $3, ran_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(reason)
+        .bind(now)
+        .execute(tx)
+        .await?;
     Ok(())
 }
 
@@ -448,7 +448,14 @@ async fn execute(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(step) = step else {
-        finish(tx, id, "skipped", "the step was removed from the workflow", now).await?;
+        finish(
+            tx,
+            id,
+            "skipped",
+            "the step was removed from the workflow",
+            now,
+        )
+        .await?;
         return Ok((Outcome::Skipped, vec![]));
     };
     let f = facts(tx, r.project_id).await?;
@@ -614,9 +621,9 @@ async fn condition_fails(
     Ok(match s.condition.as_deref() {
         Some("questionnaire_not_submitted") => {
             let t = s.condition_questionnaire_id.unwrap_or(0);
-            f.submitted.contains(&t).then(|| {
-                "the couple has already submitted the questionnaire".to_string()
-            })
+            f.submitted
+                .contains(&t)
+                .then(|| "the couple has already submitted the questionnaire".to_string())
         }
         Some("balance_due") => (f.owed <= rust_decimal::Decimal::ZERO)
             .then(|| "nothing is owed on the project".to_string()),
@@ -793,7 +800,10 @@ pub async fn skip(
 ) -> AppResult<()> {
     let r = lock(tx, id).await?;
     if matches!(r.state.as_str(), "done" | "skipped") {
-        return Err(AppError::Conflict(format!("this step is {} already", r.state)));
+        return Err(AppError::Conflict(format!(
+            "this step is {} already",
+            r.state
+        )));
     }
     let reason = reason.trim();
     let why = if reason.is_empty() {

@@ -28,10 +28,7 @@ pub fn keys() -> Vec<&'static str> {
 }
 
 pub fn label(key: &str) -> &str {
-    FIELDS
-        .iter()
-        .find(|f| f.0 == key)
-        .map_or(key, |f| f.1)
+    FIELDS.iter().find(|f| f.0 == key).map_or(key, |f| f.1)
 }
 
 /// The project's fields that have a value: (key, label, value), in `FIELDS` order. One query.

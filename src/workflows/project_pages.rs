@@ -165,11 +165,7 @@ async fn send(
     Ok(Redirect::to(&format!("/projects/{id}#questionnaires")).into_response())
 }
 
-async fn reopen(
-    mut db: Db,
-    staff: Staff,
-    Path((id, q)): Path<(i32, i32)>,
-) -> AppResult<Response> {
+async fn reopen(mut db: Db, staff: Staff, Path((id, q)): Path<(i32, i32)>) -> AppResult<Response> {
     let s = questionnaires::one(&mut db, None, q, false).await?;
     if s.project_id != id {
         return Err(AppError::not_found("questionnaire"));
@@ -238,8 +234,15 @@ async fn run_now(
     let run = engine::run(&mut db, id).await?;
     let studio = Studio::load(&mut db).await?;
     let (_, mails) = crate::db::transaction(&mut db, async |tx| {
-        engine::run_now(tx, &state.settings, &studio, &state.clock, id, staff.contributor_id)
-            .await
+        engine::run_now(
+            tx,
+            &state.settings,
+            &studio,
+            &state.clock,
+            id,
+            staff.contributor_id,
+        )
+        .await
     })
     .await?;
     send_all(mails);

@@ -24,9 +24,21 @@ pub fn routes() -> Routes {
         .get("/settings/questionnaires/{id}", manage, builder)
         .post("/settings/questionnaires/{id}", manage, save_meta)
         .post("/settings/questionnaires/{id}/questions", manage, add)
-        .post("/settings/questionnaires/{id}/questions/{q}", manage, change)
-        .post("/settings/questionnaires/{id}/questions/{q}/move", manage, move_question)
-        .post("/settings/questionnaires/{id}/questions/{q}/delete", manage, delete)
+        .post(
+            "/settings/questionnaires/{id}/questions/{q}",
+            manage,
+            change,
+        )
+        .post(
+            "/settings/questionnaires/{id}/questions/{q}/move",
+            manage,
+            move_question,
+        )
+        .post(
+            "/settings/questionnaires/{id}/questions/{q}/delete",
+            manage,
+            delete,
+        )
 }
 
 #[derive(Askama)]
@@ -68,9 +80,9 @@ struct NewForm {
 fn days(text: &str) -> AppResult<i32> {
     match text.trim() {
         "" => Ok(30),
-        t => t.parse().map_err(|_| {
-            AppError::field("due_days_before_wedding", "a number of days, 0 to 730")
-        }),
+        t => t
+            .parse()
+            .map_err(|_| AppError::field("due_days_before_wedding", "a number of days, 0 to 730")),
     }
 }
 
@@ -136,13 +148,15 @@ impl Builder {
     }
 
     fn show_if_value(&self, q: &Question) -> String {
-        q.show_if.as_ref().map(|s| s.value.clone()).unwrap_or_default()
+        q.show_if
+            .as_ref()
+            .map(|s| s.value.clone())
+            .unwrap_or_default()
     }
 
     fn show_if_question(&self, q: &Question) -> i32 {
         q.show_if.as_ref().map_or(0, |s| s.question)
     }
-
 }
 
 #[derive(Deserialize, Default)]

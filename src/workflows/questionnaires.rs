@@ -166,11 +166,12 @@ pub async fn update_meta(
 
 /// A template's questions, locked for a change.
 pub async fn lock_questions(tx: &mut PgConnection, id: i32) -> AppResult<Vec<Question>> {
-    let found: Option<Json<Vec<Question>>> =
-        sqlx::query_scalar("SELECT questions FROM questionnaire_templates WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(tx)
-            .await?;
+    let found: Option<Json<Vec<Question>>> = sqlx::query_scalar(
+        "SELECT questions FROM questionnaire_templates WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(tx)
+    .await?;
     Ok(found
         .ok_or_else(|| AppError::not_found(&format!("questionnaire {id}")))?
         .0)
@@ -598,7 +599,9 @@ pub async fn submit(
 pub async fn reopen(tx: &mut PgConnection, id: i32, actor: i32) -> AppResult<Sent> {
     let s = one(tx, None, id, true).await?;
     if !s.submitted() {
-        return Err(AppError::Conflict("this questionnaire is open already".into()));
+        return Err(AppError::Conflict(
+            "this questionnaire is open already".into(),
+        ));
     }
     sqlx::query(
         "UPDATE project_questionnaires SET status = 'Sent', submitted_at = NULL WHERE id = $1",

@@ -98,7 +98,11 @@ pub struct Question {
     #[serde(deserialize_with = "crate::http::json::int")]
     pub id: i32,
     pub kind: Kind,
-    #[schema(min_length = 1, max_length = 500, pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub label: String,
     /// A hint shown under the question.
     #[serde(default)]
@@ -150,7 +154,10 @@ pub fn check(questions: &[Question], fields: &[&str]) -> AppResult<()> {
         }
         let label = q.label.trim();
         if label.is_empty() || q.label.chars().count() > 500 || !no_nul(&q.label) {
-            return Err(conflict(at("label"), "the question's words, up to 500 characters"));
+            return Err(conflict(
+                at("label"),
+                "the question's words, up to 500 characters",
+            ));
         }
         if q.help.chars().count() > 1000 || !no_nul(&q.help) {
             return Err(conflict(at("help"), "up to 1000 characters"));
@@ -171,7 +178,10 @@ pub fn check(questions: &[Question], fields: &[&str]) -> AppResult<()> {
                 }
             }
         } else if !q.options.is_empty() {
-            return Err(conflict(at("options"), "only a choice question has choices"));
+            return Err(conflict(
+                at("options"),
+                "only a choice question has choices",
+            ));
         }
         if q.kind == Kind::Heading && q.required {
             return Err(conflict(at("required"), "a heading asks nothing"));
@@ -195,7 +205,10 @@ pub fn check(questions: &[Question], fields: &[&str]) -> AppResult<()> {
             if source.kind.is_choice() && !source.options.iter().any(|o| o == s.value.trim()) {
                 return Err(conflict(
                     at("show_if"),
-                    format!("\"{}\" is not one of the choices of \"{}\"", s.value, source.label),
+                    format!(
+                        "\"{}\" is not one of the choices of \"{}\"",
+                        s.value, source.label
+                    ),
                 ));
             }
         }
@@ -404,7 +417,9 @@ pub fn parse_answer(q: &Question, values: &[String]) -> AppResult<Option<Value>>
         return Ok(None);
     }
     if v.contains('\0') {
-        return Err(bad("the answer holds a character that cannot be kept".into()));
+        return Err(bad(
+            "the answer holds a character that cannot be kept".into()
+        ));
     }
     let ok = match q.kind {
         Kind::ShortText => {
@@ -602,7 +617,10 @@ mod tests {
             ..q(10, Kind::MultipleChoice, "Must-haves")
         };
         let picked = parse_answer(&many, &["Dances".into(), "Drone".into(), "Drone".into()]);
-        assert_eq!(picked.unwrap(), Some(serde_json::json!(["Drone", "Dances"])));
+        assert_eq!(
+            picked.unwrap(),
+            Some(serde_json::json!(["Drone", "Dances"]))
+        );
         assert!(parse_answer(&many, &["Fireworks".into()]).is_err());
         assert_eq!(parse_answer(&many, &[]).unwrap(), None);
         assert!(one(&q(11, Kind::ShortText, "x"), &"a".repeat(501)).is_err());
@@ -625,7 +643,10 @@ mod tests {
         a.insert("3".into(), "Yes".into());
         assert_eq!(missing(&a), ["q4"]);
         a.insert("3".into(), "No".into());
-        assert!(missing(&a).is_empty(), "a hidden required question is not asked");
+        assert!(
+            missing(&a).is_empty(),
+            "a hidden required question is not asked"
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@ pub const TRIGGERS: &[(&str, &str)] = &[
     ("booked", "When the wedding is booked"),
     ("contract_signed", "When everyone has signed the contract"),
     ("invoice_paid", "When an invoice is paid"),
-    ("questionnaire_submitted", "When the couple submits a questionnaire"),
+    (
+        "questionnaire_submitted",
+        "When the couple submits a questionnaire",
+    ),
     ("wedding_date", "A time before or after the wedding date"),
     ("booking_date", "A time after the booking date"),
 ];
@@ -166,9 +169,11 @@ impl Step {
 
 /// Every workflow, by name, with its step count and the projects it runs on.
 pub async fn workflows(conn: &mut PgConnection) -> AppResult<Vec<Workflow>> {
-    Ok(sqlx::query_as(&format!("{WORKFLOW} ORDER BY lower(w.name), w.id LIMIT 200"))
-        .fetch_all(conn)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "{WORKFLOW} ORDER BY lower(w.name), w.id LIMIT 200"
+    ))
+    .fetch_all(conn)
+    .await?)
 }
 
 const WORKFLOW: &str = "SELECT w.id, w.name, w.description, w.scope, w.deliverable_id,
@@ -282,7 +287,10 @@ fn one_of(field: &str, value: &str, allowed: &[(&str, &str)]) -> AppResult<()> {
 impl StepIn {
     pub fn check(&self) -> AppResult<NaiveTime> {
         if self.name.trim().is_empty() || self.name.chars().count() > 255 {
-            return Err(AppError::field("name", "name the step (up to 255 characters)"));
+            return Err(AppError::field(
+                "name",
+                "name the step (up to 255 characters)",
+            ));
         }
         one_of("trigger", &self.trigger, TRIGGERS)?;
         one_of("condition", &self.condition, CONDITIONS)?;
@@ -296,8 +304,7 @@ impl StepIn {
         if !matches!(self.direction.as_str(), "before" | "after") {
             return Err(AppError::field("direction", "before or after"));
         }
-        if self.trigger == "booking_date" && self.direction == "before" && self.offset_amount > 0
-        {
+        if self.trigger == "booking_date" && self.direction == "before" && self.offset_amount > 0 {
             return Err(AppError::field(
                 "direction",
                 "a step counted from the booking runs after it",
@@ -305,7 +312,8 @@ impl StepIn {
         }
         let at = NaiveTime::parse_from_str(self.at_time.trim(), "%H:%M")
             .map_err(|_| AppError::field("at_time", "a time of day as HH:MM, e.g. 09:00"))?;
-        if self.condition == "questionnaire_not_submitted" && self.condition_questionnaire_id.is_none()
+        if self.condition == "questionnaire_not_submitted"
+            && self.condition_questionnaire_id.is_none()
         {
             return Err(AppError::field(
                 "condition_questionnaire_id",
@@ -325,7 +333,10 @@ impl StepIn {
             return Err(AppError::field("questionnaire_id", "which questionnaire"));
         }
         if matches!(self.action.as_str(), "todo" | "notify") && self.subject.trim().is_empty() {
-            return Err(AppError::field("subject", "what the to-do or the message says"));
+            return Err(AppError::field(
+                "subject",
+                "what the to-do or the message says",
+            ));
         }
         Ok(at)
     }

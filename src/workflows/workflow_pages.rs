@@ -28,7 +28,11 @@ pub fn routes() -> Routes {
         .get("/settings/workflows/{id}", manage, page)
         .post("/settings/workflows/{id}/steps", manage, add_step)
         .post("/settings/workflows/{id}/steps/{s}", manage, change_step)
-        .post("/settings/workflows/{id}/steps/{s}/delete", manage, delete_step)
+        .post(
+            "/settings/workflows/{id}/steps/{s}/delete",
+            manage,
+            delete_step,
+        )
 }
 
 #[derive(Askama)]
@@ -338,9 +342,16 @@ async fn add_step(
 ) -> AppResult<Response> {
     let s = step_in(&form);
     let action = format!("/settings/workflows/{id}/steps");
-    change(&state, &mut db, &staff, id, form, action, "added", async |tx| {
-        steps::save_step(tx, id, None, &s?).await.map(|_| ())
-    })
+    change(
+        &state,
+        &mut db,
+        &staff,
+        id,
+        form,
+        action,
+        "added",
+        async |tx| steps::save_step(tx, id, None, &s?).await.map(|_| ()),
+    )
     .await
 }
 
@@ -353,9 +364,16 @@ async fn change_step(
 ) -> AppResult<Response> {
     let s = step_in(&form);
     let action = format!("/settings/workflows/{id}/steps/{step}");
-    change(&state, &mut db, &staff, id, form, action, "saved", async |tx| {
-        steps::save_step(tx, id, Some(step), &s?).await.map(|_| ())
-    })
+    change(
+        &state,
+        &mut db,
+        &staff,
+        id,
+        form,
+        action,
+        "saved",
+        async |tx| steps::save_step(tx, id, Some(step), &s?).await.map(|_| ()),
+    )
     .await
 }
 
@@ -367,8 +385,15 @@ async fn delete_step(
     Form(form): Form<Fields>,
 ) -> AppResult<Response> {
     let action = format!("/settings/workflows/{id}/steps/{step}/delete");
-    change(&state, &mut db, &staff, id, form, action, "deleted", async |tx| {
-        steps::remove_step(tx, id, step).await
-    })
+    change(
+        &state,
+        &mut db,
+        &staff,
+        id,
+        form,
+        action,
+        "deleted",
+        async |tx| steps::remove_step(tx, id, step).await,
+    )
     .await
 }

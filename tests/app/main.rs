@@ -37,3 +37,4 @@ mod seed;
 mod stripe;
 mod stripe_fake;
 mod tasks;
+mod workflows;
