@@ -398,5 +398,13 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
         .map_err(err)?
         .is_some()
     {}
+    // The demo's inbox stays as the other areas tell it: what this told the studio is on the
+    // project page and in the dashboard's "Approval needed" list.
+    sqlx::query(
+        "DELETE FROM notifications
+         WHERE link_url LIKE '/projects/%#workflow' OR link_url LIKE '/projects/%#questionnaires'",
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }

@@ -1000,3 +1000,55 @@ async fn the_couple_fills_the_timeline_in_the_browser_and_the_studio_sees_it() {
         "{page}"
     );
 }
+
+/// Not a check: the README's pictures of a workflow's timeline on a project and of the
+/// questionnaire builder, saved to `target/screenshots/` (`cargo test -- --ignored
+/// workflow_screenshots`).
+#[tokio::test]
+#[ignore]
+async fn workflow_screenshots() {
+    use crate::browser::{browser, login};
+    use fantoccini::Locator;
+    let app = TestApp::demo().await;
+    let (project, _) = olivia(&app).await;
+    let Some(b) = browser().await else { return };
+    login(
+        &b,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    b.goto(&app.url(&format!("/projects/{project}#workflow")))
+        .await
+        .unwrap();
+    let timeline = b.find(Locator::Id("workflow")).await.unwrap();
+    std::fs::write(
+        dir.join("workflow.png"),
+        timeline.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    let timeline: i32 = sqlx::query_scalar(
+        "SELECT id FROM questionnaire_templates WHERE name = 'Wedding-day timeline'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    b.goto(&app.url(&format!("/settings/questionnaires/{timeline}#q-5")))
+        .await
+        .unwrap();
+    b.execute(
+        "document.querySelector('#q-5 details').open = true; document.getElementById('q-4').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    std::fs::write(
+        dir.join("questionnaire-builder.png"),
+        b.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    b.close().await.unwrap();
+}
