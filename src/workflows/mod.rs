@@ -12,13 +12,17 @@
 //!
 //! Billing's postponement calls `follow_wedding`; the scheduler (`jobs`) calls `engine::pass`.
 //! The portal's pages for the couple are `portal::questionnaires`.
+pub mod actions;
 pub mod api;
 pub mod engine;
+pub mod facts;
 pub mod fields;
 pub mod project_pages;
 pub mod questionnaire_pages;
+pub mod questionnaire_reminders;
 pub mod questionnaires;
 pub mod questions;
+pub mod retime;
 pub mod steps;
 pub mod timing;
 pub mod workflow_pages;

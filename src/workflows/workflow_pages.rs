@@ -281,6 +281,7 @@ fn step_in(f: &Fields) -> AppResult<StepIn> {
 /// Make a change to a workflow and bring its running projects' future steps in line: at once
 /// when no project runs it or the change is confirmed; otherwise tried, rolled back, and shown
 /// for confirmation.
+#[allow(clippy::too_many_arguments)]
 async fn change(
     state: &AppState,
     db: &mut Db,
@@ -299,7 +300,7 @@ async fn change(
     let mut tx = db.begin().await?;
     let tried = async {
         f(&mut *tx).await?;
-        engine::resync(&mut *tx, &studio, now, Scope::Workflow(id)).await
+        engine::resync(&mut tx, &studio, now, Scope::Workflow(id)).await
     }
     .await;
     let changes = match tried {

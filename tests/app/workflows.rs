@@ -1008,7 +1008,6 @@ async fn the_couple_fills_the_timeline_in_the_browser_and_the_studio_sees_it() {
 #[ignore]
 async fn workflow_screenshots() {
     use crate::browser::{browser, login};
-    use fantoccini::Locator;
     let app = TestApp::demo().await;
     let (project, _) = olivia(&app).await;
     let Some(b) = browser().await else { return };
@@ -1024,23 +1023,25 @@ async fn workflow_screenshots() {
     b.goto(&app.url(&format!("/projects/{project}#workflow")))
         .await
         .unwrap();
-    let timeline = b.find(Locator::Id("workflow")).await.unwrap();
-    std::fs::write(
-        dir.join("workflow.png"),
-        timeline.screenshot().await.unwrap(),
+    b.execute(
+        "document.body.style.zoom = '0.6'; document.getElementById('workflow').scrollIntoView();",
+        vec![],
     )
+    .await
     .unwrap();
+    std::fs::write(dir.join("workflow.png"), b.screenshot().await.unwrap()).unwrap();
     let timeline: i32 = sqlx::query_scalar(
         "SELECT id FROM questionnaire_templates WHERE name = 'Wedding-day timeline'",
     )
     .fetch_one(&app.db)
     .await
     .unwrap();
-    b.goto(&app.url(&format!("/settings/questionnaires/{timeline}#q-5")))
+    b.goto(&app.url(&format!("/settings/questionnaires/{timeline}")))
         .await
         .unwrap();
     b.execute(
-        "document.querySelector('#q-5 details').open = true; document.getElementById('q-4').scrollIntoView();",
+        "document.body.style.zoom = '0.8'; document.querySelector('#q-7 details').open = true;
+         document.getElementById('q-5').scrollIntoView();",
         vec![],
     )
     .await
