@@ -1103,3 +1103,83 @@ async fn two_jobs_workflows_processes_at_once_run_each_step_once() {
     .unwrap();
     assert_eq!(per_couple, vec![1; 6]);
 }
+
+#[tokio::test]
+async fn a_file_answer_is_uploaded_kept_as_a_project_document_and_shown_to_the_studio() {
+    let app = TestApp::demo().await;
+    let (project, client) = olivia(&app).await;
+    let owner = app.demo_login("Owner").await;
+    let shots: i32 =
+        sqlx::query_scalar("SELECT id FROM questionnaire_templates WHERE name = 'Shot list'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let resp = owner
+        .post_form(
+            &format!("/projects/{project}/questionnaires"),
+            &[("template_id", &shots.to_string()), ("due_date", "")],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let sent: i32 = sqlx::query_scalar(
+        "SELECT max(id) FROM project_questionnaires WHERE project_id = $1 AND template_id = $2",
+    )
+    .bind(project)
+    .bind(shots)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let couple = crate::portal::Couple {
+        client_id: client,
+        email: "olivia.nguyen@example.com".into(),
+        records: vec![],
+    };
+    let portal = crate::portal::portal_login(&app, &couple, "olivia uploads a mood board").await;
+    let html = portal
+        .get(app.url(&format!("/portal/questionnaires/{sent}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"a mood board".to_vec()).file_name("../mood board.png"),
+    );
+    let resp = portal
+        .post(app.url(&format!(
+            "/portal/questionnaires/{sent}/files/6?csrf={csrf}"
+        )))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let doc: (String, String) = sqlx::query_as(
+        "SELECT file_name, document_type FROM documents WHERE project_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(project)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        doc,
+        ("mood board.png".to_string(), "Questionnaire".to_string())
+    );
+    let page = owner
+        .get(&format!("/projects/{project}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(">mood board.png</a>"), "{page}");
+}
