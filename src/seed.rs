@@ -9,6 +9,7 @@ mod billing;
 mod builds;
 mod postproduction;
 mod production;
+mod workflows;
 
 use builds::{DemoQuote, LEAD, demo_build, id};
 
@@ -82,6 +83,7 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     }
     demo_builds(&mut tx, clock).await?;
     demo_calendar(&mut tx, clock).await?;
+    workflows::demo(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)
 }

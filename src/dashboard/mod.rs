@@ -60,6 +60,8 @@ struct Dashboard {
     overdue: Vec<crate::crm::ActivityRow>,
     /// Lead numbers and names only for people who may see leads.
     show_leads: bool,
+    /// Workflow steps waiting for approval (and those past or failed): HTML, or empty.
+    approvals: String,
 }
 
 async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> AppResult<Response> {
@@ -71,7 +73,13 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
     // The first page of them (the to-dos page has the rest).
     let (overdue, _) = crm::activities::todos(&mut db, state.clock.now(), who, true, None).await?;
     let pipeline = Pipeline::of(&f.pipeline);
+    let approvals = if staff.can(Permission::BookingsManage) {
+        crate::workflows::project_pages::approvals(&mut db, &layout.settings).await?
+    } else {
+        String::new()
+    };
     let page = Dashboard {
+        approvals,
         show_leads: staff.can(Permission::LeadsView),
         overdue,
         open_leads: money::count(pipeline.open),

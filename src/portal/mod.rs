@@ -9,6 +9,7 @@ pub mod invoices;
 pub mod login;
 pub mod pages;
 pub mod projects;
+pub mod questionnaires;
 pub mod quotes;
 
 use crate::http::routes::Routes;
@@ -18,4 +19,5 @@ pub fn routes() -> Routes {
         .merge(login::routes())
         .merge(pages::routes())
         .merge(invitations::routes())
+        .merge(questionnaires::routes())
 }

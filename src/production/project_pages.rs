@@ -178,6 +178,8 @@ struct ProjectPage {
     can_invoices: bool,
     delivery: super::projection::Delivery,
     crew: Vec<CrewRow>,
+    /// Questionnaires, wedding-day details and the workflow timeline (`workflows`), as HTML.
+    workflow: String,
 }
 
 impl ProjectPage {
@@ -274,7 +276,10 @@ async fn page(
     .bind(id)
     .fetch_all(&mut *db)
     .await?;
+    let workflow =
+        crate::workflows::project_pages::panel(&mut db, &staff, &layout.settings, id).await?;
     Ok(render(&ProjectPage {
+        workflow,
         crew,
         delivery,
         can_invoices: staff.can(Permission::InvoicesManage),
