@@ -181,14 +181,14 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     // Second run: same data, nothing loaded twice.
     let mut run = start_demo(&dir);
     assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
-    assert_eq!(demo_inquiries(&dir).await, 8);
+    assert_eq!(demo_inquiries(&dir).await, 9);
 
     // kill -9: the next start recovers by itself.
     run.child.kill().unwrap();
     run.child.wait().unwrap();
     let mut run = start_demo(&dir);
     assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
-    assert_eq!(demo_inquiries(&dir).await, 8);
+    assert_eq!(demo_inquiries(&dir).await, 9);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(run.child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
