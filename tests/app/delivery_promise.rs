@@ -2,7 +2,7 @@
 //! postponement), the projected delivery from the editors' real queues (staff page and portal),
 //! and what the nightly run adds: planned hours re-planned at a new average, "due soon"
 //! notifications once per due day, and the optional daily digest.
-use crate::helpers::{TestApp, build_of, scalar_of};
+use crate::helpers::{TestApp, build_of, contributor, scalar_of};
 use chrono::{Datelike, Days, NaiveDate, TimeZone, Utc, Weekday};
 use projectflo::clock::Clock;
 use rust_decimal::Decimal;
@@ -14,17 +14,6 @@ fn clock() -> Clock {
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
-}
-
-async fn contributor(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar(
-        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
-         WHERE c.email = $1",
-    )
-    .bind(email)
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
 }
 
 async fn project_of(app: &TestApp, email: &str) -> i32 {

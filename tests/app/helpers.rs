@@ -455,6 +455,18 @@ impl Session {
     }
 }
 
+/// A staff member's contributor id, by their email.
+pub async fn contributor(app: &TestApp, email: &str) -> i32 {
+    sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
 /// Assert an RFC 9457 problem answer with this status; returns its body.
 /// The id of the quote of the couple with this email.
 pub async fn build_of(app: &TestApp, email: &str) -> i32 {

@@ -2,7 +2,7 @@
 //! person's own only; opening one marks it read and goes to its record; "Mark all read"; the
 //! inbox and its API walk page by page; a couple opening a proposal version tells Owners and
 //! Sales once; the studio chooses which kinds also email the owner; proposals' open days.
-use crate::helpers::{Session, TestApp, assert_each_once, assert_problem};
+use crate::helpers::{Session, TestApp, assert_each_once, assert_problem, contributor};
 use crate::quotes::rows_read_for_a_deep_page;
 use serde_json::{Value, json};
 
@@ -11,17 +11,6 @@ where
     T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
 {
     sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
-}
-
-async fn contributor(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar(
-        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
-         WHERE c.email = $1",
-    )
-    .bind(email)
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
 }
 
 /// The unread count in a page's header, None when there is none to show.

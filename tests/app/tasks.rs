@@ -2,7 +2,7 @@
 //! tasks survive), planned hours following the assignee, due days, dependencies both ways and
 //! cycles refused, time, comments and mentions, postponement, and the nightly learning run
 //! twice and from two processes at once.
-use crate::helpers::{TestApp, assert_problem, build_of};
+use crate::helpers::{TestApp, assert_problem, build_of, contributor};
 use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -62,17 +62,6 @@ async fn status(app: &TestApp, task: i32) -> String {
         .fetch_one(&app.db)
         .await
         .unwrap()
-}
-
-async fn contributor(app: &TestApp, email: &str) -> i32 {
-    sqlx::query_scalar(
-        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
-         WHERE c.email = $1",
-    )
-    .bind(email)
-    .fetch_one(&app.db)
-    .await
-    .unwrap()
 }
 
 #[tokio::test]
