@@ -19,6 +19,7 @@ pub mod crm;
 pub mod crypto;
 pub mod dashboard;
 pub mod dates;
+pub mod delivery;
 pub mod db;
 pub mod error;
 pub mod history;

@@ -598,7 +598,7 @@ async fn download(
     mut db: Db,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    let (name, bytes) = documents::read(&mut db, &state.settings.data_dir, id).await?;
+    let (name, bytes) = documents::read_any(&mut db, &state.settings.data_dir, id, true).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.unwrap_or_else(|| "document".into()).replace('"', "")

@@ -167,6 +167,7 @@ struct ProjectPage {
     open: Vec<Task>,
     today: NaiveDate,
     can_invoices: bool,
+    delivery: crate::delivery::pages::Section,
 }
 
 impl ProjectPage {
@@ -183,11 +184,19 @@ impl ProjectPage {
     }
 }
 
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    /// Show archived documents too.
+    #[serde(default)]
+    archived: Option<String>,
+}
+
 async fn page(
     State(state): State<AppState>,
     mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
+    Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let project: ProjectRow = sqlx::query_as(&format!("{ROW} WHERE p.id = $1"))
         .bind(id)
@@ -232,7 +241,12 @@ async fn page(
         .unwrap_or_else(|| format!("Project #{id}"));
     let layout = Layout::load(&mut db, &staff, &title, "/projects").await?;
     let today = state.clock.today(&layout.settings.time_zone);
+    let show_archived = q.archived.is_some();
+    let now = state.clock.now();
+    let delivery =
+        crate::delivery::pages::section(&mut db, &staff, id, show_archived, now, today).await?;
     Ok(render(&ProjectPage {
+        delivery,
         can_invoices: staff.can(Permission::InvoicesManage),
         layout,
         project,
