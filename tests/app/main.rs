@@ -17,6 +17,7 @@ mod catalog;
 mod cli;
 mod contracts;
 mod dashboard;
+mod delivery;
 mod health;
 mod inbox;
 mod journey;
