@@ -41,7 +41,7 @@ pub async fn create(
     actor: Option<i32>,
     now: DateTime<Utc>,
 ) -> AppResult<Uuid> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1::uuid)")
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)")
         .bind(new.project)
         .fetch_one(&mut *tx)
         .await?;
@@ -66,7 +66,7 @@ pub async fn create(
     }
     if let Some(scene) = new.scene {
         let ok: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM coverage_scenes WHERE id = $1::uuid)")
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM coverage_scenes WHERE id = $1)")
                 .bind(scene)
                 .fetch_one(&mut *tx)
                 .await?;
