@@ -92,7 +92,15 @@ pub async fn set_archived(
     } else {
         "documents.restore"
     };
-    audit::record(tx, Some(actor), action, "document", Some(id), serde_json::json!({})).await?;
+    audit::record(
+        tx,
+        Some(actor),
+        action,
+        "document",
+        Some(id),
+        serde_json::json!({}),
+    )
+    .await?;
     Ok(parent)
 }
 
@@ -222,15 +230,7 @@ pub async fn store_for(
     } else {
         "leads.document.upload"
     };
-    audit::record(
-        tx,
-        actor,
-        action,
-        "document",
-        Some(document),
-        details,
-    )
-    .await?;
+    audit::record(tx, actor, action, "document", Some(document), details).await?;
     Ok((document, file))
 }
 

@@ -56,7 +56,11 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// tus's `Upload-Metadata`: comma-separated `key base64value` pairs.
 pub fn metadata(raw: Option<&str>) -> AppResult<Vec<(String, String)>> {
     let mut out = vec![];
-    for pair in raw.unwrap_or("").split(',').filter(|p| !p.trim().is_empty()) {
+    for pair in raw
+        .unwrap_or("")
+        .split(',')
+        .filter(|p| !p.trim().is_empty())
+    {
         let mut parts = pair.trim().splitn(2, ' ');
         let key = parts.next().unwrap_or("").to_string();
         let value = match parts.next() {
@@ -107,7 +111,11 @@ async fn create_upload(
         .and_then(|v| v.trim().parse::<i64>().ok())
         .ok_or_else(|| bad("Upload-Length: give the file's size in bytes"))?;
     let meta = metadata(header_str(&headers, "upload-metadata"))?;
-    let get = |k: &str| meta.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
+    let get = |k: &str| {
+        meta.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
     let scene = match get("scene").filter(|s| !s.trim().is_empty()) {
         None => None,
         Some(s) => Some(
@@ -131,7 +139,7 @@ async fn create_upload(
     tx.commit().await?;
     let location = format!("/api/v1/uploads/{upload}");
     Ok(tus(
-        (StatusCode::CREATED, [(header::LOCATION, location)]).into_response(),
+        (StatusCode::CREATED, [(header::LOCATION, location)]).into_response()
     ))
 }
 
@@ -189,8 +197,16 @@ async fn append(
     let dir = &state.settings.data_dir;
     let mut tx = db.begin().await?;
     let stream = body.into_data_stream();
-    let done =
-        uploads::append(&mut tx, dir, id, offset, stream, Some(staff.contributor_id), now).await?;
+    let done = uploads::append(
+        &mut tx,
+        dir,
+        id,
+        offset,
+        stream,
+        Some(staff.contributor_id),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();

@@ -230,7 +230,10 @@ mod tests {
             panic!("a validation error")
         };
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["expense_date", "description", "category", "amount"]);
+        assert_eq!(
+            fields,
+            ["expense_date", "description", "category", "amount"]
+        );
         let ok = NewExpense {
             expense_date: "2027-02-03".into(),
             description: "Flights".into(),

@@ -259,7 +259,11 @@ const OPENED: &str = "SELECT l.id AS link_id, a.id AS asset_id, a.project_id, a.
 
 /// The export a token opens while its link is live (404 otherwise: expired, revoked, unknown,
 /// or not an export).
-pub async fn by_token(conn: &mut PgConnection, token: &str, now: DateTime<Utc>) -> AppResult<Opened> {
+pub async fn by_token(
+    conn: &mut PgConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Opened> {
     sqlx::query_as(&format!(
         "{OPENED} WHERE l.token_hash = $1 AND l.revoked_at IS NULL AND l.expires_at > $2
            AND a.asset_type = 'Export'"

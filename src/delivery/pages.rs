@@ -169,10 +169,11 @@ async fn asset_file(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let a = assets::stored(&mut db, asset).await?;
-    let owner: Option<i32> = sqlx::query_scalar("SELECT project_id FROM project_assets WHERE id = $1")
-        .bind(asset)
-        .fetch_optional(&mut *db)
-        .await?;
+    let owner: Option<i32> =
+        sqlx::query_scalar("SELECT project_id FROM project_assets WHERE id = $1")
+            .bind(asset)
+            .fetch_optional(&mut *db)
+            .await?;
     if owner != Some(project) {
         return Err(AppError::not_found("asset"));
     }
@@ -209,10 +210,11 @@ async fn make_link(
     staff: Staff,
     Path((project, asset)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    let owner: Option<i32> = sqlx::query_scalar("SELECT project_id FROM project_assets WHERE id = $1")
-        .bind(asset)
-        .fetch_optional(&mut *db)
-        .await?;
+    let owner: Option<i32> =
+        sqlx::query_scalar("SELECT project_id FROM project_assets WHERE id = $1")
+            .bind(asset)
+            .fetch_optional(&mut *db)
+            .await?;
     if owner != Some(project) {
         return Err(AppError::not_found("asset"));
     }
@@ -310,7 +312,9 @@ async fn refused(
     Ok(refusal.respond(page))
 }
 
-fn unreadable(field: &'static str) -> impl Fn(axum::extract::multipart::MultipartError) -> AppError {
+fn unreadable(
+    field: &'static str,
+) -> impl Fn(axum::extract::multipart::MultipartError) -> AppError {
     move |e| AppError::field(field, e.body_text())
 }
 
@@ -354,7 +358,15 @@ async fn upload_document(
         }
         Err(e) => {
             drop(tx);
-            refused(&mut db, &staff, project, "document", e, NewExpense::default()).await
+            refused(
+                &mut db,
+                &staff,
+                project,
+                "document",
+                e,
+                NewExpense::default(),
+            )
+            .await
         }
     }
 }
@@ -365,10 +377,11 @@ async fn project_document(
     mut db: Db,
     Path((project, doc)): Path<(i32, i32)>,
 ) -> AppResult<Response> {
-    let of: Option<Option<i32>> = sqlx::query_scalar("SELECT project_id FROM documents WHERE id = $1")
-        .bind(doc)
-        .fetch_optional(&mut *db)
-        .await?;
+    let of: Option<Option<i32>> =
+        sqlx::query_scalar("SELECT project_id FROM documents WHERE id = $1")
+            .bind(doc)
+            .fetch_optional(&mut *db)
+            .await?;
     if of != Some(Some(project)) {
         return Err(AppError::not_found("document"));
     }
@@ -439,9 +452,16 @@ async fn add_expense(
     let dir = &state.settings.data_dir;
     let now = state.clock.now();
     let mut tx = db.begin().await?;
-    let made =
-        expenses::create(&mut tx, dir, project, &e, Some(&receipt), staff.contributor_id, now)
-            .await;
+    let made = expenses::create(
+        &mut tx,
+        dir,
+        project,
+        &e,
+        Some(&receipt),
+        staff.contributor_id,
+        now,
+    )
+    .await;
     match made {
         Ok((_, file)) => {
             tx.commit().await?;
@@ -509,11 +529,7 @@ fn parse_after(s: Option<&str>) -> AppResult<Option<(NaiveDate, i32)>> {
     Ok(Some((d, id.parse().map_err(|_| bad())?)))
 }
 
-async fn survey_list(
-    mut db: Db,
-    staff: Staff,
-    Query(q): Query<ListQuery>,
-) -> AppResult<Response> {
+async fn survey_list(mut db: Db, staff: Staff, Query(q): Query<ListQuery>) -> AppResult<Response> {
     let after = parse_after(q.after.as_deref())?;
     let (rows, more) = surveys::list(&mut db, after).await?;
     let next = if more {

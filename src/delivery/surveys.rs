@@ -217,7 +217,10 @@ pub async fn send_due(
             let Some(email) = d.email.clone() else {
                 return Ok(None);
             };
-            let wedding = d.project_name.clone().unwrap_or_else(|| "your wedding".into());
+            let wedding = d
+                .project_name
+                .clone()
+                .unwrap_or_else(|| "your wedding".into());
             let link = format!("{}/portal/surveys/{id}", settings.base_url());
             let body = format!(
                 "Dear {},\n\nIt was a joy to film {wedding}. Would you tell us how we did? \

@@ -58,7 +58,9 @@ pub async fn survey_items(conn: &mut PgConnection, client: i32) -> AppResult<Vec
             href: format!("/portal/surveys/{}", s.id),
             title: format!(
                 "Your survey: {}",
-                s.project_name.clone().unwrap_or_else(|| "your wedding".into())
+                s.project_name
+                    .clone()
+                    .unwrap_or_else(|| "your wedding".into())
             ),
             detail: if s.response_date.is_some() {
                 "Answered: thank you!".into()
@@ -106,9 +108,9 @@ async fn film(
 }
 
 fn kind_of(f: &Opened) -> String {
-    f.content_type.clone().unwrap_or_else(|| {
-        range::content_type_of(f.file_name.as_deref().unwrap_or("")).to_string()
-    })
+    f.content_type
+        .clone()
+        .unwrap_or_else(|| range::content_type_of(f.file_name.as_deref().unwrap_or("")).to_string())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -124,7 +126,10 @@ async fn serve(
     headers: &HeaderMap,
     attachment: bool,
 ) -> AppResult<Response> {
-    let path = storage::path_of(&state.settings.data_dir, f.storage_path.as_deref().unwrap_or(""))?;
+    let path = storage::path_of(
+        &state.settings.data_dir,
+        f.storage_path.as_deref().unwrap_or(""),
+    )?;
     let name = f.file_name.clone().unwrap_or_else(|| "film".into());
     let kind = kind_of(&f);
     let served = Served {

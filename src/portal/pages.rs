@@ -143,7 +143,8 @@ async fn home(State(state): State<AppState>, db: Db, user: PortalUser) -> AppRes
     let quotes = quotes::for_client(&mut conn, client).await?;
     let invoices = invoices::for_client(&mut conn, client).await?;
     let documents = documents::for_client(&mut conn, client).await?;
-    let films = super::deliveries::film_items(&mut conn, &studio, client, state.clock.now()).await?;
+    let films =
+        super::deliveries::film_items(&mut conn, &studio, client, state.clock.now()).await?;
     let surveys = super::deliveries::survey_items(&mut conn, client).await?;
     let contracts =
         crate::contract::signatures::of_portal_user(&mut conn, client, &user.email).await?;
@@ -457,4 +458,3 @@ async fn document_file(
     )
         .into_response())
 }
-

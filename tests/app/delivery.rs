@@ -17,7 +17,9 @@ fn data_dir() -> PathBuf {
 }
 
 fn film_bytes(n: usize, seed: u8) -> Vec<u8> {
-    (0..n).map(|i| ((i * 31 + seed as usize) % 251) as u8).collect()
+    (0..n)
+        .map(|i| ((i * 31 + seed as usize) % 251) as u8)
+        .collect()
 }
 
 fn b64(s: &str) -> String {
@@ -26,7 +28,14 @@ fn b64(s: &str) -> String {
 }
 
 /// Create a tus upload; returns its address.
-async fn create(app: &TestApp, token: &str, project: i32, name: &str, kind: &str, len: usize) -> String {
+async fn create(
+    app: &TestApp,
+    token: &str,
+    project: i32,
+    name: &str,
+    kind: &str,
+    len: usize,
+) -> String {
     let resp = app
         .client
         .post(app.url(&format!("/api/v1/projects/{project}/uploads")))
@@ -44,7 +53,13 @@ async fn create(app: &TestApp, token: &str, project: i32, name: &str, kind: &str
     resp.headers()["location"].to_str().unwrap().to_string()
 }
 
-async fn patch(app: &TestApp, token: &str, url: &str, offset: usize, bytes: Vec<u8>) -> reqwest::Response {
+async fn patch(
+    app: &TestApp,
+    token: &str,
+    url: &str,
+    offset: usize,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
     app.client
         .patch(app.url(url))
         .bearer_auth(token)
@@ -68,19 +83,41 @@ async fn offset(app: &TestApp, token: &str, url: &str) -> usize {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["tus-resumable"], "1.0.0");
-    resp.headers()["upload-offset"].to_str().unwrap().parse().unwrap()
+    resp.headers()["upload-offset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// Upload a whole file in one PATCH; returns the asset id.
-async fn upload(app: &TestApp, token: &str, project: i32, name: &str, kind: &str, data: &[u8]) -> i32 {
+async fn upload(
+    app: &TestApp,
+    token: &str,
+    project: i32,
+    name: &str,
+    kind: &str,
+    data: &[u8],
+) -> i32 {
     let url = create(app, token, project, name, kind, data.len()).await;
     let resp = patch(app, token, &url, 0, data.to_vec()).await;
     assert_eq!(resp.status(), 204);
-    resp.headers()["asset-id"].to_str().unwrap().parse().unwrap()
+    resp.headers()["asset-id"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// A PATCH whose connection drops after `sent` of the `declared` bytes.
-async fn broken_patch(app: &TestApp, token: &str, url: &str, offset: usize, part: &[u8], declared: usize) {
+async fn broken_patch(
+    app: &TestApp,
+    token: &str,
+    url: &str,
+    offset: usize,
+    part: &[u8],
+    declared: usize,
+) {
     let mut s = tokio::net::TcpStream::connect(app.addr).await.unwrap();
     let head = format!(
         "PATCH {url} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nTus-Resumable: 1.0.0\r\n\
@@ -104,7 +141,12 @@ async fn project_of(app: &TestApp, client: i32) -> i32 {
         .unwrap()
 }
 
-async fn portal_get(portal: &reqwest::Client, app: &TestApp, path: &str, range: Option<&str>) -> reqwest::Response {
+async fn portal_get(
+    portal: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    range: Option<&str>,
+) -> reqwest::Response {
     let mut req = portal.get(app.url(path));
     if let Some(r) = range {
         req = req.header("Range", r);
@@ -123,13 +165,29 @@ async fn a_resumable_upload_survives_a_broken_chunk_and_hashes_what_it_stored() 
     let a = couple(&app, "Uma", "uma@example.org").await;
     let project = project_of(&app, a.client_id).await;
     let data = film_bytes(300_000, 7);
-    let url = create(&app, &token, project, "Uma ceremony.mp4", "Export", data.len()).await;
+    let url = create(
+        &app,
+        &token,
+        project,
+        "Uma ceremony.mp4",
+        "Export",
+        data.len(),
+    )
+    .await;
     assert_eq!(offset(&app, &token, &url).await, 0);
     let resp = patch(&app, &token, &url, 0, data[..100_000].to_vec()).await;
     assert_eq!(resp.status(), 204);
     assert_eq!(resp.headers()["upload-offset"], "100000");
     // The connection drops halfway through the second chunk: the offset stays where it was.
-    broken_patch(&app, &token, &url, 100_000, &data[100_000..150_000], 100_000).await;
+    broken_patch(
+        &app,
+        &token,
+        &url,
+        100_000,
+        &data[100_000..150_000],
+        100_000,
+    )
+    .await;
     assert_eq!(offset(&app, &token, &url).await, 100_000);
     // A chunk at the wrong offset is refused.
     let resp = patch(&app, &token, &url, 150_000, data[150_000..].to_vec()).await;
@@ -149,23 +207,38 @@ async fn a_resumable_upload_survives_a_broken_chunk_and_hashes_what_it_stored() 
     let resp = patch(&app, &token, &url, 100_000, data[100_000..].to_vec()).await;
     assert_eq!(resp.status(), 204);
     assert_eq!(resp.headers()["upload-offset"], "300000");
-    let asset: i32 = resp.headers()["asset-id"].to_str().unwrap().parse().unwrap();
-    let (sha, size, key): (String, i64, String) = sqlx::query_as(
-        "SELECT sha256, size_bytes, storage_path FROM project_assets WHERE id = $1",
-    )
-    .bind(asset)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let asset: i32 = resp.headers()["asset-id"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (sha, size, key): (String, i64, String) =
+        sqlx::query_as("SELECT sha256, size_bytes, storage_path FROM project_assets WHERE id = $1")
+            .bind(asset)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(sha, hex::encode(Sha256::digest(&data)));
     assert_eq!(size, 300_000);
     assert_eq!(std::fs::read(dir.join(&key)).unwrap(), data);
     // Finished: nothing more goes in; a new upload can be given up (termination).
     assert_problem(patch(&app, &token, &url, 300_000, vec![1]).await, 409).await;
     let gone = create(&app, &token, project, "mistake.mov", "Raw Footage", 10).await;
-    let resp = app.client.delete(app.url(&gone)).bearer_auth(&token).send().await.unwrap();
+    let resp = app
+        .client
+        .delete(app.url(&gone))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 204);
-    let resp = app.client.head(app.url(&gone)).bearer_auth(&token).send().await.unwrap();
+    let resp = app
+        .client
+        .head(app.url(&gone))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
     // Bad metadata and lengths are refused by the field.
     let resp = app
@@ -173,7 +246,10 @@ async fn a_resumable_upload_survives_a_broken_chunk_and_hashes_what_it_stored() 
         .post(app.url(&format!("/api/v1/projects/{project}/uploads")))
         .bearer_auth(&token)
         .header("Upload-Length", "10")
-        .header("Upload-Metadata", format!("filename {},asset_type {}", b64("x.mp4"), b64("Film")))
+        .header(
+            "Upload-Metadata",
+            format!("filename {},asset_type {}", b64("x.mp4"), b64("Film")),
+        )
         .send()
         .await
         .unwrap();
@@ -187,40 +263,84 @@ async fn exports_reach_the_couple_through_links_that_expire_and_are_revoked_at_o
     let dir = data_dir();
     let t0 = Utc::now();
     let d = dir.clone();
-    let app = TestApp::with_settings_at(Template::Demo, Clock::Fixed(t0), move |s| s.data_dir = d).await;
+    let app =
+        TestApp::with_settings_at(Template::Demo, Clock::Fixed(t0), move |s| s.data_dir = d).await;
     let owner = app.demo_login("Owner").await;
     let token = owner.api_token("delivery").await;
     let a = couple(&app, "Anna", "anna@example.org").await;
     let b = couple(&app, "Bea", "bea@example.org").await;
-    let (pa, pb) = (project_of(&app, a.client_id).await, project_of(&app, b.client_id).await);
+    let (pa, pb) = (
+        project_of(&app, a.client_id).await,
+        project_of(&app, b.client_id).await,
+    );
     let film = film_bytes(200_000, 1);
     let raw = b"RAW FOOTAGE NEVER FOR THE COUPLE ".repeat(1500);
     let export = upload(&app, &token, pa, "Anna highlight.mp4", "Export", &film).await;
     let footage = upload(&app, &token, pa, "A001_C002.mov", "Raw Footage", &raw).await;
     let project_file = upload(&app, &token, pa, "edit.prproj", "Project File", b"project").await;
-    let b_export = upload(&app, &token, pb, "Bea film.mp4", "Export", &film_bytes(1000, 3)).await;
-    let b_raw = upload(&app, &token, pb, "B-raw.mov", "Raw Footage", &film_bytes(1000, 4)).await;
+    let b_export = upload(
+        &app,
+        &token,
+        pb,
+        "Bea film.mp4",
+        "Export",
+        &film_bytes(1000, 3),
+    )
+    .await;
+    let b_raw = upload(
+        &app,
+        &token,
+        pb,
+        "B-raw.mov",
+        "Raw Footage",
+        &film_bytes(1000, 4),
+    )
+    .await;
 
     // Only exports can be shared.
     for not_export in [footage, project_file, b_raw] {
-        let resp = owner.post_json(&format!("/api/v1/assets/{not_export}/links"), &serde_json::json!({})).await;
+        let resp = owner
+            .post_json(
+                &format!("/api/v1/assets/{not_export}/links"),
+                &serde_json::json!({}),
+            )
+            .await;
         assert_problem(resp, 409).await;
     }
-    let resp = owner.post_json(&format!("/api/v1/assets/{export}/links"), &serde_json::json!({})).await;
+    let resp = owner
+        .post_json(
+            &format!("/api/v1/assets/{export}/links"),
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(resp.status(), 201);
     let made: serde_json::Value = resp.json().await.unwrap();
     let link = made["id"].as_i64().unwrap() as i32;
     let url = made["url"].as_str().unwrap().to_string();
-    assert_eq!(app.last_link_to("anna@example.org").await, url, "the couple is emailed the link");
+    assert_eq!(
+        app.last_link_to("anna@example.org").await,
+        url,
+        "the couple is emailed the link"
+    );
     let path = url.trim_start_matches(&app.url(""));
     // The hash is stored, never the token.
     let stored: String = sqlx::query_scalar("SELECT token_hash FROM delivery_links WHERE id = $1")
-        .bind(link).fetch_one(&app.db).await.unwrap();
+        .bind(link)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert!(!path.contains(&stored));
 
     let portal = portal_login(&app, &a, "anna's portal password").await;
-    let home = portal_get(&portal, &app, "/portal", None).await.text().await.unwrap();
-    assert!(home.contains("Anna highlight.mp4") && !home.contains("A001_C002"), "{home}");
+    let home = portal_get(&portal, &app, "/portal", None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("Anna highlight.mp4") && !home.contains("A001_C002"),
+        "{home}"
+    );
     let page = portal_get(&portal, &app, &format!("/portal/deliveries/{link}"), None).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("<video"));
@@ -232,7 +352,12 @@ async fn exports_reach_the_couple_through_links_that_expire_and_are_revoked_at_o
     assert_eq!(resp.headers()["content-length"], "200000");
     let etag = resp.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(etag, format!("\"{}\"", hex::encode(Sha256::digest(&film))));
-    assert!(resp.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
     assert_eq!(resp.bytes().await.unwrap().as_ref(), film.as_slice());
     let resp = portal_get(&portal, &app, &file, Some("bytes=1000-1999")).await;
     assert_eq!(resp.status(), 206);
@@ -248,7 +373,13 @@ async fn exports_reach_the_couple_through_links_that_expire_and_are_revoked_at_o
     assert_eq!(resp.status(), 416);
     assert_eq!(resp.headers()["content-range"], "bytes */200000");
     // The emailed link works without logging in, with ranges too.
-    let resp = app.client.get(&url).header("Range", "bytes=0-9").send().await.unwrap();
+    let resp = app
+        .client
+        .get(&url)
+        .header("Range", "bytes=0-9")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 206);
     assert_eq!(resp.bytes().await.unwrap().as_ref(), &film[..10]);
 
@@ -259,7 +390,10 @@ async fn exports_reach_the_couple_through_links_that_expire_and_are_revoked_at_o
         "SELECT l.id FROM delivery_links l JOIN project_assets a ON a.id = l.asset_id
          WHERE a.project_id = $1 AND a.asset_type = 'Export'",
     )
-    .bind(pa).fetch_all(&app.db).await.unwrap();
+    .bind(pa)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
     assert!(own_films.contains(&link));
     sqlx::query("INSERT INTO delivery_links (asset_id, token_hash, expires_at, created_at) VALUES ($1, repeat('a', 64), $2, $3)")
         .bind(footage).bind(t0 + Duration::days(30)).bind(t0).execute(&app.db).await.unwrap();
@@ -268,10 +402,20 @@ async fn exports_reach_the_couple_through_links_that_expire_and_are_revoked_at_o
          UNION SELECT l.id FROM delivery_links l JOIN project_assets a ON a.id = l.asset_id
                WHERE a.project_id IN ($1, $2)",
     )
-    .bind(pa).bind(pb).fetch_all(&app.db).await.unwrap();
+    .bind(pa)
+    .bind(pb)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
     assert!(ids.contains(&footage) && ids.contains(&b_raw) && ids.contains(&b_export));
     for id in ids {
-        for route in ["/portal/deliveries/{}", "/portal/deliveries/{}/file", "/portal/deliveries/{}/file?download=1", "/portal/documents/{}", "/portal/documents/{}/file"] {
+        for route in [
+            "/portal/deliveries/{}",
+            "/portal/deliveries/{}/file",
+            "/portal/deliveries/{}/file?download=1",
+            "/portal/documents/{}",
+            "/portal/documents/{}/file",
+        ] {
             let path = route.replace("{}", &id.to_string());
             let resp = portal_get(&portal, &app, &path, None).await;
             let status = resp.status().as_u16();
@@ -282,24 +426,42 @@ async fn exports_reach_the_couple_through_links_that_expire_and_are_revoked_at_o
                 assert_eq!(status, 404, "{path}");
             }
             // (Documents share the ids: a document of Anna's is hers to open.)
-            assert!(body.windows(32).all(|w| w != &raw[..32]), "{path} served raw footage");
+            assert!(
+                body.windows(32).all(|w| w != &raw[..32]),
+                "{path} served raw footage"
+            );
         }
     }
-    let resp = app.client.get(app.url(&format!("/d/{}", "a".repeat(64)))).send().await.unwrap();
+    let resp = app
+        .client
+        .get(app.url(&format!("/d/{}", "a".repeat(64))))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 404);
 
     // The reminder: the nightly run a week before expiry emails the couple, once.
     let settings = projectflo::config::Settings::defaults();
     let before = Clock::Fixed(t0 + Duration::days(24));
     let mails = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM communications_log WHERE notes LIKE '%download link for%'")
-            .fetch_one(&app.db).await.unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM communications_log WHERE notes LIKE '%download link for%'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
     };
     let early = Clock::Fixed(t0 + Duration::days(20));
-    projectflo::jobs::nightly(&app.db, &settings, &early).await.unwrap();
+    projectflo::jobs::nightly(&app.db, &settings, &early)
+        .await
+        .unwrap();
     assert_eq!(mails().await, 0);
-    projectflo::jobs::nightly(&app.db, &settings, &before).await.unwrap();
-    projectflo::jobs::nightly(&app.db, &settings, &before).await.unwrap();
+    projectflo::jobs::nightly(&app.db, &settings, &before)
+        .await
+        .unwrap();
+    projectflo::jobs::nightly(&app.db, &settings, &before)
+        .await
+        .unwrap();
     // (Anna's and Bea's hand-made links from `couple` are reminded too.)
     let anna: i64 = sqlx::query_scalar("SELECT count(*) FROM communications_log WHERE notes LIKE 'To: anna@example.org%download link for Anna highlight.mp4%'")
         .fetch_one(&app.db).await.unwrap();
@@ -307,29 +469,53 @@ async fn exports_reach_the_couple_through_links_that_expire_and_are_revoked_at_o
 
     // Expiry: the same link, seen by a server 29 then 31 days later.
     let d29 = dir.clone();
-    let later = app.also_at(Clock::Fixed(t0 + Duration::days(29)), move |s| s.data_dir = d29).await;
+    let later = app
+        .also_at(Clock::Fixed(t0 + Duration::days(29)), move |s| {
+            s.data_dir = d29
+        })
+        .await;
     let resp = later.client.get(later.url(path)).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let d31 = dir.clone();
-    let expired = app.also_at(Clock::Fixed(t0 + Duration::days(31)), move |s| s.data_dir = d31).await;
+    let expired = app
+        .also_at(Clock::Fixed(t0 + Duration::days(31)), move |s| {
+            s.data_dir = d31
+        })
+        .await;
     let resp = expired.client.get(expired.url(path)).send().await.unwrap();
     assert_eq!(resp.status(), 404);
 
     // Revoked: it stops on the next request, in the portal too.
-    let resp = owner.post_json(&format!("/api/v1/delivery-links/{link}/revoke"), &serde_json::json!({})).await;
+    let resp = owner
+        .post_json(
+            &format!("/api/v1/delivery-links/{link}/revoke"),
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(resp.status(), 204);
     assert_eq!(app.client.get(&url).send().await.unwrap().status(), 404);
     assert_eq!(portal_get(&portal, &app, &file, None).await.status(), 404);
-    let home = portal_get(&portal, &app, "/portal", None).await.text().await.unwrap();
+    let home = portal_get(&portal, &app, "/portal", None)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!home.contains("Anna highlight.mp4"), "{home}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 async fn share_and_deliver(app: &TestApp, owner: &Session, token: &str, project: i32) {
     let export = upload(app, token, project, "film.mp4", "Export", b"a small film").await;
-    let resp = owner.post_json(&format!("/api/v1/assets/{export}/links"), &serde_json::json!({})).await;
+    let resp = owner
+        .post_json(
+            &format!("/api/v1/assets/{export}/links"),
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(resp.status(), 201);
-    let resp = owner.post_form(&format!("/projects/{project}/delivered"), &[]).await;
+    let resp = owner
+        .post_form(&format!("/projects/{project}/delivered"), &[])
+        .await;
     assert_eq!(resp.status(), 303);
 }
 
@@ -338,7 +524,8 @@ async fn the_survey_goes_once_after_final_delivery_and_is_answered_in_the_portal
     let dir = data_dir();
     let t0 = Utc::now();
     let d = dir.clone();
-    let app = TestApp::with_settings_at(Template::Demo, Clock::Fixed(t0), move |s| s.data_dir = d).await;
+    let app =
+        TestApp::with_settings_at(Template::Demo, Clock::Fixed(t0), move |s| s.data_dir = d).await;
     let owner = app.demo_login("Owner").await;
     let token = owner.api_token("survey").await;
     let a = couple(&app, "Sara", "sara@example.org").await;
@@ -346,20 +533,33 @@ async fn the_survey_goes_once_after_final_delivery_and_is_answered_in_the_portal
     // Not delivered before anything is shared (Olivia's demo wedding has no film yet).
     let olivia: i32 = sqlx::query_scalar("SELECT p.id FROM projects p JOIN clients cl ON cl.id = p.client_id JOIN contacts c ON c.id = cl.contact_id WHERE c.email = 'olivia.nguyen@example.com'")
         .fetch_one(&app.db).await.unwrap();
-    let resp = owner.post_form(&format!("/projects/{olivia}/delivered"), &[]).await;
+    let resp = owner
+        .post_form(&format!("/projects/{olivia}/delivered"), &[])
+        .await;
     assert_eq!(resp.status(), 409);
     share_and_deliver(&app, &owner, &token, project).await;
     let settings = projectflo::config::Settings::defaults();
     let sent = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM client_feedback_surveys WHERE project_id = $1")
-            .bind(project).fetch_one(&app.db).await.unwrap()
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM client_feedback_surveys WHERE project_id = $1",
+        )
+        .bind(project)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
     };
-    projectflo::jobs::nightly(&app.db, &settings, &Clock::Fixed(t0 + Duration::days(13))).await.unwrap();
+    projectflo::jobs::nightly(&app.db, &settings, &Clock::Fixed(t0 + Duration::days(13)))
+        .await
+        .unwrap();
     assert_eq!(sent().await, 0, "not before the 14 days of the setting");
     let day14 = Clock::Fixed(t0 + Duration::days(14) + Duration::hours(1));
-    let n = projectflo::jobs::nightly(&app.db, &settings, &day14).await.unwrap();
+    let n = projectflo::jobs::nightly(&app.db, &settings, &day14)
+        .await
+        .unwrap();
     assert_eq!(n.surveys, 1);
-    let n = projectflo::jobs::nightly(&app.db, &settings, &day14).await.unwrap();
+    let n = projectflo::jobs::nightly(&app.db, &settings, &day14)
+        .await
+        .unwrap();
     assert_eq!(n.surveys, 0);
     assert_eq!(sent().await, 1);
     // (The nightly run here has the default settings, whose public address is another port.)
@@ -372,25 +572,61 @@ async fn the_survey_goes_once_after_final_delivery_and_is_answered_in_the_portal
         let url = app.url(&path);
         async move {
             let csrf_page = portal.get(&url).send().await.unwrap().text().await.unwrap();
-            let csrf = csrf_page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-            portal.post(&url).form(&[("csrf", csrf.as_str()), ("satisfaction_rating", s), ("nps_score", n), ("feedback_text", "Wonderful")]).send().await.unwrap()
+            let csrf = csrf_page
+                .split("name=\"csrf\" value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string();
+            portal
+                .post(&url)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("satisfaction_rating", s),
+                    ("nps_score", n),
+                    ("feedback_text", "Wonderful"),
+                ])
+                .send()
+                .await
+                .unwrap()
         }
     };
     let resp = answer("11", "10").await;
     assert_eq!(resp.status(), 422);
     let html = resp.text().await.unwrap();
-    assert!(html.contains("id=\"e-satisfaction\">choose a number from 1 to 10"), "{html}");
+    assert!(
+        html.contains("id=\"e-satisfaction\">choose a number from 1 to 10"),
+        "{html}"
+    );
     assert!(!html.contains("id=\"e-nps\""));
     let resp = answer("9", "10").await;
     assert_eq!(resp.status(), 303);
     assert_eq!(answer("5", "5").await.status(), 409);
-    let row: (i32, i32) = sqlx::query_as("SELECT satisfaction_rating, nps_score FROM client_feedback_surveys WHERE project_id = $1")
-        .bind(project).fetch_one(&app.db).await.unwrap();
+    let row: (i32, i32) = sqlx::query_as(
+        "SELECT satisfaction_rating, nps_score FROM client_feedback_surveys WHERE project_id = $1",
+    )
+    .bind(project)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(row, (9, 10));
-    let page = owner.get(&format!("/projects/{project}")).await.text().await.unwrap();
-    assert!(page.contains("9 / 10") && page.contains("Wonderful"), "{page}");
+    let page = owner
+        .get(&format!("/projects/{project}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("9 / 10") && page.contains("Wonderful"),
+        "{page}"
+    );
     let list = owner.get("/surveys").await.text().await.unwrap();
-    assert!(list.contains("Sara&#39;s wedding") && list.contains("id=\"nps\""), "{list}");
+    assert!(
+        list.contains("Sara&#39;s wedding") && list.contains("id=\"nps\""),
+        "{list}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -407,7 +643,12 @@ async fn expenses_are_checked_by_the_field_and_documents_are_archived_not_delete
         .post_json(&path, &serde_json::json!({"expense_date": "2027-02-30", "description": "", "category": "Travel", "amount": "-5"}))
         .await;
     let problem = assert_problem(resp, 422).await;
-    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["expense_date", "description", "amount"]);
     let resp = owner
         .post_json(&path, &serde_json::json!({"expense_date": "2027-02-03", "description": "Flights to Lisbon", "category": "Travel", "amount": "420.50"}))
@@ -421,45 +662,124 @@ async fn expenses_are_checked_by_the_field_and_documents_are_archived_not_delete
         .text("description", "Second shooter")
         .text("category", "Second shooter")
         .text("amount", "350")
-        .part("receipt", reqwest::multipart::Part::bytes(b"receipt".to_vec()).file_name("receipt.pdf"));
-    let resp = owner.client.post(owner.url(&format!("/projects/{project}/expenses?csrf={}", owner.csrf))).multipart(form).send().await.unwrap();
+        .part(
+            "receipt",
+            reqwest::multipart::Part::bytes(b"receipt".to_vec()).file_name("receipt.pdf"),
+        );
+    let resp = owner
+        .client
+        .post(owner.url(&format!("/projects/{project}/expenses?csrf={}", owner.csrf)))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 303);
     let form = reqwest::multipart::Form::new()
         .text("expense_date", "2027-02-04")
         .text("description", "Music")
         .text("category", "Music licence")
         .text("amount", "abc");
-    let resp = owner.client.post(owner.url(&format!("/projects/{project}/expenses?csrf={}", owner.csrf))).multipart(form).send().await.unwrap();
+    let resp = owner
+        .client
+        .post(owner.url(&format!("/projects/{project}/expenses?csrf={}", owner.csrf)))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 422);
-    assert!(resp.text().await.unwrap().contains("a number such as 250.00"));
-    let page = owner.get(&format!("/projects/{project}")).await.text().await.unwrap();
-    assert!(page.contains("Flights to Lisbon") && page.contains("$770.50"), "{page}");
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("a number such as 250.00")
+    );
+    let page = owner
+        .get(&format!("/projects/{project}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Flights to Lisbon") && page.contains("$770.50"),
+        "{page}"
+    );
     let receipt: String = sqlx::query_scalar("SELECT receipt_url FROM project_expenses WHERE description = 'Second shooter' AND project_id = $1")
         .bind(project).fetch_one(&app.db).await.unwrap();
-    assert_eq!(owner.get(&receipt).await.bytes().await.unwrap().as_ref(), b"receipt");
+    assert_eq!(
+        owner.get(&receipt).await.bytes().await.unwrap().as_ref(),
+        b"receipt"
+    );
 
     // A project document: listed, archived (gone from the default list and the portal, still
     // there with "show archived" and to download), restored.
     let form = reqwest::multipart::Form::new()
         .text("document_type", "Timeline")
-        .part("file", reqwest::multipart::Part::bytes(b"14:00 ceremony".to_vec()).file_name("timeline.txt"));
-    let resp = owner.client.post(owner.url(&format!("/projects/{project}/documents?csrf={}", owner.csrf))).multipart(form).send().await.unwrap();
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"14:00 ceremony".to_vec()).file_name("timeline.txt"),
+        );
+    let resp = owner
+        .client
+        .post(owner.url(&format!(
+            "/projects/{project}/documents?csrf={}",
+            owner.csrf
+        )))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 303);
-    let doc: i32 = sqlx::query_scalar("SELECT id FROM documents WHERE project_id = $1 AND file_name = 'timeline.txt'")
-        .bind(project).fetch_one(&app.db).await.unwrap();
+    let doc: i32 = sqlx::query_scalar(
+        "SELECT id FROM documents WHERE project_id = $1 AND file_name = 'timeline.txt'",
+    )
+    .bind(project)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     let portal = portal_login(&app, &a, "ines's portal password").await;
-    assert_eq!(portal_get(&portal, &app, &format!("/portal/documents/{doc}"), None).await.status(), 200);
-    let resp = owner.post_form(&format!("/documents/{doc}/archive"), &[]).await;
+    assert_eq!(
+        portal_get(&portal, &app, &format!("/portal/documents/{doc}"), None)
+            .await
+            .status(),
+        200
+    );
+    let resp = owner
+        .post_form(&format!("/documents/{doc}/archive"), &[])
+        .await;
     assert_eq!(resp.status(), 303);
-    let page = owner.get(&format!("/projects/{project}")).await.text().await.unwrap();
+    let page = owner
+        .get(&format!("/projects/{project}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!page.contains("timeline.txt"));
-    let page = owner.get(&format!("/projects/{project}?archived=1")).await.text().await.unwrap();
+    let page = owner
+        .get(&format!("/projects/{project}?archived=1"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("timeline.txt") && page.contains("archived"));
-    assert_eq!(portal_get(&portal, &app, &format!("/portal/documents/{doc}"), None).await.status(), 404);
-    let resp = owner.get(&format!("/projects/{project}/documents/{doc}")).await;
+    assert_eq!(
+        portal_get(&portal, &app, &format!("/portal/documents/{doc}"), None)
+            .await
+            .status(),
+        404
+    );
+    let resp = owner
+        .get(&format!("/projects/{project}/documents/{doc}"))
+        .await;
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"14:00 ceremony");
-    owner.post_form(&format!("/documents/{doc}/restore"), &[]).await;
-    let page = owner.get(&format!("/projects/{project}")).await.text().await.unwrap();
+    owner
+        .post_form(&format!("/documents/{doc}/restore"), &[])
+        .await;
+    let page = owner
+        .get(&format!("/projects/{project}"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("timeline.txt"));
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -502,10 +822,18 @@ async fn a_1_1_gb_upload_keeps_the_memory_flat() {
         at += n;
     }
     let after = peak_rss_kb();
-    let sha: String = sqlx::query_scalar("SELECT sha256 FROM project_assets WHERE project_id = $1 AND file_name = 'feature.mp4'")
-        .bind(project).fetch_one(&app.db).await.unwrap();
+    let sha: String = sqlx::query_scalar(
+        "SELECT sha256 FROM project_assets WHERE project_id = $1 AND file_name = 'feature.mp4'",
+    )
+    .bind(project)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(sha, hex::encode(hasher.finalize()));
     println!("1.1 GB upload: peak RSS {before} kB before, {after} kB after");
-    assert!(after < before + 200_000, "memory grew from {before} kB to {after} kB");
+    assert!(
+        after < before + 200_000,
+        "memory grew from {before} kB to {after} kB"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
