@@ -45,9 +45,27 @@ const COUPLES: [Couple; 2] = [
         source: "Referral",
         answered: true,
         expenses: &[
-            (-1, "Mileage to Burlingame and parking", "Travel", "86.40", false),
-            (0, "Second shooter for the reception (Ana Ruiz)", "Second shooter", "450.00", false),
-            (20, "Licence for \"Golden Light\" (Musicbed)", "Music licence", "129.00", false),
+            (
+                -1,
+                "Mileage to Burlingame and parking",
+                "Travel",
+                "86.40",
+                false,
+            ),
+            (
+                0,
+                "Second shooter for the reception (Ana Ruiz)",
+                "Second shooter",
+                "450.00",
+                false,
+            ),
+            (
+                20,
+                "Licence for \"Golden Light\" (Musicbed)",
+                "Music licence",
+                "129.00",
+                false,
+            ),
         ],
     },
     Couple {
@@ -61,8 +79,20 @@ const COUPLES: [Couple; 2] = [
         answered: false,
         expenses: &[
             (-1, "Hotel night in Napa", "Travel", "239.00", true),
-            (0, "Second shooter, ceremony and portraits", "Second shooter", "400.00", false),
-            (18, "Song licence for the highlight film", "Music licence", "99.00", false),
+            (
+                0,
+                "Second shooter, ceremony and portraits",
+                "Second shooter",
+                "400.00",
+                false,
+            ),
+            (
+                18,
+                "Song licence for the highlight film",
+                "Music licence",
+                "99.00",
+                false,
+            ),
         ],
     },
 ];
@@ -147,10 +177,19 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
         // Their files, uploaded a few weeks after the wedding; the films are shared.
         let delivered_days_ago = c.married_days_ago - 56;
         let names = [
-            (format!("{} & {} - Highlight Film.mp4", c.first, first(c.partner)), "Export"),
-            (format!("{} & {} - Feature Film.mp4", c.first, first(c.partner)), "Export"),
+            (
+                format!("{} & {} - Highlight Film.mp4", c.first, first(c.partner)),
+                "Export",
+            ),
+            (
+                format!("{} & {} - Feature Film.mp4", c.first, first(c.partner)),
+                "Export",
+            ),
             ("A001_C014_ceremony.mov".to_string(), "Raw Footage"),
-            (format!("{}-{} edit.prproj", c.last, last(c.partner)), "Project File"),
+            (
+                format!("{}-{} edit.prproj", c.last, last(c.partner)),
+                "Project File",
+            ),
         ];
         let uploaded = days_ago(delivered_days_ago + 2);
         for (name, kind) in names {
@@ -177,7 +216,11 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
                 let settings = crate::config::Settings::defaults();
                 // Hannah's links were made again last week (the first ones expired); Zoe's
                 // work for a few more days, and she has been reminded.
-                let at = if c.answered { days_ago(7) } else { days_ago(26) };
+                let at = if c.answered {
+                    days_ago(7)
+                } else {
+                    days_ago(26)
+                };
                 let made = links::create(tx, &settings, &at, asset, Some(owner))
                     .await
                     .map_err(err)?;
@@ -190,7 +233,9 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
             .map_err(err)?;
         for &(after, what, category, amount, receipt) in c.expenses {
             let e = expenses::NewExpense {
-                expense_date: (wedding + Duration::days(after)).format("%Y-%m-%d").to_string(),
+                expense_date: (wedding + Duration::days(after))
+                    .format("%Y-%m-%d")
+                    .to_string(),
                 description: what.into(),
                 category: category.into(),
                 amount: amount.into(),
@@ -331,8 +376,14 @@ async fn complete_tasks(
                 .map_err(err)?;
             let planned = planned.unwrap_or(Decimal::new(2, 0));
             // Each editor at their own pace: 90%, 105% and 120% of the plan.
-            let pace = [Decimal::new(90, 2), Decimal::new(105, 2), Decimal::new(120, 2)];
-            let hours = (planned * pace[who as usize % 3]).round_dp(2).max(Decimal::new(25, 2));
+            let pace = [
+                Decimal::new(90, 2),
+                Decimal::new(105, 2),
+                Decimal::new(120, 2),
+            ];
+            let hours = (planned * pace[who as usize % 3])
+                .round_dp(2)
+                .max(Decimal::new(25, 2));
             time::add(tx, task, who, hours, None, at.now())
                 .await
                 .map_err(err)?;
