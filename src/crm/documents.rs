@@ -1,23 +1,11 @@
-//! Documents of an inquiry (contracts, questionnaires…): the list, storing an upload under the
-//! data dir, and reading one back to download.
+//! Documents of an inquiry or a project (contracts, questionnaires, timelines, shot lists…): the
+//! lists (active, or with the archived ones), storing an upload under the data dir, archiving
+//! (never deleting), and reading one back to download.
 use crate::audit;
 use crate::error::{AppError, AppResult};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use std::path::{Path, PathBuf};
-
-#[derive(sqlx::FromRow)]
-pub struct DocumentRow {
-    pub id: i32,
-    pub file_name: Option<String>,
-    pub document_type: Option<String>,
-    pub upload_date: Option<DateTime<Utc>>,
-}
-
-/// The inquiry's active documents, newest first.
-pub async fn of_inquiry(conn: &mut PgConnection, inquiry: i32) -> AppResult<Vec<DocumentRow>> {
-    of(conn, Parent::Inquiry(inquiry), false).await
-}
 
 /// What a document belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -47,11 +35,7 @@ pub struct Listed {
 
 /// The documents of an inquiry or a project, newest first: the active ones, or all of them
 /// with `archived` (at most 200).
-pub async fn of<T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin>(
-    conn: &mut PgConnection,
-    parent: Parent,
-    archived: bool,
-) -> AppResult<Vec<T>> {
+pub async fn of(conn: &mut PgConnection, parent: Parent, archived: bool) -> AppResult<Vec<Listed>> {
     let (inquiry, project) = parent.ids();
     Ok(sqlx::query_as(
         "SELECT id, file_name, document_type, upload_date, status = 'Archived' AS archived

@@ -37,8 +37,8 @@ pub fn routes() -> Routes {
         .post("/projects/{id}/delivered", manage, delivered)
         .post("/projects/{id}/documents", work, upload_document)
         .get("/projects/{id}/documents/{doc}", view, project_document)
-        .post("/documents/{id}/archive", work, archive)
-        .post("/documents/{id}/restore", work, restore)
+        .post("/documents/{id}/archive", Access::Staff, archive)
+        .post("/documents/{id}/restore", Access::Staff, restore)
         .post("/projects/{id}/expenses", money, add_expense)
         .get("/projects/{id}/expenses/{expense}/receipt", money, receipt)
         .get("/surveys", view, survey_list)
@@ -403,7 +403,24 @@ async fn project_document(
         .into_response())
 }
 
+/// Archive or restore a document: an inquiry's needs `leads.edit`, a project's `tasks.work`.
 async fn set_archived(db: &mut Db, staff: &Staff, id: i32, archived: bool) -> AppResult<Response> {
+    let of: Option<(Option<i32>, Option<i32>)> =
+        sqlx::query_as("SELECT inquiry_id, project_id FROM documents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **db)
+            .await?;
+    let need = match of {
+        None => return Err(AppError::not_found("document")),
+        Some((_, Some(_))) => Permission::TasksWork,
+        Some(_) => Permission::LeadsEdit,
+    };
+    if !staff.can(need) {
+        return Err(AppError::Forbidden(format!(
+            "Your role ({}) does not allow this. Ask the studio owner for the \"{need}\" permission.",
+            staff.role
+        )));
+    }
     let mut tx = db.begin().await?;
     let parent = documents::set_archived(&mut tx, id, archived, staff.contributor_id).await?;
     tx.commit().await?;

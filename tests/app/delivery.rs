@@ -834,3 +834,104 @@ async fn a_1_1_gb_upload_keeps_the_memory_flat() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The couple, in Chromium: logs into the portal, opens their film, downloads it (the bytes the
+/// Download button gives are the film's), then answers the survey, first with a satisfaction of
+/// 11 (told by the field), then 9.
+#[tokio::test]
+async fn the_couple_downloads_the_film_and_answers_the_survey_in_a_browser() {
+    use crate::browser::{click, type_in, wait_for_path, wait_text};
+    use fantoccini::Locator;
+    let Some(b) = crate::browser::browser().await else {
+        return;
+    };
+    let dir = data_dir();
+    let t0 = Utc::now();
+    let d = dir.clone();
+    let app =
+        TestApp::with_settings_at(Template::Demo, Clock::Fixed(t0), move |s| s.data_dir = d).await;
+    let owner = app.demo_login("Owner").await;
+    let token = owner.api_token("browser").await;
+    let a = couple(&app, "Lena", "lena@example.org").await;
+    let project = project_of(&app, a.client_id).await;
+    let film = b"LENA AND JONAS, THE FILM ".repeat(400);
+    let export = upload(&app, &token, project, "Lena film.mp4", "Export", &film).await;
+    let resp = owner
+        .post_json(
+            &format!("/api/v1/assets/{export}/links"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    assert_eq!(
+        owner
+            .post_form(&format!("/projects/{project}/delivered"), &[])
+            .await
+            .status(),
+        303
+    );
+    let settings = projectflo::config::Settings::defaults();
+    let later = Clock::Fixed(t0 + Duration::days(15));
+    projectflo::jobs::nightly(&app.db, &settings, &later)
+        .await
+        .unwrap();
+    let password = "lena's portal password";
+    portal_login(&app, &a, password).await;
+
+    b.goto(&app.url("/portal/login")).await.unwrap();
+    type_in(&b, Locator::Id("email"), "lena@example.org").await;
+    type_in(&b, Locator::Id("password"), &format!("{password}\u{E007}")).await;
+    wait_for_path(&b, "/portal").await;
+    click(&b, Locator::LinkText("Lena film.mp4")).await;
+    assert_eq!(wait_text(&b, Locator::Css("h1")).await, "Lena film.mp4");
+    // The Download button's answer, fetched by the page itself (with the couple's session).
+    let got = b
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(document.getElementById('download').href)
+               .then(r => r.text().then(t => done([r.status, r.headers.get('content-disposition'), t])));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got[0], 200);
+    assert!(
+        got[1].as_str().unwrap().starts_with("attachment"),
+        "{got:?}"
+    );
+    assert_eq!(got[2].as_str().unwrap().as_bytes(), film.as_slice());
+    // The survey, from the portal's home.
+    b.goto(&app.url("/portal")).await.unwrap();
+    click(&b, Locator::Css("a[href^='/portal/surveys/']")).await;
+    type_in(&b, Locator::Id("s-satisfaction"), "11").await;
+    type_in(&b, Locator::Id("s-nps"), "10").await;
+    type_in(&b, Locator::Id("s-text"), "Beautiful work").await;
+    click(&b, Locator::Css("#survey-form button[type=submit]")).await;
+    let error = wait_text(&b, Locator::Id("e-satisfaction")).await;
+    assert_eq!(error, "choose a number from 1 to 10");
+    let field = b.find(Locator::Id("s-satisfaction")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys("9").await.unwrap();
+    click(&b, Locator::Css("#survey-form button[type=submit]")).await;
+    assert_eq!(
+        wait_text(&b, Locator::Id("survey-thanks")).await,
+        "Thank you for your answers!"
+    );
+    let dir_shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir_shots).unwrap();
+    std::fs::write(
+        dir_shots.join("portal-survey.png"),
+        b.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    b.close().await.unwrap();
+    let answer: (i32, i32) = sqlx::query_as(
+        "SELECT satisfaction_rating, nps_score FROM client_feedback_surveys WHERE project_id = $1",
+    )
+    .bind(project)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(answer, (9, 10));
+    let _ = std::fs::remove_dir_all(&dir);
+}
