@@ -78,6 +78,7 @@ async fn execute(
     db::migrate(&database.pool).await?;
     if matches!(cmd, Cmd::Seed { demo: true, .. } | Cmd::Demo) {
         seed_demo(&database.pool).await?;
+        seed::demo_files(&database.pool, &settings.data_dir).await?;
     }
     if let Cmd::Seed { scale: Some(n), .. } = cmd {
         seed::scale(&database.pool, crate::clock::Clock::System, n).await?;

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 mod billing;
 mod builds;
+mod delivery;
 mod postproduction;
 mod production;
 
@@ -46,6 +47,11 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
 
 /// Load the demo studio with its dates around the clock's instant: "yesterday" and "in 90
 /// days" are the studio's local dates then.
+/// Write the demo's small files (films, receipts) under the data dir where they are missing.
+pub async fn demo_files(pool: &PgPool, data_dir: &std::path::Path) -> Result<()> {
+    delivery::files(pool, data_dir).await
+}
+
 pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     let mut tx = pool.begin().await?;
     set_clock(&mut tx, clock).await?;
@@ -82,6 +88,7 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     }
     demo_builds(&mut tx, clock).await?;
     demo_calendar(&mut tx, clock).await?;
+    delivery::demo(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)
 }

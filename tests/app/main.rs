@@ -17,6 +17,7 @@ mod catalog;
 mod cli;
 mod contracts;
 mod dashboard;
+mod delivery;
 mod delivery_promise;
 mod health;
 mod inbox;
