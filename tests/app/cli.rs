@@ -160,7 +160,7 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     let (status, html) = get(&format!("{}/login", run.url)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Log in"));
-    assert_eq!(demo_inquiries(&dir).await, 9);
+    assert_eq!(demo_inquiries(&dir).await, 11);
 
     // Ctrl-C: the server and the cluster stop cleanly within 5 s.
     let t = Instant::now();
