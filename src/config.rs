@@ -136,6 +136,73 @@ pub struct Settings {
         global = true
     )]
     pub stripe_api_base: String,
+
+    /// Google OAuth client id (a "Web application" client in the Google Cloud console). With
+    /// its secret and the token key, it turns on Google Calendar two-way sync; unset: off, and
+    /// ProjectFlo never calls Google.
+    #[arg(
+        long,
+        env = "PROJECTFLO_GOOGLE_CLIENT_ID",
+        global = true,
+        requires_all = ["google_client_secret", "google_token_key"]
+    )]
+    pub google_client_id: Option<String>,
+
+    /// The OAuth client's secret.
+    #[arg(
+        long,
+        env = "PROJECTFLO_GOOGLE_CLIENT_SECRET",
+        global = true,
+        hide_env_values = true,
+        requires = "google_client_id"
+    )]
+    pub google_client_secret: Option<Secret>,
+
+    /// The key that encrypts people's Google tokens at rest (AES-256-GCM): 64 hex digits, e.g.
+    /// from `openssl rand -hex 32`. Changing it disconnects everyone.
+    #[arg(
+        long,
+        env = "PROJECTFLO_GOOGLE_TOKEN_KEY",
+        global = true,
+        hide_env_values = true,
+        requires = "google_client_id"
+    )]
+    pub google_token_key: Option<crate::crypto::SealKey>,
+
+    /// Google's OAuth consent page (tests point it at a local fake).
+    #[arg(long, env = "PROJECTFLO_GOOGLE_AUTH_URL",
+          default_value = "https://accounts.google.com/o/oauth2/v2/auth",
+          value_parser = http_url, global = true)]
+    pub google_auth_url: String,
+
+    /// Google's OAuth token endpoint.
+    #[arg(long, env = "PROJECTFLO_GOOGLE_TOKEN_URL",
+          default_value = "https://oauth2.googleapis.com/token",
+          value_parser = http_url, global = true)]
+    pub google_token_url: String,
+
+    /// Google's OAuth token revocation endpoint (called on disconnect).
+    #[arg(long, env = "PROJECTFLO_GOOGLE_REVOKE_URL",
+          default_value = "https://oauth2.googleapis.com/revoke",
+          value_parser = http_url, global = true)]
+    pub google_revoke_url: String,
+
+    /// The Google Calendar API v3 base address.
+    #[arg(long, env = "PROJECTFLO_GOOGLE_CALENDAR_API",
+          default_value = "https://www.googleapis.com/calendar/v3",
+          value_parser = http_url, global = true)]
+    pub google_calendar_api: String,
+
+    /// Minutes between two background Google Calendar syncs inside `serve`.
+    #[arg(long, env = "PROJECTFLO_GOOGLE_SYNC_MINUTES", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=1440), global = true)]
+    pub google_sync_minutes: u64,
+
+    /// The first wait before retrying a Google answer of 429 or 5xx, in milliseconds; each
+    /// retry waits twice as long (4 retries at most, or Google's Retry-After up to a minute).
+    #[arg(long, env = "PROJECTFLO_GOOGLE_BACKOFF_MS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=60000), global = true)]
+    pub google_backoff_ms: u64,
 }
 
 /// A secret setting: never shown by `Debug` (settings may be logged).
@@ -182,6 +249,21 @@ pub struct StripeSettings<'a> {
     pub api_base: &'a str,
 }
 
+/// Google Calendar sync's settings when it is turned on (client id, secret and token key set).
+#[derive(Debug, Clone)]
+pub struct GoogleSettings<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    pub token_key: &'a crate::crypto::SealKey,
+    pub auth_url: &'a str,
+    pub token_url: &'a str,
+    pub revoke_url: &'a str,
+    pub calendar_api: &'a str,
+    pub backoff: std::time::Duration,
+    /// Where Google sends the person back: `<public URL>/calendar/google/callback`.
+    pub redirect_uri: String,
+}
+
 impl Settings {
     /// The base URL for links, without a trailing slash.
     pub fn base_url(&self) -> String {
@@ -205,6 +287,21 @@ impl Settings {
             secret_key: self.stripe_secret_key.as_ref()?.expose(),
             webhook_secret: self.stripe_webhook_secret.as_ref()?.expose(),
             api_base: &self.stripe_api_base,
+        })
+    }
+
+    /// Google Calendar sync, when its client id, secret and token key are set; else it is off.
+    pub fn google(&self) -> Option<GoogleSettings<'_>> {
+        Some(GoogleSettings {
+            client_id: self.google_client_id.as_deref()?,
+            client_secret: self.google_client_secret.as_ref()?.expose(),
+            token_key: self.google_token_key.as_ref()?,
+            auth_url: &self.google_auth_url,
+            token_url: &self.google_token_url,
+            revoke_url: &self.google_revoke_url,
+            calendar_api: &self.google_calendar_api,
+            backoff: std::time::Duration::from_millis(self.google_backoff_ms),
+            redirect_uri: format!("{}/calendar/google/callback", self.base_url()),
         })
     }
 

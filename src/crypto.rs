@@ -1,4 +1,7 @@
-//! Passwords (argon2id, OWASP parameters, hashed off the async runtime) and random tokens.
+//! Passwords (argon2id, OWASP parameters, hashed off the async runtime), random tokens, and
+//! secrets kept at rest (AES-256-GCM: Google Calendar refresh and access tokens).
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
 use anyhow::anyhow;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
@@ -74,6 +77,69 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A 256-bit key for secrets kept at rest, from settings: 64 hex digits (`openssl rand -hex
+/// 32`). Never shown by `Debug`.
+#[derive(Clone)]
+pub struct SealKey([u8; 32]);
+
+impl std::fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealKey(..)")
+    }
+}
+
+impl std::str::FromStr for SealKey {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bytes = hex::decode(s.trim()).map_err(|_| "64 hex digits (openssl rand -hex 32)")?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "64 hex digits, a 256-bit key (openssl rand -hex 32)")?;
+        Ok(SealKey(key))
+    }
+}
+
+/// What a sealed value starts with (the format, should it ever change).
+const SEALED: &str = "gcm1:";
+
+/// Encrypt `secret` with AES-256-GCM under a fresh random 96-bit nonce; `context` (e.g. the
+/// row it belongs to) is authenticated with it, so a sealed value copied to another row does
+/// not open there. Stored as `gcm1:` + hex(nonce || ciphertext || tag).
+pub fn seal(key: &SealKey, context: &str, secret: &str) -> String {
+    let mut nonce = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut nonce);
+    let sealed = Aes256Gcm::new((&key.0).into())
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: secret.as_bytes(),
+                aad: context.as_bytes(),
+            },
+        )
+        .expect("AES-GCM encryption of a short secret");
+    format!("{SEALED}{}{}", hex(&nonce), hex(&sealed))
+}
+
+/// Decrypt a value `seal` made with the same key and context.
+pub fn open(key: &SealKey, context: &str, sealed: &str) -> anyhow::Result<String> {
+    let bytes = sealed
+        .strip_prefix(SEALED)
+        .and_then(|h| hex::decode(h).ok())
+        .filter(|b| b.len() > 12 + 16)
+        .ok_or_else(|| anyhow!("a sealed secret of an unknown format"))?;
+    let (nonce, body) = bytes.split_at(12);
+    let plain = Aes256Gcm::new((&key.0).into())
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: body,
+                aad: context.as_bytes(),
+            },
+        )
+        .map_err(|_| anyhow!("a sealed secret that does not open with this key"))?;
+    String::from_utf8(plain).map_err(|_| anyhow!("a sealed secret that is not text"))
+}
+
 /// The password rule, with a message a person can act on.
 pub fn check_new_password(password: &str) -> Result<(), &'static str> {
     if password.chars().count() < 10 {
@@ -96,6 +162,26 @@ mod tests {
         assert!(verify_password("correct horse battery".into(), Some(h.clone())).await);
         assert!(!verify_password("wrong".into(), Some(h)).await);
         assert!(!verify_password("no such account".into(), None).await);
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_context() {
+        let key: SealKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+            .parse()
+            .unwrap();
+        let other: SealKey = "ff112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+            .parse()
+            .unwrap();
+        let a = seal(&key, "sync:1", "1//refresh-token");
+        let b = seal(&key, "sync:1", "1//refresh-token");
+        assert_ne!(a, b, "a fresh nonce each time");
+        assert!(a.starts_with("gcm1:") && !a.contains("refresh"));
+        assert_eq!(open(&key, "sync:1", &a).unwrap(), "1//refresh-token");
+        assert!(open(&key, "sync:2", &a).is_err());
+        assert!(open(&other, "sync:1", &a).is_err());
+        assert!(open(&key, "sync:1", "gcm1:00").is_err());
+        assert!("abc".parse::<SealKey>().is_err());
+        assert_eq!(format!("{key:?}"), "SealKey(..)");
     }
 
     #[test]

@@ -107,6 +107,26 @@ pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppRe
     })
 }
 
+/// Inside `serve`, when Google Calendar sync is on: a sync run every `google_sync_minutes`, the
+/// first half a minute after start. One runner at a time across instances (an advisory lock):
+/// an instance that finds another at it skips its turn.
+pub fn schedule_calendar_sync(pool: PgPool, settings: Settings) {
+    if settings.google().is_none() {
+        return;
+    }
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        loop {
+            match crate::calendar::google::sync::run(&pool, &settings, &Clock::System, None).await {
+                Ok(out) => tracing::info!(report = %out.report(), "Google Calendar sync"),
+                Err(e) => tracing::error!(error = %e, "Google Calendar sync failed"),
+            }
+            let minutes = settings.google_sync_minutes;
+            tokio::time::sleep(std::time::Duration::from_secs(minutes * 60)).await;
+        }
+    });
+}
+
 /// Inside `serve`: the nightly run once a day, the first check a minute after start and then
 /// every hour; it runs when the studio's local day has changed since the last run and it is
 /// 02:00 or later there. Another instance running it too is harmless (see above).

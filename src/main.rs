@@ -67,6 +67,15 @@ enum Jobs {
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// One Google Calendar sync run (also scheduled inside `serve` when sync is on): each
+    /// connected person's events pushed to their "ProjectFlo" Google calendar, their chosen
+    /// calendars pulled as busy times. One runner at a time across instances; prints what it
+    /// did, or that sync is off.
+    CalendarSync {
+        /// Run as at this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,6 +138,7 @@ fn main() -> std::process::ExitCode {
         Command::Jobs(Jobs::Invoices { at }) => run::Cmd::JobsInvoices { at },
         Command::Jobs(Jobs::Nightly { at }) => run::Cmd::JobsNightly { at },
         Command::Jobs(Jobs::Calendar { at }) => run::Cmd::JobsCalendar { at },
+        Command::Jobs(Jobs::CalendarSync { at }) => run::Cmd::JobsCalendarSync { at },
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Bench(Bench::Api {
             connections,

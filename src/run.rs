@@ -25,6 +25,10 @@ pub enum Cmd {
     JobsNightly {
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// `jobs calendar-sync`: one Google Calendar sync run.
+    JobsCalendarSync {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// `jobs calendar`: recurring absences stored up to the horizon.
     JobsCalendar {
         at: Option<chrono::DateTime<chrono::Utc>>,
@@ -131,6 +135,13 @@ async fn execute(
                 .map_err(|e| anyhow::anyhow!("the calendar step: {e}"))?;
             println!("Calendar: {added} days of recurring absences stored.");
         }
+        Cmd::JobsCalendarSync { at } => {
+            let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
+            let out = crate::calendar::google::sync::run(&database.pool, settings, &clock, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("the Google Calendar sync: {e}"))?;
+            println!("{}", out.report());
+        }
         Cmd::Migrate | Cmd::Seed { .. } => {}
     }
     Ok(())
@@ -202,6 +213,7 @@ async fn serve(
         }
     }
     crate::jobs::schedule(database.pool.clone(), settings.clone());
+    crate::jobs::schedule_calendar_sync(database.pool.clone(), settings.clone());
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("server stopped; stopping the database");
     Ok(())

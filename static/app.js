@@ -154,6 +154,67 @@ document.addEventListener("htmx:load", (e) => stackTables(e.target));
     const left = e.key === "ArrowLeft";
     nudge(chip.dataset.event, e.shiftKey ? (left ? "shorter" : "longer") : (left ? "day-1" : "day+1"), chip);
   });
+  // Resize: drag a chip's right edge. An all-day event's last day follows the day under the
+  // pointer; a timed event's end moves 30 minutes for every 16 pixels. On release, one nudge
+  // request (`end:N` steps) to the same resize endpoint as the keys and buttons.
+  const STEP_PX = 16;
+  let sizing = null;
+  let swallowClick = false;
+  const stepsLabel = (s) => {
+    if (s.allDay) return `${s.steps > 0 ? "+" : ""}${s.steps} day${Math.abs(s.steps) === 1 ? "" : "s"}`;
+    const m = s.steps * 30;
+    const h = Math.trunc(Math.abs(m) / 60), r = Math.abs(m) % 60;
+    return `${m < 0 ? "−" : "+"}${h ? `${h} h` : ""}${h && r ? " " : ""}${r || !h ? `${r} min` : ""}`;
+  };
+  document.addEventListener("pointerdown", (e) => {
+    const grip = e.target.closest && e.target.closest("#calendar .chip[data-movable] .chip-grip");
+    if (!grip || e.button !== 0) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const chip = grip.closest(".chip");
+    sizing = { chip, x: e.clientX, day: chip.dataset.day, allDay: chip.dataset.allDay === "1", steps: 0, td: null };
+    chip.classList.add("resizing");
+    chip.dataset.size = stepsLabel(sizing);
+    if (grip.setPointerCapture) grip.setPointerCapture(e.pointerId);
+  });
+  document.addEventListener("pointermove", (e) => {
+    const s = sizing;
+    if (!s) return;
+    if (s.allDay) {
+      const under = document.elementFromPoint(e.clientX, e.clientY);
+      const td = under && under.closest("#calendar td.cal-day");
+      if (s.td && s.td !== td) s.td.classList.remove("drop-target");
+      if (td) {
+        td.classList.add("drop-target");
+        s.td = td;
+        s.steps = Math.round((Date.parse(td.dataset.day) - Date.parse(s.day)) / 86400000);
+      }
+    } else {
+      s.steps = Math.round((e.clientX - s.x) / STEP_PX);
+    }
+    s.chip.dataset.size = stepsLabel(s);
+  });
+  const stop = () => {
+    const s = sizing;
+    if (!s) return;
+    sizing = null;
+    s.chip.classList.remove("resizing");
+    if (s.td) s.td.classList.remove("drop-target");
+    if (s.steps) {
+      swallowClick = true;
+      nudge(s.chip.dataset.event, `end:${s.steps}`, s.chip);
+    }
+  };
+  document.addEventListener("pointerup", stop);
+  document.addEventListener("pointercancel", stop);
+  // The grip is not a link, and a resize does not start a move.
+  document.addEventListener("click", (e) => {
+    if (swallowClick || (e.target.closest && e.target.closest(".chip-grip"))) e.preventDefault();
+    swallowClick = false;
+  }, true);
+  document.addEventListener("dragstart", (e) => {
+    if (sizing || (e.target.closest && e.target.closest(".chip-grip"))) e.preventDefault();
+  }, true);
   // Keep the keyboard on the event just moved.
   document.addEventListener("htmx:afterSwap", (e) => {
     const panel = document.getElementById("open-h");

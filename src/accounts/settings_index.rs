@@ -76,6 +76,18 @@ const SECTIONS: &[(&str, &str, Access, &str)] = &[
         "Every change: who, what and when.",
     ),
     (
+        "/calendar/google",
+        "Google Calendar",
+        Access::Staff,
+        "Connect your own Google Calendar: your shoots go to it, your busy times come back.",
+    ),
+    (
+        "/calendar/google/team",
+        "Google Calendar sync",
+        Access::Perm(Permission::UsersManage),
+        "Every person's Google Calendar sync and its last error, or how to turn sync on.",
+    ),
+    (
         "/settings/portal",
         "Client portal",
         Access::Perm(Permission::BookingsManage),

@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
         .api(edit, routes!(delete_event))
         .api(edit, routes!(create_recurrence))
         .api(Access::Perm(Permission::ProjectsView), routes!(shoot_day))
+        .api(crew, routes!(set_line_times))
         .api(crew, routes!(assign_crew))
         .api(crew, routes!(unassign_crew))
         .api(Access::Staff, routes!(free_busy))
@@ -455,6 +456,81 @@ async fn shoot_day(mut db: Db, ApiPath(id): ApiPath<i32>) -> AppResult<Json<Shoo
     let project = crew::project(&mut db, id).await?;
     let lines = crew::lines(&mut db, &project, &studio.time_zone).await?;
     Ok(Json(ShootDay { project, lines }))
+}
+
+/// A shoot-day line's new times: local wall times in the studio's zone.
+#[derive(Deserialize, ToSchema)]
+pub struct LineTimesIn {
+    /// When the line starts, `YYYY-MM-DDTHH:MM`: within a day of the wedding.
+    #[schema(
+        pattern = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        example = "2027-06-12T14:00"
+    )]
+    pub start: String,
+    /// When it ends (excluded), after the start, at most 24 hours later.
+    #[schema(
+        pattern = r"^(19|2[01])[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        example = "2027-06-12T18:30"
+    )]
+    pub end: String,
+}
+
+/// Set the start and end of a shoot-day line (a coverage line of the project's quote); its
+/// crew's assignments move with it, each checked against what is in the way, and each crew
+/// member is told. A malformed time is a 422 naming the field; a well-formed one the day
+/// refuses (an end not after the start, a start not within a day of the wedding, more than
+/// 24 hours, a time the clocks skip, someone now unavailable) is a 409 naming it.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/shoot-day/lines/{line}", tag = "calendar",
+    params(("id" = i32, Path), ("line" = i32, Path)), request_body = LineTimesIn,
+    responses(
+        (status = 200, body = Line),
+        (status = 404, body = crate::http::error::Problem),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn set_line_times(
+    mut db: Db,
+    staff: Staff,
+    State(state): State<AppState>,
+    ApiPath((id, line)): ApiPath<(i32, i32)>,
+    ApiJson(body): ApiJson<LineTimesIn>,
+) -> AppResult<Json<Line>> {
+    // The documented shape (a malformed value is a 422); the day's own checks come after.
+    let shape = |field: &str, s: &str| {
+        let b = s.as_bytes();
+        let ok = (b.len() == 16 || (b.len() == 19 && b[16] == b':'))
+            && b.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                10 => *c == b'T',
+                13 | 16 => *c == b':',
+                _ => c.is_ascii_digit(),
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err(AppError::field(
+                field,
+                "a local date and time, YYYY-MM-DDTHH:MM",
+            ))
+        }
+    };
+    shape("start", &body.start)?;
+    shape("end", &body.end)?;
+    let line = crate::db::transaction(&mut db, async |tx| {
+        let studio = Studio::load(tx).await?;
+        let (times, now) = ((body.start.as_str(), body.end.as_str()), state.clock.now());
+        crew::set_line_times(
+            tx,
+            &studio.time_zone,
+            staff.contributor_id,
+            (id, line),
+            times,
+            now,
+        )
+        .await
+    })
+    .await?;
+    Ok(Json(line))
 }
 
 #[derive(Deserialize, ToSchema)]

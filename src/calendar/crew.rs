@@ -5,6 +5,9 @@
 //! `shoot_schedule`), and its crew: each person assigned to a line is a PROJECT_ASSIGNMENT
 //! event over the line's times. Assigning someone who is not available is refused naming who,
 //! when and why. A postponement moves the schedule and the crew's events with the wedding.
+//! Each crew member hears of it in their inbox when they are put on a line, when their line's
+//! times change (or the wedding moves), and when they are taken off (not when they did it
+//! themselves).
 use super::events::{self, Event, EventType, NewEvent};
 use super::rules::{self, Scene};
 use crate::error::{AppError, AppResult};
@@ -221,7 +224,7 @@ pub async fn assign(
         instant("end", line.end, tz)?,
     );
     keep_times(tx, line.id, start, end).await?;
-    events::create(
+    let made = events::create(
         tx,
         tz,
         actor,
@@ -245,7 +248,30 @@ pub async fn assign(
             AppError::field_conflict("contributor_id", message)
         }
         e => e,
-    })
+    })?;
+    let when = events::when(made.start_time, made.end_time, false, tz);
+    let told = format!("You're on the crew: {}, {when}.", made.title);
+    tell(tx, now, Some(actor), p.id, &[(contributor_id, told)]).await?;
+    Ok(made)
+}
+
+/// Tell crew members about their shoot (`to`: who, what), linking to the project's shoot day;
+/// not the person who made the change.
+async fn tell(
+    tx: &mut PgConnection,
+    now: DateTime<Utc>,
+    actor: Option<i32>,
+    project_id: i32,
+    to: &[(i32, String)],
+) -> AppResult<()> {
+    let to: Vec<&(i32, String)> = to.iter().filter(|t| Some(t.0) != actor).collect();
+    if to.is_empty() {
+        return Ok(());
+    }
+    let who: Vec<i32> = to.iter().map(|t| t.0).collect();
+    let messages: Vec<String> = to.iter().map(|t| t.1.clone()).collect();
+    let links = vec![format!("/projects/{project_id}/shoot-day"); to.len()];
+    crate::notify::people(tx, now, &who, &messages, &links).await
 }
 
 async fn keep_times(
@@ -290,15 +316,88 @@ pub async fn set_times(
         e += chrono::Duration::days(1);
     }
     let (si, ei) = (instant("start", s, tz)?, instant("end", e, tz)?);
-    keep_times(tx, line.id, si, ei).await?;
-    for c in &line.crew {
-        events::move_event(tx, tz, (actor, true), c.event_id, (si, ei), now).await?;
+    move_line(tx, tz, actor, (&p, &line), (si, ei), now).await
+}
+
+/// Set a line's times as local wall times on or about the wedding day (`YYYY-MM-DDTHH:MM`;
+/// the API): a start before the end, within a day of the wedding, at most 24 hours long.
+/// What is well-formed but refused is a 409 naming `start` or `end`; the crew move with it.
+pub async fn set_line_times(
+    tx: &mut PgConnection,
+    tz: &str,
+    actor: i32,
+    (project_id, line_id): (i32, i32),
+    (start, end): (&str, &str),
+    now: DateTime<Utc>,
+) -> AppResult<Line> {
+    let (p, line) = locked_line(tx, project_id, line_id, tz).await?;
+    let wall = |field: &str, s: &str| {
+        rules::parse_local(s).map_err(|m| AppError::field_conflict(field, m))
+    };
+    let (s, e) = (wall("start", start)?, wall("end", end)?);
+    let day = p.wedding_date.unwrap_or_default();
+    if (s.date() - day).num_days().abs() > 1 {
+        return Err(AppError::field_conflict(
+            "start",
+            format!("within a day of the wedding ({day})"),
+        ));
     }
-    let p = project(tx, project_id).await?;
+    if e <= s {
+        return Err(AppError::field_conflict(
+            "end",
+            "the end is after the start",
+        ));
+    }
+    if e - s > chrono::Duration::hours(24) {
+        return Err(AppError::field_conflict(
+            "end",
+            "at most 24 hours after the start",
+        ));
+    }
+    let at = |field: &str, w: NaiveDateTime| {
+        rules::local_instant(w, tz).ok_or_else(|| {
+            AppError::field_conflict(
+                field,
+                format!("{w} does not exist in {tz} (the clocks go forward)"),
+            )
+        })
+    };
+    let range = (at("start", s)?, at("end", e)?);
+    move_line(tx, tz, actor, (&p, &line), range, now).await
+}
+
+/// A line's new times kept, its crew's events moved (each checked against what is in the
+/// way) and told.
+async fn move_line(
+    tx: &mut PgConnection,
+    tz: &str,
+    actor: i32,
+    (p, line): (&Project, &Line),
+    (si, ei): (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+) -> AppResult<Line> {
+    keep_times(tx, line.id, si, ei).await?;
+    let mut told = vec![];
+    let was = (
+        rules::local_instant(line.start, tz),
+        rules::local_instant(line.end, tz),
+    );
+    for c in &line.crew {
+        let e = events::move_event(tx, tz, (actor, true), c.event_id, (si, ei), now).await?;
+        if was != (Some(si), Some(ei)) {
+            let when = events::when(si, ei, false, tz);
+            told.push((
+                c.contributor_id,
+                format!("Your shoot moved: {}, now {when}.", e.title),
+            ));
+        }
+    }
+    tell(tx, now, Some(actor), p.id, &told).await?;
+    let p = project(tx, p.id).await?;
     Ok(lines(tx, &p, tz)
         .await?
         .into_iter()
-        .find(|l| l.id == line_id)
+        .find(|l| l.id == line.id)
         .expect("the line just changed"))
 }
 
@@ -316,7 +415,13 @@ pub async fn unassign(
             "crew assignment {event_id} of project {project_id}"
         )));
     }
-    events::cancel_locked(tx, tz, actor, e, now).await
+    let when = events::when(e.start_time, e.end_time, false, tz);
+    let told = (
+        e.contributor_id,
+        format!("You're off the crew: {}, {when}.", e.title),
+    );
+    events::cancel_locked(tx, tz, actor, e, now).await?;
+    tell(tx, now, Some(actor), project_id, &[told]).await
 }
 
 /// The wedding moved from `from` to `to`: the shoot day's kept times and its crew's events
@@ -356,9 +461,15 @@ pub async fn follow_wedding(
     .bind(project_id)
     .fetch_all(&mut *tx)
     .await?;
+    let mut told = vec![];
     for id in &ids {
         let e = events::get(tx, *id).await?;
         let range = (moved(e.start_time)?, moved(e.end_time)?);
+        let when = events::when(range.0, range.1, false, tz);
+        told.push((
+            e.contributor_id,
+            format!("The wedding moved: {}, now {when}.", e.title),
+        ));
         events::guarded(
             tx,
             tz,
@@ -381,5 +492,6 @@ pub async fn follow_wedding(
         )
         .await?;
     }
+    tell(tx, now, None, project_id, &told).await?;
     Ok(ids.len())
 }

@@ -128,7 +128,7 @@ pub async fn ics(
     let since = now - Duration::days(PAST_DAYS);
     let list: Vec<Event> = sqlx::query_as(&format!(
         "SELECT {} FROM {} WHERE ($1::int IS NULL OR e.contributor_id = $1)
-           AND e.end_time > $2 AND e.recurrence_id IS NULL
+           AND e.end_time > $2 AND e.recurrence_id IS NULL AND e.event_type <> 'EXTERNAL_SYNC'
          ORDER BY e.start_time, e.id LIMIT 5000",
         events::COLUMNS,
         events::FROM

@@ -5,13 +5,15 @@
 //! wedding-day schedule, iCalendar text); `events`, `crew`, `availability`, `recurrences` and
 //! `feeds` hold the queries; `api` (JSON) and `pages` / `shoot_pages` (HTML) parse, call them
 //! in one transaction and answer. No double-booking is the database's job: the exclusion
-//! constraint `calendar_events_no_double_booking`. This area imports no other area (quote
+//! constraint `calendar_events_no_double_booking`. `google` is the optional two-way sync with
+//! Google Calendar. This area imports no other area (quote
 //! and billing call it: the quote builder's "who can shoot", the postponement).
 pub mod api;
 pub mod availability;
 pub mod crew;
 pub mod events;
 pub mod feeds;
+pub mod google;
 pub mod pages;
 pub mod recurrences;
 pub mod rules;
@@ -26,4 +28,5 @@ pub fn routes() -> Routes {
         .merge(pages::routes())
         .merge(shoot_pages::routes())
         .merge(skills::routes())
+        .merge(google::pages::routes())
 }

@@ -91,6 +91,7 @@ pub struct Chip {
     pub class: &'static str,
     pub movable: bool,
     pub cancelled: bool,
+    pub all_day: bool,
 }
 
 pub struct Day {
@@ -300,6 +301,7 @@ fn chip(e: &Event, tz: &str, with_name: bool) -> Chip {
             && e.coverage_assignment_id.is_none()
             && e.event_type != EventType::ExternalSync,
         cancelled: e.cancelled,
+        all_day: e.is_all_day,
     }
 }
 
@@ -627,7 +629,8 @@ struct MoveForm {
     end_date: String,
     #[serde(default)]
     end_time: String,
-    /// For nudges: day-1, day+1, longer, shorter, or days:N (dragged N days).
+    /// For nudges: day-1, day+1, longer, shorter, days:N (dragged N days), or end:N (its
+    /// edge dragged: the end N steps later, or earlier when negative).
     #[serde(default)]
     by: String,
     #[serde(flatten)]
@@ -669,7 +672,8 @@ async fn move_event(
 }
 
 /// The new start and end of a nudge, as local wall times: a day earlier or later (or N days:
-/// a drag), keeping its length; longer or shorter by 30 minutes (a day, all-day).
+/// a drag), keeping its length; longer or shorter by 30 minutes (a day, all-day), or by N
+/// such steps (its edge dragged), never to nothing.
 pub fn nudged(
     by: &str,
     (s, e): (NaiveDateTime, NaiveDateTime),
@@ -685,6 +689,11 @@ pub fn nudged(
         "day+1" => Some((s + Duration::days(1), e + Duration::days(1))),
         "longer" => Some((s, e + step)),
         "shorter" => (e - step > s).then_some((s, e - step)),
+        _ if by.starts_with("end:") => {
+            let n: i64 = by.strip_prefix("end:")?.parse().ok()?;
+            let end = e + step * i32::try_from(n).ok().filter(|n| n.abs() <= 1488)?;
+            (end > s).then_some((s, end))
+        }
         _ => {
             let n: i64 = by.strip_prefix("days:")?.parse().ok()?;
             (n.abs() <= 366).then(|| (s + Duration::days(n), e + Duration::days(n)))
@@ -995,6 +1004,18 @@ mod tests {
         let short = (t("2027-06-12 10:00"), t("2027-06-12 10:30"));
         assert!(nudged("shorter", short, false).is_none());
         assert!(nudged("days:9999", ev, false).is_none());
+        // The edge dragged: the end moves by steps, never to or before the start.
+        assert_eq!(
+            nudged("end:3", ev, false).unwrap(),
+            (ev.0, t("2027-06-12 12:30"))
+        );
+        assert_eq!(
+            nudged("end:-1", ev, false).unwrap().1,
+            t("2027-06-12 10:30")
+        );
+        assert!(nudged("end:-2", ev, false).is_none());
+        assert_eq!(nudged("end:2", ev, true).unwrap().1, t("2027-06-14 11:00"));
+        assert!(nudged("end:99999", ev, false).is_none());
         assert!(nudged("sideways", ev, false).is_none());
     }
 }

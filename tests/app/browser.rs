@@ -956,3 +956,146 @@ async fn pick(c: &Client, line: i32, who: i32) {
     select.select_by_value(&who.to_string()).await.unwrap();
     click(c, Locator::Id(&format!("assign-btn-{line}"))).await;
 }
+
+/// Drag an element by `dx` pixels with the mouse (WebDriver actions: press, move, release).
+async fn drag_by(c: &Client, css: &str, dx: i64) {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let grip = c.find(Locator::Css(css)).await.unwrap();
+    let mouse = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveToElement {
+            element: grip,
+            duration: None,
+            x: 0,
+            y: 0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: dx / 2,
+            y: 0,
+        })
+        .then(PointerAction::MoveBy {
+            duration: Some(Duration::from_millis(150)),
+            x: dx - dx / 2,
+            y: 0,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    c.perform_actions(mouse).await.unwrap();
+    c.release_actions().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_event_is_resized_by_dragging_its_edge_in_the_week_view() {
+    let app = TestApp::demo().await;
+    let Some(c) = browser().await else { return };
+    let sam: i32 = sqlx::query_scalar(
+        "SELECT co.id FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         WHERE c.email = 'sam@goldenhour.example'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let tz: String = sqlx::query_scalar("SELECT time_zone FROM studio_settings")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    // Next Wednesday (not Sam's day off), a timed personal event and an all-day absence.
+    let today = projectflo::clock::Clock::System.today(&tz);
+    let day = (1..=7)
+        .map(|n| today + chrono::Duration::days(n))
+        .find(|d| chrono::Datelike::weekday(d) == chrono::Weekday::Wed)
+        .unwrap();
+    let at = |h: u32| {
+        projectflo::calendar::rules::local_instant(day.and_hms_opt(h, 0, 0).unwrap(), &tz).unwrap()
+    };
+    let timed: i32 = sqlx::query_scalar(
+        "INSERT INTO calendar_events (contributor_id, title, start_time, end_time, event_type)
+         VALUES ($1, 'Lens cleaning', $2, $3, 'PERSONAL') RETURNING id",
+    )
+    .bind(sam)
+    .bind(at(10))
+    .bind(at(11))
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let (s, e) = projectflo::calendar::rules::all_day_range(day, day, &tz);
+    let all_day: i32 = sqlx::query_scalar(
+        "INSERT INTO calendar_events (contributor_id, title, start_time, end_time, is_all_day,
+                                      event_type)
+         VALUES ($1, 'Workshop', $2, $3, true, 'PERSONAL') RETURNING id",
+    )
+    .bind(sam)
+    .bind(s)
+    .bind(e)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    c.goto(&app.url(&format!("/calendar?view=week&date={day}&person={sam}")))
+        .await
+        .unwrap();
+    c.execute("window.__marker = 1;", vec![]).await.unwrap();
+    // The timed event's edge, 64 pixels right: four steps of 30 minutes, 11:00 -> 13:00.
+    drag_by(&c, &format!(".chip[data-event='{timed}'] .chip-grip"), 64).await;
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//a[@data-event='{timed}']/span[@class='chip-time' and text()='10:00–13:00']"
+        )))
+        .await
+        .unwrap();
+    let end: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT end_time FROM calendar_events WHERE id = $1")
+            .bind(timed)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(end, at(13));
+    // The all-day event's edge onto the next day's column: it lasts two days.
+    let width = c
+        .execute(
+            "return document.querySelector(`td.cal-day[data-day='${arguments[0]}']`).getBoundingClientRect().width",
+            vec![day.to_string().into()],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    drag_by(
+        &c,
+        &format!(".chip[data-event='{all_day}'][data-day='{day}'] .chip-grip"),
+        width.round() as i64,
+    )
+    .await;
+    let next = day + chrono::Duration::days(1);
+    c.wait()
+        .for_element(Locator::Css(&format!(
+            ".chip[data-event='{all_day}'][data-day='{next}']"
+        )))
+        .await
+        .unwrap();
+    let end: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT end_time FROM calendar_events WHERE id = $1")
+            .bind(all_day)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        end,
+        projectflo::calendar::rules::all_day_range(next, next, &tz).1
+    );
+    let v = c
+        .execute("return window.__marker === 1", vec![])
+        .await
+        .unwrap();
+    assert_eq!(v, serde_json::json!(true), "in place, no reload");
+}

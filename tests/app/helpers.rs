@@ -221,6 +221,16 @@ impl TestApp {
         app
     }
 
+    /// `demo_at` with some settings changed (e.g. pointing at a fake Google).
+    pub async fn demo_at_with(
+        clock: projectflo::clock::Clock,
+        change: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        let app = Self::serve(fresh_database(Template::Empty).await, clock, change).await;
+        projectflo::seed::demo_at(&app.db, clock).await.unwrap();
+        app
+    }
+
     /// The app with some settings changed (e.g. a public https URL, short sessions).
     pub async fn with_settings(template: Template, change: impl FnOnce(&mut Settings)) -> TestApp {
         let options = fresh_database(template).await;

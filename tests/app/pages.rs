@@ -10,7 +10,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 /// Pages linked only when they are needed, which the demo studio does not need: the full list
 /// of inquiries to copy a quote to appears once there are more than its picker shows
 /// (`lists::every_open_inquiry_is_reachable_from_the_quote_copy_picker` follows that link).
-const ONLY_LINKED_WHEN_NEEDED: &[&str] = &["/quotes/{id}/copy-to"];
+const ONLY_LINKED_WHEN_NEEDED: &[&str] = &[
+    "/quotes/{id}/copy-to",
+    // Where Google's consent page sends a person back (the Google sync tests open it).
+    "/calendar/google/callback",
+];
 
 /// How many pages of one template the crawl checks.
 const PER_TEMPLATE: usize = 3;
