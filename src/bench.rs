@@ -2,6 +2,7 @@
 //! included, each in its own committed transaction, on a throwaway database of the same server.
 //! `projectflo bench api`: see `api`.
 pub mod api;
+pub mod reports;
 mod load;
 
 use crate::quote::builds::{self, ComponentChange, CoverageChange};

@@ -7,9 +7,11 @@ use sqlx::PgPool;
 
 mod billing;
 mod production;
+mod reports;
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
+const STUDIO_SQL: &str = include_str!("seed/studio.sql");
 /// The demo studio's logo (made for it; 480 x 128 pixels).
 const DEMO_LOGO: &[u8] = include_bytes!("seed/demo-logo.png");
 
@@ -23,6 +25,33 @@ pub async fn scale(pool: &PgPool, clock: Clock, inquiries: i32) -> Result<()> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The bookings a year of the synthetic studio unless told otherwise: a very busy studio (ten
+/// years of it is about 50,000 projects and 2 million tasks).
+pub const BOOKINGS_PER_YEAR: i32 = 5_000;
+
+/// `projectflo seed --scale N`: a synthetic studio of `years` years taking `per_year` bookings
+/// a year (`studio.sql`: leads by source, conversion, films per booking, tasks per film, hours
+/// at each editor's speed, crews, invoices and payments, expenses, time entries, marketing
+/// spend), on top of the demo studio's catalog and team, dated by the clock. Set-based: one
+/// statement per table whatever the size. Each run adds another studio's worth.
+pub async fn studio(pool: &PgPool, clock: Clock, years: i32, per_year: i32) -> Result<()> {
+    demo_at(pool, clock).await?;
+    let mut tx = pool.begin().await?;
+    set_clock(&mut tx, clock).await?;
+    sqlx::query(
+        "SELECT set_config('projectflo.scale_years', $1, true),
+                set_config('projectflo.scale_per_year', $2, true)",
+    )
+    .bind(years.to_string())
+    .bind(per_year.to_string())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::raw_sql(STUDIO_SQL).execute(&mut *tx).await?;
+    tx.commit().await?;
+    sqlx::query("ANALYZE").execute(pool).await?;
     Ok(())
 }
 
@@ -78,6 +107,7 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     }
     demo_builds(&mut tx, clock).await?;
     demo_calendar(&mut tx, clock).await?;
+    reports::demo(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -224,49 +224,6 @@ JOIN editing_styles st ON st.name = CASE
 WHERE (f.film <> 'Ceremony Edit' OR s.scene = 'Ceremony')
   AND (f.film <> 'Teaser' OR s.scene IN ('First Look', 'Reception'));
 
--- The price: the coverage lines, the films' parts, the add-ons; approved as booked, 15% with an
--- approved change on top.
-CREATE TEMP TABLE s_price ON COMMIT DROP AS
-SELECT b.build_id, b.project_id,
-       (COALESCE(sc.amount, 0) + COALESCE(co.amount, 0)
-        + CASE WHEN b.r_misc < 0.15 THEN 350 + round((b.r_stage * 450)::numeric) ELSE 0 END
-       )::numeric(10,2) AS price
-FROM s_book b
-LEFT JOIN (SELECT project_id,
-                  sum(CASE WHEN scene = 'Drone Aerials' THEN 450 ELSE 150 * default_hours END) AS amount
-           FROM s_scene GROUP BY 1) sc ON sc.project_id = b.project_id
-LEFT JOIN (SELECT project_id,
-                  sum(CASE film WHEN 'Highlight Film' THEN 420 WHEN 'Feature Film' THEN 380
-                                WHEN 'Ceremony Edit' THEN 600 WHEN 'Teaser' THEN 300 ELSE 90 END) AS amount
-           FROM s_comp GROUP BY 1) co ON co.project_id = b.project_id;
-
-INSERT INTO builds (id, client_id, inquiry_id, project_id, status, configuration_locked_at,
-                    approved_price, live_price, total_paid, created_at, updated_at, booked_at,
-                    proposal_sent_at, accepted_at)
-SELECT b.build_id, b.client_id, b.inquiry_id, b.project_id,
-       (CASE WHEN b.delivery < p.today THEN 'Completed' ELSE 'Booked' END)::builds_status,
-       b.booking_at, pr.price, pr.price, 0, b.created_at, b.booking_at, b.booking_at,
-       b.created_at + interval '3 days', b.booking_at - interval '1 day'
-FROM s_book b JOIN s_price pr ON pr.build_id = b.build_id CROSS JOIN s_p p;
-
--- Quotes sent but not booked: a build with a proposal.
-INSERT INTO builds (inquiry_id, status, live_price, created_at, updated_at, proposal_sent_at)
-SELECT i.inquiry_id, 'Proposal Sent', 2500 + floor(i.r_misc * 6000), i.created_at,
-       i.created_at + interval '3 days', i.created_at + interval '3 days'
-FROM s_inq i WHERE i.proposed AND NOT i.booked;
-
-INSERT INTO build_coverage_assignments (build_id, coverage_scene_id, operator_type_id, quantity)
-SELECT s.build_id, s.scene_id, o.id, 1 FROM s_scene s
-JOIN operator_types o ON o.name = CASE WHEN s.scene = 'Drone Aerials' THEN 'Drone Pilot'
-                                       ELSE 'Lead Videographer' END;
-
-INSERT INTO build_deliverables (id, build_id, deliverable_id)
-SELECT bd_id, build_id, deliverable_id FROM s_film;
-
-INSERT INTO build_components (id, build_deliverable_id, coverage_scene_id, editing_style_id,
-                              target_minutes, is_included, calculated_price)
-SELECT id, bd_id, scene_id, style_id, minutes, true, 0 FROM s_comp;
-
 -- The tasks the studio's recipes select for each component (a template once per component),
 -- each with its planned hours (the template's effort for the component), the editor who does
 -- it (the booking's editor for 70%, another for the rest), its due day by phase counting back
@@ -297,6 +254,57 @@ FROM sel
 JOIN task_templates t ON t.id = sel.task_template_id
 JOIN s_book b ON b.project_id = sel.project_id
 CROSS JOIN s_p p CROSS JOIN studio_settings st;
+
+-- The price, as the quote's engine makes it: the coverage lines (hourly operators x the
+-- scene's hours, fixed ones their price), each task of the films' parts (fixed templates their
+-- price, hourly ones their hours x the studio's editing rate), 15% with an approved change
+-- (an add-on) on top.
+CREATE TEMP TABLE s_price ON COMMIT DROP AS
+SELECT b.build_id, b.project_id,
+       (COALESCE(sc.amount, 0) + COALESCE(tk.amount, 0)
+        + CASE WHEN b.r_misc < 0.15 THEN 350 + round((b.r_stage * 450)::numeric) ELSE 0 END
+       )::numeric(10,2) AS price
+FROM s_book b
+LEFT JOIN (SELECT s.project_id,
+                  sum(CASE WHEN o.pricing_type = 'Fixed' THEN o.default_fixed_price
+                           ELSE o.default_hourly_rate * s.default_hours END) AS amount
+           FROM s_scene s
+           JOIN operator_types o ON o.name = CASE WHEN s.scene = 'Drone Aerials' THEN 'Drone Pilot'
+                                                  ELSE 'Lead Videographer' END
+           GROUP BY 1) sc ON sc.project_id = b.project_id
+LEFT JOIN (SELECT k.project_id,
+                  sum(CASE WHEN t.pricing_type = 'Fixed' THEN COALESCE(t.fixed_price, 0)
+                           ELSE round(k.planned * st.editing_hourly_rate, 2) END) AS amount
+           FROM s_task k JOIN task_templates t ON t.id = k.task_template_id
+           CROSS JOIN studio_settings st
+           GROUP BY 1) tk ON tk.project_id = b.project_id;
+
+INSERT INTO builds (id, client_id, inquiry_id, project_id, status, configuration_locked_at,
+                    approved_price, live_price, total_paid, created_at, updated_at, booked_at,
+                    proposal_sent_at, accepted_at)
+SELECT b.build_id, b.client_id, b.inquiry_id, b.project_id,
+       (CASE WHEN b.delivery < p.today THEN 'Completed' ELSE 'Booked' END)::builds_status,
+       b.booking_at, pr.price, pr.price, 0, b.created_at, b.booking_at, b.booking_at,
+       b.created_at + interval '3 days', b.booking_at - interval '1 day'
+FROM s_book b JOIN s_price pr ON pr.build_id = b.build_id CROSS JOIN s_p p;
+
+-- Quotes sent but not booked: a build with a proposal.
+INSERT INTO builds (inquiry_id, status, live_price, created_at, updated_at, proposal_sent_at)
+SELECT i.inquiry_id, 'Proposal Sent', 2500 + floor(i.r_misc * 6000), i.created_at,
+       i.created_at + interval '3 days', i.created_at + interval '3 days'
+FROM s_inq i WHERE i.proposed AND NOT i.booked;
+
+INSERT INTO build_coverage_assignments (build_id, coverage_scene_id, operator_type_id, quantity)
+SELECT s.build_id, s.scene_id, o.id, 1 FROM s_scene s
+JOIN operator_types o ON o.name = CASE WHEN s.scene = 'Drone Aerials' THEN 'Drone Pilot'
+                                       ELSE 'Lead Videographer' END;
+
+INSERT INTO build_deliverables (id, build_id, deliverable_id)
+SELECT bd_id, build_id, deliverable_id FROM s_film;
+
+INSERT INTO build_components (id, build_deliverable_id, coverage_scene_id, editing_style_id,
+                              target_minutes, is_included, calculated_price)
+SELECT id, bd_id, scene_id, style_id, minutes, true, 0 FROM s_comp;
 
 ALTER TABLE s_task ADD COLUMN editor INT, ADD COLUMN actual NUMERIC(8,2),
   ADD COLUMN status tasks_status, ADD COLUMN done_day DATE;
