@@ -2,8 +2,8 @@
 //! included, each in its own committed transaction, on a throwaway database of the same server.
 //! `projectflo bench api`: see `api`.
 pub mod api;
-pub mod reports;
 mod load;
+pub mod reports;
 
 use crate::quote::builds::{self, ComponentChange, CoverageChange};
 use crate::{db, seed};

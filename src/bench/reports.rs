@@ -61,7 +61,11 @@ impl Timed {
 }
 
 /// Load the studio, then time every target; the rows to print (also what the test reads).
-pub async fn run(options: PgConnectOptions, settings: &Settings, opts: &Options) -> Result<Vec<Timed>> {
+pub async fn run(
+    options: PgConnectOptions,
+    settings: &Settings,
+    opts: &Options,
+) -> Result<Vec<Timed>> {
     let pool = db::pool(options, 4).await?;
     db::migrate(&pool).await?;
     let t = Instant::now();
@@ -144,7 +148,13 @@ async fn people(pool: &PgPool) -> Result<Vec<(String, String)>> {
 }
 
 /// The report functions as their pages call them, by name.
-async fn query(conn: &mut sqlx::PgConnection, name: &str, range: Range, today: chrono::NaiveDate, tz: &str) -> Result<()> {
+async fn query(
+    conn: &mut sqlx::PgConnection,
+    name: &str,
+    range: Range,
+    today: chrono::NaiveDate,
+    tz: &str,
+) -> Result<()> {
     let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
     match name {
         "profitability" => {
@@ -156,7 +166,9 @@ async fn query(conn: &mut sqlx::PgConnection, name: &str, range: Range, today: c
             team::report(conn, range, None, tz).await.map_err(err)?;
         }
         "cash flow" => {
-            cashflow::report(conn, range, today, tz, "USD").await.map_err(err)?;
+            cashflow::report(conn, range, today, tz, "USD")
+                .await
+                .map_err(err)?;
         }
         "marketing ROI" => {
             marketing::report(conn, range, None, None, tz, "USD")
@@ -164,7 +176,9 @@ async fn query(conn: &mut sqlx::PgConnection, name: &str, range: Range, today: c
                 .map_err(err)?;
         }
         "pipeline" => {
-            pipeline::report(conn, range, None, None, tz).await.map_err(err)?;
+            pipeline::report(conn, range, None, None, tz)
+                .await
+                .map_err(err)?;
         }
         other => bail!("no report {other}"),
     }
@@ -183,10 +197,22 @@ async fn time_all(pool: &PgPool, settings: &Settings, opts: &Options) -> Result<
     let mut rows = vec![];
     // The queries, on one connection.
     let reports = [
-        ("profitability", "/reports/profit", "/api/v1/reports/profitability"),
+        (
+            "profitability",
+            "/reports/profit",
+            "/api/v1/reports/profitability",
+        ),
         ("team", "/reports/team", "/api/v1/reports/team-performance"),
-        ("cash flow", "/reports/cash-flow", "/api/v1/reports/cash-flow"),
-        ("marketing ROI", "/reports/marketing", "/api/v1/reports/marketing-roi"),
+        (
+            "cash flow",
+            "/reports/cash-flow",
+            "/api/v1/reports/cash-flow",
+        ),
+        (
+            "marketing ROI",
+            "/reports/marketing",
+            "/api/v1/reports/marketing-roi",
+        ),
         ("pipeline", "/reports/pipeline", "/api/v1/reports/pipeline"),
     ];
     {
@@ -244,7 +270,12 @@ async fn time_all(pool: &PgPool, settings: &Settings, opts: &Options) -> Result<
     }));
     let mut http = vec![];
     for (name, page, api) in reports {
-        http.push((name.to_string(), "page", page.to_string(), owner_cookie.clone()));
+        http.push((
+            name.to_string(),
+            "page",
+            page.to_string(),
+            owner_cookie.clone(),
+        ));
         http.push((name.to_string(), "API", api.to_string(), bearer.clone()));
     }
     http.push((
@@ -329,4 +360,3 @@ fn print(rows: &[Timed], opts: &Options) {
         rows.len()
     );
 }
-

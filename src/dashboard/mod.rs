@@ -94,7 +94,11 @@ impl Dashboard {
     }
 
     fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
-        crate::dates::shown(*at, &self.layout.settings.time_zone, crate::dates::Shown::Time)
+        crate::dates::shown(
+            *at,
+            &self.layout.settings.time_zone,
+            crate::dates::Shown::Time,
+        )
     }
 
     fn days_to(&self, d: &NaiveDate) -> String {
@@ -112,7 +116,7 @@ impl Dashboard {
             panels::Risk::Late(1) => "1 task overdue".into(),
             panels::Risk::Late(n) => format!("{n} tasks overdue"),
             panels::Risk::NoTime(left, have) => {
-                format!("{left} h of work left, {have} h of the team's time until delivery")
+                format!("{left} h of work left, {have} h available to its people before delivery")
             }
         }
     }
@@ -169,8 +173,7 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
         true => Some(panels::overdue_invoices(&mut db, today).await?),
         false => None,
     };
-    let revenue = if staff.can(Permission::InvoicesManage) || staff.can(Permission::ReportsView)
-    {
+    let revenue = if staff.can(Permission::InvoicesManage) || staff.can(Permission::ReportsView) {
         let month = crate::reports::range::Range {
             from: crate::reports::range::month_of(today),
             to: today,

@@ -7,8 +7,8 @@ use super::pages::{self, Ctx};
 use super::pipeline::{self, Pipeline};
 use super::profit::{self, Profit};
 use super::range::Filters;
-use super::team::{self, Team};
 use super::spend::{self, NewSpend, Spend, SpendIn};
+use super::team::{self, Team};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::routes::Routes;
@@ -95,8 +95,14 @@ async fn cash_flow(
 ) -> AppResult<Json<CashFlow>> {
     let ctx = Ctx::load(&state, &mut db, &pages::CASH, &f).await?;
     let s = &ctx.studio;
-    let r = cashflow::report(&mut db, ctx.range, ctx.today, &s.time_zone, &s.currency_code)
-        .await?;
+    let r = cashflow::report(
+        &mut db,
+        ctx.range,
+        ctx.today,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
     Ok(Json(r))
 }
 

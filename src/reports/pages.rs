@@ -140,7 +140,12 @@ pub struct Ctx {
 
 impl Ctx {
     /// Parse the filters (every one is checked; those the report does not read are dropped).
-    pub fn new(meta: &Meta, studio: Studio, today: chrono::NaiveDate, f: &Filters) -> AppResult<Ctx> {
+    pub fn new(
+        meta: &Meta,
+        studio: Studio,
+        today: chrono::NaiveDate,
+        f: &Filters,
+    ) -> AppResult<Ctx> {
         let range = f.range(today)?;
         let source = f.source()?;
         let person = f.person()?;
@@ -318,12 +323,8 @@ fn series(name: &str, values: impl Iterator<Item = Decimal>) -> Series {
 }
 
 fn month_labels<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
-    keys.map(|k| {
-        cashflow::month_day(k)
-            .map(month_label)
-            .unwrap_or_default()
-    })
-    .collect()
+    keys.map(|k| cashflow::month_day(k).map(month_label).unwrap_or_default())
+        .collect()
 }
 
 fn pct(d: Option<Decimal>) -> String {
@@ -522,14 +523,7 @@ async fn profit_csv(
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &PROFIT, &f).await?;
     let order = o.parse()?;
-    let rows = profit::all(
-        &mut db,
-        ctx.range,
-        ctx.source.as_deref(),
-        ctx.person,
-        order,
-    )
-    .await?;
+    let rows = profit::all(&mut db, ctx.range, ctx.source.as_deref(), ctx.person, order).await?;
     Ok(csv_response("profitability", profit::csv(&rows)?))
 }
 
@@ -582,6 +576,8 @@ async fn team_page(
             hours(x.planned_hours),
             hours(x.actual_hours),
             pct(x.actual_vs_planned_percent),
+            x.with_due_date.to_string(),
+            x.on_time.to_string(),
             pct(x.on_time_percent),
         ]
     };
@@ -590,7 +586,9 @@ async fn team_page(
         ("Planned", true),
         ("Actual", true),
         ("Actual / planned", true),
+        ("With a due day", true),
         ("On time", true),
+        ("On-time rate", true),
     ];
     let mut by_person = vec![("Person", false), ("Task template", false)];
     by_person.extend(nums);
@@ -686,8 +684,14 @@ async fn cash_flow(
         Err(refused) => return Ok(refused),
     };
     let s = &ctx.studio;
-    let r = cashflow::report(&mut db, ctx.range, ctx.today, &s.time_zone, &s.currency_code)
-        .await?;
+    let r = cashflow::report(
+        &mut db,
+        ctx.range,
+        ctx.today,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
     page.charts.push(chart::bars(&Chart {
         title: "Cash flow by month".into(),
         labels: month_labels(r.months.iter().map(|m| m.month.as_str())),
@@ -734,8 +738,14 @@ async fn cash_flow_csv(
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &CASH, &f).await?;
     let s = &ctx.studio;
-    let r = cashflow::report(&mut db, ctx.range, ctx.today, &s.time_zone, &s.currency_code)
-        .await?;
+    let r = cashflow::report(
+        &mut db,
+        ctx.range,
+        ctx.today,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
     Ok(csv_response("cash-flow", cashflow::csv(&r)?))
 }
 

@@ -145,9 +145,7 @@ fn person_or_empty() -> utoipa::openapi::schema::Schema {
 pub fn parse_person(s: Option<&str>) -> AppResult<Option<i32>> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) if s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(s.parse().ok())
-        }
+        Some(s) if s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(s.parse().ok()),
         Some(_) => Err(AppError::field("person", "choose a person from the list")),
     }
 }

@@ -3,11 +3,13 @@
 //! how far off the plan (actual / planned), and the on-time rate (completed on or before the
 //! due day, the completion instant read as the studio's local date; tasks without a due day
 //! are not counted in the rate); and the trend, the same figures per local month. One
-//! aggregate statement (GROUPING SETS) read from `idx_tasks_completed_at` alone; the
-//! arithmetic below is pure.
-use super::range::{Range, month_key};
+//! aggregate statement (GROUPING SETS): the range's whole months from `task_month_totals`
+//! (kept by the database), the days around them from the tasks; the arithmetic below is
+//! pure.
+use super::range::{Range, month_key, month_of};
 use crate::error::AppResult;
 use chrono::NaiveDate;
+use chrono::{Datelike, Months};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -95,48 +97,78 @@ fn team_row(r: &Row) -> TeamRow {
     }
 }
 
-/// The statement: completed tasks by the completion instant along `idx_tasks_completed_at`,
-/// grouped twice, by (person, template) and by local day (the days then rolled up into
-/// months); names joined after grouping. A task's local day is found by a binary search of the
-/// range's local midnights (`width_bucket`), which costs a fraction of converting every
-/// instant to the studio's zone.
+/// The range's whole months (the first day of the first, the first day after the last), and
+/// the days around them that are not a whole month (at most two spans, each `[start, end)`)
+/// (pure).
+pub fn split(range: Range) -> (Option<(NaiveDate, NaiveDate)>, Vec<(NaiveDate, NaiveDate)>) {
+    let end = range.end();
+    let first = if range.from.day() == 1 {
+        range.from
+    } else {
+        month_of(range.from)
+            .checked_add_months(Months::new(1))
+            .unwrap_or(end)
+    };
+    let last = month_of(end);
+    if first < last {
+        let spans = [(range.from, first), (last, end)]
+            .into_iter()
+            .filter(|(a, b)| a < b)
+            .collect();
+        (Some((first, last)), spans)
+    } else {
+        (None, vec![(range.from, end)])
+    }
+}
+
+/// The statement. The whole months of the range from `task_month_totals` (kept by the
+/// database: a row per month, person and template); the days around them from the completed
+/// tasks themselves along `idx_tasks_completed_at`, each task's local day found by a binary
+/// search of the range's local midnights (`width_bucket`, cheaper than converting every
+/// instant to the studio's zone). Both summed twice, by (person, template) and by month;
+/// names joined after.
 pub const SQL: &str = "
 WITH days AS (
   SELECT array(SELECT ($6::date + i)::timestamp AT TIME ZONE $3
                FROM generate_series(0, $7::date - $6::date) i) AS starts
-), t AS (
+), spans AS (
+  SELECT $1::timestamptz AS a, $2::timestamptz AS b UNION ALL SELECT $8, $9
+), raw AS (
   SELECT t.assigned_to_contributor_id AS person_id, t.task_template_id AS template_id,
          COALESCE(t.planned_duration_hours, 0) AS planned,
          COALESCE(t.actual_duration_hours, 0) AS actual,
          t.due_date, $6::date + width_bucket(t.completed_at, days.starts) - 1 AS done_on
-  FROM tasks t, days
-  WHERE t.status = 'Completed' AND t.completed_at >= $1 AND t.completed_at < $2
-    AND ($4::int IS NULL OR t.assigned_to_contributor_id = $4)
-), g AS (
-  SELECT grouping(done_on) = 0 AS by_day, person_id, template_id, done_on, count(*) AS tasks,
-         sum(planned) AS planned, sum(actual) AS actual,
-         count(*) FILTER (WHERE due_date IS NOT NULL) AS with_due,
+  FROM spans
+  JOIN tasks t ON t.status = 'Completed' AND t.completed_at >= spans.a
+              AND t.completed_at < spans.b
+  CROSS JOIN days
+  WHERE $4::int IS NULL OR t.assigned_to_contributor_id = $4
+), parts AS (
+  SELECT date_trunc('month', done_on)::date AS month, person_id, template_id, count(*) AS tasks,
+         sum(planned) AS planned, sum(actual) AS actual, count(due_date) AS with_due,
          count(*) FILTER (WHERE done_on <= due_date) AS on_time
-  FROM t GROUP BY GROUPING SETS ((person_id, template_id), (done_on))
-), m AS (
-  SELECT true AS by_month, NULL::int AS person_id, NULL::int AS template_id,
-         to_char(date_trunc('month', done_on), 'YYYY-MM') AS month, sum(tasks)::bigint AS tasks,
-         sum(planned) AS planned, sum(actual) AS actual, sum(with_due)::bigint AS with_due,
-         sum(on_time)::bigint AS on_time
-  FROM g WHERE by_day GROUP BY 4
+  FROM raw GROUP BY 1, 2, 3
   UNION ALL
-  SELECT false, person_id, template_id, NULL, tasks, planned, actual, with_due, on_time
-  FROM g WHERE NOT by_day
+  SELECT month, NULLIF(contributor_id, 0), task_template_id, tasks, planned, actual, with_due,
+         on_time
+  FROM task_month_totals
+  WHERE month >= $10 AND month < $11 AND tasks <> 0
+    AND ($4::int IS NULL OR contributor_id = $4)
+), g AS (
+  SELECT grouping(month) = 0 AS by_month, person_id, template_id, month,
+         sum(tasks)::bigint AS tasks, sum(planned) AS planned, sum(actual) AS actual,
+         sum(with_due)::bigint AS with_due, sum(on_time)::bigint AS on_time
+  FROM parts GROUP BY GROUPING SETS ((person_id, template_id), (month))
 )
-SELECT m.by_month, m.person_id,
-       CASE WHEN m.by_month THEN NULL
-            ELSE COALESCE(trim(concat_ws(' ', c.first_name, c.last_name)), $5) END AS person,
-       m.template_id, tt.name AS template, m.month, m.tasks, m.planned, m.actual, m.with_due,
-       m.on_time
-FROM m
-LEFT JOIN contributors co ON co.id = m.person_id
+SELECT g.by_month, g.person_id,
+       CASE WHEN g.by_month THEN NULL WHEN g.person_id IS NULL THEN $5
+            ELSE trim(concat_ws(' ', c.first_name, c.last_name)) END AS person,
+       g.template_id, tt.name AS template, to_char(g.month, 'YYYY-MM') AS month, g.tasks,
+       g.planned, g.actual, g.with_due, g.on_time
+FROM g
+LEFT JOIN contributors co ON co.id = g.person_id
 LEFT JOIN contacts c ON c.id = co.contact_id
-LEFT JOIN task_templates tt ON tt.id = m.template_id";
+LEFT JOIN task_templates tt ON tt.id = g.template_id";
 
 pub async fn report(
     conn: &mut PgConnection,
@@ -144,14 +176,27 @@ pub async fn report(
     person: Option<i32>,
     time_zone: &str,
 ) -> AppResult<Team> {
+    let (whole, spans) = split(range);
+    let at = |d: NaiveDate| crate::dates::start_of_day(d, time_zone);
+    let span = |i: usize| {
+        spans
+            .get(i)
+            .map(|&(a, b)| (at(a), at(b)))
+            .unwrap_or((at(range.from), at(range.from)))
+    };
+    let (whole_from, whole_to) = whole.unwrap_or((range.from, range.from));
     let rows: Vec<Row> = sqlx::query_as(SQL)
-        .bind(crate::dates::start_of_day(range.from, time_zone))
-        .bind(crate::dates::start_of_day(range.end(), time_zone))
+        .bind(span(0).0)
+        .bind(span(0).1)
         .bind(time_zone)
         .bind(person)
         .bind(NOBODY)
         .bind(range.from)
         .bind(range.end())
+        .bind(span(1).0)
+        .bind(span(1).1)
+        .bind(whole_from)
+        .bind(whole_to)
         .fetch_all(conn)
         .await?;
     Ok(assemble(rows, range, person))
@@ -286,6 +331,55 @@ mod tests {
             with_due: n,
             on_time: n - 1,
         }
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn a_range_is_whole_months_and_the_days_around_them() {
+        let r = |a, b| Range { from: a, to: b };
+        // The default: eleven whole months and this month's days so far.
+        assert_eq!(
+            split(r(day(2025, 7, 1), day(2026, 6, 15))),
+            (
+                Some((day(2025, 7, 1), day(2026, 6, 1))),
+                vec![(day(2026, 6, 1), day(2026, 6, 16))]
+            )
+        );
+        // Ragged both ends.
+        assert_eq!(
+            split(r(day(2026, 1, 10), day(2026, 4, 30))),
+            (
+                Some((day(2026, 2, 1), day(2026, 5, 1))),
+                vec![(day(2026, 1, 10), day(2026, 2, 1))]
+            )
+        );
+        assert_eq!(
+            split(r(day(2026, 1, 10), day(2026, 3, 5))),
+            (
+                Some((day(2026, 2, 1), day(2026, 3, 1))),
+                vec![
+                    (day(2026, 1, 10), day(2026, 2, 1)),
+                    (day(2026, 3, 1), day(2026, 3, 6))
+                ]
+            )
+        );
+        // Within one month, or across one month's end: days only.
+        assert_eq!(
+            split(r(day(2026, 1, 10), day(2026, 1, 20))),
+            (None, vec![(day(2026, 1, 10), day(2026, 1, 21))])
+        );
+        assert_eq!(
+            split(r(day(2026, 1, 10), day(2026, 2, 20))),
+            (None, vec![(day(2026, 1, 10), day(2026, 2, 21))])
+        );
+        // Exactly whole months.
+        assert_eq!(
+            split(r(day(2026, 1, 1), day(2026, 12, 31))),
+            (Some((day(2026, 1, 1), day(2027, 1, 1))), vec![])
+        );
     }
 
     #[test]
