@@ -45,7 +45,7 @@ async fn api(s: &Session, token: &str, path: &str) -> Value {
 /// People (two editors, a shooter, one without an hourly cost), a little catalog, and four
 /// projects: A and B with hours, crews, expenses and payments; C married before the range; D
 /// at no price with an expense.
-const DATA: &str = "
+pub const DATA: &str = "
 INSERT INTO contacts (id, first_name, last_name, email, type) VALUES
   (9001, 'Ada', 'Editor', 'ada@t.example', 'Contributor'),
   (9002, 'Ben', 'Editor', 'ben@t.example', 'Contributor'),
@@ -520,4 +520,113 @@ async fn the_person_filter_on_the_lead_reports_is_the_sales_person_of_the_follow
     // Cash flow has no person filter.
     let html = owner.get("/reports/cash-flow").await.text().await.unwrap();
     assert!(!html.contains("id=\"f-person\""));
+}
+
+/// The first cell of every body row of the profitability table, as the browser shows them.
+async fn projects_shown(c: &fantoccini::Client) -> Vec<String> {
+    let mut out = vec![];
+    for cell in c
+        .find_all(fantoccini::Locator::Css("#profit tbody tr td:first-child"))
+        .await
+        .unwrap()
+    {
+        out.push(cell.text().await.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_owner_opens_profitability_sorts_filters_and_exports_the_csv() {
+    use crate::browser::{browser, click, login, wait_for_path};
+    use fantoccini::Locator;
+    let (app, _owner, _token) = app().await;
+    exec(&app, DATA).await;
+    let Some(c) = browser().await else { return };
+    let (_, email) = app.staff("Owner").await;
+    login(&c, &app, &email, crate::helpers::TEST_PASSWORD).await;
+    // From the dashboard's money panel to the report.
+    click(&c, Locator::LinkText("Profitability")).await;
+    wait_for_path(&c, "/reports/profit").await;
+    assert_eq!(
+        projects_shown(&c).await,
+        ["Dot & Don wedding", "Bo & Bea wedding", "Amy & Al wedding"],
+        "the worst first"
+    );
+    // Sort by labour, then the other way round.
+    click(&c, Locator::Css("#profit thead a[href*='sort=labour']")).await;
+    c.wait()
+        .for_element(Locator::Css(
+            "#profit th[aria-sort='ascending'] a[href*='sort=labour']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(projects_shown(&c).await[0], "Dot & Don wedding");
+    click(&c, Locator::Css("#profit thead a[href*='sort=labour']")).await;
+    c.wait()
+        .for_element(Locator::Css("#profit th[aria-sort='descending']"))
+        .await
+        .unwrap();
+    assert_eq!(projects_shown(&c).await[0], "Bo & Bea wedding");
+    // Only the projects Cy shot; the order stays.
+    c.find(Locator::Css("#f-person option[value='9003']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, Locator::Css("#report-filter button[type='submit']")).await;
+    c.wait()
+        .for_element(Locator::Css("#f-person option[value='9003'][selected]"))
+        .await
+        .unwrap();
+    assert_eq!(
+        projects_shown(&c).await,
+        ["Bo & Bea wedding", "Amy & Al wedding"]
+    );
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap().contains("sort=labour")
+            && url.query().unwrap().contains("person=9003"),
+        "{url}"
+    );
+    // Export: the link's CSV, read with the browser's own session cookie, is this table.
+    let href = c
+        .find(Locator::Id("csv-link"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        href.starts_with("/reports/profit.csv?") && href.contains("person=9003"),
+        "{href}"
+    );
+    let cookie = c
+        .get_all_cookies()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.name() == projectflo::auth::STAFF_COOKIE)
+        .expect("the session cookie");
+    let resp = reqwest::Client::new()
+        .get(app.url(&href))
+        .header("cookie", format!("{}={}", cookie.name(), cookie.value()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("profitability.csv")
+    );
+    let csv = resp.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 4, "{csv}");
+    assert!(lines[1].starts_with("9102,Bo & Bea wedding,2026-05-02,Google,3000.00,3000.00,30.00,1500.00,10.00,600.00,1200.00,87.60,3387.60,-387.60,-12.9"), "{csv}");
+    assert!(lines[2].starts_with("9101,Amy & Al wedding,"), "{csv}");
+    assert!(lines[3].starts_with(",Total,,,8000.00,"), "{csv}");
+    c.close().await.unwrap();
 }
