@@ -80,7 +80,7 @@ struct Dashboard {
     shoots: Option<(bool, Vec<panels::Shoot>)>,
     week: NaiveDate,
     /// Projects at risk of late delivery: (everyone's?, the first of them, how many).
-    at_risk: Option<(bool, Vec<(panels::Candidate, panels::Risk)>, usize)>,
+    at_risk: Option<(bool, panels::AtRisk)>,
     /// Overdue invoices (those who manage invoices).
     invoices: Option<Vec<panels::OverdueInvoice>>,
     /// This month's money: invoiced, collected, outstanding and overdue today.
@@ -164,8 +164,10 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
         None
     };
     let at_risk = if plans || works {
-        let (rows, n) = panels::at_risk(&mut db, today, (!plans).then_some(me)).await?;
-        Some((plans, rows, n))
+        Some((
+            plans,
+            panels::at_risk(&mut db, today, (!plans).then_some(me)).await?,
+        ))
     } else {
         None
     };

@@ -198,7 +198,7 @@ pub fn risk(c: &Candidate, today: NaiveDate) -> Option<Risk> {
     }
     let days = ((c.delivery - today).num_days() + 1).max(0);
     let available = (c.weekly_capacity * Decimal::from(days) / Decimal::from(7)).round_dp(1);
-    (c.remaining > available).then(|| Risk::NoTime(c.remaining, available))
+    (c.remaining > available).then_some(Risk::NoTime(c.remaining, available))
 }
 
 /// The projects with unfinished work due within the horizon (`idx_tasks_open_due`): every
@@ -240,12 +240,15 @@ pub async fn candidates(
     .await?)
 }
 
+/// Projects at risk with the reason, the first `LIMIT` of them, and how many in all.
+pub type AtRisk = (Vec<(Candidate, Risk)>, usize);
+
 /// The projects at risk, the soonest delivery first, with the reason; and how many in all.
 pub async fn at_risk(
     conn: &mut PgConnection,
     today: NaiveDate,
     person: Option<i32>,
-) -> AppResult<(Vec<(Candidate, Risk)>, usize)> {
+) -> AppResult<AtRisk> {
     let mut risky: Vec<(Candidate, Risk)> = candidates(conn, today, person)
         .await?
         .into_iter()

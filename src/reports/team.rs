@@ -97,10 +97,12 @@ fn team_row(r: &Row) -> TeamRow {
     }
 }
 
+/// Days from the first to before the second.
+pub type Span = (NaiveDate, NaiveDate);
+
 /// The range's whole months (the first day of the first, the first day after the last), and
-/// the days around them that are not a whole month (at most two spans, each `[start, end)`)
-/// (pure).
-pub fn split(range: Range) -> (Option<(NaiveDate, NaiveDate)>, Vec<(NaiveDate, NaiveDate)>) {
+/// the days around them that are not a whole month (at most two spans) (pure).
+pub fn split(range: Range) -> (Option<Span>, Vec<Span>) {
     let end = range.end();
     let first = if range.from.day() == 1 {
         range.from
