@@ -346,42 +346,55 @@ pub fn total(rows: &[ProfitRow]) -> ProfitRow {
     row(&r)
 }
 
-/// The statement: the projects of the range (`idx_projects_wedding_id`), their build and
-/// inquiry by key, and per project (nested, each along an index: a hash join over every
-/// project's rows was ten times slower at 50,000 projects) its hours per person from
-/// `project_hours` (its primary key), expenses (`idx_project_expenses_project_amount`) and card
-/// payments (`idx_invoices_project`, `idx_payments_invoice`).
+/// The statement: the projects of the range (`idx_projects_wedding_id`) with their build and
+/// inquiry by key; then, for all of them at once (`= ANY` of their ids, along an index: as
+/// LATERAL per project the plan joined every project to every person; as a join the planner
+/// could not see how few projects a range holds and read every row), their hours per person
+/// from `project_hours` (its primary key) with each person's cost, expenses
+/// (`idx_project_expenses_project_amount`) and card payments (`idx_invoices_project`,
+/// `idx_payments_invoice`).
 pub const SQL: &str = "
-SELECT p.id AS project_id, COALESCE(p.project_name, '') AS project, p.wedding_date,
-       p.booking_date, COALESCE(NULLIF(btrim(q.lead_source), ''), $4) AS source,
-       b.approved_price AS price, b.total_paid AS paid,
-       COALESCE(h.work_hours, 0) AS work_hours, COALESCE(h.labour, 0) AS labour,
-       COALESCE(h.shoot_hours, 0) AS shoot_hours, COALESCE(h.crew, 0) AS crew,
-       COALESCE(e.expenses, 0) AS expenses, COALESCE(f.fees, 0) AS fees,
-       COALESCE(h.uncosted_hours, 0) AS uncosted_hours
-FROM projects p
-JOIN builds b ON b.project_id = p.id
-LEFT JOIN inquiries q ON q.id = b.inquiry_id
-CROSS JOIN studio_settings s
-LEFT JOIN LATERAL (
-  SELECT sum(h.work_hours) AS work_hours,
+WITH p AS MATERIALIZED (
+  SELECT p.id, p.project_name, p.wedding_date, p.booking_date, b.approved_price, b.total_paid,
+         COALESCE(NULLIF(btrim(q.lead_source), ''), $4) AS source
+  FROM projects p
+  JOIN builds b ON b.project_id = p.id
+  LEFT JOIN inquiries q ON q.id = b.inquiry_id
+  WHERE p.wedding_date >= $1 AND p.wedding_date < $2
+    AND ($3::text IS NULL OR COALESCE(NULLIF(btrim(q.lead_source), ''), $4) = $3)
+    AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM project_hours ph
+                                    WHERE ph.project_id = p.id AND ph.contributor_id = $5))
+), ids AS (SELECT array_agg(id) AS ids FROM p
+), hours AS (
+  SELECT h.project_id, sum(h.work_hours) AS work_hours,
          round(sum(h.work_hours * COALESCE(c.hourly_cost, 0)), 2) AS labour,
          sum(h.shoot_hours) AS shoot_hours,
          round(sum(h.shoot_hours * COALESCE(c.hourly_cost, 0)), 2) AS crew,
          COALESCE(sum(h.work_hours + h.shoot_hours) FILTER (WHERE c.hourly_cost IS NULL), 0)
            AS uncosted_hours
-  FROM project_hours h JOIN contributors c ON c.id = h.contributor_id
-  WHERE h.project_id = p.id) h ON true
-LEFT JOIN LATERAL (
-  SELECT sum(x.amount) AS expenses FROM project_expenses x WHERE x.project_id = p.id) e ON true
-LEFT JOIN LATERAL (
-  SELECT sum(round(pm.amount * s.card_fee_percent / 100 + s.card_fee_fixed, 2)) AS fees
-  FROM invoices i JOIN payments pm ON pm.invoice_id = i.id
-  WHERE i.project_id = p.id AND pm.payment_method = 'Card') f ON true
-WHERE p.wedding_date >= $1 AND p.wedding_date < $2
-  AND ($3::text IS NULL OR COALESCE(NULLIF(btrim(q.lead_source), ''), $4) = $3)
-  AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM project_hours ph
-                                  WHERE ph.project_id = p.id AND ph.contributor_id = $5))";
+  FROM ids, project_hours h JOIN contributors c ON c.id = h.contributor_id
+  WHERE h.project_id = ANY (ids.ids)
+  GROUP BY 1
+), spent AS (
+  SELECT x.project_id, sum(x.amount) AS expenses FROM ids, project_expenses x
+  WHERE x.project_id = ANY (ids.ids) GROUP BY 1
+), fees AS (
+  SELECT i.project_id,
+         sum(round(pm.amount * s.card_fee_percent / 100 + s.card_fee_fixed, 2)) AS fees
+  FROM ids, invoices i JOIN payments pm ON pm.invoice_id = i.id CROSS JOIN studio_settings s
+  WHERE i.project_id = ANY (ids.ids) AND pm.payment_method = 'Card'
+  GROUP BY 1
+)
+SELECT p.id AS project_id, COALESCE(p.project_name, '') AS project, p.wedding_date,
+       p.booking_date, p.source, p.approved_price AS price, p.total_paid AS paid,
+       COALESCE(hours.work_hours, 0) AS work_hours, COALESCE(hours.labour, 0) AS labour,
+       COALESCE(hours.shoot_hours, 0) AS shoot_hours, COALESCE(hours.crew, 0) AS crew,
+       COALESCE(spent.expenses, 0) AS expenses, COALESCE(fees.fees, 0) AS fees,
+       COALESCE(hours.uncosted_hours, 0) AS uncosted_hours
+FROM p
+LEFT JOIN hours ON hours.project_id = p.id
+LEFT JOIN spent ON spent.project_id = p.id
+LEFT JOIN fees ON fees.project_id = p.id";
 
 /// Every project of the range that the filters keep, in the order asked (pure after the one
 /// statement).

@@ -13,7 +13,8 @@
 --   Saturdays; coverage of 3 to 6 scenes; 1 to 5 films (Highlight 100%, Feature 70%, Ceremony
 --   Edit 55%, Teaser 50%, Raw Footage 35%), their components one per film and scene, and the
 --   tasks the studio's own recipes select for them (about 40 per booking).
--- * hours: each editor has a speed (0.75-1.45 x the template's hours) and a punctuality (60-97%
+-- * hours: a booking's tasks go to its editor (80%) and two others; each editor has a speed
+--   (0.75-1.45 x the template's hours) and a punctuality (60-97%
 --   of tasks on time); planned hours are the template's, actual hours the editor's speed with
 --   noise; one time entry per completed task (and the hours so far of tasks in progress).
 -- * status by date: tasks of delivered weddings are Completed (a few recent ones late and still
@@ -226,7 +227,7 @@ WHERE (f.film <> 'Ceremony Edit' OR s.scene = 'Ceremony')
 
 -- The tasks the studio's recipes select for each component (a template once per component),
 -- each with its planned hours (the template's effort for the component), the editor who does
--- it (the booking's editor for 70%, another for the rest), its due day by phase counting back
+-- it (the booking's editor for 80%, two others of the team for the rest), its due day by phase counting back
 -- from the promised delivery, and its actual hours at the editor's speed.
 CREATE TEMP TABLE s_task ON COMMIT DROP AS
 WITH sel AS (
@@ -247,13 +248,14 @@ SELECT nextval('tasks_id_seq')::int AS id, sel.project_id, sel.component_id, sel
        b.delivery - 7 * GREATEST(0, array_length(st.task_phase_order, 1)
                                     - COALESCE(array_position(st.task_phase_order, t.phase::text),
                                                array_length(st.task_phase_order, 1))) AS due,
-       CASE WHEN random() < 0.7 THEN b.editor_k
-            ELSE floor(random() * p.editors)::int END AS editor_k,
+       (b.editor_k + CASE WHEN x.r < 0.8 THEN 0 WHEN x.r < 0.92 THEN 1 + b.n % 5
+                          ELSE 6 + b.n % 7 END) % p.editors AS editor_k,
        random() AS r1, random() AS r2, random() AS r3
 FROM sel
 JOIN task_templates t ON t.id = sel.task_template_id
 JOIN s_book b ON b.project_id = sel.project_id
-CROSS JOIN s_p p CROSS JOIN studio_settings st;
+CROSS JOIN s_p p CROSS JOIN studio_settings st
+CROSS JOIN LATERAL (SELECT random() AS r WHERE sel.component_id > 0) x;
 
 -- The price, as the quote's engine makes it: the coverage lines (hourly operators x the
 -- scene's hours, fixed ones their price), each task of the films' parts (fixed templates their
