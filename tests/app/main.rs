@@ -32,6 +32,7 @@ mod pages;
 mod permissions;
 mod portal;
 mod postpone;
+mod profit_team;
 mod proposal_page;
 mod quotes;
 mod reports;
