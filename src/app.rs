@@ -59,6 +59,7 @@ fn all_routes() -> Routes {
         .merge(crate::history::routes())
         .merge(crate::inbox::routes())
         .merge(crate::production::routes())
+        .merge(crate::workflows::routes())
 }
 
 /// The app's routes, their OpenAPI document (built from the same router), and the table of

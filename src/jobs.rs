@@ -127,6 +127,23 @@ pub fn schedule_calendar_sync(pool: PgPool, settings: Settings) {
     });
 }
 
+/// Inside `serve`: the workflow scheduler, a pass every minute (the first a minute after start):
+/// steps due run, each once however many instances run it (`workflows::engine::pass`).
+pub fn schedule_workflows(pool: PgPool, settings: Settings) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            match crate::workflows::engine::pass(&pool, &settings, &Clock::System).await {
+                Ok(p) if p.done + p.approval + p.skipped + p.failed + p.attached > 0 => {
+                    tracing::info!(report = %p.report(), "workflow pass")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "workflow pass failed"),
+            }
+        }
+    });
+}
+
 /// Inside `serve`: the nightly run once a day, the first check a minute after start and then
 /// every hour; it runs when the studio's local day has changed since the last run and it is
 /// 02:00 or later there. Another instance running it too is harmless (see above).

@@ -1,7 +1,7 @@
 //! ProjectFlo: runs a wedding videography studio end to end. See `docs/architecture.md`.
 //!
 //! Dependencies point down only: `app` -> areas (dashboard, accounts, catalog, crm, quote,
-//! contract, billing, reports, portal, inbox, history) -> `http` -> `auth` -> shared services (`error`, `state`, `db`,
+//! contract, billing, production, calendar, workflows, reports, portal, inbox, history) -> `http` -> `auth` -> shared services (`error`, `state`, `db`,
 //! `audit`, `mail`, `notify`, `crypto`, `money`, `config`). `tests/app/architecture.rs` checks
 //! that no module imports one that imports it back.
 pub mod accounts;
@@ -41,3 +41,4 @@ pub mod schedule;
 pub mod seed;
 pub mod state;
 pub mod studio;
+pub mod workflows;

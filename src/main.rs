@@ -83,6 +83,14 @@ enum Jobs {
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// One pass of the workflow scheduler (also every minute inside `serve`): attach the
+    /// workflows to the booked projects, run the steps due (each exactly once, even from
+    /// several instances), queue questionnaire reminders. Prints what it did.
+    Workflows {
+        /// Run as at this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -168,6 +176,7 @@ fn main() -> std::process::ExitCode {
         Command::Jobs(Jobs::Nightly { at }) => run::Cmd::JobsNightly { at },
         Command::Jobs(Jobs::Calendar { at }) => run::Cmd::JobsCalendar { at },
         Command::Jobs(Jobs::CalendarSync { at }) => run::Cmd::JobsCalendarSync { at },
+        Command::Jobs(Jobs::Workflows { at }) => run::Cmd::JobsWorkflows { at },
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Bench(Bench::Api {
             connections,

@@ -36,6 +36,10 @@ pub enum Cmd {
     JobsCalendar {
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// `jobs workflows`: one pass of the workflow scheduler.
+    JobsWorkflows {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     CreateUser {
         email: String,
         role: String,
@@ -157,6 +161,13 @@ async fn execute(
                 .map_err(|e| anyhow::anyhow!("the Google Calendar sync: {e}"))?;
             println!("{}", out.report());
         }
+        Cmd::JobsWorkflows { at } => {
+            let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
+            let pass = crate::workflows::engine::pass(&database.pool, settings, &clock)
+                .await
+                .map_err(|e| anyhow::anyhow!("the workflow pass: {e}"))?;
+            println!("{}", pass.report());
+        }
         Cmd::Migrate | Cmd::Seed { .. } => {}
     }
     Ok(())
@@ -229,6 +240,7 @@ async fn serve(
     }
     crate::jobs::schedule(database.pool.clone(), settings.clone());
     crate::jobs::schedule_calendar_sync(database.pool.clone(), settings.clone());
+    crate::jobs::schedule_workflows(database.pool.clone(), settings.clone());
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("server stopped; stopping the database");
     Ok(())

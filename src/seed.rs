@@ -12,6 +12,7 @@ mod delivery;
 mod postproduction;
 mod production;
 mod reports;
+mod workflows;
 
 use builds::{DemoQuote, LEAD, demo_build, id};
 
@@ -134,6 +135,7 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
         .execute(&mut *tx)
         .await?;
     reports::demo(&mut tx, clock).await?;
+    workflows::demo(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -45,6 +45,20 @@ const SECTIONS: &[(&str, &str, Access, &str)] = &[
         "How couples pay: a deposit and the balance, or your own instalments, for a quote to choose.",
     ),
     (
+        "/settings/questionnaires",
+        "Questionnaires",
+        Access::Perm(Permission::SettingsManage),
+        "Forms the couple fills in their portal (timeline, shot list, music), with conditional \
+         questions and answers that fill in the project's details.",
+    ),
+    (
+        "/settings/workflows",
+        "Workflows",
+        Access::Perm(Permission::SettingsManage),
+        "Timed emails, questionnaires, to-dos and approvals that run between booking and the \
+         wedding.",
+    ),
+    (
         "/settings/catalog",
         "Catalogs and rules",
         Access::Staff,

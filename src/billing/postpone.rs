@@ -4,7 +4,8 @@
 //! before the booking day, nor before today). `plan` says what would change (the page shows it
 //! first); `apply` does it in one transaction, the project and its invoices locked, audited.
 //! The shoot day's times and crew assignments move with the wedding (`calendar::crew`); a crew
-//! member who is not free on the new day refuses the move, naming who, when and why.
+//! member who is not free on the new day refuses the move, naming who, when and why. The
+//! workflow steps still ahead are re-timed from the new day (`workflows::follow_wedding`).
 use super::status::{self, InvoiceStatus};
 use crate::clock::Clock;
 use crate::error::{AppError, AppResult};
@@ -165,6 +166,8 @@ pub async fn apply(
         clock.now(),
     )
     .await?;
+    // Open questionnaires due before the wedding and the workflow's future timed steps follow.
+    crate::workflows::follow_wedding(tx, studio, p.id, clock.now()).await?;
     // One statement for every moved invoice.
     let ids: Vec<i32> = moves.iter().map(|m| m.invoice).collect();
     let days: Vec<NaiveDate> = moves.iter().map(|m| m.to).collect();

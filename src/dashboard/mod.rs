@@ -86,6 +86,8 @@ struct Dashboard {
     /// This month's money: invoiced, collected, outstanding and overdue today.
     revenue: Option<crate::reports::cashflow::CashFlow>,
     today: NaiveDate,
+    /// Workflow steps waiting for approval (and those past or failed): HTML, or empty.
+    approvals: String,
 }
 
 impl Dashboard {
@@ -186,6 +188,11 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
         None
     };
     let pipeline = Pipeline::of(&f.pipeline);
+    let approvals = if staff.can(Permission::BookingsManage) {
+        crate::workflows::project_pages::approvals(&mut db, &layout.settings).await?
+    } else {
+        String::new()
+    };
     let page = Dashboard {
         show_setup: staff.can(Permission::CatalogEdit),
         todos,
@@ -196,6 +203,7 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
         invoices,
         revenue,
         today,
+        approvals,
         show_leads: staff.can(Permission::LeadsView),
         overdue,
         open_leads: money::count(pipeline.open),

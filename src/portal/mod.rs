@@ -9,6 +9,7 @@ pub mod invoices;
 pub mod login;
 pub mod pages;
 pub mod projects;
+pub mod questionnaires;
 pub mod quotes;
 
 use crate::http::routes::Routes;
@@ -19,4 +20,5 @@ pub fn routes() -> Routes {
         .merge(pages::routes())
         .merge(invitations::routes())
         .merge(deliveries::routes())
+        .merge(questionnaires::routes())
 }

@@ -159,8 +159,18 @@ async fn home(State(state): State<AppState>, db: Db, user: PortalUser) -> AppRes
             },
         })
         .collect();
+    let questionnaires = super::questionnaires::items(&mut conn, client)
+        .await?
+        .into_iter()
+        .map(|(href, title, detail)| Item {
+            href,
+            title,
+            detail,
+        })
+        .collect();
     let sections = vec![
         ("Contracts to sign", contracts),
+        ("Questionnaires", questionnaires),
         (
             "Your wedding",
             projects.into_iter().map(project_item).collect(),

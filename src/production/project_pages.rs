@@ -179,6 +179,8 @@ struct ProjectPage {
     projection: super::projection::Delivery,
     crew: Vec<CrewRow>,
     delivery: crate::delivery::pages::Section,
+    /// Questionnaires, wedding-day details and the workflow timeline (`workflows`), as HTML.
+    workflow: String,
 }
 
 impl ProjectPage {
@@ -287,7 +289,10 @@ async fn page(
     let now = state.clock.now();
     let delivery =
         crate::delivery::pages::section(&mut db, &staff, id, show_archived, now, today).await?;
+    let workflow =
+        crate::workflows::project_pages::panel(&mut db, &staff, &layout.settings, id).await?;
     Ok(render(&ProjectPage {
+        workflow,
         crew,
         projection,
         delivery,

@@ -43,3 +43,4 @@ mod shoot_day;
 mod stripe;
 mod stripe_fake;
 mod tasks;
+mod workflows;
