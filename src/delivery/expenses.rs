@@ -37,14 +37,10 @@ pub struct Expense {
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewExpense {
     /// YYYY-MM-DD.
-    #[serde(default)]
     pub expense_date: String,
-    #[serde(default)]
     pub description: String,
-    #[serde(default)]
     pub category: String,
     /// Above zero, at most 99,999,999.99, two decimals at most.
-    #[serde(default)]
     pub amount: String,
 }
 

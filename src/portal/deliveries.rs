@@ -2,7 +2,6 @@
 //! (an export: nothing else is ever reachable here), played in the page and downloaded with
 //! ranges; the link itself (`/d/<token>`, from their email) works without logging in until it
 //! expires or is revoked; and the survey, answered once, checked by the field.
-use super::pages::Item;
 use crate::auth::{Access, PortalUser};
 use crate::db::Db;
 use crate::delivery::links::{self, Opened};
@@ -31,42 +30,51 @@ pub fn routes() -> Routes {
         .post("/portal/surveys/{id}", Access::Portal, answer)
 }
 
+/// A line of the portal's home page: (href, title, detail).
+pub type Line = (String, String, String);
+
 /// The home page's "Your films": one per live link.
 pub async fn film_items(
     conn: &mut PgConnection,
     studio: &Studio,
     client: i32,
     now: DateTime<Utc>,
-) -> AppResult<Vec<Item>> {
+) -> AppResult<Vec<Line>> {
     Ok(links::for_client(conn, client, now)
         .await?
         .into_iter()
-        .map(|f| Item {
-            href: format!("/portal/deliveries/{}", f.link_id),
-            title: f.file_name.clone().unwrap_or_else(|| "Your film".into()),
-            detail: format!("Download until {}", studio.day(&f.expires_at)),
+        .map(|f| {
+            (
+                format!("/portal/deliveries/{}", f.link_id),
+                f.file_name.clone().unwrap_or_else(|| "Your film".into()),
+                format!("Download until {}", studio.day(&f.expires_at)),
+            )
         })
         .collect())
 }
 
 /// The home page's surveys.
-pub async fn survey_items(conn: &mut PgConnection, client: i32) -> AppResult<Vec<Item>> {
+pub async fn survey_items(conn: &mut PgConnection, client: i32) -> AppResult<Vec<Line>> {
     Ok(surveys::for_client(conn, client)
         .await?
         .into_iter()
-        .map(|s| Item {
-            href: format!("/portal/surveys/{}", s.id),
-            title: format!(
+        .map(|s| {
+            let title = format!(
                 "Your survey: {}",
                 s.project_name
                     .clone()
                     .unwrap_or_else(|| "your wedding".into())
-            ),
-            detail: if s.response_date.is_some() {
-                "Answered: thank you!".into()
+            );
+            let detail = if s.response_date.is_some() {
+                "Answered: thank you!"
             } else {
-                "Three quick questions".into()
-            },
+                "Three quick questions"
+            };
+            (
+                format!("/portal/surveys/{}", s.id),
+                title,
+                detail.to_string(),
+            )
         })
         .collect())
 }

@@ -127,6 +127,14 @@ fn invoice_item(i: Invoice, studio: &Studio) -> Item {
     }
 }
 
+fn line_item((href, title, detail): super::deliveries::Line) -> Item {
+    Item {
+        href,
+        title,
+        detail,
+    }
+}
+
 fn document_item(d: Document) -> Item {
     Item {
         href: format!("/portal/documents/{}", d.id),
@@ -190,8 +198,11 @@ async fn home(State(state): State<AppState>, db: Db, user: PortalUser) -> AppRes
             "Documents",
             documents.into_iter().map(document_item).collect(),
         ),
-        ("Your films", films),
-        ("Tell us how we did", surveys),
+        ("Your films", films.into_iter().map(line_item).collect()),
+        (
+            "Tell us how we did",
+            surveys.into_iter().map(line_item).collect(),
+        ),
     ];
     Ok(render(&Home {
         studio: studio.studio_name,

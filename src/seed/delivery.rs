@@ -120,6 +120,12 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
     )
     .fetch_all(&mut *tx)
     .await?;
+    // What booking and payments told the staff about these weddings was read and cleared months
+    // ago: the inbox stays about the current work.
+    let last_notification: i32 =
+        sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM notifications")
+            .fetch_one(&mut *tx)
+            .await?;
     // The upload code writes its files here; `files` writes the same bytes where they are served.
     let scratch = std::env::temp_dir().join(format!("projectflo-demo-{}", uuid::Uuid::new_v4()));
     for c in &COUPLES {
@@ -142,17 +148,7 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
         .bind(c.source)
         .fetch_one(&mut *tx)
         .await?;
-        let _ = inquiry;
-        let quote = super::DemoQuote {
-            email: c.email,
-            coverage: &[
-                ("Ceremony", super::LEAD, 1, None),
-                ("Reception", super::LEAD, 1, Some("5")),
-            ],
-            films: &["Highlight Film", "Feature Film"],
-            add_ons: &[],
-        };
-        let build = super::demo_build(tx, &quote).await?;
+        let build = quote(tx, inquiry).await?;
         let sent = days_ago(c.married_days_ago + 220);
         crate::quote::proposal::freeze(tx, &studio, &sent, build, None)
             .await
@@ -293,8 +289,50 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
     .bind(COUPLES[1].email)
     .execute(&mut *tx)
     .await?;
+    sqlx::query("DELETE FROM notifications WHERE id > $1")
+        .bind(last_notification)
+        .execute(&mut *tx)
+        .await?;
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// Their quote, through the builder's own functions: the ceremony and five hours of the
+/// reception by the lead videographer, a Highlight Film and a Feature Film.
+async fn quote(tx: &mut PgConnection, inquiry: i32) -> Result<i32> {
+    use crate::quote::builds::{self, CoverageChange};
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let build = builds::create_for_inquiry(tx, inquiry, None)
+        .await
+        .map_err(err)?;
+    let operator = id_of(tx, "operator_types", "Lead Videographer").await?;
+    for (scene, hours) in [("Ceremony", None), ("Reception", Some(Decimal::new(5, 0)))] {
+        let change = CoverageChange {
+            scene: id_of(tx, "coverage_scenes", scene).await?,
+            operator,
+            quantity: 1,
+            hours,
+        };
+        builds::add_coverage(tx, build, &change, None)
+            .await
+            .map_err(err)?;
+    }
+    for film in ["Highlight Film", "Feature Film"] {
+        let film = id_of(tx, "deliverables", film).await?;
+        builds::add_deliverable(tx, build, film, None)
+            .await
+            .map_err(err)?;
+    }
+    Ok(build)
+}
+
+async fn id_of(tx: &mut PgConnection, table: &str, name: &str) -> Result<i32> {
+    Ok(
+        sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE name = $1"))
+            .bind(name)
+            .fetch_one(tx)
+            .await?,
+    )
 }
 
 fn first(name: &str) -> &str {
