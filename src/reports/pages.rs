@@ -342,7 +342,7 @@ pub const PROFIT: Meta = Meta {
         approved change orders included); paid: money received, less refunds. Costs: hours \
         logged on the project's tasks and its shoot days, each at the person's hourly cost; its \
         expenses; card fees. Margin = price − costs. Click a heading to sort; the worst margins \
-        come first.",
+        come first. The chart shows the first 25 projects in the table's order.",
     by_source: true,
     by_person: true,
 };
@@ -362,6 +362,9 @@ const PROFIT_COLUMNS: [(&str, bool, profit::SortBy); 12] = [
     ("Margin", true, profit::SortBy::Margin),
     ("Margin %", true, profit::SortBy::MarginPercent),
 ];
+
+/// The projects the profitability chart shows: the first of the page, in its order.
+const CHARTED: usize = 25;
 
 /// A chart label: a project's name, short.
 fn short(name: &str) -> String {
@@ -403,10 +406,12 @@ async fn profit_page(
         &s.currency_code,
     )
     .await?;
+    // The first projects of the page in its order (the worst ones by default).
+    let charted = &r.rows[..r.rows.len().min(CHARTED)];
     page.charts.push(chart::bars(&Chart {
         title: "Margin per project".into(),
-        labels: r.rows.iter().map(|x| short(&x.project)).collect(),
-        series: vec![series("Margin", r.rows.iter().map(|x| x.margin))],
+        labels: charted.iter().map(|x| short(&x.project)).collect(),
+        series: vec![series("Margin", charted.iter().map(|x| x.margin))],
         format: chart::whole,
     }));
     let order_of = |by: profit::SortBy, desc: bool| {
