@@ -80,6 +80,56 @@ fn opt_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Err
     Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
+/// What the schema itself refuses (422, by the field): lengths, ranges, NUL, the field key's
+/// shape. What it lets through but the questionnaire's rules refuse is a 409 (`questions::check`).
+fn schema_check(t: &TemplateIn) -> AppResult<()> {
+    let fits = |s: &str, max: usize, words: bool| {
+        !s.contains('\0') && s.chars().count() <= max && (!words || !s.trim().is_empty())
+    };
+    let bad = |field: String, message: &str| Err(AppError::field(&field, message));
+    if !fits(&t.name, 255, true) {
+        return bad("name".into(), "a name of 1 to 255 characters");
+    }
+    if t.description.as_deref().is_some_and(|d| d.contains('\0')) {
+        return bad("description".into(), "text without NUL");
+    }
+    if t.due_days_before_wedding
+        .is_some_and(|d| !(0..=730).contains(&d))
+    {
+        return bad("due_days_before_wedding".into(), "0 to 730 days");
+    }
+    if t.questions.len() > 200 {
+        return bad("questions".into(), "at most 200 questions");
+    }
+    for (i, q) in t.questions.iter().enumerate() {
+        let at = |what: &str| format!("questions[{i}].{what}");
+        if !(1..=100_000).contains(&q.id) {
+            return bad(at("id"), "an id from 1 to 100000");
+        }
+        if !fits(&q.label, 500, true) {
+            return bad(at("label"), "1 to 500 characters");
+        }
+        if !fits(&q.help, 1000, false) {
+            return bad(at("help"), "up to 1000 characters");
+        }
+        if q.options.len() > 50 {
+            return bad(at("options"), "at most 50 choices");
+        }
+        if q.show_if
+            .as_ref()
+            .is_some_and(|s| !fits(&s.value, 500, false))
+        {
+            return bad(at("show_if"), "a value of up to 500 characters");
+        }
+        let key_ok =
+            |m: &String| m.len() <= 64 && m.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if q.maps_to.as_ref().is_some_and(|m| !key_ok(m)) {
+            return bad(at("maps_to"), "a field key (a-z and _)");
+        }
+    }
+    Ok(())
+}
+
 /// Create a questionnaire template with its questions (short text, long text, number, date,
 /// time, single and multiple choice, file upload, section heading; required; conditional on
 /// an earlier answer; mapped to a project field).
@@ -95,6 +145,7 @@ async fn create_template(
     staff: Staff,
     ApiJson(t): ApiJson<TemplateIn>,
 ) -> AppResult<(StatusCode, Json<Template>)> {
+    schema_check(&t)?;
     let meta = Meta {
         name: &t.name,
         description: t.description.as_deref(),

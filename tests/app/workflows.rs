@@ -1053,3 +1053,53 @@ async fn workflow_screenshots() {
     .unwrap();
     b.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn two_jobs_workflows_processes_at_once_run_each_step_once() {
+    let app = TestApp::spawn().await;
+    for n in 0..6 {
+        let email = format!("proc{n}@example.com");
+        booked(&app, &email, day(2027, 9, 18), day(2027, 2, 20)).await;
+    }
+    workflow(&app, "Processes", six_steps()).await;
+    let run = |at: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_projectflo"))
+            .args(["jobs", "workflows", "--at", at])
+            .env("DATABASE_URL", app.database_url())
+            .env_remove("PROJECTFLO_BIND")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let attach = run("2027-02-20T23:00:00Z").wait_with_output().unwrap();
+    assert!(
+        attach.status.success(),
+        "{}",
+        String::from_utf8_lossy(&attach.stderr)
+    );
+    assert!(String::from_utf8_lossy(&attach.stdout).contains("Workflows: 6 attached"));
+    let (a, b) = (run("2027-03-01T20:00:00Z"), run("2027-03-01T20:00:00Z"));
+    let done: usize = [a, b]
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8(out.stdout).unwrap();
+            let n = text.split(" steps woken by their event, ").nth(1).unwrap();
+            n.split(" done").next().unwrap().parse::<usize>().unwrap()
+        })
+        .sum();
+    assert_eq!(done, 6, "each project's welcome once, between the two");
+    let per_couple: Vec<i64> = sqlx::query_scalar(
+        "SELECT count(*) FROM communications_log WHERE notes LIKE 'To: proc%' GROUP BY contact_id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(per_couple, vec![1; 6]);
+}
