@@ -53,6 +53,7 @@ fn all_routes() -> Routes {
         .merge(crate::contract::routes())
         .merge(crate::billing::routes())
         .merge(crate::calendar::routes())
+        .merge(crate::delivery::routes())
         .merge(crate::reports::routes())
         .merge(crate::portal::routes())
         .merge(crate::history::routes())

@@ -3,6 +3,7 @@
 //! `projectflo bench api`: see `api`.
 pub mod api;
 mod load;
+pub mod reports;
 
 use crate::quote::builds::{self, ComponentChange, CoverageChange};
 use crate::{db, seed};

@@ -75,6 +75,23 @@ impl AppError {
         }
     }
 
+    /// A 422 naming several fields at once: (field, message).
+    pub fn fields(problems: &[(&str, &str)]) -> Self {
+        let errors: Vec<FieldError> = problems
+            .iter()
+            .map(|(f, m)| FieldError {
+                field: (*f).into(),
+                message: (*m).into(),
+            })
+            .collect();
+        let message = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        AppError::Validation { message, errors }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound(_) | AppError::UnknownRef { .. } => StatusCode::NOT_FOUND,

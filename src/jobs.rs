@@ -24,6 +24,9 @@ pub struct Nightly {
     pub swept: Swept,
     /// Days of recurring absences stored.
     pub absences: u64,
+    /// Download-link reminders and surveys sent.
+    pub link_reminders: usize,
+    pub surveys: usize,
 }
 
 impl Nightly {
@@ -55,6 +58,10 @@ impl Nightly {
             "Calendar: {} days of recurring absences stored.",
             self.absences
         ));
+        out.push(format!(
+            "Delivery: {} download-link reminders, {} surveys sent.",
+            self.link_reminders, self.surveys
+        ));
         out.join("\n")
     }
 }
@@ -80,7 +87,13 @@ pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppRe
         m.send_and_wait().await;
     }
     let absences = crate::calendar::recurrences::extend_all(&mut conn, clock).await?;
+    let reminders = crate::delivery::links::remind_expiring(&mut conn, settings, clock).await?;
+    let surveys = crate::delivery::surveys::send_due(&mut conn, settings, clock).await?;
     drop(conn);
+    let (link_reminders, sent_surveys) = (reminders.len(), surveys.len());
+    for m in reminders.into_iter().chain(surveys) {
+        m.send_and_wait().await;
+    }
     let swept = crate::billing::jobs::sweep(pool, settings, clock).await?;
     Ok(Nightly {
         learned,
@@ -89,6 +102,8 @@ pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppRe
         digests,
         swept,
         absences,
+        link_reminders,
+        surveys: sent_surveys,
     })
 }
 

@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod dates;
 pub mod db;
+pub mod delivery;
 pub mod error;
 pub mod history;
 pub mod http;

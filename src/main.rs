@@ -17,16 +17,23 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
-    /// Load data: `--demo` loads the demo studio (safe to run again); `--scale N` adds N
-    /// inquiries (and a quote for every fifth) to measure a large studio.
+    /// Load data: `--demo` loads the demo studio (safe to run again); `--scale N` adds a
+    /// synthetic studio of N years of a very busy studio (on the demo's catalog) to measure the
+    /// reports at size.
     #[command(group(clap::ArgGroup::new("what").required(true).multiple(true)))]
     Seed {
         /// Load the demo studio.
         #[arg(long, group = "what")]
         demo: bool,
-        /// Add this many inquiries, with contacts and quotes, spread over years.
-        #[arg(long, group = "what", value_parser = clap::value_parser!(i32).range(1..=10_000_000))]
+        /// Add this many years of a very busy studio: leads, bookings, films, tasks, hours,
+        /// crews, invoices, payments, expenses and marketing spend (10 years: about 50,000
+        /// projects and 2 million tasks).
+        #[arg(long, group = "what", value_parser = clap::value_parser!(i32).range(1..=50))]
         scale: Option<i32>,
+        /// Bookings a year of the synthetic studio.
+        #[arg(long, default_value_t = projectflo::seed::BOOKINGS_PER_YEAR,
+              value_parser = clap::value_parser!(i32).range(1..=100_000))]
+        per_year: i32,
     },
     /// Migrate, load the demo studio, and serve.
     Demo,
@@ -110,6 +117,20 @@ enum Bench {
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i32).range(0..=10_000_000))]
         scale: i32,
     },
+    /// Every report (its query, its page and its API) and the dashboard of each role, timed at
+    /// the size of a synthetic studio (`seed --scale`) on a throwaway database: p50 and p95.
+    Reports {
+        /// Years of the synthetic studio (10: about 50,000 projects and 2 million tasks).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(i32).range(1..=50))]
+        years: i32,
+        /// Bookings a year (fewer for a quick run, e.g. --years 1 --per-year 500).
+        #[arg(long, default_value_t = projectflo::seed::BOOKINGS_PER_YEAR,
+              value_parser = clap::value_parser!(i32).range(1..=100_000))]
+        per_year: i32,
+        /// Timed requests per target (after 3 that warm the caches).
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        samples: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,7 +162,15 @@ fn main() -> std::process::ExitCode {
     let cmd = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => run::Cmd::Serve,
         Command::Migrate => run::Cmd::Migrate,
-        Command::Seed { demo, scale } => run::Cmd::Seed { demo, scale },
+        Command::Seed {
+            demo,
+            scale,
+            per_year,
+        } => run::Cmd::Seed {
+            demo,
+            scale,
+            per_year,
+        },
         Command::Demo => run::Cmd::Demo,
         Command::Jobs(Jobs::Invoices { at }) => run::Cmd::JobsInvoices { at },
         Command::Jobs(Jobs::Nightly { at }) => run::Cmd::JobsNightly { at },
@@ -159,6 +188,15 @@ fn main() -> std::process::ExitCode {
             seconds,
             rounds: rounds as usize,
             scale,
+        }),
+        Command::Bench(Bench::Reports {
+            years,
+            per_year,
+            samples,
+        }) => run::Cmd::BenchReports(projectflo::bench::reports::Options {
+            years,
+            per_year,
+            samples: samples as usize,
         }),
         Command::Admin(Admin::CreateUser {
             email,

@@ -10,11 +10,14 @@ pub enum Cmd {
         changes: usize,
     },
     BenchApi(crate::bench::api::Options),
+    BenchReports(crate::bench::reports::Options),
     Serve,
     Migrate,
     Seed {
         demo: bool,
+        /// Years of the synthetic studio, and its bookings a year.
         scale: Option<i32>,
+        per_year: i32,
     },
     Demo,
     /// `jobs invoices`, by the system clock or at the instant given.
@@ -86,10 +89,20 @@ async fn execute(
     db::migrate(&database.pool).await?;
     if matches!(cmd, Cmd::Seed { demo: true, .. } | Cmd::Demo) {
         seed_demo(&database.pool).await?;
+        seed::demo_files(&database.pool, &settings.data_dir).await?;
     }
-    if let Cmd::Seed { scale: Some(n), .. } = cmd {
-        seed::scale(&database.pool, crate::clock::Clock::System, n).await?;
-        tracing::info!(inquiries = n, "scale data added");
+    if let Cmd::Seed {
+        scale: Some(years),
+        per_year,
+        ..
+    } = cmd
+    {
+        let t = Instant::now();
+        seed::studio(&database.pool, crate::clock::Clock::System, years, per_year).await?;
+        println!(
+            "Added a synthetic studio of {years} years at {per_year} bookings a year in {:.1} s.",
+            t.elapsed().as_secs_f64()
+        );
     }
     match cmd {
         Cmd::BenchPricing { changes } => {
@@ -97,6 +110,9 @@ async fn execute(
         }
         Cmd::BenchApi(opts) => {
             crate::bench::api::api(database.admin_options(), settings, opts).await?
+        }
+        Cmd::BenchReports(opts) => {
+            crate::bench::reports::reports(database.admin_options(), settings, opts).await?
         }
         Cmd::CreateUser {
             email,

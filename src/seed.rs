@@ -3,18 +3,22 @@
 //! (or two at once) loads nothing twice.
 use crate::clock::Clock;
 use anyhow::Result;
+use sqlx::ConnectOptions;
 use sqlx::PgPool;
 
 mod billing;
 mod builds;
+mod delivery;
 mod postproduction;
 mod production;
+mod reports;
 mod workflows;
 
 use builds::{DemoQuote, LEAD, demo_build, id};
 
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
+const STUDIO_SQL: &str = include_str!("seed/studio.sql");
 /// The demo studio's logo (made for it; 480 x 128 pixels).
 const DEMO_LOGO: &[u8] = include_bytes!("seed/demo-logo.png");
 
@@ -28,6 +32,38 @@ pub async fn scale(pool: &PgPool, clock: Clock, inquiries: i32) -> Result<()> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The bookings a year of the synthetic studio unless told otherwise: a very busy studio (ten
+/// years of it is about 50,000 projects and 2 million tasks).
+pub const BOOKINGS_PER_YEAR: i32 = 5_000;
+
+/// `projectflo seed --scale N`: a synthetic studio of `years` years taking `per_year` bookings
+/// a year (`studio.sql`: leads by source, conversion, films per booking, tasks per film, hours
+/// at each editor's speed, crews, invoices and payments, expenses, time entries, marketing
+/// spend), on top of the demo studio's catalog and team, dated by the clock. Set-based: one
+/// statement per table whatever the size. Each run adds another studio's worth.
+pub async fn studio(pool: &PgPool, clock: Clock, years: i32, per_year: i32) -> Result<()> {
+    demo_at(pool, clock).await?;
+    // A connection of its own that does not log the script as a slow statement (it is one).
+    let options = (*pool.connect_options())
+        .clone()
+        .log_slow_statements(tracing::log::LevelFilter::Off, std::time::Duration::ZERO);
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect_with(&options).await?;
+    let mut tx = sqlx::Connection::begin(&mut conn).await?;
+    set_clock(&mut tx, clock).await?;
+    sqlx::query(
+        "SELECT set_config('projectflo.scale_years', $1, true),
+                set_config('projectflo.scale_per_year', $2, true)",
+    )
+    .bind(years.to_string())
+    .bind(per_year.to_string())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::raw_sql(STUDIO_SQL).execute(&mut *tx).await?;
+    tx.commit().await?;
+    sqlx::query("ANALYZE").execute(&mut conn).await?;
     Ok(())
 }
 
@@ -47,6 +83,11 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
 
 /// Load the demo studio with its dates around the clock's instant: "yesterday" and "in 90
 /// days" are the studio's local dates then.
+/// Write the demo's small files (films, receipts) under the data dir where they are missing.
+pub async fn demo_files(pool: &PgPool, data_dir: &std::path::Path) -> Result<()> {
+    delivery::files(pool, data_dir).await
+}
+
 pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     let mut tx = pool.begin().await?;
     set_clock(&mut tx, clock).await?;
@@ -83,6 +124,17 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     }
     demo_builds(&mut tx, clock).await?;
     demo_calendar(&mut tx, clock).await?;
+    // What the delivered weddings told the team (bookings, payments, assignments, months ago)
+    // has long been read.
+    let before: i32 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM notifications")
+        .fetch_one(&mut *tx)
+        .await?;
+    delivery::demo(&mut tx, clock).await?;
+    sqlx::query("UPDATE notifications SET is_read = true WHERE id > $1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    reports::demo(&mut tx, clock).await?;
     workflows::demo(&mut tx, clock).await?;
     tx.commit().await?;
     Ok(true)

@@ -21,6 +21,12 @@ const SECTIONS: &[(&str, &str, Access, &str)] = &[
         "Name, currency, time zone, tax, deposit and the editing rate.",
     ),
     (
+        "/settings/delivery",
+        "Delivery and surveys",
+        Access::Perm(Permission::SettingsManage),
+        "How long the couple's download links work, the reminder before they expire, and when the survey goes out after delivery.",
+    ),
+    (
         "/settings/proposal",
         "Proposal page",
         Access::Perm(Permission::SettingsManage),

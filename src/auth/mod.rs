@@ -52,6 +52,7 @@ pub const PUBLIC_ROUTES: &[&str] = &[
     "/brand/logo",
     "/webhooks/stripe",
     "/calendar/feed/{token}",
+    "/d/{token}",
 ];
 
 pub const STAFF_COOKIE: &str = "pf_session";

@@ -145,3 +145,45 @@ pub async fn run(
         .await?
         .context("the HTTP load")
 }
+
+/// `n` GETs of `path` one after another on one keep-alive connection (after `warm` that are
+/// not timed): each request's latency, as a single user waits for a page. Any answer but 200
+/// is an error naming the path.
+pub async fn sample(
+    addr: SocketAddr,
+    path: &str,
+    header: &(&'static str, String),
+    n: usize,
+    warm: usize,
+) -> Result<Measure> {
+    let mut sender = connect(addr).await?;
+    let mut latencies = Vec::with_capacity(n);
+    let start = Instant::now();
+    for i in 0..n + warm {
+        let t = Instant::now();
+        let (status, _) = get(&mut sender, path, header).await?;
+        if status != StatusCode::OK {
+            bail!("GET {path} answered {status}");
+        }
+        if i >= warm {
+            latencies.push(t.elapsed());
+        }
+    }
+    latencies.sort();
+    Ok(Measure {
+        latencies,
+        errors: 0,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// Latencies measured elsewhere (a query timed in-process), sorted.
+pub fn of(mut latencies: Vec<Duration>) -> Measure {
+    latencies.sort();
+    let elapsed = latencies.iter().sum();
+    Measure {
+        latencies,
+        errors: 0,
+        elapsed,
+    }
+}

@@ -2,7 +2,7 @@
 //! log, documents). Contacts and to-dos have their own page files.
 use super::activities::{self, ActivityRow};
 use super::communications::{self, Communication};
-use super::documents::{self, DocumentRow, Upload};
+use super::documents::{self, Listed, Parent, Upload};
 use super::inquiries::{self, Column, Filters, InquiryRow};
 use super::intake::{self, NewInquiry};
 use super::rules;
@@ -340,7 +340,9 @@ struct InquiryPage {
     comms: Vec<Communication>,
     /// The contact page's next page of communications, when there are more than one page.
     comms_more: Option<String>,
-    documents: Vec<DocumentRow>,
+    documents: Vec<Listed>,
+    /// The list shows archived documents too.
+    show_archived: bool,
     others: Vec<(i32, InquiryStatus, String)>,
     staff: Vec<(i32, String)>,
     can_edit: bool,
@@ -361,6 +363,9 @@ pub(super) struct Notice {
     /// The to-dos page's cursor.
     #[serde(default)]
     pub after: Option<String>,
+    /// Show archived documents too.
+    #[serde(default)]
+    pub archived: Option<String>,
 }
 
 async fn inquiry_view(
@@ -370,6 +375,7 @@ async fn inquiry_view(
     id: i32,
     flash: Option<String>,
     error: Option<String>,
+    show_archived: bool,
 ) -> AppResult<InquiryPage> {
     let i = inquiries::get(&mut *db, id).await?;
     let title = format!("{} · inquiry", i.name);
@@ -379,7 +385,8 @@ async fn inquiry_view(
     let contact_page = format!("/contacts/{}", i.contact_id);
     Ok(InquiryPage {
         others: inquiries::others_of_contact(db, i.contact_id, id).await?,
-        documents: documents::of_inquiry(db, id).await?,
+        documents: documents::of(db, Parent::Inquiry(id), show_archived).await?,
+        show_archived,
         layout,
         moves: if can_edit {
             rules::moves(i.status)
@@ -419,7 +426,16 @@ async fn inquiry_page(
         _ => None,
     };
     Ok(render(
-        &inquiry_view(&state, &mut db, &staff, id, flash, None).await?,
+        &inquiry_view(
+            &state,
+            &mut db,
+            &staff,
+            id,
+            flash,
+            None,
+            n.archived.is_some(),
+        )
+        .await?,
     ))
 }
 
@@ -454,7 +470,7 @@ async fn refused(
         "Not done: {}",
         refusal.message.as_deref().unwrap_or_default()
     );
-    let page = inquiry_view(state, db, staff, id, None, Some(reason)).await?;
+    let page = inquiry_view(state, db, staff, id, None, Some(reason), false).await?;
     Ok(refusal.respond(render(&page)))
 }
 
@@ -598,7 +614,7 @@ async fn download(
     mut db: Db,
     Path(id): Path<i32>,
 ) -> AppResult<Response> {
-    let (name, bytes) = documents::read(&mut db, &state.settings.data_dir, id).await?;
+    let (name, bytes) = documents::read_any(&mut db, &state.settings.data_dir, id, true).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         name.unwrap_or_else(|| "document".into()).replace('"', "")

@@ -1,4 +1,14 @@
-//! The home page of each role: the pipeline, what is overdue, what the proposals out are worth.
+//! The home page of each role. Every panel is shown to the people whose permissions it is for
+//! (roles are the studio's to change, so permissions decide, not role names): the pipeline,
+//! the latest inquiries and what the proposals out are worth to those who see leads; today's
+//! to-dos to those who work leads; their own unfinished tasks to those who work on tasks, and
+//! the projects at risk of late delivery (theirs, or every one for those who plan everyone's
+//! tasks); this week's shoot days (every one for planners, else one's own for people on a
+//! crew); overdue invoices and this month's money to those who manage invoices (the money
+//! also to those who see reports); the studio setup to those who edit the catalogs. Each
+//! panel is one bounded statement along an index (`panels`), at any size.
+pub mod panels;
+
 use crate::auth::{Access, Permission, Staff};
 use crate::crm::{self, InquiryStatus};
 use crate::db::Db;
@@ -60,18 +70,123 @@ struct Dashboard {
     overdue: Vec<crate::crm::ActivityRow>,
     /// Lead numbers and names only for people who may see leads.
     show_leads: bool,
+    /// The studio setup card and the editing rate, for those who edit the catalogs.
+    show_setup: bool,
+    /// My to-dos due today or before (those who work leads).
+    todos: Option<Vec<crate::crm::ActivityRow>>,
+    /// My unfinished tasks (those who work on tasks).
+    tasks: Option<Vec<panels::MyTask>>,
+    /// This week's shoot days: (everyone's?, the shoots); the week's first day.
+    shoots: Option<(bool, Vec<panels::Shoot>)>,
+    week: NaiveDate,
+    /// Projects at risk of late delivery: (everyone's?, the first of them, how many).
+    at_risk: Option<(bool, panels::AtRisk)>,
+    /// Overdue invoices (those who manage invoices).
+    invoices: Option<Vec<panels::OverdueInvoice>>,
+    /// This month's money: invoiced, collected, outstanding and overdue today.
+    revenue: Option<crate::reports::cashflow::CashFlow>,
+    today: NaiveDate,
     /// Workflow steps waiting for approval (and those past or failed): HTML, or empty.
     approvals: String,
 }
 
+impl Dashboard {
+    fn money(&self, d: &Decimal) -> String {
+        self.layout.settings.money(*d)
+    }
+
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::dates::shown(
+            *at,
+            &self.layout.settings.time_zone,
+            crate::dates::Shown::Time,
+        )
+    }
+
+    fn days_to(&self, d: &NaiveDate) -> String {
+        match (*d - self.today).num_days() {
+            0 => "today".into(),
+            1 => "tomorrow".into(),
+            -1 => "yesterday".into(),
+            n if n < 0 => format!("{} days ago", -n),
+            n => format!("in {n} days"),
+        }
+    }
+
+    fn reason(&self, r: &panels::Risk) -> String {
+        match r {
+            panels::Risk::Late(1) => "1 task overdue".into(),
+            panels::Risk::Late(n) => format!("{n} tasks overdue"),
+            panels::Risk::NoTime(left, have) => {
+                format!("{left} h of work left, {have} h available to its people before delivery")
+            }
+        }
+    }
+}
+
 async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> AppResult<Response> {
     let layout = Layout::load(&mut db, &staff, "Dashboard", "/").await?;
-    let today = state.clock.today(&layout.settings.time_zone);
-    // Two queries for every panel: the figures, then the overdue to-dos.
+    let tz = layout.settings.time_zone.clone();
+    let today = state.clock.today(&tz);
+    let now = state.clock.now();
+    let me = staff.contributor_id;
+    // The figures, then the overdue to-dos; then one statement for each panel the person sees.
     let f = figures(&mut db, today).await?;
-    let who = (!staff.can(Permission::LeadsView)).then_some(staff.contributor_id);
+    let who = (!staff.can(Permission::LeadsView)).then_some(me);
     // The first page of them (the to-dos page has the rest).
-    let (overdue, _) = crm::activities::todos(&mut db, state.clock.now(), who, true, None).await?;
+    let (overdue, _) = crm::activities::todos(&mut db, now, who, true, None).await?;
+    let todos = match staff.can(Permission::LeadsEdit) {
+        true => {
+            let (mine, _) = crm::activities::todos(&mut db, now, Some(me), false, None).await?;
+            Some(
+                mine.into_iter()
+                    .filter(|a| a.due_date.is_some_and(|d| d <= today))
+                    .take(panels::LIMIT as usize)
+                    .collect(),
+            )
+        }
+        false => None,
+    };
+    let works = staff.can(Permission::TasksWork);
+    let plans = staff.can(Permission::TasksManage);
+    let tasks = match works {
+        true => Some(panels::my_tasks(&mut db, me, today).await?),
+        false => None,
+    };
+    let (monday, next_monday) = panels::week_of(today);
+    let week = (
+        crate::dates::start_of_day(monday, &tz),
+        crate::dates::start_of_day(next_monday, &tz),
+    );
+    let shoots = if plans {
+        Some((true, panels::shoots(&mut db, week, None).await?))
+    } else if panels::shoots_at_all(&mut db, me).await? {
+        Some((false, panels::shoots(&mut db, week, Some(me)).await?))
+    } else {
+        None
+    };
+    let at_risk = if plans || works {
+        Some((
+            plans,
+            panels::at_risk(&mut db, today, (!plans).then_some(me)).await?,
+        ))
+    } else {
+        None
+    };
+    let invoices = match staff.can(Permission::InvoicesManage) {
+        true => Some(panels::overdue_invoices(&mut db, today).await?),
+        false => None,
+    };
+    let revenue = if staff.can(Permission::InvoicesManage) || staff.can(Permission::ReportsView) {
+        let month = crate::reports::range::Range {
+            from: crate::reports::range::month_of(today),
+            to: today,
+        };
+        let s = &layout.settings;
+        Some(crate::reports::cashflow::report(&mut db, month, today, &tz, &s.currency_code).await?)
+    } else {
+        None
+    };
     let pipeline = Pipeline::of(&f.pipeline);
     let approvals = if staff.can(Permission::BookingsManage) {
         crate::workflows::project_pages::approvals(&mut db, &layout.settings).await?
@@ -79,6 +194,15 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
         String::new()
     };
     let page = Dashboard {
+        show_setup: staff.can(Permission::CatalogEdit),
+        todos,
+        tasks,
+        shoots,
+        week: monday,
+        at_risk,
+        invoices,
+        revenue,
+        today,
         approvals,
         show_leads: staff.can(Permission::LeadsView),
         overdue,

@@ -42,6 +42,10 @@ async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Respon
             include_bytes!("../../static/app.js"),
             "text/javascript; charset=utf-8",
         ),
+        "upload.js" => (
+            include_bytes!("../../static/upload.js"),
+            "text/javascript; charset=utf-8",
+        ),
         "favicon.svg" => (include_bytes!("../../static/favicon.svg"), "image/svg+xml"),
         _ => return AppError::NotFound("There is no such file.".into()).into_response(),
     };

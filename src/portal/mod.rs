@@ -2,8 +2,8 @@
 //! projects, quotes, invoices, documents (to download; a signed contract is one, stored with
 //! their inquiry) and deliveries (anything else is a 404). Staff invite
 //! couples from Settings > Client portal.
+pub mod deliveries;
 pub mod documents;
-pub mod films;
 pub mod invitations;
 pub mod invoices;
 pub mod login;
@@ -19,5 +19,6 @@ pub fn routes() -> Routes {
         .merge(login::routes())
         .merge(pages::routes())
         .merge(invitations::routes())
+        .merge(deliveries::routes())
         .merge(questionnaires::routes())
 }

@@ -1,7 +1,6 @@
 //! The couple's pages: the portal's home, listing their wedding, quotes, invoices, documents
 //! and films, and a page for each of those. Anything not theirs is a 404.
 use super::documents::{self, Document};
-use super::films::{self, Film};
 use super::invoices::{self, Invoice};
 use super::projects::{self, Project};
 use super::quotes::{self, Quote};
@@ -32,7 +31,6 @@ pub fn routes() -> Routes {
         )
         .get("/portal/documents/{id}", Access::Portal, document)
         .get("/portal/documents/{id}/file", Access::Portal, document_file)
-        .get("/portal/deliveries/{id}", Access::Portal, delivery)
 }
 
 pub struct Item {
@@ -64,23 +62,6 @@ struct Detail {
     updates: Vec<(String, String)>,
 }
 
-fn detail(
-    studio: Studio,
-    user: PortalUser,
-    title: String,
-    rows: Vec<(&'static str, String)>,
-) -> Response {
-    render(&Detail {
-        studio: studio.studio_name,
-        user,
-        title,
-        rows,
-        action: None,
-        download: None,
-        updates: vec![],
-    })
-}
-
 fn date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.format("%B %-d, %Y").to_string())
         .unwrap_or_else(|| "—".into())
@@ -102,12 +83,6 @@ fn document_title(d: &Document) -> String {
     d.file_name
         .clone()
         .unwrap_or_else(|| format!("Document #{}", d.id))
-}
-
-fn film_title(f: &Film) -> String {
-    f.file_name
-        .clone()
-        .unwrap_or_else(|| format!("Film #{}", f.id))
 }
 
 fn project_item(p: Project) -> Item {
@@ -152,6 +127,14 @@ fn invoice_item(i: Invoice, studio: &Studio) -> Item {
     }
 }
 
+fn line_item((href, title, detail): super::deliveries::Line) -> Item {
+    Item {
+        href,
+        title,
+        detail,
+    }
+}
+
 fn document_item(d: Document) -> Item {
     Item {
         href: format!("/portal/documents/{}", d.id),
@@ -160,15 +143,7 @@ fn document_item(d: Document) -> Item {
     }
 }
 
-fn film_item(f: Film) -> Item {
-    Item {
-        href: format!("/portal/deliveries/{}", f.id),
-        title: film_title(&f),
-        detail: String::new(),
-    }
-}
-
-async fn home(db: Db, user: PortalUser) -> AppResult<Response> {
+async fn home(State(state): State<AppState>, db: Db, user: PortalUser) -> AppResult<Response> {
     let mut conn = db;
     let studio = Studio::load(&mut conn).await?;
     let client = user.client_id;
@@ -176,7 +151,9 @@ async fn home(db: Db, user: PortalUser) -> AppResult<Response> {
     let quotes = quotes::for_client(&mut conn, client).await?;
     let invoices = invoices::for_client(&mut conn, client).await?;
     let documents = documents::for_client(&mut conn, client).await?;
-    let films = films::for_client(&mut conn, client).await?;
+    let films =
+        super::deliveries::film_items(&mut conn, &studio, client, state.clock.now()).await?;
+    let surveys = super::deliveries::survey_items(&mut conn, client).await?;
     let contracts =
         crate::contract::signatures::of_portal_user(&mut conn, client, &user.email).await?;
     let contracts = contracts
@@ -221,7 +198,11 @@ async fn home(db: Db, user: PortalUser) -> AppResult<Response> {
             "Documents",
             documents.into_iter().map(document_item).collect(),
         ),
-        ("Your films", films.into_iter().map(film_item).collect()),
+        ("Your films", films.into_iter().map(line_item).collect()),
+        (
+            "Tell us how we did",
+            surveys.into_iter().map(line_item).collect(),
+        ),
     ];
     Ok(render(&Home {
         studio: studio.studio_name,
@@ -510,12 +491,4 @@ async fn document_file(
         bytes,
     )
         .into_response())
-}
-
-async fn delivery(db: Db, user: PortalUser, Path(id): Path<i32>) -> AppResult<Response> {
-    let mut conn = db;
-    let studio = Studio::load(&mut conn).await?;
-    let film = films::one(&mut conn, user.client_id, id).await?;
-    let rows = vec![("Status", "Ready".into())];
-    Ok(detail(studio, user, film_title(&film), rows))
 }

@@ -176,8 +176,9 @@ struct ProjectPage {
     open: Vec<Task>,
     today: NaiveDate,
     can_invoices: bool,
-    delivery: super::projection::Delivery,
+    projection: super::projection::Delivery,
     crew: Vec<CrewRow>,
+    delivery: crate::delivery::pages::Section,
     /// Questionnaires, wedding-day details and the workflow timeline (`workflows`), as HTML.
     workflow: String,
 }
@@ -209,8 +210,15 @@ impl ProjectPage {
 
     /// Whether the queue says the films will be later than promised.
     fn late(&self) -> bool {
-        matches!((self.delivery.projected, self.delivery.promised), (Some(a), Some(b)) if a > b)
+        matches!((self.projection.projected, self.projection.promised), (Some(a), Some(b)) if a > b)
     }
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    /// Show archived documents too.
+    #[serde(default)]
+    archived: Option<String>,
 }
 
 async fn page(
@@ -218,6 +226,7 @@ async fn page(
     mut db: Db,
     staff: Staff,
     Path(id): Path<i32>,
+    Query(q): Query<PageQuery>,
 ) -> AppResult<Response> {
     let project: ProjectRow = sqlx::query_as(&format!("{ROW} WHERE p.id = $1"))
         .bind(id)
@@ -262,7 +271,7 @@ async fn page(
         .unwrap_or_else(|| format!("Project #{id}"));
     let layout = Layout::load(&mut db, &staff, &title, "/projects").await?;
     let today = state.clock.today(&layout.settings.time_zone);
-    let delivery =
+    let projection =
         super::projection::delivery(&mut db, id, today, &layout.settings.time_zone).await?;
     let crew: Vec<CrewRow> = sqlx::query_as(
         "SELECT trim(concat_ws(' ', c.first_name, c.last_name)) AS name, e.title, e.start_time,
@@ -276,11 +285,16 @@ async fn page(
     .bind(id)
     .fetch_all(&mut *db)
     .await?;
+    let show_archived = q.archived.is_some();
+    let now = state.clock.now();
+    let delivery =
+        crate::delivery::pages::section(&mut db, &staff, id, show_archived, now, today).await?;
     let workflow =
         crate::workflows::project_pages::panel(&mut db, &staff, &layout.settings, id).await?;
     Ok(render(&ProjectPage {
         workflow,
         crew,
+        projection,
         delivery,
         can_invoices: staff.can(Permission::InvoicesManage),
         layout,

@@ -1,16 +1,19 @@
-//! The reports in the JSON API: cash flow, marketing ROI and pipeline (the same figures as the
-//! pages and their CSV), and marketing spend (list, add, delete).
+//! The reports in the JSON API: profitability, team performance, cash flow, marketing ROI and
+//! pipeline (the same figures as the pages and their CSV), and marketing spend (list, add,
+//! delete).
 use super::cashflow::{self, CashFlow};
 use super::marketing::{self, Roi};
+use super::pages::{self, Ctx};
 use super::pipeline::{self, Pipeline};
+use super::profit::{self, Profit};
 use super::range::Filters;
 use super::spend::{self, NewSpend, Spend, SpendIn};
+use super::team::{self, Team};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::routes::Routes;
 use crate::http::{ApiJson, ApiPath, ApiQuery, AppResult, AppState};
 use crate::page::{self, KeyPage};
-use crate::studio::Studio;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -20,6 +23,8 @@ use utoipa_axum::routes;
 pub fn routes() -> Routes {
     let view = Access::Perm(Permission::ReportsView);
     Routes::new()
+        .api(view, routes!(profitability))
+        .api(view, routes!(team_performance))
         .api(view, routes!(cash_flow))
         .api(view, routes!(marketing_roi))
         .api(view, routes!(pipeline_report))
@@ -27,14 +32,56 @@ pub fn routes() -> Routes {
         .api(view, routes!(spend_delete))
 }
 
-async fn studio_today(state: &AppState, db: &mut Db) -> AppResult<(Studio, chrono::NaiveDate)> {
-    let studio = Studio::load(db).await?;
-    let today = state.clock.today(&studio.time_zone);
-    Ok((studio, today))
+/// Profitability per project, the projects whose wedding is in the range: approved price and
+/// payments against labour, crew, expenses and card fees; margin. One page of 100 in the
+/// asked order (the worst margin % first by default), and the total of every project.
+#[utoipa::path(get, path = "/api/v1/reports/profitability", tag = "reports",
+    params(Filters, profit::Order),
+    responses(
+        (status = 200, body = Profit),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn profitability(
+    State(state): State<AppState>,
+    mut db: Db,
+    ApiQuery(f): ApiQuery<Filters>,
+    ApiQuery(o): ApiQuery<profit::Order>,
+) -> AppResult<Json<Profit>> {
+    let ctx = Ctx::load(&state, &mut db, &pages::PROFIT, &f).await?;
+    let order = o.parse()?;
+    let p = profit::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        order,
+        &ctx.studio.currency_code,
+    )
+    .await?;
+    Ok(Json(p))
+}
+
+/// Team performance: tasks completed in the range per person and task template (planned and
+/// actual hours, on-time rate) and per month. `source` is not read.
+#[utoipa::path(get, path = "/api/v1/reports/team-performance", tag = "reports", params(Filters),
+    responses(
+        (status = 200, body = Team),
+        (status = 409, body = crate::http::error::Problem),
+        (status = 422, body = crate::http::error::Problem),
+    ))]
+async fn team_performance(
+    State(state): State<AppState>,
+    mut db: Db,
+    ApiQuery(f): ApiQuery<Filters>,
+) -> AppResult<Json<Team>> {
+    let ctx = Ctx::load(&state, &mut db, &pages::TEAM, &f).await?;
+    let t = team::report(&mut db, ctx.range, ctx.person, &ctx.studio.time_zone).await?;
+    Ok(Json(t))
 }
 
 /// Cash flow by the studio's local month: invoiced, collected, expected; outstanding and
-/// overdue at today. `source` is not read.
+/// overdue at today. `source` and `person` are not read.
 #[utoipa::path(get, path = "/api/v1/reports/cash-flow", tag = "reports", params(Filters),
     responses(
         (status = 200, body = CashFlow),
@@ -46,10 +93,16 @@ async fn cash_flow(
     mut db: Db,
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<CashFlow>> {
-    let (s, today) = studio_today(&state, &mut db).await?;
-    let range = f.range(today)?;
-    f.source()?;
-    let r = cashflow::report(&mut db, range, today, &s.time_zone, &s.currency_code).await?;
+    let ctx = Ctx::load(&state, &mut db, &pages::CASH, &f).await?;
+    let s = &ctx.studio;
+    let r = cashflow::report(
+        &mut db,
+        ctx.range,
+        ctx.today,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
     Ok(Json(r))
 }
 
@@ -66,9 +119,17 @@ async fn marketing_roi(
     mut db: Db,
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<Roi>> {
-    let (s, today) = studio_today(&state, &mut db).await?;
-    let range = f.range(today)?;
-    let r = marketing::report(&mut db, range, f.source()?, &s.time_zone, &s.currency_code).await?;
+    let ctx = Ctx::load(&state, &mut db, &pages::ROI, &f).await?;
+    let s = &ctx.studio;
+    let r = marketing::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
     Ok(Json(r))
 }
 
@@ -84,9 +145,15 @@ async fn pipeline_report(
     mut db: Db,
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<Pipeline>> {
-    let (s, today) = studio_today(&state, &mut db).await?;
-    let range = f.range(today)?;
-    let p = pipeline::report(&mut db, range, f.source()?, &s.time_zone).await?;
+    let ctx = Ctx::load(&state, &mut db, &pages::PIPELINE, &f).await?;
+    let p = pipeline::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        &ctx.studio.time_zone,
+    )
+    .await?;
     Ok(Json(p))
 }
 

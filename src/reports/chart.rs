@@ -132,8 +132,19 @@ pub fn bars(c: &Chart) -> String {
                 t = escape(&format!("{label}, {}: {}", s.name, (c.format)(value))),
             ));
         }
-        // Label every group when they fit, else every second, third, ... one.
-        let every = (n / 12.0).ceil().max(1.0) as usize;
+        // Label every group when they fit, else every second, third, ... one: at most twelve,
+        // and never closer than the longest label is wide (about 6 px a character).
+        let longest = c
+            .labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0) as f64;
+        let every = (n / 12.0)
+            .ceil()
+            .max((longest * 6.0 + 4.0) / group_w)
+            .ceil()
+            .max(1.0) as usize;
         if i % every == 0 {
             svg.push_str(&format!(
                 "<text class=\"label\" x=\"{x:.1}\" y=\"{ly}\" text-anchor=\"middle\" \
@@ -262,6 +273,21 @@ mod tests {
         assert_eq!(svg.matches("class=\"bar series-1\"").count(), 3);
         assert_eq!(svg.matches("class=\"legend\"").count(), 2);
         assert_eq!(svg.matches("class=\"label\"").count(), 3);
+    }
+
+    #[test]
+    fn long_labels_are_spaced_so_that_they_do_not_overlap() {
+        let labels: Vec<String> = (0..25).map(|i| format!("Scale couple {i:03}")).collect();
+        let names: Vec<&str> = labels.iter().map(String::as_str).collect();
+        let values = vec![1.0; 25];
+        let svg = bars(&chart(&names, &[("Margin", &values)]));
+        // 25 groups of 25.4 px; a label of 16 characters needs about 100 px: every 4th.
+        assert_eq!(svg.matches("class=\"label\"").count(), 7);
+        // Twelve months of "Mar 2026" still fit one a month.
+        let months: Vec<String> = (1..=12).map(|m| format!("M{m:02} 2026")).collect();
+        let names: Vec<&str> = months.iter().map(String::as_str).collect();
+        let svg = bars(&chart(&names, &[("x", &[1.0; 12])]));
+        assert_eq!(svg.matches("class=\"label\"").count(), 12);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Proposal Sent or Booked), bookings (quotes Booked, or Completed after booking), conversion
 //! (bookings / inquiries), revenue (approved price of the booked quotes), spend
 //! (`marketing_spend` in the range) and ROI = (revenue - spend) / spend. An empty source or
-//! campaign is "(none)". One aggregate statement (GROUPING SETS), no query per row.
+//! campaign is "(none)". With a person: the inquiries whose follow-up to-do was given to them
+//! (the sales person the lead went to, round robin), and no spend (spend is not anyone's).
+//! One aggregate statement (GROUPING SETS), no query per row.
 use super::range::{NONE, Range};
 use crate::error::AppResult;
 use chrono::NaiveDate;
@@ -53,6 +55,8 @@ pub struct Roi {
     pub to: NaiveDate,
     /// The lead source filter, if any.
     pub source: Option<String>,
+    /// The person filter, if any: the inquiries whose follow-up is theirs (no spend then).
+    pub person: Option<i32>,
     pub currency: String,
     /// One row per lead source, the most revenue first.
     pub sources: Vec<RoiRow>,
@@ -87,6 +91,8 @@ WITH i AS (
          CASE WHEN b.status IN ('Booked', 'Completed') THEN b.approved_price ELSE 0 END AS revenue
   FROM inquiries q LEFT JOIN builds b ON b.inquiry_id = q.id
   WHERE q.created_at >= $1 AND q.created_at < $2
+    AND ($7::int IS NULL OR EXISTS (SELECT 1 FROM activities a WHERE a.inquiry_id = q.id
+                                    AND a.is_follow_up AND a.assigned_to_contributor_id = $7))
 ), ia AS (
   SELECT source, CASE WHEN grouping(campaign) = 0 THEN campaign END AS campaign,
          count(*) AS inquiries, count(*) FILTER (WHERE proposed) AS proposals,
@@ -96,7 +102,7 @@ WITH i AS (
 ), s AS (
   SELECT COALESCE(NULLIF(btrim(lead_source), ''), $5) AS source,
          COALESCE(NULLIF(btrim(campaign_id), ''), $5) AS campaign, amount
-  FROM marketing_spend WHERE spent_on >= $3 AND spent_on < $4
+  FROM marketing_spend WHERE spent_on >= $3 AND spent_on < $4 AND $7::int IS NULL
 ), sa AS (
   SELECT source, CASE WHEN grouping(campaign) = 0 THEN campaign END AS campaign,
          sum(amount) AS spend
@@ -114,6 +120,7 @@ pub async fn report(
     conn: &mut PgConnection,
     range: Range,
     source: Option<String>,
+    person: Option<i32>,
     time_zone: &str,
     currency: &str,
 ) -> AppResult<Roi> {
@@ -124,9 +131,10 @@ pub async fn report(
         .bind(range.end())
         .bind(NONE)
         .bind(source.as_deref())
+        .bind(person)
         .fetch_all(conn)
         .await?;
-    Ok(assemble(rows, range, source, currency))
+    Ok(assemble(rows, range, source, person, currency))
 }
 
 fn row(r: &Row) -> RoiRow {
@@ -145,7 +153,13 @@ fn row(r: &Row) -> RoiRow {
 
 /// The rows in order: sources by revenue (then name), each source's campaigns by revenue
 /// (then name), and the total (pure).
-fn assemble(rows: Vec<Row>, range: Range, source: Option<String>, currency: &str) -> Roi {
+fn assemble(
+    rows: Vec<Row>,
+    range: Range,
+    source: Option<String>,
+    person: Option<i32>,
+    currency: &str,
+) -> Roi {
     let mut sources: Vec<RoiRow> = rows
         .iter()
         .filter(|r| r.campaign.is_none())
@@ -186,6 +200,7 @@ fn assemble(rows: Vec<Row>, range: Range, source: Option<String>, currency: &str
         from: range.from,
         to: range.to,
         source,
+        person,
         currency: currency.to_string(),
         total: row(&sum),
         sources,
@@ -283,7 +298,7 @@ mod tests {
             r("Instagram", None, 3, 2, "3000", "500"),
             r("Instagram", Some("a"), 2, 1, "2000", "500"),
         ];
-        let roi = assemble(rows, range, None, "USD");
+        let roi = assemble(rows, range, None, None, "USD");
         let names: Vec<&str> = roi.sources.iter().map(|r| r.source.as_str()).collect();
         assert_eq!(names, ["Instagram", "Google"]);
         let c: Vec<&str> = roi

@@ -2,9 +2,9 @@
 //! and Marketing spend (the list, add, delete). A refused filter shows the page again with
 //! the message by the field (422); a refused entry shows the form again the same way.
 use super::chart::{self, Chart, Series};
-use super::range::{Filters, NONE, month_label};
+use super::range::{Filters, NONE, Range, month_label};
 use super::spend::{self, NewSpend, Spend};
-use super::{cashflow, marketing, pipeline};
+use super::{cashflow, marketing, pipeline, profit, team};
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::error::FieldError;
@@ -26,6 +26,10 @@ pub fn routes() -> Routes {
     let view = Access::Perm(Permission::ReportsView);
     Routes::new()
         .get("/reports", view, index)
+        .get("/reports/profit", view, profit_page)
+        .get("/reports/profit.csv", view, profit_csv)
+        .get("/reports/team", view, team_page)
+        .get("/reports/team.csv", view, team_csv)
         .get("/reports/cash-flow", view, cash_flow)
         .get("/reports/cash-flow.csv", view, cash_flow_csv)
         .get("/reports/marketing", view, marketing_page)
@@ -39,6 +43,16 @@ pub fn routes() -> Routes {
 
 /// The reports, with what each tells (the index page and its test).
 pub const REPORTS: &[(&str, &str, &str)] = &[
+    (
+        "/reports/profit",
+        "Profitability",
+        "Each project's price and payments against its labour, crew, expenses and fees: the margin, worst first.",
+    ),
+    (
+        "/reports/team",
+        "Team performance",
+        "Planned against actual hours and the on-time rate, per person and task template, month by month.",
+    ),
     (
         "/reports/cash-flow",
         "Cash flow",
@@ -76,10 +90,14 @@ async fn index(mut db: Db, staff: Staff) -> AppResult<Response> {
     }))
 }
 
-/// One column of a table: its heading and whether it holds numbers (right-aligned).
+/// One column of a table: its heading, whether it holds numbers (right-aligned), and, in a
+/// sortable table, the link that sorts by it and whether it is the sorted one.
 pub struct Column {
     pub name: &'static str,
     pub num: bool,
+    pub href: Option<String>,
+    /// `ascending` or `descending` on the column the rows are sorted by (`aria-sort`).
+    pub sorted: Option<&'static str>,
 }
 
 pub struct Table {
@@ -92,8 +110,60 @@ pub struct Table {
 
 fn columns(spec: &[(&'static str, bool)]) -> Vec<Column> {
     spec.iter()
-        .map(|&(name, num)| Column { name, num })
+        .map(|&(name, num)| Column {
+            name,
+            num,
+            href: None,
+            sorted: None,
+        })
         .collect()
+}
+
+/// What a report is: its page's path (the CSV is the same with `.csv`), title, what it
+/// counts, and which filters it reads besides the date range.
+pub struct Meta {
+    pub path: &'static str,
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub by_source: bool,
+    pub by_person: bool,
+}
+
+/// The filters as parsed, with the studio and its today: what every report is made from.
+pub struct Ctx {
+    pub studio: Studio,
+    pub today: chrono::NaiveDate,
+    pub range: Range,
+    pub source: Option<String>,
+    pub person: Option<i32>,
+}
+
+impl Ctx {
+    /// Parse the filters (every one is checked; those the report does not read are dropped).
+    pub fn new(
+        meta: &Meta,
+        studio: Studio,
+        today: chrono::NaiveDate,
+        f: &Filters,
+    ) -> AppResult<Ctx> {
+        let range = f.range(today)?;
+        let source = f.source()?;
+        let person = f.person()?;
+        Ok(Ctx {
+            studio,
+            today,
+            range,
+            source: source.filter(|_| meta.by_source),
+            person: person.filter(|_| meta.by_person),
+        })
+    }
+
+    /// For the CSV and the API: the studio read here.
+    pub async fn load(state: &AppState, db: &mut Db, meta: &Meta, f: &Filters) -> AppResult<Ctx> {
+        let studio = Studio::load(db).await?;
+        let today = state.clock.today(&studio.time_zone);
+        Ctx::new(meta, studio, today, f)
+    }
 }
 
 #[derive(Template)]
@@ -104,18 +174,31 @@ struct ReportPage {
     path: &'static str,
     intro: &'static str,
     filters: Filters,
-    /// Whether the report reads the lead source filter.
+    /// Whether the report reads the lead source filter, and the person filter.
     by_source: bool,
+    by_person: bool,
+    /// The people of the person filter: (id, name).
+    people: Vec<(i32, String)>,
     refusal: Option<Refusal>,
     /// Figures above the chart: (id, label, value).
     stats: Vec<(&'static str, &'static str, String)>,
-    chart: String,
+    charts: Vec<String>,
     tables: Vec<Table>,
-    notes: Vec<&'static str>,
+    notes: Vec<String>,
     /// The filters as a query string (for the CSV link).
     query: String,
     /// The cash flow's link to the coming months.
     coming: Option<String>,
+    /// Hidden fields the filter form keeps (the profitability's order).
+    keep: Vec<(&'static str, String)>,
+    /// "Page 2 of 5" with the links before and after.
+    pager: Option<Pager>,
+}
+
+pub struct Pager {
+    pub label: String,
+    pub prev: Option<String>,
+    pub next: Option<String>,
 }
 
 impl ReportPage {
@@ -126,41 +209,92 @@ impl ReportPage {
     fn value<'a>(&self, v: &'a Option<String>) -> &'a str {
         v.as_deref().unwrap_or("")
     }
+
+    fn is_person(&self, id: &i32) -> bool {
+        self.filters.person.as_deref().map(str::trim) == Some(id.to_string().as_str())
+    }
+
+    /// A blank page of `meta` (filters only) to fill in.
+    fn new(layout: Layout, meta: &Meta, filters: Filters, people: Vec<(i32, String)>) -> Self {
+        ReportPage {
+            layout,
+            path: meta.path,
+            intro: meta.intro,
+            filters,
+            by_source: meta.by_source,
+            by_person: meta.by_person,
+            people,
+            refusal: None,
+            stats: vec![],
+            charts: vec![],
+            tables: vec![],
+            notes: vec![],
+            query: String::new(),
+            coming: None,
+            keep: vec![],
+            pager: None,
+        }
+    }
 }
 
-fn query_of(f: &Filters, from: &str, to: &str) -> String {
-    let mut pairs = vec![("from", from.to_string()), ("to", to.to_string())];
-    if let Some(s) = f.source.as_deref().filter(|s| !s.trim().is_empty()) {
-        pairs.push(("source", s.to_string()));
+/// The report's filters as a query string (the CSV link, the sort links): the range as
+/// worked out, the source and person when the report reads them, and `extra`.
+fn query_of(meta: &Meta, ctx: &Ctx, extra: &[(&str, String)]) -> String {
+    let mut pairs = vec![
+        ("from", ctx.range.from.to_string()),
+        ("to", ctx.range.to.to_string()),
+    ];
+    if let Some(s) = &ctx.source {
+        pairs.push(("source", s.clone()));
     }
+    if let (true, Some(p)) = (meta.by_person, ctx.person) {
+        pairs.push(("person", p.to_string()));
+    }
+    pairs.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
     serde_urlencoded::to_string(&pairs).unwrap_or_default()
 }
 
-/// The page with the filters' refusal: no figures, the message by the field, 422.
-async fn refused(
-    layout: Layout,
-    path: &'static str,
-    intro: &'static str,
-    by_source: bool,
-    filters: Filters,
-    e: crate::error::AppError,
-) -> AppResult<Response> {
-    let refusal = Refusal::from_error(e)?;
-    let page = ReportPage {
-        layout,
-        path,
-        intro,
-        filters,
-        by_source,
-        refusal: Some(refusal.clone()),
-        stats: vec![],
-        chart: String::new(),
-        tables: vec![],
-        notes: vec![],
-        query: String::new(),
-        coming: None,
-    };
-    Ok(refusal.respond(render(&page)))
+/// Active staff by name, and anyone else the filter names (the person filter's list).
+async fn people(db: &mut Db, meta: &Meta) -> AppResult<Vec<(i32, String)>> {
+    if !meta.by_person {
+        return Ok(vec![]);
+    }
+    Ok(sqlx::query_as(
+        "SELECT co.id, trim(concat_ws(' ', c.first_name, c.last_name))
+         FROM contributors co JOIN contacts c ON c.id = co.contact_id
+         JOIN staff_credentials cr ON cr.contributor_id = co.id AND cr.is_active
+         ORDER BY 2, 1",
+    )
+    .fetch_all(&mut **db)
+    .await?)
+}
+
+/// A report page's start: the layout, the person list, and the filters parsed; a refused
+/// filter is the page with the message by the field (422 or 409), no figures.
+async fn start(
+    state: &AppState,
+    db: &mut Db,
+    staff: &Staff,
+    meta: &Meta,
+    f: Filters,
+) -> AppResult<Result<(ReportPage, Ctx), Response>> {
+    let layout = Layout::load(db, staff, meta.title, "/reports").await?;
+    let people = people(db, meta).await?;
+    let studio = layout.settings.clone();
+    let today = state.clock.today(&studio.time_zone);
+    let ctx = Ctx::new(meta, studio, today, &f);
+    let mut page = ReportPage::new(layout, meta, f, people);
+    match ctx {
+        Ok(ctx) => {
+            page.query = query_of(meta, &ctx, &[]);
+            Ok(Ok((page, ctx)))
+        }
+        Err(e) => {
+            let refusal = Refusal::from_error(e)?;
+            page.refusal = Some(refusal.clone());
+            Ok(Err(refusal.respond(render(&page))))
+        }
+    }
 }
 
 fn f64_of(d: Decimal) -> f64 {
@@ -181,9 +315,358 @@ fn csv_response(name: &str, body: String) -> Response {
         .into_response()
 }
 
-const CASH_INTRO: &str = "Invoiced: issued invoices by issue date (credit notes subtract). \
-    Collected: money received by payment date, less refunds (credits applied are not money). \
-    Expected: still owed on open invoices due that month, from today on.";
+fn series(name: &str, values: impl Iterator<Item = Decimal>) -> Series {
+    Series {
+        name: name.into(),
+        values: values.map(f64_of).collect(),
+    }
+}
+
+fn month_labels<'a>(keys: impl Iterator<Item = &'a str>) -> Vec<String> {
+    keys.map(|k| cashflow::month_day(k).map(month_label).unwrap_or_default())
+        .collect()
+}
+
+fn pct(d: Option<Decimal>) -> String {
+    d.map(|d| format!("{d}%")).unwrap_or_else(|| "—".into())
+}
+
+fn hours(d: Decimal) -> String {
+    format!("{d} h")
+}
+
+pub const PROFIT: Meta = Meta {
+    path: "/reports/profit",
+    title: "Profitability",
+    intro: "The projects whose wedding is in the range. Price: the approved price (before tax, \
+        approved change orders included); paid: money received, less refunds. Costs: hours \
+        logged on the project's tasks and its shoot days, each at the person's hourly cost; its \
+        expenses; card fees. Margin = price − costs. Click a heading to sort; the worst margins \
+        come first. The chart shows the first 25 projects in the table's order.",
+    by_source: true,
+    by_person: true,
+};
+
+/// The columns of the profitability table: (heading, number, sort key).
+const PROFIT_COLUMNS: [(&str, bool, profit::SortBy); 12] = [
+    ("Project", false, profit::SortBy::Project),
+    ("Wedding", false, profit::SortBy::WeddingDate),
+    ("Source", false, profit::SortBy::Source),
+    ("Price", true, profit::SortBy::Price),
+    ("Paid", true, profit::SortBy::Paid),
+    ("Hours", true, profit::SortBy::WorkHours),
+    ("Labour", true, profit::SortBy::Labour),
+    ("Crew", true, profit::SortBy::Crew),
+    ("Expenses", true, profit::SortBy::Expenses),
+    ("Fees", true, profit::SortBy::Fees),
+    ("Margin", true, profit::SortBy::Margin),
+    ("Margin %", true, profit::SortBy::MarginPercent),
+];
+
+/// The projects the profitability chart shows: the first of the page, in its order.
+const CHARTED: usize = 25;
+
+/// A chart label: a project's name, short.
+fn short(name: &str) -> String {
+    let name = name.strip_suffix(" wedding").unwrap_or(name);
+    if name.chars().count() > 18 {
+        format!("{}…", name.chars().take(17).collect::<String>())
+    } else {
+        name.to_string()
+    }
+}
+
+async fn profit_page(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    Query(f): Query<Filters>,
+    Query(o): Query<profit::Order>,
+) -> AppResult<Response> {
+    let meta = &PROFIT;
+    let (mut page, ctx) = match start(&state, &mut db, &staff, meta, f).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(refused),
+    };
+    let order = match o.parse() {
+        Ok(o) => o,
+        Err(e) => {
+            let refusal = Refusal::from_error(e)?;
+            page.refusal = Some(refusal.clone());
+            return Ok(refusal.respond(render(&page)));
+        }
+    };
+    let s = &ctx.studio;
+    let r = profit::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        order,
+        &s.currency_code,
+    )
+    .await?;
+    // The first projects of the page in its order (the worst ones by default).
+    let charted = &r.rows[..r.rows.len().min(CHARTED)];
+    page.charts.push(chart::bars(&Chart {
+        title: "Margin per project".into(),
+        labels: charted.iter().map(|x| short(&x.project)).collect(),
+        series: vec![series("Margin", charted.iter().map(|x| x.margin))],
+        format: chart::whole,
+    }));
+    let order_of = |by: profit::SortBy, desc: bool| {
+        vec![
+            ("sort", by.name().to_string()),
+            ("dir", if desc { "desc" } else { "asc" }.to_string()),
+        ]
+    };
+    let columns = PROFIT_COLUMNS
+        .iter()
+        .map(|&(name, num, by)| {
+            let on = by == r.sort;
+            // The sorted column's link turns the order round; another's sorts ascending.
+            let desc = on && !r.descending;
+            Column {
+                name,
+                num,
+                href: Some(format!(
+                    "{}?{}",
+                    meta.path,
+                    query_of(meta, &ctx, &order_of(by, desc))
+                )),
+                sorted: on.then_some(if r.descending {
+                    "descending"
+                } else {
+                    "ascending"
+                }),
+            }
+        })
+        .collect();
+    let row = |x: &profit::ProfitRow, total: bool| {
+        vec![
+            x.project.clone(),
+            if total {
+                String::new()
+            } else {
+                x.wedding_date.format("%b %-d, %Y").to_string()
+            },
+            x.source.clone(),
+            s.money(x.price),
+            s.money(x.paid),
+            hours(x.work_hours),
+            s.money(x.labour),
+            s.money(x.crew),
+            s.money(x.expenses),
+            s.money(x.fees),
+            s.money(x.margin),
+            pct(x.margin_percent),
+        ]
+    };
+    page.tables.push(Table {
+        id: "profit",
+        caption: "Profitability per project",
+        columns,
+        rows: r.rows.iter().map(|x| row(x, false)).collect(),
+        foot: Some(row(&r.total, true)),
+    });
+    page.stats = vec![
+        ("projects", "Projects", r.projects.to_string()),
+        ("price", "Price", s.money(r.total.price)),
+        ("cost", "Costs", s.money(r.total.cost)),
+        ("margin", "Margin", s.money(r.total.margin)),
+        ("margin-percent", "Margin %", pct(r.total.margin_percent)),
+    ];
+    if !r.total.uncosted_hours.is_zero() {
+        page.notes.push(format!(
+            "{} by people without an hourly cost are not in the costs (set it on their page \
+             under Settings > Users).",
+            hours(r.total.uncosted_hours)
+        ));
+    }
+    let (fee_percent, fee_fixed) = card_fee(&mut db).await?;
+    page.notes.push(format!(
+        "Card fees are estimated from the studio's card rate, {fee_percent}% + {} a card \
+         payment. Crew: {} of shoot days.",
+        s.money(fee_fixed),
+        hours(r.total.shoot_hours),
+    ));
+    let keep = order_of(r.sort, r.descending);
+    page.query = query_of(meta, &ctx, &keep);
+    if r.pages > 1 {
+        let at = |n: usize| {
+            let mut q = keep.clone();
+            q.push(("page", n.to_string()));
+            format!("{}?{}", meta.path, query_of(meta, &ctx, &q))
+        };
+        page.pager = Some(Pager {
+            label: format!(
+                "Page {} of {} ({} projects; the CSV has them all)",
+                r.page, r.pages, r.projects
+            ),
+            prev: (r.page > 1).then(|| at(r.page - 1)),
+            next: (r.page < r.pages).then(|| at(r.page + 1)),
+        });
+    }
+    page.keep = keep;
+    Ok(render(&page))
+}
+
+/// The studio's card fee: (percent, fixed amount a payment).
+async fn card_fee(db: &mut Db) -> AppResult<(Decimal, Decimal)> {
+    Ok(
+        sqlx::query_as("SELECT card_fee_percent, card_fee_fixed FROM studio_settings")
+            .fetch_one(&mut **db)
+            .await?,
+    )
+}
+
+async fn profit_csv(
+    State(state): State<AppState>,
+    mut db: Db,
+    Query(f): Query<Filters>,
+    Query(o): Query<profit::Order>,
+) -> AppResult<Response> {
+    let ctx = Ctx::load(&state, &mut db, &PROFIT, &f).await?;
+    let order = o.parse()?;
+    let rows = profit::all(&mut db, ctx.range, ctx.source.as_deref(), ctx.person, order).await?;
+    Ok(csv_response("profitability", profit::csv(&rows)?))
+}
+
+pub const TEAM: Meta = Meta {
+    path: "/reports/team",
+    title: "Team performance",
+    intro: "The tasks completed in the range, per person and task template: planned against \
+        actual hours (above 100% took longer than planned) and the on-time rate (completed on \
+        or before the due day, in the studio's days); the same month by month.",
+    by_source: false,
+    by_person: true,
+};
+
+async fn team_page(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    Query(f): Query<Filters>,
+) -> AppResult<Response> {
+    let meta = &TEAM;
+    let (mut page, ctx) = match start(&state, &mut db, &staff, meta, f).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(refused),
+    };
+    let t = team::report(&mut db, ctx.range, ctx.person, &ctx.studio.time_zone).await?;
+    let labels = month_labels(t.months.iter().filter_map(|m| m.month.as_deref()));
+    page.charts.push(chart::bars(&Chart {
+        title: "Planned and actual hours by month".into(),
+        labels: labels.clone(),
+        series: vec![
+            series("Planned", t.months.iter().map(|m| m.planned_hours)),
+            series("Actual", t.months.iter().map(|m| m.actual_hours)),
+        ],
+        format: chart::whole,
+    }));
+    page.charts.push(chart::bars(&Chart {
+        title: "On-time rate by month (%)".into(),
+        labels,
+        series: vec![series(
+            "On time %",
+            t.months
+                .iter()
+                .map(|m| m.on_time_percent.unwrap_or_default()),
+        )],
+        format: chart::whole,
+    }));
+    let figures = |x: &team::TeamRow| {
+        vec![
+            x.tasks.to_string(),
+            hours(x.planned_hours),
+            hours(x.actual_hours),
+            pct(x.actual_vs_planned_percent),
+            x.with_due_date.to_string(),
+            x.on_time.to_string(),
+            pct(x.on_time_percent),
+        ]
+    };
+    let nums = [
+        ("Tasks", true),
+        ("Planned", true),
+        ("Actual", true),
+        ("Actual / planned", true),
+        ("With a due day", true),
+        ("On time", true),
+        ("On-time rate", true),
+    ];
+    let mut by_person = vec![("Person", false), ("Task template", false)];
+    by_person.extend(nums);
+    let mut by_month = vec![("Month", false)];
+    by_month.extend(nums);
+    let mut foot = vec!["Total".to_string(), String::new()];
+    foot.extend(figures(&t.total));
+    page.tables = vec![
+        Table {
+            id: "team",
+            caption: "Per person and task template",
+            columns: columns(&by_person),
+            rows: t
+                .rows
+                .iter()
+                .map(|x| {
+                    let mut v = vec![
+                        x.person.clone().unwrap_or_default(),
+                        x.template.clone().unwrap_or_default(),
+                    ];
+                    v.extend(figures(x));
+                    v
+                })
+                .collect(),
+            foot: Some(foot),
+        },
+        Table {
+            id: "team-months",
+            caption: "By month",
+            columns: columns(&by_month),
+            rows: t
+                .months
+                .iter()
+                .map(|x| {
+                    let mut v = vec![x.month.clone().unwrap_or_default()];
+                    v.extend(figures(x));
+                    v
+                })
+                .collect(),
+            foot: None,
+        },
+    ];
+    page.stats = vec![
+        ("tasks", "Tasks completed", t.total.tasks.to_string()),
+        (
+            "actual-vs-planned",
+            "Actual / planned",
+            pct(t.total.actual_vs_planned_percent),
+        ),
+        ("on-time", "On time", pct(t.total.on_time_percent)),
+    ];
+    Ok(render(&page))
+}
+
+async fn team_csv(
+    State(state): State<AppState>,
+    mut db: Db,
+    Query(f): Query<Filters>,
+) -> AppResult<Response> {
+    let ctx = Ctx::load(&state, &mut db, &TEAM, &f).await?;
+    let t = team::report(&mut db, ctx.range, ctx.person, &ctx.studio.time_zone).await?;
+    Ok(csv_response("team-performance", team::csv(&t)?))
+}
+
+pub const CASH: Meta = Meta {
+    path: "/reports/cash-flow",
+    title: "Cash flow",
+    intro: "Invoiced: issued invoices by issue date (credit notes subtract). \
+        Collected: money received by payment date, less refunds (credits applied are not money). \
+        Expected: still owed on open invoices due that month, from today on.",
+    by_source: false,
+    by_person: false,
+};
 
 /// The cash flow of the coming six months (this month and the next five): what is expected.
 fn coming_months(today: chrono::NaiveDate) -> String {
@@ -201,33 +684,29 @@ async fn cash_flow(
     staff: Staff,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let layout = Layout::load(&mut db, &staff, "Cash flow", "/reports").await?;
-    let s = &layout.settings;
-    let today = state.clock.today(&s.time_zone);
-    let range = match f.range(today) {
-        Ok(r) => r,
-        Err(e) => return refused(layout, "/reports/cash-flow", CASH_INTRO, false, f, e).await,
+    let (mut page, ctx) = match start(&state, &mut db, &staff, &CASH, f).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(refused),
     };
-    let r = cashflow::report(&mut db, range, today, &s.time_zone, &s.currency_code).await?;
-    let labels = r
-        .months
-        .iter()
-        .map(|m| {
-            cashflow::month_day(&m.month)
-                .map(month_label)
-                .unwrap_or_default()
-        })
-        .collect();
-    let svg = chart::bars(&Chart {
+    let s = &ctx.studio;
+    let r = cashflow::report(
+        &mut db,
+        ctx.range,
+        ctx.today,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
+    page.charts.push(chart::bars(&Chart {
         title: "Cash flow by month".into(),
-        labels,
+        labels: month_labels(r.months.iter().map(|m| m.month.as_str())),
         series: vec![
             series("Invoiced", r.months.iter().map(|m| m.invoiced)),
             series("Collected", r.months.iter().map(|m| m.collected)),
             series("Expected", r.months.iter().map(|m| m.expected)),
         ],
         format: chart::whole,
-    });
+    }));
     let money = |d: Decimal| s.money(d);
     let row = |m: &cashflow::CashMonth| {
         vec![
@@ -237,7 +716,7 @@ async fn cash_flow(
             money(m.expected),
         ]
     };
-    let table = Table {
+    page.tables.push(Table {
         id: "cash-flow",
         caption: "Cash flow by month",
         columns: columns(&[
@@ -248,38 +727,13 @@ async fn cash_flow(
         ]),
         rows: r.months.iter().map(row).collect(),
         foot: Some(row(&r.total)),
-    };
-    let page = ReportPage {
-        path: "/reports/cash-flow",
-        intro: CASH_INTRO,
-        by_source: false,
-        refusal: None,
-        stats: vec![
-            ("outstanding", "Outstanding today", money(r.outstanding)),
-            ("overdue", "Overdue today", money(r.overdue)),
-        ],
-        chart: svg,
-        tables: vec![table],
-        notes: vec![],
-        query: query_of(&f, &range.from.to_string(), &range.to.to_string()),
-        filters: f,
-        coming: Some(coming_months(today)),
-        layout,
-    };
+    });
+    page.stats = vec![
+        ("outstanding", "Outstanding today", money(r.outstanding)),
+        ("overdue", "Overdue today", money(r.overdue)),
+    ];
+    page.coming = Some(coming_months(ctx.today));
     Ok(render(&page))
-}
-
-fn series(name: &str, values: impl Iterator<Item = Decimal>) -> Series {
-    Series {
-        name: name.into(),
-        values: values.map(f64_of).collect(),
-    }
-}
-
-async fn studio_today(state: &AppState, db: &mut Db) -> AppResult<(Studio, chrono::NaiveDate)> {
-    let studio = Studio::load(db).await?;
-    let today = state.clock.today(&studio.time_zone);
-    Ok((studio, today))
 }
 
 async fn cash_flow_csv(
@@ -287,19 +741,29 @@ async fn cash_flow_csv(
     mut db: Db,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let (s, today) = studio_today(&state, &mut db).await?;
-    let range = f.range(today)?;
-    let r = cashflow::report(&mut db, range, today, &s.time_zone, &s.currency_code).await?;
+    let ctx = Ctx::load(&state, &mut db, &CASH, &f).await?;
+    let s = &ctx.studio;
+    let r = cashflow::report(
+        &mut db,
+        ctx.range,
+        ctx.today,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
     Ok(csv_response("cash-flow", cashflow::csv(&r)?))
 }
 
-const ROI_INTRO: &str = "Inquiries created in the range by lead source and campaign; \
-    proposals (a proposal sent), bookings and their revenue (the approved price); spend \
-    entered under Marketing spend; ROI = (revenue − spend) / spend.";
-
-fn pct(d: Option<Decimal>) -> String {
-    d.map(|d| format!("{d}%")).unwrap_or_else(|| "—".into())
-}
+pub const ROI: Meta = Meta {
+    path: "/reports/marketing",
+    title: "Marketing ROI",
+    intro: "Inquiries created in the range by lead source and campaign; \
+        proposals (a proposal sent), bookings and their revenue (the approved price); spend \
+        entered under Marketing spend; ROI = (revenue − spend) / spend. With a person: the \
+        inquiries whose follow-up was given to them (spend is not anyone's and is left out).",
+    by_source: true,
+    by_person: true,
+};
 
 async fn marketing_page(
     State(state): State<AppState>,
@@ -307,16 +771,21 @@ async fn marketing_page(
     staff: Staff,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let layout = Layout::load(&mut db, &staff, "Marketing ROI", "/reports").await?;
-    let s = &layout.settings;
-    let today = state.clock.today(&s.time_zone);
-    let parsed = f.range(today).and_then(|r| Ok((r, f.source()?)));
-    let (range, source) = match parsed {
-        Ok(r) => r,
-        Err(e) => return refused(layout, "/reports/marketing", ROI_INTRO, true, f, e).await,
+    let (mut page, ctx) = match start(&state, &mut db, &staff, &ROI, f).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(refused),
     };
-    let r = marketing::report(&mut db, range, source, &s.time_zone, &s.currency_code).await?;
-    let svg = chart::bars(&Chart {
+    let s = &ctx.studio;
+    let r = marketing::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
+    page.charts.push(chart::bars(&Chart {
         title: "Revenue and spend by lead source".into(),
         labels: r.sources.iter().map(|x| x.source.clone()).collect(),
         series: vec![
@@ -324,7 +793,7 @@ async fn marketing_page(
             series("Spend", r.sources.iter().map(|x| x.spend)),
         ],
         format: chart::whole,
-    });
+    }));
     let row = |x: &marketing::RoiRow, with_campaign: bool| {
         let mut v = vec![x.source.clone()];
         if with_campaign {
@@ -354,7 +823,7 @@ async fn marketing_page(
     by_source.extend(figures);
     let mut by_campaign = vec![("Lead source", false), ("Campaign", false)];
     by_campaign.extend(figures);
-    let tables = vec![
+    page.tables = vec![
         Table {
             id: "by-source",
             caption: "By lead source",
@@ -370,24 +839,11 @@ async fn marketing_page(
             foot: None,
         },
     ];
-    let page = ReportPage {
-        path: "/reports/marketing",
-        intro: ROI_INTRO,
-        by_source: true,
-        refusal: None,
-        stats: vec![
-            ("revenue", "Revenue", s.money(r.total.revenue)),
-            ("spend", "Spend", s.money(r.total.spend)),
-            ("roi", "ROI", pct(r.total.roi_percent)),
-        ],
-        chart: svg,
-        tables,
-        notes: vec![],
-        query: query_of(&f, &range.from.to_string(), &range.to.to_string()),
-        filters: f,
-        coming: None,
-        layout,
-    };
+    page.stats = vec![
+        ("revenue", "Revenue", s.money(r.total.revenue)),
+        ("spend", "Spend", s.money(r.total.spend)),
+        ("roi", "ROI", pct(r.total.roi_percent)),
+    ];
     Ok(render(&page))
 }
 
@@ -396,14 +852,29 @@ async fn marketing_csv(
     mut db: Db,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let (s, today) = studio_today(&state, &mut db).await?;
-    let range = f.range(today)?;
-    let r = marketing::report(&mut db, range, f.source()?, &s.time_zone, &s.currency_code).await?;
+    let ctx = Ctx::load(&state, &mut db, &ROI, &f).await?;
+    let s = &ctx.studio;
+    let r = marketing::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        &s.time_zone,
+        &s.currency_code,
+    )
+    .await?;
     Ok(csv_response("marketing-roi", marketing::csv(&r)?))
 }
 
-const PIPELINE_INTRO: &str = "The inquiries created in each month, by the status they are in \
-    now. Win rate = Booked / (Booked + Closed-Lost).";
+pub const PIPELINE: Meta = Meta {
+    path: "/reports/pipeline",
+    title: "Pipeline",
+    intro: "The inquiries created in each month, by the status they are in now. Win rate = \
+        Booked / (Booked + Closed-Lost). With a person: the inquiries whose follow-up was given \
+        to them.",
+    by_source: true,
+    by_person: true,
+};
 
 const PIPELINE_NOTE: &str = "Average days per stage is not shown: only the moves people make \
     are logged, not the automatic ones (a proposal sent, a booking), so the time in each stage \
@@ -415,27 +886,21 @@ async fn pipeline_page(
     staff: Staff,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let layout = Layout::load(&mut db, &staff, "Pipeline", "/reports").await?;
-    let s = &layout.settings;
-    let today = state.clock.today(&s.time_zone);
-    let parsed = f.range(today).and_then(|r| Ok((r, f.source()?)));
-    let (range, source) = match parsed {
-        Ok(r) => r,
-        Err(e) => return refused(layout, "/reports/pipeline", PIPELINE_INTRO, true, f, e).await,
+    let (mut page, ctx) = match start(&state, &mut db, &staff, &PIPELINE, f).await? {
+        Ok(x) => x,
+        Err(refused) => return Ok(refused),
     };
-    let p = pipeline::report(&mut db, range, source, &s.time_zone).await?;
-    let labels = p
-        .months
-        .iter()
-        .map(|m| {
-            cashflow::month_day(&m.month)
-                .map(month_label)
-                .unwrap_or_default()
-        })
-        .collect();
-    let svg = chart::bars(&Chart {
+    let p = pipeline::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        &ctx.studio.time_zone,
+    )
+    .await?;
+    page.charts.push(chart::bars(&Chart {
         title: "Inquiries by month and status".into(),
-        labels,
+        labels: month_labels(p.months.iter().map(|m| m.month.as_str())),
         series: pipeline::STATUSES
             .iter()
             .enumerate()
@@ -445,7 +910,7 @@ async fn pipeline_page(
             })
             .collect(),
         format: chart::whole,
-    });
+    }));
     let row = |m: &pipeline::PipelineMonth| {
         let mut v = vec![m.month.clone()];
         v.extend(m.counts().iter().map(|n| n.to_string()));
@@ -455,29 +920,18 @@ async fn pipeline_page(
     let mut cols = vec![("Month", false)];
     cols.extend(pipeline::STATUSES.iter().map(|s| (*s, true)));
     cols.push(("Total", true));
-    let page = ReportPage {
-        path: "/reports/pipeline",
-        intro: PIPELINE_INTRO,
-        by_source: true,
-        refusal: None,
-        stats: vec![
-            ("inquiries", "Inquiries", p.total.total.to_string()),
-            ("win-rate", "Win rate", pct(p.win_rate_percent)),
-        ],
-        chart: svg,
-        tables: vec![Table {
-            id: "pipeline",
-            caption: "Inquiries by month and status",
-            columns: columns(&cols),
-            rows: p.months.iter().map(row).collect(),
-            foot: Some(row(&p.total)),
-        }],
-        notes: vec![PIPELINE_NOTE],
-        query: query_of(&f, &range.from.to_string(), &range.to.to_string()),
-        filters: f,
-        coming: None,
-        layout,
-    };
+    page.tables.push(Table {
+        id: "pipeline",
+        caption: "Inquiries by month and status",
+        columns: columns(&cols),
+        rows: p.months.iter().map(row).collect(),
+        foot: Some(row(&p.total)),
+    });
+    page.stats = vec![
+        ("inquiries", "Inquiries", p.total.total.to_string()),
+        ("win-rate", "Win rate", pct(p.win_rate_percent)),
+    ];
+    page.notes.push(PIPELINE_NOTE.into());
     Ok(render(&page))
 }
 
@@ -486,9 +940,15 @@ async fn pipeline_csv(
     mut db: Db,
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
-    let (s, today) = studio_today(&state, &mut db).await?;
-    let range = f.range(today)?;
-    let p = pipeline::report(&mut db, range, f.source()?, &s.time_zone).await?;
+    let ctx = Ctx::load(&state, &mut db, &PIPELINE, &f).await?;
+    let p = pipeline::report(
+        &mut db,
+        ctx.range,
+        ctx.source.clone(),
+        ctx.person,
+        &ctx.studio.time_zone,
+    )
+    .await?;
     Ok(csv_response("pipeline", pipeline::csv(&p)?))
 }
 

@@ -1,5 +1,6 @@
 //! Pipeline: the inquiries created in each of the studio's local months, by the status they
-//! are in now, and the win rate = Booked / (Booked + Closed-Lost) of those inquiries. One
+//! are in now, and the win rate = Booked / (Booked + Closed-Lost) of those inquiries (with a
+//! person: the inquiries whose follow-up to-do was given to them). One
 //! aggregate statement along `idx_inquiries_created`; the months are filled in here (pure).
 //!
 //! Average days per stage is not reported: the audit log holds only the moves people make
@@ -72,6 +73,8 @@ pub struct Pipeline {
     #[schema(value_type = String, format = Date)]
     pub to: NaiveDate,
     pub source: Option<String>,
+    /// The person filter: the inquiries whose follow-up is theirs.
+    pub person: Option<i32>,
     /// Every month of the range: the inquiries created in it, by their status now.
     pub months: Vec<PipelineMonth>,
     pub total: PipelineMonth,
@@ -99,6 +102,7 @@ pub async fn report(
     conn: &mut PgConnection,
     range: Range,
     source: Option<String>,
+    person: Option<i32>,
     time_zone: &str,
 ) -> AppResult<Pipeline> {
     let counts: Vec<Count> = sqlx::query_as(
@@ -107,6 +111,9 @@ pub async fn report(
          FROM inquiries
          WHERE created_at >= $1 AND created_at < $2
            AND ($4::text IS NULL OR COALESCE(NULLIF(btrim(lead_source), ''), $5) = $4)
+           AND ($6::int IS NULL OR EXISTS (SELECT 1 FROM activities a
+                                           WHERE a.inquiry_id = inquiries.id AND a.is_follow_up
+                                             AND a.assigned_to_contributor_id = $6))
          GROUP BY 1, 2",
     )
     .bind(crate::dates::start_of_day(range.from, time_zone))
@@ -114,6 +121,7 @@ pub async fn report(
     .bind(time_zone)
     .bind(source.as_deref())
     .bind(NONE)
+    .bind(person)
     .fetch_all(conn)
     .await?;
     let months = fill(
@@ -132,6 +140,7 @@ pub async fn report(
         from: range.from,
         to: range.to,
         source,
+        person,
         win_rate_percent: win_rate(total.booked, total.closed_lost),
         months,
         total,

@@ -118,11 +118,36 @@ pub struct Filters {
     #[param(schema_with = date_or_empty)]
     #[serde(default)]
     pub to: Option<String>,
-    /// Only this lead source (`(none)`: inquiries without one); empty: every source. Only
-    /// the reports about leads (marketing ROI, pipeline) read it.
+    /// Only this lead source (`(none)`: inquiries without one); empty: every source. The
+    /// reports about leads (marketing ROI, pipeline) and profitability (the project's
+    /// inquiry) read it.
     #[param(schema_with = source_or_empty)]
     #[serde(default)]
     pub source: Option<String>,
+    /// Only this person (a contributor id); empty: everyone. Profitability: the projects they
+    /// logged time on or shot; team performance: their tasks; marketing ROI and pipeline: the
+    /// inquiries whose follow-up is theirs (the sales person the lead was given to). Cash flow
+    /// does not read it (money is not anyone's).
+    #[param(schema_with = person_or_empty)]
+    #[serde(default)]
+    pub person: Option<String>,
+}
+
+fn person_or_empty() -> utoipa::openapi::schema::Schema {
+    let one = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(r"^[0-9]{1,9}$"));
+    crate::http::json::or_empty(one, "A person's id; empty: everyone.")
+}
+
+/// A person filter as sent: empty or absent is everyone; anything but a whole number is a 422
+/// naming `person`. An id that is no one's simply finds nothing.
+pub fn parse_person(s: Option<&str>) -> AppResult<Option<i32>> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) if s.len() <= 9 && s.bytes().all(|b| b.is_ascii_digit()) => Ok(s.parse().ok()),
+        Some(_) => Err(AppError::field("person", "choose a person from the list")),
+    }
 }
 
 fn date_or_empty() -> utoipa::openapi::schema::Schema {
@@ -148,6 +173,10 @@ impl Filters {
 
     pub fn source(&self) -> AppResult<Option<String>> {
         parse_source(self.source.as_deref())
+    }
+
+    pub fn person(&self) -> AppResult<Option<i32>> {
+        parse_person(self.person.as_deref())
     }
 }
 
@@ -218,6 +247,16 @@ mod tests {
         assert_eq!(r.months(), vec![day(2026, 5, 1)]);
         assert_eq!(month_key(day(2026, 5, 1)), "2026-05");
         assert_eq!(month_label(day(2026, 5, 1)), "May 2026");
+    }
+
+    #[test]
+    fn a_person_filter_is_an_id_or_everyone() {
+        assert_eq!(parse_person(None).unwrap(), None);
+        assert_eq!(parse_person(Some(" ")).unwrap(), None);
+        assert_eq!(parse_person(Some("42")).unwrap(), Some(42));
+        assert!(parse_person(Some("-1")).is_err());
+        assert!(parse_person(Some("leo")).is_err());
+        assert!(parse_person(Some("1234567890")).is_err());
     }
 
     #[test]

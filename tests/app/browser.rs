@@ -433,6 +433,50 @@ async fn screenshots() {
     c.close().await.unwrap();
 }
 
+/// The reports with their charts on a synthetic studio of two years (`seed --scale`), for the
+/// README: target/screenshots/report-profit.png and report-team.png.
+#[tokio::test]
+async fn report_screenshots() {
+    let clock = projectflo::clock::Clock::Fixed(
+        chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 10, 15, 18, 0, 0).unwrap(),
+    );
+    let app = TestApp::with_settings_at(crate::helpers::Template::Empty, clock, |_| {}).await;
+    projectflo::seed::studio(&app.db, clock, 2, 120)
+        .await
+        .unwrap();
+    let Some(c) = browser().await else { return };
+    c.set_window_size(1280, 1700).await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    login(
+        &c,
+        &app,
+        "maya@goldenhour.example",
+        projectflo::seed::DEMO_PASSWORD,
+    )
+    .await;
+    for (name, path) in [
+        ("report-profit", "/reports/profit"),
+        ("report-team", "/reports/team"),
+        ("dashboard-owner", "/"),
+    ] {
+        c.goto(&app.url(path)).await.unwrap();
+        let svg = c.find(Locator::Css("svg.chart, .kpis")).await.unwrap();
+        assert!(
+            !svg.text()
+                .await
+                .unwrap_or_default()
+                .contains("Nothing in this range")
+        );
+        std::fs::write(
+            dir.join(format!("{name}.png")),
+            c.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    c.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_couple_fills_in_the_public_form_and_the_lead_is_on_the_board() {
     let app = TestApp::demo().await;

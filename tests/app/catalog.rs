@@ -216,7 +216,7 @@ async fn deleting_something_in_use_says_what_uses_it() {
     let p = assert_problem(resp, 409).await;
     let detail = p["detail"].as_str().unwrap();
     assert!(
-        detail.contains("\"Ceremony\" is still used by 5 quote components, 3 quote coverage lines, 1 film default components"),
+        detail.contains("\"Ceremony\" is still used by 9 quote components, 5 quote coverage lines, 1 film default components"),
         "{detail}"
     );
     assert_eq!(count(&app, "coverage_scenes").await, 6, "nothing deleted");

@@ -160,7 +160,7 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     let (status, html) = get(&format!("{}/login", run.url)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Log in"));
-    assert_eq!(demo_inquiries(&dir).await, 9);
+    assert_eq!(demo_inquiries(&dir).await, 11);
 
     // Ctrl-C: the server and the cluster stop cleanly within 5 s.
     let t = Instant::now();
@@ -259,6 +259,162 @@ async fn bench_api_prints_its_targets_against_pgbench() {
         let rate: f64 = cols[2].parse().unwrap();
         assert!(rate > 0.0 && cols[5] == "0", "{row}");
     }
+}
+
+#[tokio::test]
+async fn bench_reports_times_every_report_and_each_roles_dashboard_on_a_synthetic_studio() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let out = projectflo()
+        .args(["bench", "reports", "--years", "1", "--per-year", "60"])
+        .args(["--samples", "2"])
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("a studio of 1 years at 60 bookings a year"),
+        "{text}"
+    );
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.ends_with("meets") || l.ends_with("MISSES"))
+        .collect();
+    for (name, how) in [
+        ("profitability", "query"),
+        ("profitability", "page"),
+        ("profitability", "API"),
+        ("team", "query"),
+        ("team", "page"),
+        ("team", "API"),
+        ("cash flow", "page"),
+        ("marketing ROI", "API"),
+        ("pipeline", "page"),
+        ("dashboard, Owner", "page"),
+        ("dashboard, Bookkeeper", "page"),
+        ("dashboard, Editor (busiest)", "page"),
+    ] {
+        let row = rows
+            .iter()
+            .find(|l| l.starts_with(&format!("{name} ")) && l.contains(&format!(" {how} ")))
+            .unwrap_or_else(|| panic!("no row for {name} ({how}): {text}"));
+        let cols: Vec<&str> = row.rsplitn(5, ' ').filter(|c| !c.is_empty()).collect();
+        let p95: f64 = row
+            .split_whitespace()
+            .rev()
+            .nth(2)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(p95.is_finite() && p95 > 0.0, "{row} {cols:?}");
+    }
+    // The throwaway database is gone.
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_database WHERE datname LIKE 'projectflo_bench_%'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn seed_scale_makes_a_synthetic_studio_of_years_with_its_distributions() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let out = projectflo()
+        .args(["seed", "--scale", "2", "--per-year", "150"])
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = |sql: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    // The demo studio is there (its catalog is what the synthetic studio books).
+    assert_eq!(
+        n("SELECT count(*) FROM seed_history WHERE name = 'demo'").await,
+        1
+    );
+    let projects = n("SELECT count(*) FROM projects").await;
+    assert!(
+        (200..=310).contains(&projects),
+        "about 2 x 150 bookings: {projects}"
+    );
+    let tasks = n("SELECT count(*) FROM tasks").await;
+    assert!(
+        tasks > projects * 30 && tasks < projects * 55,
+        "about 40 tasks a booking: {tasks}"
+    );
+    // Every source brings leads; referrals convert best.
+    let sources =
+        n("SELECT count(DISTINCT lead_source) FROM inquiries WHERE lead_source IS NOT NULL").await;
+    assert!(sources >= 6, "{sources}");
+    let best: String = sqlx::query_scalar(
+        "SELECT lead_source FROM inquiries WHERE lead_source IS NOT NULL GROUP BY 1
+         ORDER BY avg((status = 'Booked')::int) DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(best, "Referral");
+    // What the reports read agrees with itself: hours kept per project equal the time entries,
+    // paid equals the payments, completed tasks have their time.
+    assert_eq!(
+        n("SELECT (SELECT COALESCE(sum(work_hours), 0) FROM project_hours)::bigint * 100
+              - (SELECT COALESCE(sum(hours), 0) FROM task_time_entries WHERE hours IS NOT NULL)::bigint * 100").await,
+        0
+    );
+    assert_eq!(
+        n("SELECT count(*) FROM builds b WHERE b.project_id IS NOT NULL AND b.total_paid <>
+              (SELECT COALESCE(sum(i.amount_paid), 0) FROM invoices i WHERE i.project_id = b.project_id)
+           OR EXISTS (SELECT 1 FROM invoices i WHERE i.project_id = b.project_id AND i.invoice_number LIKE 'S%'
+                      AND i.amount_paid <> (SELECT COALESCE(sum(p.amount), 0) FROM payments p
+                                            WHERE p.invoice_id = i.id))").await,
+        0
+    );
+    assert_eq!(
+        n("SELECT count(*) FROM tasks t WHERE t.status = 'Completed' AND t.actual_duration_hours IS DISTINCT FROM
+              (SELECT sum(hours) FROM task_time_entries e WHERE e.task_id = t.id)").await,
+        0
+    );
+    assert!(
+        n("SELECT count(*) FROM calendar_events WHERE event_type = 'PROJECT_ASSIGNMENT'").await
+            > projects
+    );
+    assert!(n("SELECT count(*) FROM project_expenses").await > 0);
+    assert!(n("SELECT count(*) FROM invoices WHERE status = 'Overdue'").await >= 0);
+    // Every report and the dashboard answer on it.
+    let owner = app.demo_login("Owner").await;
+    for path in [
+        "/reports/profit",
+        "/reports/profit.csv",
+        "/reports/team",
+        "/reports/cash-flow",
+        "/reports/marketing",
+        "/reports/pipeline",
+        "/",
+    ] {
+        assert_eq!(owner.get(path).await.status(), 200, "{path}");
+    }
+    let html = owner.get("/reports/profit").await.text().await.unwrap();
+    assert!(
+        html.contains("Scale couple"),
+        "the synthetic weddings are in the report"
+    );
 }
 
 #[tokio::test]

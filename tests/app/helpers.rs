@@ -247,6 +247,16 @@ impl TestApp {
         Self::serve(options, clock, change).await
     }
 
+    /// Another server on this test's database, with its own clock and settings (the same
+    /// data, seen at another instant).
+    pub async fn also_at(
+        &self,
+        clock: projectflo::clock::Clock,
+        change: impl FnOnce(&mut Settings),
+    ) -> TestApp {
+        Self::serve(self.options.clone(), clock, change).await
+    }
+
     async fn serve(
         options: PgConnectOptions,
         clock: projectflo::clock::Clock,

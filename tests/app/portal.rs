@@ -8,7 +8,8 @@ pub struct Couple {
     pub records: Vec<(String, i32)>,
 }
 
-/// A booked couple with a project, a quote, an invoice, a document and a delivered film.
+/// A booked couple with a project, a quote, an invoice, a document and a delivered film (its
+/// download link's id under "deliveries").
 pub async fn couple(app: &TestApp, first: &str, email: &str) -> Couple {
     let mut tx = app.db.begin().await.unwrap();
     let contact: i32 = sqlx::query_scalar("INSERT INTO contacts (first_name, last_name, email, type) VALUES ($1, 'Test', $2, 'Client') RETURNING id")
@@ -38,6 +39,9 @@ pub async fn couple(app: &TestApp, first: &str, email: &str) -> Couple {
         .bind(project).fetch_one(&mut *tx).await.unwrap();
     let film: i32 = sqlx::query_scalar("INSERT INTO project_assets (project_id, file_name, asset_type) VALUES ($1, 'highlight.mp4', 'Export') RETURNING id")
         .bind(project).fetch_one(&mut *tx).await.unwrap();
+    // Shared with the couple: the portal shows a film through its live download link.
+    let film: i32 = sqlx::query_scalar("INSERT INTO delivery_links (asset_id, token_hash, expires_at, created_at) VALUES ($1, md5($2) || md5($2), now() + interval '30 days', now()) RETURNING id")
+        .bind(film).bind(email).fetch_one(&mut *tx).await.unwrap();
     tx.commit().await.unwrap();
     Couple {
         client_id: client,

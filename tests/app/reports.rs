@@ -29,7 +29,7 @@ async fn exec(app: &TestApp, sql: &str) {
 }
 
 /// The cells of a table's body and foot rows, as text.
-fn cells(html: &str, id: &str) -> Vec<Vec<String>> {
+pub fn cells(html: &str, id: &str) -> Vec<Vec<String>> {
     let table = html
         .split(&format!("id=\"{id}\""))
         .nth(1)
@@ -54,7 +54,7 @@ fn cells(html: &str, id: &str) -> Vec<Vec<String>> {
 }
 
 /// A cell as a plain number: `$1,234.50` -> `1234.50`, `-$5.00` -> `-5.00`, `33.3%` -> `33.3`.
-fn plain(s: &str) -> String {
+pub fn plain(s: &str) -> String {
     let s: String = s
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
@@ -74,7 +74,7 @@ fn csv_rows(text: &str) -> Vec<Vec<String>> {
 }
 
 /// Every number of the page's table equals the CSV's, row by row.
-fn assert_csv_is_the_table(html: &str, ids: &[&str], csv: &str) {
+pub fn assert_csv_is_the_table(html: &str, ids: &[&str], csv: &str) {
     let mut table: Vec<Vec<String>> = vec![];
     for id in ids {
         table.extend(cells(html, id));

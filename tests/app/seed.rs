@@ -130,7 +130,9 @@ async fn two_seeds_at_once_on_an_empty_studio_load_it_once() {
     );
     assert!(a.unwrap() ^ b.unwrap(), "exactly one of them loads");
     assert_eq!(count(&app, "SELECT count(*) FROM coverage_scenes").await, 6);
-    assert_eq!(count(&app, "SELECT count(*) FROM inquiries").await, 9);
+    // The eight leads of demo.sql, Chloe (seed/postproduction.rs) and the two delivered
+    // weddings of seed/delivery.rs.
+    assert_eq!(count(&app, "SELECT count(*) FROM inquiries").await, 11);
 }
 
 #[tokio::test]
@@ -191,7 +193,8 @@ async fn the_demo_has_a_past_wedding_in_post_production_that_fills_the_capacity_
         &app,
         "SELECT count(DISTINCT e.contributor_id) FROM task_time_entries e
          JOIN tasks t ON t.id = e.task_id JOIN projects p ON p.id = t.project_id
-         WHERE p.wedding_date < current_date",
+         JOIN clients cl ON cl.id = p.client_id JOIN contacts c ON c.id = cl.contact_id
+         WHERE c.email = 'chloe.martin@example.com'",
     )
     .await;
     assert_eq!(editors, 3);
@@ -206,4 +209,53 @@ async fn the_demo_has_a_past_wedding_in_post_production_that_fills_the_capacity_
     )
     .await;
     assert!(planned >= 5, "{planned}");
+}
+
+#[tokio::test]
+async fn the_demo_studio_has_two_delivered_weddings() {
+    let app = TestApp::demo().await;
+    // Hannah & Marcus: booked, paid in full, every task done with time, a film shared, the
+    // survey answered 9 and 10; Zoe & Ben: delivered, survey sent, not answered, a receipt.
+    let row: (i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM invoices i WHERE i.project_id = p.id
+                 AND i.total_amount > COALESCE(i.amount_paid, 0)),
+                (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.status <> 'Completed'),
+                (SELECT count(*) FROM tasks t WHERE t.project_id = p.id AND t.status = 'Completed'
+                 AND EXISTS (SELECT 1 FROM task_time_entries e WHERE e.task_id = t.id)),
+                (SELECT count(*) FROM delivery_links l JOIN project_assets a ON a.id = l.asset_id
+                 WHERE a.project_id = p.id AND a.asset_type = 'Export'),
+                (SELECT count(*) FROM project_expenses x WHERE x.project_id = p.id)
+         FROM projects p JOIN clients cl ON cl.id = p.client_id JOIN contacts c ON c.id = cl.contact_id
+         WHERE c.email = 'hannah.lee@example.com' AND p.delivered_on IS NOT NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((row.0, row.1), (0, 0), "paid in full, every task done");
+    assert!(row.2 > 3 && row.3 >= 1 && row.4 == 3, "{row:?}");
+    let hannah: (Option<i32>, Option<i32>) = sqlx::query_as(
+        "SELECT s.satisfaction_rating, s.nps_score FROM client_feedback_surveys s
+         JOIN projects p ON p.id = s.project_id JOIN clients cl ON cl.id = p.client_id
+         JOIN contacts c ON c.id = cl.contact_id WHERE c.email = 'hannah.lee@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(hannah, (Some(9), Some(10)));
+    let zoe: (Option<chrono::NaiveDate>, i64) = sqlx::query_as(
+        "SELECT s.response_date, (SELECT count(*) FROM project_expenses x
+                                  WHERE x.project_id = p.id AND x.receipt_path IS NOT NULL)
+         FROM client_feedback_surveys s
+         JOIN projects p ON p.id = s.project_id JOIN clients cl ON cl.id = p.client_id
+         JOIN contacts c ON c.id = cl.contact_id WHERE c.email = 'zoe.carter@example.com'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(zoe, (None, 1));
+    // Raw footage and project files stay with the studio: no link points at them.
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM delivery_links l JOIN project_assets a ON a.id = l.asset_id WHERE a.asset_type <> 'Export'").await,
+        0
+    );
 }

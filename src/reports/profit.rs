@@ -1,0 +1,638 @@
+//! Profitability per project: the projects whose wedding day is in the range (the wedding is
+//! when the work is done and the price earned; the default range, the last 12 months up to
+//! today, is the weddings that have happened), each with
+//! - price: the approved price (the contract's total before tax, with the approved change
+//!   orders: `builds.approved_price`, which booking sets and each approved change order moves);
+//! - paid: money received on its invoices, less refunds (`builds.total_paid`; tax included, as
+//!   paid; credits applied are not money);
+//! - labour: hours logged on its tasks x each person's hourly cost;
+//! - crew: hours of its shoot days (live PROJECT_ASSIGNMENT events) x each person's hourly cost;
+//! - expenses: its `project_expenses`;
+//! - fees: an estimate of the card processor's fee on each card payment (the studio's
+//!   `card_fee_percent` of the amount plus `card_fee_fixed`; the spec's payments have no fee);
+//! - margin = price - (labour + crew + expenses + fees), and margin % of the price.
+//!
+//! Hours come from `project_hours` (kept by the database as time is logged and crews change),
+//! costs from the people's current hourly cost; a person without one costs nothing and their
+//! hours are counted apart ("hours without a cost"). One aggregate statement; the arithmetic,
+//! the order and the page are pure functions below.
+use super::range::{NONE, Range};
+use crate::error::{AppError, AppResult};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use utoipa::{IntoParams, ToSchema};
+
+/// Rows on a page of the report (the page and the API); the CSV has every row.
+pub const PAGE: usize = 100;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Row {
+    project_id: i32,
+    project: String,
+    wedding_date: NaiveDate,
+    booking_date: Option<NaiveDate>,
+    source: String,
+    price: Decimal,
+    paid: Decimal,
+    work_hours: Decimal,
+    labour: Decimal,
+    shoot_hours: Decimal,
+    crew: Decimal,
+    expenses: Decimal,
+    fees: Decimal,
+    uncosted_hours: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProfitRow {
+    pub project_id: i32,
+    /// The project's name ("Olivia & Daniel wedding").
+    pub project: String,
+    #[schema(value_type = String, format = Date)]
+    pub wedding_date: NaiveDate,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub booking_date: Option<NaiveDate>,
+    /// The lead source of the project's inquiry, "(none)" without one.
+    pub source: String,
+    /// The approved price (before tax, approved change orders included).
+    #[schema(value_type = String)]
+    pub price: Decimal,
+    /// Money received on the project's invoices, less refunds.
+    #[schema(value_type = String)]
+    pub paid: Decimal,
+    /// Hours logged on the project's tasks.
+    #[schema(value_type = String)]
+    pub work_hours: Decimal,
+    /// Those hours x each person's hourly cost.
+    #[schema(value_type = String)]
+    pub labour: Decimal,
+    /// Hours of the project's shoot days (crew assignments).
+    #[schema(value_type = String)]
+    pub shoot_hours: Decimal,
+    /// Those hours x each person's hourly cost.
+    #[schema(value_type = String)]
+    pub crew: Decimal,
+    #[schema(value_type = String)]
+    pub expenses: Decimal,
+    /// Card processing fees (estimated from the studio's card fee settings).
+    #[schema(value_type = String)]
+    pub fees: Decimal,
+    /// labour + crew + expenses + fees.
+    #[schema(value_type = String)]
+    pub cost: Decimal,
+    /// price - cost.
+    #[schema(value_type = String)]
+    pub margin: Decimal,
+    /// margin / price, in percent, one decimal; absent when the price is zero.
+    #[schema(value_type = Option<String>)]
+    pub margin_percent: Option<Decimal>,
+    /// Hours (work and shoot) by people without an hourly cost: not in the costs.
+    #[schema(value_type = String)]
+    pub uncosted_hours: Decimal,
+}
+
+/// The columns the report sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    Project,
+    WeddingDate,
+    Source,
+    Price,
+    Paid,
+    WorkHours,
+    Labour,
+    ShootHours,
+    Crew,
+    Expenses,
+    Fees,
+    Cost,
+    Margin,
+    MarginPercent,
+}
+
+impl SortBy {
+    pub const ALL: [SortBy; 14] = [
+        SortBy::Project,
+        SortBy::WeddingDate,
+        SortBy::Source,
+        SortBy::Price,
+        SortBy::Paid,
+        SortBy::WorkHours,
+        SortBy::Labour,
+        SortBy::ShootHours,
+        SortBy::Crew,
+        SortBy::Expenses,
+        SortBy::Fees,
+        SortBy::Cost,
+        SortBy::Margin,
+        SortBy::MarginPercent,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SortBy::Project => "project",
+            SortBy::WeddingDate => "wedding_date",
+            SortBy::Source => "source",
+            SortBy::Price => "price",
+            SortBy::Paid => "paid",
+            SortBy::WorkHours => "work_hours",
+            SortBy::Labour => "labour",
+            SortBy::ShootHours => "shoot_hours",
+            SortBy::Crew => "crew",
+            SortBy::Expenses => "expenses",
+            SortBy::Fees => "fees",
+            SortBy::Cost => "cost",
+            SortBy::Margin => "margin",
+            SortBy::MarginPercent => "margin_percent",
+        }
+    }
+
+    fn parse(s: &str) -> Option<SortBy> {
+        SortBy::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+/// The order and the page of the report (query parameters of the page and the API; the CSV
+/// takes the order too).
+#[derive(Debug, Default, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Order {
+    /// The column to sort by; empty: margin_percent (the worst projects first).
+    #[param(schema_with = sort_or_empty)]
+    #[serde(default)]
+    pub sort: Option<String>,
+    /// `asc` or `desc`; empty: ascending (the lowest first).
+    #[param(schema_with = dir_or_empty)]
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// The page, from 1; empty: the first. 100 rows a page.
+    #[param(schema_with = page_or_empty)]
+    #[serde(default)]
+    pub page: Option<String>,
+}
+
+fn sort_or_empty() -> utoipa::openapi::schema::Schema {
+    let one = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(SortBy::ALL.map(SortBy::name).to_vec()));
+    crate::http::json::or_empty(one, "The column to sort by; empty: margin_percent.")
+}
+
+fn dir_or_empty() -> utoipa::openapi::schema::Schema {
+    let one = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(["asc", "desc"]));
+    crate::http::json::or_empty(one, "asc or desc; empty: asc.")
+}
+
+fn page_or_empty() -> utoipa::openapi::schema::Schema {
+    let one = utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .pattern(Some(r"^[1-9][0-9]{0,5}$"));
+    crate::http::json::or_empty(one, "A page number from 1; empty: 1.")
+}
+
+/// The order as parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub by: SortBy,
+    pub desc: bool,
+    /// From 1.
+    pub page: usize,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            by: SortBy::MarginPercent,
+            desc: false,
+            page: 1,
+        }
+    }
+}
+
+impl Order {
+    /// The order these parameters name; a value outside the lists is a 422 by its field.
+    pub fn parse(&self) -> AppResult<Sort> {
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let by = match text(&self.sort) {
+            None => SortBy::MarginPercent,
+            Some(s) => SortBy::parse(&s)
+                .ok_or_else(|| AppError::field("sort", "choose one of the report's columns"))?,
+        };
+        let desc = match text(&self.dir).as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(_) => return Err(AppError::field("dir", "asc or desc")),
+        };
+        let page = match text(&self.page) {
+            None => 1,
+            Some(s) => s
+                .parse::<usize>()
+                .ok()
+                .filter(|p| (1..=999_999).contains(p))
+                .ok_or_else(|| AppError::field("page", "a page number from 1"))?,
+        };
+        Ok(Sort { by, desc, page })
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Profit {
+    #[schema(value_type = String, format = Date)]
+    pub from: NaiveDate,
+    #[schema(value_type = String, format = Date)]
+    pub to: NaiveDate,
+    pub source: Option<String>,
+    pub person: Option<i32>,
+    pub currency: String,
+    /// The column the rows are sorted by, and whether the highest come first.
+    #[schema(value_type = String)]
+    pub sort: SortBy,
+    pub descending: bool,
+    /// This page (from 1), the number of pages and of projects.
+    pub page: usize,
+    pub pages: usize,
+    pub projects: usize,
+    /// This page's projects, in the order asked.
+    pub rows: Vec<ProfitRow>,
+    /// Every project of the range added up (margin % of the summed price).
+    pub total: ProfitRow,
+}
+
+/// margin / price in percent with one decimal (pure); none when the price is zero.
+pub fn margin_percent(margin: Decimal, price: Decimal) -> Option<Decimal> {
+    (!price.is_zero()).then(|| super::csv_cell::one(margin * Decimal::ONE_HUNDRED / price))
+}
+
+fn row(r: &Row) -> ProfitRow {
+    let two = super::csv_cell::two;
+    let cost = r.labour + r.crew + r.expenses + r.fees;
+    let margin = r.price - cost;
+    ProfitRow {
+        project_id: r.project_id,
+        project: r.project.clone(),
+        wedding_date: r.wedding_date,
+        booking_date: r.booking_date,
+        source: r.source.clone(),
+        price: two(r.price),
+        paid: two(r.paid),
+        work_hours: two(r.work_hours),
+        labour: two(r.labour),
+        shoot_hours: two(r.shoot_hours),
+        crew: two(r.crew),
+        expenses: two(r.expenses),
+        fees: two(r.fees),
+        cost: two(cost),
+        margin: two(margin),
+        margin_percent: margin_percent(margin, r.price),
+        uncosted_hours: two(r.uncosted_hours),
+    }
+}
+
+/// The projects in the asked order (pure): ties by wedding day, then id, so that a page is the
+/// same every time; an absent margin % (no price) sorts below every number.
+pub fn sort(rows: &mut [ProfitRow], by: SortBy, desc: bool) {
+    rows.sort_by(|a, b| {
+        let o = match by {
+            SortBy::Project => a.project.to_lowercase().cmp(&b.project.to_lowercase()),
+            SortBy::WeddingDate => a.wedding_date.cmp(&b.wedding_date),
+            SortBy::Source => a.source.cmp(&b.source),
+            SortBy::Price => a.price.cmp(&b.price),
+            SortBy::Paid => a.paid.cmp(&b.paid),
+            SortBy::WorkHours => a.work_hours.cmp(&b.work_hours),
+            SortBy::Labour => a.labour.cmp(&b.labour),
+            SortBy::ShootHours => a.shoot_hours.cmp(&b.shoot_hours),
+            SortBy::Crew => a.crew.cmp(&b.crew),
+            SortBy::Expenses => a.expenses.cmp(&b.expenses),
+            SortBy::Fees => a.fees.cmp(&b.fees),
+            SortBy::Cost => a.cost.cmp(&b.cost),
+            SortBy::Margin => a.margin.cmp(&b.margin),
+            SortBy::MarginPercent => a.margin_percent.cmp(&b.margin_percent),
+        };
+        let o = if desc { o.reverse() } else { o };
+        o.then_with(|| a.wedding_date.cmp(&b.wedding_date))
+            .then_with(|| a.project_id.cmp(&b.project_id))
+    });
+}
+
+/// Every row added up (pure).
+pub fn total(rows: &[ProfitRow]) -> ProfitRow {
+    let sum = |f: fn(&ProfitRow) -> Decimal| rows.iter().map(f).sum::<Decimal>();
+    let r = Row {
+        project_id: 0,
+        project: "Total".into(),
+        wedding_date: NaiveDate::MIN,
+        booking_date: None,
+        source: String::new(),
+        price: sum(|r| r.price),
+        paid: sum(|r| r.paid),
+        work_hours: sum(|r| r.work_hours),
+        labour: sum(|r| r.labour),
+        shoot_hours: sum(|r| r.shoot_hours),
+        crew: sum(|r| r.crew),
+        expenses: sum(|r| r.expenses),
+        fees: sum(|r| r.fees),
+        uncosted_hours: sum(|r| r.uncosted_hours),
+    };
+    row(&r)
+}
+
+/// The statement: the projects of the range (`idx_projects_wedding_id`) with their build and
+/// inquiry by key; then, for all of them at once (`= ANY` of their ids, along an index: as
+/// LATERAL per project the plan joined every project to every person; as a join the planner
+/// could not see how few projects a range holds and read every row), their hours per person
+/// from `project_hours` (its primary key) with each person's cost, expenses
+/// (`idx_project_expenses_project_amount`) and card payments (`idx_invoices_project`,
+/// `idx_payments_invoice`).
+pub const SQL: &str = "
+WITH p AS MATERIALIZED (
+  SELECT p.id, p.project_name, p.wedding_date, p.booking_date, b.approved_price, b.total_paid,
+         COALESCE(NULLIF(btrim(q.lead_source), ''), $4) AS source
+  FROM projects p
+  JOIN builds b ON b.project_id = p.id
+  LEFT JOIN inquiries q ON q.id = b.inquiry_id
+  WHERE p.wedding_date >= $1 AND p.wedding_date < $2
+    AND ($3::text IS NULL OR COALESCE(NULLIF(btrim(q.lead_source), ''), $4) = $3)
+    AND ($5::int IS NULL OR EXISTS (SELECT 1 FROM project_hours ph
+                                    WHERE ph.project_id = p.id AND ph.contributor_id = $5))
+), ids AS (SELECT array_agg(id) AS ids FROM p
+), hours AS (
+  SELECT h.project_id, sum(h.work_hours) AS work_hours,
+         round(sum(h.work_hours * COALESCE(c.hourly_cost, 0)), 2) AS labour,
+         sum(h.shoot_hours) AS shoot_hours,
+         round(sum(h.shoot_hours * COALESCE(c.hourly_cost, 0)), 2) AS crew,
+         COALESCE(sum(h.work_hours + h.shoot_hours) FILTER (WHERE c.hourly_cost IS NULL), 0)
+           AS uncosted_hours
+  FROM ids, project_hours h JOIN contributors c ON c.id = h.contributor_id
+  WHERE h.project_id = ANY (ids.ids)
+  GROUP BY 1
+), spent AS (
+  SELECT x.project_id, sum(x.amount) AS expenses FROM ids, project_expenses x
+  WHERE x.project_id = ANY (ids.ids) GROUP BY 1
+), fees AS (
+  SELECT i.project_id,
+         sum(round(pm.amount * s.card_fee_percent / 100 + s.card_fee_fixed, 2)) AS fees
+  FROM ids, invoices i JOIN payments pm ON pm.invoice_id = i.id CROSS JOIN studio_settings s
+  WHERE i.project_id = ANY (ids.ids) AND pm.payment_method = 'Card'
+  GROUP BY 1
+)
+SELECT p.id AS project_id, COALESCE(p.project_name, '') AS project, p.wedding_date,
+       p.booking_date, p.source, p.approved_price AS price, p.total_paid AS paid,
+       COALESCE(hours.work_hours, 0) AS work_hours, COALESCE(hours.labour, 0) AS labour,
+       COALESCE(hours.shoot_hours, 0) AS shoot_hours, COALESCE(hours.crew, 0) AS crew,
+       COALESCE(spent.expenses, 0) AS expenses, COALESCE(fees.fees, 0) AS fees,
+       COALESCE(hours.uncosted_hours, 0) AS uncosted_hours
+FROM p
+LEFT JOIN hours ON hours.project_id = p.id
+LEFT JOIN spent ON spent.project_id = p.id
+LEFT JOIN fees ON fees.project_id = p.id";
+
+/// Every project of the range that the filters keep, in the order asked (pure after the one
+/// statement).
+pub async fn all(
+    conn: &mut PgConnection,
+    range: Range,
+    source: Option<&str>,
+    person: Option<i32>,
+    order: Sort,
+) -> AppResult<Vec<ProfitRow>> {
+    let rows: Vec<Row> = sqlx::query_as(SQL)
+        .bind(range.from)
+        .bind(range.end())
+        .bind(source)
+        .bind(NONE)
+        .bind(person)
+        .fetch_all(conn)
+        .await?;
+    let mut rows: Vec<ProfitRow> = rows.iter().map(row).collect();
+    sort(&mut rows, order.by, order.desc);
+    Ok(rows)
+}
+
+/// The report: one page of the projects in the asked order, and the total of every project.
+pub async fn report(
+    conn: &mut PgConnection,
+    range: Range,
+    source: Option<String>,
+    person: Option<i32>,
+    order: Sort,
+    currency: &str,
+) -> AppResult<Profit> {
+    let rows = all(conn, range, source.as_deref(), person, order).await?;
+    Ok(paged(rows, range, source, person, order, currency))
+}
+
+/// One page of the sorted rows and the total of all (pure).
+pub fn paged(
+    rows: Vec<ProfitRow>,
+    range: Range,
+    source: Option<String>,
+    person: Option<i32>,
+    order: Sort,
+    currency: &str,
+) -> Profit {
+    let projects = rows.len();
+    let pages = projects.div_ceil(PAGE).max(1);
+    let total = total(&rows);
+    let rows = rows
+        .into_iter()
+        .skip((order.page - 1).saturating_mul(PAGE))
+        .take(PAGE)
+        .collect();
+    Profit {
+        from: range.from,
+        to: range.to,
+        source,
+        person,
+        currency: currency.to_string(),
+        sort: order.by,
+        descending: order.desc,
+        page: order.page,
+        pages,
+        projects,
+        rows,
+        total,
+    }
+}
+
+fn opt(d: Option<Decimal>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// Every project (all pages) and the total as CSV, the same numbers as the page.
+pub fn csv(rows: &[ProfitRow]) -> AppResult<String> {
+    let amount = super::csv_cell::amount;
+    let mut out = vec![
+        [
+            "project_id",
+            "project",
+            "wedding_date",
+            "source",
+            "price",
+            "paid",
+            "work_hours",
+            "labour",
+            "shoot_hours",
+            "crew",
+            "expenses",
+            "fees",
+            "cost",
+            "margin",
+            "margin_percent",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    let t = total(rows);
+    for (i, r) in rows.iter().chain([&t]).enumerate() {
+        let last = i == rows.len();
+        out.push(vec![
+            if last {
+                String::new()
+            } else {
+                r.project_id.to_string()
+            },
+            r.project.clone(),
+            if last {
+                String::new()
+            } else {
+                r.wedding_date.to_string()
+            },
+            r.source.clone(),
+            amount(r.price),
+            amount(r.paid),
+            amount(r.work_hours),
+            amount(r.labour),
+            amount(r.shoot_hours),
+            amount(r.crew),
+            amount(r.expenses),
+            amount(r.fees),
+            amount(r.cost),
+            amount(r.margin),
+            opt(r.margin_percent),
+        ]);
+    }
+    super::csv_cell::csv_of(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn r(id: i32, price: &str, labour: &str, expenses: &str, fees: &str) -> ProfitRow {
+        row(&Row {
+            project_id: id,
+            project: format!("P{id}"),
+            wedding_date: NaiveDate::from_ymd_opt(2026, 1, id as u32).unwrap(),
+            booking_date: None,
+            source: "Google".into(),
+            price: d(price),
+            paid: d("0"),
+            work_hours: d("10"),
+            labour: d(labour),
+            shoot_hours: d("0"),
+            crew: d("100"),
+            expenses: d(expenses),
+            fees: d(fees),
+            uncosted_hours: d("0"),
+        })
+    }
+
+    #[test]
+    fn the_margin_is_the_price_less_every_cost() {
+        let x = r(1, "5000", "1200.50", "300", "45.25");
+        assert_eq!(x.cost, d("1645.75"));
+        assert_eq!(x.margin, d("3354.25"));
+        assert_eq!(x.margin_percent, Some(d("67.1")));
+        assert_eq!(x.cost.to_string(), "1645.75");
+        let free = r(2, "0", "10", "0", "0");
+        assert_eq!(free.margin, d("-110"));
+        assert_eq!(free.margin_percent, None);
+        assert_eq!(margin_percent(d("-1"), d("3")), Some(d("-33.3")));
+    }
+
+    #[test]
+    fn the_worst_come_first_and_every_column_sorts_both_ways() {
+        let mut rows = vec![
+            r(1, "5000", "1000", "0", "0"),
+            r(2, "3000", "2500", "0", "0"),
+            r(3, "0", "50", "0", "0"),
+            r(4, "4000", "100", "900", "0"),
+        ];
+        sort(&mut rows, SortBy::MarginPercent, false);
+        let ids: Vec<i32> = rows.iter().map(|r| r.project_id).collect();
+        assert_eq!(ids, [3, 2, 4, 1]);
+        sort(&mut rows, SortBy::Margin, true);
+        let ids: Vec<i32> = rows.iter().map(|r| r.project_id).collect();
+        assert_eq!(ids, [1, 4, 2, 3]);
+        for by in SortBy::ALL {
+            sort(&mut rows, by, false);
+            sort(&mut rows, by, true);
+            assert_eq!(SortBy::parse(by.name()), Some(by));
+        }
+    }
+
+    #[test]
+    fn the_total_adds_up_and_pages_hold_a_hundred() {
+        let rows: Vec<ProfitRow> = (1..=28)
+            .cycle()
+            .take(250)
+            .enumerate()
+            .map(|(i, day)| {
+                let mut x = r(day, "1000", "100", "0", "0");
+                x.project_id = i as i32 + 1;
+                x
+            })
+            .collect();
+        let range = Range {
+            from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            to: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        };
+        let order = Sort {
+            page: 3,
+            ..Sort::default()
+        };
+        let p = paged(rows, range, None, None, order, "USD");
+        assert_eq!((p.projects, p.pages, p.rows.len()), (250, 3, 50));
+        assert_eq!(p.total.price, d("250000.00"));
+        assert_eq!(p.total.cost, d("50000.00"));
+        assert_eq!(p.total.margin_percent, Some(d("80.0")));
+    }
+
+    #[test]
+    fn bad_orders_name_their_field() {
+        let o = |s: &str, dir: &str, page: &str| Order {
+            sort: Some(s.into()),
+            dir: Some(dir.into()),
+            page: Some(page.into()),
+        };
+        assert_eq!(o("", "", "").parse().unwrap(), Sort::default());
+        let s = o("labour", "desc", "2").parse().unwrap();
+        assert_eq!((s.by, s.desc, s.page), (SortBy::Labour, true, 2));
+        for (bad, field) in [
+            (o("price; drop", "", ""), "sort"),
+            (o("", "up", ""), "dir"),
+            (o("", "", "0"), "page"),
+            (o("", "", "x"), "page"),
+        ] {
+            match bad.parse().unwrap_err() {
+                AppError::Validation { errors, .. } => assert_eq!(errors[0].field, field),
+                e => panic!("{e:?}"),
+            }
+        }
+    }
+}
