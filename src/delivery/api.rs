@@ -35,6 +35,13 @@ pub fn routes() -> Routes {
 
 pub const TUS_VERSION: &str = "1.0.0";
 
+/// The one tus version spoken (the `Tus-Resumable` header).
+#[derive(ToSchema)]
+pub enum TusVersion {
+    #[schema(rename = "1.0.0")]
+    V1,
+}
+
 fn tus(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
@@ -86,8 +93,9 @@ fn uuid_of(s: &str) -> AppResult<uuid::Uuid> {
 /// where to PATCH the bytes.
 #[utoipa::path(post, path = "/api/v1/projects/{id}/uploads", tag = "delivery",
     params(("id" = i32, Path, description = "The project"),
-        ("Tus-Resumable" = String, Header, description = "1.0.0"),
-        ("Upload-Length" = i64, Header, description = "The file's size in bytes"),
+        ("Tus-Resumable" = TusVersion, Header, description = "The tus version: 1.0.0"),
+        ("Upload-Length" = i64, Header, minimum = 1, maximum = 1_099_511_627_776.0,
+         description = "The file's size in bytes"),
         ("Upload-Metadata" = Option<String>, Header,
          description = "filename, asset_type, scene, filetype: each `key base64(value)`")),
     responses((status = 201, description = "Created", headers(
@@ -167,7 +175,7 @@ async fn upload_offset(mut db: Db, ApiPath(id): ApiPath<String>) -> AppResult<Re
 /// at most the server's body limit. 409 when the offset is not the server's (ask it again).
 #[utoipa::path(patch, path = "/api/v1/uploads/{id}", tag = "delivery",
     params(("id" = String, Path, description = "The upload (a UUID)"),
-        ("Upload-Offset" = i64, Header, description = "Where these bytes go")),
+        ("Upload-Offset" = i64, Header, minimum = 0, description = "Where these bytes go")),
     request_body(content = Vec<u8>, content_type = "application/offset+octet-stream"),
     responses((status = 204, description = "Appended", headers(
         ("Upload-Offset" = i64, description = "The new offset"),
@@ -321,7 +329,9 @@ async fn list_expenses(mut db: Db, ApiPath(id): ApiPath<i32>) -> AppResult<Json<
 #[utoipa::path(post, path = "/api/v1/projects/{id}/expenses", tag = "delivery",
     params(("id" = i32, Path, description = "The project")),
     request_body = NewExpense,
-    responses((status = 201, body = Expense)))]
+    responses((status = 201, body = Expense),
+        (status = 404, description = "No such project", body = crate::http::error::Problem),
+        (status = 422, description = "A field to correct", body = crate::http::error::Problem)))]
 async fn create_expense(
     State(state): State<AppState>,
     mut db: Db,

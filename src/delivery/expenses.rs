@@ -37,10 +37,22 @@ pub struct Expense {
 #[derive(Debug, Default, Clone, serde::Deserialize, utoipa::ToSchema)]
 pub struct NewExpense {
     /// YYYY-MM-DD.
+    #[schema(schema_with = crate::http::json::date)]
     pub expense_date: String,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub description: String,
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+    )]
     pub category: String,
-    /// Above zero, at most 99,999,999.99, two decimals at most.
+    /// Above zero, at most 99,999,999.99, two decimals at most, e.g. "250.00".
+    #[schema(pattern = r"^([1-9][0-9]{0,7}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?))$")]
     pub amount: String,
 }
 

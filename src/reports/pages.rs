@@ -442,14 +442,12 @@ async fn profit_page(
             }
         })
         .collect();
-    let row = |x: &profit::ProfitRow, total: bool| {
+    let row = |x: &profit::ProfitRow| {
         vec![
             x.project.clone(),
-            if total {
-                String::new()
-            } else {
-                x.wedding_date.format("%b %-d, %Y").to_string()
-            },
+            x.wedding_date
+                .map(|d| d.format("%b %-d, %Y").to_string())
+                .unwrap_or_default(),
             x.source.clone(),
             s.money(x.price),
             s.money(x.paid),
@@ -466,8 +464,8 @@ async fn profit_page(
         id: "profit",
         caption: "Profitability per project",
         columns,
-        rows: r.rows.iter().map(|x| row(x, false)).collect(),
-        foot: Some(row(&r.total, true)),
+        rows: r.rows.iter().map(row).collect(),
+        foot: Some(row(&r.total)),
     });
     page.stats = vec![
         ("projects", "Projects", r.projects.to_string()),

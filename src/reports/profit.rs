@@ -50,8 +50,9 @@ pub struct ProfitRow {
     pub project_id: i32,
     /// The project's name ("Olivia & Daniel wedding").
     pub project: String,
-    #[schema(value_type = String, format = Date)]
-    pub wedding_date: NaiveDate,
+    /// Absent on the total.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub wedding_date: Option<NaiveDate>,
     #[schema(value_type = Option<String>, format = Date)]
     pub booking_date: Option<NaiveDate>,
     /// The lead source of the project's inquiry, "(none)" without one.
@@ -280,7 +281,7 @@ fn row(r: &Row) -> ProfitRow {
     ProfitRow {
         project_id: r.project_id,
         project: r.project.clone(),
-        wedding_date: r.wedding_date,
+        wedding_date: Some(r.wedding_date),
         booking_date: r.booking_date,
         source: r.source.clone(),
         price: two(r.price),
@@ -330,7 +331,7 @@ pub fn total(rows: &[ProfitRow]) -> ProfitRow {
     let r = Row {
         project_id: 0,
         project: "Total".into(),
-        wedding_date: NaiveDate::MIN,
+        wedding_date: NaiveDate::MIN, // replaced below: the total has no wedding day
         booking_date: None,
         source: String::new(),
         price: sum(|r| r.price),
@@ -343,7 +344,10 @@ pub fn total(rows: &[ProfitRow]) -> ProfitRow {
         fees: sum(|r| r.fees),
         uncosted_hours: sum(|r| r.uncosted_hours),
     };
-    row(&r)
+    ProfitRow {
+        wedding_date: None,
+        ..row(&r)
+    }
 }
 
 /// The statement: the projects of the range (`idx_projects_wedding_id`) with their build and
@@ -502,11 +506,7 @@ pub fn csv(rows: &[ProfitRow]) -> AppResult<String> {
                 r.project_id.to_string()
             },
             r.project.clone(),
-            if last {
-                String::new()
-            } else {
-                r.wedding_date.to_string()
-            },
+            r.wedding_date.map(|d| d.to_string()).unwrap_or_default(),
             r.source.clone(),
             amount(r.price),
             amount(r.paid),

@@ -160,7 +160,8 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     let (status, html) = get(&format!("{}/login", run.url)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Log in"));
-    assert_eq!(demo_inquiries(&dir).await, 11);
+    let leads = demo_inquiries(&dir).await;
+    assert_eq!(leads, 11, "the demo's leads");
 
     // Ctrl-C: the server and the cluster stop cleanly within 5 s.
     let t = Instant::now();
@@ -181,14 +182,14 @@ async fn demo_serves_reuses_its_data_stops_on_ctrl_c_and_recovers_after_kill_9()
     // Second run: same data, nothing loaded twice.
     let mut run = start_demo(&dir);
     assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
-    assert_eq!(demo_inquiries(&dir).await, 9);
+    assert_eq!(demo_inquiries(&dir).await, leads);
 
     // kill -9: the next start recovers by itself.
     run.child.kill().unwrap();
     run.child.wait().unwrap();
     let mut run = start_demo(&dir);
     assert_eq!(get(&format!("{}/readyz", run.url)).await.0, 200);
-    assert_eq!(demo_inquiries(&dir).await, 9);
+    assert_eq!(demo_inquiries(&dir).await, leads);
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(run.child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
