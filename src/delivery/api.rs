@@ -93,7 +93,7 @@ fn uuid_of(s: &str) -> AppResult<uuid::Uuid> {
 /// where to PATCH the bytes.
 #[utoipa::path(post, path = "/api/v1/projects/{id}/uploads", tag = "delivery",
     params(("id" = i32, Path, description = "The project"),
-        ("Tus-Resumable" = TusVersion, Header, description = "The tus version: 1.0.0"),
+        ("Tus-Resumable" = inline(TusVersion), Header, description = "The tus version: 1.0.0"),
         ("Upload-Length" = i64, Header, minimum = 1, maximum = 1_099_511_627_776.0,
          description = "The file's size in bytes"),
         ("Upload-Metadata" = Option<String>, Header,

@@ -95,11 +95,13 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+/// A path that does not parse (`/api/v1/projects/None`) names nothing: 404, like an id that
+/// parses but is not there.
 impl From<PathRejection> for AppError {
     fn from(r: PathRejection) -> Self {
         AppError::BadRequest {
-            status: StatusCode::BAD_REQUEST,
-            message: format!("invalid path: {}", r.body_text()),
+            status: StatusCode::NOT_FOUND,
+            message: format!("nothing is at this address: {}", r.body_text()),
         }
     }
 }

@@ -115,12 +115,20 @@ async fn a_created_scene_can_be_read_back_and_a_duplicate_is_a_409() {
 }
 
 #[tokio::test]
-async fn an_unknown_id_is_a_404_problem_and_a_bad_id_a_400() {
+async fn an_unknown_id_and_one_that_is_not_a_number_are_404_problems() {
     let app = TestApp::spawn().await;
     let s = app.owner().await;
     let body = assert_problem(s.get("/api/v1/catalog/coverage-scenes/4242").await, 404).await;
     assert!(body["detail"].as_str().unwrap().contains("4242"), "{body}");
-    assert_problem(s.get("/api/v1/catalog/coverage-scenes/abc").await, 400).await;
+    // `abc` (or `None`, as a client may write a missing id) names nothing either.
+    let body = assert_problem(s.get("/api/v1/catalog/coverage-scenes/abc").await, 404).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("nothing is at this address"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
