@@ -439,7 +439,9 @@ pub async fn files(pool: &PgPool, data_dir: &Path) -> Result<()> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT file_name, storage_path FROM project_assets WHERE storage_path IS NOT NULL
          UNION ALL SELECT receipt_name, receipt_path FROM project_expenses
-         WHERE receipt_path IS NOT NULL AND receipt_name IS NOT NULL",
+         WHERE receipt_path IS NOT NULL AND receipt_name IS NOT NULL
+         UNION ALL SELECT file_name, file_path FROM documents
+         WHERE file_path LIKE 'uploads/demo-%' AND file_name IS NOT NULL",
     )
     .fetch_all(pool)
     .await?;

@@ -94,6 +94,19 @@ pub async fn chloe(tx: &mut PgConnection, clock: Clock, studio: &Studio) -> Resu
             .send();
     }
     edit(tx, clock, project).await?;
+    // The wedding-day timeline and the shot list the couple sent, kept on the project (their
+    // files are written with the demo's other files, `seed::delivery::files`).
+    sqlx::query(
+        "INSERT INTO documents (project_id, file_name, file_path, document_type, upload_date)
+         VALUES ($1, 'Wedding-day timeline.txt', 'uploads/demo-' || $1 || '-timeline.txt',
+                 'Timeline', $2),
+                ($1, 'Shot list.txt', 'uploads/demo-' || $1 || '-shot-list.txt', 'Shot list', $3)",
+    )
+    .bind(project)
+    .bind(ago(60))
+    .bind(ago(55))
+    .execute(&mut *tx)
+    .await?;
     // What this wedding told the team, months or days ago, has been read.
     sqlx::query("UPDATE notifications SET is_read = true WHERE id > $1")
         .bind(first)

@@ -156,7 +156,6 @@ async fn portal_get(
 
 #[tokio::test]
 async fn a_resumable_upload_survives_a_broken_chunk_and_hashes_what_it_stored() {
-    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = data_dir();
     let d = dir.clone();
     let app = TestApp::with_settings(Template::Demo, move |s| s.data_dir = d).await;

@@ -34,7 +34,7 @@ fn staff_pages() -> BTreeSet<String> {
             !p.starts_with("/api/")
                 && !p.ends_with(".csv")
                 && !p.ends_with(".pdf")
-                && !p.starts_with("/documents/")
+                && !p.contains("/documents/")
         })
         .collect()
 }

@@ -312,6 +312,52 @@ async fn profitability_per_project_equals_the_hand_computation_sorted_filtered_a
         ]
     );
 
+    // project_costs (kept by triggers) equals its sums made from scratch, after a new expense, an
+    // expense deleted, a card payment and another person's new rate.
+    exec(
+        &app,
+        "INSERT INTO project_expenses (project_id, expense_date, description, category, amount)
+           VALUES (9101, '2026-06-20', 'Drone permit', 'Permits', 75);
+         DELETE FROM project_expenses WHERE id = (SELECT min(id) FROM project_expenses
+                                                  WHERE project_id = 9101);
+         INSERT INTO payments (invoice_id, payment_date, amount, payment_method)
+           VALUES (9701, '2026-06-21T17:00Z', 250, 'Card');
+         UPDATE contributors SET hourly_cost = NULL WHERE id = 9002;",
+    )
+    .await;
+    let drift: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM projects p
+         LEFT JOIN project_costs pc ON pc.project_id = p.id
+         LEFT JOIN (SELECT h.project_id, sum(h.work_hours) AS w, sum(h.shoot_hours) AS s,
+                           sum(h.work_hours * COALESCE(c.hourly_cost, 0)) AS l,
+                           sum(h.shoot_hours * COALESCE(c.hourly_cost, 0)) AS cr,
+                           COALESCE(sum(h.work_hours + h.shoot_hours)
+                                    FILTER (WHERE c.hourly_cost IS NULL), 0) AS u
+                    FROM project_hours h JOIN contributors c ON c.id = h.contributor_id
+                    GROUP BY 1) h ON h.project_id = p.id
+         LEFT JOIN (SELECT project_id, sum(amount) AS x FROM project_expenses GROUP BY 1) x
+                ON x.project_id = p.id
+         LEFT JOIN (SELECT i.project_id, sum(pm.amount) AS a, count(*) AS n
+                    FROM payments pm JOIN invoices i ON i.id = pm.invoice_id
+                    WHERE pm.payment_method = 'Card' GROUP BY 1) c ON c.project_id = p.id
+         WHERE (COALESCE(pc.work_hours, 0), COALESCE(pc.shoot_hours, 0), COALESCE(pc.labour, 0),
+                COALESCE(pc.crew, 0), COALESCE(pc.uncosted_hours, 0), COALESCE(pc.expenses, 0),
+                COALESCE(pc.card_amount, 0), COALESCE(pc.card_payments, 0))
+           IS DISTINCT FROM
+               (COALESCE(h.w, 0), COALESCE(h.s, 0), COALESCE(h.l, 0), COALESCE(h.cr, 0),
+                COALESCE(h.u, 0), COALESCE(x.x, 0), COALESCE(c.a, 0), COALESCE(c.n, 0)::int)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(drift, 0, "projects whose kept costs differ from their sums");
+    let r = api(&owner, &token, "/api/v1/reports/profitability?sort=project").await;
+    assert_eq!(r["rows"][0]["uncosted_hours"], "6.00", "{r}");
+    assert_eq!(
+        r["rows"][0]["fees"], "36.85",
+        "2.9% of 1250 + 2 x 0.30: {r}"
+    );
+
     // Bad orders are refused by the field.
     for (q, field) in [
         ("sort=price%3B", "sort"),
