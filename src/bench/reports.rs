@@ -166,7 +166,7 @@ async fn query(
             team::report(conn, range, None, tz).await.map_err(err)?;
         }
         "cash flow" => {
-            cashflow::report(conn, range, today, tz, "USD")
+            cashflow::report(conn, range, None, today, tz, "USD")
                 .await
                 .map_err(err)?;
         }

@@ -183,7 +183,10 @@ async fn dashboard(State(state): State<AppState>, mut db: Db, staff: Staff) -> A
             to: today,
         };
         let s = &layout.settings;
-        Some(crate::reports::cashflow::report(&mut db, month, today, &tz, &s.currency_code).await?)
+        Some(
+            crate::reports::cashflow::report(&mut db, month, None, today, &tz, &s.currency_code)
+                .await?,
+        )
     } else {
         None
     };

@@ -81,7 +81,8 @@ async fn team_performance(
 }
 
 /// Cash flow by the studio's local month: invoiced, collected, expected; outstanding and
-/// overdue at today. `source` and `person` are not read.
+/// overdue at today; with `source`, the invoices of the projects that lead source brought.
+/// `person` is not read.
 #[utoipa::path(get, path = "/api/v1/reports/cash-flow", tag = "reports", params(Filters),
     responses(
         (status = 200, body = CashFlow),
@@ -98,6 +99,7 @@ async fn cash_flow(
     let r = cashflow::report(
         &mut db,
         ctx.range,
+        ctx.source.as_deref(),
         ctx.today,
         &s.time_zone,
         &s.currency_code,

@@ -3,7 +3,8 @@
 //! by refund date; method 'Credit' pairs move no money and are left out), expected (what is
 //! still owed on open invoices due in that month, from today on, to the end of the range's last
 //! month), and outstanding and overdue at today. One aggregate statement for the months, one for the totals at today.
-use super::range::Range;
+//! A lead source keeps the invoices of the projects whose inquiry came from it (`kept`).
+use super::range::{NONE, Range};
 use crate::error::AppResult;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -61,22 +62,30 @@ struct AtToday {
 /// payments along `idx_payments_payment_date`, refunds along
 /// `idx_payment_refunds_refund_date` and what is owed along `idx_invoices_open`.
 const MONTHS_SQL: &str = "
-WITH months AS (
+WITH kept AS MATERIALIZED (
+  SELECT i.id FROM invoices i
+  LEFT JOIN builds b ON b.project_id = i.project_id
+  LEFT JOIN inquiries q ON q.id = b.inquiry_id
+  WHERE $10::text IS NOT NULL AND COALESCE(NULLIF(btrim(q.lead_source), ''), $11) = $10
+), months AS (
   SELECT generate_series($1::date, $2::date, interval '1 month')::date AS m
 ), inv AS (
   SELECT date_trunc('month', issue_date)::date AS m, sum(total_amount) AS amount
   FROM invoices
   WHERE issue_date >= $3 AND issue_date < $4 AND status NOT IN ('Draft', 'Void')
+    AND ($10::text IS NULL OR id IN (SELECT id FROM kept))
   GROUP BY 1
 ), paid AS (
   SELECT date_trunc('month', payment_date AT TIME ZONE $7)::date AS m, sum(amount) AS amount
   FROM payments
   WHERE payment_date >= $5 AND payment_date < $6 AND payment_method <> 'Credit'
+    AND ($10::text IS NULL OR invoice_id IN (SELECT id FROM kept))
   GROUP BY 1
 ), refunded AS (
   SELECT date_trunc('month', r.refund_date AT TIME ZONE $7)::date AS m, sum(r.amount) AS amount
   FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
   WHERE r.refund_date >= $5 AND r.refund_date < $6 AND p.payment_method <> 'Credit'
+    AND ($10::text IS NULL OR p.invoice_id IN (SELECT id FROM kept))
   GROUP BY 1
 ), owed AS (
   SELECT date_trunc('month', due_date)::date AS m,
@@ -84,6 +93,7 @@ WITH months AS (
   FROM invoices
   WHERE status IN ('Sent', 'Partially Paid', 'Overdue') AND total_amount > 0
     AND due_date >= greatest($8::date, $3::date) AND due_date < $9
+    AND ($10::text IS NULL OR id IN (SELECT id FROM kept))
   GROUP BY 1
 )
 SELECT to_char(months.m, 'YYYY-MM') AS month,
@@ -97,9 +107,12 @@ LEFT JOIN refunded ON refunded.m = months.m
 LEFT JOIN owed ON owed.m = months.m
 ORDER BY months.m";
 
+/// The report; with a `source`, only the invoices (and their payments) of projects whose
+/// inquiry came from it (`(none)`: from no source).
 pub async fn report(
     conn: &mut PgConnection,
     range: Range,
+    source: Option<&str>,
     today: NaiveDate,
     time_zone: &str,
     currency: &str,
@@ -119,16 +132,24 @@ pub async fn report(
             last.checked_add_months(chrono::Months::new(1))
                 .unwrap_or(range.end()),
         )
+        .bind(source)
+        .bind(NONE)
         .fetch_all(&mut *conn)
         .await?;
     let at: AtToday = sqlx::query_as(
-        "SELECT COALESCE(sum(total_amount - COALESCE(amount_paid, 0)), 0)::numeric(14,2) AS outstanding,
-                COALESCE(sum(total_amount - COALESCE(amount_paid, 0))
-                         FILTER (WHERE due_date < $1), 0)::numeric(14,2) AS overdue
-         FROM invoices
-         WHERE status IN ('Sent', 'Partially Paid', 'Overdue') AND total_amount > 0",
+        "SELECT COALESCE(sum(i.total_amount - COALESCE(i.amount_paid, 0)), 0)::numeric(14,2) AS outstanding,
+                COALESCE(sum(i.total_amount - COALESCE(i.amount_paid, 0))
+                         FILTER (WHERE i.due_date < $1), 0)::numeric(14,2) AS overdue
+         FROM invoices i
+         WHERE i.status IN ('Sent', 'Partially Paid', 'Overdue') AND i.total_amount > 0
+           AND ($2::text IS NULL OR COALESCE(
+                 (SELECT NULLIF(btrim(q.lead_source), '') FROM builds b
+                  JOIN inquiries q ON q.id = b.inquiry_id WHERE b.project_id = i.project_id),
+                 $3) = $2)",
     )
     .bind(today)
+    .bind(source)
+    .bind(NONE)
     .fetch_one(&mut *conn)
     .await?;
     for m in &mut months {

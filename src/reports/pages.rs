@@ -661,8 +661,9 @@ pub const CASH: Meta = Meta {
     title: "Cash flow",
     intro: "Invoiced: issued invoices by issue date (credit notes subtract). \
         Collected: money received by payment date, less refunds (credits applied are not money). \
-        Expected: still owed on open invoices due that month, from today on.",
-    by_source: false,
+        Expected: still owed on open invoices due that month, from today on. \
+        With a lead source: the invoices of the weddings it brought.",
+    by_source: true,
     by_person: false,
 };
 
@@ -690,6 +691,7 @@ async fn cash_flow(
     let r = cashflow::report(
         &mut db,
         ctx.range,
+        ctx.source.as_deref(),
         ctx.today,
         &s.time_zone,
         &s.currency_code,
@@ -744,6 +746,7 @@ async fn cash_flow_csv(
     let r = cashflow::report(
         &mut db,
         ctx.range,
+        ctx.source.as_deref(),
         ctx.today,
         &s.time_zone,
         &s.currency_code,

@@ -5,7 +5,7 @@
 use crate::helpers::{Session, TestApp, assert_problem};
 use chrono::{TimeZone, Utc};
 use projectflo::clock::Clock;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// 2026-06-15 11:00 in Los Angeles.
 fn clock() -> Clock {
@@ -273,6 +273,61 @@ async fn cash_flow_by_local_month_equals_the_hand_computation_in_page_csv_and_ap
     .await;
     assert_eq!(r["total"]["expected"], "2330.00");
     assert_eq!(r["months"][3]["expected"], "80.00");
+
+    // By lead source: a wedding Google brought (its deposit invoiced in May, paid by card, the
+    // rest due in July) stands alone; "(none)" is the figures above.
+    exec(
+        &app,
+        "INSERT INTO contacts (id, first_name, last_name, email, type)
+           VALUES (9002, 'Bo', 'Search', 'bo.search@example.com', 'Client');
+         INSERT INTO clients (id, contact_id) VALUES (9002, 9002);
+         INSERT INTO inquiries (id, contact_id, status, lead_source)
+           VALUES (9002, 9002, 'Booked', 'Google');
+         INSERT INTO projects (id, client_id, project_name, wedding_date)
+           VALUES (9002, 9002, 'Search wedding', '2026-10-03');
+         INSERT INTO builds (id, inquiry_id, project_id, status, approved_price, live_price)
+           VALUES (9002, 9002, 9002, 'Booked', 3000, 3000);
+         INSERT INTO invoices (id, project_id, invoice_number, issue_date, due_date, total_amount, amount_paid, status) VALUES
+           (9110, 9002, 'J', '2026-05-04', '2026-05-04', 600, 600, 'Paid'),
+           (9111, 9002, 'K', '2026-05-04', '2026-07-20', 2400, 0, 'Sent');
+         INSERT INTO payments (id, invoice_id, payment_date, amount, payment_method)
+           VALUES (9205, 9110, '2026-05-05T18:00:00Z', 600, 'Card');",
+    )
+    .await;
+    let google = api_get(
+        &owner,
+        &token,
+        &format!("/api/v1/reports/cash-flow?{q}&source=Google"),
+    )
+    .await;
+    let may = &google["months"][4];
+    assert_eq!(
+        (&may["month"], &may["invoiced"], &may["collected"]),
+        (&json!("2026-05"), &json!("3000.00"), &json!("600.00")),
+        "{google}"
+    );
+    assert_eq!(google["total"]["invoiced"], "3000.00");
+    assert_eq!(google["total"]["expected"], "2400.00");
+    assert_eq!(google["outstanding"], "2400.00");
+    assert_eq!(google["overdue"], "0.00");
+    let none = api_get(
+        &owner,
+        &token,
+        &format!("/api/v1/reports/cash-flow?{q}&source=(none)"),
+    )
+    .await;
+    assert_eq!(none["total"], api["total"]);
+    assert_eq!(none["outstanding"], "2630.00");
+    let html = owner
+        .get(&format!("/reports/cash-flow?{q}&source=Google"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        cells(&html, "cash-flow")[8],
+        ["Total", "$3,000.00", "$600.00", "$2,400.00"]
+    );
 }
 
 async fn leads_data(app: &TestApp) {
