@@ -36,6 +36,7 @@ mod profit_team;
 mod proposal_page;
 mod quotes;
 mod reports;
+mod s3;
 mod schedules;
 mod schema;
 mod seed;
