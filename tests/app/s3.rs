@@ -248,3 +248,77 @@ fn partial_s3_settings_stop_start_up() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn peak_rss_kb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// An upload over 1 GB through the tus endpoints in 8 MB chunks, then pushed to the bucket: the
+/// server (in this process) keeps its memory flat through both. Run by hand:
+/// `cargo test --test app -- --ignored s3::a_1_1_gb` (prints the peak RSS).
+#[tokio::test]
+#[ignore]
+async fn a_1_1_gb_upload_to_s3_keeps_the_memory_flat() {
+    let dir = data_dir();
+    let bucket = bucket().await;
+    let (d, b) = (dir.clone(), bucket.clone());
+    let app = TestApp::with_settings(Template::Demo, move |s| with_s3(s, d, &b)).await;
+    let owner = app.demo_login("Owner").await;
+    let token = owner.api_token("big").await;
+    let a = couple(&app, "Gia", "gia@example.org").await;
+    let project = project_of(&app, a.client_id).await;
+    let total: usize = 1_100 * 1_000_000;
+    let chunk: usize = 8 * 1_000_000;
+    let url = create(&app, &token, project, "feature.mp4", "Export", total).await;
+    let block = film_bytes(chunk, 9);
+    let before = peak_rss_kb();
+    let mut at = 0;
+    while at < total {
+        let n = chunk.min(total - at);
+        let resp = patch(&app, &token, &url, at, block[..n].to_vec()).await;
+        assert_eq!(resp.status(), 204);
+        at += n;
+    }
+    let uploaded = peak_rss_kb();
+    let key: String = sqlx::query_scalar(
+        "SELECT storage_path FROM project_assets WHERE project_id = $1 AND file_name = 'feature.mp4'",
+    )
+    .bind(project)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let size = loop {
+        let resp = reqwest::Client::new()
+            .head(format!("{}/{bucket}/{key}", moto()))
+            .send()
+            .await
+            .unwrap();
+        if resp.status() == 200 {
+            break resp.headers()["content-length"]
+                .to_str()
+                .unwrap()
+                .to_string();
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "never pushed");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let pushed = peak_rss_kb();
+    assert_eq!(size, total.to_string());
+    println!(
+        "1.1 GB upload to S3: peak RSS {before} kB before, {uploaded} kB after the tus upload, \
+         {pushed} kB after the push ({:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        pushed < before + 200_000,
+        "memory grew from {before} kB to {pushed} kB"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
