@@ -13,6 +13,7 @@ mod billing_pages;
 mod booking;
 mod browser;
 mod calendar;
+mod card_fee;
 mod catalog;
 mod cli;
 mod contracts;
