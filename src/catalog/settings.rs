@@ -247,7 +247,8 @@ impl StudioForm {
 }
 
 /// The studio settings as the API reads and shows them: decimals and days as text (a whole
-/// number is read too), the task phases as a list. Every field is required.
+/// number is read too), the task phases as a list. Every field is required but the delivery
+/// weeks and the card fee (left out: unchanged).
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct StudioSettings {
     #[schema(min_length = 1, max_length = 255)]

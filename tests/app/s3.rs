@@ -192,6 +192,33 @@ async fn a_tus_upload_lands_in_the_s3_bucket_and_is_served_in_ranges() {
     assert_eq!(resp.status(), 416);
     assert_eq!(resp.headers()["content-range"], "bytes */20000000");
 
+    // A push cut short by a stop: the object is not in the bucket yet and the finished file is
+    // still on disk. The link serves it from the disk meanwhile; the push redone at start-up
+    // puts it in the bucket and removes it from the disk.
+    let upload = uuid::Uuid::parse_str(url.rsplit('/').next().unwrap()).unwrap();
+    let resp = reqwest::Client::new()
+        .delete(format!("{}/{bucket}/{key}", moto()))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    assert!(object(&bucket, &key).await.is_none());
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join(upload.to_string()), &film).unwrap();
+    let resp = ranged("bytes=0-99").await.unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), &film[..100]);
+    let mut settings = projectflo::config::Settings::defaults();
+    with_s3(&mut settings, dir.clone(), &bucket);
+    let storage = projectflo::delivery::storage::Storage::new(&settings).unwrap();
+    projectflo::delivery::storage::push_pending(app.db.clone(), storage).await;
+    let stored = object(&bucket, &key).await.expect("pushed at start-up");
+    assert_eq!(hex::encode(Sha256::digest(&stored)), want_sha);
+    assert!(!partial.join(upload.to_string()).exists());
+    let resp = ranged("bytes=0-99").await.unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), &film[..100]);
+
     // Revoked: it stops on the next request.
     let resp = owner
         .post_json(
