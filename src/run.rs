@@ -75,7 +75,7 @@ pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {
 async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
     let started = Instant::now();
     // S3 settings the store refuses stop start-up before anything else.
-    crate::delivery::storage::Storage::new(&settings)?;
+    crate::storage::Storage::new(&settings)?;
     let database = db::Database::open(&settings).await?;
     let result = execute(cmd, &database, &settings, started).await;
     database.close().await;
@@ -91,7 +91,7 @@ async fn execute(
     db::migrate(&database.pool).await?;
     if matches!(cmd, Cmd::Seed { demo: true, .. } | Cmd::Demo) {
         seed_demo(&database.pool).await?;
-        let storage = crate::delivery::storage::Storage::new(settings)?;
+        let storage = crate::storage::Storage::new(settings)?;
         seed::demo_files(&database.pool, &storage).await?;
     }
     if let Cmd::Seed {
@@ -232,7 +232,7 @@ async fn serve(
         "project assets are kept in {}",
         state.storage.describe(settings)
     );
-    tokio::spawn(crate::delivery::storage::push_pending(
+    tokio::spawn(crate::storage::push_pending(
         database.pool.clone(),
         state.storage.clone(),
     ));

@@ -84,7 +84,7 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
 /// Load the demo studio with its dates around the clock's instant: "yesterday" and "in 90
 /// days" are the studio's local dates then.
 /// Write the demo's small files (films, receipts) under the data dir where they are missing.
-pub async fn demo_files(pool: &PgPool, storage: &crate::delivery::storage::Storage) -> Result<()> {
+pub async fn demo_files(pool: &PgPool, storage: &crate::storage::Storage) -> Result<()> {
     delivery::files(pool, storage).await
 }
 

@@ -2,8 +2,8 @@
 //! ranges) and a broken download resumes. One range per request; a malformed `Range` is
 //! ignored (the whole file, 200), one that starts past the end is 416. The body is streamed
 //! from the store (the data dir or the S3 bucket), never read whole.
-use super::storage::Object;
 use crate::error::AppResult;
+use crate::storage::Object;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -6,8 +6,8 @@
 //! once; a chunk cut off midway is dropped whole (its bytes past the recorded offset are cut at
 //! the next PATCH), and the client asks (HEAD) where to go on: at most one chunk is sent again.
 use super::sha::Resumable;
-use super::storage::{self, Storage, io};
 use crate::error::{AppError, AppResult};
+use crate::storage::{self, Storage, io};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};

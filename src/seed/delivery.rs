@@ -127,7 +127,7 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
             .await?;
     // The upload code writes its files here; `files` writes the same bytes where they are served.
     let scratch = std::env::temp_dir().join(format!("projectflo-demo-{}", uuid::Uuid::new_v4()));
-    let scratch_store = crate::delivery::storage::Storage::local(&scratch);
+    let scratch_store = crate::storage::Storage::local(&scratch);
     for c in &COUPLES {
         let wedding = today - Duration::days(c.married_days_ago);
         let days_ago = |d: i64| Clock::Fixed(clock.now() - Duration::days(d));
@@ -444,7 +444,7 @@ async fn complete_tasks(
 
 /// Write the demo's files where they are missing (the rows hold their keys): under the data dir,
 /// or the assets in the S3 bucket when one is configured.
-pub async fn files(pool: &PgPool, storage: &crate::delivery::storage::Storage) -> Result<()> {
+pub async fn files(pool: &PgPool, storage: &crate::storage::Storage) -> Result<()> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT file_name, storage_path FROM project_assets WHERE storage_path IS NOT NULL
          UNION ALL SELECT receipt_name, receipt_path FROM project_expenses
@@ -453,7 +453,7 @@ pub async fn files(pool: &PgPool, storage: &crate::delivery::storage::Storage) -
     .fetch_all(pool)
     .await?;
     for (name, key) in rows {
-        if crate::delivery::storage::path_of(storage.data_dir(), &key).is_err()
+        if crate::storage::path_of(storage.data_dir(), &key).is_err()
             || storage
                 .exists(&key)
                 .await

@@ -210,8 +210,8 @@ async fn a_tus_upload_lands_in_the_s3_bucket_and_is_served_in_ranges() {
     assert_eq!(resp.bytes().await.unwrap().as_ref(), &film[..100]);
     let mut settings = projectflo::config::Settings::defaults();
     with_s3(&mut settings, dir.clone(), &bucket);
-    let storage = projectflo::delivery::storage::Storage::new(&settings).unwrap();
-    projectflo::delivery::storage::push_pending(app.db.clone(), storage).await;
+    let storage = projectflo::storage::Storage::new(&settings).unwrap();
+    projectflo::storage::push_pending(app.db.clone(), storage).await;
     let stored = object(&bucket, &key).await.expect("pushed at start-up");
     assert_eq!(hex::encode(Sha256::digest(&stored)), want_sha);
     assert!(!partial.join(upload.to_string()).exists());

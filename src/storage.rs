@@ -1,4 +1,4 @@
-//! Where files live. Keys are relative paths checked here (`assets/<project>/<id>-<name>` for
+//! Where files live (project assets, documents, receipts). Keys are relative paths checked here (`assets/<project>/<id>-<name>` for
 //! project assets, `uploads/<id>-<name>` for documents and receipts), read through the
 //! `object_store` crate:
 //! - by default everything is under the data dir (`LocalFileSystem` rooted there: a key is the
@@ -175,20 +175,19 @@ impl Storage {
         let (store, k) = self.store_of(key)?;
         match store.head(&k).await {
             Ok(meta) => Ok(Object {
-                store,
-                key: k,
+                source: Source::Store(store, k),
                 len: meta.size,
             }),
             Err(object_store::Error::NotFound { .. }) => match pushing(key) {
+                // Opened at once: the push may remove the file while it is being read.
                 Some(upload) if self.s3.is_some() => {
-                    let k = Key::parse(format!("assets/partial/{upload}")).map_err(internal)?;
-                    let store = self.local_fs()?;
-                    let len = store
-                        .head(&k)
-                        .await
-                        .map_err(|_| AppError::not_found("file"))?
-                        .size;
-                    Ok(Object { store, key: k, len })
+                    let file = std::fs::File::open(self.partial(upload))
+                        .map_err(|_| AppError::not_found("file"))?;
+                    let len = file.metadata().map_err(io)?.len();
+                    Ok(Object {
+                        source: Source::File(file),
+                        len,
+                    })
                 }
                 _ => Err(AppError::not_found("file")),
             },
@@ -215,9 +214,14 @@ impl Storage {
 
 /// A stored file, its length known.
 pub struct Object {
-    store: Arc<dyn ObjectStore>,
-    key: Key,
+    source: Source,
     pub len: u64,
+}
+
+enum Source {
+    Store(Arc<dyn ObjectStore>, Key),
+    /// An asset on its way to the bucket, read from its partial file.
+    File(std::fs::File),
 }
 
 impl Object {
@@ -229,28 +233,43 @@ impl Object {
         if range.is_empty() {
             return Ok(futures_util::stream::empty().boxed());
         }
-        let count = range.end - range.start;
-        let got = self
-            .store
-            .get_opts(&self.key, GetOptions::new().with_range(Some(range.clone())))
-            .await
-            .map_err(|e| match e {
-                object_store::Error::NotFound { .. } => AppError::not_found("file"),
-                e => internal(e),
-            })?;
-        match got.payload {
-            GetResultPayload::File(file, _) => {
-                use tokio::io::AsyncSeekExt;
-                let mut f = tokio::fs::File::from_std(file);
-                f.seek(std::io::SeekFrom::Start(range.start))
+        let file = match &self.source {
+            Source::File(f) => f.try_clone().map_err(io)?,
+            Source::Store(store, key) => {
+                let got = store
+                    .get_opts(key, GetOptions::new().with_range(Some(range.clone())))
                     .await
-                    .map_err(io)?;
-                let s = tokio_util::io::ReaderStream::with_capacity(f.take(count), 64 * 1024);
-                Ok(s.boxed())
+                    .map_err(|e| match e {
+                        object_store::Error::NotFound { .. } => AppError::not_found("file"),
+                        e => internal(e),
+                    })?;
+                match got.payload {
+                    GetResultPayload::File(file, _) => file,
+                    GetResultPayload::Stream(s) => {
+                        return Ok(s.map(|r| r.map_err(std::io::Error::other)).boxed());
+                    }
+                }
             }
-            GetResultPayload::Stream(s) => Ok(s.map(|r| r.map_err(std::io::Error::other)).boxed()),
-        }
+        };
+        Ok(file_range(file, range).await?.boxed())
     }
+}
+
+/// `range` of a local file, in 64 KiB reads.
+async fn file_range(
+    file: std::fs::File,
+    range: Range<u64>,
+) -> AppResult<impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static> {
+    use tokio::io::AsyncSeekExt;
+    let mut f = tokio::fs::File::from_std(file);
+    f.seek(std::io::SeekFrom::Start(range.start))
+        .await
+        .map_err(io)?;
+    let count = range.end - range.start;
+    Ok(tokio_util::io::ReaderStream::with_capacity(
+        f.take(count),
+        64 * 1024,
+    ))
 }
 
 /// Whether a key may name a file: under `assets/` or `uploads/`, no empty or `..` part.
