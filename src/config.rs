@@ -203,6 +203,70 @@ pub struct Settings {
     #[arg(long, env = "PROJECTFLO_GOOGLE_BACKOFF_MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=60000), global = true)]
     pub google_backoff_ms: u64,
+
+    /// Keep project assets (films, footage, project files) in this bucket of an S3-compatible
+    /// store (AWS S3, MinIO, Ceph, R2...) rather than under the data dir. Needs the access key
+    /// id and the secret access key. Documents and receipts stay under the data dir.
+    #[arg(
+        long,
+        env = "PROJECTFLO_S3_BUCKET",
+        global = true,
+        requires_all = ["s3_access_key_id", "s3_secret_access_key"]
+    )]
+    pub s3_bucket: Option<String>,
+
+    /// The store's address, e.g. `http://127.0.0.1:9000` for MinIO; unset: AWS S3 in the region.
+    #[arg(long, env = "PROJECTFLO_S3_ENDPOINT", value_parser = http_url, global = true,
+          requires = "s3_bucket")]
+    pub s3_endpoint: Option<String>,
+
+    /// The bucket's region (default `us-east-1`).
+    #[arg(
+        long,
+        env = "PROJECTFLO_S3_REGION",
+        global = true,
+        requires = "s3_bucket"
+    )]
+    pub s3_region: Option<String>,
+
+    /// The access key id of the S3 credentials.
+    #[arg(
+        long,
+        env = "PROJECTFLO_S3_ACCESS_KEY_ID",
+        global = true,
+        requires = "s3_bucket"
+    )]
+    pub s3_access_key_id: Option<String>,
+
+    /// The secret access key of the S3 credentials.
+    #[arg(
+        long,
+        env = "PROJECTFLO_S3_SECRET_ACCESS_KEY",
+        global = true,
+        hide_env_values = true,
+        requires = "s3_bucket"
+    )]
+    pub s3_secret_access_key: Option<Secret>,
+
+    /// Allow a plain http:// endpoint (a store on the same machine or network); https only when
+    /// unset.
+    #[arg(
+        long,
+        env = "PROJECTFLO_S3_ALLOW_HTTP",
+        global = true,
+        requires = "s3_bucket"
+    )]
+    pub s3_allow_http: bool,
+
+    /// Address the bucket as a host name (`https://<bucket>.<endpoint>/<key>`) rather than in the
+    /// path (`<endpoint>/<bucket>/<key>`, the default, which MinIO-like stores expect).
+    #[arg(
+        long,
+        env = "PROJECTFLO_S3_VIRTUAL_HOSTED_STYLE",
+        global = true,
+        requires = "s3_bucket"
+    )]
+    pub s3_virtual_hosted_style: bool,
 }
 
 /// A secret setting: never shown by `Debug` (settings may be logged).
@@ -247,6 +311,18 @@ pub struct StripeSettings<'a> {
     pub secret_key: &'a str,
     pub webhook_secret: &'a str,
     pub api_base: &'a str,
+}
+
+/// The S3-compatible store's settings, when a bucket is set (with its credentials).
+#[derive(Debug, Clone)]
+pub struct S3Settings<'a> {
+    pub bucket: &'a str,
+    pub endpoint: Option<&'a str>,
+    pub region: &'a str,
+    pub access_key_id: &'a str,
+    pub secret_access_key: &'a str,
+    pub allow_http: bool,
+    pub virtual_hosted_style: bool,
 }
 
 /// Google Calendar sync's settings when it is turned on (client id, secret and token key set).
@@ -302,6 +378,20 @@ impl Settings {
             calendar_api: &self.google_calendar_api,
             backoff: std::time::Duration::from_millis(self.google_backoff_ms),
             redirect_uri: format!("{}/calendar/google/callback", self.base_url()),
+        })
+    }
+
+    /// The S3-compatible store for project assets, when its bucket and credentials are set;
+    /// else assets are kept under the data dir.
+    pub fn s3(&self) -> Option<S3Settings<'_>> {
+        Some(S3Settings {
+            bucket: self.s3_bucket.as_deref()?,
+            endpoint: self.s3_endpoint.as_deref(),
+            region: self.s3_region.as_deref().unwrap_or("us-east-1"),
+            access_key_id: self.s3_access_key_id.as_deref()?,
+            secret_access_key: self.s3_secret_access_key.as_ref()?.expose(),
+            allow_http: self.s3_allow_http,
+            virtual_hosted_style: self.s3_virtual_hosted_style,
         })
     }
 

@@ -40,5 +40,6 @@ pub mod run;
 pub mod schedule;
 pub mod seed;
 pub mod state;
+pub mod storage;
 pub mod studio;
 pub mod workflows;

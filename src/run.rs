@@ -74,6 +74,8 @@ pub fn main(cmd: Cmd, settings: Settings) -> Result<()> {
 
 async fn run(cmd: Cmd, settings: Settings) -> Result<()> {
     let started = Instant::now();
+    // S3 settings the store refuses stop start-up before anything else.
+    crate::storage::Storage::new(&settings)?;
     let database = db::Database::open(&settings).await?;
     let result = execute(cmd, &database, &settings, started).await;
     database.close().await;
@@ -89,7 +91,8 @@ async fn execute(
     db::migrate(&database.pool).await?;
     if matches!(cmd, Cmd::Seed { demo: true, .. } | Cmd::Demo) {
         seed_demo(&database.pool).await?;
-        seed::demo_files(&database.pool, &settings.data_dir).await?;
+        let storage = crate::storage::Storage::new(settings)?;
+        seed::demo_files(&database.pool, &storage).await?;
     }
     if let Cmd::Seed {
         scale: Some(years),
@@ -225,6 +228,14 @@ async fn serve(
         })?;
     let addr = listener.local_addr()?;
     let state = AppState::new(database.pool.clone(), settings.clone());
+    tracing::info!(
+        "project assets are kept in {}",
+        state.storage.describe(settings)
+    );
+    tokio::spawn(crate::storage::push_pending(
+        database.pool.clone(),
+        state.storage.clone(),
+    ));
     println!(
         "ProjectFlo is running at http://{addr}/  (ready in {:.1} s; Ctrl-C stops it)",
         started.elapsed().as_secs_f64()

@@ -84,8 +84,8 @@ pub async fn demo(pool: &PgPool) -> Result<bool> {
 /// Load the demo studio with its dates around the clock's instant: "yesterday" and "in 90
 /// days" are the studio's local dates then.
 /// Write the demo's small files (films, receipts) under the data dir where they are missing.
-pub async fn demo_files(pool: &PgPool, data_dir: &std::path::Path) -> Result<()> {
-    delivery::files(pool, data_dir).await
+pub async fn demo_files(pool: &PgPool, storage: &crate::storage::Storage) -> Result<()> {
+    delivery::files(pool, storage).await
 }
 
 pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {

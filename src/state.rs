@@ -9,14 +9,20 @@ pub struct AppState {
     pub db: PgPool,
     pub settings: Arc<Settings>,
     pub clock: Clock,
+    /// Where files are kept (the data dir, and an S3 bucket for assets when configured).
+    pub storage: crate::storage::Storage,
 }
 
 impl AppState {
+    /// Panics on S3 settings the store refuses: `run` checks them first (start-up stops with
+    /// a line naming the setting).
     pub fn new(db: PgPool, settings: Settings) -> Self {
+        let storage = crate::storage::Storage::new(&settings).unwrap_or_else(|e| panic!("{e:#}"));
         AppState {
             db,
             settings: Arc::new(settings),
             clock: Clock::System,
+            storage,
         }
     }
 

@@ -27,6 +27,10 @@ pub struct Studio {
     /// The promised delivery: this many weeks after the wedding (task due dates count back
     /// from it).
     pub delivery_weeks_after_wedding: i32,
+    /// The card processor's rate the profitability report estimates payment fees with: this
+    /// percentage of each payment plus `card_fee_fixed`.
+    pub card_fee_percent: Decimal,
+    pub card_fee_fixed: Decimal,
 }
 
 impl Studio {
@@ -34,7 +38,7 @@ impl Studio {
     pub const COLUMNS: &str = "studio_name, currency_code::text AS currency_code, time_zone,
         editing_hourly_rate, tax_rate_percent, deposit_percent,
         balance_due_days_before_wedding, invoice_prefix, task_phase_order, proposal_valid_days,
-        notify_email_kinds, delivery_weeks_after_wedding";
+        notify_email_kinds, delivery_weeks_after_wedding, card_fee_percent, card_fee_fixed";
 
     /// The query `load` runs.
     pub fn load_sql() -> String {

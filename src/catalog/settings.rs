@@ -60,6 +60,12 @@ pub struct StudioForm {
     /// without it) keeps the studio's current value.
     #[serde(default)]
     pub delivery_weeks_after_wedding: Option<String>,
+    /// The card fee estimate of the profitability report: a percentage of each payment (0 to
+    /// 100) and a fixed fee per payment (0 to 1000); None keeps the current value.
+    #[serde(default)]
+    pub card_fee_percent: Option<String>,
+    #[serde(default)]
+    pub card_fee_fixed: Option<String>,
     /// The notification kinds (`notify::Kind` names) also emailed to the Owner(s): one form
     /// field per ticked box, read by `from_form`.
     #[serde(skip)]
@@ -87,6 +93,8 @@ impl From<&Studio> for StudioForm {
             task_phase_order: s.task_phase_order.join("\n"),
             proposal_valid_days: s.proposal_valid_days.to_string(),
             delivery_weeks_after_wedding: Some(s.delivery_weeks_after_wedding.to_string()),
+            card_fee_percent: Some(cents_text(s.card_fee_percent)),
+            card_fee_fixed: Some(cents_text(s.card_fee_fixed)),
             notify_email_kinds: s.notify_email_kinds.clone(),
         }
     }
@@ -129,6 +137,11 @@ const CHECKS: &[(&str, &str)] = &[
     (
         "delivery_weeks_after_wedding",
         "enter a whole number of weeks from 1 to 104",
+    ),
+    ("card_fee_percent", "enter a percentage from 0 to 100"),
+    (
+        "card_fee_fixed",
+        "enter an amount from 0 to 1000 with at most 2 decimals",
     ),
     ("notify_email_kinds", "choose among the kinds listed"),
 ];
@@ -178,6 +191,14 @@ impl StudioForm {
                 .delivery_weeks_after_wedding
                 .as_deref()
                 .is_none_or(|w| w.trim().parse::<u8>().is_ok_and(|w| (1..=104).contains(&w))),
+            "card_fee_percent" => self
+                .card_fee_percent
+                .as_deref()
+                .is_none_or(|v| amount(v, Decimal::ONE_HUNDRED).is_some()),
+            "card_fee_fixed" => self
+                .card_fee_fixed
+                .as_deref()
+                .is_none_or(|v| amount(v, Decimal::ONE_THOUSAND).is_some()),
             "notify_email_kinds" => self
                 .notify_email_kinds
                 .iter()
@@ -226,7 +247,8 @@ impl StudioForm {
 }
 
 /// The studio settings as the API reads and shows them: decimals and days as text (a whole
-/// number is read too), the task phases as a list. Every field is required.
+/// number is read too), the task phases as a list. Every field is required but the delivery
+/// weeks and the card fee (left out: unchanged).
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct StudioSettings {
     #[schema(min_length = 1, max_length = 255)]
@@ -263,6 +285,15 @@ pub struct StudioSettings {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 104)]
     pub delivery_weeks_after_wedding: Option<i32>,
+    /// The card fee the profitability report estimates for each payment: this percentage of
+    /// it (0 to 100)... Left out or null: unchanged.
+    #[serde(default, deserialize_with = "opt_decimal_text")]
+    #[schema(schema_with = opt_percent_schema)]
+    pub card_fee_percent: Option<String>,
+    /// ...plus this fixed amount (0 to 1000). Left out or null: unchanged.
+    #[serde(default, deserialize_with = "opt_decimal_text")]
+    #[schema(schema_with = fee_fixed_schema)]
+    pub card_fee_fixed: Option<String>,
     /// The kinds of notification also emailed to the studio's Owner(s) (every kind always
     /// reaches their inbox); empty: none.
     pub notify_email_kinds: Vec<Kind>,
@@ -297,6 +328,21 @@ fn percent_schema() -> Schema {
     json::decimal_schema(pattern, (0, 100), false, "0 to 100, at most 2 decimals.")
 }
 
+fn opt_percent_schema() -> Schema {
+    let pattern = r"^((0|[1-9][0-9]?)(\.[0-9]{1,2})?|100(\.00?)?)$";
+    json::decimal_schema(pattern, (0, 100), true, "0 to 100, at most 2 decimals.")
+}
+
+fn fee_fixed_schema() -> Schema {
+    let pattern = r"^((0|[1-9][0-9]{0,2})(\.[0-9]{1,2})?|1000(\.00?)?)$";
+    json::decimal_schema(pattern, (0, 1000), true, "0 to 1000, at most 2 decimals.")
+}
+
+/// `json::opt_decimal`, kept as text (`2` becomes `"2"`).
+fn opt_decimal_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(json::opt_decimal(d)?.map(|v| v.to_string()))
+}
+
 fn days_schema() -> Schema {
     let pattern = concat!(
         r"^(0|[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]",
@@ -327,6 +373,8 @@ impl From<&StudioForm> for StudioSettings {
                 .delivery_weeks_after_wedding
                 .as_deref()
                 .and_then(|w| w.trim().parse().ok()),
+            card_fee_percent: f.card_fee_percent.as_deref().map(|v| v.trim().into()),
+            card_fee_fixed: f.card_fee_fixed.as_deref().map(|v| v.trim().into()),
             notify_email_kinds: f.email_kinds(),
         }
     }
@@ -354,6 +402,8 @@ impl StudioSettings {
             task_phase_order: phases.join("\n"),
             proposal_valid_days: self.proposal_valid_days,
             delivery_weeks_after_wedding: self.delivery_weeks_after_wedding.map(|w| w.to_string()),
+            card_fee_percent: self.card_fee_percent,
+            card_fee_fixed: self.card_fee_fixed,
             notify_email_kinds: self
                 .notify_email_kinds
                 .iter()
@@ -383,6 +433,8 @@ pub async fn update(tx: &mut PgConnection, s: &StudioForm, actor: i32) -> AppRes
            invoice_prefix = $8, task_phase_order = $9, proposal_valid_days = $10::int,
            notify_email_kinds = $11,
            delivery_weeks_after_wedding = COALESCE($12::int, delivery_weeks_after_wedding),
+           card_fee_percent = COALESCE($13::numeric, card_fee_percent),
+           card_fee_fixed = COALESCE($14::numeric, card_fee_fixed),
            updated_at = now()
          RETURNING {}",
         Studio::COLUMNS
@@ -408,6 +460,8 @@ pub async fn update(tx: &mut PgConnection, s: &StudioForm, actor: i32) -> AppRes
             .as_deref()
             .map(|w| w.trim().parse::<i32>().unwrap_or_default()),
     )
+    .bind(s.card_fee_percent.as_deref().map(str::trim))
+    .bind(s.card_fee_fixed.as_deref().map(str::trim))
     .fetch_one(&mut *tx)
     .await?;
     let details = json!({ "before": before.to_json(), "after": s.to_json() });
@@ -488,6 +542,19 @@ impl StudioPage {
                 s.delivery_weeks_after_wedding.as_deref().unwrap_or(""),
                 "The promise to the couple: task due dates count back from it. A change applies \
                  to weddings booked after it; a promise already made stays.",
+            ),
+            (
+                "card_fee_percent",
+                "Card fee (% of each payment)",
+                s.card_fee_percent.as_deref().unwrap_or(""),
+                "Your card processor's rate: the profitability report estimates the fee of each \
+                 payment as this percentage plus the fixed fee below.",
+            ),
+            (
+                "card_fee_fixed",
+                "Card fee (fixed, per payment)",
+                s.card_fee_fixed.as_deref().unwrap_or(""),
+                "In the studio's currency, 0 to 1000.",
             ),
         ]
     }

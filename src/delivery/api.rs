@@ -202,12 +202,11 @@ async fn append(
         .filter(|o| *o >= 0)
         .ok_or_else(|| bad("Upload-Offset: give the offset in bytes"))?;
     let now = state.clock.now();
-    let dir = &state.settings.data_dir;
     let mut tx = db.begin().await?;
     let stream = body.into_data_stream();
     let done = uploads::append(
         &mut tx,
-        dir,
+        &state.storage,
         id,
         offset,
         stream,
@@ -216,6 +215,16 @@ async fn append(
     )
     .await?;
     tx.commit().await?;
+    if let Some(key) = done.key.clone().filter(|_| state.storage.is_s3()) {
+        // The bucket gets the finished file after the answer: a film of gigabytes takes longer
+        // than a request may. It is served from the disk meanwhile.
+        let storage = state.storage.clone();
+        tokio::spawn(async move {
+            if let Err(e) = storage.push(id, &key).await {
+                tracing::error!(upload = %id, key, "pushing the asset to S3: {e:#}");
+            }
+        });
+    }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
     h.insert("upload-offset", HeaderValue::from(done.offset));

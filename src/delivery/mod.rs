@@ -10,7 +10,6 @@ pub mod links;
 pub mod pages;
 pub mod range;
 pub mod sha;
-pub mod storage;
 pub mod surveys;
 pub mod uploads;
 

@@ -5,7 +5,6 @@ use super::assets::{self, Asset};
 use super::expenses::{self, Expense, NewExpense, Receipt};
 use super::links::{self, DeliverySettings, Link};
 use super::range::{self, Served};
-use super::storage;
 use super::surveys::{self, Survey};
 use super::uploads::ASSET_TYPES;
 use crate::auth::{Access, Permission, Staff};
@@ -179,21 +178,19 @@ async fn asset_file(
     }
     drop(db);
     let key = a.storage_path.unwrap_or_default();
-    let path = storage::path_of(&state.settings.data_dir, &key)?;
+    let object = state.storage.open(&key).await?;
     let name = a.file_name.unwrap_or_else(|| "asset".into());
     let kind = a
         .content_type
         .unwrap_or_else(|| range::content_type_of(&name).into());
     let served = Served {
-        path: &path,
+        object,
         name: &name,
         content_type: &kind,
         sha256: a.sha256.as_deref(),
         attachment: true,
     };
-    range::serve(&headers, served)
-        .await
-        .map_err(|_| AppError::not_found("asset file"))
+    range::serve(&headers, served).await
 }
 
 #[derive(Template)]
@@ -502,17 +499,14 @@ async fn receipt(
 ) -> AppResult<Response> {
     let (name, key) = expenses::receipt(&mut db, project, expense).await?;
     drop(db);
-    let path = storage::path_of(&state.settings.data_dir, &key)?;
     let served = Served {
-        path: &path,
+        object: state.storage.open(&key).await?,
         name: &name,
         content_type: range::content_type_of(&name),
         sha256: None,
         attachment: true,
     };
-    range::serve(&headers, served)
-        .await
-        .map_err(|_| AppError::not_found("receipt file"))
+    range::serve(&headers, served).await
 }
 
 #[derive(Template)]

@@ -1,12 +1,12 @@
 //! Files served with HTTP ranges (RFC 9110 §14): a film plays in a `<video>` (which asks for
 //! ranges) and a broken download resumes. One range per request; a malformed `Range` is
 //! ignored (the whole file, 200), one that starts past the end is 416. The body is streamed
-//! from the file, never read whole.
+//! from the store (the data dir or the S3 bucket), never read whole.
+use crate::error::AppResult;
+use crate::storage::Object;
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::path::Path;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 /// What a `Range` header asks of a file of `len` bytes.
 #[derive(Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub fn wanted(range: Option<&str>, len: u64) -> Wanted {
 
 /// The file as it is served.
 pub struct Served<'a> {
-    pub path: &'a Path,
+    pub object: Object,
     pub name: &'a str,
     pub content_type: &'a str,
     /// Its SHA-256 (the strong ETag).
@@ -99,9 +99,8 @@ pub fn content_type_of(name: &str) -> &'static str {
 /// Answer a GET for the file: 200 with all of it, 206 with the range asked, 416 when the range
 /// is outside it; 304 when `If-None-Match` has its ETag. `If-Range` with another ETag gets
 /// the whole file.
-pub async fn serve(req: &HeaderMap, file: Served<'_>) -> std::io::Result<Response> {
-    let mut f = tokio::fs::File::open(file.path).await?;
-    let len = f.metadata().await?.len();
+pub async fn serve(req: &HeaderMap, file: Served<'_>) -> AppResult<Response> {
+    let len = file.object.len;
     let etag = file.sha256.map(|s| format!("\"{s}\""));
     let mut headers = HeaderMap::new();
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
@@ -157,8 +156,7 @@ pub async fn serve(req: &HeaderMap, file: Served<'_>) -> std::io::Result<Respons
         }
     };
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(count));
-    f.seek(std::io::SeekFrom::Start(start)).await?;
-    let stream = tokio_util::io::ReaderStream::with_capacity(f.take(count), 64 * 1024);
+    let stream = file.object.stream(start..start + count).await?;
     Ok((status, headers, Body::from_stream(stream)).into_response())
 }
 

@@ -6,8 +6,8 @@
 //! once; a chunk cut off midway is dropped whole (its bytes past the recorded offset are cut at
 //! the next PATCH), and the client asks (HEAD) where to go on: at most one chunk is sent again.
 use super::sha::Resumable;
-use super::storage::{self, io};
 use crate::error::{AppError, AppResult};
+use crate::storage::{self, Storage, io};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
@@ -146,6 +146,8 @@ struct Locked {
 pub struct Appended {
     pub offset: i64,
     pub asset: Option<i32>,
+    /// The asset's key, when the last byte made it (to push to S3 after the commit).
+    pub key: Option<String>,
 }
 
 /// Append `body` at `offset` (409 unless it is the upload's offset; 413 when it would pass
@@ -154,7 +156,7 @@ pub struct Appended {
 /// asset.
 pub async fn append<S, E>(
     tx: &mut PgConnection,
-    data_dir: &Path,
+    storage: &Storage,
     id: Uuid,
     offset: i64,
     mut body: S,
@@ -182,7 +184,7 @@ where
     }
     let mut hash = Resumable::restore(&up.sha_state, &up.sha_tail, up.upload_offset as u64)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("upload {id}: checksum state")))?;
-    let partial = storage::partial(data_dir, id);
+    let partial = storage.partial(id);
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
         .open(&partial)
@@ -271,12 +273,16 @@ where
                                 "type": up.asset_type, "bytes": at, "sha256": sha }),
         )
         .await?;
-        storage::keep(data_dir, id, &key).await?;
-        Some(asset)
+        storage.keep(id, &key).await?;
+        (Some(asset), Some(key))
     } else {
-        None
+        (None, None)
     };
-    Ok(Appended { offset: at, asset })
+    Ok(Appended {
+        offset: at,
+        asset: asset.0,
+        key: asset.1,
+    })
 }
 
 /// Give up an unfinished upload: its row and its partial file go (404 when there is none, 409

@@ -1003,6 +1003,8 @@ mod tests {
             proposal_valid_days: 30,
             notify_email_kinds: vec![],
             delivery_weeks_after_wedding: 12,
+            card_fee_percent: Decimal::new(290, 2),
+            card_fee_fixed: Decimal::new(30, 2),
         }
     }
 

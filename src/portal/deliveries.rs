@@ -6,9 +6,8 @@ use crate::auth::{Access, PortalUser};
 use crate::db::Db;
 use crate::delivery::links::{self, Opened};
 use crate::delivery::range::{self, Served};
-use crate::delivery::storage;
 use crate::delivery::surveys::{self, Answer, Survey};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::http::AppState;
 use crate::http::form::Refusal;
 use crate::http::layout::render;
@@ -134,22 +133,20 @@ async fn serve(
     headers: &HeaderMap,
     attachment: bool,
 ) -> AppResult<Response> {
-    let path = storage::path_of(
-        &state.settings.data_dir,
-        f.storage_path.as_deref().unwrap_or(""),
-    )?;
+    let object = state
+        .storage
+        .open(f.storage_path.as_deref().unwrap_or(""))
+        .await?;
     let name = f.file_name.clone().unwrap_or_else(|| "film".into());
     let kind = kind_of(&f);
     let served = Served {
-        path: &path,
+        object,
         name: &name,
         content_type: &kind,
         sha256: f.sha256.as_deref(),
         attachment,
     };
-    range::serve(headers, served)
-        .await
-        .map_err(|_| AppError::not_found("film file"))
+    range::serve(headers, served).await
 }
 
 /// A film of the couple's, played or downloaded, with ranges (404 unless it is theirs and its

@@ -483,8 +483,8 @@ async fn profit_page(
     }
     let (fee_percent, fee_fixed) = card_fee(&mut db).await?;
     page.notes.push(format!(
-        "Card fees are estimated from the studio's card rate, {fee_percent}% + {} a card \
-         payment. Crew: {} of shoot days.",
+        "Card fees are estimated from the studio's card rate (Settings > Studio), \
+         {fee_percent}% + {} a card payment. Crew: {} of shoot days.",
         s.money(fee_fixed),
         hours(r.total.shoot_hours),
     ));

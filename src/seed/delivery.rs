@@ -18,7 +18,6 @@ use anyhow::Result;
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 use sqlx::{PgConnection, PgPool};
-use std::path::Path;
 
 struct Couple {
     first: &'static str,
@@ -128,6 +127,7 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
             .await?;
     // The upload code writes its files here; `files` writes the same bytes where they are served.
     let scratch = std::env::temp_dir().join(format!("projectflo-demo-{}", uuid::Uuid::new_v4()));
+    let scratch_store = crate::storage::Storage::local(&scratch);
     for c in &COUPLES {
         let wedding = today - Duration::days(c.married_days_ago);
         let days_ago = |d: i64| Clock::Fixed(clock.now() - Duration::days(d));
@@ -204,9 +204,17 @@ pub async fn demo(tx: &mut PgConnection, clock: Clock) -> Result<()> {
             let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(
                 bytes::Bytes::from(data),
             )]);
-            let done = uploads::append(tx, &scratch, id, 0, body, Some(editors[0]), uploaded.now())
-                .await
-                .map_err(err)?;
+            let done = uploads::append(
+                tx,
+                &scratch_store,
+                id,
+                0,
+                body,
+                Some(editors[0]),
+                uploaded.now(),
+            )
+            .await
+            .map_err(err)?;
             if kind == "Export" {
                 let asset = done.asset.expect("the whole file");
                 let settings = crate::config::Settings::defaults();
@@ -434,8 +442,9 @@ async fn complete_tasks(
     Ok(())
 }
 
-/// Write the demo's files under the data dir where they are missing (the rows hold their keys).
-pub async fn files(pool: &PgPool, data_dir: &Path) -> Result<()> {
+/// Write the demo's files where they are missing (the rows hold their keys): under the data dir,
+/// or the assets in the S3 bucket when one is configured.
+pub async fn files(pool: &PgPool, storage: &crate::storage::Storage) -> Result<()> {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT file_name, storage_path FROM project_assets WHERE storage_path IS NOT NULL
          UNION ALL SELECT receipt_name, receipt_path FROM project_expenses
@@ -446,16 +455,18 @@ pub async fn files(pool: &PgPool, data_dir: &Path) -> Result<()> {
     .fetch_all(pool)
     .await?;
     for (name, key) in rows {
-        let Ok(path) = crate::delivery::storage::path_of(data_dir, &key) else {
-            continue;
-        };
-        if path.exists() {
+        if crate::storage::path_of(storage.data_dir(), &key).is_err()
+            || storage
+                .exists(&key)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
             continue;
         }
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await?;
-        }
-        tokio::fs::write(&path, bytes_of(&name)).await?;
+        storage
+            .put(&key, bytes_of(&name))
+            .await
+            .map_err(|e| anyhow::anyhow!("writing the demo file {key}: {e}"))?;
     }
     Ok(())
 }

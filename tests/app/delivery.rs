@@ -10,13 +10,13 @@ use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn data_dir() -> PathBuf {
+pub(crate) fn data_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("pf-delivery-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn film_bytes(n: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn film_bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
         .map(|i| ((i * 31 + seed as usize) % 251) as u8)
         .collect()
@@ -28,7 +28,7 @@ fn b64(s: &str) -> String {
 }
 
 /// Create a tus upload; returns its address.
-async fn create(
+pub(crate) async fn create(
     app: &TestApp,
     token: &str,
     project: i32,
@@ -53,7 +53,7 @@ async fn create(
     resp.headers()["location"].to_str().unwrap().to_string()
 }
 
-async fn patch(
+pub(crate) async fn patch(
     app: &TestApp,
     token: &str,
     url: &str,
@@ -133,7 +133,7 @@ async fn broken_patch(
     let _ = s.read_to_end(&mut answer).await;
 }
 
-async fn project_of(app: &TestApp, client: i32) -> i32 {
+pub(crate) async fn project_of(app: &TestApp, client: i32) -> i32 {
     sqlx::query_scalar("SELECT id FROM projects WHERE client_id = $1")
         .bind(client)
         .fetch_one(&app.db)
