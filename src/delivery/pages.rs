@@ -229,7 +229,7 @@ async fn make_link(
     .await?;
     tx.commit().await?;
     if let Some(m) = made.outgoing {
-        m.send();
+        m.send(&state.db, &state.clock);
     }
     let layout = Layout::load(&mut db, &staff, "Download link made", "/projects").await?;
     Ok(render(&LinkMade {
