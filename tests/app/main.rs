@@ -45,4 +45,5 @@ mod smtp_fake;
 mod stripe;
 mod stripe_fake;
 mod tasks;
+mod workflow_editor;
 mod workflows;

@@ -126,7 +126,7 @@ async fn only(app: &TestApp, project: i32) {
         .unwrap();
 }
 
-async fn pass(app: &TestApp, at: DateTime<Utc>) -> engine::Pass {
+pub async fn pass(app: &TestApp, at: DateTime<Utc>) -> engine::Pass {
     engine::pass(&app.db, &Settings::defaults(), &Clock::Fixed(at))
         .await
         .unwrap()
@@ -165,7 +165,7 @@ pub fn la(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn six_steps() -> Vec<StepIn> {
+pub fn six_steps() -> Vec<StepIn> {
     vec![
         timed_email("Welcome", "booking_date", 1, "days", "after"),
         timed_email("Six months to go", "wedding_date", 6, "months", "before"),
