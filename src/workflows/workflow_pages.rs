@@ -428,29 +428,18 @@ async fn move_step(
         "down" => false,
         _ => return Err(AppError::field("to", "move the step up or down")),
     };
-    steps::workflow(&mut db, id).await?;
     let studio = Studio::load(&mut db).await?;
     let now = state.clock.now();
-    crate::db::transaction(&mut db, async |tx| {
+    template_change(&mut db, &staff, id, "moved", async |tx| {
         steps::move_step(tx, id, step, up).await?;
         engine::resync(tx, &studio, now, Scope::Workflow(id)).await?;
-        crate::audit::record(
-            tx,
-            Some(staff.contributor_id),
-            "workflows.edit",
-            "workflow",
-            Some(id),
-            serde_json::json!({ "change": "moved", "step": step, "to": f.to }),
-        )
-        .await?;
         Ok(())
     })
-    .await?;
-    Ok(Redirect::to(&format!("/settings/workflows/{id}?done=moved#s-{step}")).into_response())
+    .await
 }
 
-/// A change to the workflow itself (not its steps): audited, then back to its page, or the
-/// page with the reason it was refused.
+/// A change that needs no confirmation (to the workflow itself, or its steps' order):
+/// audited, then back to its page, or the page with the reason it was refused.
 async fn template_change(
     db: &mut Db,
     staff: &Staff,
