@@ -84,7 +84,7 @@ pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppRe
     .await?;
     let digests = mails.len();
     for m in mails {
-        m.send_and_wait().await;
+        m.send_and_wait(pool, clock).await;
     }
     let absences = crate::calendar::recurrences::extend_all(&mut conn, clock).await?;
     let reminders = crate::delivery::links::remind_expiring(&mut conn, settings, clock).await?;
@@ -92,7 +92,7 @@ pub async fn nightly(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppRe
     drop(conn);
     let (link_reminders, sent_surveys) = (reminders.len(), surveys.len());
     for m in reminders.into_iter().chain(surveys) {
-        m.send_and_wait().await;
+        m.send_and_wait(pool, clock).await;
     }
     let swept = crate::billing::jobs::sweep(pool, settings, clock).await?;
     Ok(Nightly {
@@ -140,6 +140,24 @@ pub fn schedule_workflows(pool: PgPool, settings: Settings) {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "workflow pass failed"),
             }
+        }
+    });
+}
+
+/// Inside `serve`: the email outbox sender, a pass every 30 seconds (the first right after
+/// start, for what a stopped process left unsent): queued emails due are sent, each once
+/// however many instances run it (`mail::outbox::send_due`).
+pub fn schedule_outbox(pool: PgPool, settings: Settings) {
+    tokio::spawn(async move {
+        loop {
+            match crate::mail::outbox::send_due(&pool, &settings, &Clock::System).await {
+                Ok(p) if p.sent + p.failed > 0 => {
+                    tracing::info!(report = %p.report(), "outbox pass")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "outbox pass failed"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
         }
     });
 }

@@ -1,9 +1,18 @@
-//! Outgoing email. Every message is recorded in communications_log in the caller's transaction;
-//! it is sent through SMTP when PROJECTFLO_SMTP_URL is set, and otherwise written to the server
-//! log too, so a studio without email set up still sees it.
+//! Outgoing email, through an outbox. `queue` records every message in communications_log and
+//! in `email_outbox` inside the caller's transaction, so an email exists exactly when the change
+//! that sends it committed. After the commit the caller starts an immediate attempt
+//! (`Outgoing::send`); the outbox sender (`outbox::send_due`: every 30 s inside `serve`, and
+//! `projectflo jobs outbox`) sends whatever is still unsent and due: emails whose attempt
+//! failed (retried with a bounded exponential backoff) and emails whose process stopped between
+//! the commit and the send. A sender claims a row with `FOR UPDATE SKIP LOCKED` and marks it sent
+//! in the same transaction, so two senders never send one row. Mail goes through SMTP when
+//! PROJECTFLO_SMTP_URL is set; otherwise it is written to the server log and marked sent, and the
+//! communications log keeps its whole text so a studio without email set up still sees it.
+use crate::clock::Clock;
 use crate::config::Settings;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
+
+pub mod outbox;
 
 pub struct Mail {
     pub to_contact_id: i32,
@@ -14,77 +23,84 @@ pub struct Mail {
     pub log_summary: String,
 }
 
-/// Record the mail (inside `tx`); returns a sender to call after the commit.
+/// Record the mail (inside `tx`): its communications_log row and its outbox row. Returns the
+/// handle that starts the first attempt after the commit.
 pub async fn queue(
     tx: &mut PgConnection,
     settings: &Settings,
     mail: Mail,
 ) -> Result<Outgoing, sqlx::Error> {
-    let smtp = settings.smtp_url.is_some();
-    let notes = if smtp {
-        format!(
-            "To: {}\nSubject: {}\n\n{}",
-            mail.to, mail.subject, mail.log_summary
-        )
-    } else {
-        format!(
-            "To: {}\nSubject: {}\n\n{}",
-            mail.to, mail.subject, mail.body
-        )
+    let kept = match settings.smtp_url {
+        Some(_) => &mail.log_summary,
+        None => &mail.body,
     };
-    sqlx::query(
-        "INSERT INTO communications_log (contact_id, type, notes) VALUES ($1, 'Email', $2)",
+    let notes = format!("To: {}\nSubject: {}\n\n{kept}", mail.to, mail.subject);
+    let id: i32 = sqlx::query_scalar(
+        "WITH logged AS (
+             INSERT INTO communications_log (contact_id, type, notes)
+             VALUES ($1, 'Email', $2) RETURNING id)
+         INSERT INTO email_outbox (communication_id, to_address, subject, body)
+         SELECT id, $3, $4, $5 FROM logged RETURNING id",
     )
     .bind(mail.to_contact_id)
     .bind(notes)
-    .execute(tx)
+    .bind(&mail.to)
+    .bind(&mail.subject)
+    .bind(&mail.body)
+    .fetch_one(tx)
     .await?;
-    Ok(Outgoing {
-        mail,
-        smtp_url: settings.smtp_url.clone(),
-        from: settings.mail_from.clone(),
-    })
+    Ok(Outgoing::of(id, settings))
 }
 
+/// An outbox row to attempt now (after the transaction that queued it committed). Dropping it
+/// unsent loses nothing: the outbox sender sends the row on its next pass.
 pub struct Outgoing {
-    mail: Mail,
-    smtp_url: Option<String>,
-    from: String,
+    id: i32,
+    server: outbox::Server,
 }
 
 impl Outgoing {
-    /// Send it (after the transaction committed), in the background: the answer never waits on
-    /// the mail server (nor holds the request's database connection meanwhile), and a reset
-    /// request takes as long whether or not the account exists. Failures are logged, not
-    /// returned: the message is already in the communications log.
-    pub fn send(self) {
-        tokio::spawn(self.deliver());
-    }
-
-    /// Send it and wait (a command that ends right after, like the nightly jobs).
-    pub async fn send_and_wait(self) {
-        self.deliver().await
-    }
-
-    async fn deliver(self) {
-        let Some(url) = self.smtp_url else {
-            tracing::info!(to = %self.mail.to, subject = %self.mail.subject, body = %self.mail.body,
-                "email not sent (no PROJECTFLO_SMTP_URL); recorded in the communications log");
-            return;
-        };
-        let result = async {
-            let msg = Message::builder()
-                .from(self.from.parse()?)
-                .to(self.mail.to.parse()?)
-                .subject(self.mail.subject.clone())
-                .body(self.mail.body.clone())?;
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url)?.build();
-            transport.send(msg).await?;
-            anyhow::Ok(())
-        }
-        .await;
-        if let Err(e) = result {
-            tracing::error!(to = %self.mail.to, error = %e, "sending email failed");
+    /// The handle of an outbox row already committed (the outbox page's "Retry now").
+    pub fn of(id: i32, settings: &Settings) -> Outgoing {
+        Outgoing {
+            id,
+            server: outbox::Server::of(settings),
         }
     }
+
+    /// The outbox row's id.
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// Attempt it now, in the background: the answer never waits on the mail server (nor holds
+    /// the request's database connection meanwhile), and a reset request takes as long whether
+    /// or not the account exists. A failure is recorded on the outbox row (retried later), not
+    /// returned.
+    pub fn send(self, pool: &PgPool, clock: &Clock) {
+        let (pool, clock) = (pool.clone(), *clock);
+        tokio::spawn(async move { self.send_and_wait(&pool, &clock).await });
+    }
+
+    /// Attempt it and wait (a command that ends right after, like the nightly jobs).
+    pub async fn send_and_wait(self, pool: &PgPool, clock: &Clock) {
+        if let Err(e) = outbox::attempt(pool, &self.server, clock, Some(self.id)).await {
+            tracing::error!(outbox = self.id, error = %e,
+                "sending email failed (the outbox sender retries it)");
+        }
+    }
+}
+
+/// Attempt each of `mails` in turn, in one background task (one database connection at a time
+/// however many there are).
+pub fn send_all(mails: Vec<Outgoing>, pool: &PgPool, clock: &Clock) {
+    if mails.is_empty() {
+        return;
+    }
+    let (pool, clock) = (pool.clone(), *clock);
+    tokio::spawn(async move {
+        for m in mails {
+            m.send_and_wait(&pool, &clock).await;
+        }
+    });
 }

@@ -91,6 +91,15 @@ enum Jobs {
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// One pass of the email outbox (also every 30 seconds inside `serve`): send every queued
+    /// email that is due, the ones whose attempt failed (retried after 1, 2, 4 ... minutes, at
+    /// most 6 hours apart) and the ones a stopped process never sent. Each once, even from
+    /// several processes. Prints what it did.
+    Outbox {
+        /// Run as at this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,6 +186,7 @@ fn main() -> std::process::ExitCode {
         Command::Jobs(Jobs::Calendar { at }) => run::Cmd::JobsCalendar { at },
         Command::Jobs(Jobs::CalendarSync { at }) => run::Cmd::JobsCalendarSync { at },
         Command::Jobs(Jobs::Workflows { at }) => run::Cmd::JobsWorkflows { at },
+        Command::Jobs(Jobs::Outbox { at }) => run::Cmd::JobsOutbox { at },
         Command::Bench(Bench::Pricing { changes }) => run::Cmd::BenchPricing { changes },
         Command::Bench(Bench::Api {
             connections,

@@ -82,11 +82,9 @@ impl Kind {
 pub struct Mails(Vec<mail::Outgoing>);
 
 impl Mails {
-    /// Send them (in the background; see `mail::Outgoing::send`).
-    pub fn send(self) {
-        for m in self.0 {
-            m.send();
-        }
+    /// Send them (in the background, one after another; see `mail::Outgoing::send`).
+    pub fn send(self, pool: &sqlx::PgPool, clock: &crate::clock::Clock) {
+        mail::send_all(self.0, pool, clock);
     }
 
     /// One more email to send with them.

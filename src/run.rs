@@ -40,6 +40,10 @@ pub enum Cmd {
     JobsWorkflows {
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// `jobs outbox`: one pass of the email outbox.
+    JobsOutbox {
+        at: Option<chrono::DateTime<chrono::Utc>>,
+    },
     CreateUser {
         email: String,
         role: String,
@@ -171,6 +175,13 @@ async fn execute(
                 .map_err(|e| anyhow::anyhow!("the workflow pass: {e}"))?;
             println!("{}", pass.report());
         }
+        Cmd::JobsOutbox { at } => {
+            let clock = at.map_or(crate::clock::Clock::System, crate::clock::Clock::Fixed);
+            let pass = crate::mail::outbox::send_due(&database.pool, settings, &clock)
+                .await
+                .map_err(|e| anyhow::anyhow!("the outbox pass: {e}"))?;
+            println!("{}", pass.report());
+        }
         Cmd::Migrate | Cmd::Seed { .. } => {}
     }
     Ok(())
@@ -252,6 +263,7 @@ async fn serve(
     crate::jobs::schedule(database.pool.clone(), settings.clone());
     crate::jobs::schedule_calendar_sync(database.pool.clone(), settings.clone());
     crate::jobs::schedule_workflows(database.pool.clone(), settings.clone());
+    crate::jobs::schedule_outbox(database.pool.clone(), settings.clone());
     app::serve(listener, state, shutdown_signal()).await?;
     tracing::info!("server stopped; stopping the database");
     Ok(())

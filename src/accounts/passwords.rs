@@ -351,7 +351,7 @@ pub async fn reset_request<L: Logins>(
     };
     tx.commit().await?;
     if let Some(o) = outgoing {
-        o.send();
+        o.send(&state.db, &state.clock);
     }
     Ok(render(&ResetRequestPage {
         brand: L::brand(&mut db).await?,

@@ -90,6 +90,13 @@ const SECTIONS: &[(&str, &str, Access, &str)] = &[
         "Every change: who, what and when.",
     ),
     (
+        "/settings/outbox",
+        "Email outbox",
+        Access::Perm(Permission::SettingsManage),
+        "Every email sent or waiting to be sent, with failed tries and the mail server's answer; \
+         retry one now.",
+    ),
+    (
         "/calendar/google",
         "Google Calendar",
         Access::Staff,

@@ -286,7 +286,7 @@ async fn invite_user(
             return Ok(refusal.respond(render(&page)));
         }
     };
-    invited.outgoing.send();
+    invited.outgoing.send(&state.db, &state.clock);
     let shown = state.settings.smtp_url.is_none().then_some(invited.link);
     let flash = Some(format!("{} is invited as {}.", invited.email, invited.role));
     let page = users_page(

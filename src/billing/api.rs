@@ -230,7 +230,7 @@ async fn record_payment(
         idempotency::finish(&mut tx, who, key, 201, &body).await?;
     }
     tx.commit().await?;
-    recorded.mails.send();
+    recorded.mails.send(&state.db, &state.clock);
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 

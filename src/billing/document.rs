@@ -200,6 +200,6 @@ async fn email(
         queue_email(tx, settings.as_ref(), id, staff.contributor_id).await
     })
     .await?;
-    outgoing.send();
+    outgoing.send(&state.db, &state.clock);
     Ok(Redirect::to(&format!("/invoices/{id}?done=email")).into_response())
 }

@@ -53,7 +53,7 @@ pub async fn sweep(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppResu
     swept.reminders = mails.len();
     drop(conn);
     for m in mails {
-        m.send_and_wait().await;
+        m.send_and_wait(pool, clock).await;
     }
     Ok(swept)
 }

@@ -390,7 +390,9 @@ pub async fn returned(
         complete(tx, settings, &studio, clock, &s).await
     })
     .await?;
-    mails.into_iter().for_each(notify::Mails::send);
+    for m in mails {
+        m.send(db.pool(), clock);
+    }
     Ok(matches!(
         done,
         Completion::Recorded { .. } | Completion::AlreadyRecorded

@@ -473,7 +473,7 @@ async fn record_payment(
     })
     .await;
     let result = result.map(|(message, mails)| {
-        mails.send();
+        mails.send(&state.db, &state.clock);
         message
     });
     let keep = |page: &mut InvoicePage| page.payment = f.clone();

@@ -36,6 +36,8 @@ struct PostponePage {
     typed: String,
     /// The preview: the new day and what moves.
     preview: Option<(NaiveDate, Vec<Move>)>,
+    /// The workflow steps the move re-times (old time, new time).
+    steps: Vec<crate::workflows::engine::Change>,
     refused: Option<Refusal>,
     flash: Option<String>,
     /// The quote of the project (a link back).
@@ -49,6 +51,11 @@ impl PostponePage {
 
     fn day(&self, d: &NaiveDate) -> String {
         d.format("%b %-d, %Y").to_string()
+    }
+
+    fn time(&self, at: &Option<chrono::DateTime<chrono::Utc>>) -> String {
+        at.map(|t| self.layout.settings.time(&t))
+            .unwrap_or_else(|| "its event".into())
     }
 }
 
@@ -81,6 +88,13 @@ async fn view(
             Err(e) => (None, Some(e)),
         },
     };
+    let steps = match &preview {
+        Some((to, _)) => {
+            let now = state.clock.now();
+            crate::workflows::preview_wedding(conn, &layout.settings, id, *to, now).await?
+        }
+        None => vec![],
+    };
     let page = PostponePage {
         layout,
         id,
@@ -88,6 +102,7 @@ async fn view(
         wedding: p.wedding_date,
         typed: typed.unwrap_or_default(),
         preview,
+        steps,
         refused: None,
         flash: None,
         build,

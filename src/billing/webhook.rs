@@ -11,7 +11,6 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::http::AppState;
 use crate::http::routes::Routes;
-use crate::notify;
 use crate::studio::Studio;
 use axum::Json;
 use axum::body::Bytes;
@@ -82,7 +81,9 @@ async fn receive(
                 online::complete(tx, settings, &studio, clock, &session).await
             })
             .await?;
-            mails.into_iter().for_each(notify::Mails::send);
+            for m in mails {
+                m.send(&state.db, &state.clock);
+            }
             match done {
                 Completion::Recorded { .. } => "recorded",
                 Completion::AlreadyRecorded => "already recorded",

@@ -362,7 +362,7 @@ async fn add_partner(
         .await?;
         let outgoing = mail_invite(&mut tx, &state.settings, &studio, &invite).await?;
         tx.commit().await?;
-        outgoing.send();
+        outgoing.send(&state.db, &state.clock);
         Ok("partner")
     }
     .await;
@@ -387,7 +387,7 @@ async fn resend(
             contracts::resend(&mut tx, &state.clock, id, signer, staff.contributor_id).await?;
         let outgoing = mail_invite(&mut tx, &state.settings, &studio, &invite).await?;
         tx.commit().await?;
-        outgoing.send();
+        outgoing.send(&state.db, &state.clock);
         Ok("resent")
     }
     .await;
@@ -407,7 +407,7 @@ async fn recreate(
             contracts::recreate(&mut tx, &studio, &state.clock, id, staff.contributor_id).await?;
         let outgoing = mail_invite(&mut tx, &state.settings, &studio, &invite).await?;
         tx.commit().await?;
-        outgoing.send();
+        outgoing.send(&state.db, &state.clock);
         Ok("made")
     }
     .await;

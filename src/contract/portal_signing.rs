@@ -111,7 +111,7 @@ async fn sign(
     .await;
     match result {
         Ok(mails) => {
-            mails.send();
+            mails.send(&state.db, &state.clock);
             Ok(Redirect::to(&format!("/portal/contracts/{id}#signed")).into_response())
         }
         Err(e) => {

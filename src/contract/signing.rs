@@ -171,7 +171,7 @@ async fn sign(
     .await;
     match result {
         Ok(mails) => {
-            mails.send();
+            mails.send(&state.db, &state.clock);
             Ok(Redirect::to(&format!("/contract/{token}#signed")).into_response())
         }
         Err(e) => {

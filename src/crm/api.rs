@@ -99,7 +99,7 @@ async fn api_create(
     let who = Some(staff.contributor_id);
     let (created, mails) = intake::create_inquiry(&mut tx, &state.settings, now, &new, who).await?;
     tx.commit().await?;
-    mails.send();
+    mails.send(&state.db, &state.clock);
     Ok((StatusCode::CREATED, Json(created)))
 }
 

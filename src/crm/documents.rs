@@ -97,11 +97,14 @@ pub struct Upload {
     pub data: Vec<u8>,
 }
 
-/// Only the last path component, and only safe characters (at most 120), reach the disk.
+/// Only the last path component, and only safe characters (at most 120), reach the disk; a
+/// name with nothing left is "file". Every upload's name goes through it (documents, delivery
+/// files, expense receipts, questionnaire answers).
 pub fn safe_name(name: &str) -> String {
-    name.rsplit(['/', '\\'])
+    let safe: String = name
+        .rsplit(['/', '\\'])
         .next()
-        .unwrap_or("document")
+        .unwrap_or_default()
         .chars()
         .map(|c| {
             if c.is_alphanumeric() || ".-_ ".contains(c) {
@@ -111,7 +114,11 @@ pub fn safe_name(name: &str) -> String {
             }
         })
         .take(120)
-        .collect()
+        .collect();
+    match safe.trim() {
+        "" => "file".to_string(),
+        _ => safe,
+    }
 }
 
 /// A file written for a document whose row is not committed yet: removed from the disk when
@@ -249,4 +256,19 @@ pub async fn read_any(
         .await
         .map_err(|_| AppError::not_found("document file"))?;
     Ok((name, bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_name;
+
+    #[test]
+    fn a_name_keeps_its_last_component_and_safe_characters_only() {
+        assert_eq!(safe_name("../mood board.png"), "mood board.png");
+        assert_eq!(safe_name("C:\\Users\\ana\\plan<1>.pdf"), "plan_1_.pdf");
+        assert_eq!(safe_name("música.mp3"), "música.mp3");
+        assert_eq!(safe_name("../"), "file");
+        assert_eq!(safe_name("   "), "file");
+        assert_eq!(safe_name(&"a".repeat(300)).len(), 120);
+    }
 }

@@ -317,7 +317,7 @@ async fn create(
     match intake::create_inquiry(&mut tx, &state.settings, now, &f, who).await {
         Ok((c, mails)) => {
             tx.commit().await?;
-            mails.send();
+            mails.send(&state.db, &state.clock);
             Ok(Redirect::to(&format!("/leads/{}", c.inquiry_id)).into_response())
         }
         Err(e @ AppError::Validation { .. }) => {

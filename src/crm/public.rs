@@ -135,6 +135,6 @@ async fn submit(
     let (_, mails) =
         intake::create_inquiry(&mut tx, &state.settings, state.clock.now(), &s.f, None).await?;
     tx.commit().await?;
-    mails.send();
+    mails.send(&state.db, &state.clock);
     Ok(thanks(studio))
 }

@@ -118,6 +118,12 @@ impl Db {
         self.0.conn = Some(self.1.acquire().await?);
         Ok(out)
     }
+
+    /// The pool the connection came from (for work after the request's own, such as sending
+    /// the emails it queued).
+    pub fn pool(&self) -> &PgPool {
+        &self.1
+    }
 }
 
 impl Deref for Db {

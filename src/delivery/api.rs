@@ -294,7 +294,7 @@ async fn create_link(
     .await?;
     tx.commit().await?;
     if let Some(m) = made.outgoing {
-        m.send();
+        m.send(&state.db, &state.clock);
     }
     let body = MadeLink {
         id: made.link,

@@ -226,7 +226,7 @@ async fn make_link(
     .await?;
     tx.commit().await?;
     if let Some(m) = made.outgoing {
-        m.send();
+        m.send(&state.db, &state.clock);
     }
     let layout = Layout::load(&mut db, &staff, "Download link made", "/projects").await?;
     Ok(render(&LinkMade {

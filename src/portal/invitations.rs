@@ -203,7 +203,7 @@ async fn invite(
     let mut tx = db.begin().await?;
     let invited = invite_couple(&mut tx, &state.settings, &studio, Some(by), client_id).await?;
     tx.commit().await?;
-    invited.outgoing.send();
+    invited.outgoing.send(&state.db, &state.clock);
     let shown = state.settings.smtp_url.is_none().then_some(invited.link);
     let flash = Some(format!("{} is invited to the portal.", invited.email));
     Ok(render(

@@ -36,10 +36,10 @@ pub enum AfterSignature {
 
 impl AfterSignature {
     /// Send the emails it queued (after the commit).
-    pub fn send(self) {
+    pub fn send(self, pool: &sqlx::PgPool, clock: &crate::clock::Clock) {
         match self {
-            AfterSignature::Booked(b) => b.send(),
-            AfterSignature::NotBooked(_, mails) => mails.send(),
+            AfterSignature::Booked(b) => b.send(pool, clock),
+            AfterSignature::NotBooked(_, mails) => mails.send(pool, clock),
             _ => {}
         }
     }

@@ -108,11 +108,11 @@ pub struct Booked {
 
 impl Booked {
     /// Send the emails booking queued (after the commit).
-    pub fn send(self) {
+    pub fn send(self, pool: &sqlx::PgPool, clock: &crate::clock::Clock) {
         if let Some(i) = self.invitation {
-            i.send();
+            i.send(pool, clock);
         }
-        self.mails.send();
+        self.mails.send(pool, clock);
     }
 }
 

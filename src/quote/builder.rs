@@ -735,7 +735,7 @@ async fn send_proposal(
     match sent {
         Ok((link, _, outgoing)) => {
             tx.commit().await?;
-            outgoing.send();
+            outgoing.send(&state.db, &state.clock);
             let page = builder_view(&mut db, &staff, id, None, Some(link)).await?;
             Ok(render(&page))
         }
@@ -839,7 +839,7 @@ async fn book(
             b.project_id,
             b.invoices.join(" and "),
         ));
-        b.send();
+        b.send(&state.db, &state.clock);
     });
     after(&mut db, &staff, id, answer, result).await
 }
@@ -927,7 +927,7 @@ async fn record_answer(
             .await
         })
         .await?;
-        mails.send();
+        mails.send(&state.db, &state.clock);
         Ok(())
     }
     .await;

@@ -238,7 +238,7 @@ async fn couple_answer(
         .await
     }
     .await;
-    let result = result.map(|mails| mails.send());
+    let result = result.map(|mails| mails.send(&state.db, &state.clock));
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/portal/changes/{build}#answered")).into_response()),
         Err(e) => {

@@ -67,7 +67,7 @@ async fn countersign(
             AfterSignature::Manual => "countersigned-manual",
             _ => "countersigned",
         };
-        after.send();
+        after.send(&state.db, &state.clock);
         done
     });
     let drafts = Drafts {

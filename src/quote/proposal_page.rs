@@ -227,7 +227,7 @@ async fn show(
         let mut tx = db.begin().await?;
         let mails = record_view(&mut tx, &state.settings, &state.clock, &page).await?;
         tx.commit().await?;
-        mails.send();
+        mails.send(&state.db, &state.clock);
     }
     Ok(render(&page))
 }
@@ -311,7 +311,7 @@ async fn accept(
         let (latest, mails) =
             record_acceptance(&mut tx, &state.settings, &state.clock, &studio, &token, &f).await?;
         tx.commit().await?;
-        mails.send();
+        mails.send(&state.db, &state.clock);
         Ok(latest)
     }
     .await;

@@ -381,11 +381,9 @@ async fn pay_in_full(
             method: payments::Method::BankTransfer,
             transaction_id: Some(format!("DEMO-{project}-{n}")),
         };
-        payments::record(tx, &settings, studio, &at, invoice, &p, Some(owner))
+        let _ = payments::record(tx, &settings, studio, &at, invoice, &p, Some(owner))
             .await
-            .map_err(err)?
-            .mails
-            .send();
+            .map_err(err)?;
     }
     Ok(())
 }

@@ -68,7 +68,6 @@ pub async fn chloe(tx: &mut PgConnection, clock: Clock, studio: &Studio) -> Resu
         .await
         .map_err(err)?;
     let project = booked.project_id;
-    booked.send();
     // Paid in full: each invoice on its due day (or the booking day), by bank transfer.
     let invoices: Vec<(i32, Decimal, chrono::NaiveDate)> = sqlx::query_as(
         "SELECT id, total_amount - COALESCE(amount_paid, 0), COALESCE(due_date, issue_date)
@@ -87,11 +86,9 @@ pub async fn chloe(tx: &mut PgConnection, clock: Clock, studio: &Studio) -> Resu
             method: payments::Method::BankTransfer,
             transaction_id: Some(format!("NWB-3310-{:04}", 812 + i)),
         };
-        payments::record(tx, &settings, studio, &at, invoice, &p, Some(sales))
+        let _ = payments::record(tx, &settings, studio, &at, invoice, &p, Some(sales))
             .await
-            .map_err(err)?
-            .mails
-            .send();
+            .map_err(err)?;
     }
     edit(tx, clock, project).await?;
     // The wedding-day timeline and the shot list the couple sent, kept on the project (their

@@ -238,7 +238,7 @@ async fn send_questionnaire(
     })
     .await?;
     if let Some(m) = mail {
-        m.send();
+        m.send(&state.db, &state.clock);
     }
     Ok((StatusCode::CREATED, Json(sent)))
 }

@@ -278,7 +278,7 @@ pub async fn pass(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppResul
             break;
         };
         for m in mails {
-            m.send_and_wait().await;
+            m.send_and_wait(pool, clock).await;
         }
         match outcome {
             Outcome::Done => out.done += 1,
@@ -290,7 +290,7 @@ pub async fn pass(pool: &PgPool, settings: &Settings, clock: &Clock) -> AppResul
     let reminders = super::questionnaire_reminders::remind(&mut conn, settings, clock).await?;
     out.reminders = reminders.len();
     for m in reminders {
-        m.send_and_wait().await;
+        m.send_and_wait(pool, clock).await;
     }
     Ok(out)
 }

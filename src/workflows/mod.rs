@@ -43,18 +43,39 @@ pub fn routes() -> Routes {
 
 /// A postponement (in its transaction, after the project's new wedding date is written): the
 /// open questionnaires due days before the wedding and every future timed step follow it.
+/// Returns the steps whose time moved.
 pub async fn follow_wedding(
     tx: &mut PgConnection,
     studio: &Studio,
     project: i32,
     now: DateTime<Utc>,
-) -> AppResult<usize> {
+) -> AppResult<Vec<engine::Change>> {
     let wedding: chrono::NaiveDate =
         sqlx::query_scalar("SELECT wedding_date FROM projects WHERE id = $1")
             .bind(project)
             .fetch_one(&mut *tx)
             .await?;
     questionnaires::follow_wedding(tx, project, wedding).await?;
-    let moved = engine::resync(tx, studio, now, engine::Scope::Project(project)).await?;
-    Ok(moved.len())
+    engine::resync(tx, studio, now, engine::Scope::Project(project)).await
+}
+
+/// What a postponement to `to` would re-time: the project's future timed steps, each with its
+/// time now and after (worked out by `follow_wedding` itself in a transaction rolled back, so
+/// the preview cannot differ from what the move does). Writes nothing.
+pub async fn preview_wedding(
+    conn: &mut PgConnection,
+    studio: &Studio,
+    project: i32,
+    to: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<engine::Change>> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    sqlx::query("UPDATE projects SET wedding_date = $2 WHERE id = $1")
+        .bind(project)
+        .bind(to)
+        .execute(&mut *tx)
+        .await?;
+    let moved = follow_wedding(&mut tx, studio, project, now).await?;
+    tx.rollback().await?;
+    Ok(moved)
 }

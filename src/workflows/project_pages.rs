@@ -160,7 +160,7 @@ async fn send(
     })
     .await?;
     if let Some(m) = mail {
-        m.send();
+        m.send(&state.db, &state.clock);
     }
     Ok(Redirect::to(&format!("/projects/{id}#questionnaires")).into_response())
 }
@@ -189,12 +189,6 @@ fn back(project: i32) -> Response {
     Redirect::to(&format!("/projects/{project}#workflow")).into_response()
 }
 
-fn send_all(mails: Vec<crate::mail::Outgoing>) {
-    for m in mails {
-        m.send();
-    }
-}
-
 async fn approve(
     State(state): State<AppState>,
     mut db: Db,
@@ -221,7 +215,7 @@ async fn approve(
         .await
     })
     .await?;
-    send_all(mails);
+    crate::mail::send_all(mails, &state.db, &state.clock);
     Ok(back(run.project_id))
 }
 
@@ -245,7 +239,7 @@ async fn run_now(
         .await
     })
     .await?;
-    send_all(mails);
+    crate::mail::send_all(mails, &state.db, &state.clock);
     Ok(back(run.project_id))
 }
 

@@ -10,6 +10,7 @@ use super::questions::{self, Answers, Question};
 use crate::audit;
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::crm::documents;
 use crate::error::{AppError, AppResult};
 use crate::mail::{self, Mail, Outgoing};
 use crate::studio::Studio;
@@ -464,22 +465,6 @@ pub async fn answer(
 /// A file answer: kept under `data_dir/uploads` as one of the project's documents (which the
 /// couple and the studio can open), the answer naming it. The caller keeps the file after the
 /// commit (`StoredFile::keep`), else it is removed.
-pub struct StoredFile(Option<std::path::PathBuf>);
-
-impl StoredFile {
-    pub fn keep(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for StoredFile {
-    fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 pub async fn answer_file(
     tx: &mut PgConnection,
@@ -490,7 +475,7 @@ pub async fn answer_file(
     name: &str,
     data: &[u8],
     now: DateTime<Utc>,
-) -> AppResult<StoredFile> {
+) -> AppResult<documents::StoredFile> {
     let mut s = one(tx, client, id, true).await?;
     refuse_if_submitted(&s)?;
     s.questions
@@ -500,35 +485,15 @@ pub async fn answer_file(
     if data.is_empty() {
         return Err(AppError::field("file", "choose a file to upload"));
     }
-    let safe: String = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("file")
-        .chars()
-        .filter(|c| c.is_alphanumeric() || ".-_ ".contains(*c))
-        .take(120)
-        .collect();
-    let safe = if safe.trim().is_empty() {
-        "file".to_string()
-    } else {
-        safe
-    };
-    let stored = format!("{}-{safe}", uuid::Uuid::new_v4());
-    let dir = data_dir.join("uploads");
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(anyhow::Error::from)?;
-    let file = StoredFile(Some(dir.join(&stored)));
-    tokio::fs::write(dir.join(&stored), data)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let safe = documents::safe_name(name);
+    let (key, file) = documents::write_upload(data_dir, name, data).await?;
     let document: i32 = sqlx::query_scalar(
         "INSERT INTO documents (project_id, file_name, file_path, document_type)
          VALUES ($1, $2, $3, 'Questionnaire') RETURNING id",
     )
     .bind(s.project_id)
     .bind(&safe)
-    .bind(format!("uploads/{stored}"))
+    .bind(key)
     .fetch_one(&mut *tx)
     .await?;
     s.answers.insert(

@@ -201,6 +201,89 @@ pub async fn steps(conn: &mut PgConnection, workflow: i32) -> AppResult<Vec<Step
     .await?)
 }
 
+/// A workflow's name, trimmed, or why it cannot be one.
+fn checked_name(name: &str) -> AppResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 255 || name.contains('\0') {
+        return Err(AppError::field(
+            "name",
+            "give the workflow a name (up to 255 characters)",
+        ));
+    }
+    Ok(name)
+}
+
+/// A unique violation on the name said by the field.
+fn taken(e: sqlx::Error, name: &str) -> AppError {
+    if e.as_database_error()
+        .is_some_and(|d| d.code().as_deref() == Some("23505"))
+    {
+        AppError::field_conflict("name", format!("a workflow is already called \"{name}\""))
+    } else {
+        e.into()
+    }
+}
+
+/// Rename a workflow (the projects' timelines show the new name).
+pub async fn rename(tx: &mut PgConnection, id: i32, name: &str) -> AppResult<()> {
+    let name = checked_name(name)?;
+    let done =
+        sqlx::query("UPDATE workflow_templates SET name = $2, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| taken(e, name))?;
+    match done.rows_affected() {
+        0 => Err(AppError::not_found("workflow")),
+        _ => Ok(()),
+    }
+}
+
+/// Pause (false) or resume (true) a workflow. A paused workflow joins no newly booked project;
+/// the projects it already runs on go on with their steps (stopping them would leave steps
+/// whose time passed meanwhile to fire late or be lost: the studio skips one on the project
+/// page instead).
+pub async fn set_active(tx: &mut PgConnection, id: i32, active: bool) -> AppResult<()> {
+    let done =
+        sqlx::query("UPDATE workflow_templates SET active = $2, updated_at = now() WHERE id = $1")
+            .bind(id)
+            .bind(active)
+            .execute(&mut *tx)
+            .await?;
+    match done.rows_affected() {
+        0 => Err(AppError::not_found("workflow")),
+        _ => Ok(()),
+    }
+}
+
+/// Delete a workflow that has never joined a project. One that has (running or finished) is
+/// refused, so no project's timeline loses what ran: pause it instead.
+pub async fn delete(tx: &mut PgConnection, id: i32) -> AppResult<()> {
+    let w: Option<(i64,)> = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM project_workflows pw WHERE pw.workflow_id = w.id)
+         FROM workflow_templates w WHERE w.id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((projects,)) = w else {
+        return Err(AppError::not_found("workflow"));
+    };
+    if projects > 0 {
+        return Err(AppError::Conflict(format!(
+            "this workflow has joined {projects} project{}: pause it instead (it joins no new \
+             booking; the projects' timelines stay)",
+            if projects == 1 { "" } else { "s" }
+        )));
+    }
+    sqlx::query("DELETE FROM workflow_templates WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// A new workflow (no steps yet): for every booked project, or for those whose quote includes
 /// the film `deliverable`.
 pub async fn create(
@@ -210,13 +293,7 @@ pub async fn create(
     deliverable: Option<i32>,
     actor: Option<i32>,
 ) -> AppResult<i32> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 255 || name.contains('\0') {
-        return Err(AppError::field(
-            "name",
-            "give the workflow a name (up to 255 characters)",
-        ));
-    }
+    let name = checked_name(name)?;
     let id: i32 = sqlx::query_scalar(
         "INSERT INTO workflow_templates (name, description, scope, deliverable_id)
          VALUES ($1, $2, CASE WHEN $3::int IS NULL THEN 'all' ELSE 'deliverable' END, $3)
@@ -227,15 +304,7 @@ pub async fn create(
     .bind(deliverable)
     .fetch_one(&mut *tx)
     .await
-    .map_err(|e| {
-        if e.as_database_error()
-            .is_some_and(|d| d.code().as_deref() == Some("23505"))
-        {
-            AppError::field_conflict("name", format!("a workflow is already called \"{name}\""))
-        } else {
-            e.into()
-        }
-    })?;
+    .map_err(|e| taken(e, name))?;
     crate::audit::record(
         tx,
         actor,
@@ -394,6 +463,40 @@ pub async fn save_step(
         .fetch_optional(&mut *tx)
         .await?;
     saved.ok_or_else(|| AppError::not_found("step"))
+}
+
+/// Move a step one place up (earlier) or down in its workflow's order, swapping it with its
+/// neighbour (the positions' uniqueness is checked at the commit). A step already first (or
+/// last) stays. Only the order changes: no step's time moves.
+pub async fn move_step(tx: &mut PgConnection, workflow: i32, id: i32, up: bool) -> AppResult<()> {
+    let done = sqlx::query(
+        "WITH me AS (
+             SELECT position FROM workflow_steps WHERE workflow_id = $1 AND id = $2 FOR UPDATE),
+         other AS (
+             SELECT s.id, s.position FROM workflow_steps s, me
+             WHERE s.workflow_id = $1
+               AND CASE WHEN $3 THEN s.position < me.position ELSE s.position > me.position END
+             ORDER BY CASE WHEN $3 THEN -s.position ELSE s.position END LIMIT 1 FOR UPDATE)
+         UPDATE workflow_steps w
+         SET position = CASE WHEN w.id = $2 THEN other.position ELSE me.position END
+         FROM me, other
+         WHERE w.workflow_id = $1 AND w.id IN ($2, other.id)",
+    )
+    .bind(workflow)
+    .bind(id)
+    .bind(up)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        let known: Option<i32> =
+            sqlx::query_scalar("SELECT id FROM workflow_steps WHERE workflow_id = $1 AND id = $2")
+                .bind(workflow)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        known.ok_or_else(|| AppError::not_found("step"))?;
+    }
+    Ok(())
 }
 
 /// Remove a step from its workflow.

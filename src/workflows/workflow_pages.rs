@@ -33,6 +33,11 @@ pub fn routes() -> Routes {
             manage,
             delete_step,
         )
+        .post("/settings/workflows/{id}/steps/{s}/move", manage, move_step)
+        .post("/settings/workflows/{id}/rename", manage, rename)
+        .post("/settings/workflows/{id}/pause", manage, pause)
+        .post("/settings/workflows/{id}/resume", manage, resume)
+        .post("/settings/workflows/{id}/delete", manage, delete)
 }
 
 #[derive(Askama)]
@@ -237,6 +242,10 @@ async fn page(
     let flash = d.done.map(|d| match d.as_str() {
         "added" => "Step added.".to_string(),
         "deleted" => "Step removed.".to_string(),
+        "moved" => "Step moved.".to_string(),
+        "renamed" => "Workflow renamed.".to_string(),
+        "paused" => "Workflow paused: it joins no new booking.".to_string(),
+        "resumed" => "Workflow resumed.".to_string(),
         _ => "Step saved.".to_string(),
     });
     show(&mut db, &staff, id, None, flash, None).await
@@ -396,5 +405,106 @@ async fn delete_step(
         "deleted",
         async |tx| steps::remove_step(tx, id, step).await,
     )
+    .await
+}
+
+#[derive(Deserialize)]
+struct MoveForm {
+    /// "up" (earlier) or "down".
+    to: String,
+}
+
+/// Move a step up or down the list. Only the order changes (no step's time moves), so it
+/// applies at once, running projects' timelines included, with no confirmation.
+async fn move_step(
+    State(state): State<AppState>,
+    mut db: Db,
+    staff: Staff,
+    Path((id, step)): Path<(i32, i32)>,
+    Form(f): Form<MoveForm>,
+) -> AppResult<Response> {
+    let up = match f.to.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(AppError::field("to", "move the step up or down")),
+    };
+    let studio = Studio::load(&mut db).await?;
+    let now = state.clock.now();
+    template_change(&mut db, &staff, id, "moved", async |tx| {
+        steps::move_step(tx, id, step, up).await?;
+        engine::resync(tx, &studio, now, Scope::Workflow(id)).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A change that needs no confirmation (to the workflow itself, or its steps' order):
+/// audited, then back to its page, or the page with the reason it was refused.
+async fn template_change(
+    db: &mut Db,
+    staff: &Staff,
+    id: i32,
+    done: &str,
+    f: impl AsyncFnOnce(&mut PgConnection) -> AppResult<()>,
+) -> AppResult<Response> {
+    let made = crate::db::transaction(db, async |tx| {
+        f(tx).await?;
+        crate::audit::record(
+            tx,
+            Some(staff.contributor_id),
+            "workflows.edit",
+            "workflow",
+            Some(id),
+            serde_json::json!({ "change": done }),
+        )
+        .await?;
+        Ok(())
+    })
+    .await;
+    match made {
+        Ok(()) if done == "deleted" => Ok(Redirect::to("/settings/workflows").into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/settings/workflows/{id}?done={done}")).into_response())
+        }
+        Err(e) => show(db, staff, id, Some(Refusal::from_error(e)?), None, None).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct RenameForm {
+    name: String,
+}
+
+async fn rename(
+    mut db: Db,
+    staff: Staff,
+    Path(id): Path<i32>,
+    Form(f): Form<RenameForm>,
+) -> AppResult<Response> {
+    template_change(&mut db, &staff, id, "renamed", async |tx| {
+        steps::rename(tx, id, &f.name).await
+    })
+    .await
+}
+
+async fn pause(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+    template_change(&mut db, &staff, id, "paused", async |tx| {
+        steps::set_active(tx, id, false).await
+    })
+    .await
+}
+
+async fn resume(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+    template_change(&mut db, &staff, id, "resumed", async |tx| {
+        steps::set_active(tx, id, true).await
+    })
+    .await
+}
+
+/// Delete a workflow that never joined a project; one that did is refused (pause it instead).
+async fn delete(mut db: Db, staff: Staff, Path(id): Path<i32>) -> AppResult<Response> {
+    template_change(&mut db, &staff, id, "deleted", async |tx| {
+        steps::delete(tx, id).await
+    })
     .await
 }

@@ -746,68 +746,17 @@ async fn every_demo_role_can_log_in() {
     }
 }
 
-/// A stand-in for the studio's mail server (a third party we cannot reach here) that speaks
-/// real SMTP on a local port and hands back each message it receives.
-async fn fake_smtp() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((sock, _)) = listener.accept().await {
-            let tx = tx.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = sock.into_split();
-                let mut lines = BufReader::new(r).lines();
-                w.write_all(b"220 fake.smtp ESMTP\r\n").await.unwrap();
-                let (mut in_data, mut data) = (false, String::new());
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if in_data {
-                        if line == "." {
-                            in_data = false;
-                            tx.send(std::mem::take(&mut data)).unwrap();
-                            w.write_all(b"250 OK queued\r\n").await.unwrap();
-                        } else {
-                            data.push_str(&line);
-                            data.push('\n');
-                        }
-                        continue;
-                    }
-                    let verb = line.split_whitespace().next().unwrap_or("").to_uppercase();
-                    let reply: &[u8] = match verb.as_str() {
-                        "EHLO" | "HELO" => b"250 fake.smtp\r\n",
-                        "DATA" => {
-                            in_data = true;
-                            b"354 End data with <CR><LF>.<CR><LF>\r\n"
-                        }
-                        "QUIT" => {
-                            w.write_all(b"221 Bye\r\n").await.unwrap();
-                            return;
-                        }
-                        _ => b"250 OK\r\n",
-                    };
-                    w.write_all(reply).await.unwrap();
-                }
-            });
-        }
-    });
-    (port, rx)
-}
-
 #[tokio::test]
 async fn with_smtp_configured_the_reset_email_is_sent_and_the_log_keeps_no_secret() {
-    let (port, mut inbox) = fake_smtp().await;
+    let mut smtp = crate::smtp_fake::FakeSmtp::start().await;
     let app = TestApp::with_settings(Template::Demo, |s| {
-        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+        s.smtp_url = Some(smtp.url());
         s.mail_from = "Golden Hour Films <hello@goldenhour.example>".into();
     })
     .await;
     let resp = app.post_form("/password-reset", &[("email", MAYA)]).await;
     assert_eq!(resp.status(), 200);
-    let raw = tokio::time::timeout(std::time::Duration::from_secs(10), inbox.recv())
-        .await
-        .unwrap()
-        .unwrap();
+    let raw = smtp.recv().await;
     // Long lines travel quoted-printable, as mail clients expect; decode soft breaks and '='.
     let message = raw.replace("=\n", "").replace("=3D", "=");
     assert!(message.contains("To: maya@goldenhour.example"), "{message}");

@@ -14,12 +14,17 @@ use serde_json::json;
 
 const LA: &str = "America/Los_Angeles";
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// A booked couple (their contact, client, inquiry, project and quote), in Los Angeles time.
-async fn booked(app: &TestApp, email: &str, wedding: NaiveDate, booked: NaiveDate) -> (i32, i32) {
+pub async fn booked(
+    app: &TestApp,
+    email: &str,
+    wedding: NaiveDate,
+    booked: NaiveDate,
+) -> (i32, i32) {
     let mut tx = app.db.begin().await.unwrap();
     sqlx::query("UPDATE studio_settings SET time_zone = $1")
         .bind(LA)
@@ -74,7 +79,7 @@ async fn booked(app: &TestApp, email: &str, wedding: NaiveDate, booked: NaiveDat
     (project, client)
 }
 
-fn timed_email(name: &str, trigger: &str, amount: i32, unit: &str, direction: &str) -> StepIn {
+pub fn timed_email(name: &str, trigger: &str, amount: i32, unit: &str, direction: &str) -> StepIn {
     StepIn {
         name: name.into(),
         trigger: trigger.into(),
@@ -90,7 +95,7 @@ fn timed_email(name: &str, trigger: &str, amount: i32, unit: &str, direction: &s
 }
 
 /// A workflow for every booked project with these steps; returns its id.
-async fn workflow(app: &TestApp, name: &str, list: Vec<StepIn>) -> i32 {
+pub async fn workflow(app: &TestApp, name: &str, list: Vec<StepIn>) -> i32 {
     let mut tx = app.db.begin().await.unwrap();
     // Only this workflow runs (the demo's own, and its runs, are set aside).
     sqlx::query("DELETE FROM project_workflows")
@@ -121,7 +126,7 @@ async fn only(app: &TestApp, project: i32) {
         .unwrap();
 }
 
-async fn pass(app: &TestApp, at: DateTime<Utc>) -> engine::Pass {
+pub async fn pass(app: &TestApp, at: DateTime<Utc>) -> engine::Pass {
     engine::pass(&app.db, &Settings::defaults(), &Clock::Fixed(at))
         .await
         .unwrap()
@@ -153,14 +158,14 @@ async fn runs(
     .unwrap()
 }
 
-fn la(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+pub fn la(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     chrono_tz::America::Los_Angeles
         .with_ymd_and_hms(y, m, d, h, 0, 0)
         .unwrap()
         .with_timezone(&Utc)
 }
 
-fn six_steps() -> Vec<StepIn> {
+pub fn six_steps() -> Vec<StepIn> {
     vec![
         timed_email("Welcome", "booking_date", 1, "days", "after"),
         timed_email("Six months to go", "wedding_date", 6, "months", "before"),
