@@ -1,6 +1,7 @@
-//! Project assets in an S3-compatible store: a real local S3 server (moto's, from PyPI: `.ci/run`
-//! installs it) started once per test run. Never skipped: without moto the tests fail, saying
-//! how to install it.
+//! Project assets in an S3-compatible store: a real local S3 server (moto's, from PyPI) started
+//! once per test run. Never skipped: moto is found (PROJECTFLO_MOTO_SERVER, or `moto_server` on
+//! PATH) or installed in a virtual environment under /tmp on first use (the one `.ci/run` makes);
+//! when it cannot be, the tests fail, saying how to install it.
 use crate::delivery::{create, data_dir, film_bytes, patch, project_of};
 use crate::helpers::{Template, TestApp};
 use crate::portal::couple;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 fn moto() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let bin = std::env::var("PROJECTFLO_MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
+        let bin = moto_bin();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -55,6 +56,42 @@ fn moto() -> &'static str {
         }
         format!("http://127.0.0.1:{port}")
     })
+}
+
+/// The pinned moto, in the virtual environment `.ci/run` makes too.
+const MOTO: &str = "5.2.5";
+
+/// Where moto_server is: the setting, PATH, or our virtual environment (made on first use).
+fn moto_bin() -> String {
+    if let Ok(bin) = std::env::var("PROJECTFLO_MOTO_SERVER") {
+        return bin;
+    }
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("moto_server").is_file()));
+    if on_path {
+        return "moto_server".into();
+    }
+    let venv = std::env::temp_dir().join(format!("projectflo-moto-{MOTO}"));
+    let bin = venv.join("bin").join("moto_server");
+    if !bin.is_file() {
+        eprintln!(
+            "installing moto[server]=={MOTO} into {} (once)",
+            venv.display()
+        );
+        let ok = |c: &mut Command| c.status().is_ok_and(|s| s.success());
+        let made = ok(Command::new("python3").arg("-m").arg("venv").arg(&venv))
+            && ok(Command::new(venv.join("bin").join("pip")).args([
+                "install",
+                "-q",
+                &format!("moto[server]=={MOTO}"),
+            ]));
+        assert!(
+            made,
+            "could not install moto into {} (needs python3-venv and PyPI)",
+            venv.display()
+        );
+    }
+    bin.to_string_lossy().into_owned()
 }
 
 /// A new empty bucket.
