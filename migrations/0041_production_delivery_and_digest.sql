@@ -13,7 +13,7 @@ WHERE EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.id);
 -- told again).
 ALTER TABLE tasks ADD COLUMN due_soon_notified_for DATE NULL;
 -- The nightly "due soon" scan: open tasks by due day.
-CREATE INDEX idx_tasks_due_soon_scan ON tasks (due_date)
+CREATE INDEX idx_tasks_open_due ON tasks (due_date)
   WHERE status NOT IN ('Completed', 'Archived') AND assigned_to_contributor_id IS NOT NULL;
 
 -- The daily digest: opted in on My account; the studio-local day it was last sent (once a day).

@@ -264,7 +264,7 @@ CREATE TRIGGER task_month_totals_zone AFTER UPDATE OF time_zone ON studio_settin
 -- risk of late delivery); a week's shoot days.
 CREATE INDEX idx_tasks_open_assignee_due ON tasks (assigned_to_contributor_id, due_date, id)
   WHERE status IN ('To-Do', 'Ready to Start', 'In Progress');
-CREATE INDEX idx_tasks_open_due ON tasks (due_date, project_id)
+CREATE INDEX idx_tasks_open_due_project ON tasks (due_date, project_id)
   WHERE status IN ('To-Do', 'Ready to Start', 'In Progress');
 CREATE INDEX idx_calendar_events_shoots ON calendar_events (start_time)
   WHERE event_type = 'PROJECT_ASSIGNMENT' AND cancelled_at IS NULL;

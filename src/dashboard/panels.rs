@@ -201,7 +201,7 @@ pub fn risk(c: &Candidate, today: NaiveDate) -> Option<Risk> {
     (c.remaining > available).then_some(Risk::NoTime(c.remaining, available))
 }
 
-/// The projects with unfinished work due within the horizon (`idx_tasks_open_due`): every
+/// The projects with unfinished work due within the horizon (`idx_tasks_open_due_project`): every
 /// one, or those where `person` has such a task; each one's unfinished tasks counted along
 /// `idx_tasks_project_due` (per project, LATERAL: a hash join over every unfinished task of
 /// the studio was ten times slower at 2 million tasks).
