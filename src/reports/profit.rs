@@ -301,15 +301,57 @@ fn row(r: &Row) -> ProfitRow {
     }
 }
 
-/// Every row added up (pure).
-pub fn total(rows: &[ProfitRow]) -> ProfitRow {
-    let sum = |f: fn(&ProfitRow) -> Decimal| rows.iter().map(f).sum::<Decimal>();
+/// The added-up columns of a total (the page's read as the database's window sums).
+#[derive(Default, sqlx::FromRow)]
+struct Sums {
+    #[sqlx(rename = "t_price")]
+    price: Decimal,
+    #[sqlx(rename = "t_paid")]
+    paid: Decimal,
+    #[sqlx(rename = "t_work_hours")]
+    work_hours: Decimal,
+    #[sqlx(rename = "t_labour")]
+    labour: Decimal,
+    #[sqlx(rename = "t_shoot_hours")]
+    shoot_hours: Decimal,
+    #[sqlx(rename = "t_crew")]
+    crew: Decimal,
+    #[sqlx(rename = "t_expenses")]
+    expenses: Decimal,
+    #[sqlx(rename = "t_fees")]
+    fees: Decimal,
+    #[sqlx(rename = "t_uncosted_hours")]
+    uncosted_hours: Decimal,
+}
+
+/// The total row of these sums (pure): margin and margin % of the summed price, no wedding day.
+fn total_of(s: &Sums) -> ProfitRow {
     let r = Row {
         project_id: 0,
         project: "Total".into(),
         wedding_date: NaiveDate::MIN, // replaced below: the total has no wedding day
         booking_date: None,
         source: String::new(),
+        price: s.price,
+        paid: s.paid,
+        work_hours: s.work_hours,
+        labour: s.labour,
+        shoot_hours: s.shoot_hours,
+        crew: s.crew,
+        expenses: s.expenses,
+        fees: s.fees,
+        uncosted_hours: s.uncosted_hours,
+    };
+    ProfitRow {
+        wedding_date: None,
+        ..row(&r)
+    }
+}
+
+/// Every row added up (pure).
+pub fn total(rows: &[ProfitRow]) -> ProfitRow {
+    let sum = |f: fn(&ProfitRow) -> Decimal| rows.iter().map(f).sum::<Decimal>();
+    total_of(&Sums {
         price: sum(|r| r.price),
         paid: sum(|r| r.paid),
         work_hours: sum(|r| r.work_hours),
@@ -319,11 +361,7 @@ pub fn total(rows: &[ProfitRow]) -> ProfitRow {
         expenses: sum(|r| r.expenses),
         fees: sum(|r| r.fees),
         uncosted_hours: sum(|r| r.uncosted_hours),
-    };
-    ProfitRow {
-        wedding_date: None,
-        ..row(&r)
-    }
+    })
 }
 
 /// The statement: the projects of the range (`idx_projects_wedding_date`), each with its build,
@@ -381,19 +419,12 @@ struct PageRow {
     #[sqlx(flatten)]
     row: Row,
     projects: i64,
-    t_price: Decimal,
-    t_paid: Decimal,
-    t_work_hours: Decimal,
-    t_labour: Decimal,
-    t_shoot_hours: Decimal,
-    t_crew: Decimal,
-    t_expenses: Decimal,
-    t_fees: Decimal,
-    t_uncosted_hours: Decimal,
+    #[sqlx(flatten)]
+    sums: Sums,
 }
 
 /// `SQL` sorted and, for a page, cut to it and added up by the database: a page moves 100 rows,
-/// not the range's thousands. The order is `sort`'s: the column (margin % by its exact ratio, an absent
+/// not the range's thousands. The order: the column (margin % by its exact ratio, an absent
 /// one below every number), then the wedding day and the id.
 fn ordered_sql(order: Sort, paged: bool) -> String {
     let cost = "(labour + crew + expenses + fees)";
@@ -446,30 +477,11 @@ async fn page(
         .bind(offset)
         .fetch_all(&mut *conn)
         .await?;
-    let Some(first) = rows.first() else {
-        return Ok((vec![], 0, total(&[])));
-    };
-    let sums = Row {
-        project_id: 0,
-        project: "Total".into(),
-        wedding_date: NaiveDate::MIN,
-        booking_date: None,
-        source: String::new(),
-        price: first.t_price,
-        paid: first.t_paid,
-        work_hours: first.t_work_hours,
-        labour: first.t_labour,
-        shoot_hours: first.t_shoot_hours,
-        crew: first.t_crew,
-        expenses: first.t_expenses,
-        fees: first.t_fees,
-        uncosted_hours: first.t_uncosted_hours,
-    };
-    let projects = first.projects as usize;
-    let total = ProfitRow {
-        wedding_date: None,
-        ..row(&sums)
-    };
+    let (projects, total) = rows
+        .first()
+        .map_or((0, total_of(&Sums::default())), |first| {
+            (first.projects as usize, total_of(&first.sums))
+        });
     Ok((rows.iter().map(|r| row(&r.row)).collect(), projects, total))
 }
 
