@@ -233,12 +233,16 @@ async fn a_payment_is_recorded_on_the_invoice_page_with_the_keyboard() {
     let status = |c: &fantoccini::Client| {
         let c = c.clone();
         async move {
-            c.find(Locator::Id("invoice-status"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+            // htmx may swap the badge between finding it and reading it: read it again then.
+            for _ in 0..50 {
+                if let Ok(e) = c.find(Locator::Id("invoice-status")).await
+                    && let Ok(t) = e.text().await
+                {
+                    return t;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("the invoice's status badge could not be read")
         }
     };
     c.wait()
