@@ -265,12 +265,18 @@ async fn bench_api_prints_its_targets_against_pgbench() {
 #[tokio::test]
 async fn bench_reports_times_every_report_and_each_roles_dashboard_on_a_synthetic_studio() {
     let app = crate::helpers::TestApp::spawn().await;
-    let out = projectflo()
+    let child = projectflo()
         .args(["bench", "reports", "--years", "1", "--per-year", "60"])
         .args(["--samples", "2"])
         .env("DATABASE_URL", app.database_url())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    // The bench names its throwaway database after its process id; other bench tests may
+    // have theirs open in the same cluster at this moment.
+    let own_database = format!("projectflo_bench_{}", child.id());
+    let out = child.wait_with_output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         out.status.success(),
@@ -314,12 +320,11 @@ async fn bench_reports_times_every_report_and_each_roles_dashboard_on_a_syntheti
         assert!(p95.is_finite() && p95 > 0.0, "{row} {cols:?}");
     }
     // The throwaway database is gone.
-    let left: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_database WHERE datname LIKE 'projectflo_bench_%'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(&own_database)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
     assert_eq!(left, 0);
 }
 
