@@ -19,6 +19,8 @@ use builds::{DemoQuote, LEAD, demo_build, id};
 const DEMO_SQL: &str = include_str!("seed/demo.sql");
 const SCALE_SQL: &str = include_str!("seed/scale.sql");
 const STUDIO_SQL: &str = include_str!("seed/studio.sql");
+/// The way each seeded inquiry came through the stages (run after each of the scripts).
+const STAGES_SQL: &str = include_str!("seed/stages.sql");
 /// The demo studio's logo (made for it; 480 x 128 pixels).
 const DEMO_LOGO: &[u8] = include_bytes!("seed/demo-logo.png");
 
@@ -31,6 +33,7 @@ pub async fn scale(pool: &PgPool, clock: Clock, inquiries: i32) -> Result<()> {
         .bind(inquiries)
         .execute(&mut *tx)
         .await?;
+    sqlx::raw_sql(STAGES_SQL).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -62,6 +65,7 @@ pub async fn studio(pool: &PgPool, clock: Clock, years: i32, per_year: i32) -> R
     .execute(&mut *tx)
     .await?;
     sqlx::raw_sql(STUDIO_SQL).execute(&mut *tx).await?;
+    sqlx::raw_sql(STAGES_SQL).execute(&mut *tx).await?;
     tx.commit().await?;
     sqlx::query("ANALYZE").execute(&mut conn).await?;
     Ok(())
@@ -145,6 +149,7 @@ pub async fn demo_at(pool: &PgPool, clock: Clock) -> Result<bool> {
     )
     .execute(&mut *tx)
     .await?;
+    sqlx::raw_sql(STAGES_SQL).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(true)
 }

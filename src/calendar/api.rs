@@ -200,14 +200,8 @@ pub struct EventIn {
     #[serde(default)]
     #[schema(max_length = 5000, pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
-    #[serde(default, deserialize_with = "opt_int")]
+    #[serde(default, deserialize_with = "json::opt_int")]
     pub project_id: Option<i32>,
-}
-
-fn opt_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
-    #[derive(Deserialize)]
-    struct W(#[serde(deserialize_with = "json::int")] i32);
-    Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
 }
 
 /// The new event checked (the JSON and the page's form alike).

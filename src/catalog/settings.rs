@@ -282,7 +282,7 @@ pub struct StudioSettings {
     pub proposal_valid_days: String,
     /// Weeks after the wedding the films are promised by, for weddings booked from now on (a
     /// promise already made stays). Left out: unchanged.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "json::opt_int")]
     #[schema(minimum = 1, maximum = 104)]
     pub delivery_weeks_after_wedding: Option<i32>,
     /// The card fee the profitability report estimates for each payment: this percentage of

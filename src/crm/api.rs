@@ -142,13 +142,15 @@ pub struct Move {
         (status = 409, body = crate::http::error::Problem),
     ))]
 async fn api_move(
+    State(state): State<AppState>,
     mut db: Db,
     staff: Staff,
     ApiPath(id): ApiPath<i32>,
     ApiJson(m): ApiJson<Move>,
 ) -> AppResult<Json<InquiryRow>> {
     let mut tx = db.begin().await?;
-    inquiries::move_to(&mut tx, id, &m.status, staff.contributor_id).await?;
+    let now = state.clock.now();
+    inquiries::move_to(&mut tx, id, &m.status, staff.contributor_id, now).await?;
     tx.commit().await?;
     Ok(Json(inquiries::get(&mut db, id).await?))
 }

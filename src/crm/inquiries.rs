@@ -430,8 +430,9 @@ async fn lock_status(tx: &mut PgConnection, id: i32) -> AppResult<InquiryStatus>
         .ok_or_else(|| AppError::not_found(&format!("inquiry {id}")))
 }
 
-/// Change an inquiry's status, in the caller's transaction: every change goes through here.
-/// Locks the row, asks `rules::apply`, writes, and audits a person's move as
+/// Change an inquiry's status at `at`, in the caller's transaction: every change goes through
+/// here. Locks the row, asks `rules::apply`, writes (the database records the change in
+/// `inquiry_stage_changes`, at `at`, for the pipeline's days per stage), and audits a person's move as
 /// `leads.inquiry.status` (a proposal's move is part of the caller's own audit entry).
 /// Returns the new status, or None when the move leaves the inquiry as it is; 404 when there
 /// is no such inquiry, 409 with the reason when the rule refuses.
@@ -440,14 +441,16 @@ pub async fn transition(
     id: i32,
     m: Move,
     actor: i32,
+    at: DateTime<Utc>,
 ) -> AppResult<Option<InquiryStatus>> {
     let from = lock_status(tx, id).await?;
     let Some(to) = rules::apply(from, m).map_err(AppError::Conflict)? else {
         return Ok(None);
     };
-    sqlx::query("UPDATE inquiries SET status = $2, updated_at = now() WHERE id = $1")
+    sqlx::query("UPDATE inquiries SET status = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(to)
+        .bind(at)
         .execute(&mut *tx)
         .await?;
     if let Move::To(_) = m {
@@ -479,10 +482,16 @@ pub struct Moved {
 /// such inquiry, then 409 when `to` names no status or the rule refuses. From New to
 /// Contacted, the couple has been contacted: the inquiry's follow-up to-do (the one intake
 /// made, no other) is done, in the same transaction.
-pub async fn move_to(tx: &mut PgConnection, id: i32, to: &str, actor: i32) -> AppResult<Moved> {
+pub async fn move_to(
+    tx: &mut PgConnection,
+    id: i32,
+    to: &str,
+    actor: i32,
+    at: DateTime<Utc>,
+) -> AppResult<Moved> {
     let from = lock_status(tx, id).await?;
     let to: InquiryStatus = to.trim().parse().map_err(AppError::Conflict)?;
-    let status = transition(tx, id, Move::To(to), actor)
+    let status = transition(tx, id, Move::To(to), actor, at)
         .await?
         .unwrap_or(from);
     let follow_up_done = if (from, status) == (InquiryStatus::New, InquiryStatus::Contacted) {

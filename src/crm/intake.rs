@@ -214,7 +214,7 @@ pub async fn create_inquiry(
     .bind(now)
     .fetch_one(&mut *tx)
     .await?;
-    let inquiry_id = insert_inquiry(tx, new, &couple, wedding_date, follow_up, actor).await?;
+    let inquiry_id = insert_inquiry(tx, new, &couple, wedding_date, follow_up, actor, now).await?;
     let assignee = next_sales(tx).await?;
     add_follow_up(tx, assignee, &couple, inquiry_id, follow_up).await?;
     let mails = notify_owners(tx, settings, now, &couple, wedding_date, inquiry_id).await?;
@@ -321,6 +321,7 @@ async fn insert_inquiry(
     wedding_date: Option<NaiveDate>,
     follow_up: NaiveDate,
     actor: Option<i32>,
+    now: DateTime<Utc>,
 ) -> AppResult<i32> {
     let details = &new.lead_source_details;
     let campaign = opt(&new.campaign_id).or_else(|| utm(details, "utm_campaign"));
@@ -328,8 +329,9 @@ async fn insert_inquiry(
     Ok(sqlx::query_scalar(
         "INSERT INTO inquiries (contact_id, wedding_date, status, notes, venue_details,
                                follow_up_due_date, lead_source, lead_source_details,
-                               campaign_id, is_returning, created_by_contributor_id)
-         VALUES ($1, $2, 'New', $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                               campaign_id, is_returning, created_by_contributor_id,
+                               created_at, updated_at)
+         VALUES ($1, $2, 'New', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
     )
     .bind(couple.id)
     .bind(wedding_date)
@@ -341,6 +343,7 @@ async fn insert_inquiry(
     .bind(campaign)
     .bind(couple.returning)
     .bind(actor)
+    .bind(now)
     .fetch_one(&mut *tx)
     .await?)
 }

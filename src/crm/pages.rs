@@ -494,8 +494,9 @@ async fn move_status(
     Path(id): Path<i32>,
     Form(f): Form<StatusForm>,
 ) -> AppResult<Response> {
+    let now = state.clock.now();
     let result = crate::db::transaction(&mut db, async |tx| {
-        inquiries::move_to(tx, id, &f.status, staff.contributor_id).await
+        inquiries::move_to(tx, id, &f.status, staff.contributor_id, now).await
     })
     .await;
     let Some(back) = f.back else {

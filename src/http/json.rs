@@ -23,6 +23,14 @@ pub fn int<'de, D: Deserializer<'de>>(d: D) -> Result<i32, D::Error> {
         .ok_or_else(|| D::Error::custom(format!("{n} is not a whole number from -2^31 to 2^31-1")))
 }
 
+/// `#[serde(default, deserialize_with = "crate::http::json::opt_int")]`: absent or null, or a
+/// whole number as `int` reads it.
+pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "int")] i32);
+    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
+}
+
 /// A decimal as sent: text or a number.
 #[derive(Deserialize)]
 #[serde(untagged)]

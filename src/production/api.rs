@@ -199,10 +199,6 @@ fn ints<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i32>, D::Error> {
         .collect())
 }
 
-fn opt_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
-    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct AssignIn {
     /// The tasks (1 to 200).
@@ -210,7 +206,7 @@ pub struct AssignIn {
     #[schema(min_items = 1, max_items = 200)]
     pub task_ids: Vec<i32>,
     /// The staff member; null or absent: nobody.
-    #[serde(default, deserialize_with = "opt_int")]
+    #[serde(default, deserialize_with = "json::opt_int")]
     pub assignee: Option<i32>,
 }
 

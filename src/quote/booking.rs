@@ -237,7 +237,7 @@ pub async fn book(
     .execute(&mut *tx)
     .await?;
     let inquiry_actor = actor.unwrap_or_default();
-    let moved = crate::crm::transition(tx, q.inquiry_id, Move::Booking, inquiry_actor).await?;
+    let moved = crate::crm::transition(tx, q.inquiry_id, Move::Booking, inquiry_actor, now).await?;
     debug_assert_eq!(moved, Some(InquiryStatus::Booked));
     let configuration = packages::configuration(tx, build).await?;
     // The part of the price the tax applies to (its taxable lines).

@@ -65,7 +65,8 @@ pub async fn send(
     let sent = freeze(tx, studio, clock, build, Some(actor)).await?;
     let (version, valid_until) = (sent.version, sent.valid_until);
     // The system's own move: a lead not yet sent one (New or Contacted) becomes Proposal Sent.
-    crate::crm::transition(tx, to.inquiry_id, crate::crm::Move::ProposalSent, actor).await?;
+    let (inquiry, sent_at) = (to.inquiry_id, clock.now());
+    crate::crm::transition(tx, inquiry, crate::crm::Move::ProposalSent, actor, sent_at).await?;
     let link = format!("{}/proposal/{}", settings.base_url(), sent.token);
     let mail = proposal_mail(studio, &to, sent.total, version, valid_until, &link);
     let outgoing = mail::queue(tx, settings, mail).await?;

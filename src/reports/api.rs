@@ -4,7 +4,7 @@
 use super::cashflow::{self, CashFlow};
 use super::marketing::{self, Roi};
 use super::pages::{self, Ctx};
-use super::pipeline::{self, Pipeline};
+use super::pipeline::Pipeline;
 use super::profit::{self, Profit};
 use super::range::Filters;
 use super::spend::{self, NewSpend, Spend, SpendIn};
@@ -135,7 +135,8 @@ async fn marketing_roi(
     Ok(Json(r))
 }
 
-/// The pipeline: inquiries created per month by their status now, and the win rate.
+/// The pipeline: inquiries created per month by their status now, the win rate, and the
+/// average days the inquiries spent in each stage.
 #[utoipa::path(get, path = "/api/v1/reports/pipeline", tag = "reports", params(Filters),
     responses(
         (status = 200, body = Pipeline),
@@ -148,15 +149,7 @@ async fn pipeline_report(
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<Pipeline>> {
     let ctx = Ctx::load(&state, &mut db, &pages::PIPELINE, &f).await?;
-    let p = pipeline::report(
-        &mut db,
-        ctx.range,
-        ctx.source.clone(),
-        ctx.person,
-        &ctx.studio.time_zone,
-    )
-    .await?;
-    Ok(Json(p))
+    Ok(Json(pages::pipeline_of(&mut db, &ctx).await?))
 }
 
 /// Marketing spend, newest day first, 50 a page; the next page is in the `Link` header.

@@ -213,6 +213,11 @@ fn id_of(title: &str) -> String {
     format!("chart-{}", s.trim_matches('-'))
 }
 
+/// Days and the like: one decimal.
+pub fn one_decimal(v: f64) -> String {
+    format!("{v:.1}")
+}
+
 /// Whole numbers with thousands separators (a y axis of amounts or counts).
 pub fn whole(v: f64) -> String {
     let n = v.round() as i64;

@@ -36,6 +36,7 @@ pub fn routes() -> Routes {
         .get("/reports/marketing.csv", view, marketing_csv)
         .get("/reports/pipeline", view, pipeline_page)
         .get("/reports/pipeline.csv", view, pipeline_csv)
+        .get("/reports/pipeline-stages.csv", view, pipeline_stages_csv)
         .get("/reports/spend", view, spend_list)
         .post("/reports/spend", view, spend_add)
         .post("/reports/spend/{id}/delete", view, spend_delete)
@@ -66,7 +67,7 @@ pub const REPORTS: &[(&str, &str, &str)] = &[
     (
         "/reports/pipeline",
         "Pipeline",
-        "Inquiries created each month by their status now, and the win rate.",
+        "Inquiries created each month by their status now, the win rate, and the days spent in each stage.",
     ),
     (
         "/reports/spend",
@@ -106,6 +107,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub rows: Vec<Vec<String>>,
     pub foot: Option<Vec<String>>,
+    /// This table's own CSV, when it is not the report's main one.
+    pub export: Option<String>,
 }
 
 fn columns(spec: &[(&'static str, bool)]) -> Vec<Column> {
@@ -466,6 +469,7 @@ async fn profit_page(
         columns,
         rows: r.rows.iter().map(row).collect(),
         foot: Some(row(&r.total)),
+        export: None,
     });
     page.stats = vec![
         ("projects", "Projects", r.projects.to_string()),
@@ -617,6 +621,7 @@ async fn team_page(
                 })
                 .collect(),
             foot: Some(foot),
+            export: None,
         },
         Table {
             id: "team-months",
@@ -632,6 +637,7 @@ async fn team_page(
                 })
                 .collect(),
             foot: None,
+            export: None,
         },
     ];
     page.stats = vec![
@@ -727,6 +733,7 @@ async fn cash_flow(
         ]),
         rows: r.months.iter().map(row).collect(),
         foot: Some(row(&r.total)),
+        export: None,
     });
     page.stats = vec![
         ("outstanding", "Outstanding today", money(r.outstanding)),
@@ -831,6 +838,7 @@ async fn marketing_page(
             columns: columns(&by_source),
             rows: r.sources.iter().map(|x| row(x, false)).collect(),
             foot: Some(row(&r.total, false)),
+            export: None,
         },
         Table {
             id: "by-campaign",
@@ -838,6 +846,7 @@ async fn marketing_page(
             columns: columns(&by_campaign),
             rows: r.campaigns.iter().map(|x| row(x, true)).collect(),
             foot: None,
+            export: None,
         },
     ];
     page.stats = vec![
@@ -870,16 +879,17 @@ async fn marketing_csv(
 pub const PIPELINE: Meta = Meta {
     path: "/reports/pipeline",
     title: "Pipeline",
-    intro: "The inquiries created in each month, by the status they are in now. Win rate = \
-        Booked / (Booked + Closed-Lost). With a person: the inquiries whose follow-up was given \
-        to them.",
+    intro: "The inquiries created in each month, by the status they are in now, and the days \
+        they spent in each stage. Win rate = Booked / (Booked + Closed-Lost). With a person: the \
+        inquiries whose follow-up was given to them.",
     by_source: true,
     by_person: true,
 };
 
-const PIPELINE_NOTE: &str = "Average days per stage is not shown: only the moves people make \
-    are logged, not the automatic ones (a proposal sent, a booking), so the time in each stage \
-    cannot be worked out honestly.";
+const PIPELINE_NOTE: &str = "Days in each stage: a stay runs from the inquiry's move into the \
+    stage to its next move, whoever or whatever made it (a person, a proposal sent, a booking). \
+    The average counts the stays that have ended; \"In it now\" counts those that have not. \
+    Booked and Closed-Lost are where inquiries end, so they rarely have an average.";
 
 async fn pipeline_page(
     State(state): State<AppState>,
@@ -891,14 +901,7 @@ async fn pipeline_page(
         Ok(x) => x,
         Err(refused) => return Ok(refused),
     };
-    let p = pipeline::report(
-        &mut db,
-        ctx.range,
-        ctx.source.clone(),
-        ctx.person,
-        &ctx.studio.time_zone,
-    )
-    .await?;
+    let p = pipeline_of(&mut db, &ctx).await?;
     page.charts.push(chart::bars(&Chart {
         title: "Inquiries by month and status".into(),
         labels: month_labels(p.months.iter().map(|m| m.month.as_str())),
@@ -927,11 +930,49 @@ async fn pipeline_page(
         columns: columns(&cols),
         rows: p.months.iter().map(row).collect(),
         foot: Some(row(&p.total)),
+        export: None,
     });
     page.stats = vec![
         ("inquiries", "Inquiries", p.total.total.to_string()),
         ("win-rate", "Win rate", pct(p.win_rate_percent)),
     ];
+    page.charts.push(chart::bars(&Chart {
+        title: "Average days in each stage".into(),
+        labels: p.stages.iter().map(|s| s.stage.clone()).collect(),
+        series: vec![Series {
+            name: "Average days".into(),
+            values: p
+                .stages
+                .iter()
+                .map(|s| s.average_days.and_then(|d| d.to_f64()).unwrap_or(0.0))
+                .collect(),
+        }],
+        format: chart::one_decimal,
+    }));
+    page.tables.push(Table {
+        id: "stages",
+        caption: "Days in each stage",
+        columns: columns(&[
+            ("Stage", false),
+            ("Average days", true),
+            ("Moved on", true),
+            ("In it now", true),
+        ]),
+        rows: p
+            .stages
+            .iter()
+            .map(|s| {
+                vec![
+                    s.stage.clone(),
+                    s.average_days.map_or("—".into(), |d| d.to_string()),
+                    s.moved_on.to_string(),
+                    s.in_it_now.to_string(),
+                ]
+            })
+            .collect(),
+        foot: None,
+        export: Some(format!("/reports/pipeline-stages.csv?{}", page.query)),
+    });
     page.notes.push(PIPELINE_NOTE.into());
     Ok(render(&page))
 }
@@ -942,15 +983,24 @@ async fn pipeline_csv(
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &PIPELINE, &f).await?;
-    let p = pipeline::report(
-        &mut db,
-        ctx.range,
-        ctx.source.clone(),
-        ctx.person,
-        &ctx.studio.time_zone,
-    )
-    .await?;
+    let p = pipeline_of(&mut db, &ctx).await?;
     Ok(csv_response("pipeline", pipeline::csv(&p)?))
+}
+
+/// The pipeline for the filters as parsed (the page, its two CSVs and the API).
+pub async fn pipeline_of(db: &mut Db, ctx: &Ctx) -> AppResult<pipeline::Pipeline> {
+    let (source, tz) = (ctx.source.clone(), &ctx.studio.time_zone);
+    pipeline::report(db, ctx.range, source, ctx.person, tz).await
+}
+
+async fn pipeline_stages_csv(
+    State(state): State<AppState>,
+    mut db: Db,
+    Query(f): Query<Filters>,
+) -> AppResult<Response> {
+    let ctx = Ctx::load(&state, &mut db, &PIPELINE, &f).await?;
+    let p = pipeline_of(&mut db, &ctx).await?;
+    Ok(csv_response("pipeline-stages", pipeline::stages_csv(&p)?))
 }
 
 #[derive(Deserialize, Default)]

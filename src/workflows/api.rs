@@ -64,7 +64,7 @@ pub struct TemplateIn {
     #[schema(pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
     /// A copy sent without a due date is due this many days before the wedding (default 30).
-    #[serde(default, deserialize_with = "opt_int")]
+    #[serde(default, deserialize_with = "crate::http::json::opt_int")]
     #[schema(minimum = 0, maximum = 730)]
     pub due_days_before_wedding: Option<i32>,
     /// The questions in order. Ids unique; a condition names an earlier question (and, for a
@@ -72,12 +72,6 @@ pub struct TemplateIn {
     /// that breaks one of these is a 409 naming `questions[i].field`.
     #[schema(max_items = 200)]
     pub questions: Vec<Question>,
-}
-
-fn opt_int<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
-    #[derive(Deserialize)]
-    struct Whole(#[serde(deserialize_with = "crate::http::json::int")] i32);
-    Ok(Option::<Whole>::deserialize(d)?.map(|w| w.0))
 }
 
 /// What the schema itself refuses (422, by the field): lengths, ranges, NUL, the field key's

@@ -240,6 +240,14 @@ async fn the_delivery_weeks_are_a_studio_setting_and_a_promise_made_is_kept() {
     let resp = owner.put_json("/api/v1/studio-settings", &body).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(scalar_of::<i32>(&app, weeks, 0).await, 8);
+    // JSON Schema counts 7.0 as an integer, so the API reads it as 7 (the fuzzer sent 11.0).
+    body["delivery_weeks_after_wedding"] = serde_json::json!(7.0);
+    let resp = owner.put_json("/api/v1/studio-settings", &body).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(scalar_of::<i32>(&app, weeks, 0).await, 7);
+    body["delivery_weeks_after_wedding"] = serde_json::json!(8);
+    let resp = owner.put_json("/api/v1/studio-settings", &body).await;
+    assert_eq!(resp.status(), 200);
 
     // Olivia's promise (12 weeks, made at her booking) stays; Sofia, booked now, gets 8.
     let olivia = project_of(&app, "olivia.nguyen@example.com").await;

@@ -339,15 +339,24 @@ async fn leads_data(app: &TestApp) {
            (9305, 'I', 'Five', 'i5@example.com', 'Client Lead'), (9306, 'I', 'Six', 'i6@example.com', 'Client Lead'),
            (9307, 'I', 'Seven', 'i7@example.com', 'Client Lead');
          INSERT INTO inquiries (id, contact_id, status, lead_source, campaign_id, created_at) VALUES
-           (9401, 9301, 'Booked', 'Instagram', 'spring', '2026-02-01T20:00:00Z'),
-           (9402, 9302, 'Proposal Sent', 'Instagram', 'spring', '2026-02-10T20:00:00Z'),
-           (9403, 9303, 'Closed-Lost', 'Instagram', NULL, '2026-03-01T20:00:00Z'),
+           (9401, 9301, 'New', 'Instagram', 'spring', '2026-02-01T20:00:00Z'),
+           (9402, 9302, 'New', 'Instagram', 'spring', '2026-02-10T20:00:00Z'),
+           (9403, 9303, 'New', 'Instagram', NULL, '2026-03-01T20:00:00Z'),
            (9404, 9304, 'New', 'Google', 'g1', '2026-04-01T20:00:00Z'),
            (9405, 9305, 'Booked', NULL, NULL, '2026-04-02T20:00:00Z'),
            -- Dec 31 in Los Angeles: before the range.
-           (9406, 9306, 'Booked', 'Instagram', 'spring', '2026-01-01T04:00:00Z'),
+           (9406, 9306, 'New', 'Instagram', 'spring', '2026-01-01T04:00:00Z'),
            -- June 30 at 20:00 in Los Angeles: in the range.
            (9407, 9307, 'New', ' Google ', 'g1', '2026-07-01T03:00:00Z');
+         -- The moves, each at the updated_at it sets (9405 was entered Booked).
+         UPDATE inquiries SET status = 'Contacted', updated_at = '2026-02-03T20:00:00Z' WHERE id = 9401;
+         UPDATE inquiries SET status = 'Proposal Sent', updated_at = '2026-02-08T20:00:00Z' WHERE id = 9401;
+         UPDATE inquiries SET status = 'Booked', updated_at = '2026-02-18T20:00:00Z' WHERE id = 9401;
+         UPDATE inquiries SET status = 'Contacted', updated_at = '2026-02-11T08:00:00Z' WHERE id = 9402;
+         UPDATE inquiries SET status = 'Proposal Sent', updated_at = '2026-02-14T08:00:00Z' WHERE id = 9402;
+         UPDATE inquiries SET status = 'Proposal Sent', updated_at = '2026-03-03T20:00:00Z' WHERE id = 9403;
+         UPDATE inquiries SET status = 'Closed-Lost', updated_at = '2026-03-10T20:00:00Z' WHERE id = 9403;
+         UPDATE inquiries SET status = 'Booked', updated_at = '2026-02-20T20:00:00Z' WHERE id = 9406;
          INSERT INTO builds (id, inquiry_id, status, approved_price) VALUES
            (9501, 9401, 'Booked', 5000), (9502, 9402, 'Proposal Sent', 4000),
            (9503, 9403, 'Inquiry', 3000), (9505, 9405, 'Completed', 1000),
@@ -580,11 +589,14 @@ async fn the_pipeline_counts_inquiries_by_local_month_and_status_and_the_win_rat
         .await
         .unwrap();
     assert!(html.contains("id=\"stat-win-rate\">66.7%<"), "{html}");
-    assert!(html.contains("Average days per stage is not shown"));
     assert_eq!(
         html.matches("class=\"legend\"").count(),
         5,
-        "one series per status"
+        "one series per status (the days chart has one series, no legend)"
+    );
+    assert!(
+        html.contains("Average days in each stage"),
+        "the days chart"
     );
     let csv = owner
         .get(&format!("/reports/pipeline.csv?{q}"))
@@ -594,6 +606,118 @@ async fn the_pipeline_counts_inquiries_by_local_month_and_status_and_the_win_rat
         .unwrap();
     assert!(csv.ends_with("Total,2,0,1,2,1,6\n"), "{csv}");
     assert_csv_is_the_table(&html, &["pipeline"], &csv);
+
+    // Days in each stage, of the six inquiries created in the range (9406 is not; 9405 was
+    // entered Booked and has no stay before it):
+    //   New: 9401 2 days, 9402 0.5, 9403 2 -> 4.5 / 3 = 1.5; 9404 and 9407 are in it now.
+    //   Contacted: 9401 5 days, 9402 3 -> 4.0.
+    //   Proposal Sent: 9401 10 days, 9403 7 -> 8.5; 9402 is in it now.
+    //   Booked: 9401 and 9405 in it; Closed-Lost: 9403.
+    let p = api_get(&owner, &token, &format!("/api/v1/reports/pipeline?{q}")).await;
+    let stages: Vec<String> = p["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {} {}",
+                s["stage"].as_str().unwrap(),
+                s["average_days"].as_str().unwrap_or("-"),
+                s["moved_on"],
+                s["in_it_now"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "New 1.5 3 2",
+            "Contacted 4.0 2 0",
+            "Proposal Sent 8.5 2 1",
+            "Booked - 0 2",
+            "Closed-Lost - 0 1",
+        ]
+    );
+    let google = api_get(
+        &owner,
+        &token,
+        &format!("/api/v1/reports/pipeline?{q}&source=Google"),
+    )
+    .await;
+    assert_eq!(google["stages"][0]["in_it_now"], 2);
+    assert!(google["stages"][0]["average_days"].is_null());
+    let stages_csv = owner
+        .get(&format!("/reports/pipeline-stages.csv?{q}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        stages_csv.replace("\r\n", "\n"),
+        "stage,average_days,moved_on,in_it_now\nNew,1.5,3,2\nContacted,4.0,2,0\n\
+         Proposal Sent,8.5,2,1\nBooked,,0,2\nClosed-Lost,,0,1\n"
+    );
+    assert_csv_is_the_table(&html, &["stages"], &stages_csv.replace(",,", ",—,"));
+    assert!(
+        crate::helpers::unescape(&html).contains(&format!(
+            "id=\"stages-csv\" href=\"/reports/pipeline-stages.csv?{q}\""
+        )),
+        "the stages table links its own CSV"
+    );
+}
+
+/// The application stamps each move with its clock (not the database's), wherever it is made:
+/// an inquiry taken at one instant and moved two and a half days later spent 2.5 days in New.
+#[tokio::test]
+async fn a_move_is_timed_by_the_clock_of_the_app_that_makes_it() {
+    let (app, owner) = app().await;
+    let token = owner.api_token("leads").await;
+    let resp = owner
+        .client
+        .post(owner.url("/api/v1/inquiries"))
+        .bearer_auth(&token)
+        .json(&json!({"email": "timed@example.com", "first_name": "Tia", "last_name": "Timed", "lead_source": "Google"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let id = resp.json::<Value>().await.unwrap()["inquiry_id"]
+        .as_i64()
+        .unwrap();
+    let later = Clock::Fixed(Utc.with_ymd_and_hms(2026, 6, 18, 6, 0, 0).unwrap());
+    let later_app = app.also_at(later, |_| {}).await;
+    let resp = owner
+        .client
+        .post(later_app.url(&format!("/api/v1/inquiries/{id}/status")))
+        .bearer_auth(&token)
+        .json(&json!({"status": "Contacted"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let times: Vec<(Option<String>, String, chrono::DateTime<Utc>)> = sqlx::query_as(
+        "SELECT from_status::text, to_status::text, changed_at FROM inquiry_stage_changes
+         WHERE inquiry_id = $1 ORDER BY id",
+    )
+    .bind(id as i32)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        times,
+        [
+            (None, "New".into(), clock().now()),
+            (Some("New".into()), "Contacted".into(), later.now()),
+        ]
+    );
+    let p = api_get(
+        &owner,
+        &token,
+        "/api/v1/reports/pipeline?from=2026-06-01&to=2026-06-30",
+    )
+    .await;
+    assert_eq!(p["stages"][0]["average_days"], "2.5");
+    assert_eq!(p["stages"][1]["in_it_now"], 1);
 }
 
 #[tokio::test]
@@ -928,4 +1052,42 @@ async fn the_reports_read_their_ranges_along_indexes_at_100_000_rows() {
         let plan = plan.join("\n");
         assert!(plan.contains(index), "{sql}\n{plan}");
     }
+}
+
+/// The pipeline's days per stage at 100,000 inquiries (and 200,000 changes): the inquiries of
+/// the range along `idx_inquiries_created`, their changes along
+/// `idx_inquiry_stage_changes_inquiry`, never a scan of either table.
+#[tokio::test]
+async fn the_days_per_stage_read_along_indexes_at_100_000_inquiries() {
+    let (app, _owner) = app().await;
+    exec(
+        &app,
+        "INSERT INTO contacts (id, first_name, email, type)
+           SELECT 100000 + n, 'C', 'c' || n || '@example.com', 'Client Lead'
+           FROM generate_series(1, 100000) n;
+         INSERT INTO inquiries (contact_id, status, created_at, updated_at)
+           SELECT 100000 + n, 'New', TIMESTAMPTZ '2016-01-01' + (n % 3650) * interval '1 day',
+                  TIMESTAMPTZ '2016-01-01' + (n % 3650) * interval '1 day'
+           FROM generate_series(1, 100000) n;
+         UPDATE inquiries SET status = 'Contacted', updated_at = updated_at + interval '2 days';
+         ANALYZE inquiries; ANALYZE inquiry_stage_changes;",
+    )
+    .await;
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "EXPLAIN {}",
+        projectflo::reports::pipeline::STAGES_SQL
+    ))
+    .bind(Utc.with_ymd_and_hms(2025, 1, 1, 8, 0, 0).unwrap())
+    .bind(Utc.with_ymd_and_hms(2025, 7, 1, 7, 0, 0).unwrap())
+    .bind("America/Los_Angeles")
+    .bind(None::<String>)
+    .bind("(none)")
+    .bind(None::<i32>)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("idx_inquiries_created"), "{plan}");
+    assert!(plan.contains("idx_inquiry_stage_changes_inquiry"), "{plan}");
+    assert!(!plan.contains("Seq Scan"), "{plan}");
 }

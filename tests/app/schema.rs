@@ -424,3 +424,59 @@ async fn concurrent_migrations_are_serialised() {
     assert_eq!(applied as usize, projectflo::db::MIGRATOR.iter().count());
     assert!(projectflo::db::migrations_current(&a).await.unwrap());
 }
+
+/// A studio that ran ProjectFlo before migration 0063 keeps its pipeline's history: each
+/// inquiry is born at its created_at (in New when people's moves are logged since), then each
+/// logged move at its time, then, when the status now is not where that leaves it, the move
+/// to it at updated_at.
+#[tokio::test]
+async fn the_stage_history_is_filled_in_for_the_inquiries_already_there() {
+    let pool = projectflo::db::pool(blank_database().await, 2)
+        .await
+        .unwrap();
+    let before = sqlx::migrate::Migrator {
+        migrations: projectflo::db::MIGRATOR
+            .iter()
+            .filter(|m| m.version < 63)
+            .cloned()
+            .collect(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(&pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO contacts (id, first_name, email, type) VALUES
+           (1, 'A', 'a@example.com', 'Client Lead'), (2, 'B', 'b@example.com', 'Client Lead');
+         -- Moved by a person twice (logged), then booked (not logged) at updated_at.
+         INSERT INTO inquiries (id, contact_id, status, created_at, updated_at) VALUES
+           (1, 1, 'Booked', '2026-03-01T10:00:00Z', '2026-03-20T10:00:00Z'),
+           (2, 2, 'Contacted', '2026-04-01T10:00:00Z', '2026-04-01T10:00:00Z');
+         INSERT INTO audit_log (action, \"timestamp\", details, entity_type, entity_id) VALUES
+           ('leads.inquiry.status', '2026-03-03T10:00:00Z',
+            '{\"before\": {\"status\": \"New\"}, \"after\": {\"status\": \"Contacted\"}}', 'inquiry', 1),
+           ('leads.inquiry.status', '2026-03-09T10:00:00Z',
+            '{\"before\": {\"status\": \"Contacted\"}, \"after\": {\"status\": \"Proposal Sent\"}}', 'inquiry', 1);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    projectflo::db::migrate(&pool).await.unwrap();
+    let rows: Vec<(i32, Option<String>, String, String)> = sqlx::query_as(
+        "SELECT inquiry_id, from_status::text, to_status::text,
+                to_char(changed_at AT TIME ZONE 'UTC', 'MM-DD HH24')
+         FROM inquiry_stage_changes ORDER BY inquiry_id, changed_at, id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let s = |v: &str| v.to_string();
+    assert_eq!(
+        rows,
+        [
+            (1, None, s("New"), s("03-01 10")),
+            (1, Some(s("New")), s("Contacted"), s("03-03 10")),
+            (1, Some(s("Contacted")), s("Proposal Sent"), s("03-09 10")),
+            (1, Some(s("Proposal Sent")), s("Booked"), s("03-20 10")),
+            (2, None, s("Contacted"), s("04-01 10")),
+        ]
+    );
+}

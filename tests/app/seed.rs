@@ -259,3 +259,66 @@ async fn the_demo_studio_has_two_delivered_weddings() {
         0
     );
 }
+
+/// What is wrong with the seeded inquiries' ways through the stages: each starts in New (when
+/// the inquiry came), each move starts where the last one ended, moves are in order and none
+/// is after the seed's clock, and the last one ends in the status the inquiry is in.
+async fn unbelievable_stage_histories(app: &TestApp, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    sqlx::query_scalar(
+        "WITH h AS (
+           SELECT c.*, i.status, i.created_at,
+                  lag(c.to_status) OVER w AS prev_to, lag(c.changed_at) OVER w AS prev_at,
+                  row_number() OVER w AS k, count(*) OVER (PARTITION BY c.inquiry_id) AS n
+           FROM inquiry_stage_changes c JOIN inquiries i ON i.id = c.inquiry_id
+           WINDOW w AS (PARTITION BY c.inquiry_id ORDER BY c.changed_at, c.id)
+         )
+         SELECT count(*) FROM h
+         WHERE (k = 1 AND (from_status IS NOT NULL OR to_status <> 'New'
+                           OR changed_at <> created_at))
+            OR (k > 1 AND (from_status IS DISTINCT FROM prev_to OR changed_at < prev_at))
+            OR changed_at > $1
+            OR (k = n AND to_status <> status)",
+    )
+    .bind(now)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_seeded_inquiry_came_through_the_stages_in_believable_days() {
+    use projectflo::reports::{pipeline, range::Range};
+    let now = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 6, 15, 18, 0, 0).unwrap();
+    let clock = projectflo::clock::Clock::Fixed(now);
+    let app = TestApp::demo_at(clock).await;
+    projectflo::seed::scale(&app.db, clock, 500).await.unwrap();
+    // Every inquiry has its way: one change at least, and those past New more.
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM inquiries i WHERE (SELECT count(*) FROM inquiry_stage_changes c
+               WHERE c.inquiry_id = i.id) < CASE WHEN i.status = 'New' THEN 1 ELSE 2 END",
+        )
+        .await,
+        0
+    );
+    assert_eq!(unbelievable_stage_histories(&app, now).await, 0);
+    // The pipeline of the last three years has days for each stage people pass through, and
+    // they are a matter of days, not hours or years.
+    let mut conn = app.db.acquire().await.unwrap();
+    let range = Range {
+        from: chrono::NaiveDate::from_ymd_opt(2023, 7, 1).unwrap(),
+        to: chrono::NaiveDate::from_ymd_opt(2026, 6, 30).unwrap(),
+    };
+    let p = pipeline::report(&mut conn, range, None, None, "America/Los_Angeles")
+        .await
+        .unwrap();
+    for s in &p.stages[..3] {
+        let days = s.average_days.unwrap_or_else(|| panic!("{s:?}"));
+        assert!(
+            days >= rust_decimal::Decimal::ONE && days <= rust_decimal::Decimal::from(20),
+            "{s:?}"
+        );
+        assert!(s.moved_on >= 20, "{s:?}");
+    }
+}
