@@ -2,7 +2,13 @@
 //! nor Void; credit notes, negative, net it), collected (payments by payment date less refunds
 //! by refund date; method 'Credit' pairs move no money and are left out), expected (what is
 //! still owed on open invoices due in that month, from today on, to the end of the range's last
-//! month), and outstanding and overdue at today. One aggregate statement for the months, one for the totals at today.
+//! month), and outstanding and overdue at today and at the end of each month before.
+//!
+//! What was owed at a month's end is worked back from what is owed now: the open invoices by
+//! due month (a small set, `idx_invoices_open`), less every change to what is owed since then
+//! (an invoice issued, a payment, a refund, a void), bucketed by month and due month in SQL and
+//! walked back here (pure, `month_ends`). So the statement reads only the range's own rows,
+//! never every invoice the studio ever sent. Three aggregate statements in all.
 //! A lead source keeps the invoices of the projects whose inquiry came from it (`kept`).
 use super::range::{NONE, Range};
 use crate::error::AppResult;
@@ -27,6 +33,15 @@ pub struct CashMonth {
     /// range's last month counts).
     #[schema(value_type = String)]
     pub expected: Decimal,
+    /// Owed at the end of this month (invoices issued, not void, less what was paid by then);
+    /// for the month of today, at today; null for months still to come and in the total.
+    #[sqlx(default)]
+    #[schema(value_type = Option<String>)]
+    pub outstanding: Option<Decimal>,
+    /// The part of `outstanding` whose due date had passed by then.
+    #[sqlx(default)]
+    #[schema(value_type = Option<String>)]
+    pub overdue: Option<Decimal>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,22 +67,51 @@ pub struct CashFlow {
     pub total: CashMonth,
 }
 
-#[derive(sqlx::FromRow)]
-struct AtToday {
-    outstanding: Decimal,
-    overdue: Decimal,
+/// What open invoices owe now, by due month (the first of it; None: no due date).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct OwedNow {
+    pub due_month: Option<NaiveDate>,
+    pub owed: Decimal,
+    /// The part due before today.
+    pub overdue: Decimal,
+}
+
+/// The changes to what is owed in one month (issued +, paid -, refunded +, voided -), of the
+/// invoices due in one month.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Change {
+    pub month: NaiveDate,
+    pub due_month: Option<NaiveDate>,
+    pub amount: Decimal,
+}
+
+/// The invoices of projects whose inquiry came from the source `$src` (`(none)` is `$none`);
+/// empty when no source is asked for.
+macro_rules! kept {
+    ($src:literal, $none:literal) => {
+        concat!(
+            "kept AS MATERIALIZED (
+               SELECT i.id FROM invoices i
+               LEFT JOIN builds b ON b.project_id = i.project_id
+               LEFT JOIN inquiries q ON q.id = b.inquiry_id
+               WHERE ",
+            $src,
+            "::text IS NOT NULL AND COALESCE(NULLIF(btrim(q.lead_source), ''), ",
+            $none,
+            ") = ",
+            $src,
+            ")"
+        )
+    };
 }
 
 /// The months of the range: one statement, reading invoices along `idx_invoices_issue_date`,
 /// payments along `idx_payments_payment_date`, refunds along
 /// `idx_payment_refunds_refund_date` and what is owed along `idx_invoices_open`.
-const MONTHS_SQL: &str = "
-WITH kept AS MATERIALIZED (
-  SELECT i.id FROM invoices i
-  LEFT JOIN builds b ON b.project_id = i.project_id
-  LEFT JOIN inquiries q ON q.id = b.inquiry_id
-  WHERE $10::text IS NOT NULL AND COALESCE(NULLIF(btrim(q.lead_source), ''), $11) = $10
-), months AS (
+const MONTHS_SQL: &str = concat!(
+    "WITH ",
+    kept!("$10", "$11"),
+    ", months AS (
   SELECT generate_series($1::date, $2::date, interval '1 month')::date AS m
 ), inv AS (
   SELECT date_trunc('month', issue_date)::date AS m, sum(total_amount) AS amount
@@ -105,7 +149,60 @@ LEFT JOIN inv ON inv.m = months.m
 LEFT JOIN paid ON paid.m = months.m
 LEFT JOIN refunded ON refunded.m = months.m
 LEFT JOIN owed ON owed.m = months.m
-ORDER BY months.m";
+ORDER BY months.m"
+);
+
+/// What the open invoices owe now ($1 today), by due month, along `idx_invoices_open`.
+const OWED_NOW_SQL: &str = concat!(
+    "WITH ",
+    kept!("$2", "$3"),
+    "
+SELECT date_trunc('month', i.due_date)::date AS due_month,
+       sum(i.total_amount - COALESCE(i.amount_paid, 0)) AS owed,
+       COALESCE(sum(i.total_amount - COALESCE(i.amount_paid, 0))
+                FILTER (WHERE i.due_date < $1), 0) AS overdue
+FROM invoices i
+WHERE i.status IN ('Sent', 'Partially Paid', 'Overdue') AND i.total_amount > 0
+  AND ($2::text IS NULL OR i.id IN (SELECT id FROM kept))
+GROUP BY 1"
+);
+
+/// Every change to what invoices owe from the local day $1 (its start $2) on, by month and due
+/// month ($3 the time zone): invoices issued (not drafts; a void one only when its void is
+/// dated) along `idx_invoices_issue_date`, payments (credits applied too: they settle) along
+/// `idx_payments_payment_date`, refunds along `idx_payment_refunds_refund_date`, voids along
+/// `idx_invoices_voided_at` (the amount they still owed).
+pub const CHANGES_SQL: &str = concat!(
+    "WITH ",
+    kept!("$4", "$5"),
+    ", changes AS (
+  SELECT i.issue_date AS d, i.due_date AS due, i.total_amount AS amount
+  FROM invoices i
+  WHERE i.issue_date >= $1 AND i.total_amount > 0 AND i.status <> 'Draft'
+    AND (i.status <> 'Void' OR i.voided_at IS NOT NULL)
+    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+  UNION ALL
+  SELECT (p.payment_date AT TIME ZONE $3)::date, i.due_date, -p.amount
+  FROM payments p JOIN invoices i ON i.id = p.invoice_id
+  WHERE p.payment_date >= $2 AND i.total_amount > 0 AND i.status <> 'Draft'
+    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+  UNION ALL
+  SELECT (r.refund_date AT TIME ZONE $3)::date, i.due_date, r.amount
+  FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
+  JOIN invoices i ON i.id = p.invoice_id
+  WHERE r.refund_date >= $2 AND i.total_amount > 0 AND i.status <> 'Draft'
+    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+  UNION ALL
+  SELECT (i.voided_at AT TIME ZONE $3)::date, i.due_date,
+         -(i.total_amount - COALESCE(i.amount_paid, 0))
+  FROM invoices i
+  WHERE i.voided_at >= $2 AND i.total_amount > 0
+    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+)
+SELECT date_trunc('month', d)::date AS month, date_trunc('month', due)::date AS due_month,
+       sum(amount) AS amount
+FROM changes GROUP BY 1, 2"
+);
 
 /// The report; with a `source`, only the invoices (and their payments) of projects whose
 /// inquiry came from it (`(none)`: from no source).
@@ -136,37 +233,89 @@ pub async fn report(
         .bind(NONE)
         .fetch_all(&mut *conn)
         .await?;
-    let at: AtToday = sqlx::query_as(
-        "SELECT COALESCE(sum(i.total_amount - COALESCE(i.amount_paid, 0)), 0)::numeric(14,2) AS outstanding,
-                COALESCE(sum(i.total_amount - COALESCE(i.amount_paid, 0))
-                         FILTER (WHERE i.due_date < $1), 0)::numeric(14,2) AS overdue
-         FROM invoices i
-         WHERE i.status IN ('Sent', 'Partially Paid', 'Overdue') AND i.total_amount > 0
-           AND ($2::text IS NULL OR COALESCE(
-                 (SELECT NULLIF(btrim(q.lead_source), '') FROM builds b
-                  JOIN inquiries q ON q.id = b.inquiry_id WHERE b.project_id = i.project_id),
-                 $3) = $2)",
-    )
-    .bind(today)
-    .bind(source)
-    .bind(NONE)
-    .fetch_one(&mut *conn)
-    .await?;
+    let owed: Vec<OwedNow> = sqlx::query_as(OWED_NOW_SQL)
+        .bind(today)
+        .bind(source)
+        .bind(NONE)
+        .fetch_all(&mut *conn)
+        .await?;
+    // The changes since the end of the range's first month (all that is needed to walk back).
+    let since = first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(first)
+        .min(today);
+    let changes: Vec<Change> = sqlx::query_as(CHANGES_SQL)
+        .bind(since)
+        .bind(crate::dates::start_of_day(since, time_zone))
+        .bind(time_zone)
+        .bind(source)
+        .bind(NONE)
+        .fetch_all(&mut *conn)
+        .await?;
+    month_ends(&mut months, today, &owed, &changes);
+    let two = super::csv_cell::two;
     for m in &mut months {
-        m.invoiced = super::csv_cell::two(m.invoiced);
-        m.collected = super::csv_cell::two(m.collected);
-        m.expected = super::csv_cell::two(m.expected);
+        m.invoiced = two(m.invoiced);
+        m.collected = two(m.collected);
+        m.expected = two(m.expected);
+        m.outstanding = m.outstanding.map(two);
+        m.overdue = m.overdue.map(two);
     }
     Ok(CashFlow {
         from: range.from,
         to: range.to,
         today,
         currency: currency.to_string(),
-        outstanding: super::csv_cell::two(at.outstanding),
-        overdue: super::csv_cell::two(at.overdue),
+        outstanding: two(owed.iter().map(|o| o.owed).sum()),
+        overdue: two(owed.iter().map(|o| o.overdue).sum()),
         total: total(&months),
         months,
     })
+}
+
+/// Outstanding and overdue at the end of each month that has ended (at its last instant: what
+/// was issued, paid, refunded and voided on its days counts), and at today for today's month
+/// (pure). What is owed at a month's end is what is owed now less every change dated after it;
+/// overdue counts the invoices due before the month's end.
+pub fn month_ends(
+    months: &mut [CashMonth],
+    today: NaiveDate,
+    owed: &[OwedNow],
+    changes: &[Change],
+) {
+    let due_before = |due: Option<NaiveDate>, end: NaiveDate| due.is_some_and(|d| d < end);
+    for m in months.iter_mut() {
+        let Some(start) = month_day(&m.month) else {
+            continue;
+        };
+        let end = start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(start);
+        if start > today {
+            continue;
+        }
+        if end > today {
+            m.outstanding = Some(owed.iter().map(|o| o.owed).sum());
+            m.overdue = Some(owed.iter().map(|o| o.overdue).sum());
+            continue;
+        }
+        let after: Vec<&Change> = changes.iter().filter(|c| c.month >= end).collect();
+        let now: Decimal = owed.iter().map(|o| o.owed).sum();
+        let now_due: Decimal = owed
+            .iter()
+            .filter(|o| due_before(o.due_month, end))
+            .map(|o| o.owed)
+            .sum();
+        m.outstanding = Some(now - after.iter().map(|c| c.amount).sum::<Decimal>());
+        m.overdue = Some(
+            now_due
+                - after
+                    .iter()
+                    .filter(|c| due_before(c.due_month, end))
+                    .map(|c| c.amount)
+                    .sum::<Decimal>(),
+        );
+    }
 }
 
 /// The months added up (pure).
@@ -176,6 +325,8 @@ pub fn total(months: &[CashMonth]) -> CashMonth {
         invoiced: super::csv_cell::two(months.iter().map(|m| m.invoiced).sum()),
         collected: super::csv_cell::two(months.iter().map(|m| m.collected).sum()),
         expected: super::csv_cell::two(months.iter().map(|m| m.expected).sum()),
+        outstanding: None,
+        overdue: None,
     }
 }
 
@@ -186,13 +337,18 @@ pub fn csv(r: &CashFlow) -> AppResult<String> {
         "invoiced".into(),
         "collected".into(),
         "expected".into(),
+        "outstanding".into(),
+        "overdue".into(),
     ]];
+    let maybe = |d: Option<Decimal>| d.map(super::csv_cell::amount).unwrap_or_default();
     for m in r.months.iter().chain([&r.total]) {
         rows.push(vec![
             m.month.clone(),
             super::csv_cell::amount(m.invoiced),
             super::csv_cell::amount(m.collected),
             super::csv_cell::amount(m.expected),
+            maybe(m.outstanding),
+            maybe(m.overdue),
         ]);
     }
     super::csv_cell::csv_of(&rows)
@@ -221,12 +377,16 @@ mod tests {
                 invoiced: d("100.50"),
                 collected: d("-20"),
                 expected: d("0"),
+                outstanding: None,
+                overdue: None,
             },
             CashMonth {
                 month: "2026-02".into(),
                 invoiced: d("-10.25"),
                 collected: d("70"),
                 expected: d("5"),
+                outstanding: Some(d("1")),
+                overdue: None,
             },
         ];
         let t = total(&months);

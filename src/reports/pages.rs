@@ -57,7 +57,7 @@ pub const REPORTS: &[(&str, &str, &str)] = &[
     (
         "/reports/cash-flow",
         "Cash flow",
-        "Invoiced, collected and expected by month; outstanding and overdue today.",
+        "Invoiced, collected and expected by month; outstanding and overdue at each month's end.",
     ),
     (
         "/reports/marketing",
@@ -668,6 +668,8 @@ pub const CASH: Meta = Meta {
     intro: "Invoiced: issued invoices by issue date (credit notes subtract). \
         Collected: money received by payment date, less refunds (credits applied are not money). \
         Expected: still owed on open invoices due that month, from today on. \
+        Outstanding and overdue at month end: what was owed when the month ended (this month: \
+        today), and the part of it already past its due date. \
         With a lead source: the invoices of the weddings it brought.",
     by_source: true,
     by_person: false,
@@ -713,13 +715,32 @@ async fn cash_flow(
         ],
         format: chart::whole,
     }));
+    let past: Vec<&cashflow::CashMonth> = r
+        .months
+        .iter()
+        .filter(|m| m.outstanding.is_some())
+        .collect();
+    if !past.is_empty() {
+        page.charts.push(chart::bars(&Chart {
+            title: "Outstanding and overdue at each month's end".into(),
+            labels: month_labels(past.iter().map(|m| m.month.as_str())),
+            series: vec![
+                series("Outstanding", past.iter().filter_map(|m| m.outstanding)),
+                series("Overdue", past.iter().filter_map(|m| m.overdue)),
+            ],
+            format: chart::whole,
+        }));
+    }
     let money = |d: Decimal| s.money(d);
+    let maybe = |d: Option<Decimal>| d.map(money).unwrap_or_default();
     let row = |m: &cashflow::CashMonth| {
         vec![
             m.month.clone(),
             money(m.invoiced),
             money(m.collected),
             money(m.expected),
+            maybe(m.outstanding),
+            maybe(m.overdue),
         ]
     };
     page.tables.push(Table {
@@ -730,6 +751,8 @@ async fn cash_flow(
             ("Invoiced", true),
             ("Collected", true),
             ("Expected", true),
+            ("Outstanding at month end", true),
+            ("Overdue at month end", true),
         ]),
         rows: r.months.iter().map(row).collect(),
         foot: Some(row(&r.total)),

@@ -119,10 +119,12 @@ async fn cash_flow_data(app: &TestApp) {
            (9201, 9101, '2026-03-01T05:00:00Z', 1000, 'Card', NULL),
            (9202, 9102, '2026-03-10T20:00:00Z', 500, 'Bank transfer', NULL),
            -- A credit note applied: not money.
-           (9203, 9107, '2026-03-16T20:00:00Z', 100, 'Credit', 9106),
-           (9204, 9106, '2026-03-16T20:00:00Z', -100, 'Credit', 9107);
+           (9203, 9107, '2026-06-05T20:00:00Z', 100, 'Credit', 9106),
+           (9204, 9106, '2026-06-05T20:00:00Z', -100, 'Credit', 9107);
          INSERT INTO payment_refunds (payment_id, amount, refund_date, reason)
            VALUES (9202, 200, '2026-04-02T12:00:00Z', 'Overpaid');
+         -- E was voided on April 10 (it was owed, and overdue, at the end of March).
+         UPDATE invoices SET voided_at = '2026-04-10T18:00:00Z' WHERE id = 9105;
          SELECT setval('invoices_id_seq', 200000); SELECT setval('payments_id_seq', 200000);
          SELECT setval('contacts_id_seq', 200000); SELECT setval('clients_id_seq', 200000);
          SELECT setval('projects_id_seq', 200000);",
@@ -186,6 +188,41 @@ async fn cash_flow_by_local_month_equals_the_hand_computation_in_page_csv_and_ap
     assert_eq!(api["overdue"], "300.00");
     assert_eq!(api["today"], "2026-06-15");
     assert_eq!(api["currency"], "USD");
+    // At each month's end, by hand:
+    //   Jan: A 1000 (due Jan 20: overdue) + H 250 = 1250.
+    //   Feb: A paid (Feb 28 in LA); H 250 + B 2000 + C 300 = 2550, none due yet.
+    //   Mar: B 1500 (500 paid) + C 300 + H 250 + E 777 (voided only in April; due Mar 30:
+    //        overdue) = 2827.
+    //   Apr: E void, B 1700 (200 refunded): 2250, none due before May 1.
+    //   May: 2250, C due May 1: overdue 300.
+    //   Jun (today's month): at today, 2630 and 300. Jul, Aug: still to come.
+    let ends: Vec<String> = api["months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {} {}",
+                m["month"].as_str().unwrap(),
+                m["outstanding"].as_str().unwrap_or("-"),
+                m["overdue"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    assert_eq!(
+        ends,
+        [
+            "2026-01 1250.00 1000.00",
+            "2026-02 2550.00 0.00",
+            "2026-03 2827.00 777.00",
+            "2026-04 2250.00 0.00",
+            "2026-05 2250.00 300.00",
+            "2026-06 2630.00 300.00",
+            "2026-07 - -",
+            "2026-08 - -",
+        ]
+    );
+    assert!(api["total"]["outstanding"].is_null());
 
     // The page: the same figures, a chart, and the CSV is the table.
     let html = owner
@@ -202,9 +239,24 @@ async fn cash_flow_by_local_month_equals_the_hand_computation_in_page_csv_and_ap
     );
     assert!(html.contains("id=\"stat-overdue\">$300.00<"));
     let rows = cells(&html, "cash-flow");
-    assert_eq!(rows[1], ["2026-02", "$2,300.00", "$1,000.00", "$0.00"]);
+    assert_eq!(
+        rows[1],
+        [
+            "2026-02",
+            "$2,300.00",
+            "$1,000.00",
+            "$0.00",
+            "$2,550.00",
+            "$0.00"
+        ]
+    );
     assert_eq!(rows[2][1], "-$100.00");
-    assert_eq!(rows[8], ["Total", "$3,680.00", "$1,300.00", "$2,250.00"]);
+    assert_eq!(rows[7][4..], ["", ""], "August has not ended");
+    assert_eq!(
+        rows[8],
+        ["Total", "$3,680.00", "$1,300.00", "$2,250.00", "", ""]
+    );
+    assert!(html.contains("Outstanding and overdue at each month"));
     assert!(
         html.contains(&format!(
             "href=\"/reports/cash-flow.csv?{}\"",
@@ -222,10 +274,13 @@ async fn cash_flow_by_local_month_equals_the_hand_computation_in_page_csv_and_ap
     );
     let csv = csv_resp.text().await.unwrap();
     assert!(
-        csv.starts_with("month,invoiced,collected,expected\n2026-01,1000.00,0.00,0.00\n"),
+        csv.starts_with(
+            "month,invoiced,collected,expected,outstanding,overdue\n\
+             2026-01,1000.00,0.00,0.00,1250.00,1000.00\n"
+        ),
         "{csv}"
     );
-    assert!(csv.ends_with("Total,3680.00,1300.00,2250.00\n"), "{csv}");
+    assert!(csv.ends_with("Total,3680.00,1300.00,2250.00,,\n"), "{csv}");
     assert_csv_is_the_table(&html, &["cash-flow"], &csv);
 
     // A narrower range: only March; by default the last 12 months up to today.
@@ -310,6 +365,12 @@ async fn cash_flow_by_local_month_equals_the_hand_computation_in_page_csv_and_ap
     assert_eq!(google["total"]["expected"], "2400.00");
     assert_eq!(google["outstanding"], "2400.00");
     assert_eq!(google["overdue"], "0.00");
+    // At April's end Google had brought nothing owed; at May's end K (due in July).
+    assert_eq!(google["months"][3]["outstanding"], "0.00");
+    assert_eq!(
+        (&may["outstanding"], &may["overdue"]),
+        (&json!("2400.00"), &json!("0.00"))
+    );
     let none = api_get(
         &owner,
         &token,
@@ -317,6 +378,7 @@ async fn cash_flow_by_local_month_equals_the_hand_computation_in_page_csv_and_ap
     )
     .await;
     assert_eq!(none["total"], api["total"]);
+    assert_eq!(none["months"], api["months"], "every month's end as before");
     assert_eq!(none["outstanding"], "2630.00");
     let html = owner
         .get(&format!("/reports/cash-flow?{q}&source=Google"))
@@ -326,7 +388,7 @@ async fn cash_flow_by_local_month_equals_the_hand_computation_in_page_csv_and_ap
         .unwrap();
     assert_eq!(
         cells(&html, "cash-flow")[8],
-        ["Total", "$3,000.00", "$600.00", "$2,400.00"]
+        ["Total", "$3,000.00", "$600.00", "$2,400.00", "", ""]
     );
 }
 
@@ -1052,6 +1114,29 @@ async fn the_reports_read_their_ranges_along_indexes_at_100_000_rows() {
         let plan = plan.join("\n");
         assert!(plan.contains(index), "{sql}\n{plan}");
     }
+    // Outstanding at each month's end: the changes of a year, along the indexes of each kind.
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "EXPLAIN {}",
+        projectflo::reports::cashflow::CHANGES_SQL
+    ))
+    .bind(chrono::NaiveDate::from_ymd_opt(2025, 2, 1).unwrap())
+    .bind(Utc.with_ymd_and_hms(2025, 2, 1, 8, 0, 0).unwrap())
+    .bind("America/Los_Angeles")
+    .bind(None::<String>)
+    .bind("(none)")
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    for index in [
+        "idx_invoices_issue_date",
+        "idx_payments_payment_date",
+        "idx_invoices_voided_at",
+    ] {
+        assert!(plan.contains(index), "{index}\n{plan}");
+    }
+    assert!(!plan.contains("Seq Scan on invoices"), "{plan}");
+    assert!(!plan.contains("Seq Scan on payments"), "{plan}");
 }
 
 /// The pipeline's days per stage at 100,000 inquiries (and 200,000 changes): the inquiries of
