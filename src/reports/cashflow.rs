@@ -183,9 +183,12 @@ pub const CHANGES_SQL: &str = concat!(
     AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
   UNION ALL
   SELECT (p.payment_date AT TIME ZONE $3)::date, i.due_date, -p.amount
-  FROM payments p JOIN invoices i ON i.id = p.invoice_id
-  WHERE p.payment_date >= $2 AND i.total_amount > 0 AND i.status <> 'Draft'
-    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+  FROM payments p
+  CROSS JOIN LATERAL (SELECT i.due_date FROM invoices i
+                      WHERE i.id = p.invoice_id AND i.total_amount > 0 AND i.status <> 'Draft'
+                      OFFSET 0) i
+  WHERE p.payment_date >= $2
+    AND ($4::text IS NULL OR p.invoice_id IN (SELECT id FROM kept))
   UNION ALL
   SELECT (r.refund_date AT TIME ZONE $3)::date, i.due_date, r.amount
   FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
