@@ -434,7 +434,8 @@ async fn screenshots() {
 }
 
 /// The reports with their charts on a synthetic studio of two years (`seed --scale`), for the
-/// README: target/screenshots/report-profit.png and report-team.png.
+/// README: target/screenshots/report-profit.png, report-team.png, report-pipeline.png and
+/// report-cash-flow.png.
 #[tokio::test]
 async fn report_screenshots() {
     let clock = projectflo::clock::Clock::Fixed(
@@ -458,6 +459,8 @@ async fn report_screenshots() {
     for (name, path) in [
         ("report-profit", "/reports/profit"),
         ("report-team", "/reports/team"),
+        ("report-pipeline", "/reports/pipeline"),
+        ("report-cash-flow", "/reports/cash-flow"),
         ("dashboard-owner", "/"),
     ] {
         c.goto(&app.url(path)).await.unwrap();
