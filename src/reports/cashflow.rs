@@ -9,7 +9,7 @@
 //! (an invoice issued, a payment, a refund, a void), bucketed by month and due month in SQL and
 //! walked back here (pure, `month_ends`). So the statement reads only the range's own rows,
 //! never every invoice the studio ever sent. Three aggregate statements in all.
-//! A lead source keeps the invoices of the projects whose inquiry came from it (`kept`).
+//! A lead source keeps the invoices of the projects whose inquiry came from it (`from_source`).
 use super::range::{NONE, Range};
 use crate::error::AppResult;
 use chrono::NaiveDate;
@@ -85,18 +85,20 @@ pub struct Change {
     pub amount: Decimal,
 }
 
-/// The invoices of projects whose inquiry came from the source `$src` (`(none)` is `$none`);
-/// empty when no source is asked for.
-macro_rules! kept {
-    ($src:literal, $none:literal) => {
+/// Whether the project `$project` came from the source `$src` (`(none)`, written `$none`: from
+/// no source), or no source is asked for: one lookup along the unique `builds.project_id` and
+/// the inquiry's primary key, per row of the range (a set of every invoice of the source
+/// would read every invoice the studio ever sent).
+macro_rules! from_source {
+    ($project:literal, $src:literal, $none:literal) => {
         concat!(
-            "kept AS MATERIALIZED (
-               SELECT i.id FROM invoices i
-               LEFT JOIN builds b ON b.project_id = i.project_id
-               LEFT JOIN inquiries q ON q.id = b.inquiry_id
-               WHERE ",
+            "(",
             $src,
-            "::text IS NOT NULL AND COALESCE(NULLIF(btrim(q.lead_source), ''), ",
+            "::text IS NULL OR COALESCE(
+               (SELECT NULLIF(btrim(q.lead_source), '') FROM builds b
+                JOIN inquiries q ON q.id = b.inquiry_id WHERE b.project_id = ",
+            $project,
+            "), ",
             $none,
             ") = ",
             $src,
@@ -109,27 +111,39 @@ macro_rules! kept {
 /// payments along `idx_payments_payment_date`, refunds along
 /// `idx_payment_refunds_refund_date` and what is owed along `idx_invoices_open`.
 const MONTHS_SQL: &str = concat!(
-    "WITH ",
-    kept!("$10", "$11"),
-    ", months AS (
+    "WITH months AS (
   SELECT generate_series($1::date, $2::date, interval '1 month')::date AS m
 ), inv AS (
   SELECT date_trunc('month', issue_date)::date AS m, sum(total_amount) AS amount
   FROM invoices
   WHERE issue_date >= $3 AND issue_date < $4 AND status NOT IN ('Draft', 'Void')
-    AND ($10::text IS NULL OR id IN (SELECT id FROM kept))
+    AND ",
+    from_source!("invoices.project_id", "$10", "$11"),
+    "
   GROUP BY 1
 ), paid AS (
   SELECT date_trunc('month', payment_date AT TIME ZONE $7)::date AS m, sum(amount) AS amount
   FROM payments
   WHERE payment_date >= $5 AND payment_date < $6 AND payment_method <> 'Credit'
-    AND ($10::text IS NULL OR invoice_id IN (SELECT id FROM kept))
+    AND ",
+    from_source!(
+        "(SELECT i.project_id FROM invoices i WHERE i.id = payments.invoice_id)",
+        "$10",
+        "$11"
+    ),
+    "
   GROUP BY 1
 ), refunded AS (
   SELECT date_trunc('month', r.refund_date AT TIME ZONE $7)::date AS m, sum(r.amount) AS amount
   FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
   WHERE r.refund_date >= $5 AND r.refund_date < $6 AND p.payment_method <> 'Credit'
-    AND ($10::text IS NULL OR p.invoice_id IN (SELECT id FROM kept))
+    AND ",
+    from_source!(
+        "(SELECT i.project_id FROM invoices i WHERE i.id = p.invoice_id)",
+        "$10",
+        "$11"
+    ),
+    "
   GROUP BY 1
 ), owed AS (
   SELECT date_trunc('month', due_date)::date AS m,
@@ -137,7 +151,9 @@ const MONTHS_SQL: &str = concat!(
   FROM invoices
   WHERE status IN ('Sent', 'Partially Paid', 'Overdue') AND total_amount > 0
     AND due_date >= greatest($8::date, $3::date) AND due_date < $9
-    AND ($10::text IS NULL OR id IN (SELECT id FROM kept))
+    AND ",
+    from_source!("invoices.project_id", "$10", "$11"),
+    "
   GROUP BY 1
 )
 SELECT to_char(months.m, 'YYYY-MM') AS month,
@@ -154,16 +170,15 @@ ORDER BY months.m"
 
 /// What the open invoices owe now ($1 today), by due month, along `idx_invoices_open`.
 const OWED_NOW_SQL: &str = concat!(
-    "WITH ",
-    kept!("$2", "$3"),
-    "
-SELECT date_trunc('month', i.due_date)::date AS due_month,
+    "SELECT date_trunc('month', i.due_date)::date AS due_month,
        sum(i.total_amount - COALESCE(i.amount_paid, 0)) AS owed,
        COALESCE(sum(i.total_amount - COALESCE(i.amount_paid, 0))
                 FILTER (WHERE i.due_date < $1), 0) AS overdue
 FROM invoices i
 WHERE i.status IN ('Sent', 'Partially Paid', 'Overdue') AND i.total_amount > 0
-  AND ($2::text IS NULL OR i.id IN (SELECT id FROM kept))
+  AND ",
+    from_source!("i.project_id", "$2", "$3"),
+    "
 GROUP BY 1"
 );
 
@@ -173,34 +188,40 @@ GROUP BY 1"
 /// `idx_payments_payment_date`, refunds along `idx_payment_refunds_refund_date`, voids along
 /// `idx_invoices_voided_at` (the amount they still owed).
 pub const CHANGES_SQL: &str = concat!(
-    "WITH ",
-    kept!("$4", "$5"),
-    ", changes AS (
+    "WITH changes AS (
   SELECT i.issue_date AS d, i.due_date AS due, i.total_amount AS amount
   FROM invoices i
   WHERE i.issue_date >= $1 AND i.total_amount > 0 AND i.status <> 'Draft'
     AND (i.status <> 'Void' OR i.voided_at IS NOT NULL)
-    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+    AND ",
+    from_source!("i.project_id", "$4", "$5"),
+    "
   UNION ALL
   SELECT (p.payment_date AT TIME ZONE $3)::date, i.due_date, -p.amount
   FROM payments p
-  CROSS JOIN LATERAL (SELECT i.due_date FROM invoices i
+  CROSS JOIN LATERAL (SELECT i.due_date, i.project_id FROM invoices i
                       WHERE i.id = p.invoice_id AND i.total_amount > 0 AND i.status <> 'Draft'
                       OFFSET 0) i
   WHERE p.payment_date >= $2
-    AND ($4::text IS NULL OR p.invoice_id IN (SELECT id FROM kept))
+    AND ",
+    from_source!("i.project_id", "$4", "$5"),
+    "
   UNION ALL
   SELECT (r.refund_date AT TIME ZONE $3)::date, i.due_date, r.amount
   FROM payment_refunds r JOIN payments p ON p.id = r.payment_id
   JOIN invoices i ON i.id = p.invoice_id
   WHERE r.refund_date >= $2 AND i.total_amount > 0 AND i.status <> 'Draft'
-    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+    AND ",
+    from_source!("i.project_id", "$4", "$5"),
+    "
   UNION ALL
   SELECT (i.voided_at AT TIME ZONE $3)::date, i.due_date,
          -(i.total_amount - COALESCE(i.amount_paid, 0))
   FROM invoices i
   WHERE i.voided_at >= $2 AND i.total_amount > 0
-    AND ($4::text IS NULL OR i.id IN (SELECT id FROM kept))
+    AND ",
+    from_source!("i.project_id", "$4", "$5"),
+    "
 )
 SELECT date_trunc('month', d)::date AS month, date_trunc('month', due)::date AS due_month,
        sum(amount) AS amount
