@@ -1,14 +1,14 @@
 //! The reports in the JSON API: profitability, team performance, cash flow, marketing ROI and
 //! pipeline (the same figures as the pages and their CSV), and marketing spend (list, add,
 //! delete).
-use super::cashflow::{self, CashFlow};
-use super::marketing::{self, Roi};
+use super::cashflow::CashFlow;
+use super::marketing::Roi;
 use super::pages::{self, Ctx};
 use super::pipeline::Pipeline;
 use super::profit::{self, Profit};
 use super::range::Filters;
 use super::spend::{self, NewSpend, Spend, SpendIn};
-use super::team::{self, Team};
+use super::team::Team;
 use crate::auth::{Access, Permission, Staff};
 use crate::db::Db;
 use crate::http::routes::Routes;
@@ -76,7 +76,7 @@ async fn team_performance(
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<Team>> {
     let ctx = Ctx::load(&state, &mut db, &pages::TEAM, &f).await?;
-    let t = team::report(&mut db, ctx.range, ctx.person, &ctx.studio.time_zone).await?;
+    let t = ctx.team(&mut db).await?;
     Ok(Json(t))
 }
 
@@ -95,16 +95,7 @@ async fn cash_flow(
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<CashFlow>> {
     let ctx = Ctx::load(&state, &mut db, &pages::CASH, &f).await?;
-    let s = &ctx.studio;
-    let r = cashflow::report(
-        &mut db,
-        ctx.range,
-        ctx.source.as_deref(),
-        ctx.today,
-        &s.time_zone,
-        &s.currency_code,
-    )
-    .await?;
+    let r = ctx.cash_flow(&mut db).await?;
     Ok(Json(r))
 }
 
@@ -122,16 +113,7 @@ async fn marketing_roi(
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<Roi>> {
     let ctx = Ctx::load(&state, &mut db, &pages::ROI, &f).await?;
-    let s = &ctx.studio;
-    let r = marketing::report(
-        &mut db,
-        ctx.range,
-        ctx.source.clone(),
-        ctx.person,
-        &s.time_zone,
-        &s.currency_code,
-    )
-    .await?;
+    let r = ctx.marketing(&mut db).await?;
     Ok(Json(r))
 }
 
@@ -149,7 +131,7 @@ async fn pipeline_report(
     ApiQuery(f): ApiQuery<Filters>,
 ) -> AppResult<Json<Pipeline>> {
     let ctx = Ctx::load(&state, &mut db, &pages::PIPELINE, &f).await?;
-    Ok(Json(pages::pipeline_of(&mut db, &ctx).await?))
+    Ok(Json(ctx.pipeline(&mut db).await?))
 }
 
 /// Marketing spend, newest day first, 50 a page; the next page is in the `Link` header.

@@ -161,6 +161,43 @@ impl Ctx {
         })
     }
 
+    /// Each report for these filters (its page, CSV and API read the same).
+    pub async fn cash_flow(&self, db: &mut Db) -> AppResult<cashflow::CashFlow> {
+        let s = &self.studio;
+        let source = self.source.as_deref();
+        cashflow::report(
+            db,
+            self.range,
+            source,
+            self.today,
+            &s.time_zone,
+            &s.currency_code,
+        )
+        .await
+    }
+
+    pub async fn marketing(&self, db: &mut Db) -> AppResult<marketing::Roi> {
+        let (s, source) = (&self.studio, self.source.clone());
+        marketing::report(
+            db,
+            self.range,
+            source,
+            self.person,
+            &s.time_zone,
+            &s.currency_code,
+        )
+        .await
+    }
+
+    pub async fn pipeline(&self, db: &mut Db) -> AppResult<pipeline::Pipeline> {
+        let (source, tz) = (self.source.clone(), &self.studio.time_zone);
+        pipeline::report(db, self.range, source, self.person, tz).await
+    }
+
+    pub async fn team(&self, db: &mut Db) -> AppResult<team::Team> {
+        team::report(db, self.range, self.person, &self.studio.time_zone).await
+    }
+
     /// For the CSV and the API: the studio read here.
     pub async fn load(state: &AppState, db: &mut Db, meta: &Meta, f: &Filters) -> AppResult<Ctx> {
         let studio = Studio::load(db).await?;
@@ -555,7 +592,7 @@ async fn team_page(
         Ok(x) => x,
         Err(refused) => return Ok(refused),
     };
-    let t = team::report(&mut db, ctx.range, ctx.person, &ctx.studio.time_zone).await?;
+    let t = ctx.team(&mut db).await?;
     let labels = month_labels(t.months.iter().filter_map(|m| m.month.as_deref()));
     page.charts.push(chart::bars(&Chart {
         title: "Planned and actual hours by month".into(),
@@ -658,7 +695,7 @@ async fn team_csv(
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &TEAM, &f).await?;
-    let t = team::report(&mut db, ctx.range, ctx.person, &ctx.studio.time_zone).await?;
+    let t = ctx.team(&mut db).await?;
     Ok(csv_response("team-performance", team::csv(&t)?))
 }
 
@@ -696,15 +733,7 @@ async fn cash_flow(
         Err(refused) => return Ok(refused),
     };
     let s = &ctx.studio;
-    let r = cashflow::report(
-        &mut db,
-        ctx.range,
-        ctx.source.as_deref(),
-        ctx.today,
-        &s.time_zone,
-        &s.currency_code,
-    )
-    .await?;
+    let r = ctx.cash_flow(&mut db).await?;
     page.charts.push(chart::bars(&Chart {
         title: "Cash flow by month".into(),
         labels: month_labels(r.months.iter().map(|m| m.month.as_str())),
@@ -772,16 +801,7 @@ async fn cash_flow_csv(
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &CASH, &f).await?;
-    let s = &ctx.studio;
-    let r = cashflow::report(
-        &mut db,
-        ctx.range,
-        ctx.source.as_deref(),
-        ctx.today,
-        &s.time_zone,
-        &s.currency_code,
-    )
-    .await?;
+    let r = ctx.cash_flow(&mut db).await?;
     Ok(csv_response("cash-flow", cashflow::csv(&r)?))
 }
 
@@ -807,15 +827,7 @@ async fn marketing_page(
         Err(refused) => return Ok(refused),
     };
     let s = &ctx.studio;
-    let r = marketing::report(
-        &mut db,
-        ctx.range,
-        ctx.source.clone(),
-        ctx.person,
-        &s.time_zone,
-        &s.currency_code,
-    )
-    .await?;
+    let r = ctx.marketing(&mut db).await?;
     page.charts.push(chart::bars(&Chart {
         title: "Revenue and spend by lead source".into(),
         labels: r.sources.iter().map(|x| x.source.clone()).collect(),
@@ -886,16 +898,7 @@ async fn marketing_csv(
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &ROI, &f).await?;
-    let s = &ctx.studio;
-    let r = marketing::report(
-        &mut db,
-        ctx.range,
-        ctx.source.clone(),
-        ctx.person,
-        &s.time_zone,
-        &s.currency_code,
-    )
-    .await?;
+    let r = ctx.marketing(&mut db).await?;
     Ok(csv_response("marketing-roi", marketing::csv(&r)?))
 }
 
@@ -924,7 +927,7 @@ async fn pipeline_page(
         Ok(x) => x,
         Err(refused) => return Ok(refused),
     };
-    let p = pipeline_of(&mut db, &ctx).await?;
+    let p = ctx.pipeline(&mut db).await?;
     page.charts.push(chart::bars(&Chart {
         title: "Inquiries by month and status".into(),
         labels: month_labels(p.months.iter().map(|m| m.month.as_str())),
@@ -1006,14 +1009,8 @@ async fn pipeline_csv(
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &PIPELINE, &f).await?;
-    let p = pipeline_of(&mut db, &ctx).await?;
+    let p = ctx.pipeline(&mut db).await?;
     Ok(csv_response("pipeline", pipeline::csv(&p)?))
-}
-
-/// The pipeline for the filters as parsed (the page, its two CSVs and the API).
-pub async fn pipeline_of(db: &mut Db, ctx: &Ctx) -> AppResult<pipeline::Pipeline> {
-    let (source, tz) = (ctx.source.clone(), &ctx.studio.time_zone);
-    pipeline::report(db, ctx.range, source, ctx.person, tz).await
 }
 
 async fn pipeline_stages_csv(
@@ -1022,7 +1019,7 @@ async fn pipeline_stages_csv(
     Query(f): Query<Filters>,
 ) -> AppResult<Response> {
     let ctx = Ctx::load(&state, &mut db, &PIPELINE, &f).await?;
-    let p = pipeline_of(&mut db, &ctx).await?;
+    let p = ctx.pipeline(&mut db).await?;
     Ok(csv_response("pipeline-stages", pipeline::stages_csv(&p)?))
 }
 
