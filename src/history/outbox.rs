@@ -54,7 +54,7 @@ impl Show {
 
     /// The condition on an `email_outbox` row; the unsent ones go by the partial index of
     /// unsent rows, a few however long the history.
-    fn condition(self) -> &'static str {
+    pub fn condition(self) -> &'static str {
         match self {
             Show::All => "true",
             Show::Queued => "sent_at IS NULL AND attempts = 0",
@@ -108,6 +108,16 @@ pub async fn rows(
     show: Show,
     after: Option<page::After>,
 ) -> AppResult<(Vec<Row>, Option<page::After>)> {
+    let rows: Vec<Row> = query(show, after).build_query_as().fetch_all(conn).await?;
+    Ok(page::split(rows, |r| page::After {
+        at: r.created_at,
+        id: r.id,
+    }))
+}
+
+/// The statement of one page (binds: the cursor's time and id, the limit): along
+/// `outbox_created_idx`, or `outbox_unsent_idx` for what is not sent yet.
+pub fn query(show: Show, after: Option<page::After>) -> QueryBuilder<'static, Postgres> {
     let mut qb: QueryBuilder<Postgres> = QueryBuilder::new(
         "SELECT id, created_at, to_address, subject, attempts, next_attempt_at, last_error,
                 failed_at, sent_at
@@ -120,11 +130,7 @@ pub async fn rows(
         .push(show.condition())
         .push(" ORDER BY created_at DESC, id DESC LIMIT ")
         .push_bind(page::SIZE + 1);
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(conn).await?;
-    Ok(page::split(rows, |r| page::After {
-        at: r.created_at,
-        id: r.id,
-    }))
+    qb
 }
 
 #[derive(Template)]

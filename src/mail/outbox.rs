@@ -105,6 +105,15 @@ pub async fn send_due(
     Ok(pass)
 }
 
+/// The oldest email due now ($1), or the one asked for ($2), that no other sender holds:
+/// along `outbox_unsent_idx`, so a few rows whatever the history.
+pub const CLAIM_SQL: &str = "SELECT id, to_address, subject, body, attempts FROM email_outbox
+     WHERE sent_at IS NULL AND failed_at IS NULL
+       AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
+       AND id = COALESCE($2, id)
+     ORDER BY created_at, id LIMIT 1
+     FOR UPDATE SKIP LOCKED";
+
 /// Claim one due, unsent row (`only` that one, when given) and try to send it. `None`: nothing
 /// to claim (sent already, not due, given up, or another sender holds it); otherwise whether it
 /// went out.
@@ -116,18 +125,11 @@ pub async fn attempt(
 ) -> Result<Option<bool>, sqlx::Error> {
     let now = clock.now();
     let mut tx = pool.begin().await?;
-    let claimed: Option<Claimed> = sqlx::query_as(
-        "SELECT id, to_address, subject, body, attempts FROM email_outbox
-         WHERE sent_at IS NULL AND failed_at IS NULL
-           AND (next_attempt_at IS NULL OR next_attempt_at <= $1)
-           AND id = COALESCE($2, id)
-         ORDER BY created_at, id LIMIT 1
-         FOR UPDATE SKIP LOCKED",
-    )
-    .bind(now)
-    .bind(only)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let claimed: Option<Claimed> = sqlx::query_as(CLAIM_SQL)
+        .bind(now)
+        .bind(only)
+        .fetch_optional(&mut *tx)
+        .await?;
     let Some(row) = claimed else {
         return Ok(None);
     };

@@ -397,3 +397,65 @@ async fn a_workflow_email_whose_send_was_interrupted_is_delivered_once_by_the_se
     );
     assert!(smtp.received().is_empty());
 }
+
+/// At 100,000 sent emails, a page of each tab of Settings > Email outbox (first and deep) and a
+/// sender's claim read a page's worth of rows, not the history (`outbox_created_idx`, and
+/// `outbox_unsent_idx` for what is not sent), even under a generic plan.
+#[tokio::test]
+async fn the_outbox_pages_and_the_senders_claim_read_a_few_rows_at_100_000() {
+    use projectflo::history::outbox::{Show, query};
+    let app = TestApp::demo().await;
+    sqlx::raw_sql(
+        "WITH logged AS (
+           INSERT INTO communications_log (contact_id, type, notes)
+           SELECT (SELECT min(id) FROM contacts), 'Email', 'sent' FROM generate_series(1, 100040)
+           RETURNING id)
+         INSERT INTO email_outbox (communication_id, to_address, subject, body, created_at,
+                                   attempts, sent_at)
+         SELECT id, 'c@example.com', 'Hello', NULL,
+                TIMESTAMPTZ '2026-01-01' + id * interval '1 minute', 1,
+                TIMESTAMPTZ '2026-01-01' + id * interval '1 minute'
+         FROM logged;
+         -- 30 queued and 10 failing among them, spread over the history.
+         UPDATE email_outbox SET sent_at = NULL, body = 'b', attempts = 0
+         WHERE id IN (SELECT id FROM email_outbox ORDER BY id OFFSET 1000 LIMIT 30);
+         UPDATE email_outbox SET sent_at = NULL, body = 'b', attempts = 3, last_error = '421',
+                next_attempt_at = TIMESTAMPTZ '2027-01-01'
+         WHERE id IN (SELECT id FROM email_outbox ORDER BY id OFFSET 50000 LIMIT 10);
+         ANALYZE email_outbox;",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let (at, id): (DateTime<Utc>, i32) = sqlx::query_as(
+        "SELECT created_at, id FROM email_outbox ORDER BY created_at DESC, id DESC
+         OFFSET 60000 LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    for show in [Show::All, Show::Queued, Show::Failing, Show::Sent] {
+        let sql = query(show, None).sql().to_string();
+        for (what, args) in [
+            ("the first page", "NULL, 2147483647, 51".to_string()),
+            ("a deep page", format!("'{}', {id}, 51", at.to_rfc3339())),
+        ] {
+            let read = crate::quotes::rows_read_for_a_deep_page(
+                &app.db,
+                "timestamptz, int, bigint",
+                &sql,
+                &args,
+            )
+            .await;
+            assert!(read <= 120, "{}: {what} read {read} rows", show.condition());
+        }
+    }
+    let read = crate::quotes::rows_read_for_a_deep_page(
+        &app.db,
+        "timestamptz, int",
+        outbox::CLAIM_SQL,
+        "'2026-12-01', NULL",
+    )
+    .await;
+    assert!(read <= 60, "the claim read {read} rows");
+}
