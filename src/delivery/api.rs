@@ -60,7 +60,8 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// tus's `Upload-Metadata`: comma-separated `key base64value` pairs.
+/// tus's `Upload-Metadata`: comma-separated `key base64value` pairs. A value that is not base64
+/// of UTF-8 is a 422 naming the header, like every other problem with what it says.
 pub fn metadata(raw: Option<&str>) -> AppResult<Vec<(String, String)>> {
     let mut out = vec![];
     for pair in raw
@@ -75,7 +76,10 @@ pub fn metadata(raw: Option<&str>) -> AppResult<Vec<(String, String)>> {
                 .decode(v.trim())
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| bad(format!("Upload-Metadata: {key} is not base64 of UTF-8")))?,
+                .ok_or_else(|| {
+                    let key: String = key.chars().take(40).collect();
+                    AppError::field("Upload-Metadata", format!("{key:?} is not base64 of UTF-8"))
+                })?,
             None => String::new(),
         };
         out.push((key, value));

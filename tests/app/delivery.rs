@@ -254,6 +254,32 @@ async fn a_resumable_upload_survives_a_broken_chunk_and_hashes_what_it_stored() 
         .unwrap();
     let problem = assert_problem(resp, 422).await;
     assert_eq!(problem["errors"][0]["field"], "asset_type");
+    // A value that is not base64 (the fuzzer sent `teN\4#0N xU]^`): 422 naming the header,
+    // and no upload begins.
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM asset_uploads")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/projects/{project}/uploads")))
+        .bearer_auth(&token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "4")
+        .header("Upload-Metadata", "teN\\4#0N xU]^")
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(resp, 422).await;
+    assert_eq!(
+        problem["errors"][0]["field"], "Upload-Metadata",
+        "{problem}"
+    );
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM asset_uploads")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(after, before);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
