@@ -179,7 +179,7 @@ pub struct EventIn {
     #[schema(
         min_length = 1,
         max_length = 255,
-        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+        pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
     )]
     pub title: String,
     /// PROJECT_ASSIGNMENT (needs `project_id`), ABSENCE, HOLIDAY or PERSONAL.
@@ -358,7 +358,7 @@ pub struct RecurrenceIn {
     #[schema(
         min_length = 1,
         max_length = 255,
-        pattern = r"^[^\x00]*[^\s\x00][^\x00]*$"
+        pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
     )]
     pub title: String,
     /// ABSENCE (a day off) or HOLIDAY.

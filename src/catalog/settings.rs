@@ -252,7 +252,9 @@ impl StudioForm {
 #[derive(Deserialize, Serialize, ToSchema)]
 pub struct StudioSettings {
     #[schema(min_length = 1, max_length = 255)]
-    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+    )]
     pub studio_name: String,
     /// A three-letter ISO 4217 code; every price is shown in it.
     #[schema(pattern = r"^[A-Z]{3}$")]
@@ -301,7 +303,9 @@ pub struct StudioSettings {
 
 /// A task phase.
 #[derive(Deserialize, Serialize, ToSchema)]
-#[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+#[schema(
+    pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+)]
 pub struct Phase(pub String);
 
 fn time_zones() -> Object {

@@ -29,7 +29,9 @@ pub const SOURCES: &[&str] = &[
 pub struct NewInquiry {
     #[serde(default)]
     #[schema(required = true, min_length = 1, max_length = 255)]
-    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+    )]
     pub first_name: String,
     #[serde(default)]
     #[schema(max_length = 255, pattern = r"^[^\x00]*$")]

@@ -1,8 +1,10 @@
 //! What the JSON API reads, as its OpenAPI document says it: whole numbers (`2` and `2.0`
 //! alike, as JSON Schema counts both as integers), decimals as text or whole numbers, and the
 //! schemas that say so. Text fields say in their own `#[schema]` (a literal there) that they
-//! hold no NUL, which PostgreSQL cannot store: `pattern = r"^[^\x00]*$"`, or
-//! `r"^[^\x00]*[^\s\x00][^\x00]*$"` when something other than white space is required.
+//! hold no NUL, which PostgreSQL cannot store: `pattern = r"^[^\x00]*$"`; and, when something
+//! other than white space is required, that one character is neither NUL nor white space as
+//! Rust's `trim` counts it, spelled out because JSON Schema's `\s` differs (it leaves out U+0085
+//! and adds U+FEFF): `r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"`.
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde::de::{Deserializer, Error};

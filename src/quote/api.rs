@@ -66,7 +66,9 @@ async fn list_packages(mut db: Db) -> AppResult<Json<Vec<PackageRow>>> {
 pub struct PackageIn {
     /// A name no other package has.
     #[schema(min_length = 1, max_length = 255)]
-    #[schema(pattern = r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    #[schema(
+        pattern = r"^[^\x00]*[^\x00\t\n\x0B\x0C\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00]*$"
+    )]
     pub name: String,
     #[schema(pattern = r"^[^\x00]*$")]
     pub description: Option<String>,
