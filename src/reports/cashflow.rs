@@ -277,6 +277,7 @@ pub async fn report(
         .fetch_all(&mut *conn)
         .await?;
     month_ends(&mut months, today, &owed, &changes);
+    let (outstanding, overdue) = at_today(&owed);
     let two = super::csv_cell::two;
     for m in &mut months {
         m.invoiced = two(m.invoiced);
@@ -290,8 +291,8 @@ pub async fn report(
         to: range.to,
         today,
         currency: currency.to_string(),
-        outstanding: two(owed.iter().map(|o| o.owed).sum()),
-        overdue: two(owed.iter().map(|o| o.overdue).sum()),
+        outstanding: two(outstanding),
+        overdue: two(overdue),
         total: total(&months),
         months,
     })
@@ -308,38 +309,42 @@ pub fn month_ends(
     changes: &[Change],
 ) {
     let due_before = |due: Option<NaiveDate>, end: NaiveDate| due.is_some_and(|d| d < end);
+    // What was owed when `end` began (with `due`: only on invoices due before it).
+    let at = |end: NaiveDate, due: bool| -> Decimal {
+        let kept = |d: Option<NaiveDate>| !due || due_before(d, end);
+        let now: Decimal = owed
+            .iter()
+            .filter(|o| kept(o.due_month))
+            .map(|o| o.owed)
+            .sum();
+        let since: Decimal = changes
+            .iter()
+            .filter(|c| c.month >= end && kept(c.due_month))
+            .map(|c| c.amount)
+            .sum();
+        now - since
+    };
+    let today_figures = at_today(owed);
     for m in months.iter_mut() {
-        let Some(start) = month_day(&m.month) else {
+        let Some(start) = month_day(&m.month).filter(|s| *s <= today) else {
             continue;
         };
         let end = start
             .checked_add_months(chrono::Months::new(1))
             .unwrap_or(start);
-        if start > today {
-            continue;
-        }
-        if end > today {
-            m.outstanding = Some(owed.iter().map(|o| o.owed).sum());
-            m.overdue = Some(owed.iter().map(|o| o.overdue).sum());
-            continue;
-        }
-        let after: Vec<&Change> = changes.iter().filter(|c| c.month >= end).collect();
-        let now: Decimal = owed.iter().map(|o| o.owed).sum();
-        let now_due: Decimal = owed
-            .iter()
-            .filter(|o| due_before(o.due_month, end))
-            .map(|o| o.owed)
-            .sum();
-        m.outstanding = Some(now - after.iter().map(|c| c.amount).sum::<Decimal>());
-        m.overdue = Some(
-            now_due
-                - after
-                    .iter()
-                    .filter(|c| due_before(c.due_month, end))
-                    .map(|c| c.amount)
-                    .sum::<Decimal>(),
-        );
+        let (outstanding, overdue) = if end > today {
+            today_figures
+        } else {
+            (at(end, false), at(end, true))
+        };
+        (m.outstanding, m.overdue) = (Some(outstanding), Some(overdue));
     }
+}
+
+/// What open invoices owe at today, and the part of it overdue (pure).
+pub fn at_today(owed: &[OwedNow]) -> (Decimal, Decimal) {
+    let sum = |f: fn(&OwedNow) -> Decimal| owed.iter().map(f).sum();
+    (sum(|o| o.owed), sum(|o| o.overdue))
 }
 
 /// The months added up (pure).
