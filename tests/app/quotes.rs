@@ -1235,6 +1235,25 @@ pub async fn rows_read_for_a_deep_page(
     read(&plan[0]["Plan"])
 }
 
+/// A list newest first by (time, id), 51 rows a page (binds: the cursor's time and id, the
+/// limit): its first page, and the page after the cursor (`at`, `id`) deep in it, each read at
+/// most 120 rows under a generic plan. `list` names it in the failure.
+pub async fn assert_time_pages_read_one_page(
+    db: &sqlx::PgPool,
+    list: &str,
+    sql: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    id: i32,
+) {
+    for (what, args) in [
+        ("the first page", "NULL, 2147483647, 51".to_string()),
+        ("a deep page", format!("'{}', {id}, 51", at.to_rfc3339())),
+    ] {
+        let read = rows_read_for_a_deep_page(db, "timestamptz, int, bigint", sql, &args).await;
+        assert!(read <= 120, "{list}: {what} read {read} rows");
+    }
+}
+
 #[tokio::test]
 async fn a_deep_page_reads_one_page_of_rows_even_under_a_generic_plan() {
     let app = TestApp::demo().await;
